@@ -1,0 +1,36 @@
+"""People who sign in. What they may do comes from their memberships (duban.orgs)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from duban.audit.models import AuditedModel
+
+
+class User(AuditedModel, AbstractUser):
+    """A person. Chinese names are not split into first and last, so `full_name` holds it."""
+
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"last_login"})
+
+    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        help_text=_("Empty: follow the browser."),
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def audit_unit_id(self) -> int | None:
+        first = self.memberships.order_by("id").values_list("unit_id", flat=True).first()
+        return first

@@ -1,0 +1,93 @@
+"""Signing in and out, the language switch, and account pages for security administrators."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
+
+from duban.accounts import services
+from duban.accounts.forms import AccountForm, GrantForm
+from duban.accounts.models import User
+from duban.errors import DubanError
+from duban.orgs import policy
+from duban.orgs import services as org_services
+from duban.orgs.models import Membership, OrgUnit, Role
+from duban.orgs.policy import Action
+from duban.orgs.views import add_problems, unit_or_403
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch language: kept on the account when signed in, in a cookie otherwise."""
+    code = request.POST.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        return redirect("home")
+    if request.user.is_authenticated:
+        services.set_language(request.user, code)  # type: ignore[arg-type]
+        target = request.POST.get("next", "/")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+            target = "/"
+        response: HttpResponse = HttpResponseRedirect(target)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, code, samesite="Lax")
+        return response
+    return django_set_language(request)
+
+
+@login_required
+def members_home(request: HttpRequest) -> HttpResponse:
+    units = OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.MANAGE_ACCOUNTS))  # type: ignore[arg-type]
+    if not units:
+        raise policy.PermissionDenied("account management needs a security administrator")
+    return redirect("accounts:members", code=units[0].code)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, code: str) -> HttpResponse:
+    unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
+    account_form = AccountForm(request.POST if request.POST.get("form") == "create" else None, prefix="new")
+    grant_form = GrantForm(request.POST if request.POST.get("form") == "grant" else None, prefix="grant")
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "create" and account_form.is_valid():
+                d = account_form.cleaned_data
+                services.create_account(
+                    user=request.user, unit=unit, username=d["username"], full_name=d["full_name"],  # type: ignore[arg-type]
+                    password=d["password"], role=Role(d["role"]),
+                )
+                messages.success(request, _("Account created."))
+                return redirect("accounts:members", code=unit.code)
+            if request.POST.get("form") == "grant" and grant_form.is_valid():
+                d = grant_form.cleaned_data
+                member = User.objects.filter(username=d["username"]).first()
+                if member is None:
+                    raise DubanError(_("no account has this user name"), "username")
+                org_services.grant_role(member, unit, Role(d["role"]), user=request.user)  # type: ignore[arg-type]
+                messages.success(request, _("Role granted."))
+                return redirect("accounts:members", code=unit.code)
+            if request.POST.get("form") == "revoke":
+                m = get_object_or_404(Membership, pk=request.POST.get("membership"), unit=unit)
+                org_services.revoke_role(m, user=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+                messages.success(request, _("Role withdrawn."))
+                return redirect("accounts:members", code=unit.code)
+        except DubanError as exc:
+            add_problems(account_form if request.POST.get("form") == "create" else grant_form, exc)
+    memberships = Membership.objects.filter(unit=unit).select_related("user").order_by("user__username", "role")
+    return render(
+        request,
+        "accounts/members.html",
+        {"unit": unit, "memberships": memberships, "account_form": account_form, "grant_form": grant_form},
+    )

@@ -1,0 +1,50 @@
+"""The Django admin, for system administrators' configuration, asking the same policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from duban.orgs import policy
+from duban.orgs.policy import Action
+
+
+class DubanAdminSite(admin.AdminSite):
+    site_header = _("Duban configuration")
+    site_title = _("Duban")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and policy.can_any(user, Action.EDIT_TREE))  # type: ignore[arg-type]
+
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        return redirect_to_login(request.GET.get("next", reverse("admin:index")), reverse("accounts:login"))
+
+
+class PolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Model admin whose every permission is the policy's EDIT_TREE (system administrator)."""
+
+    action = Action.EDIT_TREE
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        return policy.can_any(request.user, self.action)  # type: ignore[arg-type]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)

@@ -1,0 +1,51 @@
+"""The JSON API under /api/: one NinjaAPI, one router per app, errors as 4xx JSON."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from duban.errors import DubanError
+
+api = NinjaAPI(
+    title="Duban API",
+    version="1",
+    description="Key-work supervision and performance evaluation. Every route answers "
+    "under the same access policy as the pages; errors are JSON with `detail` and `errors`.",
+    auth=django_auth,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DubanError)
+def _duban_error(request: HttpRequest, exc: DubanError) -> HttpResponse:
+    return api.create_response(request, exc.as_json(), status=exc.status)
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc) or "permission denied", "errors": []}, status=403
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc) or "not found", "errors": []}, status=404)
+
+
+def _register() -> None:
+    from duban.accounts.api import router as accounts_router
+    from duban.audit.api import router as audit_router
+    from duban.orgs.api import router as orgs_router
+    from duban.periods_api import router as periods_router
+
+    api.add_router("/accounts/", accounts_router)
+    api.add_router("/orgs/", orgs_router)
+    api.add_router("/audit/", audit_router)
+    api.add_router("/periods/", periods_router)
+
+
+_register()

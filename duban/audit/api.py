@@ -1,0 +1,53 @@
+"""Reading the audit trail: audit administrators, within their subtree."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from duban.audit.models import AuditEntry
+from duban.orgs.api import unit_for
+from duban.orgs.policy import Action
+
+router = Router(tags=["audit"])
+
+
+class EntryOut(Schema):
+    id: int
+    at: datetime
+    actor: str
+    ip: str | None
+    source: str
+    action: str
+    object_type: str
+    object_id: str
+    object_repr: str
+    unit: str | None
+    before: Any
+    after: Any
+    reason: str
+
+
+def entry_out(e: AuditEntry) -> EntryOut:
+    return EntryOut(
+        id=e.pk, at=e.at, actor=e.actor_name, ip=e.ip, source=e.source, action=e.action,
+        object_type=e.object_type, object_id=e.object_id, object_repr=e.object_repr,
+        unit=e.unit.code if e.unit_id and e.unit else None, before=e.before, after=e.after,
+        reason=e.reason,
+    )
+
+
+@router.get("/units/{code}/entries", response=list[EntryOut])
+def unit_entries(
+    request: HttpRequest, code: str, subtree: bool = False, limit: int = 200, before_id: int | None = None
+) -> list[EntryOut]:
+    """A unit's history, newest first; `subtree=true` adds the units below it."""
+    unit = unit_for(request, code, Action.VIEW_AUDIT)
+    entries = AuditEntry.objects.select_related("unit")
+    entries = entries.for_unit_subtree(unit.path) if subtree else entries.filter(unit=unit)
+    if before_id:
+        entries = entries.filter(pk__lt=before_id)
+    return [entry_out(e) for e in entries.order_by("-pk")[: max(1, min(limit, 1000))]]

@@ -1,0 +1,198 @@
+"""Writing and verifying the audit trail.
+
+`record()` is the one way an entry is written. It must run inside the same
+transaction as the change it describes: it locks the chain head, links the new
+entry to the previous hash and moves the head, so a failure anywhere rolls the
+change back with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from duban.audit.context import current
+from duban.audit.models import AuditEntry, AuditHead
+
+GENESIS = "0" * 64
+SECRET = "[changed]"
+
+
+def _to_jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """The concrete field values of a row, as JSON-ready data (secrets masked)."""
+    exclude = getattr(obj, "audit_exclude", frozenset())
+    deferred = obj.get_deferred_fields()
+    data: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if field.attname in exclude or field.name in exclude or field.attname in deferred:
+            continue
+        data[field.attname] = field.value_from_object(obj)
+    if "password" in data:
+        data["password"] = SECRET
+    return _to_jsonable(data)
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Keep only the fields that changed (all of them for a create or delete)."""
+    if before is None or after is None:
+        return before, after
+    changed = sorted(k for k in after.keys() | before.keys() if before.get(k) != after.get(k))
+    return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    payload = {
+        "prev": entry.prev_hash,
+        "at": entry.at.isoformat(),
+        "actor": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "ip": entry.ip,
+        "source": entry.source,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "unit": entry.unit_id,
+        "before": entry.before,
+        "after": entry.after,
+        "reason": entry.reason,
+    }
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+def record(
+    action: str,
+    *,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    unit_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    reason: str | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain, attributed to the current audit context."""
+    ctx = current()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        if unit_id is None and hasattr(obj, "audit_unit_id"):
+            unit_id = obj.audit_unit_id()
+    actor = ctx.actor if ctx.actor is not None and ctx.actor.is_authenticated else None
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        entry = AuditEntry(
+            # Microseconds are dropped so the stored time hashes the same on every database.
+            at=timezone.now().replace(microsecond=0),
+            actor=actor,
+            actor_name=(actor.get_username() if actor else ctx.source)[:150],
+            ip=ctx.ip,
+            source=ctx.source[:40],
+            action=action,
+            object_type=object_type,
+            object_id=object_id[:64],
+            object_repr=object_repr[:200],
+            unit_id=unit_id,
+            before=_to_jsonable(before),
+            after=_to_jsonable(after),
+            reason=ctx.reason if reason is None else reason,
+            prev_hash=head.last_hash,
+        )
+        entry.hash = entry_hash(entry)
+        entry.save()
+        head.last_entry_id = entry.pk
+        head.last_hash = entry.hash
+        head.count += 1
+        head.save()
+    return entry
+
+
+def action_code(obj: models.Model, verb: str) -> str:
+    return f"{obj._meta.app_label}.{obj._meta.model_name}.{verb}"
+
+
+def record_bulk_create(objs: Iterable[models.Model]) -> None:
+    """Audit rows written with bulk_create (which sends no signals)."""
+    for obj in objs:
+        record(action_code(obj, "created"), obj=obj, after=snapshot(obj))
+
+
+def audited_update(queryset: models.QuerySet[Any], reason: str | None = None, **values: Any) -> int:
+    """`queryset.update(...)` with one audit entry per changed row, before and after."""
+    with transaction.atomic():
+        rows = list(queryset.select_for_update())
+        befores = {row.pk: snapshot(row) for row in rows}
+        count = queryset.model._default_manager.filter(pk__in=[r.pk for r in rows]).update(**values)
+        for row in queryset.model._default_manager.filter(pk__in=list(befores)):
+            before, after = diff(befores[row.pk], snapshot(row))
+            if after:
+                record(action_code(row, "updated"), obj=row, before=before, after=after, reason=reason)
+    return count
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    entry_id: int | None
+    message: str
+
+
+def verify_chain(batch_size: int = 2000) -> list[ChainProblem]:
+    """Walk the chain from the first entry and report every break.
+
+    An edited entry no longer matches its hash; an inserted or deleted entry
+    breaks the link from the next one; entries cut off the end disagree with
+    the head row.
+    """
+    problems: list[ChainProblem] = []
+    prev = GENESIS
+    count = 0
+    last_id = 0
+    for entry in _iter_entries(batch_size):
+        count += 1
+        last_id = entry.pk
+        if entry.prev_hash != prev:
+            problems.append(ChainProblem(entry.pk, "link broken: an entry before it was removed or inserted"))
+        if entry_hash(entry) != entry.hash:
+            problems.append(ChainProblem(entry.pk, "content does not match its hash: the entry was edited"))
+        prev = entry.hash
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is None:
+        if count:
+            problems.append(ChainProblem(None, "chain head is missing"))
+    else:
+        if head.count != count or head.last_entry_id != last_id or head.last_hash != prev:
+            problems.append(
+                ChainProblem(
+                    None,
+                    f"chain head says {head.count} entries ending at #{head.last_entry_id}, "
+                    f"found {count} ending at #{last_id}: entries were added or removed",
+                )
+            )
+    return problems
+
+
+def _iter_entries(batch_size: int) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        batch = list(AuditEntry.objects.filter(pk__gt=last).order_by("pk")[:batch_size])
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].pk

@@ -1,0 +1,166 @@
+"""Organisation tree routes. Thin: authorise with the policy, call a service, answer."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+
+from duban.orgs import policy, services, treefile
+from duban.orgs.models import OrgUnit, UnitMove
+from duban.orgs.policy import Action
+
+router = Router(tags=["organisation"])
+
+
+class UnitOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    level: str
+    kind: str
+    parent: str | None
+    path: str
+    depth: int
+    sort_order: int
+    is_active: bool
+    children: int = 0
+
+    @staticmethod
+    def of(unit: OrgUnit, children: int = 0) -> UnitOut:
+        return UnitOut(
+            code=unit.code, name_zh=unit.name_zh, name_en=unit.name_en, level=unit.level,
+            kind=unit.kind, parent=unit.parent.code if unit.parent else None, path=unit.path,
+            depth=unit.depth, sort_order=unit.sort_order, is_active=unit.is_active,
+            children=children,
+        )
+
+
+class UnitCreate(Schema):
+    code: str
+    parent: str
+    name_zh: str
+    name_en: str = ""
+    level: str
+    kind: str
+    sort_order: int = 0
+
+
+class UnitPatch(Schema):
+    name_zh: str | None = None
+    name_en: str | None = None
+    level: str | None = None
+    kind: str | None = None
+    sort_order: int | None = None
+    is_active: bool | None = None
+
+
+class MoveIn(Schema):
+    parent: str
+    reason: str
+
+
+class MoveOut(Schema):
+    unit: str
+    old_path: str
+    new_path: str
+    reason: str
+
+
+class ImportOut(Schema):
+    created: int
+    updated: int
+    moved: int
+    unchanged: int
+
+
+def unit_for(request: HttpRequest, code: str, action: Action) -> OrgUnit:
+    """Fetch a unit by code and check the action on it: 404 if none, 403 if out of reach."""
+    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
+    policy.require(request.user, action, unit)  # type: ignore[arg-type]
+    return unit
+
+
+@router.get("/units", response=list[UnitOut])
+def list_units(request: HttpRequest, under: str | None = None, q: str = "") -> list[UnitOut]:
+    """Units the caller may see; `under` limits to one subtree, `q` searches code and names."""
+    units = policy.visible_units(request.user).select_related("parent")  # type: ignore[arg-type]
+    if under:
+        units = units.subtree_of(unit_for(request, under, Action.VIEW_UNIT))
+    if q:
+        from django.db.models import Q
+
+        units = units.filter(Q(code__icontains=q) | Q(name_zh__icontains=q) | Q(name_en__icontains=q))
+    return [UnitOut.of(u) for u in units[:2000]]
+
+
+@router.get("/units/{code}", response=UnitOut)
+def unit_detail(request: HttpRequest, code: str) -> UnitOut:
+    unit = unit_for(request, code, Action.VIEW_UNIT)
+    return UnitOut.of(unit, children=unit.children.count())
+
+
+@router.get("/units/{code}/children", response=list[UnitOut])
+def unit_children(request: HttpRequest, code: str) -> list[UnitOut]:
+    unit = unit_for(request, code, Action.VIEW_UNIT)
+    return [UnitOut.of(c) for c in unit.children.select_related("parent").order_by("sort_order", "code")]
+
+
+@router.post("/units", response={201: UnitOut})
+def create_unit(request: HttpRequest, payload: UnitCreate) -> tuple[int, UnitOut]:
+    parent = unit_for(request, payload.parent, Action.EDIT_TREE)
+    data = payload.dict(exclude={"parent"})
+    unit = services.create_unit(user=request.user, parent=parent, **data)  # type: ignore[arg-type]
+    return 201, UnitOut.of(unit)
+
+
+@router.patch("/units/{code}", response=UnitOut)
+def update_unit(request: HttpRequest, code: str, payload: UnitPatch) -> UnitOut:
+    unit = unit_for(request, code, Action.EDIT_TREE)
+    changes = payload.dict(exclude_unset=True, exclude_none=True)
+    unit = services.update_unit(unit, user=request.user, **changes)  # type: ignore[arg-type]
+    return UnitOut.of(unit)
+
+
+@router.post("/units/{code}/move", response=MoveOut)
+def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> MoveOut:
+    unit = unit_for(request, code, Action.EDIT_TREE)
+    parent = unit_for(request, payload.parent, Action.EDIT_TREE)
+    move = services.move_unit(unit, parent, user=request.user, reason=payload.reason)  # type: ignore[arg-type]
+    return MoveOut(unit=unit.code, old_path=move.old_path, new_path=move.new_path, reason=move.reason)
+
+
+@router.get("/units/{code}/moves", response=list[MoveOut])
+def unit_moves(request: HttpRequest, code: str) -> list[MoveOut]:
+    unit = unit_for(request, code, Action.VIEW_UNIT)
+    return [
+        MoveOut(unit=unit.code, old_path=m.old_path, new_path=m.new_path, reason=m.reason)
+        for m in UnitMove.objects.filter(unit=unit)
+    ]
+
+
+@router.get("/tree.{fmt}")
+def export_tree(request: HttpRequest, fmt: str, under: str | None = None) -> HttpResponse:
+    """The visible tree (or one subtree) as CSV or YAML, ready to edit and import again."""
+    units = policy.visible_units(request.user)  # type: ignore[arg-type]
+    if under:
+        units = units.subtree_of(unit_for(request, under, Action.VIEW_UNIT))
+    if fmt == "csv":
+        return HttpResponse(treefile.to_csv(units), content_type="text/csv; charset=utf-8")
+    if fmt in ("yaml", "yml"):
+        return HttpResponse(treefile.to_yaml(units), content_type="application/yaml; charset=utf-8")
+    return HttpResponse(status=404)
+
+
+@router.post("/tree/import", response=ImportOut)
+def import_tree(
+    request: HttpRequest, file: UploadedFile = File(...), format: str = Form("csv")  # noqa: A002, B008
+) -> ImportOut:
+    """Create or update units from a file; every bad row is reported and nothing is imported."""
+    if not policy.can_any(request.user, Action.EDIT_TREE):  # type: ignore[arg-type]
+        raise policy.PermissionDenied("tree import needs a system administrator")
+    from duban.orgs.views import read_upload
+
+    summary = treefile.import_tree(read_upload(file), format, user=request.user)  # type: ignore[arg-type]
+    return ImportOut(**summary.__dict__)

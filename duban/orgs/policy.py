@@ -1,0 +1,148 @@
+"""The one place that decides who may do what where.
+
+Every page, API route and command asks `can()` / `require()` or filters a list
+with `visible_units()`. A role held at a unit reaches that unit and its whole
+subtree, never a sibling or a parent; the exceptions are stated per action
+below. The three administrators (三员分立) each do only their own work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+
+from duban.orgs.models import Membership, OrgUnit, OrgUnitQuerySet, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from duban.accounts.models import User
+
+
+class Action(StrEnum):
+    VIEW_UNIT = "view_unit"  # see the unit in the tree and its home page
+    EDIT_TREE = "edit_tree"  # create, rename, move, import units below one's own
+    MANAGE_ACCOUNTS = "manage_accounts"  # create users, grant and revoke roles
+    VIEW_AUDIT = "view_audit"  # read the audit trail
+    VIEW_DATA = "view_data"  # read figures, tasks, scores
+    ENTER_DATA = "enter_data"  # enter and submit the unit's own figures
+    APPROVE_DATA = "approve_data"  # check, return and approve a unit below
+    MANAGE_EVALUATION = "manage_evaluation"  # schemes, periods, locks, bulletins
+
+
+class Reach(StrEnum):
+    SUBTREE = "subtree"  # the unit and everything below it
+    SELF = "self"  # the unit itself only
+    BELOW = "below"  # strictly below the unit
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[Role]
+    reach: Reach = Reach.SUBTREE
+
+
+BUSINESS_ROLES = frozenset({Role.OFFICE, Role.REPORTER, Role.APPROVER, Role.LEADER})
+
+RULES: dict[Action, Rule] = {
+    Action.VIEW_UNIT: Rule(frozenset(Role)),
+    Action.EDIT_TREE: Rule(frozenset({Role.SYSTEM_ADMIN})),
+    Action.MANAGE_ACCOUNTS: Rule(frozenset({Role.SECURITY_ADMIN})),
+    Action.VIEW_AUDIT: Rule(frozenset({Role.AUDIT_ADMIN})),
+    Action.VIEW_DATA: Rule(BUSINESS_ROLES),
+    Action.ENTER_DATA: Rule(frozenset({Role.REPORTER}), Reach.SELF),
+    Action.APPROVE_DATA: Rule(frozenset({Role.APPROVER}), Reach.BELOW),
+    Action.MANAGE_EVALUATION: Rule(frozenset({Role.OFFICE})),
+}
+
+
+def grants(user: User | AnonymousUser) -> list[tuple[Role, str]]:
+    """(role, unit path) pairs the user holds, read once per request and cached on the user."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached: list[tuple[Role, str]] | None = getattr(user, "_duban_grants", None)
+    if cached is None:
+        cached = [
+            (Role(role), path)
+            for role, path in Membership.objects.active()
+            .filter(user=user)
+            .values_list("role", "unit__path")
+        ]
+        user._duban_grants = cached  # type: ignore[union-attr]
+    return cached
+
+
+def forget_grants(user: Any) -> None:
+    if hasattr(user, "_duban_grants"):
+        del user._duban_grants
+
+
+def _reaches(reach: Reach, grant_path: str, unit_path: str) -> bool:
+    if reach is Reach.SELF:
+        return unit_path == grant_path
+    if reach is Reach.BELOW:
+        return unit_path != grant_path and unit_path.startswith(grant_path)
+    return unit_path.startswith(grant_path)
+
+
+def can(user: User | AnonymousUser, action: Action, unit: OrgUnit) -> bool:
+    rule = RULES[action]
+    return any(
+        role in rule.roles and _reaches(rule.reach, path, unit.path) for role, path in grants(user)
+    )
+
+
+def require(user: User | AnonymousUser, action: Action, unit: OrgUnit) -> None:
+    """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
+    if not can(user, action, unit):
+        raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
+
+
+def roots(user: User | AnonymousUser, action: Action = Action.VIEW_UNIT) -> list[str]:
+    """The paths at the top of what the user may reach for an action (no path inside another)."""
+    rule = RULES[action]
+    paths = sorted({path for role, path in grants(user) if role in rule.roles})
+    top: list[str] = []
+    for path in paths:
+        if not any(path.startswith(t) for t in top):
+            top.append(path)
+    return top
+
+
+def visible_units(
+    user: User | AnonymousUser, action: Action = Action.VIEW_UNIT
+) -> OrgUnitQuerySet:
+    """Every unit the user may act on for `action`, as one queryset."""
+    rule = RULES[action]
+    qs = OrgUnit.objects.all()
+    if rule.reach is Reach.SELF:
+        paths = [path for role, path in grants(user) if role in rule.roles]
+        return qs.filter(path__in=paths)
+    units = qs.under_paths(roots(user, action))
+    if rule.reach is Reach.BELOW:
+        own = [path for role, path in grants(user) if role in rule.roles]
+        units = units.exclude(path__in=own)
+    return units
+
+
+def home_units(user: User | AnonymousUser) -> OrgUnitQuerySet:
+    """The units where the user holds a role: where his home page starts."""
+    return OrgUnit.objects.filter(path__in={path for _, path in grants(user)})
+
+
+def can_any(user: User | AnonymousUser, action: Action) -> bool:
+    return any(role in RULES[action].roles for role, _ in grants(user))
+
+
+def conflicting_roles(existing: Iterable[Role], new: Role) -> list[Role]:
+    """三员分立: an administrator role excludes every other role for the same person."""
+    from duban.orgs.models import ADMIN_ROLES
+
+    held = set(existing) - {new}
+    if new in ADMIN_ROLES:
+        return sorted(held)
+    return sorted(held & ADMIN_ROLES)

@@ -1,0 +1,284 @@
+"""The organisation tree as a file: CSV or YAML in, CSV or YAML out.
+
+Both formats carry the same flat rows (code, parent, names, level, kind,
+sort order), so one validator serves both. An import is all or nothing: every
+bad row is reported with its line number and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from duban.errors import Problem
+from duban.orgs import policy
+from duban.orgs.models import Kind, Level, OrgUnit, code_validator
+from duban.orgs.policy import Action
+from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
+
+if TYPE_CHECKING:
+    from duban.accounts.models import User
+
+COLUMNS = ("code", "parent", "name_zh", "name_en", "level", "kind", "sort_order")
+REQUIRED = ("code", "name_zh", "level", "kind")
+
+
+@dataclass
+class TreeRow:
+    line: int
+    code: str
+    parent: str
+    name_zh: str
+    name_en: str
+    level: str
+    kind: str
+    sort_order: int
+
+
+class TreeImportError(OrgError):
+    """The file was rejected; `problems` lists every bad row."""
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    created: int
+    updated: int
+    moved: int
+    unchanged: int
+
+
+def export_rows(units: Any) -> Iterator[dict[str, Any]]:
+    """One row per unit, parents before children: the one iterator both writers use."""
+    for unit in units.select_related("parent").order_by("path"):
+        yield {
+            "code": unit.code,
+            "parent": unit.parent.code if unit.parent else "",
+            "name_zh": unit.name_zh,
+            "name_en": unit.name_en,
+            "level": unit.level,
+            "kind": unit.kind,
+            "sort_order": unit.sort_order,
+        }
+
+
+def to_csv(units: Any) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in export_rows(units):
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def to_yaml(units: Any) -> str:
+    return yaml.safe_dump(
+        {"units": list(export_rows(units))}, allow_unicode=True, sort_keys=False, width=120
+    )
+
+
+def _decode(data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TreeImportError("the file is neither UTF-8 nor GB18030 text", "file")
+
+
+def _raw_rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise TreeImportError(f"header lacks column(s): {', '.join(missing)}", "line 1")
+    reader.fieldnames = header
+    return [(reader.line_num, row) for row in reader]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line each mapping starts on."""
+
+
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+
+
+def _raw_rows_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "file"
+        raise TreeImportError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
+        raise TreeImportError("expected a mapping with a 'units' list", "file")
+    rows = []
+    for item in doc["units"]:
+        if not isinstance(item, dict):
+            raise TreeImportError("each unit must be a mapping", "units")
+        rows.append((item.pop("__line__"), item))
+    return rows
+
+
+def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
+    """Read and check every row on its own; raise one error listing all problems."""
+    text = _decode(data)
+    if fmt == "csv":
+        raw = _raw_rows_csv(text)
+    elif fmt in ("yaml", "yml"):
+        raw = _raw_rows_yaml(text)
+    else:
+        raise TreeImportError(f"unknown format {fmt!r}: use csv or yaml", "format")
+    problems: list[Problem] = []
+    rows: list[TreeRow] = []
+    levels, kinds = set(Level.values), set(Kind.values)
+    for line, item in raw:
+        where = f"line {line}"
+        values = {k: ("" if item.get(k) is None else str(item.get(k)).strip()) for k in COLUMNS}
+        bad = False
+        for col in REQUIRED:
+            if not values[col]:
+                problems.append(Problem(where, f"{col} is empty"))
+                bad = True
+        if values["code"]:
+            try:
+                code_validator(values["code"])
+            except Exception:
+                problems.append(Problem(where, f"code {values['code']!r} is not a valid code"))
+                bad = True
+        if values["level"] and values["level"] not in levels:
+            problems.append(Problem(where, f"level {values['level']!r} is not one of {sorted(levels)}"))
+            bad = True
+        if values["kind"] and values["kind"] not in kinds:
+            problems.append(Problem(where, f"kind {values['kind']!r} is not one of {sorted(kinds)}"))
+            bad = True
+        try:
+            sort_order = int(values["sort_order"] or 0)
+        except ValueError:
+            problems.append(Problem(where, f"sort_order {values['sort_order']!r} is not a whole number"))
+            bad = True
+            sort_order = 0
+        if not bad:
+            rows.append(TreeRow(line, values["code"], values["parent"], values["name_zh"],
+                                values["name_en"], values["level"], values["kind"], sort_order))
+    _check_tree(rows, problems)
+    if problems:
+        raise TreeImportError(sorted(problems, key=_line_key))
+    return rows
+
+
+def _line_key(p: Problem) -> tuple[int, str]:
+    parts = p.where.split()
+    return (int(parts[1]) if len(parts) == 2 and parts[1].isdigit() else 0, p.message)
+
+
+def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
+    """Duplicates, unknown parents, cycles and misplaced levels, against file and database."""
+    first_line: dict[str, int] = {}
+    for row in rows:
+        if row.code in first_line:
+            problems.append(Problem(f"line {row.line}", f"duplicate code {row.code!r} (first on line {first_line[row.code]})"))
+        else:
+            first_line[row.code] = row.line
+    in_file = {row.code: row for row in rows}
+    existing = {
+        u.code: (u.parent.code if u.parent else "", u.level)
+        for u in OrgUnit.objects.select_related("parent").only("code", "level", "parent__code")
+    }
+
+    def parent_of(code: str) -> str:
+        if code in in_file:
+            return in_file[code].parent
+        return existing.get(code, ("", ""))[0]
+
+    def level_of(code: str) -> str:
+        return in_file[code].level if code in in_file else existing.get(code, ("", ""))[1]
+
+    for row in rows:
+        where = f"line {row.line}"
+        if row.parent:
+            if row.parent == row.code:
+                problems.append(Problem(where, f"{row.code} is its own parent"))
+                continue
+            if row.parent not in in_file and row.parent not in existing:
+                problems.append(Problem(where, f"unknown parent {row.parent!r}"))
+                continue
+            seen = {row.code}
+            cursor = row.parent
+            while cursor:
+                if cursor in seen:
+                    problems.append(Problem(where, f"parent chain of {row.code} makes a cycle through {cursor}"))
+                    break
+                seen.add(cursor)
+                cursor = parent_of(cursor)
+            parent_level = level_of(row.parent)
+            if parent_level and Level.rank(row.level) < Level.rank(parent_level):
+                problems.append(Problem(where, f"level {row.level} cannot sit below a {parent_level} unit ({row.parent})"))
+
+
+@transaction.atomic
+def import_tree(data: bytes | str, fmt: str, *, user: User | None, reason: str = "tree import") -> ImportSummary:
+    """Create or update every unit in the file, parents first; all or nothing."""
+    rows = parse(data, fmt)
+    by_code = {row.code: row for row in rows}
+    ordered: list[TreeRow] = []
+    placed: set[str] = set()
+
+    def place(row: TreeRow) -> None:
+        if row.code in placed:
+            return
+        if row.parent in by_code:
+            place(by_code[row.parent])
+        placed.add(row.code)
+        ordered.append(row)
+
+    for row in rows:
+        place(row)
+    created = updated = moved = unchanged = 0
+    problems: list[Problem] = []
+    for row in ordered:
+        parent = OrgUnit.objects.filter(code=row.parent).first() if row.parent else None
+        unit = OrgUnit.objects.filter(code=row.code).first()
+        fields = {"name_zh": row.name_zh, "name_en": row.name_en, "level": row.level,
+                  "kind": row.kind, "sort_order": row.sort_order}
+        try:
+            if unit is None:
+                if user is not None and parent is None:
+                    raise TreeImportError("only the installation's superuser creates a root unit", "parent")
+                create_unit(user=user, parent=parent, code=row.code, **fields)
+                created += 1
+                continue
+            if user is not None:
+                policy.require(user, Action.EDIT_TREE, unit)
+            if (unit.parent.code if unit.parent else "") != row.parent:
+                if parent is None:
+                    raise TreeImportError("a unit cannot be made a root by import", "parent")
+                move_unit(unit, parent, user=user, reason=reason)
+                unit.refresh_from_db()
+                moved += 1
+            if any(getattr(unit, k) != v for k, v in fields.items()):
+                update_unit(unit, user=user, **fields)
+                updated += 1
+            else:
+                unchanged += 1
+        except OrgError as exc:
+            problems.extend(Problem(f"line {row.line}", p.message) for p in exc.problems)
+        except PermissionDenied:
+            problems.append(Problem(f"line {row.line}", f"you may not change the tree at {row.code}"))
+    if problems:
+        raise TreeImportError(problems)
+    return ImportSummary(created, updated, moved, unchanged)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from duban import views
+from duban.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("duban.accounts.urls")),
+    path("orgs/", include("duban.orgs.urls")),
+    path("audit/", include("duban.audit.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]

@@ -1,0 +1,5 @@
+"""Project-level pages."""
+
+from duban.orgs.views import home
+
+__all__ = ["home"]
