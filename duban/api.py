@@ -40,12 +40,20 @@ def _register() -> None:
     from duban.accounts.api import router as accounts_router
     from duban.audit.api import router as audit_router
     from duban.orgs.api import router as orgs_router
+    from duban.indicators.api import router as indicators_router
+    from duban.meetings.api import router as meetings_router
     from duban.periods_api import router as periods_router
+    from duban.reporting.api import router as reporting_router
+    from duban.tasks.api import router as tasks_router
 
     api.add_router("/accounts/", accounts_router)
     api.add_router("/orgs/", orgs_router)
     api.add_router("/audit/", audit_router)
     api.add_router("/periods/", periods_router)
+    api.add_router("/indicators/", indicators_router)
+    api.add_router("/reporting/", reporting_router)
+    api.add_router("/tasks/", tasks_router)
+    api.add_router("/meetings/", meetings_router)
 
 
 _register()

@@ -43,7 +43,11 @@ INSTALLED_APPS = [
     "duban.accounts",
     "duban.orgs",
     "duban.audit",
+    "duban.indicators",
+    "duban.reporting",
     "duban.evaluation",
+    "duban.tasks",
+    "duban.meetings",
     "duban.demo",
 ]
 
@@ -117,6 +121,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -9,6 +9,10 @@ urlpatterns = [
     path("accounts/", include("duban.accounts.urls")),
     path("orgs/", include("duban.orgs.urls")),
     path("audit/", include("duban.audit.urls")),
+    path("indicators/", include("duban.indicators.urls")),
+    path("reporting/", include("duban.reporting.urls")),
+    path("tasks/", include("duban.tasks.urls")),
+    path("meetings/", include("duban.meetings.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from duban.accounts import services
 from duban.accounts.models import User
@@ -90,32 +90,32 @@ def members(request: HttpRequest, code: str) -> list[MemberOut]:
 
 
 @router.post("/units/{code}/members", response={201: MemberOut})
-def create_member(request: HttpRequest, code: str, payload: AccountIn) -> tuple[int, MemberOut]:
+def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status[MemberOut]:
     unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
     account = services.create_account(
         user=request.user, unit=unit, username=payload.username,  # type: ignore[arg-type]
         full_name=payload.full_name, password=payload.password, role=payload.role,  # type: ignore[arg-type]
         language=payload.language,
     )
-    return 201, MemberOut(
+    return Status(201, MemberOut(
         id=account.pk, username=account.username, full_name=account.full_name,
         is_active=account.is_active, roles=_roles(list(account.memberships.select_related("unit"))),
-    )
+    ))
 
 
 @router.post("/units/{code}/roles", response={201: RoleOut})
-def grant(request: HttpRequest, code: str, payload: GrantIn) -> tuple[int, RoleOut]:
+def grant(request: HttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
     unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
     member = get_object_or_404(User, username=payload.username)
     if payload.role not in Role.values:
         raise services.AccountError(f"{payload.role!r} is not a role", "role")
     m = org_services.grant_role(member, unit, Role(payload.role), user=request.user)  # type: ignore[arg-type]
-    return 201, _roles([m])[0]
+    return Status(201, _roles([m])[0])
 
 
 @router.delete("/memberships/{membership_id}", response={204: None})
-def revoke(request: HttpRequest, membership_id: int, reason: str = "") -> tuple[int, None]:
+def revoke(request: HttpRequest, membership_id: int, reason: str = "") -> Status[None]:
     membership = get_object_or_404(Membership.objects.select_related("unit", "user"), pk=membership_id)
     policy.require(request.user, Action.MANAGE_ACCOUNTS, membership.unit)  # type: ignore[arg-type]
     org_services.revoke_role(membership, user=request.user, reason=reason)  # type: ignore[arg-type]
-    return 204, None
+    return Status(204, None)

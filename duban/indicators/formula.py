@@ -463,7 +463,11 @@ def _codes(root: Node) -> Iterator[str]:
 
 
 def parse_formula(text: str) -> Formula:
-    """Parse and type-check a formula or rule; every problem is a FormulaError with a position."""
+    """Parse and type-check a formula or rule; every problem is a FormulaError with a position.
+
+    Both the text as typed and its canonical rendering must fit in MAX_LENGTH,
+    so that ``str(formula)`` can always be stored and parsed back.
+    """
     if len(text) > MAX_LENGTH:
         raise FormulaError(
             f"formula is longer than the limit of {MAX_LENGTH} characters ({len(text)})",
@@ -471,7 +475,15 @@ def parse_formula(text: str) -> Formula:
         )
     if not text.strip():
         raise FormulaError("formula is empty", text=text)
-    return Formula(text, _Parser(text).parse())
+    formula = Formula(text, _Parser(text).parse())
+    canonical = len(str(formula))
+    if canonical > MAX_LENGTH:
+        raise FormulaError(
+            f"formula is longer than the limit of {MAX_LENGTH} characters"
+            f" when written out in standard form ({canonical})",
+            text=text,
+        )
+    return formula
 
 
 # Evaluation ---------------------------------------------------------------------------------
@@ -746,7 +758,7 @@ class _Parser:
                 f"formula is nested more than the limit of {MAX_DEPTH} levels deep",
                 self._peek().position,
             )
-        left = self._prefix(depth)
+        left = self._prefix(least, depth)
         level: int | None = None
         chain: list[tuple[_Token, Node]] = []
         while True:
@@ -790,7 +802,8 @@ class _Parser:
         rest = tuple((op.value, operand) for op, operand in chain)
         return Sum(first, rest) if token.value in "+-" else Product(first, rest)
 
-    def _prefix(self, depth: int) -> Node:
+    def _prefix(self, least: int, depth: int) -> Node:
+        """Read an operand; like Python, a bare 'not' may not follow a tighter operator."""
         token = self._next()
         if token.kind == "number":
             return Number(Decimal(token.value))
@@ -798,8 +811,12 @@ class _Parser:
             if self._peek().value == "(" and self._peek().kind == "punct":
                 return self._call(token, depth)
             return Name(token.value)
+        if token.kind == "op" and token.value == "not" and least > _NOT:
+            raise self._error(
+                f"{token.source!r} must be bracketed here, as in '(not …)'", token.position
+            )
         if token.kind == "op" and token.value in ("-", "not"):
-            operand = self._expression(_NEG if token.value == "-" else _CMP, depth + 1)
+            operand = self._expression(_NEG if token.value == "-" else _NOT, depth + 1)
             with self._at(token.position):
                 return Negate(operand) if token.value == "-" else Not(operand)
         if token.kind == "punct" and token.value == "(":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from duban.orgs import policy, services, treefile
@@ -108,11 +108,11 @@ def unit_children(request: HttpRequest, code: str) -> list[UnitOut]:
 
 
 @router.post("/units", response={201: UnitOut})
-def create_unit(request: HttpRequest, payload: UnitCreate) -> tuple[int, UnitOut]:
+def create_unit(request: HttpRequest, payload: UnitCreate) -> Status[UnitOut]:
     parent = unit_for(request, payload.parent, Action.EDIT_TREE)
     data = payload.dict(exclude={"parent"})
     unit = services.create_unit(user=request.user, parent=parent, **data)  # type: ignore[arg-type]
-    return 201, UnitOut.of(unit)
+    return Status(201, UnitOut.of(unit))
 
 
 @router.patch("/units/{code}", response=UnitOut)

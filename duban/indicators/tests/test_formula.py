@@ -104,11 +104,11 @@ def test_clearance_rate() -> None:
 
 
 def test_long_flat_sum_stays_shallow() -> None:
-    text = "+".join(["a"] * 1000)
-    assert len(text) == MAX_LENGTH - 1
+    text = "+".join(["a"] * 500)
     formula = parse_formula(text)
     assert isinstance(formula.root, Sum)
-    assert formula.evaluate({"a": D(1)}) == 1000
+    assert formula.evaluate({"a": D(1)}) == 500
+    assert len(str(formula)) == MAX_LENGTH - 3
     assert parse_formula(str(formula)) == formula
 
 
@@ -325,6 +325,7 @@ def test_functions(text: str, expected: Decimal | bool | None) -> None:
         ("(a < b) + 1", 8, "'+' needs a number, not a condition"),
         ("1 + 2 * (a < b)", 6, "'*' needs a number, not a condition"),
         ("a == (b < c)", 2, "'==' compares a number with a condition"),
+        ("(a < b) == not c < d", 11, "'not' must be bracketed here"),
         ("(a < b) < 1", 8, "'<' needs a number, not a condition"),
         ("-(a < b)", 0, "unary '-' needs a number"),
         ("if(a, 1, 2)", 0, "first argument of if() needs a condition"),
@@ -364,6 +365,14 @@ def test_length_limit() -> None:
     assert parse_formula("a" * MAX_LENGTH).references == {"a" * MAX_LENGTH}
 
 
+def test_length_limit_also_holds_for_the_canonical_text() -> None:
+    """Otherwise a compactly typed formula could be stored in standard form and fail to load."""
+    compact = "+".join(["a"] * 700)
+    assert len(compact) < MAX_LENGTH
+    with pytest.raises(FormulaError, match="standard form"):
+        parse_formula(compact)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -378,12 +387,18 @@ def test_depth_limit(text: str) -> None:
         parse_formula(text)
 
 
-def test_just_under_the_depth_limit_parses_and_evaluates() -> None:
+def test_just_under_the_depth_limit_parses_evaluates_and_round_trips() -> None:
     depth = MAX_DEPTH - 1
     formula = parse_formula("(" * depth + "a + 1" + ")" * depth)
     assert formula.evaluate({"a": D(1)}) == 2
-    nested = parse_formula("-(" * (depth // 2) + "a" + ")" * (depth // 2))
-    assert nested.evaluate({"a": D(1)}) == (-1) ** (depth // 2)
+    for text in [
+        "-(" * (depth // 2) + "a + 1" + ")" * (depth // 2),
+        "not (a < 1 or " * 24 + "a > 0" + ")" * 24,
+        "min(a, 1 + " * 49 + "a" + ")" * 49,
+    ]:
+        nested = parse_formula(text)
+        assert nested.evaluate({"a": D(1)}) is not None
+        assert parse_formula(str(nested)) == nested
 
 
 def test_module_never_calls_python_eval() -> None:
@@ -438,6 +453,8 @@ def test_references_and_condition(text: str, references: set[str], is_condition:
         ("NOT a<b AND c>d Or e==f", "not a < b and c > d or e == f"),
         ("not (a<b and c>d)", "not (a < b and c > d)"),
         ("(a<b)==(c<d)", "(a < b) == (c < d)"),
+        ("(a<b)==(not c<d)", "(a < b) == (not c < d)"),
+        ("a<b and (not c<d)", "a < b and not c < d"),
         ("Min(a,b)", "min(a, b)"),
         ("IF(a<b,1,2)", "if(a < b, 1, 2)"),
         ("0.50", "0.50"),
@@ -700,9 +717,7 @@ ENV = {"a": 3, "b": -7, "c": 0, "crackdown.filed": 12}
 
 
 @st.composite
-def integer_expressions(
-    draw: st.DrawFn, depth: int = 3, branches: bool = True
-) -> tuple[str, int]:
+def integer_expressions(draw: st.DrawFn, depth: int = 3, branches: bool = True) -> tuple[str, int]:
     """Build expression text and its value side by side with plain Python ints."""
     if depth == 0 or draw(st.booleans()):
         if draw(st.booleans()):
@@ -751,7 +766,7 @@ def test_missing_input_poisons_pure_arithmetic(case: tuple[str, int], data: st.D
 
 
 formula_alphabet = st.sampled_from(
-    list("ab1.0 ()+-*/<>=!,_") + ["and ", "or ", "not ", "min(", "if(", "≤", "（", "）", "\x00"]
+    [*"ab1.0 ()+-*/<>=!,_", "and ", "or ", "not ", "min(", "if(", "≤", "（", "）", "\x00"]
 )
 
 

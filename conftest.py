@@ -1,0 +1,62 @@
+"""Shared test set-up: a small tree and the personas of STYLE.md, made once per test."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+
+from duban.testing import make_tree, make_user  # noqa: E402
+
+
+@dataclass
+class Tree:
+    province: object
+    city: object
+    county_a: object
+    county_b: object
+    station_a1: object
+    division: object
+    other_city: object
+
+
+@pytest.fixture
+def tree(db: None) -> Tree:
+    return Tree(**make_tree())
+
+
+@dataclass
+class Personas:
+    province_office: object
+    city_approver: object
+    county_reporter: object
+    sibling_reporter: object
+    leader: object
+    outsider: object
+    system_admin: object
+    security_admin: object
+    audit_admin: object
+
+
+@pytest.fixture
+def personas(tree: Tree) -> Personas:
+    return Personas(
+        province_office=make_user("prov_office", tree.province, "office"),
+        city_approver=make_user("city_approver", tree.city, "approver"),
+        county_reporter=make_user("county_reporter", tree.county_a, "reporter"),
+        sibling_reporter=make_user("sibling_reporter", tree.county_b, "reporter"),
+        leader=make_user("city_leader", tree.city, "leader"),
+        outsider=make_user("outsider", tree.other_city, "leader"),
+        system_admin=make_user("city_sysadmin", tree.city, "system_admin"),
+        security_admin=make_user("city_secadmin", tree.city, "security_admin"),
+        audit_admin=make_user("city_auditor", tree.city, "audit_admin"),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings) -> None:
+    """PBKDF2's deliberate slowness is for attackers, not for a test suite of logins."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

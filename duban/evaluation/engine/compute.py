@@ -1,0 +1,391 @@
+"""``compute_scores``: a scheme and a mapping of values in, every unit's result out.
+
+Input is plain on purpose: the YAML/CSV command and the Django app build the
+same ``Scheme`` and the same ``{(indicator, unit, period): Decimal | None}``
+mapping. The per-scheme work (who is compared with whom, which items apply to
+which unit, targets) is compiled once and kept on the scheme object; the hot
+loop only reads values and does Decimal arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+
+from duban.evaluation.engine.decimals import ENGINE_CONTEXT, ZERO, round2
+from duban.evaluation.engine.explain import Text
+from duban.evaluation.engine.grades import Standing, assign_grades
+from duban.evaluation.engine.model import Item, PeerGroup, Scheme, Sequence, scheme_warnings
+from duban.evaluation.engine.ranking import competition_ranks, place_among
+from duban.evaluation.engine.results import (
+    BEHIND,
+    INCOMPLETE,
+    INVALID,
+    MISSING,
+    NO_TARGET,
+    NOT_RANKED,
+    SHORTFALL,
+    VETOED,
+    CategoryResult,
+    ItemResult,
+    SchemeResult,
+    ScoreProblem,
+    UnitResult,
+)
+from duban.evaluation.engine.rules import NO_EXTRA, Discretionary, Extra, Peers, Rule
+from duban.periods import Period, PeriodType, StatisticalCalendar, parse_period
+
+ValueKey = tuple[str, str, str]  # (indicator code, unit code, period id)
+Values = Mapping[ValueKey, Decimal | None]
+Reasons = Mapping[ValueKey, str]
+
+NO_TARGET_REASON = Text("未设目标", "no target set")
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Units compared with each other: a peer group, or one of its sequences."""
+
+    group: PeerGroup
+    sequence: Sequence | None
+    members: tuple[str, ...]
+
+
+@dataclass
+class ItemPlan:
+    """What the hot loop needs about one item, worked out once per scheme."""
+
+    item: Item
+    rule: Rule
+    keys: tuple[str, ...]
+    needs_target: bool
+    guarded: bool  # the rule may reject a value
+    wants_note: bool  # discretionary: look up the written reason
+    targets: dict[str, Decimal | None]
+    members: list[tuple[int, list[tuple[str, bool]]]]  # cohort index -> [(unit, counted)]
+
+
+@dataclass
+class Plan:
+    cohorts: list[Cohort]
+    items: list[ItemPlan]
+    categories_of: dict[str, set[str]]  # unit -> categories it is scored in
+    warnings: tuple
+
+
+def compile_plan(scheme: Scheme) -> Plan:
+    """Cohorts, item applicability and targets; cached on the scheme object."""
+    cached = scheme.cache.get("plan")
+    if isinstance(cached, Plan):
+        return cached
+    cohorts: list[Cohort] = []
+    for group in scheme.groups:
+        if group.sequences:
+            cohorts.extend(Cohort(group, seq, seq.members) for seq in group.sequences)
+        else:
+            cohorts.append(Cohort(group, None, group.members))
+    units = scheme.unit_map
+    categories_of: dict[str, set[str]] = {unit.code: set() for unit in scheme.units}
+    items: list[ItemPlan] = []
+    for item in scheme.items:
+        members: list[tuple[int, list[tuple[str, bool]]]] = []
+        targets: dict[str, Decimal | None] = {}
+        for index, cohort in enumerate(cohorts):
+            applicable = [
+                (code, units[code].level not in item.not_ranked_levels)
+                for code in cohort.members
+                if item.applies_to(units[code], cohort.group.code)
+            ]
+            if applicable:
+                members.append((index, applicable))
+                for code, counted in applicable:
+                    targets[code] = item.target_for(code)
+                    if counted:
+                        categories_of[code].add(item.category)
+        rule = item.rule
+        items.append(
+            ItemPlan(
+                item=item,
+                rule=rule,
+                keys=rule.keys(item.indicator),
+                needs_target=rule.needs_target(),
+                guarded=rule.occurrences or rule.checks_values,
+                wants_note=isinstance(rule, Discretionary),
+                targets=targets,
+                members=members,
+            )
+        )
+    plan = Plan(cohorts, items, categories_of, tuple(scheme_warnings(scheme)))
+    scheme.cache["plan"] = plan
+    return plan
+
+
+def month_ids(calendar: StatisticalCalendar, year_start: date, end: date) -> tuple[str, ...]:
+    """The statistical months from the start of the year that end on or before ``end``."""
+    ids: list[str] = []
+    month = calendar.period_containing(PeriodType.MONTHLY, year_start)
+    while calendar.date_range(month)[1] <= end:
+        ids.append(month.id)
+        month = month.next()
+    return tuple(ids)
+
+
+def _problem(item: Item, unit: str, scheme: Scheme, code: str, reason: Text) -> ScoreProblem:
+    name = scheme.unit_map[unit].name
+    message = Text(
+        f"指标 {item.code}（{item.name.zh}），单位 {unit}（{name.zh}）：{reason.zh}",
+        f"item {item.code} ({item.name.get('en')}), unit {unit} ({name.get('en')}): {reason.en}",
+    )
+    return ScoreProblem(item.code, unit, code, reason, message)
+
+
+def compute_scores(
+    scheme: Scheme,
+    values: Values,
+    period_id: str | Period,
+    *,
+    today: date | None = None,
+    reasons: Reasons | None = None,
+) -> SchemeResult:
+    """Score every unit of the scheme for one period.
+
+    ``values`` maps (indicator code, unit code, period id) to a Decimal, or None
+    for a value known to be missing (an absent key is missing too). Weighted
+    counts read one indicator code per class, ``<indicator>.<class>``.
+    Cumulative items score the year to date: a value given directly for the
+    asked period (not a month) is taken as the year-to-date figure; otherwise
+    the monthly values from the start of the statistical year to the period's
+    end are summed. ``reasons`` carries the written reasons of discretionary
+    deductions under the same keys. ``today`` (default: the period's last day)
+    sets the day expected progress is measured at, never later than the
+    period's end.
+    """
+    plan = compile_plan(scheme)
+    period = parse_period(period_id) if isinstance(period_id, str) else period_id
+    calendar = scheme.calendar
+    start, end = calendar.date_range(period)
+    year = calendar.period_containing(PeriodType.YEARLY, start)
+    if year.year != scheme.year:
+        raise ValueError(
+            f"period {period.id} falls in statistical year {year.year}, "
+            f"not in the scheme's year {scheme.year}"
+        )
+    year_start, year_end = calendar.date_range(year)
+    as_of = end if today is None or today > end else today
+    elapsed = calendar.elapsed_share(year, as_of)
+    months = month_ids(calendar, year_start, end)
+    with localcontext(ENGINE_CONTEXT):
+        share = Decimal(elapsed.numerator) / Decimal(elapsed.denominator)
+        return _score(scheme, plan, values, reasons or {}, period, months, share, as_of, elapsed, end >= year_end)
+
+
+def _score(
+    scheme: Scheme,
+    plan: Plan,
+    values: Values,
+    reasons: Reasons,
+    period: Period,
+    months: tuple[str, ...],
+    share: Decimal,
+    as_of: date,
+    elapsed: object,
+    final: bool,
+) -> SchemeResult:
+    get = values.get
+    pid = period.id
+    direct = period.type is not PeriodType.MONTHLY
+    unit_codes = [unit.code for unit in scheme.units]
+    results: dict[str, dict[str, ItemResult]] = {code: {} for code in unit_codes}
+    totals: dict[str, Decimal] = dict.fromkeys(unit_codes, ZERO)
+    category_totals: dict[str, dict[str, Decimal]] = {code: {} for code in unit_codes}
+    vetoed: set[str] = set()
+    problems: list[ScoreProblem] = []
+
+    def read(key: str, unit: str, cumulative: bool) -> tuple[Decimal | None, bool]:
+        """(value, some months missing) for one indicator code."""
+        if not cumulative:
+            return get((key, unit, pid)), False
+        if direct:
+            found = get((key, unit, pid))
+            if found is not None:
+                return found, False
+        total: Decimal | None = None
+        gaps = False
+        for month in months:
+            found = get((key, unit, month))
+            if found is None:
+                gaps = True
+            elif total is None:
+                total = found
+            else:
+                total += found
+        return total, gaps and total is not None
+
+    for ip in plan.items:
+        item = ip.item
+        rule = ip.rule
+        higher = item.higher
+        cumulative = item.cumulative
+        category = item.category
+        single = len(ip.keys) == 1
+        key0 = ip.keys[0] if ip.keys else ""
+        compares = rule.compares
+        for _, members in ip.members:
+            pending: list[tuple[ItemResult, Extra]] = []
+            for unit, counted in members:
+                parts: tuple[Decimal | None, ...] | None = None
+                if single:
+                    if cumulative:
+                        value, incomplete = read(key0, unit, True)
+                    else:
+                        value, incomplete = get((key0, unit, pid)), False
+                else:
+                    read_parts = [read(key, unit, cumulative) for key in ip.keys]
+                    parts = tuple(part for part, _ in read_parts)
+                    present = [part for part in parts if part is not None]
+                    value = sum(present, ZERO) if present else None
+                    incomplete = value is not None and (
+                        len(present) < len(parts) or any(gap for _, gap in read_parts)
+                    )
+                target = ip.targets[unit]
+                flags: tuple[str, ...] = ()
+                score = ZERO
+                extra = NO_EXTRA
+                problem: ScoreProblem | None = None
+                expected: Decimal | None = None
+                note: str | None = None
+                if value is None:
+                    flags = (MISSING,)
+                else:
+                    if ip.guarded:
+                        if ip.wants_note:
+                            note = reasons.get((item.indicator, unit, pid))
+                        if parts is not None or note is not None:
+                            extra = Extra(None, parts, note)
+                        why = rule.reject(item, value, extra)
+                        if why is not None:
+                            problem = _problem(item, unit, scheme, "invalid", why)
+                            flags = (INVALID,)
+                    if not flags and ip.needs_target and target is None:
+                        problem = _problem(item, unit, scheme, "no_target", NO_TARGET_REASON)
+                        flags = (NO_TARGET,)
+                    if target is not None and not flags:
+                        if cumulative:
+                            expected = target * share
+                            if value < expected if higher else value > expected:
+                                flags = (SHORTFALL, BEHIND)
+                        elif value < target if higher else value > target:
+                            flags = (SHORTFALL,)
+                    if rule.vetoes and value > 0 and INVALID not in flags:
+                        flags += (VETOED,)
+                        if counted:
+                            vetoed.add(unit)
+                if problem is not None:
+                    problems.append(problem)
+                if incomplete:
+                    flags += (INCOMPLETE,)
+                if not counted:
+                    flags += (NOT_RANKED,)
+                result = ItemResult(
+                    item, unit, score, value, target, flags, counted, expected, parts, None, note, problem
+                )
+                results[unit][item.code] = result
+                if value is None or problem is not None:
+                    continue
+                if compares:
+                    pending.append((result, extra))
+                    continue
+                result.score = score = rule.evaluate(item, value, target, extra, None)
+                if counted:
+                    totals[unit] += score
+                    cats = category_totals[unit]
+                    cats[category] = cats.get(category, ZERO) + score
+            if pending:
+                ranked = sorted(r.value for r, _ in pending if r.counted)  # type: ignore[type-var]
+                best = (ranked[-1] if higher else ranked[0]) if ranked else None
+                count = len(ranked)
+                for result, extra in pending:
+                    value = result.value
+                    assert value is not None
+                    place, equal = place_among(ranked, value, higher=higher)
+                    peers = Peers(place, count, best, equal >= (2 if result.counted else 1))
+                    result.peers = peers
+                    score = rule.evaluate(item, value, result.target, Extra(peers, extra.parts, extra.note), None)
+                    result.score = score
+                    if result.counted:
+                        unit = result.unit
+                        totals[unit] += score
+                        cats = category_totals[unit]
+                        cats[category] = cats.get(category, ZERO) + score
+
+    return _rank(scheme, plan, period, results, totals, category_totals, vetoed, problems, as_of, elapsed, final)
+
+
+def _rank(
+    scheme: Scheme,
+    plan: Plan,
+    period: Period,
+    results: dict[str, dict[str, ItemResult]],
+    totals: dict[str, Decimal],
+    category_totals: dict[str, dict[str, Decimal]],
+    vetoed: set[str],
+    problems: list[ScoreProblem],
+    as_of: date,
+    elapsed: object,
+    final: bool,
+) -> SchemeResult:
+    """Ranks on rounded totals, category ranks and grades, per comparison group."""
+    units = scheme.unit_map
+    order = {unit.code: index for index, unit in enumerate(scheme.units)}
+    rounded = {code: round2(total) for code, total in totals.items()}
+    group_ranks: dict[str, int] = {}
+    for group in scheme.groups:
+        group_ranks.update(competition_ranks({code: rounded[code] for code in group.members}))
+    grades = scheme.grades
+    unit_results: dict[str, UnitResult] = {}
+    for cohort in plan.cohorts:
+        members = cohort.members
+        ranks = competition_ranks({code: rounded[code] for code in members})
+        category_results: dict[str, dict[str, CategoryResult]] = {code: {} for code in members}
+        for category in scheme.categories:
+            scored = [code for code in members if category.code in plan.categories_of[code]]
+            cat_rounded = {
+                code: round2(category_totals[code].get(category.code, ZERO)) for code in scored
+            }
+            for code, rank in competition_ranks(cat_rounded).items():
+                exact = category_totals[code].get(category.code, ZERO)
+                category_results[code][category.code] = CategoryResult(category.code, exact, rank)
+        standings = [Standing(code, rounded[code], ranks[code], code in vetoed) for code in members]
+        assigned = assign_grades(standings, grades)
+        for code in sorted(members, key=lambda c: (ranks[c], order[c])):
+            grade, band = assigned[code]
+            unit_results[code] = UnitResult(
+                unit=units[code],
+                group=cohort.group.code,
+                sequence=cohort.sequence.code if cohort.sequence is not None else None,
+                items=results[code],
+                categories=category_results[code],
+                total=totals[code],
+                display=rounded[code],
+                rank=ranks[code],
+                group_rank=group_ranks[code],
+                grade=grades[grade],
+                band=grades[band],
+                vetoed=code in vetoed,
+            )
+    return SchemeResult(
+        scheme=scheme,
+        period=period,
+        as_of=as_of,
+        elapsed=elapsed,  # type: ignore[arg-type]
+        final=final,
+        units=unit_results,
+        problems=tuple(problems),
+        warnings=plan.warnings,
+        cohorts=tuple(
+            (c.group.code, c.sequence.code if c.sequence is not None else None, c.members)
+            for c in plan.cohorts
+        ),
+    )

@@ -1,0 +1,370 @@
+"""An evaluation scheme (考评方案) as plain frozen dataclasses.
+
+The YAML loader and, later, the Django app build these same objects (the app
+from database rows) and hand them to ``compute_scores``. ``validate_scheme``
+holds every cross-reference check so both sources are checked alike.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from functools import cached_property
+
+from duban.errors import Problem
+from duban.evaluation.engine.decimals import HUNDRED, ZERO
+from duban.evaluation.engine.explain import Text
+from duban.evaluation.engine.rules import Rule
+from duban.periods import MAX_YEAR, MIN_YEAR, StatisticalCalendar
+
+# Unit codes follow OrgUnit.code; indicator and item codes may be a little longer.
+UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+STANDARD_LEVELS = ("province", "city", "county", "station")
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"  # more is better (cases solved)
+    LOWER = "lower"  # less is better (accidents, cases filed of a crime type)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit being evaluated; ``level`` decides "shown, not ranked" and item applicability."""
+
+    code: str
+    name: Text
+    level: str
+    kind: str = ""  # territorial / division / office, informational
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """A sub-group (A/B group, 序列) inside a peer group; units are compared within it."""
+
+    code: str
+    name: Text
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PeerGroup:
+    """Units ranked together (territorial bureaus apart from divisions)."""
+
+    code: str
+    name: Text
+    members: tuple[str, ...]
+    sequences: tuple[Sequence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: Text
+    points: Decimal
+
+
+@dataclass(frozen=True)
+class Item:
+    """A scheme item (考核项目): an indicator scored by a rule for some points."""
+
+    code: str
+    category: str
+    indicator: str
+    name: Text
+    points: Decimal
+    rule: Rule
+    direction: Direction = Direction.HIGHER
+    cumulative: bool = False  # scored on the year to date
+    target: Decimal | None = None  # default target for every unit
+    unit_targets: tuple[tuple[str, Decimal], ...] = ()  # per-unit targets, beating the default
+    rule_text: str = ""  # the rule as published, verbatim
+    not_ranked_levels: tuple[str, ...] = ()  # shown, not ranked (and not counted) at these levels
+    levels: tuple[str, ...] = ()  # applies to units of these levels (empty: all)
+    groups: tuple[str, ...] = ()  # applies to these peer groups (empty: all)
+    higher: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "direction", Direction(self.direction))
+        object.__setattr__(self, "higher", self.direction is Direction.HIGHER)
+
+    def target_for(self, unit: str) -> Decimal | None:
+        for code, target in self.unit_targets:
+            if code == unit:
+                return target
+        return self.target
+
+    def applies_to(self, unit: Unit, group: str) -> bool:
+        return (not self.levels or unit.level in self.levels) and (
+            not self.groups or group in self.groups
+        )
+
+    @property
+    def max_score(self) -> Decimal:
+        return self.rule.max_score(self.points)
+
+
+@dataclass(frozen=True)
+class Quota:
+    """优秀 at most 25%: ``at_most`` counts round down, ``at_least`` counts round up."""
+
+    kind: str  # "at_most" or "at_least"
+    percent: Decimal
+
+    def places(self, units: int) -> int:
+        exact = self.percent * units / HUNDRED
+        return math.floor(exact) if self.kind == "at_most" else math.ceil(exact)
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A grade band (等次): rounded totals from ``min`` (inclusive) up to the next band."""
+
+    code: str
+    name: Text
+    min: Decimal
+    quota: Quota | None = None
+
+
+DEFAULT_GRADES: tuple[Grade, ...] = (
+    Grade("excellent", Text("优秀", "Excellent"), Decimal(90)),
+    Grade("good", Text("良好", "Good"), Decimal(80)),
+    Grade("pass", Text("达标", "Satisfactory"), Decimal(60)),
+    Grade("warning", Text("诫勉", "Admonished"), ZERO),
+)
+
+# The quotas DOMAIN.md quotes; a scheme opts in by stating them.
+QUOTA_GRADES: tuple[Grade, ...] = (
+    Grade("excellent", Text("优秀", "Excellent"), Decimal(90), Quota("at_most", Decimal(25))),
+    Grade("good", Text("良好", "Good"), Decimal(80), Quota("at_most", Decimal(50))),
+    Grade("pass", Text("达标", "Satisfactory"), Decimal(60), Quota("at_most", Decimal(20))),
+    Grade("warning", Text("诫勉", "Admonished"), ZERO, Quota("at_least", Decimal(5))),
+)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One year's evaluation scheme of one issuing unit."""
+
+    code: str
+    name: Text
+    year: int
+    issuer: str  # code of the issuing unit (the city bureau); not itself scored
+    units: tuple[Unit, ...]
+    groups: tuple[PeerGroup, ...]
+    categories: tuple[Category, ...]
+    items: tuple[Item, ...]
+    calendar: StatisticalCalendar = StatisticalCalendar()
+    grades: tuple[Grade, ...] = DEFAULT_GRADES
+    max_items_per_level: tuple[tuple[str, int], ...] = ()  # a warning, not an error
+    # Derived data the engine keeps per scheme object (its compiled plan); not part of equality.
+    cache: dict[str, object] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    @cached_property
+    def unit_map(self) -> dict[str, Unit]:
+        return {unit.code: unit for unit in self.units}
+
+    @cached_property
+    def item_map(self) -> dict[str, Item]:
+        return {item.code: item for item in self.items}
+
+    @cached_property
+    def category_map(self) -> dict[str, Category]:
+        return {category.code: category for category in self.categories}
+
+    @cached_property
+    def group_of(self) -> dict[str, str]:
+        """Unit code -> peer group code."""
+        return {member: group.code for group in self.groups for member in group.members}
+
+    def items_for(self, unit: str) -> list[Item]:
+        """The items that apply to a unit, in scheme order."""
+        found = self.unit_map.get(unit)
+        group = self.group_of.get(unit, "")
+        if found is None:
+            return []
+        return [item for item in self.items if item.applies_to(found, group)]
+
+    @cached_property
+    def value_keys(self) -> frozenset[str]:
+        """Every indicator code a values file may carry (weighted counts: one per class)."""
+        return frozenset(key for item in self.items for key in item.rule.keys(item.indicator))
+
+
+def _duplicates(codes: list[str], where: str, problems: list[Problem], what: str = "code") -> None:
+    seen: set[str] = set()
+    for index, code in enumerate(codes):
+        if code in seen:
+            problems.append(Problem(f"{where}[{index}].{what}", f"duplicate {what} {code!r}"))
+        seen.add(code)
+
+
+def _check_code(code: str, pattern: re.Pattern[str], where: str, problems: list[Problem]) -> None:
+    if code and not pattern.match(code):
+        problems.append(Problem(where, f"{code!r} is not a valid code"))
+
+
+def validate_scheme(scheme: Scheme) -> list[Problem]:
+    """Every cross-reference and consistency problem, each with its path; empty when usable."""
+    problems: list[Problem] = []
+    add = problems.append
+    if not scheme.code:
+        add(Problem("code", "is required"))
+    if not MIN_YEAR <= scheme.year <= MAX_YEAR:
+        add(Problem("year", f"must be within {MIN_YEAR}..{MAX_YEAR}"))
+    if not scheme.issuer:
+        add(Problem("issuer", "is required"))
+
+    units = scheme.unit_map
+    for index, unit in enumerate(scheme.units):
+        _check_code(unit.code, UNIT_CODE, f"units[{index}].code", problems)
+        if not unit.level:
+            add(Problem(f"units[{index}].level", "is required"))
+    _duplicates([u.code for u in scheme.units], "units", problems)
+    levels = set(STANDARD_LEVELS) | {unit.level for unit in scheme.units}
+
+    _duplicates([g.code for g in scheme.groups], "groups", problems)
+    placed: dict[str, str] = {}
+    for gi, group in enumerate(scheme.groups):
+        where = f"groups[{gi}]"
+        for mi, member in enumerate(group.members):
+            if member not in units:
+                add(Problem(f"{where}.members[{mi}]", f"unknown unit {member!r}"))
+            elif member in placed:
+                add(Problem(f"{where}.members[{mi}]", f"{member!r} is already in group {placed[member]!r}"))
+            else:
+                placed[member] = group.code
+        if not group.members:
+            add(Problem(f"{where}.members", "must list at least one unit"))
+        if group.sequences:
+            _duplicates([s.code for s in group.sequences], f"{where}.sequences", problems)
+            in_sequence: dict[str, str] = {}
+            for si, sequence in enumerate(group.sequences):
+                for mi, member in enumerate(sequence.members):
+                    path = f"{where}.sequences[{si}].members[{mi}]"
+                    if member not in group.members:
+                        add(Problem(path, f"{member!r} is not a member of group {group.code!r}"))
+                    elif member in in_sequence:
+                        add(Problem(path, f"{member!r} is already in sequence {in_sequence[member]!r}"))
+                    else:
+                        in_sequence[member] = sequence.code
+            for member in group.members:
+                if member in units and member not in in_sequence:
+                    add(Problem(f"{where}.sequences", f"unit {member!r} is in no sequence"))
+    for index, unit in enumerate(scheme.units):
+        if unit.code not in placed:
+            add(Problem(f"units[{index}]", f"unit {unit.code!r} belongs to no peer group"))
+
+    _duplicates([c.code for c in scheme.categories], "categories", problems)
+    for index, category in enumerate(scheme.categories):
+        if category.points < 0:
+            add(Problem(f"categories[{index}].points", "must be at least 0"))
+
+    _duplicates([i.code for i in scheme.items], "items", problems)
+    groups = {group.code for group in scheme.groups}
+    for index, item in enumerate(scheme.items):
+        where = f"items[{index}]"
+        _check_code(item.code, CODE, f"{where}.code", problems)
+        _check_code(item.indicator, CODE, f"{where}.indicator", problems)
+        if item.category not in scheme.category_map:
+            add(Problem(f"{where}.category", f"unknown category {item.category!r}"))
+        if item.points < 0:
+            add(Problem(f"{where}.points", "must be at least 0"))
+        if item.target is not None and item.target < 0:
+            add(Problem(f"{where}.target.default", "must be at least 0"))
+        seen_targets: set[str] = set()
+        for code, target in item.unit_targets:
+            path = f"{where}.target.units.{code}"
+            if code not in units:
+                add(Problem(path, f"unknown unit {code!r}"))
+            if code in seen_targets:
+                add(Problem(path, "duplicate target"))
+            seen_targets.add(code)
+            if target < 0:
+                add(Problem(path, "must be at least 0"))
+        for key in ("levels", "not_ranked_levels"):
+            for li, level in enumerate(getattr(item, key)):
+                if level not in levels:
+                    add(Problem(f"{where}.{key}[{li}]", f"unknown level {level!r}"))
+        for gi, group_code in enumerate(item.groups):
+            if group_code not in groups:
+                add(Problem(f"{where}.groups[{gi}]", f"unknown peer group {group_code!r}"))
+        for path, message in item.rule.check(item):
+            add(Problem(f"{where}.{path}", message))
+
+    if not scheme.grades:
+        add(Problem("grades", "must list at least one grade"))
+    _duplicates([g.code for g in scheme.grades], "grades", problems)
+    last = len(scheme.grades) - 1
+    for index, grade in enumerate(scheme.grades):
+        where = f"grades[{index}]"
+        if index > 0 and grade.min >= scheme.grades[index - 1].min:
+            add(Problem(f"{where}.min", "grades must be listed from the highest min down"))
+        if index == last and grade.min != 0:
+            add(Problem(f"{where}.min", "the lowest grade must start at 0 (it takes every other total)"))
+        quota = grade.quota
+        if quota is None:
+            continue
+        if not 0 < quota.percent <= 100:
+            add(Problem(f"{where}.quota", "percent must be above 0 and at most 100"))
+        if quota.kind == "at_most" and index == last:
+            add(Problem(f"{where}.quota", "the lowest grade cannot have an at-most quota"))
+        if quota.kind == "at_least" and index != last:
+            add(Problem(f"{where}.quota", "only the lowest grade can have an at-least quota"))
+        if quota.kind not in ("at_most", "at_least"):
+            add(Problem(f"{where}.quota", "kind must be at_most or at_least"))
+
+    for level, count in scheme.max_items_per_level:
+        if level not in levels:
+            add(Problem(f"max_items_per_level.{level}", f"unknown level {level!r}"))
+        if count < 1:
+            add(Problem(f"max_items_per_level.{level}", "must be at least 1"))
+    return problems
+
+
+def scheme_warnings(scheme: Scheme) -> list[Problem]:
+    """Things worth a look that do not stop scoring (too many items, targets not set, …)."""
+    warnings: list[Problem] = []
+    applicable: dict[str, list[Item]] = {unit.code: scheme.items_for(unit.code) for unit in scheme.units}
+    limits = dict(scheme.max_items_per_level)
+    for level, limit in limits.items():
+        counts = [len(applicable[u.code]) for u in scheme.units if u.level == level]
+        if counts and max(counts) > limit:
+            warnings.append(
+                Problem(
+                    f"max_items_per_level.{level}",
+                    f"units of level {level!r} are scored on {max(counts)} items, more than {limit}",
+                )
+            )
+    for index, item in enumerate(scheme.items):
+        if not item.rule.needs_target():
+            continue
+        missing = [
+            unit for unit, items in applicable.items() if item in items and item.target_for(unit) is None
+        ]
+        if missing:
+            shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+            warnings.append(Problem(f"items[{index}].target", f"no target for {shown}"))
+    for index, category in enumerate(scheme.categories):
+        # Units with no item in the category (divisions on crackdown figures) are not odd.
+        sums = Counter(
+            sum((i.points for i in items if i.category == category.code), ZERO)
+            for items in applicable.values()
+            if any(i.category == category.code for i in items)
+        )
+        odd = sorted(total for total in sums if total != category.points)
+        if odd:
+            totals = ", ".join(str(total) for total in odd)
+            warnings.append(
+                Problem(
+                    f"categories[{index}].points",
+                    f"items add up to {totals} for some units, not {category.points}",
+                )
+            )
+    return warnings
