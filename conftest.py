@@ -9,7 +9,7 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
-from duban.testing import make_tree, make_user  # noqa: E402
+from duban.testing import make_tree, make_user
 
 
 @dataclass

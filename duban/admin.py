@@ -23,7 +23,9 @@ class DubanAdminSite(admin.AdminSite):
         return bool(user.is_active and policy.can_any(user, Action.EDIT_TREE))  # type: ignore[arg-type]
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
-        return redirect_to_login(request.GET.get("next", reverse("admin:index")), reverse("accounts:login"))
+        return redirect_to_login(
+            request.GET.get("next", reverse("admin:index")), reverse("accounts:login")
+        )
 
 
 class PolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -33,15 +33,17 @@ def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc) or "not found", "errors": []}, status=404)
+    return api.create_response(
+        request, {"detail": str(exc) or "not found", "errors": []}, status=404
+    )
 
 
 def _register() -> None:
     from duban.accounts.api import router as accounts_router
     from duban.audit.api import router as audit_router
-    from duban.orgs.api import router as orgs_router
     from duban.indicators.api import router as indicators_router
     from duban.meetings.api import router as meetings_router
+    from duban.orgs.api import router as orgs_router
     from duban.periods_api import router as periods_router
     from duban.reporting.api import router as reporting_router
     from duban.tasks.api import router as tasks_router

@@ -7,7 +7,7 @@ from typing import Any
 from duban.accounts.models import User
 from duban.orgs.models import Membership, OrgUnit
 
-PASSWORD = "Test-pass-2017!"  # noqa: S105
+PASSWORD = "Test-pass-2017!"
 
 
 def make_unit(code: str, parent: OrgUnit | None = None, **fields: Any) -> OrgUnit:
@@ -26,6 +26,7 @@ def make_user(username: str, unit: OrgUnit | None = None, *roles: str, **fields:
     user.set_password(PASSWORD)
     user.save()
     for role in roles:
+        assert unit is not None, "a role needs a unit"
         Membership.objects.create(user=user, unit=unit, role=role)
     return user
 
@@ -40,6 +41,11 @@ def make_tree() -> dict[str, OrgUnit]:
     division = make_unit("DIV", city, level="city", kind="division", name_zh="刑侦支队")
     other_city = make_unit("OTHER", None, level="city", name_zh="外市局", name_en="Other city")
     return {
-        "province": province, "city": city, "county_a": county_a, "county_b": county_b,
-        "station_a1": station_a1, "division": division, "other_city": other_city,
+        "province": province,
+        "city": city,
+        "county_a": county_a,
+        "county_b": county_b,
+        "station_a1": station_a1,
+        "division": division,
+        "other_city": other_city,
     }

@@ -57,14 +57,18 @@ class LanguageIn(Schema):
 
 
 def _roles(memberships: list[Membership]) -> list[RoleOut]:
-    return [RoleOut(id=m.pk, unit=m.unit.code, unit_name=m.unit.name, role=m.role) for m in memberships]
+    return [
+        RoleOut(id=m.pk, unit=m.unit.code, unit_name=m.unit.name, role=m.role) for m in memberships
+    ]
 
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> MeOut:
     user: User = request.user  # type: ignore[assignment]
     return MeOut(
-        username=user.username, full_name=user.full_name, language=user.language,
+        username=user.username,
+        full_name=user.full_name,
+        language=user.language,
         roles=_roles(list(user.memberships.select_related("unit"))),
     )
 
@@ -82,7 +86,10 @@ def members(request: HttpRequest, code: str) -> list[MemberOut]:
     users = User.objects.filter(memberships__unit=unit).distinct().order_by("username")
     return [
         MemberOut(
-            id=u.pk, username=u.username, full_name=u.full_name, is_active=u.is_active,
+            id=u.pk,
+            username=u.username,
+            full_name=u.full_name,
+            is_active=u.is_active,
             roles=_roles(list(u.memberships.select_related("unit"))),
         )
         for u in users
@@ -93,14 +100,24 @@ def members(request: HttpRequest, code: str) -> list[MemberOut]:
 def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status[MemberOut]:
     unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
     account = services.create_account(
-        user=request.user, unit=unit, username=payload.username,  # type: ignore[arg-type]
-        full_name=payload.full_name, password=payload.password, role=payload.role,  # type: ignore[arg-type]
+        user=request.user,
+        unit=unit,
+        username=payload.username,  # type: ignore[arg-type]
+        full_name=payload.full_name,
+        password=payload.password,
+        role=payload.role,  # type: ignore[arg-type]
         language=payload.language,
     )
-    return Status(201, MemberOut(
-        id=account.pk, username=account.username, full_name=account.full_name,
-        is_active=account.is_active, roles=_roles(list(account.memberships.select_related("unit"))),
-    ))
+    return Status(
+        201,
+        MemberOut(
+            id=account.pk,
+            username=account.username,
+            full_name=account.full_name,
+            is_active=account.is_active,
+            roles=_roles(list(account.memberships.select_related("unit"))),
+        ),
+    )
 
 
 @router.post("/units/{code}/roles", response={201: RoleOut})
@@ -115,7 +132,9 @@ def grant(request: HttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
 
 @router.delete("/memberships/{membership_id}", response={204: None})
 def revoke(request: HttpRequest, membership_id: int, reason: str = "") -> Status[None]:
-    membership = get_object_or_404(Membership.objects.select_related("unit", "user"), pk=membership_id)
+    membership = get_object_or_404(
+        Membership.objects.select_related("unit", "user"), pk=membership_id
+    )
     policy.require(request.user, Action.MANAGE_ACCOUNTS, membership.unit)  # type: ignore[arg-type]
     org_services.revoke_role(membership, user=request.user, reason=reason)  # type: ignore[arg-type]
     return Status(204, None)

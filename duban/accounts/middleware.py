@@ -1,24 +1,40 @@
-"""Activates the signed-in user's chosen language for the request."""
+"""Chooses the language of each request: the account's choice, else the cookie, else Chinese.
+
+Django's LocaleMiddleware would follow the browser's Accept-Language; Duban is
+Chinese first, so an English-language browser still gets Chinese until the
+person switches (and the switch is kept on the account).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 
-class UserLanguageMiddleware:
+def request_language(request: HttpRequest) -> str:
+    offered = dict(settings.LANGUAGES)
+    user = request.user
+    chosen = getattr(user, "language", "") if user.is_authenticated else ""
+    if chosen in offered:
+        return chosen
+    cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if cookie in offered:
+        return cookie
+    return settings.LANGUAGE_CODE
+
+
+class LanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        language = getattr(user, "language", "") if user.is_authenticated else ""
-        if language:
-            translation.activate(language)
+        language = request_language(request)
+        with translation.override(language):
             request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        if language:
-            response.headers.setdefault("Content-Language", language)
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        response.headers.setdefault("Vary", "Cookie")
         return response

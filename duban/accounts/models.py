@@ -19,14 +19,17 @@ class User(AuditedModel, AbstractUser):
 
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
         help_text=_("Empty: follow the browser."),
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return self.full_name or self.username

@@ -58,15 +58,23 @@ def members_home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
-    account_form = AccountForm(request.POST if request.POST.get("form") == "create" else None, prefix="new")
-    grant_form = GrantForm(request.POST if request.POST.get("form") == "grant" else None, prefix="grant")
+    account_form = AccountForm(
+        request.POST if request.POST.get("form") == "create" else None, prefix="new"
+    )
+    grant_form = GrantForm(
+        request.POST if request.POST.get("form") == "grant" else None, prefix="grant"
+    )
     if request.method == "POST":
         try:
             if request.POST.get("form") == "create" and account_form.is_valid():
                 d = account_form.cleaned_data
                 services.create_account(
-                    user=request.user, unit=unit, username=d["username"], full_name=d["full_name"],  # type: ignore[arg-type]
-                    password=d["password"], role=Role(d["role"]),
+                    user=request.user,
+                    unit=unit,
+                    username=d["username"],
+                    full_name=d["full_name"],  # type: ignore[arg-type]
+                    password=d["password"],
+                    role=Role(d["role"]),
                 )
                 messages.success(request, _("Account created."))
                 return redirect("accounts:members", code=unit.code)
@@ -80,14 +88,25 @@ def members(request: HttpRequest, code: str) -> HttpResponse:
                 return redirect("accounts:members", code=unit.code)
             if request.POST.get("form") == "revoke":
                 m = get_object_or_404(Membership, pk=request.POST.get("membership"), unit=unit)
-                org_services.revoke_role(m, user=request.user, reason=request.POST.get("reason", ""))  # type: ignore[arg-type]
+                org_services.revoke_role(
+                    m, user=request.user, reason=request.POST.get("reason", "")
+                )  # type: ignore[arg-type]
                 messages.success(request, _("Role withdrawn."))
                 return redirect("accounts:members", code=unit.code)
         except DubanError as exc:
             add_problems(account_form if request.POST.get("form") == "create" else grant_form, exc)
-    memberships = Membership.objects.filter(unit=unit).select_related("user").order_by("user__username", "role")
+    memberships = (
+        Membership.objects.filter(unit=unit)
+        .select_related("user")
+        .order_by("user__username", "role")
+    )
     return render(
         request,
         "accounts/members.html",
-        {"unit": unit, "memberships": memberships, "account_form": account_form, "grant_form": grant_form},
+        {
+            "unit": unit,
+            "memberships": memberships,
+            "account_form": account_form,
+            "grant_form": grant_form,
+        },
     )

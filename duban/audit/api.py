@@ -33,16 +33,29 @@ class EntryOut(Schema):
 
 def entry_out(e: AuditEntry) -> EntryOut:
     return EntryOut(
-        id=e.pk, at=e.at, actor=e.actor_name, ip=e.ip, source=e.source, action=e.action,
-        object_type=e.object_type, object_id=e.object_id, object_repr=e.object_repr,
-        unit=e.unit.code if e.unit_id and e.unit else None, before=e.before, after=e.after,
+        id=e.pk,
+        at=e.at,
+        actor=e.actor_name,
+        ip=e.ip,
+        source=e.source,
+        action=e.action,
+        object_type=e.object_type,
+        object_id=e.object_id,
+        object_repr=e.object_repr,
+        unit=e.unit.code if e.unit_id and e.unit else None,
+        before=e.before,
+        after=e.after,
         reason=e.reason,
     )
 
 
 @router.get("/units/{code}/entries", response=list[EntryOut])
 def unit_entries(
-    request: HttpRequest, code: str, subtree: bool = False, limit: int = 200, before_id: int | None = None
+    request: HttpRequest,
+    code: str,
+    subtree: bool = False,
+    limit: int = 200,
+    before_id: int | None = None,
 ) -> list[EntryOut]:
     """A unit's history, newest first; `subtree=true` adds the units below it."""
     unit = unit_for(request, code, Action.VIEW_AUDIT)

@@ -84,6 +84,9 @@ class AuditHead(models.Model):
     class Meta:
         verbose_name = _("audit chain head")
 
+    def __str__(self) -> str:
+        return f"#{self.last_entry_id} {self.last_hash[:12]}"
+
 
 class AuditedModel(models.Model):
     """Base for domain models: every create, update and delete writes an audit entry
@@ -95,9 +98,17 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with transaction.atomic(using=kwargs.get("using")):
+            return super().delete(*args, **kwargs)
+
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        instance = super().from_db(db, field_names, values, **kwargs)
         from duban.audit.services import snapshot
 
         instance._audit_loaded = snapshot(instance)
@@ -106,11 +117,3 @@ class AuditedModel(models.Model):
     def audit_unit_id(self) -> int | None:
         """The organisation unit the change belongs to, for the unit's history page."""
         return None
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        with transaction.atomic(using=kwargs.get("using")):
-            super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        with transaction.atomic(using=kwargs.get("using")):
-            return super().delete(*args, **kwargs)

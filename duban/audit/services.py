@@ -31,7 +31,7 @@ def _to_jsonable(value: Any) -> Any:
 
 def snapshot(obj: models.Model) -> dict[str, Any]:
     """The concrete field values of a row, as JSON-ready data (secrets masked)."""
-    exclude = getattr(obj, "audit_exclude", frozenset())
+    exclude: frozenset[str] = getattr(obj, "audit_exclude", frozenset())
     deferred = obj.get_deferred_fields()
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
@@ -143,7 +143,9 @@ def audited_update(queryset: models.QuerySet[Any], reason: str | None = None, **
         for row in queryset.model._default_manager.filter(pk__in=list(befores)):
             before, after = diff(befores[row.pk], snapshot(row))
             if after:
-                record(action_code(row, "updated"), obj=row, before=before, after=after, reason=reason)
+                record(
+                    action_code(row, "updated"), obj=row, before=before, after=after, reason=reason
+                )
     return count
 
 
@@ -168,9 +170,13 @@ def verify_chain(batch_size: int = 2000) -> list[ChainProblem]:
         count += 1
         last_id = entry.pk
         if entry.prev_hash != prev:
-            problems.append(ChainProblem(entry.pk, "link broken: an entry before it was removed or inserted"))
+            problems.append(
+                ChainProblem(entry.pk, "link broken: an entry before it was removed or inserted")
+            )
         if entry_hash(entry) != entry.hash:
-            problems.append(ChainProblem(entry.pk, "content does not match its hash: the entry was edited"))
+            problems.append(
+                ChainProblem(entry.pk, "content does not match its hash: the entry was edited")
+            )
         prev = entry.hash
     head = AuditHead.objects.filter(pk=1).first()
     if head is None:

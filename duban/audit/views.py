@@ -33,6 +33,7 @@ def unit_history(request: HttpRequest, code: str) -> HttpResponse:
         entries = entries.filter(action__startswith=action)
     page = Paginator(entries.order_by("-pk"), 50).get_page(request.GET.get("page"))
     return render(
-        request, "audit/unit_history.html",
+        request,
+        "audit/unit_history.html",
         {"unit": unit, "page": page, "subtree": subtree, "action": action},
     )

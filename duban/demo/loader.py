@@ -16,7 +16,7 @@ from duban.orgs import treefile
 from duban.orgs.models import Membership, OrgUnit, Role
 
 DATA = Path(__file__).resolve().parent / "data"
-DEMO_PASSWORD = "Duban-demo-2017"  # noqa: S105 (published in the README on purpose)
+DEMO_PASSWORD = "Duban-demo-2017"
 INVENTED = "演示数据均为虚构 / All demo figures are invented."
 
 

@@ -19,7 +19,18 @@ class OrgUnitAdmin(PolicyAdmin):
     list_filter = ["level", "kind", "is_active"]
     search_fields = ["code", "name_zh", "name_en"]
     readonly_fields = ["code", "parent", "path", "depth", "level"]
-    fields = ["code", "name_zh", "name_en", "level", "kind", "parent", "path", "depth", "sort_order", "is_active"]
+    fields = [
+        "code",
+        "name_zh",
+        "name_en",
+        "level",
+        "kind",
+        "parent",
+        "path",
+        "depth",
+        "sort_order",
+        "is_active",
+    ]
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return policy.visible_units(request.user, Action.EDIT_TREE).select_related("parent")  # type: ignore[arg-type]

@@ -30,9 +30,16 @@ class UnitOut(Schema):
     @staticmethod
     def of(unit: OrgUnit, children: int = 0) -> UnitOut:
         return UnitOut(
-            code=unit.code, name_zh=unit.name_zh, name_en=unit.name_en, level=unit.level,
-            kind=unit.kind, parent=unit.parent.code if unit.parent else None, path=unit.path,
-            depth=unit.depth, sort_order=unit.sort_order, is_active=unit.is_active,
+            code=unit.code,
+            name_zh=unit.name_zh,
+            name_en=unit.name_en,
+            level=unit.level,
+            kind=unit.kind,
+            parent=unit.parent.code if unit.parent else None,
+            path=unit.path,
+            depth=unit.depth,
+            sort_order=unit.sort_order,
+            is_active=unit.is_active,
             children=children,
         )
 
@@ -91,7 +98,9 @@ def list_units(request: HttpRequest, under: str | None = None, q: str = "") -> l
     if q:
         from django.db.models import Q
 
-        units = units.filter(Q(code__icontains=q) | Q(name_zh__icontains=q) | Q(name_en__icontains=q))
+        units = units.filter(
+            Q(code__icontains=q) | Q(name_zh__icontains=q) | Q(name_en__icontains=q)
+        )
     return [UnitOut.of(u) for u in units[:2000]]
 
 
@@ -104,7 +113,9 @@ def unit_detail(request: HttpRequest, code: str) -> UnitOut:
 @router.get("/units/{code}/children", response=list[UnitOut])
 def unit_children(request: HttpRequest, code: str) -> list[UnitOut]:
     unit = unit_for(request, code, Action.VIEW_UNIT)
-    return [UnitOut.of(c) for c in unit.children.select_related("parent").order_by("sort_order", "code")]
+    return [
+        UnitOut.of(c) for c in unit.children.select_related("parent").order_by("sort_order", "code")
+    ]
 
 
 @router.post("/units", response={201: UnitOut})
@@ -128,7 +139,9 @@ def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> MoveOut:
     unit = unit_for(request, code, Action.EDIT_TREE)
     parent = unit_for(request, payload.parent, Action.EDIT_TREE)
     move = services.move_unit(unit, parent, user=request.user, reason=payload.reason)  # type: ignore[arg-type]
-    return MoveOut(unit=unit.code, old_path=move.old_path, new_path=move.new_path, reason=move.reason)
+    return MoveOut(
+        unit=unit.code, old_path=move.old_path, new_path=move.new_path, reason=move.reason
+    )
 
 
 @router.get("/units/{code}/moves", response=list[MoveOut])
@@ -155,7 +168,9 @@ def export_tree(request: HttpRequest, fmt: str, under: str | None = None) -> Htt
 
 @router.post("/tree/import", response=ImportOut)
 def import_tree(
-    request: HttpRequest, file: UploadedFile = File(...), format: str = Form("csv")  # noqa: A002, B008
+    request: HttpRequest,
+    file: UploadedFile = File(...),
+    format: str = Form("csv"),
 ) -> ImportOut:
     """Create or update units from a file; every bad row is reported and nothing is imported."""
     if not policy.can_any(request.user, Action.EDIT_TREE):  # type: ignore[arg-type]

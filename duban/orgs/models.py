@@ -82,7 +82,9 @@ class OrgUnit(AuditedModel):
         verbose_name = _("organisation unit")
         verbose_name_plural = _("organisation units")
         indexes = [
-            models.Index(fields=["path"], name="orgs_orgunit_path_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["path"], name="orgs_orgunit_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["path"], name="orgs_orgunit_path_unique"),

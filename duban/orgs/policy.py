@@ -72,7 +72,7 @@ def grants(user: User | AnonymousUser) -> list[tuple[Role, str]]:
             .filter(user=user)
             .values_list("role", "unit__path")
         ]
-        user._duban_grants = cached  # type: ignore[union-attr]
+        user._duban_grants = cached  # type: ignore[union-attr,attr-defined]
     return cached
 
 
@@ -113,9 +113,7 @@ def roots(user: User | AnonymousUser, action: Action = Action.VIEW_UNIT) -> list
     return top
 
 
-def visible_units(
-    user: User | AnonymousUser, action: Action = Action.VIEW_UNIT
-) -> OrgUnitQuerySet:
+def visible_units(user: User | AnonymousUser, action: Action = Action.VIEW_UNIT) -> OrgUnitQuerySet:
     """Every unit the user may act on for `action`, as one queryset."""
     rule = RULES[action]
     qs = OrgUnit.objects.all()

@@ -31,7 +31,9 @@ def _validate(unit: OrgUnit, exclude: list[str] | None = None) -> None:
     try:
         unit.full_clean(exclude=exclude)
     except ValidationError as exc:
-        raise OrgError([Problem(f, str(m)) for f, ms in exc.message_dict.items() for m in ms]) from None
+        raise OrgError(
+            [Problem(f, str(m)) for f, ms in exc.message_dict.items() for m in ms]
+        ) from None
 
 
 def check_placement(level: str, parent: OrgUnit | None) -> str | None:
@@ -78,7 +80,9 @@ def update_unit(unit: OrgUnit, *, user: User | None, **fields: Any) -> OrgUnit:
     below = locked.children.all()
     for child in below:
         if Level.rank(child.level) < Level.rank(locked.level):
-            raise OrgError(f"child {child.code} is at level {child.level}, above {locked.level}", "level")
+            raise OrgError(
+                f"child {child.code} is at level {child.level}, above {locked.level}", "level"
+            )
     locked.save()
     unit.refresh_from_db()
     return locked
@@ -98,7 +102,9 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, user: User | None, reason: 
         policy.require(user, Action.EDIT_TREE, new_parent)
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     if new_parent.is_within(unit):
-        raise OrgError(f"{new_parent.code} lies inside {unit.code}: the move would make a cycle", "parent")
+        raise OrgError(
+            f"{new_parent.code} lies inside {unit.code}: the move would make a cycle", "parent"
+        )
     problem = check_placement(unit.level, new_parent)
     if problem:
         raise OrgError(problem, "parent")

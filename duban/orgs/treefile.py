@@ -109,7 +109,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = dict(loader.construct_mapping(node, deep=True))  # type: ignore[arg-type]
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -119,7 +119,7 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 def _raw_rows_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:
     try:
-        doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+        doc = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
@@ -161,20 +161,36 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
                 problems.append(Problem(where, f"code {values['code']!r} is not a valid code"))
                 bad = True
         if values["level"] and values["level"] not in levels:
-            problems.append(Problem(where, f"level {values['level']!r} is not one of {sorted(levels)}"))
+            problems.append(
+                Problem(where, f"level {values['level']!r} is not one of {sorted(levels)}")
+            )
             bad = True
         if values["kind"] and values["kind"] not in kinds:
-            problems.append(Problem(where, f"kind {values['kind']!r} is not one of {sorted(kinds)}"))
+            problems.append(
+                Problem(where, f"kind {values['kind']!r} is not one of {sorted(kinds)}")
+            )
             bad = True
         try:
             sort_order = int(values["sort_order"] or 0)
         except ValueError:
-            problems.append(Problem(where, f"sort_order {values['sort_order']!r} is not a whole number"))
+            problems.append(
+                Problem(where, f"sort_order {values['sort_order']!r} is not a whole number")
+            )
             bad = True
             sort_order = 0
         if not bad:
-            rows.append(TreeRow(line, values["code"], values["parent"], values["name_zh"],
-                                values["name_en"], values["level"], values["kind"], sort_order))
+            rows.append(
+                TreeRow(
+                    line,
+                    values["code"],
+                    values["parent"],
+                    values["name_zh"],
+                    values["name_en"],
+                    values["level"],
+                    values["kind"],
+                    sort_order,
+                )
+            )
     _check_tree(rows, problems)
     if problems:
         raise TreeImportError(sorted(problems, key=_line_key))
@@ -191,7 +207,12 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
     first_line: dict[str, int] = {}
     for row in rows:
         if row.code in first_line:
-            problems.append(Problem(f"line {row.line}", f"duplicate code {row.code!r} (first on line {first_line[row.code]})"))
+            problems.append(
+                Problem(
+                    f"line {row.line}",
+                    f"duplicate code {row.code!r} (first on line {first_line[row.code]})",
+                )
+            )
         else:
             first_line[row.code] = row.line
     in_file = {row.code: row for row in rows}
@@ -221,17 +242,26 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
             cursor = row.parent
             while cursor:
                 if cursor in seen:
-                    problems.append(Problem(where, f"parent chain of {row.code} makes a cycle through {cursor}"))
+                    problems.append(
+                        Problem(where, f"parent chain of {row.code} makes a cycle through {cursor}")
+                    )
                     break
                 seen.add(cursor)
                 cursor = parent_of(cursor)
             parent_level = level_of(row.parent)
             if parent_level and Level.rank(row.level) < Level.rank(parent_level):
-                problems.append(Problem(where, f"level {row.level} cannot sit below a {parent_level} unit ({row.parent})"))
+                problems.append(
+                    Problem(
+                        where,
+                        f"level {row.level} cannot sit below a {parent_level} unit ({row.parent})",
+                    )
+                )
 
 
 @transaction.atomic
-def import_tree(data: bytes | str, fmt: str, *, user: User | None, reason: str = "tree import") -> ImportSummary:
+def import_tree(
+    data: bytes | str, fmt: str, *, user: User | None, reason: str = "tree import"
+) -> ImportSummary:
     """Create or update every unit in the file, parents first; all or nothing."""
     rows = parse(data, fmt)
     by_code = {row.code: row for row in rows}
@@ -253,12 +283,19 @@ def import_tree(data: bytes | str, fmt: str, *, user: User | None, reason: str =
     for row in ordered:
         parent = OrgUnit.objects.filter(code=row.parent).first() if row.parent else None
         unit = OrgUnit.objects.filter(code=row.code).first()
-        fields = {"name_zh": row.name_zh, "name_en": row.name_en, "level": row.level,
-                  "kind": row.kind, "sort_order": row.sort_order}
+        fields = {
+            "name_zh": row.name_zh,
+            "name_en": row.name_en,
+            "level": row.level,
+            "kind": row.kind,
+            "sort_order": row.sort_order,
+        }
         try:
             if unit is None:
                 if user is not None and parent is None:
-                    raise TreeImportError("only the installation's superuser creates a root unit", "parent")
+                    raise TreeImportError(
+                        "only the installation's superuser creates a root unit", "parent"
+                    )
                 create_unit(user=user, parent=parent, code=row.code, **fields)
                 created += 1
                 continue
@@ -278,7 +315,9 @@ def import_tree(data: bytes | str, fmt: str, *, user: User | None, reason: str =
         except OrgError as exc:
             problems.extend(Problem(f"line {row.line}", p.message) for p in exc.problems)
         except PermissionDenied:
-            problems.append(Problem(f"line {row.line}", f"you may not change the tree at {row.code}"))
+            problems.append(
+                Problem(f"line {row.line}", f"you may not change the tree at {row.code}")
+            )
     if problems:
         raise TreeImportError(problems)
     return ImportSummary(created, updated, moved, unchanged)

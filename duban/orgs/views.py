@@ -48,7 +48,7 @@ def add_problems(form: Any, exc: DubanError) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     """The user's units, his roles there and what lies directly below."""
     memberships = (
-        Membership.objects.active().filter(user=request.user).select_related("unit").order_by("unit__path")
+        Membership.objects.active().filter(user=request.user)  # type: ignore[misc].select_related("unit").order_by("unit__path")
     )
     units: dict[int, dict[str, Any]] = {}
     for m in memberships:
@@ -85,7 +85,9 @@ def children(request: HttpRequest, code: str) -> HttpResponse:
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     user = request.user
-    ancestors = [a for a in OrgUnit.objects.ancestors_of(unit) if policy.can(user, Action.VIEW_UNIT, a)]  # type: ignore[arg-type]
+    ancestors = [
+        a for a in OrgUnit.objects.ancestors_of(unit) if policy.can(user, Action.VIEW_UNIT, a)
+    ]  # type: ignore[arg-type]
     context = {
         "unit": unit,
         "ancestors": ancestors,
@@ -111,7 +113,9 @@ def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("orgs:unit", code=unit.code)
-    return render(request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Edit unit")})
+    return render(
+        request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Edit unit")}
+    )
 
 
 @login_required
@@ -127,7 +131,11 @@ def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Unit added."))
             return redirect("orgs:unit", code=child.code)
-    return render(request, "orgs/unit_form.html", {"unit": parent, "form": form, "title": _("Add a unit below")})
+    return render(
+        request,
+        "orgs/unit_form.html",
+        {"unit": parent, "form": form, "title": _("Add a unit below")},
+    )
 
 
 @login_required
@@ -147,7 +155,9 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _("Unit moved; its history moves with it."))
             return redirect("orgs:unit", code=unit.code)
-    return render(request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Move unit")})
+    return render(
+        request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Move unit")}
+    )
 
 
 @login_required
@@ -166,7 +176,9 @@ def tree_import(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Imported: %(created)d created, %(updated)d updated, %(moved)d moved, %(unchanged)d unchanged.")
+                _(
+                    "Imported: %(created)d created, %(updated)d updated, %(moved)d moved, %(unchanged)d unchanged."
+                )
                 % summary.__dict__,
             )
             return redirect("orgs:tree")

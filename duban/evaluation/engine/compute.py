@@ -9,15 +9,16 @@ loop only reads values and does Decimal arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from fractions import Fraction
 
 from duban.evaluation.engine.decimals import ENGINE_CONTEXT, ZERO, round2
 from duban.evaluation.engine.explain import Text
 from duban.evaluation.engine.grades import Standing, assign_grades
-from duban.evaluation.engine.model import Item, PeerGroup, Scheme, Sequence, scheme_warnings
+from duban.evaluation.engine.model import Item, PeerGroup, Scheme, Sequence
 from duban.evaluation.engine.ranking import competition_ranks, place_among
 from duban.evaluation.engine.results import (
     BEHIND,
@@ -34,7 +35,7 @@ from duban.evaluation.engine.results import (
     ScoreProblem,
     UnitResult,
 )
-from duban.evaluation.engine.rules import NO_EXTRA, Discretionary, Extra, Peers, Rule
+from duban.evaluation.engine.rules import NO_EXTRA, Discretionary, Extra, Peers, Rule, Trace
 from duban.periods import Period, PeriodType, StatisticalCalendar, parse_period
 
 ValueKey = tuple[str, str, str]  # (indicator code, unit code, period id)
@@ -72,7 +73,6 @@ class Plan:
     cohorts: list[Cohort]
     items: list[ItemPlan]
     categories_of: dict[str, set[str]]  # unit -> categories it is scored in
-    warnings: tuple
 
 
 def compile_plan(scheme: Scheme) -> Plan:
@@ -117,7 +117,7 @@ def compile_plan(scheme: Scheme) -> Plan:
                 members=members,
             )
         )
-    plan = Plan(cohorts, items, categories_of, tuple(scheme_warnings(scheme)))
+    plan = Plan(cohorts, items, categories_of)
     scheme.cache["plan"] = plan
     return plan
 
@@ -178,7 +178,18 @@ def compute_scores(
     months = month_ids(calendar, year_start, end)
     with localcontext(ENGINE_CONTEXT):
         share = Decimal(elapsed.numerator) / Decimal(elapsed.denominator)
-        return _score(scheme, plan, values, reasons or {}, period, months, share, as_of, elapsed, end >= year_end)
+        return _score(
+            scheme,
+            plan,
+            values,
+            reasons or {},
+            period,
+            months,
+            share,
+            as_of,
+            elapsed,
+            end >= year_end,
+        )
 
 
 def _score(
@@ -190,7 +201,7 @@ def _score(
     months: tuple[str, ...],
     share: Decimal,
     as_of: date,
-    elapsed: object,
+    elapsed: Fraction,
     final: bool,
 ) -> SchemeResult:
     get = values.get
@@ -198,8 +209,11 @@ def _score(
     direct = period.type is not PeriodType.MONTHLY
     unit_codes = [unit.code for unit in scheme.units]
     results: dict[str, dict[str, ItemResult]] = {code: {} for code in unit_codes}
-    totals: dict[str, Decimal] = dict.fromkeys(unit_codes, ZERO)
-    category_totals: dict[str, dict[str, Decimal]] = {code: {} for code in unit_codes}
+    # category -> unit -> running total, for the units scored in that category
+    category_totals: dict[str, dict[str, Decimal]] = {c.code: {} for c in scheme.categories}
+    for unit, categories in plan.categories_of.items():
+        for category in categories:
+            category_totals[category][unit] = ZERO
     vetoed: set[str] = set()
     problems: list[ScoreProblem] = []
 
@@ -226,101 +240,170 @@ def _score(
     for ip in plan.items:
         item = ip.item
         rule = ip.rule
+        evaluate = rule.evaluate
+        code = item.code
         higher = item.higher
         cumulative = item.cumulative
-        category = item.category
         single = len(ip.keys) == 1
-        key0 = ip.keys[0] if ip.keys else ""
+        key0 = ip.keys[0]
         compares = rule.compares
+        targets = ip.targets
+        # Items that can neither reject a value nor lack a target take the short path.
+        checked = ip.guarded or ip.needs_target or rule.vetoes
+        acc = category_totals[item.category]
         for _, members in ip.members:
             pending: list[tuple[ItemResult, Extra]] = []
             for unit, counted in members:
                 parts: tuple[Decimal | None, ...] | None = None
-                if single:
-                    if cumulative:
-                        value, incomplete = read(key0, unit, True)
-                    else:
-                        value, incomplete = get((key0, unit, pid)), False
+                incomplete = False
+                if not single:
+                    value, parts, incomplete = _read_parts(read, ip.keys, unit, cumulative)
+                elif not cumulative:
+                    value = get((key0, unit, pid))
                 else:
-                    read_parts = [read(key, unit, cumulative) for key in ip.keys]
-                    parts = tuple(part for part, _ in read_parts)
-                    present = [part for part in parts if part is not None]
-                    value = sum(present, ZERO) if present else None
-                    incomplete = value is not None and (
-                        len(present) < len(parts) or any(gap for _, gap in read_parts)
-                    )
-                target = ip.targets[unit]
+                    value, incomplete = read(key0, unit, True)
+                target = targets[unit]
                 flags: tuple[str, ...] = ()
-                score = ZERO
                 extra = NO_EXTRA
-                problem: ScoreProblem | None = None
-                expected: Decimal | None = None
-                note: str | None = None
                 if value is None:
-                    flags = (MISSING,)
-                else:
-                    if ip.guarded:
-                        if ip.wants_note:
-                            note = reasons.get((item.indicator, unit, pid))
-                        if parts is not None or note is not None:
-                            extra = Extra(None, parts, note)
-                        why = rule.reject(item, value, extra)
-                        if why is not None:
-                            problem = _problem(item, unit, scheme, "invalid", why)
-                            flags = (INVALID,)
-                    if not flags and ip.needs_target and target is None:
-                        problem = _problem(item, unit, scheme, "no_target", NO_TARGET_REASON)
-                        flags = (NO_TARGET,)
-                    if target is not None and not flags:
-                        if cumulative:
-                            expected = target * share
-                            if value < expected if higher else value > expected:
-                                flags = (SHORTFALL, BEHIND)
-                        elif value < target if higher else value > target:
-                            flags = (SHORTFALL,)
-                    if rule.vetoes and value > 0 and INVALID not in flags:
-                        flags += (VETOED,)
+                    result = ItemResult(item, unit, ZERO, None, target, (MISSING,), counted)
+                    if not counted:
+                        result.flags += (NOT_RANKED,)
+                    results[unit][code] = result
+                    continue
+                if checked:
+                    problem, extra = _check(scheme, ip, unit, value, target, parts, reasons, pid)
+                    if problem is not None:
+                        problems.append(problem)
+                        flags = (INVALID,) if problem.code == "invalid" else (NO_TARGET,)
+                        if not counted:
+                            flags += (NOT_RANKED,)
+                        result = ItemResult(item, unit, ZERO, value, target, flags, counted)
+                        result.parts, result.problem = parts, problem
+                        results[unit][code] = result
+                        continue
+                    if rule.vetoes and value > 0:
+                        flags = (VETOED,)
                         if counted:
                             vetoed.add(unit)
-                if problem is not None:
-                    problems.append(problem)
+                elif parts is not None:
+                    extra = Extra(None, parts, None)
+                expected: Decimal | None = None
+                if target is not None:
+                    if cumulative:
+                        expected = target * share
+                        if value < expected if higher else value > expected:
+                            flags += SHORT_AND_BEHIND
+                    elif value < target if higher else value > target:
+                        flags += SHORT
                 if incomplete:
                     flags += (INCOMPLETE,)
                 if not counted:
                     flags += (NOT_RANKED,)
-                result = ItemResult(
-                    item, unit, score, value, target, flags, counted, expected, parts, None, note, problem
-                )
-                results[unit][item.code] = result
-                if value is None or problem is not None:
-                    continue
+                result = ItemResult(item, unit, ZERO, value, target, flags, counted, expected)
+                if extra is not NO_EXTRA:
+                    result.parts, result.note = extra.parts, extra.note
+                results[unit][code] = result
                 if compares:
                     pending.append((result, extra))
                     continue
-                result.score = score = rule.evaluate(item, value, target, extra, None)
+                result.score = score = evaluate(item, value, target, extra, None)
                 if counted:
-                    totals[unit] += score
-                    cats = category_totals[unit]
-                    cats[category] = cats.get(category, ZERO) + score
+                    acc[unit] += score
             if pending:
-                ranked = sorted(r.value for r, _ in pending if r.counted)  # type: ignore[type-var]
-                best = (ranked[-1] if higher else ranked[0]) if ranked else None
-                count = len(ranked)
-                for result, extra in pending:
-                    value = result.value
-                    assert value is not None
-                    place, equal = place_among(ranked, value, higher=higher)
-                    peers = Peers(place, count, best, equal >= (2 if result.counted else 1))
-                    result.peers = peers
-                    score = rule.evaluate(item, value, result.target, Extra(peers, extra.parts, extra.note), None)
-                    result.score = score
-                    if result.counted:
-                        unit = result.unit
-                        totals[unit] += score
-                        cats = category_totals[unit]
-                        cats[category] = cats.get(category, ZERO) + score
+                _compare(pending, higher, evaluate, acc)
 
-    return _rank(scheme, plan, period, results, totals, category_totals, vetoed, problems, as_of, elapsed, final)
+    totals = {code: ZERO for code in unit_codes}
+    for acc in category_totals.values():
+        for unit, score in acc.items():
+            totals[unit] += score
+    return _rank(
+        scheme,
+        plan,
+        period,
+        results,
+        totals,
+        category_totals,
+        vetoed,
+        problems,
+        as_of,
+        elapsed,
+        final,
+    )
+
+
+SHORT = (SHORTFALL,)
+SHORT_AND_BEHIND = (SHORTFALL, BEHIND)
+
+
+def _read_parts(
+    read: Callable[[str, str, bool], tuple[Decimal | None, bool]],
+    keys: tuple[str, ...],
+    unit: str,
+    cumulative: bool,
+) -> tuple[Decimal | None, tuple[Decimal | None, ...], bool]:
+    """A weighted count's classes: (sum of those given, each class, some class or month missing)."""
+    read_parts = [read(key, unit, cumulative) for key in keys]
+    parts = tuple(part for part, _ in read_parts)
+    present = [part for part in parts if part is not None]
+    if not present:
+        return None, parts, False
+    incomplete = len(present) < len(parts) or any(gap for _, gap in read_parts)
+    return sum(present, ZERO), parts, incomplete
+
+
+def _check(
+    scheme: Scheme,
+    ip: ItemPlan,
+    unit: str,
+    value: Decimal,
+    target: Decimal | None,
+    parts: tuple[Decimal | None, ...] | None,
+    reasons: Reasons,
+    pid: str,
+) -> tuple[ScoreProblem | None, Extra]:
+    """The problem that stops a value being scored (rejected, or no target), and the rule's extras."""
+    extra = NO_EXTRA
+    if ip.guarded:
+        note = reasons.get((ip.item.indicator, unit, pid)) if ip.wants_note else None
+        if parts is not None or note is not None:
+            extra = Extra(None, parts, note)
+        why = ip.rule.reject(ip.item, value, extra)
+        if why is not None:
+            return _problem(ip.item, unit, scheme, "invalid", why), extra
+    elif parts is not None:
+        extra = Extra(None, parts, None)
+    if ip.needs_target and target is None:
+        return _problem(ip.item, unit, scheme, "no_target", NO_TARGET_REASON), extra
+    return None, extra
+
+
+def _compare(
+    pending: list[tuple[ItemResult, Extra]],
+    higher: bool,
+    evaluate: Callable[[Item, Decimal, Decimal | None, Extra, Trace], Decimal],
+    acc: dict[str, Decimal],
+) -> None:
+    """Score rank / relative-to-best items once every value of the group is known.
+
+    Only ranked units with a value take a place or set the best; a unit shown
+    but not ranked is measured against them without taking a place.
+    """
+    ranked = sorted(r.value for r, _ in pending if r.counted and r.value is not None)
+    best = (ranked[-1] if higher else ranked[0]) if ranked else None
+    count = len(ranked)
+    for result, extra in pending:
+        value = result.value
+        assert value is not None
+        place, equal = place_among(ranked, value, higher=higher)
+        peers = Peers(place, count, best, equal >= (2 if result.counted else 1))
+        result.peers = peers
+        score = evaluate(
+            result.item, value, result.target, Extra(peers, extra.parts, extra.note), None
+        )
+        result.score = score
+        if result.counted:
+            acc[result.unit] += score
 
 
 def _rank(
@@ -333,7 +416,7 @@ def _rank(
     vetoed: set[str],
     problems: list[ScoreProblem],
     as_of: date,
-    elapsed: object,
+    elapsed: Fraction,
     final: bool,
 ) -> SchemeResult:
     """Ranks on rounded totals, category ranks and grades, per comparison group."""
@@ -350,13 +433,12 @@ def _rank(
         ranks = competition_ranks({code: rounded[code] for code in members})
         category_results: dict[str, dict[str, CategoryResult]] = {code: {} for code in members}
         for category in scheme.categories:
-            scored = [code for code in members if category.code in plan.categories_of[code]]
-            cat_rounded = {
-                code: round2(category_totals[code].get(category.code, ZERO)) for code in scored
-            }
-            for code, rank in competition_ranks(cat_rounded).items():
-                exact = category_totals[code].get(category.code, ZERO)
-                category_results[code][category.code] = CategoryResult(category.code, exact, rank)
+            acc = category_totals[category.code]
+            scored = {code: round2(acc[code]) for code in members if code in acc}
+            for code, rank in competition_ranks(scored).items():
+                category_results[code][category.code] = CategoryResult(
+                    category.code, acc[code], rank
+                )
         standings = [Standing(code, rounded[code], ranks[code], code in vetoed) for code in members]
         assigned = assign_grades(standings, grades)
         for code in sorted(members, key=lambda c: (ranks[c], order[c])):
@@ -379,11 +461,10 @@ def _rank(
         scheme=scheme,
         period=period,
         as_of=as_of,
-        elapsed=elapsed,  # type: ignore[arg-type]
+        elapsed=elapsed,
         final=final,
         units=unit_results,
         problems=tuple(problems),
-        warnings=plan.warnings,
         cohorts=tuple(
             (c.group.code, c.sequence.code if c.sequence is not None else None, c.members)
             for c in plan.cohorts

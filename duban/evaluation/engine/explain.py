@@ -125,7 +125,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "目标为 0 而实际为负，完成率按 0 计",
         "target is 0 and actual is negative: completion 0",
     ),
-    "best_possible": ("实际为 {value}，越低越好，已为最优", "actual {value}, lower is better: best possible"),
+    "best_possible": (
+        "实际为 {value}，越低越好，已为最优",
+        "actual {value}, lower is better: best possible",
+    ),
     "capped": ("按上限 {cap_share} 计", "capped at {cap_share}"),
     "product": ("{points} 分 × {share}", "{points} × {share}"),
     "met": ("达到目标，得满分", "target met: full points"),
@@ -149,7 +152,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "no_best": ("组内最高值不大于 0，计 0 分", "best in group is not above 0: 0 points"),
     "no_peers": ("组内无可比较的数据，计 0 分", "no comparable values in the group: 0 points"),
     # bands
-    "band": ("达到 {bound}{unit}（含）档，计 {points} 分", "band from {bound}{unit} (incl.): {points} points"),
+    "band": (
+        "达到 {bound}{unit}（含）档，计 {points} 分",
+        "band from {bound}{unit} (incl.): {points} points",
+    ),
     "band_lower": (
         "不高于 {bound}{unit}（含）档，计 {points} 分",
         "band up to {bound}{unit} (incl.): {points} points",
@@ -157,14 +163,20 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "no_band": ("未达到最低档 {bound}{unit}", "below the lowest band {bound}{unit}"),
     "no_band_lower": ("高于最宽档 {bound}{unit}", "above the widest band {bound}{unit}"),
     # counts
-    "class_count": ("{cls}：{count} × {weight} 分 = {subtotal} 分", "{cls}: {count} × {weight} = {subtotal}"),
+    "class_count": (
+        "{cls}：{count} × {weight} 分 = {subtotal} 分",
+        "{cls}: {count} × {weight} = {subtotal}",
+    ),
     "class_missing": ("{cls}：无数据，按 0 计", "{cls}: no value, counted as 0"),
     "sum": ("合计 {total} 分", "total {total}"),
     "cap_points": ("最高 {cap} 分", "at most {cap}"),
     "occurrences": ("发生 {count} 次", "{count} occurrence(s)"),
     "per_occurrence_minus": ("每次扣 {per} 分", "minus {per} each"),
     "per_occurrence_plus": ("每次加 {per} 分", "plus {per} each"),
-    "discretionary": ("酌情扣 {amount} 分（理由：{reason}）", "discretionary deduction {amount} (reason: {reason})"),
+    "discretionary": (
+        "酌情扣 {amount} 分（理由：{reason}）",
+        "discretionary deduction {amount} (reason: {reason})",
+    ),
     "no_deduction": ("未扣分", "no deduction"),
     "veto": ("一票否决", "vetoed"),
     "no_veto": ("未触发一票否决", "no veto"),

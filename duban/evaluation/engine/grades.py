@@ -42,7 +42,9 @@ def band_index(grades: Sequence[Grade], total: Decimal) -> int:
     return len(grades) - 1
 
 
-def assign_grades(standings: Sequence[Standing], grades: Sequence[Grade]) -> dict[str, tuple[int, int]]:
+def assign_grades(
+    standings: Sequence[Standing], grades: Sequence[Grade]
+) -> dict[str, tuple[int, int]]:
     """key -> (grade index, band index); the band is kept to show when a quota moved a unit."""
     n = len(standings)
     last = len(grades) - 1

@@ -158,7 +158,7 @@ class Scheme:
     groups: tuple[PeerGroup, ...]
     categories: tuple[Category, ...]
     items: tuple[Item, ...]
-    calendar: StatisticalCalendar = StatisticalCalendar()
+    calendar: StatisticalCalendar = field(default_factory=StatisticalCalendar)
     grades: tuple[Grade, ...] = DEFAULT_GRADES
     max_items_per_level: tuple[tuple[str, int], ...] = ()  # a warning, not an error
     # Derived data the engine keeps per scheme object (its compiled plan); not part of equality.
@@ -237,7 +237,12 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
             if member not in units:
                 add(Problem(f"{where}.members[{mi}]", f"unknown unit {member!r}"))
             elif member in placed:
-                add(Problem(f"{where}.members[{mi}]", f"{member!r} is already in group {placed[member]!r}"))
+                add(
+                    Problem(
+                        f"{where}.members[{mi}]",
+                        f"{member!r} is already in group {placed[member]!r}",
+                    )
+                )
             else:
                 placed[member] = group.code
         if not group.members:
@@ -251,7 +256,11 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
                     if member not in group.members:
                         add(Problem(path, f"{member!r} is not a member of group {group.code!r}"))
                     elif member in in_sequence:
-                        add(Problem(path, f"{member!r} is already in sequence {in_sequence[member]!r}"))
+                        add(
+                            Problem(
+                                path, f"{member!r} is already in sequence {in_sequence[member]!r}"
+                            )
+                        )
                     else:
                         in_sequence[member] = sequence.code
             for member in group.members:
@@ -307,7 +316,11 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
         if index > 0 and grade.min >= scheme.grades[index - 1].min:
             add(Problem(f"{where}.min", "grades must be listed from the highest min down"))
         if index == last and grade.min != 0:
-            add(Problem(f"{where}.min", "the lowest grade must start at 0 (it takes every other total)"))
+            add(
+                Problem(
+                    f"{where}.min", "the lowest grade must start at 0 (it takes every other total)"
+                )
+            )
         quota = grade.quota
         if quota is None:
             continue
@@ -331,22 +344,22 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
 def scheme_warnings(scheme: Scheme) -> list[Problem]:
     """Things worth a look that do not stop scoring (too many items, targets not set, …)."""
     warnings: list[Problem] = []
-    applicable: dict[str, list[Item]] = {unit.code: scheme.items_for(unit.code) for unit in scheme.units}
-    limits = dict(scheme.max_items_per_level)
-    for level, limit in limits.items():
+    group_of = scheme.group_of
+    applicable: dict[str, list[Item]] = {
+        unit.code: [i for i in scheme.items if i.applies_to(unit, group_of.get(unit.code, ""))]
+        for unit in scheme.units
+    }
+    for level, limit in scheme.max_items_per_level:
         counts = [len(applicable[u.code]) for u in scheme.units if u.level == level]
         if counts and max(counts) > limit:
-            warnings.append(
-                Problem(
-                    f"max_items_per_level.{level}",
-                    f"units of level {level!r} are scored on {max(counts)} items, more than {limit}",
-                )
-            )
+            message = f"units of level {level!r} have {max(counts)} items, more than {limit}"
+            warnings.append(Problem(f"max_items_per_level.{level}", message))
+    codes = {unit: {i.code for i in items} for unit, items in applicable.items()}
     for index, item in enumerate(scheme.items):
         if not item.rule.needs_target():
             continue
         missing = [
-            unit for unit, items in applicable.items() if item in items and item.target_for(unit) is None
+            u for u, found in codes.items() if item.code in found and item.target_for(u) is None
         ]
         if missing:
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
@@ -361,10 +374,6 @@ def scheme_warnings(scheme: Scheme) -> list[Problem]:
         odd = sorted(total for total in sums if total != category.points)
         if odd:
             totals = ", ".join(str(total) for total in odd)
-            warnings.append(
-                Problem(
-                    f"categories[{index}].points",
-                    f"items add up to {totals} for some units, not {category.points}",
-                )
-            )
+            message = f"items add up to {totals} for some units, not {category.points}"
+            warnings.append(Problem(f"categories[{index}].points", message))
     return warnings

@@ -183,7 +183,9 @@ class Reader:
                 found.append(str(element))
         return tuple(found)
 
-    def number_map(self, key: str, *, minimum: Decimal | None = None) -> tuple[tuple[str, Decimal], ...]:
+    def number_map(
+        self, key: str, *, minimum: Decimal | None = None
+    ) -> tuple[tuple[str, Decimal], ...]:
         """A required mapping code -> number, in file order."""
         self.seen.add(key)
         value = self.data.get(key)

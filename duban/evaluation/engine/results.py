@@ -15,7 +15,7 @@ from fractions import Fraction
 from duban.errors import Problem
 from duban.evaluation.engine.decimals import ENGINE_CONTEXT, ZERO, round2
 from duban.evaluation.engine.explain import Explanation, Step, Text
-from duban.evaluation.engine.model import Grade, Item, Scheme, Unit
+from duban.evaluation.engine.model import Grade, Item, Scheme, Unit, scheme_warnings
 from duban.evaluation.engine.ranking import competition_ranks, in_bottom_third
 from duban.evaluation.engine.rules import Extra, Peers, completion
 from duban.periods import Period
@@ -175,15 +175,25 @@ class SchemeResult:
     final: bool  # the period reaches the end of the statistical year
     units: dict[str, UnitResult]
     problems: tuple[ScoreProblem, ...]
-    warnings: tuple[Problem, ...]
     cohorts: tuple[tuple[str, str | None, tuple[str, ...]], ...]  # (group, sequence, members)
-    _places: dict[tuple[str, int], tuple[dict[str, int], int]] = field(default_factory=dict, repr=False)
+    _places: dict[tuple[str, int], tuple[dict[str, int], int]] = field(
+        default_factory=dict, repr=False
+    )
     _cohort_index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for index, (_, _, members) in enumerate(self.cohorts):
             for member in members:
                 self._cohort_index[member] = index
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """The scheme's warnings (too many items, targets not set, …), worked out once."""
+        cache = self.scheme.cache
+        found = cache.get("warnings")
+        if not isinstance(found, tuple):
+            found = cache["warnings"] = tuple(scheme_warnings(self.scheme))
+        return found
 
     @property
     def period_id(self) -> str:
@@ -229,7 +239,9 @@ class SchemeResult:
         for code, result in self.units[unit].items.items():
             if not result.counted:
                 continue
-            reasons: list[str] = [f for f in (VETOED, MISSING, INVALID, NO_TARGET) if f in result.flags]
+            reasons: list[str] = [
+                f for f in (VETOED, MISSING, INVALID, NO_TARGET) if f in result.flags
+            ]
             if SHORTFALL in result.flags:
                 reasons.append("below_target")
             placed = self.item_place(unit, code)
@@ -259,7 +271,11 @@ class SchemeResult:
         for result in self.units[unit].items.values():
             gap: Decimal | None = None
             if result.target is not None and result.value is not None:
-                gap = result.target - result.value if result.item.higher else result.value - result.target
+                gap = (
+                    result.target - result.value
+                    if result.item.higher
+                    else result.value - result.target
+                )
             rows.append(
                 ReconciliationRow(
                     result.item,

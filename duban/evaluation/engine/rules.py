@@ -198,7 +198,7 @@ class Attainment(Rule):
 
 @dataclass(frozen=True)
 class Shortfall(Rule):
-    """每低1个百分点扣d分，扣完为止: full points at target, minus d per point of completion short."""
+    """每低1个百分点扣d分，扣完为止: full points at target, minus d per completion point short."""
 
     kind: ClassVar[str] = "shortfall"
     per_point: Decimal = ZERO
@@ -341,7 +341,9 @@ class Steps(Rule):
         for index in range(1, len(bands)):
             if bands[index].bound <= bands[index - 1].bound:
                 r.problem(join("bands", index), "bands must be in strictly ascending order")
-        return cls(bands=tuple(bands), bound=kinds.pop() if len(kinds) == 1 else "at_least", basis=basis)
+        return cls(
+            bands=tuple(bands), bound=kinds.pop() if len(kinds) == 1 else "at_least", basis=basis
+        )
 
     def params(self) -> dict[str, object]:
         bands = [{self.bound: band.bound, "points": band.points} for band in self.bands]

@@ -16,7 +16,15 @@ from duban.audit.models import AuditEntry
 from duban.orgs.models import Membership, OrgUnit
 from duban.testing import PASSWORD, make_user
 
-ROLES = ["system_admin", "security_admin", "audit_admin", "office", "reporter", "approver", "leader"]
+ROLES = [
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "office",
+    "reporter",
+    "approver",
+    "leader",
+]
 RELATIONS = ["own", "child", "sibling", "parent"]
 ALL = set(RELATIONS)
 DOWN = {"own", "child"}
@@ -28,8 +36,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "read_unit_page": {r: DOWN for r in ROLES},
     "write_unit_api": {"system_admin": DOWN} | {r: NONE for r in ROLES if r != "system_admin"},
     "write_unit_page": {"system_admin": DOWN} | {r: NONE for r in ROLES if r != "system_admin"},
-    "read_members_api": {"security_admin": DOWN} | {r: NONE for r in ROLES if r != "security_admin"},
-    "write_members_api": {"security_admin": DOWN} | {r: NONE for r in ROLES if r != "security_admin"},
+    "read_members_api": {"security_admin": DOWN}
+    | {r: NONE for r in ROLES if r != "security_admin"},
+    "write_members_api": {"security_admin": DOWN}
+    | {r: NONE for r in ROLES if r != "security_admin"},
     "read_audit_api": {"audit_admin": DOWN} | {r: NONE for r in ROLES if r != "audit_admin"},
     "read_audit_page": {"audit_admin": DOWN} | {r: NONE for r in ROLES if r != "audit_admin"},
 }
@@ -52,11 +62,19 @@ def do(client: Client, op: str, unit: OrgUnit, grantee: User) -> int:
         return client.get(f"/orgs/units/{code}/").status_code
     if op == "write_unit_api":
         return client.patch(
-            f"/api/orgs/units/{code}", json.dumps({"name_en": "Renamed"}), content_type="application/json"
+            f"/api/orgs/units/{code}",
+            json.dumps({"name_en": "Renamed"}),
+            content_type="application/json",
         ).status_code
     if op == "write_unit_page":
-        data = {"name_zh": unit.name_zh, "name_en": "Renamed", "level": unit.level, "kind": unit.kind,
-                "sort_order": 0, "is_active": "on"}
+        data = {
+            "name_zh": unit.name_zh,
+            "name_en": "Renamed",
+            "level": unit.level,
+            "kind": unit.kind,
+            "sort_order": 0,
+            "is_active": "on",
+        }
         status = client.post(f"/orgs/units/{code}/edit/", data).status_code
         return 200 if status == 302 else status
     if op == "read_members_api":
@@ -88,7 +106,7 @@ CELLS = [(op, role, rel) for op in EXPECTED for role in ROLES for rel in RELATIO
 
 @pytest.mark.parametrize(("op", "role", "relation"), CELLS, ids=["-".join(c) for c in CELLS])
 def test_cell(tree, op: str, role: str, relation: str) -> None:
-    actor = make_user("actor", tree.county_a, role)
+    make_user("actor", tree.county_a, role)
     grantee = make_user("grantee")
     client = Client()
     assert client.login(username="actor", password=PASSWORD)

@@ -19,4 +19,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         width = max(len(a.username) for a in accounts)
         for a in accounts:
-            self.stdout.write(f"  {a.username:<{width}}  {a.unit:<10} {Role(a.role).label}  {a.full_name}")
+            self.stdout.write(
+                f"  {a.username:<{width}}  {a.unit:<10} {Role(a.role).label}  {a.full_name}"
+            )

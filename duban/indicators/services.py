@@ -1,0 +1,265 @@
+"""Defining indicators, data sets and their validation rules (the evaluation office's work).
+
+Every function checks the policy at the issuing unit, validates the whole
+definition (a formula must parse, reference known indicators and make no
+cycle) and raises IndicatorError listing every problem; nothing is half-saved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from duban.errors import DubanError, Problem
+from duban.indicators.formula import FormulaError, evaluation_order, parse_formula
+from duban.indicators.models import (
+    DataSet,
+    DataSetMember,
+    Indicator,
+    ValidationRule,
+)
+from duban.orgs import policy
+from duban.orgs.models import Kind, Level, OrgUnit
+from duban.orgs.policy import Action
+
+if TYPE_CHECKING:
+    from duban.accounts.models import User
+
+
+class IndicatorError(DubanError):
+    """An indicator, data set or rule definition that cannot be saved."""
+
+
+INDICATOR_FIELDS = (
+    "code", "name_zh", "name_en", "description", "unit_of_measure", "value_type", "decimals",
+    "direction", "period_type", "time_aggregation", "unit_aggregation", "min_value", "max_value",
+    "levels", "kinds", "division", "division_reports", "formula", "sort_order", "is_active",
+)
+DATASET_FIELDS = ("code", "name_zh", "name_en", "period_type", "timely_days", "expiry_days", "is_active")
+
+
+def _full_clean(obj: Any, exclude: list[str] | None = None) -> list[Problem]:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=True)
+    except ValidationError as exc:
+        return [Problem(f if f != "__all__" else "", str(m)) for f, ms in exc.message_dict.items() for m in ms]
+    return []
+
+
+def _require(user: User | None, unit: OrgUnit) -> None:
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, unit)
+
+
+def _check_indicator(ind: Indicator) -> list[Problem]:
+    problems = _full_clean(ind, exclude=["issuer", "division"])
+    for field, allowed in (("levels", set(Level.values)), ("kinds", set(Kind.values))):
+        value = getattr(ind, field)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(Problem(field, "must be a list of names"))
+            continue
+        bad = sorted(set(value) - allowed)
+        if bad:
+            problems.append(Problem(field, f"unknown: {', '.join(bad)} (use {', '.join(sorted(allowed))})"))
+    if ind.division_id is not None:
+        division = ind.division
+        if division.kind != Kind.DIVISION:
+            problems.append(Problem("division", f"{division.code} is not a police division"))
+        elif not division.path.startswith(ind.issuer.path):
+            problems.append(Problem("division", f"{division.code} is not inside {ind.issuer.code}"))
+    elif ind.division_reports:
+        problems.append(Problem("division_reports", "no owning division is set"))
+    if ind.formula.strip():
+        problems.extend(_check_formula(ind))
+    return problems
+
+
+def _check_formula(ind: Indicator) -> list[Problem]:
+    """A computed indicator reads other indicators of the same period type, without cycles."""
+    try:
+        formula = parse_formula(ind.formula)
+    except FormulaError as exc:
+        return [Problem("formula", str(exc))]
+    if formula.is_condition:
+        return [Problem("formula", "a computed indicator needs a number, not a condition")]
+    known = {i.code: i for i in Indicator.objects.filter(code__in=formula.references).exclude(pk=ind.pk)}
+    problems = [
+        Problem("formula", f"unknown indicator {code!r}")
+        for code in sorted(formula.references - set(known) - {ind.code})
+    ]
+    if ind.code in formula.references:
+        problems.append(Problem("formula", f"{ind.code} cannot be computed from itself"))
+    for code, other in sorted(known.items()):
+        if other.period_type != ind.period_type:
+            problems.append(Problem("formula", f"{code} is {other.period_type}, not {ind.period_type}"))
+    if problems:
+        return problems
+    formulas = {
+        i.code: parse_formula(i.formula)
+        for i in Indicator.objects.exclude(formula="").exclude(pk=ind.pk)
+    }
+    formulas[ind.code] = formula
+    try:
+        evaluation_order(formulas)
+    except FormulaError as exc:
+        return [Problem("formula", str(exc))]
+    return []
+
+
+@transaction.atomic
+def create_indicator(*, user: User | None, issuer: OrgUnit, **fields: Any) -> Indicator:
+    """Define an indicator issued at `issuer` (the office's unit); it applies to that subtree."""
+    _require(user, issuer)
+    unknown = sorted(set(fields) - set(INDICATOR_FIELDS))
+    if unknown:
+        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+    ind = Indicator(issuer=issuer, **fields)
+    problems = _check_indicator(ind)
+    if problems:
+        raise IndicatorError(problems)
+    ind.save()
+    return ind
+
+
+@transaction.atomic
+def update_indicator(ind: Indicator, *, user: User | None, **fields: Any) -> Indicator:
+    """Change a definition. The code is the indicator's identity in files: it never changes."""
+    _require(user, ind.issuer)
+    unknown = sorted(set(fields) - set(INDICATOR_FIELDS))
+    if unknown:
+        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+    if "code" in fields and fields.pop("code") != ind.code:
+        raise IndicatorError("an indicator's code cannot change", "code")
+    locked = Indicator.objects.select_for_update().select_related("issuer").get(pk=ind.pk)
+    if "formula" in fields and bool(fields["formula"].strip()) != locked.is_computed:
+        raise IndicatorError("an entered indicator cannot become computed or the reverse", "formula")
+    if "period_type" in fields and fields["period_type"] != locked.period_type:
+        raise IndicatorError("the period type cannot change once defined", "period_type")
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    locked.__dict__.pop("parsed_formula", None)
+    problems = _check_indicator(locked)
+    if problems:
+        raise IndicatorError(problems)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def create_data_set(
+    *, user: User | None, owner: OrgUnit, indicators: list[str] | None = None, **fields: Any
+) -> DataSet:
+    _require(user, owner)
+    unknown = sorted(set(fields) - set(DATASET_FIELDS))
+    if unknown:
+        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+    ds = DataSet(owner=owner, **fields)
+    problems = _full_clean(ds, exclude=["owner"])
+    if problems:
+        raise IndicatorError(problems)
+    ds.save()
+    if indicators:
+        set_members(ds, indicators, user=user)
+    return ds
+
+
+@transaction.atomic
+def update_data_set(ds: DataSet, *, user: User | None, **fields: Any) -> DataSet:
+    _require(user, ds.owner)
+    unknown = sorted(set(fields) - set(DATASET_FIELDS))
+    if unknown:
+        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+    if "code" in fields and fields.pop("code") != ds.code:
+        raise IndicatorError("a data set's code cannot change", "code")
+    locked = DataSet.objects.select_for_update().get(pk=ds.pk)
+    if "period_type" in fields and fields["period_type"] != locked.period_type:
+        raise IndicatorError("the period type cannot change once defined", "period_type")
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    problems = _full_clean(locked, exclude=["owner"])
+    if problems:
+        raise IndicatorError(problems)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def set_members(ds: DataSet, codes: list[str], *, user: User | None) -> list[Indicator]:
+    """Make the form hold exactly these indicators, in this order.
+
+    An indicator already on another data set, of another period type or issued
+    outside the data set's reach is refused by code.
+    """
+    _require(user, ds.owner)
+    found = {i.code: i for i in Indicator.objects.select_related("issuer").filter(code__in=codes)}
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for pos, code in enumerate(codes):
+        where = f"indicators[{pos}]"
+        ind = found.get(code)
+        if code in seen:
+            problems.append(Problem(where, f"{code} is listed twice"))
+            continue
+        seen.add(code)
+        if ind is None:
+            problems.append(Problem(where, f"unknown indicator {code!r}"))
+            continue
+        if ind.period_type != ds.period_type:
+            problems.append(Problem(where, f"{code} is {ind.period_type}, the data set {ds.period_type}"))
+        if not (ds.owner.path.startswith(ind.issuer.path) or ind.issuer.path.startswith(ds.owner.path)):
+            problems.append(Problem(where, f"{code} is issued by {ind.issuer.code}, outside {ds.owner.code}"))
+        other = DataSetMember.objects.filter(indicator=ind).exclude(data_set=ds).select_related("data_set").first()
+        if other is not None:
+            problems.append(Problem(where, f"{code} is already on data set {other.data_set.code}"))
+    computed = [found[c] for c in codes if c in found and found[c].is_computed]
+    for ind in computed:
+        missing = sorted(ind.parsed_formula.references - set(codes)) if ind.parsed_formula else []
+        if missing:
+            problems.append(Problem("indicators", f"{ind.code} needs {', '.join(missing)} on the same form"))
+    if problems:
+        raise IndicatorError(problems)
+    wanted = [found[c] for c in codes]
+    existing = {m.indicator_id: m for m in DataSetMember.objects.filter(data_set=ds)}
+    for m in existing.values():
+        if m.indicator_id not in {i.pk for i in wanted}:
+            m.delete()
+    for pos, ind in enumerate(wanted):
+        member = existing.get(ind.pk)
+        if member is None:
+            DataSetMember.objects.create(data_set=ds, indicator=ind, sort_order=pos)
+        elif member.sort_order != pos:
+            member.sort_order = pos
+            member.save()
+    return wanted
+
+
+@transaction.atomic
+def add_rule(
+    ds: DataSet, *, user: User | None, name: str, expression: str, message: str = ""
+) -> ValidationRule:
+    """A condition over the form's indicators; refused unless it parses and names only them."""
+    _require(user, ds.owner)
+    rule = ValidationRule(data_set=ds, name=name, expression=expression, message=message)
+    problems = _full_clean(rule, exclude=["data_set"])
+    try:
+        formula = parse_formula(expression)
+    except FormulaError as exc:
+        problems.append(Problem("expression", str(exc)))
+    else:
+        if not formula.is_condition:
+            problems.append(Problem("expression", "a rule must be a condition such as a <= b"))
+        codes = set(ds.memberships.values_list("indicator__code", flat=True))
+        for code in sorted(formula.references - codes):
+            problems.append(Problem("expression", f"{code} is not on data set {ds.code}"))
+    if problems:
+        raise IndicatorError(problems)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def delete_rule(rule: ValidationRule, *, user: User | None) -> None:
+    _require(user, rule.data_set.owner)
+    rule.delete()

@@ -1,0 +1,106 @@
+"""The agenda pack (会议材料), built from the data rather than typed.
+
+For a meeting of a unit: what happened since its previous meeting — tasks red
+or yellow, lead units behind, milestones missed or met late, supervision
+orders unanswered, decided matters still open, done tasks awaiting the check —
+everything the chair needs to know what to press for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Q
+
+from duban.meetings.models import DecidedMatter, Meeting
+from duban.orgs.models import OrgUnit
+from duban.tasks.ledger import LedgerRow, UnitSummary, by_lead_unit, ledger_rows
+from duban.tasks.models import Milestone, Reminder, ReminderKind, Task
+from duban.tasks.status import Status
+
+DEFAULT_LOOKBACK_DAYS = 30
+
+
+def unit_figures_since(unit: OrgUnit, since: date, until: date) -> list[dict[str, Any]]:
+    """Each unit's reported figures between two meetings.
+
+    TODO(reporting): the reporting app (duban.reporting, DataValue) owns the
+    figures; it will provide a read (per unit below `unit`, per indicator, the
+    approved values in [since, until]) and this hook will return its rows.
+    Until then the pack shows no figures rather than invented ones.
+    """
+    return []
+
+
+@dataclass
+class Shortfall:
+    milestone: Milestone
+    days_late: int  # for a missed one: days since its date (as of the pack date)
+    missed: bool
+
+
+@dataclass
+class AgendaPack:
+    meeting: Meeting
+    since: date
+    as_of: date
+    has_previous: bool
+    figures: list[dict[str, Any]] = field(default_factory=list)
+    red: list[LedgerRow] = field(default_factory=list)
+    yellow: list[LedgerRow] = field(default_factory=list)
+    to_verify: list[LedgerRow] = field(default_factory=list)
+    units_behind: list[UnitSummary] = field(default_factory=list)
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    open_orders: list[Reminder] = field(default_factory=list)
+    open_matters: list[tuple[DecidedMatter, Status | None]] = field(default_factory=list)
+    reports_since: int = 0
+
+
+def tasks_in_scope(unit: OrgUnit) -> Any:
+    """Tasks the unit issued, or that units within it lead."""
+    return Task.objects.filter(Q(issuing_unit=unit) | Q(lead_unit__path__startswith=unit.path))
+
+
+def build_pack(meeting: Meeting, today: date) -> AgendaPack:
+    """The pack as of the meeting day, or today for a meeting still to come."""
+    previous = meeting.previous()
+    as_of = min(meeting.held_on, today)
+    since = previous.held_on if previous else meeting.held_on - timedelta(days=DEFAULT_LOOKBACK_DAYS)
+    scope = tasks_in_scope(meeting.unit)
+    rows = ledger_rows(scope, as_of)
+    pack = AgendaPack(meeting=meeting, since=since, as_of=as_of, has_previous=previous is not None)
+    pack.figures = unit_figures_since(meeting.unit, since, as_of)
+    pack.red = [r for r in rows if r.status == Status.OVERDUE]
+    pack.yellow = [r for r in rows if r.status == Status.AT_RISK]
+    pack.to_verify = [r for r in rows if r.status == Status.DONE]
+    pack.units_behind = [s for s in by_lead_unit(rows) if s.red or s.yellow]
+    task_ids = [r.task.pk for r in rows]
+    for m in (
+        Milestone.objects.filter(task_id__in=task_ids, due_date__gt=since, due_date__lt=as_of)
+        .select_related("task__lead_unit")
+        .order_by("due_date", "task_id", "seq")
+    ):
+        if m.met_on is None or m.met_on > as_of:
+            pack.shortfalls.append(Shortfall(m, (as_of - m.due_date).days, missed=True))
+        elif m.met_on > m.due_date:
+            pack.shortfalls.append(Shortfall(m, (m.met_on - m.due_date).days, missed=False))
+    pack.open_orders = list(
+        Reminder.objects.filter(
+            task_id__in=task_ids, kind=ReminderKind.SUPERVISION, replied_on__isnull=True, issued_on__lte=as_of
+        ).select_related("task", "to_unit").order_by("reply_by")
+    )
+    statuses = {r.task.pk: r.status for r in rows}
+    for matter in (
+        DecidedMatter.objects.filter(meeting__unit=meeting.unit, meeting__held_on__lt=meeting.held_on)
+        .select_related("meeting", "lead_unit", "task")
+        .order_by("meeting__held_on", "seq")
+    ):
+        status = statuses.get(matter.task_id) if matter.task_id else None
+        if status != Status.CLOSED:
+            pack.open_matters.append((matter, status))
+    pack.reports_since = sum(
+        1 for r in rows for rep in r.task.reports.all() if since < rep.report_date <= as_of
+    )
+    return pack

@@ -1,0 +1,284 @@
+"""Reporting: opened periods, figures, the submission of a form and its approval, evidence.
+
+A figure (DataValue) is keyed by unit, indicator and DHIS2 period id; NULL means
+"no value", never zero. The Submission of (data set, unit, period) carries the
+state machine draft → submitted → approved → locked (with "returned" back to the
+reporter); every figure of the form mirrors that state so a write can be refused
+without a join.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from duban.audit.models import AuditedModel
+from duban.indicators.models import DECIMAL_PLACES, MAX_DIGITS, DataSet, Indicator
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.periods import Period, parse_period
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from duban.accounts.models import User
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    RETURNED = "returned", _("Returned")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    LOCKED = "locked", _("Locked")
+
+
+EDITABLE_STATES = frozenset({State.DRAFT, State.RETURNED})
+DONE_STATES = frozenset({State.APPROVED, State.LOCKED})
+
+
+class ReportingPeriodQuerySet(models.QuerySet["ReportingPeriod"]):
+    def visible_to(self, user: User | AnonymousUser) -> ReportingPeriodQuerySet:
+        return self.filter(data_set__in=DataSet.objects.visible_to(user))
+
+
+class ReportingPeriod(AuditedModel):
+    """A data set opened for one period: entry from `opens_on`, on time until `deadline`,
+    closed after `closes_on` (the DHIS2 expiry) or when the office closes it."""
+
+    data_set = models.ForeignKey(DataSet, on_delete=models.PROTECT, related_name="reporting_periods")
+    period = models.CharField(_("period"), max_length=16)
+    opens_on = models.DateField(_("opens on"))
+    deadline = models.DateField(_("deadline"))
+    closes_on = models.DateField(_("entry closes after"), null=True, blank=True)
+    is_closed = models.BooleanField(_("closed by the office"), default=False)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReportingPeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["data_set", "-period"]
+        verbose_name = _("reporting period")
+        verbose_name_plural = _("reporting periods")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["data_set", "period"], name="reporting_reportingperiod_dataset_period_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline__gte=models.F("opens_on")),
+                name="reporting_reportingperiod_deadline_after_opening",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.data_set.code} {self.period}"
+
+    def audit_unit_id(self) -> int | None:
+        return self.data_set.owner_id
+
+    @property
+    def parsed(self) -> Period:
+        return parse_period(self.period)
+
+    def entry_state(self, today: date) -> str:
+        """'not_open', 'open', 'expired' or 'closed' on a given day."""
+        if self.is_closed:
+            return "closed"
+        if today < self.opens_on:
+            return "not_open"
+        if self.closes_on is not None and today > self.closes_on:
+            return "expired"
+        return "open"
+
+    def is_late(self, submitted_on: date | None, today: date) -> bool:
+        return (submitted_on or today) > self.deadline
+
+
+class SubmissionQuerySet(models.QuerySet["Submission"]):
+    def for_period(self, period: str) -> SubmissionQuerySet:
+        return self.filter(period=period)
+
+    def visible_to(self, user: User | AnonymousUser) -> SubmissionQuerySet:
+        return self.filter(unit__in=policy.visible_units(user, Action.VIEW_DATA))
+
+
+class Submission(AuditedModel):
+    """The form of one unit for one period of one data set, and where it stands."""
+
+    data_set = models.ForeignKey(DataSet, on_delete=models.PROTECT, related_name="submissions")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="submissions")
+    period = models.CharField(_("period"), max_length=16)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.DRAFT)
+    # Timeliness counts the first submission: a return for correction does not make it late.
+    first_submitted_at = models.DateTimeField(_("first submitted"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    return_reason = models.TextField(_("reason for return"), blank=True)
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["data_set", "period", "unit__path"]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["data_set", "unit", "period"], name="reporting_submission_dataset_unit_period_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["data_set", "period", "state"], name="reporting_sub_ds_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.data_set.code} {self.unit.code} {self.period} ({self.state})"
+
+    def audit_unit_id(self) -> int | None:
+        return self.unit_id
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+
+class DataValueQuerySet(models.QuerySet["DataValue"]):
+    def for_period(self, period: str | Period) -> DataValueQuerySet:
+        return self.filter(period=str(period))
+
+    def for_units(self, units: models.QuerySet[OrgUnit]) -> DataValueQuerySet:
+        return self.filter(unit__in=units)
+
+    def visible_to(self, user: User | AnonymousUser) -> DataValueQuerySet:
+        return self.filter(unit__in=policy.visible_units(user, Action.VIEW_DATA))
+
+    def with_value(self) -> DataValueQuerySet:
+        return self.filter(value__isnull=False)
+
+
+class DataValue(AuditedModel):
+    """One figure. Written in bulk by `reporting.importing`, which records one audit entry
+    per batch listing every (unit, indicator, period, before, after)."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="data_values")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="data_values")
+    period = models.CharField(_("period"), max_length=16)
+    # NULL: no value (never zero). A value once entered and then cleared stays as a NULL row.
+    value = models.DecimalField(
+        _("value"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True
+    )
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.DRAFT)
+    updated_at = models.DateTimeField(_("updated"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = DataValueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "unit_id", "indicator_id"]
+        verbose_name = _("data value")
+        verbose_name_plural = _("data values")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "indicator", "period"], name="reporting_datavalue_unit_indicator_period_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["indicator", "period"], name="reporting_value_ind_period_idx"),
+            models.Index(fields=["period", "unit"], name="reporting_value_period_unit_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.indicator_id}/{self.period}={self.value}"
+
+    def audit_unit_id(self) -> int | None:
+        return self.unit_id
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    today = date.today()
+    return f"evidence/{today:%Y/%m}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Evidence(AuditedModel):
+    """A file supporting a form or one figure on it (a case list, a photo of a vehicle removal)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="evidence")
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    file = models.FileField(upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def audit_unit_id(self) -> int | None:
+        return self.submission.unit_id
+
+
+class LockException(AuditedModel):
+    """The office lets one unit enter one period after entry has expired or closed (DHIS2)."""
+
+    data_set = models.ForeignKey(DataSet, on_delete=models.PROTECT, related_name="lock_exceptions")
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="lock_exceptions")
+    period = models.CharField(_("period"), max_length=16)
+    reason = models.TextField(_("reason"))
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        verbose_name = _("lock exception")
+        verbose_name_plural = _("lock exceptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["data_set", "unit", "period"], name="reporting_lockexception_dataset_unit_period_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.data_set.code} {self.unit.code} {self.period}"
+
+    def audit_unit_id(self) -> int | None:
+        return self.unit_id
+
+
+def default_dates(data_set: DataSet, period: Period) -> tuple[date, date, date | None]:
+    """Opening, deadline and expiry as DHIS2 derives them from the data set."""
+    deadline = period.end + timedelta(days=data_set.timely_days)
+    closes = period.end + timedelta(days=data_set.expiry_days) if data_set.expiry_days else None
+    if closes is not None and closes < deadline:
+        closes = deadline
+    return period.start, deadline, closes

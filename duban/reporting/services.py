@@ -1,0 +1,413 @@
+"""State changes of reporting: open a period, save and submit a form, approve, return,
+lock and unlock, grant lock exceptions, attach evidence.
+
+Each function takes the object first and the acting user by keyword, runs in
+one transaction, checks the policy, and raises ReportingError (400) or
+ReportingConflict (409, the data's state forbids it). Views, API routes, the
+demo loader and tests call the same functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from duban.audit.services import record
+from duban.errors import Problem
+from duban.indicators.models import DataSet, Indicator
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.periods import parse_period
+from duban.reporting.errors import ReportingConflict, ReportingError
+from duban.reporting.models import (
+    DONE_STATES,
+    EDITABLE_STATES,
+    DataValue,
+    Evidence,
+    LockException,
+    ReportingPeriod,
+    State,
+    Submission,
+    default_dates,
+)
+from duban.reporting.values import (
+    RawValue,
+    Scope,
+    WriteResult,
+    check_stored_rules,
+    entry_blocker,
+    write_values,
+)
+
+if TYPE_CHECKING:
+    from duban.accounts.models import User
+
+EVIDENCE_TYPES: Mapping[str, tuple[str, tuple[bytes, ...]]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    ".txt": ("text/plain", ()),
+    ".csv": ("text/csv", ()),
+}
+
+
+def evidence_max_bytes() -> int:
+    return int(getattr(settings, "DUBAN_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024))
+
+
+def _period_id(text: str, data_set: DataSet) -> str:
+    try:
+        period = parse_period(text)
+    except (ValueError, TypeError) as exc:
+        raise ReportingError(str(exc), "period") from None
+    if period.type != data_set.period_type:
+        raise ReportingError(f"{data_set.code} is reported per {data_set.period_type} period", "period")
+    return period.id
+
+
+# Periods and lock exceptions (the evaluation office) -----------------------------------------
+
+
+@transaction.atomic
+def open_period(
+    data_set: DataSet,
+    period: str,
+    *,
+    user: User | None,
+    opens_on: date | None = None,
+    deadline: date | None = None,
+    closes_on: date | None = None,
+) -> ReportingPeriod:
+    """Open a data set for one period; dates default from the data set as in DHIS2."""
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, data_set.owner)
+    pid = _period_id(period, data_set)
+    if ReportingPeriod.objects.filter(data_set=data_set, period=pid).exists():
+        raise ReportingConflict(f"{data_set.code} {pid} is already open", "period")
+    d_open, d_deadline, d_close = default_dates(data_set, parse_period(pid))
+    opens_on, deadline = opens_on or d_open, deadline or d_deadline
+    closes_on = closes_on if closes_on is not None else d_close
+    problems = []
+    if deadline < opens_on:
+        problems.append(Problem("deadline", "the deadline is before the opening"))
+    if closes_on is not None and closes_on < deadline:
+        problems.append(Problem("closes_on", "entry would close before the deadline"))
+    if problems:
+        raise ReportingError(problems)
+    return ReportingPeriod.objects.create(
+        data_set=data_set, period=pid, opens_on=opens_on, deadline=deadline, closes_on=closes_on,
+        opened_by=user,
+    )
+
+
+@transaction.atomic
+def change_period(
+    rp: ReportingPeriod, *, user: User | None, is_closed: bool | None = None,
+    deadline: date | None = None, closes_on: date | None = None, reason: str = "",
+) -> ReportingPeriod:
+    """Close or reopen entry, or move its dates; the reason goes into the audit trail."""
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, rp.data_set.owner)
+    locked = ReportingPeriod.objects.select_for_update().get(pk=rp.pk)
+    if is_closed is not None:
+        locked.is_closed = is_closed
+    if deadline is not None:
+        if deadline < locked.opens_on:
+            raise ReportingError("the deadline is before the opening", "deadline")
+        locked.deadline = deadline
+    if closes_on is not None:
+        if closes_on < locked.deadline:
+            raise ReportingError("entry would close before the deadline", "closes_on")
+        locked.closes_on = closes_on
+    from duban.audit.context import with_reason
+
+    with with_reason(reason):
+        locked.save()
+    return locked
+
+
+@transaction.atomic
+def grant_lock_exception(
+    data_set: DataSet, unit: OrgUnit, period: str, *, user: User | None, reason: str
+) -> LockException:
+    """Let one unit enter one expired or closed period (the office, at the unit or above)."""
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, unit)
+    if not reason.strip():
+        raise ReportingError("say why the exception is granted", "reason")
+    pid = _period_id(period, data_set)
+    if not unit.path.startswith(data_set.owner.path):
+        raise ReportingError(f"{unit.code} is outside {data_set.owner.code}", "unit")
+    if LockException.objects.filter(data_set=data_set, unit=unit, period=pid).exists():
+        raise ReportingConflict(f"{unit.code} already has an exception for {pid}", "unit")
+    return LockException.objects.create(
+        data_set=data_set, unit=unit, period=pid, reason=reason.strip(), granted_by=user
+    )
+
+
+@transaction.atomic
+def revoke_lock_exception(exc: LockException, *, user: User | None) -> None:
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, exc.unit)
+    exc.delete()
+
+
+# Entry ----------------------------------------------------------------------------------------
+
+
+def save_form(
+    data_set: DataSet,
+    unit: OrgUnit,
+    period: str,
+    values: Mapping[str, object],
+    *,
+    user: User | None,
+    comments: Mapping[str, str] | None = None,
+    today: date | None = None,
+) -> WriteResult:
+    """Save a unit's figures for one period as a draft; `values` maps indicator code → raw input.
+
+    Problems are named by indicator code, the form's field names.
+    """
+    if user is not None:
+        policy.require(user, Action.ENTER_DATA, unit)
+    pid = _period_id(period, data_set)
+    comments = comments or {}
+    codes = {i.code for i in data_set.members()}
+    unknown = sorted(set(values) - codes) + sorted(set(comments) - codes - set(values))
+    if unknown:
+        raise ReportingError([Problem(c, f"{c} is not on form {data_set.code}") for c in unknown])
+    rows = [
+        RawValue(code, code, pid, unit.code, values.get(code), comments.get(code))
+        for code in sorted(set(values) | set(comments))
+    ]
+    scope = Scope(data_set, pid, frozenset({unit.code}))
+    return write_values(rows, user=user, today=today, scope=scope, action="reporting.values.saved")
+
+
+def _submission(data_set: DataSet, unit: OrgUnit, period: str, *, for_update: bool = True) -> Submission:
+    qs = Submission.objects.select_related("data_set", "data_set__owner", "unit")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    sub = qs.filter(data_set=data_set, unit=unit, period=period).first()
+    if sub is None:
+        raise ReportingConflict(f"{unit.code} has entered nothing for {period} yet", "state")
+    return sub
+
+
+def get_or_create_submission(data_set: DataSet, unit: OrgUnit, period: str) -> Submission:
+    sub, _ = Submission.objects.get_or_create(data_set=data_set, unit=unit, period=period)
+    return sub
+
+
+def _set_state(sub: Submission, state: State, event: str, *, user: User | None, reason: str = "",
+               **fields: Any) -> Submission:
+    """Move the form and every figure on it to `state`, with one semantic audit entry."""
+    before = sub.state
+    sub.state = state
+    for name, value in fields.items():
+        setattr(sub, name, value)
+    sub.save()
+    codes = [i.pk for i in sub.data_set.members()]
+    count = DataValue.objects.filter(unit=sub.unit, period=sub.period, indicator_id__in=codes).update(state=state)
+    record(
+        f"reporting.submission.{event}",
+        obj=sub,
+        before={"state": before},
+        after={"state": state, "values": count},
+        reason=reason or None,
+    )
+    return sub
+
+
+def _window_reason(sub: Submission, today: date) -> str | None:
+    rp = ReportingPeriod.objects.filter(data_set=sub.data_set, period=sub.period).first()
+    excepted = LockException.objects.filter(data_set=sub.data_set, unit=sub.unit, period=sub.period).exists()
+    return entry_blocker(rp, excepted, None, today, sub.period, sub.data_set.code)
+
+
+@transaction.atomic
+def submit(sub: Submission, *, user: User | None, today: date | None = None) -> Submission:
+    """Send the form to the unit above: the rules must hold and entry must still be open."""
+    if user is not None:
+        policy.require(user, Action.ENTER_DATA, sub.unit)
+    sub = _submission(sub.data_set, sub.unit, sub.period)
+    if sub.state not in EDITABLE_STATES:
+        raise ReportingConflict(f"the form is {sub.state}; only a draft or returned form is submitted", "state")
+    blocker = _window_reason(sub, today or timezone.localdate())
+    if blocker:
+        raise ReportingConflict(blocker, "state")
+    problems = check_stored_rules(sub)
+    if problems:
+        raise ReportingError(problems)
+    now = timezone.now()
+    return _set_state(
+        sub, State.SUBMITTED, "submitted", user=user, submitted_at=now, submitted_by=user,
+        first_submitted_at=sub.first_submitted_at or now, return_reason="",
+    )
+
+
+@transaction.atomic
+def return_form(sub: Submission, *, user: User | None, reason: str) -> Submission:
+    """Send a submitted form back to the reporter with a reason (the unit above)."""
+    if user is not None:
+        policy.require(user, Action.APPROVE_DATA, sub.unit)
+    if not reason.strip():
+        raise ReportingError("say what the reporter should correct", "reason")
+    sub = _submission(sub.data_set, sub.unit, sub.period)
+    if sub.state != State.SUBMITTED:
+        raise ReportingConflict(f"the form is {sub.state}; only a submitted form is returned", "state")
+    return _set_state(sub, State.RETURNED, "returned", user=user, reason=reason.strip(),
+                      return_reason=reason.strip())
+
+
+def reporting_children(sub: Submission) -> list[Submission | OrgUnit]:
+    """Direct children of the form's unit that report this data set: their submission, or
+    the unit itself where nothing was submitted."""
+    children = [c for c in sub.unit.children.filter(is_active=True) if sub.data_set.reported_by(c)]
+    subs = {s.unit_id: s for s in Submission.objects.filter(
+        data_set=sub.data_set, period=sub.period, unit__in=children).select_related("unit")}
+    return [subs.get(c.pk, c) for c in children]
+
+
+@transaction.atomic
+def approve(sub: Submission, *, user: User | None) -> Submission:
+    """Accept a submitted form (approver above it). Every reporting child must be approved first."""
+    if user is not None:
+        policy.require(user, Action.APPROVE_DATA, sub.unit)
+    sub = _submission(sub.data_set, sub.unit, sub.period)
+    if sub.state != State.SUBMITTED:
+        raise ReportingConflict(f"the form is {sub.state}; only a submitted form is approved", "state")
+    waiting = [
+        (c.unit.code if isinstance(c, Submission) else c.code)
+        for c in reporting_children(sub)
+        if not (isinstance(c, Submission) and c.state in DONE_STATES)
+    ]
+    if waiting:
+        raise ReportingConflict(f"units below are not approved yet: {', '.join(waiting)}", "state")
+    return _set_state(sub, State.APPROVED, "approved", user=user, approved_at=timezone.now(), approved_by=user)
+
+
+@transaction.atomic
+def unapprove(sub: Submission, *, user: User | None, reason: str = "") -> Submission:
+    """Take back an approval (approval rights at the unit or above); back to submitted."""
+    if user is not None:
+        policy.require(user, Action.APPROVE_DATA, sub.unit)
+    sub = _submission(sub.data_set, sub.unit, sub.period)
+    if sub.state != State.APPROVED:
+        raise ReportingConflict(f"the form is {sub.state}; only an approved form is unapproved", "state")
+    parent = sub.unit.parent
+    if parent is not None:
+        above = Submission.objects.filter(data_set=sub.data_set, unit=parent, period=sub.period).first()
+        if above is not None and above.state in DONE_STATES:
+            raise ReportingConflict(f"{parent.code} is {above.state}; unapprove there first", "state")
+    return _set_state(sub, State.SUBMITTED, "unapproved", user=user, reason=reason,
+                      approved_at=None, approved_by=None)
+
+
+@transaction.atomic
+def lock(sub: Submission, *, user: User | None) -> Submission:
+    """Freeze approved figures for evaluation (the office at the unit or above)."""
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
+    sub = _submission(sub.data_set, sub.unit, sub.period)
+    if sub.state != State.APPROVED:
+        raise ReportingConflict(f"the form is {sub.state}; only approved figures are locked", "state")
+    return _set_state(sub, State.LOCKED, "locked", user=user, locked_at=timezone.now(), locked_by=user)
+
+
+@transaction.atomic
+def unlock(sub: Submission, *, user: User | None, reason: str) -> Submission:
+    """The one way approved or locked figures change again: the office reopens the form for
+    the reporter, with a reason kept in the audit trail."""
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
+    if not reason.strip():
+        raise ReportingError("an unlock needs a reason", "reason")
+    sub = _submission(sub.data_set, sub.unit, sub.period)
+    if sub.state not in DONE_STATES:
+        raise ReportingConflict(f"the form is {sub.state}; only approved or locked figures are unlocked", "state")
+    return _set_state(
+        sub, State.RETURNED, "unlocked", user=user, reason=reason.strip(), return_reason=reason.strip(),
+        approved_at=None, approved_by=None, locked_at=None, locked_by=None,
+    )
+
+
+@transaction.atomic
+def lock_period(data_set: DataSet, period: str, under: OrgUnit, *, user: User | None) -> tuple[int, list[str]]:
+    """Lock every approved form of a period in a subtree; say which forms were not approved."""
+    if user is not None:
+        policy.require(user, Action.MANAGE_EVALUATION, under)
+    pid = _period_id(period, data_set)
+    subs = Submission.objects.filter(
+        data_set=data_set, period=pid, unit__in=OrgUnit.objects.subtree_of(under)
+    ).select_related("data_set", "unit")
+    done = 0
+    for sub in subs.filter(state=State.APPROVED):
+        lock(sub, user=user)
+        done += 1
+    reporting = {u.code for u in data_set.reporting_units(under)}
+    ready = set(subs.filter(state__in=DONE_STATES).values_list("unit__code", flat=True))
+    return done, sorted(reporting - ready)
+
+
+# Evidence -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attach_evidence(
+    sub: Submission, name: str, data: bytes, *, user: User | None, indicator: Indicator | None = None
+) -> Evidence:
+    """Keep a supporting file with the form or one of its figures; checked for type and size."""
+    if user is not None:
+        policy.require(user, Action.ENTER_DATA, sub.unit)
+    sub = _submission(sub.data_set, sub.unit, sub.period)
+    if sub.state not in EDITABLE_STATES:
+        raise ReportingConflict(f"the form is {sub.state}; evidence is attached before submitting", "file")
+    problems = check_evidence(name, data)
+    if indicator is not None and not sub.data_set.memberships.filter(indicator=indicator).exists():
+        problems.append(Problem("indicator", f"{indicator.code} is not on this form"))
+    if problems:
+        raise ReportingError(problems)
+    ext = PurePath(name).suffix.lower()
+    digest = hashlib.sha256(data).hexdigest()
+    ev = Evidence(
+        submission=sub, indicator=indicator, original_name=PurePath(name).name[:200],
+        content_type=EVIDENCE_TYPES[ext][0], size=len(data), sha256=digest, uploaded_by=user,
+    )
+    ev.file.save(f"{digest}{ext}", ContentFile(data), save=False)
+    ev.save()
+    return ev
+
+
+def check_evidence(name: str, data: bytes) -> list[Problem]:
+    """Type by extension and by the file's first bytes (a renamed .exe is not a PDF); size."""
+    ext = PurePath(name).suffix.lower()
+    limit = evidence_max_bytes()
+    problems: list[Problem] = []
+    if ext not in EVIDENCE_TYPES:
+        allowed = ", ".join(sorted(EVIDENCE_TYPES))
+        problems.append(Problem("file", f"{name!r}: files of type {ext or '(none)'} are not accepted ({allowed})"))
+        return problems
+    magics = EVIDENCE_TYPES[ext][1]
+    if magics and not any(data.startswith(m) for m in magics):
+        problems.append(Problem("file", f"{name!r} does not look like a {ext} file"))
+    if not magics and b"\x00" in data[:4096]:
+        problems.append(Problem("file", f"{name!r} is not a text file"))
+    if len(data) > limit:
+        problems.append(Problem("file", f"{name!r} has {len(data)} bytes; the limit is {limit}"))
+    if not data:
+        problems.append(Problem("file", f"{name!r} is empty"))
+    return problems

@@ -1,0 +1,70 @@
+"""What other apps call: the evaluation engine and the indicators app.
+
+Neither side imports the other's models: the scoring engine asks for a share,
+and the indicators app hands in a callable that returns actual values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from duban.audit.context import acting_as
+from duban.orgs.models import OrgUnit
+from duban.tasks import services
+from duban.tasks.models import Milestone, Task
+
+ValuesLookup = Callable[[str, OrgUnit, date], Decimal | None]
+
+
+def milestones_on_time_share(
+    unit: OrgUnit, start: date, end: date, *, today: date | None = None, subtree: bool = False
+) -> Decimal | None:
+    """Share of the milestones of tasks led by `unit`, due in [start, end], met on time.
+
+    A milestone is judged once it is met or its date has passed (as of `today`); one
+    still open and not yet due is left out. None when nothing is judged: a missing
+    value, not zero. The Decimal is the exact ratio to 28 digits; round when shown.
+    """
+    today = today or services.today_local()
+    qs = Milestone.objects.filter(due_date__range=(start, end))
+    qs = qs.filter(task__lead_unit__path__startswith=unit.path) if subtree else qs.filter(task__lead_unit=unit)
+    judged = good = 0
+    for due, met_on in qs.values_list("due_date", "met_on"):
+        met = met_on is not None and met_on <= today
+        if not met and due >= today:
+            continue
+        judged += 1
+        good += 1 if met and met_on <= due else 0
+    return Decimal(good) / Decimal(judged) if judged else None
+
+
+def target_reached(actual: Decimal, target: Decimal, higher_is_better: bool) -> bool:
+    return actual >= target if higher_is_better else actual <= target
+
+
+def check_indicator_targets(values_lookup: ValuesLookup, *, today: date | None = None) -> list[Task]:
+    """Declare done every running task whose linked indicator has reached its target.
+
+    `values_lookup(indicator_code, lead_unit, today)` returns the lead unit's actual
+    value (None when missing). The task is then DONE, awaiting the issuing unit's
+    check before it is closed off the ledger, exactly as when the lead unit declares it.
+    """
+    today = today or services.today_local()
+    done: list[Task] = []
+    candidates = Task.objects.select_related("lead_unit").filter(
+        completed_on__isnull=True, closed_on__isnull=True, start_date__lte=today,
+        indicator_target__isnull=False,
+    ).exclude(indicator_code="")
+    with acting_as(source="indicator check"):
+        for task in candidates:
+            actual = values_lookup(task.indicator_code, task.lead_unit, today)
+            if actual is None or task.indicator_target is None:
+                continue
+            if target_reached(Decimal(actual), task.indicator_target, task.indicator_higher_is_better):
+                with transaction.atomic():
+                    done.append(services.declare_done(task, user=None, today=today, via="indicator"))
+    return done

@@ -1,0 +1,36 @@
+# Shared by scripts/demo and scripts/test: a virtual environment installed from a lock file.
+# Needs only Python 3.11+ (and root for apt, where a system package is truly needed).
+
+PYTHON="${PYTHON:-python3}"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
+}
+
+apt_install() {
+  # Install Debian packages that are missing; quietly, once per run.
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> apt-get install ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_python() {
+  local lock="$1"
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "Duban needs Python 3.11 or newer; $PYTHON is $("$PYTHON" --version 2>&1)" >&2; exit 1; }
+  if [ ! -x .venv/bin/python ]; then
+    echo "==> creating .venv"
+    "$PYTHON" -m venv .venv 2>/dev/null || {
+      rm -rf .venv
+      apt_install python3-venv || { echo "install python3-venv (apt) and run again" >&2; exit 1; }
+      "$PYTHON" -m venv .venv
+    }
+  fi
+  echo "==> installing Python packages from $lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+  export PATH="$PWD/.venv/bin:$PATH"
+}
