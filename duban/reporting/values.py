@@ -12,7 +12,7 @@ bulk_update plus one compact audit entry per 5,000 changes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -57,6 +57,14 @@ class RawValue:
     unit: str
     value: object
     comment: str | None = None
+    # Spreadsheets: the column letter of each field and the row, so a problem names its cell.
+    columns: Mapping[str, str] | None = None
+    row: int = 0
+
+    def at(self, name: str) -> str:
+        if self.columns is not None and name in self.columns:
+            return f"{self.columns.get('_sheet', '')}{self.columns[name]}{self.row}"
+        return self.where
 
 
 @dataclass(frozen=True)
@@ -244,13 +252,14 @@ def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: S
         period = periods.get(row.period)
         bad = False
         if ind is None:
-            problems.add(where, f"unknown indicator code {row.indicator!r}" if row.indicator else "no indicator code")
+            problems.add(row.at("indicator"),
+                         f"unknown indicator code {row.indicator!r}" if row.indicator else "no indicator code")
             bad = True
         if unit is None:
-            problems.add(where, f"unknown unit code {row.unit!r}" if row.unit else "no unit code")
+            problems.add(row.at("unit"), f"unknown unit code {row.unit!r}" if row.unit else "no unit code")
             bad = True
         if not isinstance(period, Period):
-            problems.add(where, str(period) if row.period else "no period")
+            problems.add(row.at("period"), str(period) if row.period else "no period")
             bad = True
         if bad:
             continue

@@ -43,6 +43,14 @@ class LedgerRow:
         return self.assessment.days_overdue
 
     @property
+    def label(self) -> str:
+        return status_label(self.status)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [reason_text(r) for r in self.assessment.reasons]
+
+    @property
     def expected_percent(self) -> int:
         return int(round(self.assessment.expected_percent))
 
@@ -60,8 +68,11 @@ class Filters:
     month: tuple[date, date] | None = None  # tasks due, or with a milestone due, in this month
     tag: str = ""
     q: str = ""
+    scope: OrgUnit | None = None  # issued by this unit or led within it (the board's view)
 
     def apply(self, tasks: TaskQuerySet) -> TaskQuerySet:
+        if self.scope is not None:
+            tasks = tasks.filter(Q(issuing_unit=self.scope) | Q(lead_unit__path__startswith=self.scope.path))
         if self.issuer is not None:
             tasks = tasks.filter(issuing_unit=self.issuer)
         if self.lead is not None:
@@ -218,3 +229,68 @@ def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool =
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def filters_from(user: object, data: dict[str, str]) -> tuple[Filters, date]:
+    """Read ledger filters from a query string; every bad value is named, nothing guessed."""
+    from duban.errors import DubanError, Problem
+    from duban.orgs import policy
+    from duban.orgs.policy import Action
+    from duban.periods import PeriodType, parse_period
+    from duban.tasks.models import TaskKind
+    from duban.tasks.services import today_local
+
+    problems: list[Problem] = []
+    f = Filters(status=data.get("status") or "", kind=data.get("kind") or "",
+                tag=(data.get("tag") or "").strip(), q=(data.get("q") or "").strip())
+    visible = policy.visible_units(user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    for name in ("issuer", "lead", "scope"):
+        code = (data.get(name) or "").strip()
+        if code:
+            unit = visible.filter(code=code).first()
+            if unit is None:
+                problems.append(Problem(name, _("no unit with this code within your reach")))
+            setattr(f, name, unit)
+    if f.status and f.status not in Status.__members__.values():
+        problems.append(Problem("status", _("unknown status")))
+    if f.kind and f.kind not in TaskKind.values:
+        problems.append(Problem("kind", _("unknown kind")))
+    month = (data.get("month") or "").strip()
+    if month:
+        try:
+            p = parse_period(month)
+            if p.type is not PeriodType.MONTHLY:
+                raise ValueError(month)
+            f.month = (p.start, p.end)
+        except ValueError:
+            problems.append(Problem("month", _("a month as YYYYMM, e.g. 201707")))
+    today = today_local()
+    on = (data.get("on") or "").strip()
+    if on:
+        try:
+            today = date.fromisoformat(on)
+        except ValueError:
+            problems.append(Problem("on", _("a date as YYYY-MM-DD")))
+    if problems:
+        raise DubanError(problems)
+    return f, today
+
+
+def reason_text(reason: object) -> str:
+    """One sentence per status reason, for the task page and the agenda pack."""
+    code = getattr(reason, "code", "")
+    seq, days = getattr(reason, "seq", None), getattr(reason, "days", None)
+    if code == "task_overdue":
+        return _("The task is %(days)d days past its due date.") % {"days": days}
+    if code == "milestone_overdue":
+        return _("Milestone %(seq)s is %(days)d days past its date and not met.") % {"seq": seq, "days": days}
+    if code == "milestone_due_unreported":
+        return _("Milestone %(seq)s is due in %(days)d days and nothing has been reported on it.") % {
+            "seq": seq, "days": days}
+    if code == "behind_schedule":
+        return _("Progress %(actual)d%% is more than the allowed margin behind the time elapsed (%(expected)d%%).") % {
+            "actual": getattr(reason, "actual", 0), "expected": round(getattr(reason, "expected", 0) or 0)}
+    if code == "caught_up_late":
+        return _("Caught up: milestone %(seq)s was met %(days)d days late; green again once a milestone is met on time.") % {
+            "seq": seq, "days": days}
+    return code

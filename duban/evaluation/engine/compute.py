@@ -177,7 +177,7 @@ def compute_scores(
     elapsed = calendar.elapsed_share(year, as_of)
     months = month_ids(calendar, year_start, end)
     with localcontext(ENGINE_CONTEXT):
-        share = Decimal(elapsed.numerator) / Decimal(elapsed.denominator)
+        share = (Decimal(elapsed.numerator), Decimal(elapsed.denominator))
         return _score(
             scheme,
             plan,
@@ -199,7 +199,7 @@ def _score(
     reasons: Reasons,
     period: Period,
     months: tuple[str, ...],
-    share: Decimal,
+    share: tuple[Decimal, Decimal],
     as_of: date,
     elapsed: Fraction,
     final: bool,
@@ -207,6 +207,7 @@ def _score(
     get = values.get
     pid = period.id
     direct = period.type is not PeriodType.MONTHLY
+    elapsed_days, year_days = share  # expected = target × days / year: multiply first, exact
     unit_codes = [unit.code for unit in scheme.units]
     results: dict[str, dict[str, ItemResult]] = {code: {} for code in unit_codes}
     # category -> unit -> running total, for the units scored in that category
@@ -291,7 +292,7 @@ def _score(
                 expected: Decimal | None = None
                 if target is not None:
                     if cumulative:
-                        expected = target * share
+                        expected = target * elapsed_days / year_days
                         if value < expected if higher else value > expected:
                             flags += SHORT_AND_BEHIND
                     elif value < target if higher else value > target:

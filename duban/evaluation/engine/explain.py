@@ -125,10 +125,7 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "目标为 0 而实际为负，完成率按 0 计",
         "target is 0 and actual is negative: completion 0",
     ),
-    "best_possible": (
-        "实际为 {value}，越低越好，已为最优",
-        "actual {value}, lower is better: best possible",
-    ),
+    "best_possible": ("越低越好，已为最优", "lower is better: best possible"),
     "capped": ("按上限 {cap_share} 计", "capped at {cap_share}"),
     "product": ("{points} 分 × {share}", "{points} × {share}"),
     "met": ("达到目标，得满分", "target met: full points"),

@@ -89,7 +89,7 @@ def completion_steps(trace: list[Step], value: Decimal, target: Decimal, higher:
     elif value > 0:
         trace.append(Step("rate_lower", {"rate": ratio}))
     else:
-        trace.append(Step("best_possible", {"value": value}))
+        trace.append(Step("best_possible"))
 
 
 def _floor_zero(score: Decimal, trace: Trace) -> Decimal:

@@ -148,3 +148,35 @@ def test_api_import_answers_400_with_rows(tree) -> None:
     assert body["errors"] == [
         {"where": "line 3", "message": "duplicate code 'N1' (first on line 2)"}
     ]
+
+
+def test_tree_command_imports_and_exports(db, tmp_path, capsys) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "tree.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    call_command("tree", "import", str(path))
+    assert "4 created" in capsys.readouterr().out
+    call_command("tree", "export", "--under", "C1")
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "C1,ROOT,一县,County 1,county,territorial,1",
+        "S1,C1,一所,Station 1,station,territorial,1",
+    ]
+    path.write_text(BAD_CSV, encoding="utf-8")
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("tree", "import", str(path))
+
+
+def test_grant_command_creates_the_first_admins(db, monkeypatch) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from duban.orgs.models import Membership
+
+    treefile.import_tree(GOOD_CSV, "csv", user=None)
+    monkeypatch.setenv("DUBAN_PASSWORD", "A-long-secret-2017")
+    call_command("grant", "sec", "ROOT", "security_admin", "--create")
+    assert Membership.objects.get(user__username="sec").role == "security_admin"
+    with pytest.raises(CommandError, match="separation of duties"):
+        call_command("grant", "sec", "ROOT", "audit_admin")

@@ -17,6 +17,7 @@ def catalogues() -> list[Path]:
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []
     help = "Compile the project's .po files to .mo (pure Python; gettext's msgfmt not needed)."
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,266 @@
+"""Reading figures: a unit's own or aggregated figure, computed indicators, the figures of
+earlier periods, and completeness and timeliness of the units below.
+
+A unit that reports an indicator itself is represented by its own figure.
+A unit that does not (a city for cases filed) shows the aggregate of its
+children's figures — sum or average as the indicator says, or nothing for
+"not aggregated" — and children without a figure are left out of it and
+listed as missing. A period coarser than the indicator's (a quarter of a
+monthly figure) is aggregated over time first: sum, average or last value.
+Computed indicators are evaluated last, from the unit's raw or aggregated
+inputs, so a rate is never an average of rates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.utils import timezone
+
+from duban.indicators.formula import evaluate_all
+from duban.indicators.models import DataSet, Indicator, TimeAggregation, UnitAggregation
+from duban.orgs.models import OrgUnit
+from duban.periods import Period, PeriodType, parse_period
+from duban.reporting.models import DataValue, ReportingPeriod, State, Submission
+
+if TYPE_CHECKING:
+    pass
+
+Figures = dict[str, Decimal | None]
+
+
+def same_period_last_year(period: Period) -> Period | None:
+    """201712 → 201612, 2017Q4 → 2016Q4; None where last year has no such period (2016W53)."""
+    try:
+        return parse_period(f"{period.year - 1}{period.id[4:]}")
+    except ValueError:
+        return None
+
+
+def aggregate_over_time(how: str, values: list[Decimal | None]) -> Decimal | None:
+    """Values in period order; missing ones are skipped, all missing gives no value."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if how == TimeAggregation.SUM:
+        return sum(present, Decimal(0))
+    if how == TimeAggregation.AVERAGE:
+        return sum(present, Decimal(0)) / len(present)
+    return present[-1]
+
+
+def aggregate_over_units(how: str, values: list[Decimal | None]) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    if how == UnitAggregation.NONE or not present:
+        return None
+    total = sum(present, Decimal(0))
+    return total if how == UnitAggregation.SUM else total / len(present)
+
+
+def _sub_periods(period: Period, ptype: str) -> list[Period] | None:
+    """The indicator's periods inside `period`, or None when it is finer than the indicator's."""
+    target = PeriodType(ptype)
+    if period.type == target:
+        return [period]
+    if period.type.rank < target.rank:
+        return None
+    return period.sub_periods(target)
+
+
+@dataclass
+class FigureTable:
+    """Figures of every unit of a subtree for one period: own, aggregated and computed."""
+
+    period: Period
+    indicators: list[Indicator]
+    units: dict[int, OrgUnit]
+    children: dict[int | None, list[int]]
+    raw: dict[tuple[int, int], Decimal | None]
+    _memo: dict[tuple[int, int], Decimal | None] = field(default_factory=dict)
+
+    def figure(self, unit_id: int, ind: Indicator) -> Decimal | None:
+        key = (unit_id, ind.pk)
+        if key not in self._memo:
+            unit = self.units[unit_id]
+            if ind.reported_by(unit):
+                value = self.raw.get(key)
+            else:
+                value = aggregate_over_units(
+                    ind.unit_aggregation, [self.figure(c, ind) for c in self.children.get(unit_id, [])]
+                )
+            self._memo[key] = value
+        return self._memo[key]
+
+    def figures(self, unit_id: int) -> Figures:
+        entered = {i.code: self.figure(unit_id, i) for i in self.indicators if not i.is_computed}
+        formulas = {i.code: i.parsed_formula for i in self.indicators if i.parsed_formula is not None}
+        computed = evaluate_all(formulas, entered) if formulas else {}
+        return {i.code: computed.get(i.code) if i.is_computed else entered.get(i.code) for i in self.indicators}
+
+
+def figure_table(indicators: list[Indicator], root: OrgUnit, period: Period) -> FigureTable:
+    """Load the subtree's stored figures for the period (or its sub-periods) in one query."""
+    units = {u.pk: u for u in OrgUnit.objects.subtree_of(root).filter(is_active=True)}
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for u in sorted(units.values(), key=lambda u: (u.sort_order, u.code)):
+        if u.parent_id in units:
+            children[u.parent_id].append(u.pk)
+    entered = [i for i in indicators if not i.is_computed]
+    subs = {i.pk: _sub_periods(period, i.period_type) for i in entered}
+    wanted = {p.id for ps in subs.values() if ps for p in ps}
+    rows = DataValue.objects.filter(
+        unit_id__in=list(units), indicator__in=entered, period__in=sorted(wanted)
+    ).values_list("unit_id", "indicator_id", "period", "value")
+    by_period: dict[tuple[int, int], dict[str, Decimal | None]] = defaultdict(dict)
+    for unit_id, ind_id, pid, value in rows.iterator(chunk_size=5000):
+        by_period[(unit_id, ind_id)][pid] = value
+    how = {i.pk: i.time_aggregation for i in entered}
+    raw: dict[tuple[int, int], Decimal | None] = {}
+    for (unit_id, ind_id), per in by_period.items():
+        ps = subs.get(ind_id)
+        if ps:
+            raw[(unit_id, ind_id)] = aggregate_over_time(how[ind_id], [per.get(p.id) for p in ps])
+    return FigureTable(period, list(indicators), units, children, raw)
+
+
+def unit_figures(data_set: DataSet, unit: OrgUnit, period: Period) -> Figures:
+    return figure_table(data_set.members(), unit, period).figures(unit.pk)
+
+
+def own_values(data_set: DataSet, unit: OrgUnit, period: str) -> dict[str, DataValue]:
+    return {
+        v.indicator.code: v
+        for v in DataValue.objects.filter(unit=unit, period=period, indicator__memberships__data_set=data_set)
+        .select_related("indicator")
+    }
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a reporting unit stands: on_time, late, missing (deadline passed), pending."""
+
+    unit: OrgUnit
+    state: str | None
+    status: str
+    submitted_at: object = None
+    return_reason: str = ""
+
+
+def statuses(
+    data_set: DataSet, period: str, units: list[OrgUnit], today: date | None = None
+) -> dict[int, Status]:
+    today = today or timezone.localdate()
+    rp = ReportingPeriod.objects.filter(data_set=data_set, period=period).first()
+    subs = {
+        s.unit_id: s
+        for s in Submission.objects.filter(data_set=data_set, period=period, unit__in=units)
+    }
+    out: dict[int, Status] = {}
+    for unit in units:
+        sub = subs.get(unit.pk)
+        first = sub.first_submitted_at if sub else None
+        if first is not None:
+            on = timezone.localtime(first).date()
+            status = "late" if rp is not None and on > rp.deadline else "on_time"
+        elif rp is not None and today > rp.deadline:
+            status = "missing"
+        else:
+            status = "pending"
+        out[unit.pk] = Status(unit, sub.state if sub else None, status,
+                              sub.submitted_at if sub else None, sub.return_reason if sub else "")
+    return out
+
+
+@dataclass
+class ChildRow:
+    unit: OrgUnit
+    reports: bool
+    status: Status | None
+    below: dict[str, int]
+    missing_below: list[str]
+    figures: Figures
+
+
+def overview(data_set: DataSet, unit: OrgUnit, period: Period, today: date | None = None) -> dict[str, object]:
+    """What the unit above sees for one period: each child's status and figures, the
+    aggregate, and which reporting units below are missing or late."""
+    members = data_set.members()
+    table = figure_table(members, unit, period)
+    reporting = [u for u in table.units.values() if any(i.reported_by(u) for i in members if not i.is_computed)]
+    st = statuses(data_set, period.id, reporting, today) if period.type == data_set.period_type else {}
+    rows: list[ChildRow] = []
+    for child_id in table.children.get(unit.pk, []):
+        child = table.units[child_id]
+        subtree = [u for u in reporting if u.path.startswith(child.path)]
+        if not subtree:
+            continue
+        counts = {"on_time": 0, "late": 0, "missing": 0, "pending": 0}
+        missing: list[str] = []
+        for u in subtree:
+            s = st.get(u.pk)
+            if s is None:
+                continue
+            counts[s.status] += 1
+            if s.status in ("missing", "late") and u.pk != child_id:
+                missing.append(f"{u.code} ({s.status})")
+        rows.append(ChildRow(child, u_reports(child, reporting), st.get(child_id), counts, missing,
+                             table.figures(child_id)))
+    totals = {"on_time": 0, "late": 0, "missing": 0, "pending": 0}
+    for u in reporting:
+        if u.pk != unit.pk and u.pk in st:
+            totals[st[u.pk].status] += 1
+    return {
+        "indicators": members,
+        "rows": rows,
+        "figures": table.figures(unit.pk),
+        "own_status": st.get(unit.pk),
+        "totals": totals,
+        "expected": sum(totals.values()),
+    }
+
+
+def u_reports(unit: OrgUnit, reporting: list[OrgUnit]) -> bool:
+    return any(u.pk == unit.pk for u in reporting)
+
+
+def form_rows(data_set: DataSet, unit: OrgUnit, period: Period) -> list[dict[str, object]]:
+    """One row per indicator of the form: the figure, last period's and last year's."""
+    members = data_set.members()
+    current = own_values(data_set, unit, period.id)
+    this = figure_table(members, unit, period).figures(unit.pk)
+    prev_p = period.previous()
+    last_p = same_period_last_year(period)
+    prev = figure_table(members, unit, prev_p).figures(unit.pk)
+    last = figure_table(members, unit, last_p).figures(unit.pk) if last_p else {}
+    rows = []
+    for ind in members:
+        stored = current.get(ind.code)
+        rows.append({
+            "indicator": ind,
+            "reports": ind.reported_by(unit),
+            "value": this.get(ind.code),
+            "comment": stored.comment if stored else "",
+            "previous": prev.get(ind.code),
+            "last_year": last.get(ind.code),
+        })
+    return rows
+
+
+__all__ = [
+    "ChildRow",
+    "FigureTable",
+    "State",
+    "Status",
+    "aggregate_over_time",
+    "aggregate_over_units",
+    "figure_table",
+    "form_rows",
+    "overview",
+    "same_period_last_year",
+    "statuses",
+    "unit_figures",
+]

@@ -1,0 +1,327 @@
+"""Reading figures from CSV, DHIS2 dataValueSet JSON and Excel into RawValue rows.
+
+Readers only read: they report what is wrong with the file's shape (not a
+workbook, another template, an unknown column, a changed code) and leave every
+check of the figures themselves to `values.write_values`, so a file and the
+form are judged by the same rules. Each row carries where it came from (line,
+JSON path, cell) so every problem names its place.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from openpyxl.utils import get_column_letter
+
+from duban.errors import Problem
+from duban.reporting.errors import ReportingError
+from duban.reporting.values import RawValue
+
+TEMPLATE_KIND = "duban-reporting-template"
+TEMPLATE_VERSION = 1
+META_SHEET = "_duban"
+DATA_SHEET = "Data"
+FIRST_DATA_ROW = 6
+TEMPLATE_COLUMNS = ("unit", "unit_name", "indicator", "indicator_name", "unit_of_measure",
+                    "previous", "last_year", "value", "comment")
+VALUE_COL = get_column_letter(TEMPLATE_COLUMNS.index("value") + 1)
+COMMENT_COL = get_column_letter(TEMPLATE_COLUMNS.index("comment") + 1)
+
+# A workbook unpacks to far more than its size; past this it is refused before parsing.
+XLSX_MAX_UNPACKED = 400 * 1024 * 1024
+XLSX_MAX_ROWS = 1_000_000
+
+REQUIRED = ("indicator", "period", "unit", "value")
+ALIASES = {
+    "dataelement": "indicator", "data_element": "indicator", "de": "indicator",
+    "orgunit": "unit", "org_unit": "unit", "ou": "unit", "pe": "period",
+}
+# Columns our own exports add for people; read back, they are not data.
+INFORMATIVE = frozenset({"indicator_name", "unit_name", "state", "updated_at", "storedby",
+                         "lastupdated", "created", "followup"})
+DEFAULT_COMBOS = frozenset({"", "default", "HllvX50cXC0"})
+COMBO_COLUMNS = ("categoryoptioncombo", "attributeoptioncombo")
+
+
+@dataclass(frozen=True)
+class TemplateMeta:
+    data_set: str
+    period: str
+    units: tuple[str, ...]
+    rows: dict[int, tuple[str, str]]
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030, which Excel in China writes."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ReportingError("the file is neither UTF-8 nor GB18030 text", "file")
+
+
+def _header_map(header: list[str], where: str) -> tuple[dict[str, int], list[Problem]]:
+    problems: list[Problem] = []
+    columns: dict[str, int] = {}
+    for pos, raw in enumerate(header):
+        name = str(raw if raw is not None else "").strip().lower().replace(" ", "_")
+        name = ALIASES.get(name, name)
+        if not name:
+            continue
+        if name in columns:
+            problems.append(Problem(where, f"column {name!r} appears twice"))
+        elif name in (*REQUIRED, "comment", *COMBO_COLUMNS) or name in INFORMATIVE:
+            columns[name] = pos
+        else:
+            problems.append(Problem(where, f"unknown column {raw!r} (expected {', '.join(REQUIRED)}, comment)"))
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        problems.append(Problem(where, f"missing column(s): {', '.join(missing)}"))
+    return columns, problems
+
+
+def read_csv(data: bytes | str) -> list[RawValue]:
+    """indicator, period, unit, value[, comment] with a header; DHIS2's column names work too."""
+    text = decode_text(data) if isinstance(data, bytes) else data
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ReportingError("the file is empty", "line 1") from None
+    except csv.Error as exc:
+        raise ReportingError(f"not CSV: {exc}", "line 1") from None
+    cols, problems = _header_map(header, "line 1")
+    if problems:
+        raise ReportingError(problems)
+    i_ind, i_per, i_unit, i_val = (cols[c] for c in REQUIRED)
+    i_com = cols.get("comment")
+    combos = [cols[c] for c in COMBO_COLUMNS if c in cols]
+    width = len(header)
+    rows: list[RawValue] = []
+    try:
+        for line, rec in enumerate(reader, start=2):
+            if len(rec) != width:
+                if not any(f.strip() for f in rec):
+                    continue
+                problems.append(Problem(f"line {line}", f"has {len(rec)} fields, the header {width}"))
+                continue
+            for c in combos:
+                if rec[c].strip() not in DEFAULT_COMBOS:
+                    problems.append(Problem(f"line {line}", "disaggregations (category option combos) are not supported"))
+            value = rec[i_val]
+            rows.append(RawValue(
+                f"line {line}", rec[i_ind].strip(), rec[i_per].strip(), rec[i_unit].strip(),
+                value if value.strip() else None,
+                rec[i_com] if i_com is not None else None,
+            ))
+    except csv.Error as exc:
+        problems.append(Problem(f"line {reader.line_num}", f"not CSV: {exc}"))
+    if problems:
+        raise ReportingError(problems)
+    return rows
+
+
+DHIS2_KNOWN = frozenset({"dataElement", "period", "orgUnit", "value", "comment", "storedBy", "created",
+                         "lastUpdated", "followup", "deleted", "categoryOptionCombo", "attributeOptionCombo"})
+
+
+def read_dhis2_json(data: bytes | str) -> list[RawValue]:
+    """A DHIS2 dataValueSet (idScheme CODE): top-level dataSet, period and orgUnit apply to
+    every value that does not name its own. Decimals are read exactly, never through float."""
+    try:
+        doc = json.loads(data, parse_float=Decimal)
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "file"
+        raise ReportingError(f"not valid JSON: {exc}", where) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("dataValues"), list):
+        raise ReportingError("expected a dataValueSet: an object with a 'dataValues' list", "file")
+    problems: list[Problem] = []
+    for key in ("attributeOptionCombo",):
+        if str(doc.get(key, "") or "") not in DEFAULT_COMBOS:
+            problems.append(Problem(key, "attribute option combos are not supported"))
+    d_period, d_unit = doc.get("period"), doc.get("orgUnit")
+    rows: list[RawValue] = []
+    for pos, dv in enumerate(doc["dataValues"]):
+        where = f"dataValues[{pos}]"
+        if not isinstance(dv, dict):
+            problems.append(Problem(where, "must be an object"))
+            continue
+        unknown = sorted(set(dv) - DHIS2_KNOWN)
+        if unknown:
+            problems.append(Problem(where, f"unknown field(s): {', '.join(unknown)}"))
+            continue
+        if any(str(dv.get(k, "") or "") not in DEFAULT_COMBOS for k in ("categoryOptionCombo", "attributeOptionCombo")):
+            problems.append(Problem(where, "disaggregations (category option combos) are not supported"))
+            continue
+        value: Any = dv.get("value")
+        if dv.get("deleted") is True:
+            value = None
+        if isinstance(value, (dict, list)):
+            problems.append(Problem(where, "value must be a number or a string"))
+            continue
+        comment = dv.get("comment")
+        rows.append(RawValue(
+            where, _text(dv.get("dataElement")), _text(dv.get("period", d_period)),
+            _text(dv.get("orgUnit", d_unit)), value, None if comment is None else str(comment),
+        ))
+    if problems:
+        raise ReportingError(problems)
+    return rows
+
+
+def _text(value: object) -> str:
+    """A code or period cell: numbers typed into Excel come back as 201712 or 201712.0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _open_workbook(data: bytes) -> Any:
+    """Refuse what is not a workbook or unpacks to too much, before openpyxl parses it."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ReportingError("the file is not an Excel workbook (.xlsx)", "file") from None
+    with archive:
+        names = set(archive.namelist())
+        if "xl/workbook.xml" not in names:
+            raise ReportingError("the file is a zip archive but not an Excel workbook (.xlsx)", "file")
+        unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > XLSX_MAX_UNPACKED:
+            raise ReportingError(
+                f"the workbook unpacks to {unpacked} bytes; the limit is {XLSX_MAX_UNPACKED}", "file"
+            )
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise ReportingError(f"the workbook cannot be read: {exc}", "file") from None
+
+
+def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
+    """A Duban template (with its hidden sheet) or a sheet with indicator, period, unit, value."""
+    wb = _open_workbook(data)
+    try:
+        if META_SHEET in wb.sheetnames:
+            meta = _read_meta(wb[META_SHEET])
+            if DATA_SHEET not in wb.sheetnames:
+                raise ReportingError(f"the template has lost its sheet {DATA_SHEET!r}", "file")
+            return _read_template(wb[DATA_SHEET], meta), meta
+        return _read_long(wb), None
+    finally:
+        wb.close()
+
+
+def _read_meta(ws: Any) -> TemplateMeta:
+    rows = ws.iter_rows(values_only=True)
+    first = next(rows, None)
+    if not first or first[0] != TEMPLATE_KIND:
+        raise ReportingError("this workbook is not a Duban reporting template", "file")
+    if first[1] != TEMPLATE_VERSION:
+        raise ReportingError(f"template version {first[1]!r} is not supported; download a new one", "file")
+    fields: dict[str, Any] = {}
+    expected: dict[int, tuple[str, str]] = {}
+    for row in rows:
+        if not row or row[0] is None:
+            continue
+        if row[0] == "row":
+            expected[int(row[1])] = (str(row[2]), str(row[3]))
+        else:
+            fields[str(row[0])] = row[1]
+    try:
+        return TemplateMeta(str(fields["data_set"]), str(fields["period"]),
+                            tuple(str(fields["units"]).split(",")), expected)
+    except KeyError as exc:
+        raise ReportingError(f"the template's hidden sheet lacks {exc}", "file") from None
+
+
+def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
+    """Codes are fixed: each row must still name the unit and indicator the template put there."""
+    problems: list[Problem] = []
+    out: list[RawValue] = []
+    seen: set[int] = set()
+    cols = {name: get_column_letter(i + 1) for i, name in enumerate(TEMPLATE_COLUMNS)}
+    code_cols = {k: cols[k] for k in ("unit", "indicator", "value")}
+    idx = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
+    for r, row in enumerate(ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True), start=FIRST_DATA_ROW):
+        if r > XLSX_MAX_ROWS:
+            problems.append(Problem(f"row {r}", f"more than {XLSX_MAX_ROWS} rows"))
+            break
+        cells = list(row) + [None] * (len(TEMPLATE_COLUMNS) - len(row))
+        unit, ind = _text(cells[idx["unit"]]), _text(cells[idx["indicator"]])
+        expected = meta.rows.get(r)
+        if expected is None:
+            if any(c not in (None, "") for c in cells):
+                problems.append(Problem(f"{cols['unit']}{r}", "this row is not part of the template"))
+            continue
+        seen.add(r)
+        if (unit, ind) != expected:
+            if unit != expected[0]:
+                problems.append(Problem(f"{cols['unit']}{r}", f"code changed: the template has {expected[0]}, the file {unit or '(empty)'}"))
+            if ind != expected[1]:
+                problems.append(Problem(f"{cols['indicator']}{r}", f"code changed: the template has {expected[1]}, the file {ind or '(empty)'}"))
+            continue
+        value = cells[idx["value"]]
+        comment = cells[idx["comment"]]
+        out.append(RawValue(f"{VALUE_COL}{r}", ind, meta.period, unit, None if value == "" else value,
+                            "" if comment is None else str(comment), code_cols, r))
+    for r in sorted(set(meta.rows) - seen):
+        problems.append(Problem(f"{cols['unit']}{r}", "a row of the template was deleted"))
+    if problems:
+        raise ReportingError(problems)
+    return out
+
+
+def _read_long(wb: Any) -> list[RawValue]:
+    ws = wb[wb.sheetnames[0]]
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        raise ReportingError("the workbook's first sheet is empty", "file")
+    cols, problems = _header_map([str(h) if h is not None else "" for h in header], "row 1")
+    if problems:
+        raise ReportingError(
+            [Problem("file", "this workbook is neither a Duban template nor a sheet with the "
+                             "columns indicator, period, unit, value")] + problems
+        )
+    letters = {name: get_column_letter(i + 1) for name, i in cols.items()}
+    i_ind, i_per, i_unit, i_val = (cols[c] for c in REQUIRED)
+    i_com = cols.get("comment")
+    need = max(cols.values()) + 1
+    out: list[RawValue] = []
+    for r, row in enumerate(rows, start=2):
+        if r > XLSX_MAX_ROWS:
+            problems.append(Problem(f"row {r}", f"more than {XLSX_MAX_ROWS} rows"))
+            break
+        if len(row) < need:
+            row = tuple(row) + (None,) * (need - len(row))
+        value = row[i_val]
+        if value is None and row[i_ind] is None and row[i_unit] is None and row[i_per] is None:
+            continue
+        out.append(RawValue(
+            f"{letters['value']}{r}", _text(row[i_ind]), _text(row[i_per]), _text(row[i_unit]),
+            None if value == "" else value,
+            (None if row[i_com] is None else str(row[i_com])) if i_com is not None else None,
+            letters, r,
+        ))
+    if problems:
+        raise ReportingError(problems)
+    return out
+
+
+def iter_csv_bare(data: bytes) -> Iterator[list[str]]:
+    """The csv module alone over the same bytes, for the benchmark's baseline."""
+    yield from csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))

@@ -1,0 +1,430 @@
+"""Task pages. Thin: authorise with the policy, fetch, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from duban.errors import DubanError, Problem
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.tasks import access, services
+from duban.tasks.forms import (
+    GoalForm,
+    LedgerFilterForm,
+    MilestoneForm,
+    ReasonForm,
+    ReplyForm,
+    ReportForm,
+    SupervisionForm,
+    TaskForm,
+)
+from duban.tasks.ledger import (
+    Filters,
+    by_lead_unit,
+    filters_from,
+    ledger_rows,
+    ledger_xlsx,
+    reason_text,
+    status_counts,
+    status_label,
+)
+from duban.tasks.models import Evidence, Goal, Milestone, Reminder, TaskKind
+from duban.tasks.status import Status
+
+
+def add_problems(form: Any, exc: DubanError) -> list[Problem]:
+    """Put each problem beside its field; the ones without a field are listed above the form."""
+    rest = []
+    for p in exc.problems:
+        if form is not None and p.where in form.fields:
+            form.add_error(p.where, p.message)
+        else:
+            rest.append(p)
+    return rest
+
+
+def _form_page(request: HttpRequest, form: Any, title: str, back: str, problems: list[Problem],
+               multipart: bool = False, intro: str = "") -> HttpResponse:
+    return render(request, "tasks/form.html", {
+        "form": form, "title": title, "back": back, "problems": problems, "multipart": multipart,
+        "intro": intro,
+    })
+
+
+def _status_choices() -> list[tuple[str, str]]:
+    return [("", "—")] + [(s.value, status_label(s)) for s in Status]
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    """At a glance for one unit: which tasks are red, which lead units are behind, what to press for."""
+    roots = policy.roots(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    code = request.GET.get("unit", "").strip()
+    if code:
+        unit = get_object_or_404(OrgUnit, code=code)
+        policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
+    else:
+        unit = OrgUnit.objects.filter(path__in=roots).order_by("depth", "path").first()
+        if unit is None:
+            raise PermissionDenied("no unit whose tasks you may see")
+    today = services.today_local()
+    rows = ledger_rows(access.visible_tasks(request.user), today, Filters(scope=unit))
+    pressing = Reminder.objects.filter(
+        task__in=[r.task.pk for r in rows], kind="supervision", replied_on__isnull=True
+    ).select_related("task", "to_unit").order_by("reply_by")
+    units = OrgUnit.objects.filter(path__in=roots)
+    return render(request, "tasks/board.html", {
+        "unit": unit, "today": today, "counts": status_counts(rows),
+        "red": [r for r in rows if r.status == Status.OVERDUE][:30],
+        "yellow": [r for r in rows if r.status == Status.AT_RISK][:30],
+        "to_verify": [r for r in rows if r.status == Status.DONE],
+        "behind": [s for s in by_lead_unit(rows) if s.red or s.yellow][:20],
+        "pressing": pressing[:20], "roots": units,
+        "children": unit.children.order_by("sort_order", "code"),
+        "can_manage": policy.can(request.user, Action.MANAGE_EVALUATION, unit),  # type: ignore[arg-type]
+    })
+
+
+@login_required
+def ledger(request: HttpRequest) -> HttpResponse:
+    form = LedgerFilterForm(request.GET or None)
+    form.fields["status"].choices = _status_choices()
+    form.fields["kind"].choices = [("", "—"), *TaskKind.choices]
+    problems: list[Problem] = []
+    try:
+        filters, today = filters_from(request.user, request.GET.dict())
+    except DubanError as exc:
+        problems = exc.problems
+        filters, today = Filters(), services.today_local()
+    rows = ledger_rows(access.visible_tasks(request.user), today, filters) if not problems else []
+    return render(request, "tasks/ledger.html", {
+        "form": form, "rows": rows, "today": today, "problems": problems, "counts": status_counts(rows),
+        "query": request.GET.urlencode(),
+    })
+
+
+@login_required
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    try:
+        filters, today = filters_from(request.user, request.GET.dict())
+    except DubanError as exc:
+        return HttpResponse("; ".join(str(p) for p in exc.problems), status=400, content_type="text/plain")
+    rows = ledger_rows(access.visible_tasks(request.user), today, filters)
+    invented = any(r.task.issuing_unit.is_demo for r in rows)
+    data = ledger_xlsx(rows, today, _("Task ledger as of %(d)s") % {"d": today}, invented=invented)
+    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="ledger-{today.isoformat()}.xlsx"'
+    return response
+
+
+def _unit_querysets(request: HttpRequest) -> tuple[Any, Any]:
+    issuers = policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+    return issuers, policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+
+
+def _task_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k in services.TASK_FIELDS}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_new(request: HttpRequest) -> HttpResponse:
+    issuers, units = _unit_querysets(request)
+    if not issuers.exists():
+        raise PermissionDenied("issuing tasks needs the evaluation office")
+    form = TaskForm(request.POST or None, issuers=issuers, units=units)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            task = services.create_task(
+                user=request.user, issuing_unit=data["issuing_unit"], lead_unit=data["lead_unit"],  # type: ignore[arg-type]
+                partners=list(data["partners"]), **_task_fields(data),
+            )
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Task issued. Now set its milestones."))
+            return redirect("tasks:task", pk=task.pk)
+    return _form_page(request, form, _("Issue a task"), reverse("tasks:board"), problems)
+
+
+@login_required
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    today = services.today_local()
+    a = task.assess(today)
+    good, judged = task.on_time(today)
+    user = request.user
+    return render(request, "tasks/task_detail.html", {
+        "task": task, "a": a, "today": today, "status_label": status_label(a.status),
+        "reasons": [reason_text(r) for r in a.reasons], "on_time": good, "judged": judged,
+        "milestones": task.milestones.all(), "reports": task.reports.all(),
+        "evidence": Evidence.objects.filter(report__task=task).select_related("report"),
+        "reminders": task.reminders.select_related("to_unit", "milestone").all(),
+        "can_manage": access.can_manage(user, task),
+        "can_lead": access.can_report_as_lead(user, task),
+        "report_units": access.reporting_units(user, task),
+        "decided_at": _decided_at(task.pk),
+        "expected": round(a.expected_percent),
+    })
+
+
+def _decided_at(task_pk: int) -> Any:
+    """The meeting decision this task came from, if any (meetings depend on tasks, not back)."""
+    from duban.meetings.models import DecidedMatter
+
+    return DecidedMatter.objects.filter(task_id=task_pk).select_related("meeting").first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    access.require_manage(request.user, task)
+    issuers, units = _unit_querysets(request)
+    units = OrgUnit.objects.subtree_of(task.issuing_unit)
+    form = TaskForm(request.POST or None, instance=task, issuers=issuers, units=units, editing=True,
+                    initial={"partners": [p.unit_id for p in task.partners.all()]})
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_task(task, user=request.user, lead_unit=data["lead_unit"],  # type: ignore[arg-type]
+                                 partners=list(data["partners"]), **_task_fields(data))
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("tasks:task", pk=task.pk)
+    return _form_page(request, form, _("Edit task"), reverse("tasks:task", args=[task.pk]), problems)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_new(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    access.require_manage(request.user, task)
+    form = MilestoneForm(request.POST or None)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_milestone(task, user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Milestone added."))
+            return redirect("tasks:task", pk=task.pk)
+    return _form_page(request, form, _("Add a milestone"), reverse("tasks:task", args=[task.pk]), problems)
+
+
+def _milestone_or_403(request: HttpRequest, pk: int) -> Milestone:
+    milestone = get_object_or_404(Milestone.objects.select_related("task"), pk=pk)
+    milestone.task = access.task_or_403(request.user, milestone.task_id)
+    return milestone
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = _milestone_or_403(request, pk)
+    access.require_manage(request.user, milestone.task)
+    form = MilestoneForm(request.POST or None, instance=Milestone.objects.get(pk=pk))
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v is not None or k != "seq"}
+        try:
+            services.update_milestone(milestone, user=request.user, **data)  # type: ignore[arg-type]
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("tasks:task", pk=milestone.task_id)
+    return _form_page(request, form, _("Edit milestone"), reverse("tasks:task", args=[milestone.task_id]), problems)
+
+
+def _post_action(request: HttpRequest, task_pk: int, fn: Any, done: str) -> HttpResponse:
+    try:
+        fn()
+    except DubanError as exc:
+        for p in exc.problems:
+            messages.error(request, str(p))
+    else:
+        messages.success(request, done)
+    return redirect("tasks:task", pk=task_pk)
+
+
+@login_required
+@require_POST
+def milestone_met(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = _milestone_or_403(request, pk)
+    return _post_action(request, milestone.task_id,
+                        lambda: services.mark_milestone_met(milestone, user=request.user),  # type: ignore[arg-type]
+                        _("Milestone marked met."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    units = access.reporting_units(request.user, task)
+    if not units:
+        raise PermissionDenied("only the lead or a co-operating unit's reporter writes progress")
+    form = ReportForm(request.POST or None, request.FILES or None, units=units, task=task)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.submit_report(
+                task, user=request.user, unit=d["unit"], text=d["text"], percent=d["percent"],  # type: ignore[arg-type]
+                problems=d["problems"], next_steps=d["next_steps"], milestone=d["milestone"],
+                milestone_met=d["milestone_met"], files=d["files"],
+            )
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Progress reported."))
+            return redirect("tasks:task", pk=task.pk)
+    return _form_page(request, form, _("Report progress"), reverse("tasks:task", args=[task.pk]), problems,
+                      multipart=True, intro=task.title)
+
+
+@login_required
+@require_POST
+def done(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    access.require_lead(request.user, task)
+    return _post_action(request, task.pk, lambda: services.declare_done(task, user=request.user),  # type: ignore[arg-type]
+                        _("Declared done; the issuing unit will check it."))
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    access.require_manage(request.user, task)
+    return _post_action(request, task.pk, lambda: services.close_task(task, user=request.user),  # type: ignore[arg-type]
+                        _("Closed off the ledger."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    access.require_manage(request.user, task)
+    form = ReasonForm(request.POST or None)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reopen_task(task, user=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Reopened; the lead unit carries on."))
+            return redirect("tasks:task", pk=task.pk)
+    return _form_page(request, form, _("Reopen task"), reverse("tasks:task", args=[task.pk]), problems,
+                      intro=task.title)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supervise(request: HttpRequest, pk: int) -> HttpResponse:
+    task = access.task_or_403(request.user, pk)
+    access.require_manage(request.user, task)
+    form = SupervisionForm(request.POST or None, task=task)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.issue_supervision(task, user=request.user, message=d["message"],  # type: ignore[arg-type]
+                                       reply_days=d["reply_days"], milestone=d["milestone"])
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Supervision order issued."))
+            return redirect("tasks:task", pk=task.pk)
+    return _form_page(request, form, _("Issue a supervision order (督办)"), reverse("tasks:task", args=[task.pk]),
+                      problems, intro=task.title)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reply(request: HttpRequest, pk: int) -> HttpResponse:
+    reminder = get_object_or_404(Reminder.objects.select_related("to_unit"), pk=pk)
+    access.task_or_403(request.user, reminder.task_id)
+    policy.require(request.user, Action.ENTER_DATA, reminder.to_unit)  # type: ignore[arg-type]
+    form = ReplyForm(request.POST or None)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reply_reminder(reminder, user=request.user, text=form.cleaned_data["text"])  # type: ignore[arg-type]
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Reply recorded."))
+            return redirect("tasks:task", pk=reminder.task_id)
+    return _form_page(request, form, _("Reply"), reverse("tasks:task", args=[reminder.task_id]), problems,
+                      intro=reminder.message)
+
+
+@login_required
+def evidence(request: HttpRequest, pk: int) -> FileResponse:
+    item = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
+    access.task_or_403(request.user, item.report.task_id)
+    try:
+        fh = item.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("the file is missing from storage") from None
+    return FileResponse(fh, as_attachment=True, filename=item.name)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Reminders and supervision orders sent to the units where the user reports or leads."""
+    units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    items = (
+        Reminder.objects.filter(to_unit__in=units).select_related("task", "to_unit", "milestone")
+        .order_by("replied_on", "-issued_on", "-id")[:200]
+    )
+    return render(request, "tasks/inbox.html", {"items": items, "today": services.today_local()})
+
+
+@login_required
+def goals(request: HttpRequest) -> HttpResponse:
+    units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    items = Goal.objects.filter(unit__in=units).select_related("unit").prefetch_related("steps__tasks")
+    return render(request, "tasks/goals.html", {
+        "goals": items,
+        "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_new(request: HttpRequest) -> HttpResponse:
+    units = policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+    if not units.exists():
+        raise PermissionDenied("setting goals needs the evaluation office")
+    form = GoalForm(request.POST or None, units=units)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.create_goal(d["unit"], user=request.user, title=d["title"], first_year=d["first_year"],  # type: ignore[arg-type]
+                                 aims=d["aims"].splitlines(), description=d["description"])
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Goal saved."))
+            return redirect("tasks:goals")
+    return _form_page(request, form, _("New multi-year goal"), reverse("tasks:goals"), problems)
