@@ -1,3 +1,289 @@
-from ninja import Router
+"""Indicator and data set routes: read what applies to one's units, define at the office's unit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema, Status
+
+from duban.indicators import services
+from duban.indicators.formula import FormulaError, parse_formula
+from duban.indicators.models import DataSet, Indicator, ValidationRule
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
 
 router = Router(tags=["indicators"])
+
+
+class IndicatorOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    description: str
+    unit_of_measure: str
+    value_type: str
+    decimals: int
+    direction: str
+    period_type: str
+    time_aggregation: str
+    unit_aggregation: str
+    min_value: Decimal | None
+    max_value: Decimal | None
+    levels: list[str]
+    kinds: list[str]
+    issuer: str
+    division: str | None
+    division_reports: bool
+    formula: str
+    data_set: str | None
+    is_active: bool
+
+    @staticmethod
+    def of(ind: Indicator) -> IndicatorOut:
+        member = ind.memberships.select_related("data_set").first()
+        return IndicatorOut(
+            code=ind.code, name_zh=ind.name_zh, name_en=ind.name_en, description=ind.description,
+            unit_of_measure=ind.unit_of_measure, value_type=ind.value_type, decimals=ind.decimals,
+            direction=ind.direction, period_type=ind.period_type, time_aggregation=ind.time_aggregation,
+            unit_aggregation=ind.unit_aggregation, min_value=ind.min_value, max_value=ind.max_value,
+            levels=ind.levels, kinds=ind.kinds, issuer=ind.issuer.code,
+            division=ind.division.code if ind.division else None, division_reports=ind.division_reports,
+            formula=ind.formula, data_set=member.data_set.code if member else None, is_active=ind.is_active,
+        )
+
+
+class IndicatorIn(Schema):
+    code: str
+    issuer: str
+    name_zh: str
+    name_en: str = ""
+    description: str = ""
+    unit_of_measure: str = ""
+    value_type: str
+    decimals: int = 2
+    direction: str = "higher"
+    period_type: str = "monthly"
+    time_aggregation: str = "sum"
+    unit_aggregation: str = "sum"
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    levels: list[str] = []
+    kinds: list[str] = []
+    division: str | None = None
+    division_reports: bool = False
+    formula: str = ""
+    sort_order: int = 0
+
+
+class IndicatorPatch(Schema):
+    name_zh: str | None = None
+    name_en: str | None = None
+    description: str | None = None
+    unit_of_measure: str | None = None
+    decimals: int | None = None
+    direction: str | None = None
+    time_aggregation: str | None = None
+    unit_aggregation: str | None = None
+    min_value: Decimal | None = None
+    max_value: Decimal | None = None
+    levels: list[str] | None = None
+    kinds: list[str] | None = None
+    division: str | None = None
+    division_reports: bool | None = None
+    formula: str | None = None
+    sort_order: int | None = None
+    is_active: bool | None = None
+
+
+class RuleOut(Schema):
+    id: int
+    name: str
+    expression: str
+    message: str
+
+
+class RuleIn(Schema):
+    name: str
+    expression: str
+    message: str = ""
+
+
+class DataSetOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    period_type: str
+    owner: str
+    timely_days: int
+    expiry_days: int
+    indicators: list[str]
+    rules: list[RuleOut]
+    is_active: bool
+
+    @staticmethod
+    def of(ds: DataSet) -> DataSetOut:
+        return DataSetOut(
+            code=ds.code, name_zh=ds.name_zh, name_en=ds.name_en, period_type=ds.period_type,
+            owner=ds.owner.code, timely_days=ds.timely_days, expiry_days=ds.expiry_days,
+            indicators=[i.code for i in ds.members()],
+            rules=[RuleOut(id=r.pk, name=r.name, expression=r.expression, message=r.message) for r in ds.rules()],
+            is_active=ds.is_active,
+        )
+
+
+class DataSetIn(Schema):
+    code: str
+    owner: str
+    name_zh: str
+    name_en: str = ""
+    period_type: str = "monthly"
+    timely_days: int = 5
+    expiry_days: int = 15
+    indicators: list[str] = []
+
+
+class DataSetPatch(Schema):
+    name_zh: str | None = None
+    name_en: str | None = None
+    timely_days: int | None = None
+    expiry_days: int | None = None
+    is_active: bool | None = None
+
+
+class MembersIn(Schema):
+    indicators: list[str]
+
+
+class FormulaIn(Schema):
+    formula: str
+
+
+class FormulaOut(Schema):
+    ok: bool
+    canonical: str = ""
+    references: list[str] = []
+    is_condition: bool = False
+    error: str = ""
+    position: int | None = None
+
+
+def _unit(request: HttpRequest, code: str, action: Action) -> OrgUnit:
+    unit = get_object_or_404(OrgUnit, code=code)
+    policy.require(request.user, action, unit)  # type: ignore[arg-type]
+    return unit
+
+
+def indicator_for(request: HttpRequest, code: str) -> Indicator:
+    """404 for an unknown code, 403 for one issued outside the caller's reach."""
+    ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
+    if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():  # type: ignore[arg-type]
+        raise policy.PermissionDenied(f"indicator {code} is outside your units")
+    return ind
+
+
+def data_set_for(request: HttpRequest, code: str) -> DataSet:
+    ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
+    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():  # type: ignore[arg-type]
+        raise policy.PermissionDenied(f"data set {code} is outside your units")
+    return ds
+
+
+def _division(code: str | None) -> OrgUnit | None:
+    if not code:
+        return None
+    from duban.indicators.services import IndicatorError
+
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None:
+        raise IndicatorError(f"unknown unit {code!r}", "division")
+    return unit
+
+
+@router.get("/indicators", response=list[IndicatorOut])
+def list_indicators(request: HttpRequest) -> list[IndicatorOut]:
+    qs = Indicator.objects.visible_to(request.user).select_related("issuer", "division")  # type: ignore[arg-type]
+    return [IndicatorOut.of(i) for i in qs[:2000]]
+
+
+@router.get("/indicators/{code}", response=IndicatorOut)
+def get_indicator(request: HttpRequest, code: str) -> IndicatorOut:
+    return IndicatorOut.of(indicator_for(request, code))
+
+
+@router.post("/indicators", response={201: IndicatorOut})
+def create_indicator(request: HttpRequest, payload: IndicatorIn) -> Status[IndicatorOut]:
+    issuer = _unit(request, payload.issuer, Action.MANAGE_EVALUATION)
+    data = payload.dict(exclude={"issuer", "division"})
+    ind = services.create_indicator(user=request.user, issuer=issuer, division=_division(payload.division), **data)  # type: ignore[arg-type]
+    return Status(201, IndicatorOut.of(ind))
+
+
+@router.patch("/indicators/{code}", response=IndicatorOut)
+def update_indicator(request: HttpRequest, code: str, payload: IndicatorPatch) -> IndicatorOut:
+    ind = indicator_for(request, code)
+    changes = payload.dict(exclude_unset=True)
+    if "division" in changes:
+        changes["division"] = _division(changes["division"])
+    ind = services.update_indicator(ind, user=request.user, **changes)  # type: ignore[arg-type]
+    return IndicatorOut.of(ind)
+
+
+@router.get("/datasets", response=list[DataSetOut])
+def list_data_sets(request: HttpRequest) -> list[DataSetOut]:
+    qs = DataSet.objects.visible_to(request.user).select_related("owner")  # type: ignore[arg-type]
+    return [DataSetOut.of(d) for d in qs[:500]]
+
+
+@router.get("/datasets/{code}", response=DataSetOut)
+def get_data_set(request: HttpRequest, code: str) -> DataSetOut:
+    return DataSetOut.of(data_set_for(request, code))
+
+
+@router.post("/datasets", response={201: DataSetOut})
+def create_data_set(request: HttpRequest, payload: DataSetIn) -> Status[DataSetOut]:
+    owner = _unit(request, payload.owner, Action.MANAGE_EVALUATION)
+    data = payload.dict(exclude={"owner"})
+    ds = services.create_data_set(user=request.user, owner=owner, **data)  # type: ignore[arg-type]
+    return Status(201, DataSetOut.of(ds))
+
+
+@router.patch("/datasets/{code}", response=DataSetOut)
+def update_data_set(request: HttpRequest, code: str, payload: DataSetPatch) -> DataSetOut:
+    ds = data_set_for(request, code)
+    ds = services.update_data_set(ds, user=request.user, **payload.dict(exclude_unset=True, exclude_none=True))  # type: ignore[arg-type]
+    return DataSetOut.of(ds)
+
+
+@router.put("/datasets/{code}/indicators", response=DataSetOut)
+def set_members(request: HttpRequest, code: str, payload: MembersIn) -> DataSetOut:
+    ds = data_set_for(request, code)
+    services.set_members(ds, payload.indicators, user=request.user)  # type: ignore[arg-type]
+    return DataSetOut.of(ds)
+
+
+@router.post("/datasets/{code}/rules", response={201: RuleOut})
+def add_rule(request: HttpRequest, code: str, payload: RuleIn) -> Status[RuleOut]:
+    ds = data_set_for(request, code)
+    rule = services.add_rule(ds, user=request.user, **payload.dict())  # type: ignore[arg-type]
+    return Status(201, RuleOut(id=rule.pk, name=rule.name, expression=rule.expression, message=rule.message))
+
+
+@router.delete("/datasets/{code}/rules/{pk}", response={204: None})
+def delete_rule(request: HttpRequest, code: str, pk: int) -> Status[None]:
+    ds = data_set_for(request, code)
+    rule = get_object_or_404(ValidationRule, pk=pk, data_set=ds)
+    services.delete_rule(rule, user=request.user)  # type: ignore[arg-type]
+    return Status(204, None)
+
+
+@router.post("/formula/check", response=FormulaOut)
+def check_formula(request: HttpRequest, payload: FormulaIn) -> FormulaOut:
+    """Parse a formula or rule as the office types it; says what is wrong and where."""
+    try:
+        f = parse_formula(payload.formula)
+    except FormulaError as exc:
+        return FormulaOut(ok=False, error=str(exc), position=exc.position)
+    return FormulaOut(ok=True, canonical=str(f), references=sorted(f.references), is_condition=f.is_condition)

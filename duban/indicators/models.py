@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from duban.audit.models import AuditedModel
 from duban.indicators.formula import CODE_PATTERN, Formula, parse_formula
 from duban.orgs import policy
-from duban.orgs.models import Kind, Level, OrgUnit
+from duban.orgs.models import Kind, Level, OrgUnit, code_validator
 from duban.orgs.policy import Action
 from duban.periods import PeriodType
 
@@ -278,7 +278,7 @@ class DataSet(AuditedModel):
     `timely_days` after the period ends unless the opening sets another date.
     """
 
-    code = models.CharField(_("code"), max_length=64, unique=True, validators=[indicator_code_validator])
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     name_zh = models.CharField(_("Chinese name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=150, blank=True)
     period_type = models.CharField(

@@ -1,3 +1,522 @@
-from ninja import Router
+"""Reporting routes: periods, forms and their states, overviews, imports and exports.
+
+Thin: authorise with the policy (duban.reporting.access), call one service, answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from duban.indicators.models import fmt
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.orgs.views import read_upload
+from duban.periods import parse_period, periods_between
+from duban.reporting import exports, figures, importing, services
+from duban.reporting.access import (
+    FormTarget,
+    data_set_or_404,
+    form_target,
+    parse_period_or_404,
+    require_reports,
+    unit_for,
+)
+from duban.reporting.errors import ReportingConflict, ReportingError
+from duban.reporting.models import Evidence, LockException, ReportingPeriod, Submission
+from duban.reporting.values import WriteResult
 
 router = Router(tags=["reporting"])
+
+
+class PeriodOut(Schema):
+    data_set: str
+    period: str
+    opens_on: date
+    deadline: date
+    closes_on: date | None
+    is_closed: bool
+
+    @staticmethod
+    def of(rp: ReportingPeriod) -> PeriodOut:
+        return PeriodOut(data_set=rp.data_set.code, period=rp.period, opens_on=rp.opens_on,
+                         deadline=rp.deadline, closes_on=rp.closes_on, is_closed=rp.is_closed)
+
+
+class PeriodIn(Schema):
+    data_set: str
+    period: str
+    opens_on: date | None = None
+    deadline: date | None = None
+    closes_on: date | None = None
+
+
+class PeriodPatch(Schema):
+    is_closed: bool | None = None
+    deadline: date | None = None
+    closes_on: date | None = None
+    reason: str = ""
+
+
+class ExceptionIn(Schema):
+    data_set: str
+    unit: str
+    period: str
+    reason: str
+
+
+class ExceptionOut(Schema):
+    id: int
+    data_set: str
+    unit: str
+    period: str
+    reason: str
+
+
+class RowOut(Schema):
+    indicator: str
+    name: str
+    unit_of_measure: str
+    value_type: str
+    computed: bool
+    reports: bool
+    value: str | None
+    comment: str
+    previous: str | None
+    last_year: str | None
+
+
+class EvidenceOut(Schema):
+    id: int
+    name: str
+    size: int
+    indicator: str | None
+    url: str
+
+
+class FormOut(Schema):
+    data_set: str
+    unit: str
+    period: str
+    state: str
+    entry: str
+    return_reason: str
+    rows: list[RowOut]
+    evidence: list[EvidenceOut]
+
+
+class FormIn(Schema):
+    values: dict[str, str | int | Decimal | bool | None] = {}
+    comments: dict[str, str] = {}
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+class StateOut(Schema):
+    data_set: str
+    unit: str
+    period: str
+    state: str
+    return_reason: str
+
+
+class WriteOut(Schema):
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+class ChildOut(Schema):
+    unit: str
+    name: str
+    reports: bool
+    state: str | None
+    status: str | None
+    below: dict[str, int]
+    missing_below: list[str]
+    figures: dict[str, str | None]
+
+
+class OverviewOut(Schema):
+    data_set: str
+    unit: str
+    period: str
+    figures: dict[str, str | None]
+    totals: dict[str, int]
+    children: list[ChildOut]
+
+
+def _s(value: Decimal | None) -> str | None:
+    return None if value is None else fmt(value)
+
+
+def _state_out(sub: Submission) -> StateOut:
+    return StateOut(data_set=sub.data_set.code, unit=sub.unit.code, period=sub.period, state=sub.state,
+                    return_reason=sub.return_reason)
+
+
+def _write_out(result: WriteResult) -> WriteOut:
+    return WriteOut(**result.as_dict())
+
+
+# Periods and lock exceptions ------------------------------------------------------------------
+
+
+@router.get("/periods", response=list[PeriodOut])
+def list_periods(request: HttpRequest, data_set: str | None = None) -> list[PeriodOut]:
+    qs = ReportingPeriod.objects.visible_to(request.user).select_related("data_set")  # type: ignore[arg-type]
+    if data_set:
+        qs = qs.filter(data_set__code=data_set)
+    return [PeriodOut.of(rp) for rp in qs[:1000]]
+
+
+@router.post("/periods", response={201: PeriodOut})
+def open_period(request: HttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
+    ds = data_set_or_404(payload.data_set)
+    rp = services.open_period(ds, payload.period, user=request.user, opens_on=payload.opens_on,  # type: ignore[arg-type]
+                              deadline=payload.deadline, closes_on=payload.closes_on)
+    return Status(201, PeriodOut.of(rp))
+
+
+@router.patch("/periods/{ds}/{period}", response=PeriodOut)
+def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPatch) -> PeriodOut:
+    rp = get_object_or_404(ReportingPeriod.objects.select_related("data_set__owner"), data_set__code=ds, period=period)
+    rp = services.change_period(rp, user=request.user, is_closed=payload.is_closed,  # type: ignore[arg-type]
+                                deadline=payload.deadline, closes_on=payload.closes_on, reason=payload.reason)
+    return PeriodOut.of(rp)
+
+
+@router.post("/lock-exceptions", response={201: ExceptionOut})
+def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[ExceptionOut]:
+    ds = data_set_or_404(payload.data_set)
+    unit = unit_for(request, payload.unit, Action.MANAGE_EVALUATION)
+    exc = services.grant_lock_exception(ds, unit, payload.period, user=request.user, reason=payload.reason)  # type: ignore[arg-type]
+    return Status(201, ExceptionOut(id=exc.pk, data_set=ds.code, unit=unit.code, period=exc.period, reason=exc.reason))
+
+
+@router.get("/lock-exceptions", response=list[ExceptionOut])
+def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[ExceptionOut]:
+    qs = LockException.objects.filter(
+        unit__in=policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    ).select_related("data_set", "unit")
+    if data_set:
+        qs = qs.filter(data_set__code=data_set)
+    return [ExceptionOut(id=e.pk, data_set=e.data_set.code, unit=e.unit.code, period=e.period, reason=e.reason)
+            for e in qs[:1000]]
+
+
+@router.delete("/lock-exceptions/{pk}", response={204: None})
+def revoke_exception(request: HttpRequest, pk: int) -> Status[None]:
+    exc = get_object_or_404(LockException.objects.select_related("unit"), pk=pk)
+    services.revoke_lock_exception(exc, user=request.user)  # type: ignore[arg-type]
+    return Status(204, None)
+
+
+# One form -------------------------------------------------------------------------------------
+
+
+def form_out(target: FormTarget) -> FormOut:
+    from django.urls import reverse
+    from django.utils import timezone
+
+    sub = target.submission()
+    rows = figures.form_rows(target.data_set, target.unit, target.period)
+    rp = ReportingPeriod.objects.filter(data_set=target.data_set, period=target.period.id).first()
+    entry = rp.entry_state(timezone.localdate()) if rp else "not_opened"
+    evidence = list(Evidence.objects.filter(submission=sub).select_related("indicator")) if sub else []
+    return FormOut(
+        data_set=target.data_set.code, unit=target.unit.code, period=target.period.id,
+        state=sub.state if sub else "empty", entry=entry, return_reason=sub.return_reason if sub else "",
+        rows=[
+            RowOut(indicator=r["indicator"].code, name=r["indicator"].name, unit_of_measure=r["indicator"].unit_of_measure,
+                   value_type=r["indicator"].value_type, computed=r["indicator"].is_computed, reports=bool(r["reports"]),
+                   value=_s(r["value"]), comment=str(r["comment"]), previous=_s(r["previous"]),
+                   last_year=_s(r["last_year"]))
+            for r in rows
+        ],
+        evidence=[EvidenceOut(id=e.pk, name=e.original_name, size=e.size,
+                              indicator=e.indicator.code if e.indicator else None,
+                              url=reverse("api:reporting_evidence", args=[e.pk])) for e in evidence],
+    )
+
+
+@router.get("/forms/{ds}/{unit}/{period}", response=FormOut)
+def get_form(request: HttpRequest, ds: str, unit: str, period: str) -> FormOut:
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    require_reports(target)
+    return form_out(target)
+
+
+@router.put("/forms/{ds}/{unit}/{period}", response=WriteOut)
+def save_form(request: HttpRequest, ds: str, unit: str, period: str, payload: FormIn) -> WriteOut:
+    """Save figures as a draft; problems are named by indicator code. 409 when the form is
+    submitted, approved, locked or closed for entry."""
+    target = form_target(request, ds, unit, period, Action.ENTER_DATA)
+    require_reports(target)
+    result = services.save_form(target.data_set, target.unit, target.period.id, payload.values,
+                                user=request.user, comments=payload.comments)  # type: ignore[arg-type]
+    return _write_out(result)
+
+
+def _transition(request: HttpRequest, ds: str, unit: str, period: str, action: Action) -> Submission:
+    target = form_target(request, ds, unit, period, action)
+    require_reports(target)
+    sub = target.submission()
+    if sub is None:
+        raise ReportingConflict(f"{target.unit.code} has entered nothing for {target.period.id} yet", "state")
+    return sub
+
+
+@router.post("/forms/{ds}/{unit}/{period}/submit", response=StateOut)
+def submit(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+    sub = _transition(request, ds, unit, period, Action.ENTER_DATA)
+    return _state_out(services.submit(sub, user=request.user))  # type: ignore[arg-type]
+
+
+@router.post("/forms/{ds}/{unit}/{period}/return", response=StateOut)
+def return_form(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+    sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
+    return _state_out(services.return_form(sub, user=request.user, reason=payload.reason))  # type: ignore[arg-type]
+
+
+@router.post("/forms/{ds}/{unit}/{period}/approve", response=StateOut)
+def approve(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+    sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
+    return _state_out(services.approve(sub, user=request.user))  # type: ignore[arg-type]
+
+
+@router.post("/forms/{ds}/{unit}/{period}/unapprove", response=StateOut)
+def unapprove(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+    sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
+    return _state_out(services.unapprove(sub, user=request.user, reason=payload.reason))  # type: ignore[arg-type]
+
+
+@router.post("/forms/{ds}/{unit}/{period}/lock", response=StateOut)
+def lock(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+    sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
+    return _state_out(services.lock(sub, user=request.user))  # type: ignore[arg-type]
+
+
+@router.post("/forms/{ds}/{unit}/{period}/unlock", response=StateOut)
+def unlock(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+    sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
+    return _state_out(services.unlock(sub, user=request.user, reason=payload.reason))  # type: ignore[arg-type]
+
+
+def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
+    if not children:
+        return [target.unit]
+    kids = [c for c in target.unit.children.filter(is_active=True).order_by("sort_order", "code")
+            if target.data_set.reported_by(c)]
+    if not kids:
+        raise ReportingError(f"no unit below {target.unit.code} reports {target.data_set.code}", "children")
+    return kids
+
+
+@router.get("/forms/{ds}/{unit}/{period}/template.xlsx")
+def template(request: HttpRequest, ds: str, unit: str, period: str, children: bool = False) -> HttpResponse:
+    """The Excel entry template of this unit, or of all units directly below it."""
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    if not children:
+        require_reports(target)
+    units = template_units(target, children)
+    data = exports.build_template(target.data_set, units, target.unit, target.period,
+                                  demo=target.unit.is_demo)
+    return xlsx_response(data, exports.filename(ds, unit, period, "children" if children else "", ext="xlsx"))
+
+
+@router.post("/forms/{ds}/{unit}/{period}/upload", response=WriteOut)
+def upload_template(request: HttpRequest, ds: str, unit: str, period: str,
+                    file: UploadedFile = File(...)) -> WriteOut:  # noqa: B008
+    """Fill this form (or its children's) from its Excel template: all cells or none."""
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+        raise policy.PermissionDenied("uploading figures needs a reporter")
+    units = [target.unit] + [c for c in target.unit.children.filter(is_active=True)
+                             if target.data_set.reported_by(c)]
+    data = read_upload(file)
+    result = importing.import_file(data, importing.sniff_format(file.name or "", data), user=request.user,  # type: ignore[arg-type]
+                                   form=(target.data_set, target.unit, target.period.id, units))
+    return _write_out(result)
+
+
+@router.post("/forms/{ds}/{unit}/{period}/evidence", response={201: EvidenceOut})
+def attach_evidence(request: HttpRequest, ds: str, unit: str, period: str,
+                    file: UploadedFile = File(...), indicator: str = Form("")) -> Status[EvidenceOut]:  # noqa: B008
+    from django.urls import reverse
+
+    from duban.indicators.models import Indicator
+
+    target = form_target(request, ds, unit, period, Action.ENTER_DATA)
+    require_reports(target)
+    ind = None
+    if indicator:
+        ind = Indicator.objects.filter(code=indicator).first()
+        if ind is None:
+            raise ReportingError(f"unknown indicator {indicator!r}", "indicator")
+    sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
+    limit = services.evidence_max_bytes()
+    if file.size is not None and file.size > limit:
+        raise ReportingError(f"{file.name!r} has {file.size} bytes; the limit is {limit}", "file")
+    ev = services.attach_evidence(sub, file.name or "file", file.read(), user=request.user, indicator=ind)  # type: ignore[arg-type]
+    return Status(201, EvidenceOut(id=ev.pk, name=ev.original_name, size=ev.size, indicator=indicator or None,
+                                   url=reverse("api:reporting_evidence", args=[ev.pk])))
+
+
+@router.get("/evidence/{pk}", url_name="reporting_evidence")
+def evidence(request: HttpRequest, pk: int) -> FileResponse:
+    ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
+    policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)  # type: ignore[arg-type]
+    return evidence_response(ev)
+
+
+def evidence_response(ev: Evidence) -> FileResponse:
+    """Always a download, never rendered inline: an uploaded file is not trusted content."""
+    response = FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# Overview, export, import -----------------------------------------------------------------------
+
+
+@router.get("/overview/{ds}/{unit}/{period}", response=OverviewOut)
+def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewOut:
+    """Figures of the unit (own or aggregated) and of each unit below, with who is missing or late."""
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
+    data: dict[str, Any] = figures.overview(target.data_set, target.unit, target.period)
+    return OverviewOut(
+        data_set=ds, unit=unit, period=target.period.id,
+        figures={k: _s(v) for k, v in data["figures"].items()},
+        totals=data["totals"],
+        children=[
+            ChildOut(unit=r.unit.code, name=r.unit.name, reports=r.reports,
+                     state=r.status.state if r.status else None, status=r.status.status if r.status else None,
+                     below=r.below, missing_below=r.missing_below,
+                     figures={k: _s(v) for k, v in r.figures.items()})
+            for r in data["rows"]
+        ],
+    )
+
+
+def selection_periods(period: str = "", start: str = "", end: str = "") -> tuple[str, ...]:
+    """`period=201701,201702` or `start=201701&end=201712` (same period type)."""
+    try:
+        if period:
+            return tuple(parse_period(p).id for p in period.split(",") if p.strip())
+        if start and end:
+            a, b = parse_period(start), parse_period(end)
+            if a.type != b.type:
+                raise ReportingError("start and end are periods of different types", "end")
+            return tuple(p.id for p in periods_between(a.type, a.start, b.end))
+    except ValueError as exc:
+        raise ReportingError(str(exc), "period") from None
+    raise ReportingError("name a period, or a start and an end", "period")
+
+
+def selection_from(request: HttpRequest, unit: str, period: str, start: str, end: str, data_set: str,
+                   indicator: str, children: bool) -> exports.Selection:
+    root = unit_for(request, unit, Action.VIEW_DATA)
+    periods = selection_periods(period, start, end)
+    if len(periods) > 120:
+        raise ReportingError("at most 120 periods at once", "period")
+    ds = data_set_or_404(data_set) if data_set else None
+    codes = tuple(c.strip() for c in indicator.split(",") if c.strip())
+    return exports.Selection(root, periods, ds, codes, children)
+
+
+def xlsx_response(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def export_response(selection: exports.Selection, fmt_: str, user: Any) -> HttpResponse:
+    rows = exports.export_rows(selection, user)
+    name_parts = (selection.data_set.code if selection.data_set else "values", selection.root.code,
+                  selection.periods[0] if len(selection.periods) == 1 else f"{selection.periods[0]}-{selection.periods[-1]}")
+    if fmt_ == "csv":
+        response = StreamingHttpResponse(exports.csv_lines(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{exports.filename(*name_parts, ext="csv")}"'
+        return response
+    if fmt_ == "xlsx":
+        data = exports.xlsx_bytes(rows, title=" ".join(name_parts), demo=selection.root.is_demo)
+        return xlsx_response(data, exports.filename(*name_parts, ext="xlsx"))
+    if fmt_ == "json":
+        from django.http import JsonResponse
+
+        return JsonResponse(exports.dhis2_json(rows))
+    raise ReportingError(f"unknown format {fmt_!r}: use csv, xlsx or json", "format")
+
+
+@router.get("/values")
+def export_values(request: HttpRequest, unit: str, period: str = "", start: str = "", end: str = "",
+                  data_set: str = "", indicator: str = "", children: bool = True,
+                  format: str = "json") -> HttpResponse:  # noqa: A002
+    """Stored and computed figures of a unit (and its subtree) for periods, as csv, xlsx or
+    DHIS2 JSON; only units the caller may see."""
+    selection = selection_from(request, unit, period, start, end, data_set, indicator, children)
+    return export_response(selection, format, request.user)
+
+
+@router.post("/values/import", response=WriteOut)
+def import_values(request: HttpRequest, file: UploadedFile = File(...),  # noqa: B008
+                  format: str = Form("")) -> WriteOut:  # noqa: A002
+    """CSV, DHIS2 JSON or xlsx (template or long sheet). Every figure is checked; one bad
+    figure and nothing is written, with every problem named by line, path or cell."""
+    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+        raise policy.PermissionDenied("importing figures needs a reporter")
+    data = read_upload(file)
+    fmt_ = format or importing.sniff_format(file.name or "", data)
+    return _write_out(importing.import_file(data, fmt_, user=request.user))  # type: ignore[arg-type]
+
+
+class ImportCount(Schema):
+    imported: int
+    updated: int
+    ignored: int
+    deleted: int
+
+
+class ImportSummary(Schema):
+    status: str
+    importCount: ImportCount  # noqa: N815 (DHIS2's name)
+
+
+@router.get("/dataValueSets")
+def get_data_value_set(request: HttpRequest, orgUnit: str, period: str = "",  # noqa: N803
+                       startDate: str = "", endDate: str = "", dataSet: str = "",  # noqa: N803
+                       children: bool = False) -> HttpResponse:
+    """DHIS2's /api/dataValueSets read, with codes as identifiers."""
+    selection = selection_from(request, orgUnit, period, startDate, endDate, dataSet, "", children)
+    return export_response(selection, "json", request.user)
+
+
+@router.post("/dataValueSets", response=ImportSummary)
+def post_data_value_set(request: HttpRequest) -> ImportSummary:
+    """DHIS2's /api/dataValueSets write (JSON body, idScheme CODE); all or nothing."""
+    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+        raise policy.PermissionDenied("importing figures needs a reporter")
+    limit = settings.DUBAN_IMPORT_MAX_BYTES
+    if len(request.body) > limit:
+        raise ReportingError(f"the body has {len(request.body)} bytes; the limit is {limit}", "file")
+    result = importing.import_file(request.body, "json", user=request.user)  # type: ignore[arg-type]
+    return ImportSummary(status="SUCCESS", importCount=ImportCount(
+        imported=result.created, updated=result.updated, ignored=result.unchanged, deleted=0))
+
+
+__all__ = ["parse_period_or_404", "router"]

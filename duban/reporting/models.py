@@ -201,8 +201,8 @@ class DataValue(AuditedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["indicator", "period"], name="reporting_value_ind_period_idx"),
-            models.Index(fields=["period", "unit"], name="reporting_value_period_unit_idx"),
+            models.Index(fields=["indicator", "period"], name="reporting_value_ind_per_idx"),
+            models.Index(fields=["period", "unit"], name="reporting_value_per_unit_idx"),
         ]
 
     def __str__(self) -> str:

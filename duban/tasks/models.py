@@ -216,10 +216,6 @@ class Milestone(AuditedModel):
         return None if self.met_on is None else self.met_on <= self.due_date
 
 
-def evidence_path(instance: Evidence, filename: str) -> str:
-    return f"tasks/evidence/{instance.report.task_id}/{filename}"
-
-
 class ProgressReport(AuditedModel):
     """What a unit reports on a task: monthly, and when a milestone falls due."""
 
@@ -261,10 +257,14 @@ class ProgressReport(AuditedModel):
 
 
 class Evidence(AuditedModel):
+    """A file attached to a report. The storage path is a plain string (not a FileField)
+    so the audit snapshot can hold it; the SHA-256 lets anyone check the file later."""
+
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(upload_to=evidence_path, max_length=300)
+    path = models.CharField(max_length=300)
     name = models.CharField(max_length=200)
     size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
 
     def __str__(self) -> str:
         return self.name

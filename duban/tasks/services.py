@@ -8,12 +8,14 @@ semantic events — done, closed, reopened, supervision issued — are recorded 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -104,7 +106,8 @@ def _set_partners(task: Task, partners: Iterable[OrgUnit]) -> None:
 
 
 def _require_open(task: Task, today: date) -> None:
-    if task.closed_on is not None:
+    """Read from the database: the caller's copy of the task may be older than a close."""
+    if Task.objects.filter(pk=task.pk, closed_on__isnull=False).exists():
         raise TaskConflict(_("the task is closed off the ledger; reopen it first"), "status")
 
 
@@ -302,17 +305,38 @@ def submit_report(
         problems=problems.strip(), next_steps=next_steps.strip(), author=user,
     )
     for f in files:
-        Evidence.objects.create(
-            report=report, file=_named(f), name=(f.name or "file")[:200], size=f.size or 0
-        )
+        _store(report, f)
     if milestone_met and milestone is not None and milestone.met_on is None:
         mark_milestone_met(milestone, user=None, on=today, today=today)
     return report
 
 
-def _named(f: UploadedFile) -> UploadedFile:
-    f.name = get_valid_filename(PurePath(f.name or "file").name)[:150]
-    return f
+@transaction.atomic
+def add_evidence(
+    report: ProgressReport, *, user: User | None, files: Sequence[UploadedFile], today: date | None = None
+) -> list[Evidence]:
+    """Attach files to a report, by the reporting unit's reporter while the task is open."""
+    if user is not None:
+        policy.require(user, Action.ENTER_DATA, report.unit)
+    _require_open(report.task, today or today_local())
+    if not files:
+        raise TaskError(_("choose at least one file"), "files")
+    _check_evidence(files)
+    return [_store(report, f) for f in files]
+
+
+def _store(report: ProgressReport, f: UploadedFile) -> Evidence:
+    """Save the file under tasks/evidence/<task>/ and keep its name, size and SHA-256."""
+    digest = hashlib.sha256()
+    for chunk in f.chunks():
+        digest.update(chunk)
+    f.seek(0)
+    original = PurePath(f.name or "file").name
+    safe = get_valid_filename(original)[-120:] or "file"
+    path = default_storage.save(f"tasks/evidence/{report.task_id}/{safe}", f)
+    return Evidence.objects.create(
+        report=report, path=path, name=original[:200], size=f.size or 0, sha256=digest.hexdigest()
+    )
 
 
 @transaction.atomic
@@ -465,6 +489,7 @@ __all__ = [
     "TaskConflict",
     "TaskError",
     "TaskKind",
+    "add_evidence",
     "add_milestone",
     "close_task",
     "create_goal",

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -382,7 +383,7 @@ def evidence(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
     access.task_or_403(request.user, item.report.task_id)
     try:
-        fh = item.file.open("rb")
+        fh = default_storage.open(item.path, "rb")
     except FileNotFoundError:
         raise Http404("the file is missing from storage") from None
     return FileResponse(fh, as_attachment=True, filename=item.name)

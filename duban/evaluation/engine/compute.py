@@ -245,7 +245,7 @@ def _score(
         code = item.code
         higher = item.higher
         cumulative = item.cumulative
-        single = len(ip.keys) == 1
+        single = not rule.per_class
         key0 = ip.keys[0]
         compares = rule.compares
         targets = ip.targets

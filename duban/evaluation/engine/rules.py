@@ -118,6 +118,7 @@ class Rule:
     checks_values: ClassVar[bool] = False  # has its own ``reject``
     can_improve: ClassVar[bool] = True  # more work before year end can still raise the score
     vetoes: ClassVar[bool] = False  # a value above 0 vetoes the unit
+    per_class: ClassVar[bool] = False  # reads one value per class (``keys``), passed as parts
 
     @classmethod
     def parse(cls, r: Reader) -> Rule:
@@ -440,6 +441,7 @@ class WeightedCount(Rule):
 
     kind: ClassVar[str] = "weighted_count"
     occurrences: ClassVar[bool] = True
+    per_class: ClassVar[bool] = True
     weights: tuple[tuple[str, Decimal], ...] = ()
 
     @classmethod

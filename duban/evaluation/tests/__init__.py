@@ -27,7 +27,9 @@ D = Decimal
 UNITS = ("a", "b", "c", "d")
 
 
-def make_item(code: str = "i", rule: Rule | None = None, points: str | int = 10, **fields: Any) -> Item:
+def make_item(
+    code: str = "i", rule: Rule | None = None, points: str | int = 10, **fields: Any
+) -> Item:
     from duban.evaluation.engine import Attainment
 
     target = fields.pop("target", None)
@@ -65,7 +67,9 @@ def make_scheme(
     items = tuple(items)
     if categories is None:
         codes = dict.fromkeys(item.category for item in items)
-        categories = tuple(Category(code, Text(f"类{code}", f"Category {code}"), D(100)) for code in codes)
+        categories = tuple(
+            Category(code, Text(f"类{code}", f"Category {code}"), D(100)) for code in codes
+        )
     return Scheme(
         code="t",
         name=Text("测试方案", "Test scheme"),

@@ -67,7 +67,10 @@ def test_category_totals_and_ranks() -> None:
     values = values_for("x", "2017", {"a": "50", "b": "40", "c": "45", "d": "45"})
     values |= values_for("y", "2017", {"a": "10", "b": "50", "c": "20", "d": "20"})
     result = compute_scores(make_scheme(items), values, "2017")
-    k1 = {u: (result.units[u].categories["k1"].score, result.units[u].categories["k1"].rank) for u in "abcd"}
+    k1 = {
+        u: (result.units[u].categories["k1"].score, result.units[u].categories["k1"].rank)
+        for u in "abcd"
+    }
     assert k1 == {"a": (50, 1), "b": (40, 4), "c": (45, 2), "d": (45, 2)}
     # totals: a 60, b 90, c 65, d 65 → b 1, c/d 2, a 4
     assert [result.units[u].rank for u in "abcd"] == [4, 1, 2, 2]
@@ -117,7 +120,9 @@ def test_missing_target_is_flagged_listed_and_scores_zero() -> None:
 
 def test_unit_target_beats_the_default() -> None:
     item = make_item(target=100, unit_targets={"b": 200})
-    result = compute_scores(make_scheme([item]), values_for("i", "2017", {"a": "50", "b": "50"}), "2017")
+    result = compute_scores(
+        make_scheme([item]), values_for("i", "2017", {"a": "50", "b": "50"}), "2017"
+    )
     assert result.units["a"].items["i"].score == 5  # 10 × 50/100
     assert result.units["b"].items["i"].score == D("2.5")  # 10 × 50/200
 
@@ -154,7 +159,9 @@ def test_sequences_compare_inside_and_group_rank_spans_the_group() -> None:
     )
     item = make_item(rule=Rank(D(5)), points=10)
     figures = {"a": "9", "b": "8", "c": "7", "d": "6"}
-    result = compute_scores(make_scheme([item], groups=(group,)), values_for("i", "2017", figures), "2017")
+    result = compute_scores(
+        make_scheme([item], groups=(group,)), values_for("i", "2017", figures), "2017"
+    )
     # rank items compare within a sequence: a and c are first in theirs
     assert [result.units[u].items["i"].score for u in "abcd"] == [10, 5, 10, 5]
     assert [result.units[u].rank for u in "abcd"] == [1, 2, 1, 2]
@@ -228,7 +235,11 @@ def test_weighted_count_sums_each_class_over_the_year() -> None:
 
 def test_statistical_year_from_21_december() -> None:
     # 2017 in a 12/21 calendar runs 2016-12-21..2017-12-20; month 201701 is 2016-12-21..2017-01-20.
-    assert month_ids(CAL_1221, date(2016, 12, 21), date(2017, 3, 20)) == ("201701", "201702", "201703")
+    assert month_ids(CAL_1221, date(2016, 12, 21), date(2017, 3, 20)) == (
+        "201701",
+        "201702",
+        "201703",
+    )
     item = make_item(cumulative=True, target=365, points=100)
     values = monthly("i", "a", {"201612": "99", "201701": "30", "201702": "30", "201703": "30"})
     scheme = make_scheme([item], units=make_units("a"), calendar=CAL_1221)
@@ -266,7 +277,9 @@ def test_period_outside_the_schemes_year_is_refused() -> None:
         ("2017", None, "364", "365", True),  # year end: expected progress is the target
     ],
 )
-def test_expected_progress(period: str, today: date | None, value: str, expected: str, behind: bool) -> None:
+def test_expected_progress(
+    period: str, today: date | None, value: str, expected: str, behind: bool
+) -> None:
     item = make_item(cumulative=True, target=365, points=100)
     scheme = make_scheme([item], units=make_units("a"))
     result = compute_scores(scheme, values_for("i", period, {"a": value}), period, today=today)
@@ -323,14 +336,18 @@ def test_shortfalls_are_ordered_by_points_lost_with_vetoes_first() -> None:
     # at the year's last period nothing can move any more
     final = compute_scores(scheme, {(i, u, "2017"): v for (i, u, _), v in values.items()}, "2017")
     assert all(row.room == 0 for row in final.shortfalls("a"))
-    assert final.shortfalls("b") == [row for row in final.shortfalls("b") if row.reasons == ("no_target",)]
+    assert final.shortfalls("b") == [
+        row for row in final.shortfalls("b") if row.reasons == ("no_target",)
+    ]
 
 
 def test_bottom_third_is_the_worst_floor_n_over_3_places() -> None:
     item = make_item(rule=Rank(D(1)), points=10)
     units = make_units("abcdefg")  # 7 units: bottom third = places 6 and 7
     figures = {u: str(10 - i) for i, u in enumerate("abcdefg")}
-    result = compute_scores(make_scheme([item], units=units), values_for("i", "2017", figures), "2017")
+    result = compute_scores(
+        make_scheme([item], units=units), values_for("i", "2017", figures), "2017"
+    )
     flagged = [u for u in "abcdefg" if result.shortfalls(u)]
     assert flagged == ["f", "g"]
 
@@ -348,15 +365,23 @@ def test_reconciliation_rows() -> None:
     # up: target 120, actual 96 → 24 short; 20 × 0.8 = 16, 4 lost
     assert (rows["up"].gap, rows["up"].score, rows["up"].points_lost) == (24, 16, 4)
     # down (lower is better): actual 8 against 5 → 3 over; 10 × 5/8 = 6.25, 3.75 lost
-    assert (rows["down"].gap, rows["down"].score, rows["down"].points_lost) == (3, D("6.25"), D("3.75"))
+    assert (rows["down"].gap, rows["down"].score, rows["down"].points_lost) == (
+        3,
+        D("6.25"),
+        D("3.75"),
+    )
     assert (rows["none"].gap, rows["none"].target, rows["none"].score) == (None, None, 8)
 
 
 def test_rank_change() -> None:
     item = make_item(rule=Attainment(), points=100, target=100)
     scheme = make_scheme([item])
-    before = compute_scores(scheme, values_for("i", "2017Q1", {"a": "90", "b": "80", "c": "70", "d": "60"}), "2017Q1")
-    after = compute_scores(scheme, values_for("i", "2017Q2", {"a": "70", "b": "80", "c": "90", "d": "60"}), "2017Q2")
+    before = compute_scores(
+        scheme, values_for("i", "2017Q1", {"a": "90", "b": "80", "c": "70", "d": "60"}), "2017Q1"
+    )
+    after = compute_scores(
+        scheme, values_for("i", "2017Q2", {"a": "70", "b": "80", "c": "90", "d": "60"}), "2017Q2"
+    )
     changes = rank_change(before, after)
     assert {u: (c.previous, c.current, c.delta) for u, c in changes.items()} == {
         "a": (1, 3, -2),

@@ -30,7 +30,9 @@ def grades(
         Standing(code, total, 1 + sum(other > total for other in values.values()), code in vetoed)
         for code, total in values.items()
     ]
-    return {code: table[index].name.zh for code, (index, _) in assign_grades(standings, table).items()}
+    return {
+        code: table[index].name.zh for code, (index, _) in assign_grades(standings, table).items()
+    }
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,16 @@ def test_vetoed_unit_without_quotas() -> None:
 
 def test_a_tie_that_does_not_fit_an_at_most_quota_drops_whole() -> None:
     # 8 units: 优秀 at most 2. A takes one place; B and C tie and would need two: both drop.
-    totals = {"A": "98", "B": "93", "C": "93", "D": "91", "E": "85", "F": "84", "G": "83", "H": "70"}
+    totals = {
+        "A": "98",
+        "B": "93",
+        "C": "93",
+        "D": "91",
+        "E": "85",
+        "F": "84",
+        "G": "83",
+        "H": "70",
+    }
     found = grades(totals)
     assert (found["A"], found["B"], found["C"]) == ("优秀", "良好", "良好")
     # D ranks below the dropped tie, so the free 优秀 place stays empty
@@ -128,7 +139,16 @@ def test_a_tie_at_the_at_least_boundary_is_taken_whole() -> None:
 
 def test_grades_follow_rank_after_a_quota_drop() -> None:
     # Nobody ranked below a unit that a quota pushed down gets a better grade than it.
-    totals = {"A": "99", "B": "98", "C": "97", "D": "96", "E": "95", "F": "94", "G": "93", "H": "92"}
+    totals = {
+        "A": "99",
+        "B": "98",
+        "C": "97",
+        "D": "96",
+        "E": "95",
+        "F": "94",
+        "G": "93",
+        "H": "92",
+    }
     found = grades(totals)
     order = [NAMES.index(found[c]) for c in "ABCDEFGH"]
     assert order == sorted(order)
@@ -147,7 +167,9 @@ def test_grades_come_from_rounded_totals_through_compute() -> None:
 def test_veto_through_compute_keeps_the_total_and_shows_the_band() -> None:
     items = [make_item("x", Attainment(), points=100, target=100), make_item("v", Veto(), points=0)]
     scheme = make_scheme(items, units=make_units("ab"))
-    values = values_for("x", "2017", {"a": "95", "b": "85"}) | values_for("v", "2017", {"a": "1", "b": "0"})
+    values = values_for("x", "2017", {"a": "95", "b": "85"}) | values_for(
+        "v", "2017", {"a": "1", "b": "0"}
+    )
     result = compute_scores(scheme, values, "2017")
     a = result.units["a"]
     assert (a.total, a.rank, a.vetoed) == (95, 1, True)

@@ -42,12 +42,15 @@ def score(
 ) -> Decimal:
     """One unit's score under a rule that needs no peers."""
     item = make_item(rule=rule, points=points, direction=direction)
-    extra = Extra(None, None if parts is None else tuple(None if p is None else D(p) for p in parts), note)
+    extra = Extra(
+        None, None if parts is None else tuple(None if p is None else D(p) for p in parts), note
+    )
     with localcontext(ENGINE_CONTEXT):
         return rule.evaluate(item, D(value), None if target is None else D(target), extra, None)
 
 
 # ---------------------------------------------------------------- attainment
+
 
 @pytest.mark.parametrize(
     ("direction", "value", "target", "cap", "expected"),
@@ -82,6 +85,7 @@ def test_attainment_keeps_exact_thirds_until_display() -> None:
 
 
 # ---------------------------------------------------------------- shortfall
+
 
 @pytest.mark.parametrize(
     ("direction", "value", "target", "per_point", "expected"),
@@ -129,7 +133,12 @@ def rank_scores(
     ("figures", "per_place", "direction", "expected"),
     [
         # 95, 90, 90, 80 → places 1, 2, 2, 4 → 10, 10−2, 10−2, 10−3×2
-        ({"a": "95", "b": "90", "c": "90", "d": "80"}, "2", "higher", {"a": 10, "b": 8, "c": 8, "d": 4}),
+        (
+            {"a": "95", "b": "90", "c": "90", "d": "80"},
+            "2",
+            "higher",
+            {"a": 10, "b": 8, "c": 8, "d": 4},
+        ),
         # lower is better: 1, 3, 3, 7 → places 1, 2, 2, 4
         ({"a": "1", "b": "3", "c": "3", "d": "7"}, "2", "lower", {"a": 10, "b": 8, "c": 8, "d": 4}),
         # b missing takes no place: a 1st, c 2nd (not 3rd) → 10, 0, 8; b scores 0
@@ -156,7 +165,11 @@ def test_rank(
     ("figures", "direction", "expected"),
     [
         # best 80: a 20 × 80/80, b 20 × 60/80 = 15, c 0, d missing (0, not the best)
-        ({"a": "80", "b": "60", "c": "0", "d": None}, "higher", {"a": "20", "b": "15", "c": "0", "d": "0"}),
+        (
+            {"a": "80", "b": "60", "c": "0", "d": None},
+            "higher",
+            {"a": "20", "b": "15", "c": "0", "d": "0"},
+        ),
         # lower is better, best 2: 20 × 2/2, 20 × 2/4 = 10, 20 × 2/8 = 5
         ({"a": "2", "b": "4", "c": "8"}, "lower", {"a": "20", "b": "10", "c": "5"}),
         # lower, a unit with 0: full points; best is 0, so 20 × 0/4 = 0
@@ -167,7 +180,9 @@ def test_rank(
         ({"a": None, "b": "50", "c": "25"}, "higher", {"a": "0", "b": "20", "c": "10"}),
     ],
 )
-def test_relative_to_best(figures: dict[str, str | None], direction: str, expected: dict[str, str]) -> None:
+def test_relative_to_best(
+    figures: dict[str, str | None], direction: str, expected: dict[str, str]
+) -> None:
     found = rank_scores(figures, RelativeToBest(), points=20, direction=direction)
     assert found == {code: D(value) for code, value in expected.items()}
 
@@ -331,7 +346,9 @@ def test_negative_counts_are_rejected(rule: Rule) -> None:
 
 
 def explain(rule: Rule, value: str, target: str | None = None, **kw: object) -> tuple[str, str]:
-    item = make_item(rule=rule, points=kw.pop("points", 10), direction=kw.pop("direction", "higher"))
+    item = make_item(
+        rule=rule, points=kw.pop("points", 10), direction=kw.pop("direction", "higher")
+    )
     scheme = make_scheme([item], units=make_units(["a"]))
     values = values_for("i", "2017", {"a": value})
     if target is not None:
@@ -345,8 +362,14 @@ def explain(rule: Rule, value: str, target: str | None = None, **kw: object) -> 
 
 def test_shortfall_explanation_reads_like_the_published_rule() -> None:
     zh, en = explain(Shortfall(D("0.5")), "86", "100")
-    assert zh == "实际 86，目标 100，完成率 86.0%，低于目标 14.0 个百分点，每个百分点扣 0.5 分，扣 7.00 分，得 3.00 分"
-    assert en == "actual 86, target 100, completion 86.0%, 14.0 points below target, 0.5 per point, minus 7.00, score 3.00"
+    assert (
+        zh
+        == "实际 86，目标 100，完成率 86.0%，低于目标 14.0 个百分点，每个百分点扣 0.5 分，扣 7.00 分，得 3.00 分"
+    )
+    assert (
+        en
+        == "actual 86, target 100, completion 86.0%, 14.0 points below target, 0.5 per point, minus 7.00, score 3.00"
+    )
 
 
 @pytest.mark.parametrize(
@@ -438,7 +461,9 @@ def test_explanations_of_missing_and_not_ranked() -> None:
 def test_explanation_steps_are_data() -> None:
     item = make_item(rule=Shortfall(D("0.5")), target="100")
     scheme = make_scheme([item], units=make_units(["a"]))
-    found = compute_scores(scheme, values_for("i", "2017", {"a": "86"}), "2017").units["a"].items["i"]
+    found = (
+        compute_scores(scheme, values_for("i", "2017", {"a": "86"}), "2017").units["a"].items["i"]
+    )
     steps = found.explanation.as_data()
     assert [s["code"] for s in steps] == [
         "actual_target",

@@ -1,0 +1,201 @@
+"""Meeting pages. Thin: authorise with the policy, fetch, call one service, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from duban.errors import DubanError, Problem
+from duban.meetings import services
+from duban.meetings.agenda import build_pack
+from duban.meetings.cadence import cadence_table
+from duban.meetings.forms import CadenceForm, DecisionForm, HeldForm, MeetingForm, MinutesForm
+from duban.meetings.models import DecidedMatter, MeetingKind
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.tasks.services import today_local
+from duban.tasks.views import _form_page, add_problems
+
+
+def _managed_units(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+
+
+@login_required
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    meetings = services.visible_meetings(request.user).select_related("unit")
+    code = request.GET.get("unit", "").strip()
+    unit = None
+    if code:
+        unit = get_object_or_404(OrgUnit, code=code)
+        policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
+        meetings = meetings.filter(unit=unit)
+    kind = request.GET.get("kind", "")
+    if kind in MeetingKind.values:
+        meetings = meetings.filter(kind=kind)
+    return render(request, "meetings/list.html", {
+        "meetings": meetings[:200], "unit": unit, "kinds": MeetingKind.choices, "kind": kind,
+        "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_new(request: HttpRequest) -> HttpResponse:
+    units = _managed_units(request)
+    if not units.exists():
+        raise PermissionDenied("convening meetings needs the evaluation office")
+    form = MeetingForm(request.POST or None, units=units)
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        unit, participants = d.pop("unit"), list(d.pop("participants"))
+        try:
+            meeting = services.create_meeting(unit, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Meeting created; its agenda pack is built from the data."))
+            return redirect("meetings:meeting", pk=meeting.pk)
+    return _form_page(request, form, _("New meeting"), reverse("meetings:list"), problems)
+
+
+@login_required
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = services.meeting_or_403(request.user, pk)
+    today = today_local()
+    can_manage = services.can_manage(request.user, meeting)
+    return render(request, "meetings/detail.html", {
+        "meeting": meeting, "pack": build_pack(meeting, today), "today": today, "can_manage": can_manage,
+        "decisions": meeting.decisions.select_related("lead_unit", "task"),
+        "participants": meeting.participants.select_related("unit"),
+        "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}) if can_manage else None,
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = services.meeting_or_403(request.user, pk)
+    if not services.can_manage(request.user, meeting):
+        raise PermissionDenied("only the convening unit's office edits a meeting")
+    units = OrgUnit.objects.subtree_of(meeting.unit)
+    form = MeetingForm(request.POST or None, instance=meeting, units=units, editing=True,
+                       initial={"participants": [p.unit_id for p in meeting.participants.all()]})
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        participants = list(d.pop("participants"))
+        try:
+            services.update_meeting(meeting, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("meetings:meeting", pk=meeting.pk)
+    return _form_page(request, form, _("Edit meeting"), reverse("meetings:meeting", args=[pk]), problems)
+
+
+@login_required
+@require_POST
+def minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = services.meeting_or_403(request.user, pk)
+    if not services.can_manage(request.user, meeting):
+        raise PermissionDenied("only the convening unit's office keeps the minutes")
+    form = MinutesForm(request.POST)
+    if form.is_valid():
+        services.update_meeting(meeting, user=request.user, minutes=form.cleaned_data["minutes"])  # type: ignore[arg-type]
+        messages.success(request, _("Minutes saved."))
+    return redirect("meetings:meeting", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = services.meeting_or_403(request.user, pk)
+    if not services.can_manage(request.user, meeting):
+        raise PermissionDenied("only the convening unit's office records decisions")
+    form = DecisionForm(request.POST or None, units=OrgUnit.objects.subtree_of(meeting.unit))
+    problems: list[Problem] = []
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            matter = services.decide(
+                meeting, user=request.user, text=d["text"], lead_unit=d["lead_unit"], due_date=d["due_date"],  # type: ignore[arg-type]
+                supervise=d["supervise"], partners=list(d["partners"]), responsible=d["responsible"],
+            )
+        except DubanError as exc:
+            problems = add_problems(form, exc)
+        else:
+            if matter.task_id:
+                messages.success(request, _("Decision recorded and supervised as a task: now set its milestones."))
+                return redirect("tasks:task", pk=matter.task_id)
+            messages.success(request, _("Decision recorded."))
+            return redirect("meetings:meeting", pk=pk)
+    return _form_page(request, form, _("Record a decided matter"), reverse("meetings:meeting", args=[pk]),
+                      problems, intro=str(meeting))
+
+
+@login_required
+@require_POST
+def supervise_matter(request: HttpRequest, pk: int) -> HttpResponse:
+    matter = get_object_or_404(DecidedMatter.objects.select_related("meeting"), pk=pk)
+    meeting = services.meeting_or_403(request.user, matter.meeting_id)
+    if not services.can_manage(request.user, meeting):
+        raise PermissionDenied("only the convening unit's office supervises decisions")
+    try:
+        task = services.supervise_matter(matter, user=request.user)  # type: ignore[arg-type]
+    except DubanError as exc:
+        for p in exc.problems:
+            messages.error(request, str(p))
+        return redirect("meetings:meeting", pk=meeting.pk)
+    messages.success(request, _("Supervised as a task."))
+    return redirect("tasks:task", pk=task.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cadence(request: HttpRequest, code: str) -> HttpResponse:
+    """The unit's monthly and quarterly mechanisms for a year: held, due or missed."""
+    unit = get_object_or_404(OrgUnit, code=code)
+    policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
+    can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, unit)  # type: ignore[arg-type]
+    today = today_local()
+    try:
+        year = int(request.GET.get("year") or today.year)
+        if not 2000 <= year <= 2100:
+            raise ValueError(year)
+    except ValueError:
+        year = today.year
+    cad_form, held_form = CadenceForm(prefix="c"), HeldForm(prefix="h")
+    problems: list[Problem] = []
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied("only the unit's office sets its mechanisms")
+        try:
+            if "c-mechanism" in request.POST:
+                cad_form = CadenceForm(request.POST, prefix="c")
+                if cad_form.is_valid():
+                    d = cad_form.cleaned_data
+                    services.set_cadence(unit, d["mechanism"], user=request.user, since=d["since"], active=d["active"])  # type: ignore[arg-type]
+                    return redirect(f"{reverse('meetings:cadence', args=[code])}?year={year}")
+            else:
+                held_form = HeldForm(request.POST, prefix="h")
+                if held_form.is_valid():
+                    d = held_form.cleaned_data
+                    services.record_held(unit, d["mechanism"], d["period"], user=request.user,  # type: ignore[arg-type]
+                                         held_on=d["held_on"], reference=d["reference"])
+                    return redirect(f"{reverse('meetings:cadence', args=[code])}?year={year}")
+        except DubanError as exc:
+            problems = exc.problems
+    return render(request, "meetings/cadence.html", {
+        "unit": unit, "year": year, "lines": cadence_table(unit, year, today), "can_manage": can_manage,
+        "cad_form": cad_form, "held_form": held_form, "problems": problems,
+    })

@@ -1,0 +1,89 @@
+"""Fetching what a route acts on and authorising it, shared by pages and API routes.
+
+404 when a code names nothing (or a unit that does not report the data set),
+403 when the policy refuses the action at the unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from duban.indicators.models import DataSet
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.periods import Period, parse_period
+from duban.reporting.models import Submission
+
+
+@dataclass(frozen=True)
+class FormTarget:
+    data_set: DataSet
+    unit: OrgUnit
+    period: Period
+
+    def submission(self) -> Submission | None:
+        return (
+            Submission.objects.select_related("data_set", "data_set__owner", "unit")
+            .filter(data_set=self.data_set, unit=self.unit, period=self.period.id)
+            .first()
+        )
+
+    def url_args(self) -> tuple[str, str, str]:
+        return (self.data_set.code, self.unit.code, self.period.id)
+
+
+def parse_period_or_404(text: str, data_set: DataSet | None = None) -> Period:
+    try:
+        period = parse_period(text)
+    except (ValueError, TypeError):
+        raise Http404(f"no period {text!r}") from None
+    if data_set is not None and period.type != data_set.period_type:
+        raise Http404(f"{data_set.code} has no period {text!r}")
+    return period
+
+
+def unit_for(request: HttpRequest, code: str, action: Action) -> OrgUnit:
+    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
+    policy.require(request.user, action, unit)  # type: ignore[arg-type]
+    return unit
+
+
+def data_set_or_404(code: str) -> DataSet:
+    return get_object_or_404(DataSet.objects.select_related("owner"), code=code)
+
+
+def form_target(
+    request: HttpRequest, ds_code: str, unit_code: str, period: str, action: Action,
+    *, coarser: bool = False,
+) -> FormTarget:
+    """The data set, unit and period of one form, with `action` checked at the unit.
+
+    `coarser` admits a quarter or year of a monthly data set (overviews aggregate).
+    """
+    ds = data_set_or_404(ds_code)
+    unit = unit_for(request, unit_code, action)
+    p = parse_period_or_404(period, None if coarser else ds)
+    if coarser and p.type.rank < parse_period_or_404(_sample(ds.period_type)).type.rank:
+        raise Http404(f"{ds.code} has no period {period!r}")
+    if not unit.path.startswith(ds.owner.path):
+        raise Http404(f"{unit.code} is outside data set {ds.code}")
+    return FormTarget(ds, unit, p)
+
+
+def _sample(period_type: str) -> str:
+    return {"daily": "20170101", "weekly": "2017W1", "monthly": "201701", "quarterly": "2017Q1",
+            "sixmonthly": "2017S1", "yearly": "2017"}[period_type]
+
+
+def require_reports(target: FormTarget) -> None:
+    if not target.data_set.reported_by(target.unit):
+        raise Http404(f"{target.unit.code} does not report {target.data_set.code}")
+
+
+def user_of(request: HttpRequest) -> Any:
+    return request.user

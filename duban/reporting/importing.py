@@ -1,0 +1,85 @@
+"""Importing a file of figures: pick the reader, check the template against the form it is
+uploaded to, write through `values.write_values`. All or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from duban.errors import Problem
+from duban.indicators.models import DataSet
+from duban.orgs.models import OrgUnit
+from duban.reporting import readers
+from duban.reporting.errors import ReportingError
+from duban.reporting.values import RawValue, Scope, WriteResult, write_values
+
+if TYPE_CHECKING:
+    from duban.accounts.models import User
+
+FORMATS = ("csv", "xlsx", "json")
+
+
+def sniff_format(name: str, data: bytes) -> str:
+    """By the file's first bytes, then its name: a renamed file is read for what it is."""
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{"):
+        return "json"
+    lower = name.lower()
+    if lower.endswith((".xlsx", ".xlsm", ".xls")):
+        return "xlsx"  # the reader will say it is not a workbook
+    return "csv"
+
+
+def read_rows(data: bytes, fmt: str) -> tuple[list[RawValue], readers.TemplateMeta | None]:
+    if fmt == "csv":
+        return readers.read_csv(data), None
+    if fmt == "json":
+        return readers.read_dhis2_json(data), None
+    if fmt == "xlsx":
+        return readers.read_xlsx(data)
+    raise ReportingError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}", "format")
+
+
+def import_file(
+    data: bytes,
+    fmt: str,
+    *,
+    user: User | None,
+    form: tuple[DataSet, OrgUnit, str, list[OrgUnit]] | None = None,
+    today: date | None = None,
+) -> WriteResult:
+    """Read a whole file and write every figure in it, or nothing.
+
+    With `form` (data set, unit, period, units of the template) the file must be
+    that form's template: another data set, period or unit is refused by name.
+    """
+    if not data:
+        raise ReportingError("the file is empty", "file")
+    rows, meta = read_rows(data, fmt)
+    scope = None
+    if form is not None:
+        ds, unit, period, units = form
+        problems: list[Problem] = []
+        if meta is None:
+            problems.append(Problem("file", "upload the Excel template downloaded for this form"))
+        else:
+            if meta.data_set != ds.code:
+                problems.append(Problem("file", f"this template is for data set {meta.data_set}, the form is {ds.code}"))
+            if meta.period != period:
+                problems.append(Problem("file", f"this template is for period {meta.period}, the form is {period}"))
+            foreign = sorted(set(meta.units) - {u.code for u in units})
+            if foreign:
+                problems.append(Problem("file", f"this template holds other units: {', '.join(foreign[:10])}"))
+        if problems:
+            raise ReportingError(problems)
+        scope = Scope(ds, period, frozenset(u.code for u in units))
+    elif meta is not None:
+        ds = DataSet.objects.filter(code=meta.data_set).first()
+        if ds is None:
+            raise ReportingError(f"the template names an unknown data set {meta.data_set!r}", "file")
+        scope = Scope(ds, meta.period, frozenset(meta.units))
+    if not rows:
+        raise ReportingError("the file holds no figures", "file")
+    return write_values(rows, user=user, today=today, scope=scope)
