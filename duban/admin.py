@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,9 @@ class DubanAdminSite(admin.AdminSite):
         return bool(user.is_active and policy.can_any(user, Action.EDIT_TREE))  # type: ignore[arg-type]
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        """One login page for the whole product; a signed-in non-administrator gets a 403."""
+        if request.user.is_authenticated:
+            raise PermissionDenied("the configuration pages are for system administrators")
         return redirect_to_login(
             request.GET.get("next", reverse("admin:index")), reverse("accounts:login")
         )
