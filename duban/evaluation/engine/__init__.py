@@ -5,7 +5,8 @@ database rows), give :func:`compute_scores` the values, read the
 :class:`SchemeResult`. Nothing here imports Django.
 """
 
-from duban.evaluation.engine.compute import Values, compute_scores
+from duban.evaluation.engine.cli import render, result_to_dict, score_files
+from duban.evaluation.engine.compute import Reasons, ValueKey, Values, compute_scores
 from duban.evaluation.engine.explain import Explanation, Step, Text
 from duban.evaluation.engine.files import (
     SchemeFileError,
@@ -83,6 +84,7 @@ __all__ = [
     "Quota",
     "Rank",
     "RankChange",
+    "Reasons",
     "ReconciliationRow",
     "RelativeToBest",
     "Rule",
@@ -101,6 +103,7 @@ __all__ = [
     "Threshold",
     "Unit",
     "UnitResult",
+    "ValueKey",
     "Values",
     "ValuesFile",
     "ValuesFileError",
@@ -115,8 +118,11 @@ __all__ = [
     "parse_scheme",
     "parse_values",
     "rank_change",
+    "render",
+    "result_to_dict",
     "rule_from_dict",
     "rule_to_dict",
     "scheme_warnings",
+    "score_files",
     "validate_scheme",
 ]

@@ -64,6 +64,12 @@ def _opt(value: Any) -> str | None:
     return None if value is None else plain(value)
 
 
+def _in_display_order(result: SchemeResult, members: tuple[str, ...]) -> list[UnitResult]:
+    """The members' results best first; ties in the scheme's unit order (as ``result.units``)."""
+    wanted = set(members)
+    return [unit for code, unit in result.units.items() if code in wanted]
+
+
 def _item_dict(result: SchemeResult, r: ItemResult, lang: str) -> dict[str, Any]:
     placed = result.item_place(r.unit, r.item.code)
     rate = r.rate
@@ -135,7 +141,7 @@ def result_to_dict(result: SchemeResult, lang: str = "zh") -> dict[str, Any]:
     for group_code, sequence_code, members in result.cohorts:
         group = groups[group_code]
         sequence = next((s for s in group.sequences if s.code == sequence_code), None)
-        ranked = sorted(members, key=lambda code: result.units[code].rank)
+        ranked = [u.unit.code for u in _in_display_order(result, members)]
         cohorts.append(
             {
                 "group": group_code,
@@ -266,9 +272,7 @@ def render_table(result: SchemeResult, lang: str = "zh") -> str:
         if sequence_code is not None:
             sequence = next(s for s in group.sequences if s.code == sequence_code)
             title += " · " + sequence.name.get(lang)
-        units = sorted(
-            (result.units[code] for code in members), key=lambda u: (u.rank, u.unit.code)
-        )
+        units = _in_display_order(result, members)
         cats = [c for c in scheme.categories if any(c.code in u.categories for u in units)]
         header = [_label(k, lang) for k in ("rank", "unit", "total", "grade", "veto")]
         header += [c.name.get(lang) for c in cats]

@@ -24,6 +24,7 @@ from duban.evaluation.engine.explain import Text
 from duban.evaluation.engine.model import (
     DEFAULT_GRADES,
     Category,
+    Direction,
     Grade,
     Item,
     PeerGroup,
@@ -75,7 +76,8 @@ class _Loader(yaml.SafeLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.nodes.Node) -> object:
-    text = str(loader.construct_scalar(node)).replace("_", "")  # type: ignore[arg-type]
+    assert isinstance(node, yaml.ScalarNode)
+    text = str(loader.construct_scalar(node)).replace("_", "")
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -153,7 +155,7 @@ def _item(r: Reader) -> Item:
         name=name,
         points=points,
         rule=rule,
-        direction=direction,  # type: ignore[arg-type]
+        direction=Direction(direction),
         cumulative=cumulative,
         target=target,
         unit_targets=per_unit,

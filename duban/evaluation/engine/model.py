@@ -220,6 +220,9 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
         add(Problem("year", f"must be within {MIN_YEAR}..{MAX_YEAR}"))
     if not scheme.issuer:
         add(Problem("issuer", "is required"))
+    for key in ("units", "groups", "categories", "items"):
+        if not getattr(scheme, key):
+            add(Problem(key, "must list at least one"))
 
     units = scheme.unit_map
     for index, unit in enumerate(scheme.units):

@@ -37,7 +37,7 @@ class Peers(NamedTuple):
     """Where a value stands among the ranked units of its comparison group."""
 
     place: int  # 1 + number of ranked units with a strictly better value
-    count: int  # ranked units that have a value
+    size: int  # ranked units that have a value
     best: Decimal | None  # the best value among them (None when there are none)
     tied: bool  # another ranked unit has the same value
 
@@ -258,7 +258,7 @@ class Rank(Rule):
         if trace is not None:
             trace.append(Step("value", {"value": value}))
             code = "rank_place_tied" if peers.tied else "rank_place"
-            args: dict[str, object] = {"place": peers.place, "count": peers.count}
+            args: dict[str, object] = {"place": peers.place, "count": peers.size}
             trace.append(Step(code, args))
             trace.append(Step("rank_rule", {"points": item.points, "per_place": self.per_place}))
             if amount:
@@ -355,9 +355,12 @@ class Steps(Rule):
 
     def check(self, item: Item) -> list[tuple[str, str]]:
         found = []
-        if (self.bound == "at_least") != item.higher:
-            wanted = "at_least" if item.higher else "at_most"
-            found.append(("rule.bands", f"direction {item.direction} needs {wanted} bands"))
+        # A completion rate is better when higher whatever the item's direction.
+        rising = item.higher or self.basis == "rate"
+        if (self.bound == "at_least") != rising:
+            wanted = "at_least" if rising else "at_most"
+            reason = "basis rate" if self.basis == "rate" else f"direction {item.direction}"
+            found.append(("rule.bands", f"{reason} needs {wanted} bands"))
         for index, band in enumerate(self.bands):
             if band.points > item.points:
                 found.append((f"rule.bands[{index}].points", "must not exceed the item's points"))

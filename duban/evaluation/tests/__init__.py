@@ -12,6 +12,7 @@ from typing import Any
 
 from duban.evaluation.engine import (
     DEFAULT_GRADES,
+    Attainment,
     Category,
     Grade,
     Item,
@@ -28,10 +29,8 @@ UNITS = ("a", "b", "c", "d")
 
 
 def make_item(
-    code: str = "i", rule: Rule | None = None, points: str | int = 10, **fields: Any
+    code: str = "i", rule: Rule | None = None, points: str | int | Decimal = 10, **fields: Any
 ) -> Item:
-    from duban.evaluation.engine import Attainment
-
     target = fields.pop("target", None)
     unit_targets = fields.pop("unit_targets", {})
     return Item(

@@ -31,7 +31,17 @@ def test_json_output_parses_back_with_the_hand_worked_figures(files: tuple[Path,
     assert (data["period"], data["as_of"], data["final"]) == ("2017", "2017-12-20", True)
     units = {unit["code"]: unit for unit in data["units"]}
     # display order: territorial bureaus by rank, then divisions
-    assert [u["code"] for u in data["units"]] == ["lst", "dx", "qy", "ll", "da", "jh", "jjzd", "zazd", "xzzd"]
+    assert [u["code"] for u in data["units"]] == [
+        "lst",
+        "dx",
+        "qy",
+        "ll",
+        "da",
+        "jh",
+        "jjzd",
+        "zazd",
+        "xzzd",
+    ]
     totals = {code: unit["total"] for code, unit in units.items()}
     assert totals == {
         "lst": "105.00",  # 20 + 10 + 10 + 10 + 10 + 10 + 20 + 10 + 5 (bonus 6 capped at 5)
@@ -62,7 +72,11 @@ def test_json_output_parses_back_with_the_hand_worked_figures(files: tuple[Path,
     assert clearance["explanation"] == (
         "实际 73.1，目标 85，完成率 86.0%，低于目标 14.0 个百分点，每个百分点扣 0.5 分，扣 7.00 分，得 3.00 分"
     )
-    assert (clearance["score"], clearance["rate_percent"], clearance["flags"]) == ("3.00", "86.0", ["shortfall"])
+    assert (clearance["score"], clearance["rate_percent"], clearance["flags"]) == (
+        "3.00",
+        "86.0",
+        ["shortfall"],
+    )
     fugitives = next(i for i in units["jh"]["items"] if i["code"] == "pursuit.fugitives")
     assert fugitives["flags"] == ["incomplete"]
     assert units["jh"]["shortfalls"][0] == {
@@ -100,7 +114,9 @@ def test_csv_output_has_a_row_per_unit_and_item(files: tuple[Path, Path]) -> Non
 
 def test_problems_are_reported_in_the_output(files: tuple[Path, Path]) -> None:
     scheme, values = files
-    text = values.read_text(encoding="utf-8").replace("jh,3,,接处警记录不全，问题露头未抓", "jh,3,,")
+    text = values.read_text(encoding="utf-8").replace(
+        "jh,3,,接处警记录不全，问题露头未抓", "jh,3,,"
+    )
     values.write_text(text, encoding="utf-8")
     data = json.loads(score_files(scheme, values, "2017", "json", "en"))
     assert data["problems"] == [
@@ -112,7 +128,9 @@ def test_problems_are_reported_in_the_output(files: tuple[Path, Path]) -> None:
             "a discretionary deduction needs a written reason",
         }
     ]
-    assert "a discretionary deduction needs a written reason" in score_files(scheme, values, "2017", "table", "en")
+    assert "a discretionary deduction needs a written reason" in score_files(
+        scheme, values, "2017", "table", "en"
+    )
 
 
 def test_a_month_of_the_12_21_calendar(files: tuple[Path, Path], tmp_path: Path) -> None:
@@ -159,7 +177,17 @@ def test_command_prints_the_rendered_result(files: tuple[Path, Path]) -> None:
 def test_command_takes_today_for_expected_progress(files: tuple[Path, Path]) -> None:
     out = io.StringIO()
     command = Command()
-    call_command(command, *map(str, files), "--period", "2017", "--format", "json", "--today", "2017-06-30", stdout=out)
+    call_command(
+        command,
+        *map(str, files),
+        "--period",
+        "2017",
+        "--format",
+        "json",
+        "--today",
+        "2017-06-30",
+        stdout=out,
+    )
     assert json.loads(out.getvalue())["as_of"] == "2017-06-30"
 
 

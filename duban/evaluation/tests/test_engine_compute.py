@@ -10,6 +10,7 @@ import pytest
 from duban.evaluation.engine import (
     Attainment,
     Deduction,
+    Discretionary,
     PeerGroup,
     Rank,
     RelativeToBest,
@@ -185,7 +186,7 @@ def test_year_to_date_sums_the_months() -> None:
     assert q1.value == 35  # 10 + 20 + 5; April is after the quarter
     # expected by 03-31: 100 × 90/365 = 24.66… → ahead of it
     assert q1.flags == ()
-    assert round2(q1.expected) == D("24.66")
+    assert q1.expected is not None and round2(q1.expected) == D("24.66")
     march = compute_scores(scheme, values, "201703").units["a"].items["i"]
     assert march.value == 35  # a month period also sums from January
     february = compute_scores(scheme, values, "201702").units["a"].items["i"]
@@ -211,6 +212,22 @@ def test_missing_months_are_skipped_and_flagged() -> None:
     assert result.units["a"].items["i"].value == 15
     assert "incomplete" in result.units["a"].items["i"].flags
     assert result.units["b"].items["i"].flags == ("missing",)  # no month at all
+
+
+def test_cumulative_discretionary_joins_the_monthly_reasons() -> None:
+    item = make_item("m", Discretionary(D(1), D(10)), cumulative=True)
+    values = monthly("m", "a", {"201701": "2", "201702": "0", "201703": "3"})
+    reasons = {("m", "a", "201701"): "记录不全", ("m", "a", "201703"): "露头未抓"}
+    scheme = make_scheme([item], units=make_units("a"))
+    found = compute_scores(scheme, values, "2017Q1", reasons=reasons).units["a"].items["m"]
+    assert (found.score, found.note) == (5, "记录不全；露头未抓")  # 10 − (2 + 0 + 3)
+    assert found.explanation.text("zh") == "酌情扣 5.00 分（理由：记录不全；露头未抓），得 5.00 分"
+
+
+def test_missing_cumulative_value_still_shows_expected_progress() -> None:
+    item = make_item(cumulative=True, target=365)
+    result = compute_scores(make_scheme([item], units=make_units("a")), {}, "2017Q2")
+    assert result.units["a"].items["i"].expected == 181
 
 
 def test_non_cumulative_items_read_only_their_period() -> None:

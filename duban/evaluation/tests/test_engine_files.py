@@ -252,6 +252,17 @@ DELETE = object()
         ),
         (_set("items.1.rule.bands", []), "items[1].rule.bands: must list at least one band"),
         (_set("items.1.rule.basis", "mood"), "items[1].rule.basis: must be one of value, rate"),
+        (
+            _set("items.1.direction", "lower"),
+            "items[1].rule.bands: direction lower needs at_most bands",
+        ),
+        (
+            _set(
+                "items.1.rule",
+                {"kind": "steps", "basis": "rate", "bands": [{"at_most": 5, "points": 1}]},
+            ),
+            "items[1].rule.bands: basis rate needs at_least bands",
+        ),
         (_set("items.2.rule.max", 11), "items[2].rule.max: must not exceed the item's points"),
         (
             _set("items.2.rule", {"kind": "discretionary", "min": 5, "max": 2}),
@@ -305,6 +316,7 @@ DELETE = object()
         ),
         (_set("categories.0.points", "lots"), "categories[0].points: must be a number"),
         (_set("year", DELETE), "year: is required"),
+        (_set("items", []), "items: must list at least one"),
         (_set("year", 1066), "year: must be at least 1900"),
         (_set("name", {"en": "only English"}), "name.zh: is required"),
         (

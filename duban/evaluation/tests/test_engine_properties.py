@@ -39,7 +39,9 @@ ZERO = Decimal(0)
 
 
 def amounts(low: int, high: int, places: int = 2) -> st.SearchStrategy[Decimal]:
-    return st.decimals(min_value=low, max_value=high, places=places, allow_nan=False, allow_infinity=False)
+    return st.decimals(
+        min_value=low, max_value=high, places=places, allow_nan=False, allow_infinity=False
+    )
 
 
 @st.composite
@@ -61,7 +63,9 @@ def rules(draw: st.DrawFn, points: Decimal, higher: bool) -> Rule:
         )
     )
     if kind == "attainment":
-        return Attainment(draw(st.sampled_from([Decimal("0.5"), Decimal(1), Decimal("1.2"), Decimal(2)])))
+        return Attainment(
+            draw(st.sampled_from([Decimal("0.5"), Decimal(1), Decimal("1.2"), Decimal(2)]))
+        )
     if kind == "shortfall":
         return Shortfall(draw(amounts(0, 5)))
     if kind == "rank":
@@ -71,11 +75,15 @@ def rules(draw: st.DrawFn, points: Decimal, higher: bool) -> Rule:
     if kind == "steps":
         bounds = sorted(draw(st.sets(amounts(0, 150, 1), min_size=1, max_size=4)))
         bands = tuple(Band(bound, draw(amounts(0, int(points), 1)).min(points)) for bound in bounds)
-        return Steps(bands, "at_least" if higher else "at_most", draw(st.sampled_from(["value", "rate"])))
+        basis = draw(st.sampled_from(["value", "rate"]))
+        # a completion rate is higher-is-better whatever the item's direction
+        return Steps(bands, "at_least" if higher or basis == "rate" else "at_most", basis)
     if kind == "threshold":
         return Threshold(draw(amounts(0, 1)))
     if kind == "weighted_count":
-        classes = draw(st.lists(st.sampled_from(["A", "B", "local"]), min_size=1, max_size=3, unique=True))
+        classes = draw(
+            st.lists(st.sampled_from(["A", "B", "local"]), min_size=1, max_size=3, unique=True)
+        )
         return WeightedCount(tuple((code, draw(amounts(0, 10))) for code in classes))
     if kind == "deduction":
         return Deduction(draw(amounts(0, 10)))
@@ -90,6 +98,7 @@ def rules(draw: st.DrawFn, points: Decimal, higher: bool) -> Rule:
 def schemes(draw: st.DrawFn) -> tuple[Scheme, dict[tuple[str, str, str], Decimal | None], dict]:
     """A random scheme of 1–4 items over 1–9 units, with values (some missing) and targets."""
     codes = [f"u{n}" for n in range(draw(st.integers(1, 9)))]
+    stations = set(draw(st.lists(st.sampled_from(codes), max_size=2)))
     items: list[Item] = []
     for index in range(draw(st.integers(1, 4))):
         higher = draw(st.booleans())
@@ -106,9 +115,15 @@ def schemes(draw: st.DrawFn) -> tuple[Scheme, dict[tuple[str, str, str], Decimal
                 direction="higher" if higher else "lower",
                 target=None if target is None else str(target),
                 unit_targets={code: str(value) for code, value in unit_targets.items()},
+                not_ranked_levels=draw(st.sampled_from([(), ("station",)])),
             )
         )
-    scheme = make_scheme(items, units=make_units(codes), grades=QUOTA_GRADES)
+    units = tuple(
+        unit
+        for code in codes
+        for unit in make_units([code], "station" if code in stations else "county")
+    )
+    scheme = make_scheme(items, units=units, grades=QUOTA_GRADES)
     values: dict[tuple[str, str, str], Decimal | None] = {}
     for item in items:
         for key in item.rule.keys(item.indicator):
@@ -129,8 +144,11 @@ def test_no_item_scores_above_its_maximum_or_below_zero(case: tuple) -> None:
             assert ZERO <= found.score <= found.item.max_score
             if found.item.max_score <= found.item.points:
                 assert found.score <= found.item.points
+            steps = found.explanation.steps
             if set(found.flags) & {"missing", "invalid", "no_target"}:
                 assert found.score == 0
+            else:  # the explanation re-runs the same arithmetic and ends on the same score
+                assert steps[-1].code == "score" and steps[-1].args["score"] == found.score
         with localcontext(ENGINE_CONTEXT):
             assert unit.total == sum((r.score for r in unit.items.values() if r.counted), ZERO)
 
@@ -157,14 +175,14 @@ def test_item_places_agree_with_rounded_item_scores(case: tuple) -> None:
     scheme, values, reasons = case
     result = compute_scores(scheme, values, "2017", reasons=reasons)
     for item in scheme.items:
-        placed = {
-            code: (result.item_place(code, item.code), result.units[code].items[item.code].display)
-            for code in result.units
-            if result.item_place(code, item.code) is not None
-        }
-        for code, ((place, count), display) in placed.items():
+        placed: dict[str, tuple[int, int, Decimal]] = {}
+        for code, unit in result.units.items():
+            found = result.item_place(code, item.code)
+            if found is not None:
+                placed[code] = (*found, unit.items[item.code].display)
+        for place, count, display in placed.values():
             assert count == len(placed)
-            assert place == 1 + sum(other > display for (_, other) in placed.values())
+            assert place == 1 + sum(other > display for (_, _, other) in placed.values())
 
 
 @settings(max_examples=300, deadline=None)
@@ -186,14 +204,14 @@ def test_quotas_are_never_exceeded_and_never_lift_a_unit(units: list[tuple[Decim
     assigned = assign_grades(standings, QUOTA_GRADES)
     n = len(standings)
     counts = [0] * len(QUOTA_GRADES)
-    for grade, _ in assigned.values():
-        counts[grade] += 1
-    for index, grade in enumerate(QUOTA_GRADES):
-        assert grade.quota is not None
-        if grade.quota.kind == "at_most":
-            assert counts[index] <= grade.quota.places(n)
+    for index, _ in assigned.values():
+        counts[index] += 1
+    for index, table in enumerate(QUOTA_GRADES):
+        assert table.quota is not None
+        if table.quota.kind == "at_most":
+            assert counts[index] <= table.quota.places(n)
         else:
-            assert counts[index] >= grade.quota.places(n)
+            assert counts[index] >= table.quota.places(n)
     for standing in standings:
         grade, band = assigned[standing.key]
         assert grade >= band  # a quota or a veto only ever moves a unit down

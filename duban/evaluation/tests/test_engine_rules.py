@@ -7,6 +7,7 @@ decimals unless the row says it compares the half-up display value.
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ from duban.evaluation.tests import D, make_item, make_scheme, make_units, values
 
 def score(
     rule: Rule,
-    value: str | int,
+    value: str | int | Decimal,
     target: str | int | None = None,
     *,
     points: str | int = 10,
@@ -211,6 +212,7 @@ RATE = Steps((Band(D(90), D(6)), Band(D(100), D(10))), "at_least", "rate")
         (RATE, "higher", "200", "200", "10"),  # 100% → band 100
         (RATE, "higher", "170", "200", "0"),  # 85% → no band
         (RATE, "higher", "1", "0", "10"),  # zero target exceeded: unbounded → top band
+        (RATE, "lower", "200", "190", "6"),  # lower is better: 190/200 = 95% completion → band 90
     ],
 )
 def test_steps(rule: Steps, direction: str, value: str, target: str | None, expected: str) -> None:
@@ -250,6 +252,14 @@ FUGITIVES = WeightedCount((("A", D(10)), ("B", D(3)), ("local", D(1))))
 def test_weighted_count(parts: tuple[str | None, ...], expected: str) -> None:
     total = sum((D(p) for p in parts if p is not None), D(0))
     assert score(FUGITIVES, total, parts=parts) == D(expected)
+
+
+def test_weighted_count_with_a_single_class_reads_its_class_code() -> None:
+    # found by Hypothesis: one class is still read as <indicator>.<class>, never as <indicator>
+    item = make_item("f", WeightedCount((("A", D(4)),)), indicator="fugitive")
+    scheme = make_scheme([item], units=make_units("a"))
+    result = compute_scores(scheme, {("fugitive.A", "a", "2017"): D(2)}, "2017")
+    assert result.units["a"].items["f"].score == 8  # 2 × 4
 
 
 @pytest.mark.parametrize(
@@ -345,10 +355,10 @@ def test_negative_counts_are_rejected(rule: Rule) -> None:
 # ---------------------------------------------------------------- explanations
 
 
-def explain(rule: Rule, value: str, target: str | None = None, **kw: object) -> tuple[str, str]:
-    item = make_item(
-        rule=rule, points=kw.pop("points", 10), direction=kw.pop("direction", "higher")
-    )
+def explain(
+    rule: Rule, value: str, target: str | None = None, points: int = 10, direction: str = "higher"
+) -> tuple[str, str]:
+    item = make_item(rule=rule, points=points, direction=direction)
     scheme = make_scheme([item], units=make_units(["a"]))
     values = values_for("i", "2017", {"a": value})
     if target is not None:
@@ -443,7 +453,7 @@ def test_shortfall_explanation_reads_like_the_published_rule() -> None:
     ],
 )
 def test_explanations(
-    rule: Rule, value: str, target: str | None, kw: dict[str, object], zh: str, en: str
+    rule: Rule, value: str, target: str | None, kw: dict[str, Any], zh: str, en: str
 ) -> None:
     assert explain(rule, value, target, **kw) == (zh, en)
 
