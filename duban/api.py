@@ -41,6 +41,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _register() -> None:
     from duban.accounts.api import router as accounts_router
     from duban.audit.api import router as audit_router
+    from duban.evaluation.api import router as evaluation_router
     from duban.indicators.api import router as indicators_router
     from duban.meetings.api import router as meetings_router
     from duban.orgs.api import router as orgs_router
@@ -54,6 +55,7 @@ def _register() -> None:
     api.add_router("/periods/", periods_router)
     api.add_router("/indicators/", indicators_router)
     api.add_router("/reporting/", reporting_router)
+    api.add_router("/evaluation/", evaluation_router)
     api.add_router("/tasks/", tasks_router)
     api.add_router("/meetings/", meetings_router)
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", include("duban.audit.urls")),
     path("indicators/", include("duban.indicators.urls")),
     path("reporting/", include("duban.reporting.urls")),
+    path("evaluation/", include("duban.evaluation.urls")),
     path("tasks/", include("duban.tasks.urls")),
     path("meetings/", include("duban.meetings.urls")),
     path("admin/", admin.site.urls),

@@ -45,13 +45,27 @@ class IndicatorOut(Schema):
     def of(ind: Indicator) -> IndicatorOut:
         member = ind.memberships.select_related("data_set").first()
         return IndicatorOut(
-            code=ind.code, name_zh=ind.name_zh, name_en=ind.name_en, description=ind.description,
-            unit_of_measure=ind.unit_of_measure, value_type=ind.value_type, decimals=ind.decimals,
-            direction=ind.direction, period_type=ind.period_type, time_aggregation=ind.time_aggregation,
-            unit_aggregation=ind.unit_aggregation, min_value=ind.min_value, max_value=ind.max_value,
-            levels=ind.levels, kinds=ind.kinds, issuer=ind.issuer.code,
-            division=ind.division.code if ind.division else None, division_reports=ind.division_reports,
-            formula=ind.formula, data_set=member.data_set.code if member else None, is_active=ind.is_active,
+            code=ind.code,
+            name_zh=ind.name_zh,
+            name_en=ind.name_en,
+            description=ind.description,
+            unit_of_measure=ind.unit_of_measure,
+            value_type=ind.value_type,
+            decimals=ind.decimals,
+            direction=ind.direction,
+            period_type=ind.period_type,
+            time_aggregation=ind.time_aggregation,
+            unit_aggregation=ind.unit_aggregation,
+            min_value=ind.min_value,
+            max_value=ind.max_value,
+            levels=ind.levels,
+            kinds=ind.kinds,
+            issuer=ind.issuer.code,
+            division=ind.division.code if ind.division else None,
+            division_reports=ind.division_reports,
+            formula=ind.formula,
+            data_set=member.data_set.code if member else None,
+            is_active=ind.is_active,
         )
 
 
@@ -126,10 +140,18 @@ class DataSetOut(Schema):
     @staticmethod
     def of(ds: DataSet) -> DataSetOut:
         return DataSetOut(
-            code=ds.code, name_zh=ds.name_zh, name_en=ds.name_en, period_type=ds.period_type,
-            owner=ds.owner.code, timely_days=ds.timely_days, expiry_days=ds.expiry_days,
+            code=ds.code,
+            name_zh=ds.name_zh,
+            name_en=ds.name_en,
+            period_type=ds.period_type,
+            owner=ds.owner.code,
+            timely_days=ds.timely_days,
+            expiry_days=ds.expiry_days,
             indicators=[i.code for i in ds.members()],
-            rules=[RuleOut(id=r.pk, name=r.name, expression=r.expression, message=r.message) for r in ds.rules()],
+            rules=[
+                RuleOut(id=r.pk, name=r.name, expression=r.expression, message=r.message)
+                for r in ds.rules()
+            ],
             is_active=ds.is_active,
         )
 
@@ -217,7 +239,9 @@ def get_indicator(request: HttpRequest, code: str) -> IndicatorOut:
 def create_indicator(request: HttpRequest, payload: IndicatorIn) -> Status[IndicatorOut]:
     issuer = _unit(request, payload.issuer, Action.MANAGE_EVALUATION)
     data = payload.dict(exclude={"issuer", "division"})
-    ind = services.create_indicator(user=request.user, issuer=issuer, division=_division(payload.division), **data)  # type: ignore[arg-type]
+    ind = services.create_indicator(
+        user=request.user, issuer=issuer, division=_division(payload.division), **data
+    )  # type: ignore[arg-type]
     return Status(201, IndicatorOut.of(ind))
 
 
@@ -253,7 +277,9 @@ def create_data_set(request: HttpRequest, payload: DataSetIn) -> Status[DataSetO
 @router.patch("/datasets/{code}", response=DataSetOut)
 def update_data_set(request: HttpRequest, code: str, payload: DataSetPatch) -> DataSetOut:
     ds = data_set_for(request, code)
-    ds = services.update_data_set(ds, user=request.user, **payload.dict(exclude_unset=True, exclude_none=True))  # type: ignore[arg-type]
+    ds = services.update_data_set(
+        ds, user=request.user, **payload.dict(exclude_unset=True, exclude_none=True)
+    )  # type: ignore[arg-type]
     return DataSetOut.of(ds)
 
 
@@ -268,7 +294,9 @@ def set_members(request: HttpRequest, code: str, payload: MembersIn) -> DataSetO
 def add_rule(request: HttpRequest, code: str, payload: RuleIn) -> Status[RuleOut]:
     ds = data_set_for(request, code)
     rule = services.add_rule(ds, user=request.user, **payload.dict())  # type: ignore[arg-type]
-    return Status(201, RuleOut(id=rule.pk, name=rule.name, expression=rule.expression, message=rule.message))
+    return Status(
+        201, RuleOut(id=rule.pk, name=rule.name, expression=rule.expression, message=rule.message)
+    )
 
 
 @router.delete("/datasets/{code}/rules/{pk}", response={204: None})
@@ -286,4 +314,6 @@ def check_formula(request: HttpRequest, payload: FormulaIn) -> FormulaOut:
         f = parse_formula(payload.formula)
     except FormulaError as exc:
         return FormulaOut(ok=False, error=str(exc), position=exc.position)
-    return FormulaOut(ok=True, canonical=str(f), references=sorted(f.references), is_condition=f.is_condition)
+    return FormulaOut(
+        ok=True, canonical=str(f), references=sorted(f.references), is_condition=f.is_condition
+    )

@@ -93,7 +93,9 @@ class Indicator(AuditedModel):
     entered or stored: it is evaluated from its inputs whenever it is shown.
     """
 
-    code = models.CharField(_("code"), max_length=64, unique=True, validators=[indicator_code_validator])
+    code = models.CharField(
+        _("code"), max_length=64, unique=True, validators=[indicator_code_validator]
+    )
     name_zh = models.CharField(_("Chinese name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=150, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -107,27 +109,45 @@ class Indicator(AuditedModel):
         _("period type"), max_length=12, choices=PERIOD_TYPE_CHOICES, default=PeriodType.MONTHLY
     )
     time_aggregation = models.CharField(
-        _("aggregation over time"), max_length=8, choices=TimeAggregation.choices,
+        _("aggregation over time"),
+        max_length=8,
+        choices=TimeAggregation.choices,
         default=TimeAggregation.SUM,
     )
     unit_aggregation = models.CharField(
-        _("aggregation over units"), max_length=8, choices=UnitAggregation.choices,
+        _("aggregation over units"),
+        max_length=8,
+        choices=UnitAggregation.choices,
         default=UnitAggregation.SUM,
     )
     min_value = models.DecimalField(
-        _("lowest value"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True
+        _("lowest value"),
+        max_digits=MAX_DIGITS,
+        decimal_places=DECIMAL_PLACES,
+        null=True,
+        blank=True,
     )
     max_value = models.DecimalField(
-        _("highest value"), max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, null=True, blank=True
+        _("highest value"),
+        max_digits=MAX_DIGITS,
+        decimal_places=DECIMAL_PLACES,
+        null=True,
+        blank=True,
     )
     levels = models.JSONField(_("reporting levels"), default=list, blank=True)
     kinds = models.JSONField(_("reporting kinds"), default=list, blank=True)
     issuer = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="issued_indicators",
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="issued_indicators",
         verbose_name=_("issuing unit"),
     )
     division = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="owned_indicators",
+        OrgUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_indicators",
         verbose_name=_("owning division"),
     )
     # Divisions report "their line": the owning division reports this indicator for its own work.
@@ -144,7 +164,8 @@ class Indicator(AuditedModel):
         verbose_name_plural = _("indicators")
         constraints = [
             models.CheckConstraint(
-                condition=Q(min_value__isnull=True) | Q(max_value__isnull=True)
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
                 | Q(min_value__lte=models.F("max_value")),
                 name="indicators_indicator_range_ordered",
             ),
@@ -235,19 +256,29 @@ class Indicator(AuditedModel):
             raise ValueError(f"a {type(raw).__name__} is not a figure")
         return self._check(value)
 
+    @cached_property
+    def _limits(self) -> tuple[Decimal | None, Decimal | None, bool, bool]:
+        """(low, high, whole numbers only, check decimal places), worked out once per instance."""
+        low, high = self.effective_range()
+        whole = self.value_type in (ValueType.INTEGER, ValueType.BOOLEAN)
+        return low, high, whole, self.value_type in (ValueType.DECIMAL, ValueType.PERCENTAGE)
+
     def _check(self, value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("not a finite number")
         if abs(value) >= MAX_ABS:
             raise ValueError("the number is too large")
-        if self.value_type in (ValueType.INTEGER, ValueType.BOOLEAN) and value != value.to_integral_value():
+        low, high, whole, places = self._limits
+        if whole and value != value.to_integral_value():
             raise ValueError("must be a whole number")
         if self.value_type == ValueType.BOOLEAN and value not in (0, 1):
             raise ValueError("must be yes (1) or no (0)")
-        places = -value.normalize().as_tuple().exponent  # type: ignore[operator]
-        if self.value_type in (ValueType.DECIMAL, ValueType.PERCENTAGE) and places > self.decimals:
-            raise ValueError(f"at most {self.decimals} decimal places")
-        low, high = self.effective_range()
+        if places:
+            exponent = value.as_tuple().exponent
+            if isinstance(exponent, int) and -exponent > self.decimals:
+                shown = -value.normalize().as_tuple().exponent  # type: ignore[operator]
+                if shown > self.decimals:
+                    raise ValueError(f"at most {self.decimals} decimal places")
         if low is not None and value < low:
             raise ValueError(f"must be at least {fmt(low)}")
         if high is not None and value > high:
@@ -287,9 +318,15 @@ class DataSet(AuditedModel):
     owner = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="data_sets", verbose_name=_("issuing unit")
     )
-    timely_days = models.PositiveSmallIntegerField(_("days to the deadline after the period"), default=5)
-    expiry_days = models.PositiveSmallIntegerField(_("days entry stays open after the period"), default=15)
-    indicators = models.ManyToManyField(Indicator, through="DataSetMember", related_name="data_sets")
+    timely_days = models.PositiveSmallIntegerField(
+        _("days to the deadline after the period"), default=5
+    )
+    expiry_days = models.PositiveSmallIntegerField(
+        _("days entry stays open after the period"), default=15
+    )
+    indicators = models.ManyToManyField(
+        Indicator, through="DataSetMember", related_name="data_sets"
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     objects = DataSetQuerySet.as_manager()
@@ -346,7 +383,9 @@ class DataSetMember(AuditedModel):
     class Meta:
         ordering = ["sort_order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["indicator"], name="indicators_datasetmember_indicator_unique"),
+            models.UniqueConstraint(
+                fields=["indicator"], name="indicators_datasetmember_indicator_unique"
+            ),
         ]
 
     def __str__(self) -> str:

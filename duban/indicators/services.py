@@ -23,6 +23,7 @@ from duban.indicators.models import (
 from duban.orgs import policy
 from duban.orgs.models import Kind, Level, OrgUnit
 from duban.orgs.policy import Action
+from duban.reporting.actor import attributed
 
 if TYPE_CHECKING:
     from duban.accounts.models import User
@@ -33,18 +34,47 @@ class IndicatorError(DubanError):
 
 
 INDICATOR_FIELDS = (
-    "code", "name_zh", "name_en", "description", "unit_of_measure", "value_type", "decimals",
-    "direction", "period_type", "time_aggregation", "unit_aggregation", "min_value", "max_value",
-    "levels", "kinds", "division", "division_reports", "formula", "sort_order", "is_active",
+    "code",
+    "name_zh",
+    "name_en",
+    "description",
+    "unit_of_measure",
+    "value_type",
+    "decimals",
+    "direction",
+    "period_type",
+    "time_aggregation",
+    "unit_aggregation",
+    "min_value",
+    "max_value",
+    "levels",
+    "kinds",
+    "division",
+    "division_reports",
+    "formula",
+    "sort_order",
+    "is_active",
 )
-DATASET_FIELDS = ("code", "name_zh", "name_en", "period_type", "timely_days", "expiry_days", "is_active")
+DATASET_FIELDS = (
+    "code",
+    "name_zh",
+    "name_en",
+    "period_type",
+    "timely_days",
+    "expiry_days",
+    "is_active",
+)
 
 
 def _full_clean(obj: Any, exclude: list[str] | None = None) -> list[Problem]:
     try:
         obj.full_clean(exclude=exclude, validate_unique=True)
     except ValidationError as exc:
-        return [Problem(f if f != "__all__" else "", str(m)) for f, ms in exc.message_dict.items() for m in ms]
+        return [
+            Problem(f if f != "__all__" else "", str(m))
+            for f, ms in exc.message_dict.items()
+            for m in ms
+        ]
     return []
 
 
@@ -62,7 +92,9 @@ def _check_indicator(ind: Indicator) -> list[Problem]:
             continue
         bad = sorted(set(value) - allowed)
         if bad:
-            problems.append(Problem(field, f"unknown: {', '.join(bad)} (use {', '.join(sorted(allowed))})"))
+            problems.append(
+                Problem(field, f"unknown: {', '.join(bad)} (use {', '.join(sorted(allowed))})")
+            )
     if ind.division_id is not None:
         division = ind.division
         if division.kind != Kind.DIVISION:
@@ -84,7 +116,9 @@ def _check_formula(ind: Indicator) -> list[Problem]:
         return [Problem("formula", str(exc))]
     if formula.is_condition:
         return [Problem("formula", "a computed indicator needs a number, not a condition")]
-    known = {i.code: i for i in Indicator.objects.filter(code__in=formula.references).exclude(pk=ind.pk)}
+    known = {
+        i.code: i for i in Indicator.objects.filter(code__in=formula.references).exclude(pk=ind.pk)
+    }
     problems = [
         Problem("formula", f"unknown indicator {code!r}")
         for code in sorted(formula.references - set(known) - {ind.code})
@@ -93,7 +127,9 @@ def _check_formula(ind: Indicator) -> list[Problem]:
         problems.append(Problem("formula", f"{ind.code} cannot be computed from itself"))
     for code, other in sorted(known.items()):
         if other.period_type != ind.period_type:
-            problems.append(Problem("formula", f"{code} is {other.period_type}, not {ind.period_type}"))
+            problems.append(
+                Problem("formula", f"{code} is {other.period_type}, not {ind.period_type}")
+            )
     if problems:
         return problems
     formulas = {
@@ -108,6 +144,7 @@ def _check_formula(ind: Indicator) -> list[Problem]:
     return []
 
 
+@attributed
 @transaction.atomic
 def create_indicator(*, user: User | None, issuer: OrgUnit, **fields: Any) -> Indicator:
     """Define an indicator issued at `issuer` (the office's unit); it applies to that subtree."""
@@ -123,6 +160,7 @@ def create_indicator(*, user: User | None, issuer: OrgUnit, **fields: Any) -> In
     return ind
 
 
+@attributed
 @transaction.atomic
 def update_indicator(ind: Indicator, *, user: User | None, **fields: Any) -> Indicator:
     """Change a definition. The code is the indicator's identity in files: it never changes."""
@@ -134,7 +172,9 @@ def update_indicator(ind: Indicator, *, user: User | None, **fields: Any) -> Ind
         raise IndicatorError("an indicator's code cannot change", "code")
     locked = Indicator.objects.select_for_update().select_related("issuer").get(pk=ind.pk)
     if "formula" in fields and bool(fields["formula"].strip()) != locked.is_computed:
-        raise IndicatorError("an entered indicator cannot become computed or the reverse", "formula")
+        raise IndicatorError(
+            "an entered indicator cannot become computed or the reverse", "formula"
+        )
     if "period_type" in fields and fields["period_type"] != locked.period_type:
         raise IndicatorError("the period type cannot change once defined", "period_type")
     for name, value in fields.items():
@@ -147,6 +187,7 @@ def update_indicator(ind: Indicator, *, user: User | None, **fields: Any) -> Ind
     return locked
 
 
+@attributed
 @transaction.atomic
 def create_data_set(
     *, user: User | None, owner: OrgUnit, indicators: list[str] | None = None, **fields: Any
@@ -165,6 +206,7 @@ def create_data_set(
     return ds
 
 
+@attributed
 @transaction.atomic
 def update_data_set(ds: DataSet, *, user: User | None, **fields: Any) -> DataSet:
     _require(user, ds.owner)
@@ -185,6 +227,7 @@ def update_data_set(ds: DataSet, *, user: User | None, **fields: Any) -> DataSet
     return locked
 
 
+@attributed
 @transaction.atomic
 def set_members(ds: DataSet, codes: list[str], *, user: User | None) -> list[Indicator]:
     """Make the form hold exactly these indicators, in this order.
@@ -207,17 +250,30 @@ def set_members(ds: DataSet, codes: list[str], *, user: User | None) -> list[Ind
             problems.append(Problem(where, f"unknown indicator {code!r}"))
             continue
         if ind.period_type != ds.period_type:
-            problems.append(Problem(where, f"{code} is {ind.period_type}, the data set {ds.period_type}"))
-        if not (ds.owner.path.startswith(ind.issuer.path) or ind.issuer.path.startswith(ds.owner.path)):
-            problems.append(Problem(where, f"{code} is issued by {ind.issuer.code}, outside {ds.owner.code}"))
-        other = DataSetMember.objects.filter(indicator=ind).exclude(data_set=ds).select_related("data_set").first()
+            problems.append(
+                Problem(where, f"{code} is {ind.period_type}, the data set {ds.period_type}")
+            )
+        if not (
+            ds.owner.path.startswith(ind.issuer.path) or ind.issuer.path.startswith(ds.owner.path)
+        ):
+            problems.append(
+                Problem(where, f"{code} is issued by {ind.issuer.code}, outside {ds.owner.code}")
+            )
+        other = (
+            DataSetMember.objects.filter(indicator=ind)
+            .exclude(data_set=ds)
+            .select_related("data_set")
+            .first()
+        )
         if other is not None:
             problems.append(Problem(where, f"{code} is already on data set {other.data_set.code}"))
     computed = [found[c] for c in codes if c in found and found[c].is_computed]
     for ind in computed:
         missing = sorted(ind.parsed_formula.references - set(codes)) if ind.parsed_formula else []
         if missing:
-            problems.append(Problem("indicators", f"{ind.code} needs {', '.join(missing)} on the same form"))
+            problems.append(
+                Problem("indicators", f"{ind.code} needs {', '.join(missing)} on the same form")
+            )
     if problems:
         raise IndicatorError(problems)
     wanted = [found[c] for c in codes]
@@ -235,6 +291,7 @@ def set_members(ds: DataSet, codes: list[str], *, user: User | None) -> list[Ind
     return wanted
 
 
+@attributed
 @transaction.atomic
 def add_rule(
     ds: DataSet, *, user: User | None, name: str, expression: str, message: str = ""
@@ -259,6 +316,7 @@ def add_rule(
     return rule
 
 
+@attributed
 @transaction.atomic
 def delete_rule(rule: ValidationRule, *, user: User | None) -> None:
     _require(user, rule.data_set.owner)

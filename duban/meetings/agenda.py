@@ -67,7 +67,9 @@ def build_pack(meeting: Meeting, today: date) -> AgendaPack:
     """The pack as of the meeting day, or today for a meeting still to come."""
     previous = meeting.previous()
     as_of = min(meeting.held_on, today)
-    since = previous.held_on if previous else meeting.held_on - timedelta(days=DEFAULT_LOOKBACK_DAYS)
+    since = (
+        previous.held_on if previous else meeting.held_on - timedelta(days=DEFAULT_LOOKBACK_DAYS)
+    )
     scope = tasks_in_scope(meeting.unit)
     rows = ledger_rows(scope, as_of)
     pack = AgendaPack(meeting=meeting, since=since, as_of=as_of, has_previous=previous is not None)
@@ -88,12 +90,19 @@ def build_pack(meeting: Meeting, today: date) -> AgendaPack:
             pack.shortfalls.append(Shortfall(m, (m.met_on - m.due_date).days, missed=False))
     pack.open_orders = list(
         Reminder.objects.filter(
-            task_id__in=task_ids, kind=ReminderKind.SUPERVISION, replied_on__isnull=True, issued_on__lte=as_of
-        ).select_related("task", "to_unit").order_by("reply_by")
+            task_id__in=task_ids,
+            kind=ReminderKind.SUPERVISION,
+            replied_on__isnull=True,
+            issued_on__lte=as_of,
+        )
+        .select_related("task", "to_unit")
+        .order_by("reply_by")
     )
     statuses = {r.task.pk: r.status for r in rows}
     for matter in (
-        DecidedMatter.objects.filter(meeting__unit=meeting.unit, meeting__held_on__lt=meeting.held_on)
+        DecidedMatter.objects.filter(
+            meeting__unit=meeting.unit, meeting__held_on__lt=meeting.held_on
+        )
         .select_related("meeting", "lead_unit", "task")
         .order_by("meeting__held_on", "seq")
     ):

@@ -62,8 +62,14 @@ class DecisionOut(Schema):
 
     @staticmethod
     def of(d: DecidedMatter) -> DecisionOut:
-        return DecisionOut(id=d.pk, seq=d.seq, text=d.text, lead_unit=d.lead_unit.code, due_date=d.due_date,
-                           task=d.task_id)
+        return DecisionOut(
+            id=d.pk,
+            seq=d.seq,
+            text=d.text,
+            lead_unit=d.lead_unit.code,
+            due_date=d.due_date,
+            task=d.task_id,
+        )
 
 
 class MeetingOut(Schema):
@@ -82,10 +88,16 @@ class MeetingOut(Schema):
     @staticmethod
     def of(m: Meeting) -> MeetingOut:
         return MeetingOut(
-            id=m.pk, unit=m.unit.code, kind=m.kind, title=m.title, held_on=m.held_on, main_venue=m.main_venue,
+            id=m.pk,
+            unit=m.unit.code,
+            kind=m.kind,
+            title=m.title,
+            held_on=m.held_on,
+            main_venue=m.main_venue,
             branch_venues=m.branch_venue_list,
             participants=[p.unit.code for p in m.participants.select_related("unit")],
-            agenda=m.agenda, minutes=m.minutes,
+            agenda=m.agenda,
+            minutes=m.minutes,
             decisions=[DecisionOut.of(d) for d in m.decisions.select_related("lead_unit")],
         )
 
@@ -178,7 +190,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> MeetingOut:
 def update_meeting(request: HttpRequest, pk: int, payload: MeetingPatch) -> MeetingOut:
     meeting = services.meeting_or_403(request.user, pk)
     data = payload.dict(exclude_unset=True)
-    participants = _units(data.pop("participants") or [], "participants") if "participants" in data else None
+    participants = (
+        _units(data.pop("participants") or [], "participants") if "participants" in data else None
+    )
     if "branch_venues" in data:
         data["branch_venues"] = "\n".join(data["branch_venues"] or [])
     m = services.update_meeting(meeting, user=request.user, participants=participants, **data)  # type: ignore[arg-type]
@@ -190,16 +204,38 @@ def agenda(request: HttpRequest, pk: int) -> AgendaOut:
     """The agenda pack, built from the data as of the meeting day (or today, if it is still to come)."""
     pack = build_pack(services.meeting_or_403(request.user, pk), today_local())
     return AgendaOut(
-        meeting=pk, since=pack.since, as_of=pack.as_of, figures=pack.figures,
-        red=[LedgerOut.of(r) for r in pack.red], yellow=[LedgerOut.of(r) for r in pack.yellow],
+        meeting=pk,
+        since=pack.since,
+        as_of=pack.as_of,
+        figures=pack.figures,
+        red=[LedgerOut.of(r) for r in pack.red],
+        yellow=[LedgerOut.of(r) for r in pack.yellow],
         to_verify=[LedgerOut.of(r) for r in pack.to_verify],
-        units_behind=[{"unit": s.unit.code, "red": s.red, "yellow": s.yellow, "tasks": s.total,
-                       "on_time": s.on_time, "judged": s.judged} for s in pack.units_behind],
-        shortfalls=[ShortfallOut(task=s.milestone.task_id, milestone=s.milestone.pk,
-                                 lead_unit=s.milestone.task.lead_unit.code, due_date=s.milestone.due_date,
-                                 missed=s.missed, days_late=s.days_late) for s in pack.shortfalls],
+        units_behind=[
+            {
+                "unit": s.unit.code,
+                "red": s.red,
+                "yellow": s.yellow,
+                "tasks": s.total,
+                "on_time": s.on_time,
+                "judged": s.judged,
+            }
+            for s in pack.units_behind
+        ],
+        shortfalls=[
+            ShortfallOut(
+                task=s.milestone.task_id,
+                milestone=s.milestone.pk,
+                lead_unit=s.milestone.task.lead_unit.code,
+                due_date=s.milestone.due_date,
+                missed=s.missed,
+                days_late=s.days_late,
+            )
+            for s in pack.shortfalls
+        ],
         open_supervision_orders=[r.pk for r in pack.open_orders],
-        open_decisions=[m.pk for m, _ in pack.open_matters], reports_since=pack.reports_since,
+        open_decisions=[m.pk for m, _ in pack.open_matters],
+        reports_since=pack.reports_since,
     )
 
 
@@ -212,9 +248,16 @@ def decide(request: HttpRequest, pk: int, payload: DecisionIn) -> Status[Decisio
     lead = OrgUnit.objects.filter(code=payload.lead_unit).first()
     if lead is None:
         raise DubanError("no unit has this code", "lead_unit")
-    d = services.decide(meeting, user=request.user, text=payload.text, lead_unit=lead,  # type: ignore[arg-type]
-                        due_date=payload.due_date, supervise=payload.supervise,
-                        partners=_units(payload.partners, "partners"), responsible=payload.responsible)
+    d = services.decide(
+        meeting,
+        user=request.user,  # type: ignore[arg-type]
+        text=payload.text,
+        lead_unit=lead,  # type: ignore[arg-type]
+        due_date=payload.due_date,
+        supervise=payload.supervise,
+        partners=_units(payload.partners, "partners"),
+        responsible=payload.responsible,
+    )
     return Status(201, DecisionOut.of(d))
 
 
@@ -240,9 +283,16 @@ def cadence(request: HttpRequest, code: str, year: int | None = None) -> list[Ca
     if not 2000 <= year <= 2100:
         raise DubanError("a year between 2000 and 2100", "year")
     return [
-        CadenceOut(mechanism=line.cadence.mechanism, since=line.cadence.since,
-                   cells=[CadenceCellOut(period=c.period.id, state=c.state, held_on=c.held_on,
-                                         reference=c.reference) for c in line.cells])
+        CadenceOut(
+            mechanism=line.cadence.mechanism,
+            since=line.cadence.since,
+            cells=[
+                CadenceCellOut(
+                    period=c.period.id, state=c.state, held_on=c.held_on, reference=c.reference
+                )
+                for c in line.cells
+            ],
+        )
         for line in cadence_table(unit, year, today)
     ]
 
@@ -250,13 +300,27 @@ def cadence(request: HttpRequest, code: str, year: int | None = None) -> list[Ca
 @router.put("/units/{code}/cadence", response=CadenceOut)
 def set_cadence(request: HttpRequest, code: str, payload: CadenceIn) -> CadenceOut:
     unit = _unit(request, code, Action.MANAGE_EVALUATION)
-    c = services.set_cadence(unit, payload.mechanism, user=request.user, since=payload.since, active=payload.active)  # type: ignore[arg-type]
+    c = services.set_cadence(
+        unit,
+        payload.mechanism,
+        user=request.user,  # type: ignore[arg-type]
+        since=payload.since,
+        active=payload.active,  # type: ignore[arg-type]
+    )  # type: ignore[arg-type]
     return CadenceOut(mechanism=c.mechanism, since=c.since, cells=[])
 
 
 @router.post("/units/{code}/cadence/held", response={201: CadenceCellOut})
 def record_held(request: HttpRequest, code: str, payload: HeldIn) -> Status[CadenceCellOut]:
     unit = _unit(request, code, Action.MANAGE_EVALUATION)
-    r = services.record_held(unit, payload.mechanism, payload.period, user=request.user,  # type: ignore[arg-type]
-                             held_on=payload.held_on, reference=payload.reference)
-    return Status(201, CadenceCellOut(period=r.period, state="held", held_on=r.held_on, reference=r.reference))
+    r = services.record_held(
+        unit,
+        payload.mechanism,
+        payload.period,
+        user=request.user,  # type: ignore[arg-type]
+        held_on=payload.held_on,
+        reference=payload.reference,
+    )
+    return Status(
+        201, CadenceCellOut(period=r.period, state="held", held_on=r.held_on, reference=r.reference)
+    )

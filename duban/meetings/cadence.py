@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from duban.meetings.models import Cadence, CadenceRecord, Meeting, MeetingKind, Mechanism
+from duban.meetings.models import Cadence, CadenceRecord, Mechanism, Meeting, MeetingKind
 from duban.orgs.models import OrgUnit
 from duban.periods import Period, PeriodType, periods_between
 
@@ -56,7 +56,9 @@ class CadenceLine:
         return sum(1 for c in self.cells if c.state == "missed")
 
 
-def _cell(cadence: Cadence, period: Period, today: date, held: tuple[date, str] | None) -> CadenceCell:
+def _cell(
+    cadence: Cadence, period: Period, today: date, held: tuple[date, str] | None
+) -> CadenceCell:
     if held:
         return CadenceCell(period, "held", held[0], held[1])
     if period.end < cadence.since:
@@ -75,7 +77,9 @@ def cadence_table(unit: OrgUnit, year: int, today: date) -> list[CadenceLine]:
         mech = Mechanism(cadence.mechanism)
         periods = periods_between(PERIOD_TYPE[mech], date(year, 1, 1), date(year, 12, 31))
         held: dict[str, tuple[date, str]] = {}
-        for rec in CadenceRecord.objects.filter(unit=unit, mechanism=mech, period__startswith=str(year)):
+        for rec in CadenceRecord.objects.filter(
+            unit=unit, mechanism=mech, period__startswith=str(year)
+        ):
             held[rec.period] = (rec.held_on, rec.reference)
         kind = MEETING_KIND.get(mech)
         for p in periods:
@@ -83,8 +87,11 @@ def cadence_table(unit: OrgUnit, year: int, today: date) -> list[CadenceLine]:
                 continue
             if kind is not None:
                 m = (
-                    Meeting.objects.filter(unit=unit, kind=kind, held_on__range=(p.start, min(p.end, today)))
-                    .order_by("held_on").first()
+                    Meeting.objects.filter(
+                        unit=unit, kind=kind, held_on__range=(p.start, min(p.end, today))
+                    )
+                    .order_by("held_on")
+                    .first()
                 )
                 if m is not None:
                     held[p.id] = (m.held_on, m.title)
@@ -92,5 +99,7 @@ def cadence_table(unit: OrgUnit, year: int, today: date) -> list[CadenceLine]:
                 dates = [d for d in bulletins_issued(unit, p.start, p.end) if d <= today]
                 if dates:
                     held[p.id] = (min(dates), "")
-        lines.append(CadenceLine(cadence, tuple(_cell(cadence, p, today, held.get(p.id)) for p in periods)))
+        lines.append(
+            CadenceLine(cadence, tuple(_cell(cadence, p, today, held.get(p.id)) for p in periods))
+        )
     return lines

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from duban.meetings.models import Meeting, Mechanism
+from duban.meetings.models import Mechanism, Meeting
 from duban.orgs.models import OrgUnit
 from duban.tasks.forms import DATE, UnitChoice, UnitsChoice
 
@@ -15,20 +15,34 @@ from duban.tasks.forms import DATE, UnitChoice, UnitsChoice
 class MeetingForm(forms.ModelForm):
     unit = UnitChoice(queryset=OrgUnit.objects.none(), label=_("convening unit"))
     participants = UnitsChoice(
-        queryset=OrgUnit.objects.none(), required=False, label=_("participating units"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        label=_("participating units"),
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
 
     class Meta:
         model = Meeting
-        fields = ["unit", "kind", "title", "held_on", "main_venue", "branch_venues", "participants", "agenda"]
-        widgets = {"held_on": DATE, "branch_venues": forms.Textarea(attrs={"rows": 3}),
-                   "agenda": forms.Textarea(attrs={"rows": 4})}
+        fields = [
+            "unit",
+            "kind",
+            "title",
+            "held_on",
+            "main_venue",
+            "branch_venues",
+            "participants",
+            "agenda",
+        ]
+        widgets = {
+            "held_on": DATE,
+            "branch_venues": forms.Textarea(attrs={"rows": 3}),
+            "agenda": forms.Textarea(attrs={"rows": 4}),
+        }
 
     def __init__(self, *args: Any, units: Any, editing: bool = False, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["unit"].queryset = units
-        self.fields["participants"].queryset = units
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["participants"].queryset = units  # type: ignore[attr-defined]
         if editing:
             del self.fields["unit"]
 
@@ -37,23 +51,34 @@ class MeetingForm(forms.ModelForm):
 
 
 class MinutesForm(forms.Form):
-    minutes = forms.CharField(label=_("minutes"), required=False, widget=forms.Textarea(attrs={"rows": 10}))
+    minutes = forms.CharField(
+        label=_("minutes"), required=False, widget=forms.Textarea(attrs={"rows": 10})
+    )
 
 
 class DecisionForm(forms.Form):
-    text = forms.CharField(label=_("decision"), widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text=_("The first line becomes the task's title."))
+    text = forms.CharField(
+        label=_("decision"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The first line becomes the task's title."),
+    )
     lead_unit = UnitChoice(queryset=OrgUnit.objects.none(), label=_("lead unit"))
-    partners = UnitsChoice(queryset=OrgUnit.objects.none(), required=False, label=_("co-operating units"),
-                           widget=forms.SelectMultiple(attrs={"size": 5}))
+    partners = UnitsChoice(
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        label=_("co-operating units"),
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+    )
     responsible = forms.CharField(label=_("responsible person"), required=False, max_length=100)
     due_date = forms.DateField(label=_("due date"), widget=DATE)
-    supervise = forms.BooleanField(label=_("supervise it as a task now"), required=False, initial=True)
+    supervise = forms.BooleanField(
+        label=_("supervise it as a task now"), required=False, initial=True
+    )
 
     def __init__(self, *args: Any, units: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["lead_unit"].queryset = units
-        self.fields["partners"].queryset = units
+        self.fields["lead_unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["partners"].queryset = units  # type: ignore[attr-defined]
 
 
 class CadenceForm(forms.Form):
@@ -66,4 +91,6 @@ class HeldForm(forms.Form):
     mechanism = forms.ChoiceField(label=_("mechanism"), choices=Mechanism.choices)
     period = forms.CharField(label=_("period (YYYYMM or YYYYQn)"), max_length=8)
     held_on = forms.DateField(label=_("held on"), widget=DATE)
-    reference = forms.CharField(label=_("reference (e.g. document number)"), required=False, max_length=100)
+    reference = forms.CharField(
+        label=_("reference (e.g. document number)"), required=False, max_length=100
+    )

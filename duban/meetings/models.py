@@ -30,7 +30,9 @@ class MeetingQuerySet(models.QuerySet["Meeting"]):
 
 
 class Meeting(AuditedModel):
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("convening unit"))
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("convening unit")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=MeetingKind.choices)
     title = models.CharField(_("title"), max_length=200)
     held_on = models.DateField(_("date"))
@@ -80,7 +82,9 @@ class MeetingUnit(AuditedModel):
     class Meta:
         ordering = ["unit__path"]
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "unit"], name="meetings_meetingunit_meeting_unit_unique")
+            models.UniqueConstraint(
+                fields=["meeting", "unit"], name="meetings_meetingunit_meeting_unit_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -96,7 +100,9 @@ class DecidedMatter(AuditedModel):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions")
     seq = models.PositiveSmallIntegerField(_("number"))
     text = models.TextField(_("decision"))
-    lead_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("lead unit"))
+    lead_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("lead unit")
+    )
     due_date = models.DateField(_("due date"))
     task = models.OneToOneField(
         "tasks.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="decided_at"
@@ -105,7 +111,9 @@ class DecidedMatter(AuditedModel):
     class Meta:
         ordering = ["meeting", "seq"]
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "seq"], name="meetings_decidedmatter_meeting_seq_unique")
+            models.UniqueConstraint(
+                fields=["meeting", "seq"], name="meetings_decidedmatter_meeting_seq_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -132,7 +140,9 @@ class Cadence(AuditedModel):
     class Meta:
         ordering = ["unit__path", "mechanism"]
         constraints = [
-            models.UniqueConstraint(fields=["unit", "mechanism"], name="meetings_cadence_unit_mechanism_unique")
+            models.UniqueConstraint(
+                fields=["unit", "mechanism"], name="meetings_cadence_unit_mechanism_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -155,7 +165,8 @@ class CadenceRecord(AuditedModel):
         ordering = ["unit__path", "period"]
         constraints = [
             models.UniqueConstraint(
-                fields=["unit", "mechanism", "period"], name="meetings_cadencerecord_unit_mech_period_unique"
+                fields=["unit", "mechanism", "period"],
+                name="meetings_cadencerecord_unit_mech_period_unique",
             )
         ]
 

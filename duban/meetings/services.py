@@ -17,21 +17,21 @@ from django.utils.translation import gettext as _
 
 from duban.audit.services import record
 from duban.errors import ConflictError, DubanError, Problem
+from duban.meetings.models import (
+    Cadence,
+    CadenceRecord,
+    DecidedMatter,
+    Mechanism,
+    Meeting,
+    MeetingQuerySet,
+    MeetingUnit,
+)
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import PeriodType, parse_period
 from duban.tasks import services as task_services
 from duban.tasks.models import Task, TaskKind
-from duban.meetings.models import (
-    Cadence,
-    CadenceRecord,
-    DecidedMatter,
-    Meeting,
-    MeetingQuerySet,
-    MeetingUnit,
-    Mechanism,
-)
 
 if TYPE_CHECKING:
     from duban.accounts.models import User
@@ -68,7 +68,11 @@ def _validate(obj: Any, exclude: list[str]) -> None:
         obj.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
         raise MeetingError(
-            [Problem(f if f != "__all__" else "", str(m)) for f, ms in exc.message_dict.items() for m in ms]
+            [
+                Problem(f if f != "__all__" else "", str(m))
+                for f, ms in exc.message_dict.items()
+                for m in ms
+            ]
         ) from None
 
 
@@ -76,7 +80,8 @@ def _set_participants(meeting: Meeting, units: Sequence[OrgUnit]) -> None:
     outside = [u.code for u in units if not u.is_within(meeting.unit)]
     if outside:
         raise MeetingError(
-            _("not within the convening unit: %(codes)s") % {"codes": ", ".join(outside)}, "participants"
+            _("not within the convening unit: %(codes)s") % {"codes": ", ".join(outside)},
+            "participants",
         )
     wanted = {u.pk: u for u in units}
     for row in list(meeting.participants.all()):
@@ -106,7 +111,11 @@ def create_meeting(
 
 @transaction.atomic
 def update_meeting(
-    meeting: Meeting, *, user: User | None, participants: Sequence[OrgUnit] | None = None, **fields: Any
+    meeting: Meeting,
+    *,
+    user: User | None,
+    participants: Sequence[OrgUnit] | None = None,
+    **fields: Any,
 ) -> Meeting:
     """Edit the meeting or keep its minutes."""
     if user is not None and not can_manage(user, meeting):
@@ -170,7 +179,9 @@ def supervise_matter(
         raise PermissionDenied("only the convening unit's office supervises decisions")
     locked = DecidedMatter.objects.select_for_update().get(pk=matter.pk)
     if locked.task_id is not None:
-        raise ConflictError(_("this matter is already supervised as task %(id)s") % {"id": locked.task_id}, "task")
+        raise ConflictError(
+            _("this matter is already supervised as task %(id)s") % {"id": locked.task_id}, "task"
+        )
     first_line = locked.text.splitlines()[0]
     task = task_services.create_task(
         user=user,
@@ -194,7 +205,9 @@ def supervise_matter(
 
 
 @transaction.atomic
-def set_cadence(unit: OrgUnit, mechanism: str, *, user: User | None, since: date, active: bool = True) -> Cadence:
+def set_cadence(
+    unit: OrgUnit, mechanism: str, *, user: User | None, since: date, active: bool = True
+) -> Cadence:
     if user is not None:
         policy.require(user, Action.MANAGE_EVALUATION, unit)
     if mechanism not in Mechanism.values:
@@ -216,7 +229,13 @@ PERIOD_TYPE = {
 
 @transaction.atomic
 def record_held(
-    unit: OrgUnit, mechanism: str, period: str, *, user: User | None, held_on: date, reference: str = ""
+    unit: OrgUnit,
+    mechanism: str,
+    period: str,
+    *,
+    user: User | None,
+    held_on: date,
+    reference: str = "",
 ) -> CadenceRecord:
     """Note that a mechanism was held for a period outside a meeting here (a bulletin's number)."""
     if user is not None:
@@ -228,9 +247,16 @@ def record_held(
     except ValueError as exc:
         raise MeetingError(str(exc), "period") from None
     if p.type != PERIOD_TYPE[Mechanism(mechanism)]:
-        raise MeetingError(_("this mechanism is counted per %(t)s") % {"t": PERIOD_TYPE[Mechanism(mechanism)]}, "period")
+        raise MeetingError(
+            _("this mechanism is counted per %(t)s") % {"t": PERIOD_TYPE[Mechanism(mechanism)]},
+            "period",
+        )
     if CadenceRecord.objects.filter(unit=unit, mechanism=mechanism, period=p.id).exists():
         raise ConflictError(_("already recorded for %(p)s") % {"p": p.id}, "period")
     return CadenceRecord.objects.create(
-        unit=unit, mechanism=mechanism, period=p.id, held_on=held_on, reference=reference.strip()[:100]
+        unit=unit,
+        mechanism=mechanism,
+        period=p.id,
+        held_on=held_on,
+        reference=reference.strip()[:100],
     )

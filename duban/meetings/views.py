@@ -40,10 +40,17 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind in MeetingKind.values:
         meetings = meetings.filter(kind=kind)
-    return render(request, "meetings/list.html", {
-        "meetings": meetings[:200], "unit": unit, "kinds": MeetingKind.choices, "kind": kind,
-        "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
-    })
+    return render(
+        request,
+        "meetings/list.html",
+        {
+            "meetings": meetings[:200],
+            "unit": unit,
+            "kinds": MeetingKind.choices,
+            "kind": kind,
+            "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
+        },
+    )
 
 
 @login_required
@@ -58,7 +65,12 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
         d = dict(form.cleaned_data)
         unit, participants = d.pop("unit"), list(d.pop("participants"))
         try:
-            meeting = services.create_meeting(unit, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
+            meeting = services.create_meeting(
+                unit,
+                user=request.user,  # type: ignore[arg-type]
+                participants=participants,
+                **d,  # type: ignore[arg-type]
+            )  # type: ignore[arg-type]
         except DubanError as exc:
             problems = add_problems(form, exc)
         else:
@@ -72,12 +84,21 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = services.meeting_or_403(request.user, pk)
     today = today_local()
     can_manage = services.can_manage(request.user, meeting)
-    return render(request, "meetings/detail.html", {
-        "meeting": meeting, "pack": build_pack(meeting, today), "today": today, "can_manage": can_manage,
-        "decisions": meeting.decisions.select_related("lead_unit", "task"),
-        "participants": meeting.participants.select_related("unit"),
-        "minutes_form": MinutesForm(initial={"minutes": meeting.minutes}) if can_manage else None,
-    })
+    return render(
+        request,
+        "meetings/detail.html",
+        {
+            "meeting": meeting,
+            "pack": build_pack(meeting, today),
+            "today": today,
+            "can_manage": can_manage,
+            "decisions": meeting.decisions.select_related("lead_unit", "task"),
+            "participants": meeting.participants.select_related("unit"),
+            "minutes_form": MinutesForm(initial={"minutes": meeting.minutes})
+            if can_manage
+            else None,
+        },
+    )
 
 
 @login_required
@@ -87,8 +108,13 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.can_manage(request.user, meeting):
         raise PermissionDenied("only the convening unit's office edits a meeting")
     units = OrgUnit.objects.subtree_of(meeting.unit)
-    form = MeetingForm(request.POST or None, instance=meeting, units=units, editing=True,
-                       initial={"participants": [p.unit_id for p in meeting.participants.all()]})
+    form = MeetingForm(
+        request.POST or None,
+        instance=meeting,
+        units=units,
+        editing=True,
+        initial={"participants": [p.unit_id for p in meeting.participants.all()]},
+    )
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
@@ -100,7 +126,9 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("meetings:meeting", pk=meeting.pk)
-    return _form_page(request, form, _("Edit meeting"), reverse("meetings:meeting", args=[pk]), problems)
+    return _form_page(
+        request, form, _("Edit meeting"), reverse("meetings:meeting", args=[pk]), problems
+    )
 
 
 @login_required
@@ -128,19 +156,34 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         try:
             matter = services.decide(
-                meeting, user=request.user, text=d["text"], lead_unit=d["lead_unit"], due_date=d["due_date"],  # type: ignore[arg-type]
-                supervise=d["supervise"], partners=list(d["partners"]), responsible=d["responsible"],
+                meeting,
+                user=request.user,  # type: ignore[arg-type]
+                text=d["text"],
+                lead_unit=d["lead_unit"],
+                due_date=d["due_date"],  # type: ignore[arg-type]
+                supervise=d["supervise"],
+                partners=list(d["partners"]),
+                responsible=d["responsible"],
             )
         except DubanError as exc:
             problems = add_problems(form, exc)
         else:
             if matter.task_id:
-                messages.success(request, _("Decision recorded and supervised as a task: now set its milestones."))
+                messages.success(
+                    request,
+                    _("Decision recorded and supervised as a task: now set its milestones."),
+                )
                 return redirect("tasks:task", pk=matter.task_id)
             messages.success(request, _("Decision recorded."))
             return redirect("meetings:meeting", pk=pk)
-    return _form_page(request, form, _("Record a decided matter"), reverse("meetings:meeting", args=[pk]),
-                      problems, intro=str(meeting))
+    return _form_page(
+        request,
+        form,
+        _("Record a decided matter"),
+        reverse("meetings:meeting", args=[pk]),
+        problems,
+        intro=str(meeting),
+    )
 
 
 @login_required
@@ -184,18 +227,39 @@ def cadence(request: HttpRequest, code: str) -> HttpResponse:
                 cad_form = CadenceForm(request.POST, prefix="c")
                 if cad_form.is_valid():
                     d = cad_form.cleaned_data
-                    services.set_cadence(unit, d["mechanism"], user=request.user, since=d["since"], active=d["active"])  # type: ignore[arg-type]
+                    services.set_cadence(
+                        unit,
+                        d["mechanism"],
+                        user=request.user,  # type: ignore[arg-type]
+                        since=d["since"],
+                        active=d["active"],
+                    )  # type: ignore[arg-type]
                     return redirect(f"{reverse('meetings:cadence', args=[code])}?year={year}")
             else:
                 held_form = HeldForm(request.POST, prefix="h")
                 if held_form.is_valid():
                     d = held_form.cleaned_data
-                    services.record_held(unit, d["mechanism"], d["period"], user=request.user,  # type: ignore[arg-type]
-                                         held_on=d["held_on"], reference=d["reference"])
+                    services.record_held(
+                        unit,
+                        d["mechanism"],
+                        d["period"],
+                        user=request.user,  # type: ignore[arg-type]
+                        held_on=d["held_on"],
+                        reference=d["reference"],
+                    )
                     return redirect(f"{reverse('meetings:cadence', args=[code])}?year={year}")
         except DubanError as exc:
             problems = exc.problems
-    return render(request, "meetings/cadence.html", {
-        "unit": unit, "year": year, "lines": cadence_table(unit, year, today), "can_manage": can_manage,
-        "cad_form": cad_form, "held_form": held_form, "problems": problems,
-    })
+    return render(
+        request,
+        "meetings/cadence.html",
+        {
+            "unit": unit,
+            "year": year,
+            "lines": cadence_table(unit, year, today),
+            "can_manage": can_manage,
+            "cad_form": cad_form,
+            "held_form": held_form,
+            "problems": problems,
+        },
+    )

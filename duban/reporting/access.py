@@ -58,8 +58,13 @@ def data_set_or_404(code: str) -> DataSet:
 
 
 def form_target(
-    request: HttpRequest, ds_code: str, unit_code: str, period: str, action: Action,
-    *, coarser: bool = False,
+    request: HttpRequest,
+    ds_code: str,
+    unit_code: str,
+    period: str,
+    action: Action,
+    *,
+    coarser: bool = False,
 ) -> FormTarget:
     """The data set, unit and period of one form, with `action` checked at the unit.
 
@@ -76,8 +81,14 @@ def form_target(
 
 
 def _sample(period_type: str) -> str:
-    return {"daily": "20170101", "weekly": "2017W1", "monthly": "201701", "quarterly": "2017Q1",
-            "sixmonthly": "2017S1", "yearly": "2017"}[period_type]
+    return {
+        "daily": "20170101",
+        "weekly": "2017W1",
+        "monthly": "201701",
+        "quarterly": "2017Q1",
+        "sixmonthly": "2017S1",
+        "yearly": "2017",
+    }[period_type]
 
 
 def require_reports(target: FormTarget) -> None:

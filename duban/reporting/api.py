@@ -47,8 +47,14 @@ class PeriodOut(Schema):
 
     @staticmethod
     def of(rp: ReportingPeriod) -> PeriodOut:
-        return PeriodOut(data_set=rp.data_set.code, period=rp.period, opens_on=rp.opens_on,
-                         deadline=rp.deadline, closes_on=rp.closes_on, is_closed=rp.is_closed)
+        return PeriodOut(
+            data_set=rp.data_set.code,
+            period=rp.period,
+            opens_on=rp.opens_on,
+            deadline=rp.deadline,
+            closes_on=rp.closes_on,
+            is_closed=rp.is_closed,
+        )
 
 
 class PeriodIn(Schema):
@@ -162,8 +168,13 @@ def _s(value: Decimal | None) -> str | None:
 
 
 def _state_out(sub: Submission) -> StateOut:
-    return StateOut(data_set=sub.data_set.code, unit=sub.unit.code, period=sub.period, state=sub.state,
-                    return_reason=sub.return_reason)
+    return StateOut(
+        data_set=sub.data_set.code,
+        unit=sub.unit.code,
+        period=sub.period,
+        state=sub.state,
+        return_reason=sub.return_reason,
+    )
 
 
 def _write_out(result: WriteResult) -> WriteOut:
@@ -184,16 +195,30 @@ def list_periods(request: HttpRequest, data_set: str | None = None) -> list[Peri
 @router.post("/periods", response={201: PeriodOut})
 def open_period(request: HttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
     ds = data_set_or_404(payload.data_set)
-    rp = services.open_period(ds, payload.period, user=request.user, opens_on=payload.opens_on,  # type: ignore[arg-type]
-                              deadline=payload.deadline, closes_on=payload.closes_on)
+    rp = services.open_period(
+        ds,
+        payload.period,
+        user=request.user,
+        opens_on=payload.opens_on,  # type: ignore[arg-type]
+        deadline=payload.deadline,
+        closes_on=payload.closes_on,
+    )
     return Status(201, PeriodOut.of(rp))
 
 
 @router.patch("/periods/{ds}/{period}", response=PeriodOut)
 def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPatch) -> PeriodOut:
-    rp = get_object_or_404(ReportingPeriod.objects.select_related("data_set__owner"), data_set__code=ds, period=period)
-    rp = services.change_period(rp, user=request.user, is_closed=payload.is_closed,  # type: ignore[arg-type]
-                                deadline=payload.deadline, closes_on=payload.closes_on, reason=payload.reason)
+    rp = get_object_or_404(
+        ReportingPeriod.objects.select_related("data_set__owner"), data_set__code=ds, period=period
+    )
+    rp = services.change_period(
+        rp,
+        user=request.user,
+        is_closed=payload.is_closed,  # type: ignore[arg-type]
+        deadline=payload.deadline,
+        closes_on=payload.closes_on,
+        reason=payload.reason,
+    )
     return PeriodOut.of(rp)
 
 
@@ -201,8 +226,15 @@ def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPat
 def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[ExceptionOut]:
     ds = data_set_or_404(payload.data_set)
     unit = unit_for(request, payload.unit, Action.MANAGE_EVALUATION)
-    exc = services.grant_lock_exception(ds, unit, payload.period, user=request.user, reason=payload.reason)  # type: ignore[arg-type]
-    return Status(201, ExceptionOut(id=exc.pk, data_set=ds.code, unit=unit.code, period=exc.period, reason=exc.reason))
+    exc = services.grant_lock_exception(
+        ds, unit, payload.period, user=request.user, reason=payload.reason
+    )  # type: ignore[arg-type]
+    return Status(
+        201,
+        ExceptionOut(
+            id=exc.pk, data_set=ds.code, unit=unit.code, period=exc.period, reason=exc.reason
+        ),
+    )
 
 
 @router.get("/lock-exceptions", response=list[ExceptionOut])
@@ -212,8 +244,12 @@ def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[E
     ).select_related("data_set", "unit")
     if data_set:
         qs = qs.filter(data_set__code=data_set)
-    return [ExceptionOut(id=e.pk, data_set=e.data_set.code, unit=e.unit.code, period=e.period, reason=e.reason)
-            for e in qs[:1000]]
+    return [
+        ExceptionOut(
+            id=e.pk, data_set=e.data_set.code, unit=e.unit.code, period=e.period, reason=e.reason
+        )
+        for e in qs[:1000]
+    ]
 
 
 @router.delete("/lock-exceptions/{pk}", response={204: None})
@@ -234,20 +270,41 @@ def form_out(target: FormTarget) -> FormOut:
     rows = figures.form_rows(target.data_set, target.unit, target.period)
     rp = ReportingPeriod.objects.filter(data_set=target.data_set, period=target.period.id).first()
     entry = rp.entry_state(timezone.localdate()) if rp else "not_opened"
-    evidence = list(Evidence.objects.filter(submission=sub).select_related("indicator")) if sub else []
+    evidence = (
+        list(Evidence.objects.filter(submission=sub).select_related("indicator")) if sub else []
+    )
     return FormOut(
-        data_set=target.data_set.code, unit=target.unit.code, period=target.period.id,
-        state=sub.state if sub else "empty", entry=entry, return_reason=sub.return_reason if sub else "",
+        data_set=target.data_set.code,
+        unit=target.unit.code,
+        period=target.period.id,
+        state=sub.state if sub else "empty",
+        entry=entry,
+        return_reason=sub.return_reason if sub else "",
         rows=[
-            RowOut(indicator=r["indicator"].code, name=r["indicator"].name, unit_of_measure=r["indicator"].unit_of_measure,
-                   value_type=r["indicator"].value_type, computed=r["indicator"].is_computed, reports=bool(r["reports"]),
-                   value=_s(r["value"]), comment=str(r["comment"]), previous=_s(r["previous"]),
-                   last_year=_s(r["last_year"]))
+            RowOut(
+                indicator=r["indicator"].code,
+                name=r["indicator"].name,
+                unit_of_measure=r["indicator"].unit_of_measure,
+                value_type=r["indicator"].value_type,
+                computed=r["indicator"].is_computed,
+                reports=bool(r["reports"]),
+                value=_s(r["value"]),
+                comment=str(r["comment"]),
+                previous=_s(r["previous"]),
+                last_year=_s(r["last_year"]),
+            )
             for r in rows
         ],
-        evidence=[EvidenceOut(id=e.pk, name=e.original_name, size=e.size,
-                              indicator=e.indicator.code if e.indicator else None,
-                              url=reverse("api:reporting_evidence", args=[e.pk])) for e in evidence],
+        evidence=[
+            EvidenceOut(
+                id=e.pk,
+                name=e.original_name,
+                size=e.size,
+                indicator=e.indicator.code if e.indicator else None,
+                url=reverse("api:reporting_evidence", args=[e.pk]),
+            )
+            for e in evidence
+        ],
     )
 
 
@@ -264,17 +321,27 @@ def save_form(request: HttpRequest, ds: str, unit: str, period: str, payload: Fo
     submitted, approved, locked or closed for entry."""
     target = form_target(request, ds, unit, period, Action.ENTER_DATA)
     require_reports(target)
-    result = services.save_form(target.data_set, target.unit, target.period.id, payload.values,
-                                user=request.user, comments=payload.comments)  # type: ignore[arg-type]
+    result = services.save_form(
+        target.data_set,
+        target.unit,
+        target.period.id,
+        payload.values,
+        user=request.user,
+        comments=payload.comments,
+    )  # type: ignore[arg-type]
     return _write_out(result)
 
 
-def _transition(request: HttpRequest, ds: str, unit: str, period: str, action: Action) -> Submission:
+def _transition(
+    request: HttpRequest, ds: str, unit: str, period: str, action: Action
+) -> Submission:
     target = form_target(request, ds, unit, period, action)
     require_reports(target)
     sub = target.submission()
     if sub is None:
-        raise ReportingConflict(f"{target.unit.code} has entered nothing for {target.period.id} yet", "state")
+        raise ReportingConflict(
+            f"{target.unit.code} has entered nothing for {target.period.id} yet", "state"
+        )
     return sub
 
 
@@ -285,7 +352,9 @@ def submit(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
 
 
 @router.post("/forms/{ds}/{unit}/{period}/return", response=StateOut)
-def return_form(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+def return_form(
+    request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
+) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
     return _state_out(services.return_form(sub, user=request.user, reason=payload.reason))  # type: ignore[arg-type]
 
@@ -317,43 +386,65 @@ def unlock(request: HttpRequest, ds: str, unit: str, period: str, payload: Reaso
 def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
     if not children:
         return [target.unit]
-    kids = [c for c in target.unit.children.filter(is_active=True).order_by("sort_order", "code")
-            if target.data_set.reported_by(c)]
+    kids = [
+        c
+        for c in target.unit.children.filter(is_active=True).order_by("sort_order", "code")
+        if target.data_set.reported_by(c)
+    ]
     if not kids:
-        raise ReportingError(f"no unit below {target.unit.code} reports {target.data_set.code}", "children")
+        raise ReportingError(
+            f"no unit below {target.unit.code} reports {target.data_set.code}", "children"
+        )
     return kids
 
 
 @router.get("/forms/{ds}/{unit}/{period}/template.xlsx")
-def template(request: HttpRequest, ds: str, unit: str, period: str, children: bool = False) -> HttpResponse:
+def template(
+    request: HttpRequest, ds: str, unit: str, period: str, children: bool = False
+) -> HttpResponse:
     """The Excel entry template of this unit, or of all units directly below it."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if not children:
         require_reports(target)
     units = template_units(target, children)
-    data = exports.build_template(target.data_set, units, target.unit, target.period,
-                                  demo=target.unit.is_demo)
-    return xlsx_response(data, exports.filename(ds, unit, period, "children" if children else "", ext="xlsx"))
+    data = exports.build_template(
+        target.data_set, units, target.unit, target.period, demo=target.unit.is_demo
+    )
+    return xlsx_response(
+        data, exports.filename(ds, unit, period, "children" if children else "", ext="xlsx")
+    )
 
 
 @router.post("/forms/{ds}/{unit}/{period}/upload", response=WriteOut)
-def upload_template(request: HttpRequest, ds: str, unit: str, period: str,
-                    file: UploadedFile = File(...)) -> WriteOut:  # noqa: B008
+def upload_template(
+    request: HttpRequest, ds: str, unit: str, period: str, file: UploadedFile = File(...)
+) -> WriteOut:
     """Fill this form (or its children's) from its Excel template: all cells or none."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
         raise policy.PermissionDenied("uploading figures needs a reporter")
-    units = [target.unit] + [c for c in target.unit.children.filter(is_active=True)
-                             if target.data_set.reported_by(c)]
+    units = [target.unit] + [
+        c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
+    ]
     data = read_upload(file)
-    result = importing.import_file(data, importing.sniff_format(file.name or "", data), user=request.user,  # type: ignore[arg-type]
-                                   form=(target.data_set, target.unit, target.period.id, units))
+    result = importing.import_file(
+        data,
+        importing.sniff_format(file.name or "", data),
+        user=request.user,  # type: ignore[arg-type]
+        form=(target.data_set, target.unit, target.period.id, units),
+    )
     return _write_out(result)
 
 
 @router.post("/forms/{ds}/{unit}/{period}/evidence", response={201: EvidenceOut})
-def attach_evidence(request: HttpRequest, ds: str, unit: str, period: str,
-                    file: UploadedFile = File(...), indicator: str = Form("")) -> Status[EvidenceOut]:  # noqa: B008
+def attach_evidence(
+    request: HttpRequest,
+    ds: str,
+    unit: str,
+    period: str,
+    file: UploadedFile = File(...),
+    indicator: str = Form(""),
+) -> Status[EvidenceOut]:
     from django.urls import reverse
 
     from duban.indicators.models import Indicator
@@ -369,9 +460,19 @@ def attach_evidence(request: HttpRequest, ds: str, unit: str, period: str,
     limit = services.evidence_max_bytes()
     if file.size is not None and file.size > limit:
         raise ReportingError(f"{file.name!r} has {file.size} bytes; the limit is {limit}", "file")
-    ev = services.attach_evidence(sub, file.name or "file", file.read(), user=request.user, indicator=ind)  # type: ignore[arg-type]
-    return Status(201, EvidenceOut(id=ev.pk, name=ev.original_name, size=ev.size, indicator=indicator or None,
-                                   url=reverse("api:reporting_evidence", args=[ev.pk])))
+    ev = services.attach_evidence(
+        sub, file.name or "file", file.read(), user=request.user, indicator=ind
+    )  # type: ignore[arg-type]
+    return Status(
+        201,
+        EvidenceOut(
+            id=ev.pk,
+            name=ev.original_name,
+            size=ev.size,
+            indicator=indicator or None,
+            url=reverse("api:reporting_evidence", args=[ev.pk]),
+        ),
+    )
 
 
 @router.get("/evidence/{pk}", url_name="reporting_evidence")
@@ -383,8 +484,12 @@ def evidence(request: HttpRequest, pk: int) -> FileResponse:
 
 def evidence_response(ev: Evidence) -> FileResponse:
     """Always a download, never rendered inline: an uploaded file is not trusted content."""
-    response = FileResponse(ev.file.open("rb"), as_attachment=True, filename=ev.original_name,
-                            content_type="application/octet-stream")
+    response = FileResponse(
+        ev.file.open("rb"),
+        as_attachment=True,
+        filename=ev.original_name,
+        content_type="application/octet-stream",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -398,14 +503,22 @@ def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewO
     target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
     data: dict[str, Any] = figures.overview(target.data_set, target.unit, target.period)
     return OverviewOut(
-        data_set=ds, unit=unit, period=target.period.id,
+        data_set=ds,
+        unit=unit,
+        period=target.period.id,
         figures={k: _s(v) for k, v in data["figures"].items()},
         totals=data["totals"],
         children=[
-            ChildOut(unit=r.unit.code, name=r.unit.name, reports=r.reports,
-                     state=r.status.state if r.status else None, status=r.status.status if r.status else None,
-                     below=r.below, missing_below=r.missing_below,
-                     figures={k: _s(v) for k, v in r.figures.items()})
+            ChildOut(
+                unit=r.unit.code,
+                name=r.unit.name,
+                reports=r.reports,
+                state=r.status.state if r.status else None,
+                status=r.status.status if r.status else None,
+                below=r.below,
+                missing_below=r.missing_below,
+                figures={k: _s(v) for k, v in r.figures.items()},
+            )
             for r in data["rows"]
         ],
     )
@@ -426,8 +539,16 @@ def selection_periods(period: str = "", start: str = "", end: str = "") -> tuple
     raise ReportingError("name a period, or a start and an end", "period")
 
 
-def selection_from(request: HttpRequest, unit: str, period: str, start: str, end: str, data_set: str,
-                   indicator: str, children: bool) -> exports.Selection:
+def selection_from(
+    request: HttpRequest,
+    unit: str,
+    period: str,
+    start: str,
+    end: str,
+    data_set: str,
+    indicator: str,
+    children: bool,
+) -> exports.Selection:
     root = unit_for(request, unit, Action.VIEW_DATA)
     periods = selection_periods(period, start, end)
     if len(periods) > 120:
@@ -447,11 +568,20 @@ def xlsx_response(data: bytes, name: str) -> HttpResponse:
 
 def export_response(selection: exports.Selection, fmt_: str, user: Any) -> HttpResponse:
     rows = exports.export_rows(selection, user)
-    name_parts = (selection.data_set.code if selection.data_set else "values", selection.root.code,
-                  selection.periods[0] if len(selection.periods) == 1 else f"{selection.periods[0]}-{selection.periods[-1]}")
+    name_parts = (
+        selection.data_set.code if selection.data_set else "values",
+        selection.root.code,
+        selection.periods[0]
+        if len(selection.periods) == 1
+        else f"{selection.periods[0]}-{selection.periods[-1]}",
+    )
     if fmt_ == "csv":
-        response = StreamingHttpResponse(exports.csv_lines(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{exports.filename(*name_parts, ext="csv")}"'
+        response = StreamingHttpResponse(
+            exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="{exports.filename(*name_parts, ext="csv")}"'
+        )
         return response
     if fmt_ == "xlsx":
         data = exports.xlsx_bytes(rows, title=" ".join(name_parts), demo=selection.root.is_demo)
@@ -464,9 +594,17 @@ def export_response(selection: exports.Selection, fmt_: str, user: Any) -> HttpR
 
 
 @router.get("/values")
-def export_values(request: HttpRequest, unit: str, period: str = "", start: str = "", end: str = "",
-                  data_set: str = "", indicator: str = "", children: bool = True,
-                  format: str = "json") -> HttpResponse:  # noqa: A002
+def export_values(
+    request: HttpRequest,
+    unit: str,
+    period: str = "",
+    start: str = "",
+    end: str = "",
+    data_set: str = "",
+    indicator: str = "",
+    children: bool = True,
+    format: str = "json",
+) -> HttpResponse:
     """Stored and computed figures of a unit (and its subtree) for periods, as csv, xlsx or
     DHIS2 JSON; only units the caller may see."""
     selection = selection_from(request, unit, period, start, end, data_set, indicator, children)
@@ -474,8 +612,9 @@ def export_values(request: HttpRequest, unit: str, period: str = "", start: str 
 
 
 @router.post("/values/import", response=WriteOut)
-def import_values(request: HttpRequest, file: UploadedFile = File(...),  # noqa: B008
-                  format: str = Form("")) -> WriteOut:  # noqa: A002
+def import_values(
+    request: HttpRequest, file: UploadedFile = File(...), format: str = Form("")
+) -> WriteOut:
     """CSV, DHIS2 JSON or xlsx (template or long sheet). Every figure is checked; one bad
     figure and nothing is written, with every problem named by line, path or cell."""
     if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
@@ -494,13 +633,19 @@ class ImportCount(Schema):
 
 class ImportSummary(Schema):
     status: str
-    importCount: ImportCount  # noqa: N815 (DHIS2's name)
+    importCount: ImportCount
 
 
 @router.get("/dataValueSets")
-def get_data_value_set(request: HttpRequest, orgUnit: str, period: str = "",  # noqa: N803
-                       startDate: str = "", endDate: str = "", dataSet: str = "",  # noqa: N803
-                       children: bool = False) -> HttpResponse:
+def get_data_value_set(
+    request: HttpRequest,
+    orgUnit: str,
+    period: str = "",
+    startDate: str = "",
+    endDate: str = "",
+    dataSet: str = "",
+    children: bool = False,
+) -> HttpResponse:
     """DHIS2's /api/dataValueSets read, with codes as identifiers."""
     selection = selection_from(request, orgUnit, period, startDate, endDate, dataSet, "", children)
     return export_response(selection, "json", request.user)
@@ -513,10 +658,16 @@ def post_data_value_set(request: HttpRequest) -> ImportSummary:
         raise policy.PermissionDenied("importing figures needs a reporter")
     limit = settings.DUBAN_IMPORT_MAX_BYTES
     if len(request.body) > limit:
-        raise ReportingError(f"the body has {len(request.body)} bytes; the limit is {limit}", "file")
+        raise ReportingError(
+            f"the body has {len(request.body)} bytes; the limit is {limit}", "file"
+        )
     result = importing.import_file(request.body, "json", user=request.user)  # type: ignore[arg-type]
-    return ImportSummary(status="SUCCESS", importCount=ImportCount(
-        imported=result.created, updated=result.updated, ignored=result.unchanged, deleted=0))
+    return ImportSummary(
+        status="SUCCESS",
+        importCount=ImportCount(
+            imported=result.created, updated=result.updated, ignored=result.unchanged, deleted=0
+        ),
+    )
 
 
 __all__ = ["parse_period_or_404", "router"]

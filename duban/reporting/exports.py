@@ -44,8 +44,17 @@ if TYPE_CHECKING:
 
     from duban.accounts.models import User
 
-CSV_COLUMNS = ("indicator", "period", "unit", "value", "comment", "state", "indicator_name",
-               "unit_name", "updated_at")
+CSV_COLUMNS = (
+    "indicator",
+    "period",
+    "unit",
+    "value",
+    "comment",
+    "state",
+    "indicator_name",
+    "unit_name",
+    "updated_at",
+)
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 INVENTED = "演示数据均为虚构 / All demo figures are invented."
 
@@ -105,15 +114,29 @@ def export_rows(selection: Selection, user: User | AnonymousUser | None) -> Iter
     inputs = {code for f in formulas.values() for code in f.references}
     shown = {i.code for i in inds if not i.is_computed}
     read = Indicator.objects.filter(code__in=shown | inputs, formula="")
-    units = OrgUnit.objects.subtree_of(selection.root) if selection.subtree else OrgUnit.objects.filter(
-        pk=selection.root.pk)
+    units = (
+        OrgUnit.objects.subtree_of(selection.root)
+        if selection.subtree
+        else OrgUnit.objects.filter(pk=selection.root.pk)
+    )
     if user is not None:
         units = units.filter(pk__in=policy.visible_units(user, Action.VIEW_DATA))
     qs = (
-        DataValue.objects.filter(unit__in=units, indicator__in=read, period__in=list(selection.periods))
+        DataValue.objects.filter(
+            unit__in=units, indicator__in=read, period__in=list(selection.periods)
+        )
         .order_by("period", "unit__path", "indicator__sort_order", "indicator__code")
-        .values_list("indicator__code", "period", "unit__code", "value", "comment", "state",
-                     "indicator__name_zh", "unit__name_zh", "updated_at")
+        .values_list(
+            "indicator__code",
+            "period",
+            "unit__code",
+            "value",
+            "comment",
+            "state",
+            "indicator__name_zh",
+            "unit__name_zh",
+            "updated_at",
+        )
     )
     names = {i.code: i.name_zh for i in computed}
     group: list[tuple[Any, ...]] = []
@@ -133,18 +156,38 @@ def _group_rows(
         return
     for code, period, unit, value, comment, state, ind_name, unit_name, updated in group:
         if code in shown:
-            yield ExportRow(code, period, unit, value, comment, state, ind_name, unit_name,
-                            updated.isoformat() if updated else "")
+            yield ExportRow(
+                code,
+                period,
+                unit,
+                value,
+                comment,
+                state,
+                ind_name,
+                unit_name,
+                updated.isoformat() if updated else "",
+            )
     if formulas:
         values = {rec[0]: rec[3] for rec in group}
         first = group[0]
         for code, value in evaluate_all(formulas, values).items():
-            yield ExportRow(code, first[1], first[2], value, "", "computed", names[code], first[7], "")
+            yield ExportRow(
+                code, first[1], first[2], value, "", "computed", names[code], first[7], ""
+            )
 
 
 def _cells(row: ExportRow) -> list[object]:
-    return [row.indicator, row.period, row.unit, row.value, row.comment, row.state,
-            row.indicator_name, row.unit_name, row.updated_at]
+    return [
+        row.indicator,
+        row.period,
+        row.unit,
+        row.value,
+        row.comment,
+        row.state,
+        row.indicator_name,
+        row.unit_name,
+        row.updated_at,
+    ]
 
 
 def csv_lines(rows: Iterable[ExportRow]) -> Iterator[str]:
@@ -160,7 +203,10 @@ def csv_lines(rows: Iterable[ExportRow]) -> Iterator[str]:
     for row in rows:
         cells = _cells(row)
         yield writer.writerow(  # type: ignore[func-returns-value]
-            [fmt(c) if isinstance(c, Decimal) else ("" if c is None else safe_text(str(c))) for c in cells]
+            [
+                fmt(c) if isinstance(c, Decimal) else ("" if c is None else safe_text(str(c)))
+                for c in cells
+            ]
         )
 
 
@@ -203,8 +249,12 @@ def dhis2_json(rows: Iterable[ExportRow]) -> dict[str, object]:
     for row in rows:
         if row.state == "computed":
             continue
-        dv: dict[str, object] = {"dataElement": row.indicator, "period": row.period, "orgUnit": row.unit,
-                                 "value": fmt(row.value)}
+        dv: dict[str, object] = {
+            "dataElement": row.indicator,
+            "period": row.period,
+            "orgUnit": row.unit,
+            "value": fmt(row.value),
+        }
         if row.comment:
             dv["comment"] = row.comment
         if row.updated_at:
@@ -230,7 +280,9 @@ def _validation(ind: Indicator) -> DataValidation:
         kind = "whole" if ind.value_type == ValueType.INTEGER else "decimal"
         lo = fmt(low) if low is not None else "-1000000000000"
         hi = fmt(high) if high is not None else "1000000000000"
-        dv = DataValidation(type=kind, operator="between", formula1=lo, formula2=hi, allow_blank=True)
+        dv = DataValidation(
+            type=kind, operator="between", formula1=lo, formula2=hi, allow_blank=True
+        )
         dv.prompt = f"{lo} … {hi}"
     dv.error = f"{name}: {dv.prompt}"
     dv.errorTitle = ind.code
@@ -254,22 +306,36 @@ def build_template(
     last_p = same_period_last_year(period)
     last = figure_table(members, root, last_p) if last_p else None
     stored = {
-        (u, i): c for u, i, c in DataValue.objects.filter(
-            unit__in=units, indicator__in=members, period=period.id).values_list("unit_id", "indicator_id", "comment")
+        (u, i): c
+        for u, i, c in DataValue.objects.filter(
+            unit__in=units, indicator__in=members, period=period.id
+        ).values_list("unit_id", "indicator_id", "comment")
     }
     wb = Workbook()
     ws = wb.active
     ws.title = DATA_SHEET
     ws["A1"] = safe_text(f"{data_set.name_zh} {data_set.name_en} — {period.id}")
     ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = ("Fill in only the yellow cells (value, comment); keep codes and rows as they are. "
-                "只填写黄色单元格，不要改动代码和行。")
+    ws["A2"] = (
+        "Fill in only the yellow cells (value, comment); keep codes and rows as they are. "
+        "只填写黄色单元格，不要改动代码和行。"
+    )
     ws["A3"] = INVENTED if demo else ""
-    ws["A4"] = f"{data_set.code} · {period.id} · {period.start.isoformat()}..{period.end.isoformat()}"
+    ws["A4"] = (
+        f"{data_set.code} · {period.id} · {period.start.isoformat()}..{period.end.isoformat()}"
+    )
     head = FIRST_DATA_ROW - 1
-    labels = ("unit", "unit name / 单位", "indicator", "indicator / 指标", "unit of measure",
-              f"previous ({period.previous().id})", f"last year ({last_p.id if last_p else '—'})",
-              f"value ({period.id})", "comment / 备注")
+    labels = (
+        "unit",
+        "unit name / 单位",
+        "indicator",
+        "indicator / 指标",
+        "unit of measure",
+        f"previous ({period.previous().id})",
+        f"last year ({last_p.id if last_p else '—'})",
+        f"value ({period.id})",
+        "comment / 备注",
+    )
     for col, label in enumerate(labels, start=1):
         cell = ws.cell(row=head, column=col, value=label)
         cell.font = Font(bold=True)
@@ -292,10 +358,21 @@ def build_template(
         for ind in members:
             if not ind.reported_by(unit):
                 continue
-            cells = (unit.code, unit.name_zh, ind.code, ind.name_zh, ind.unit_of_measure,
-                     pf.get(ind.code), lf.get(ind.code), nf.get(ind.code), stored.get((unit.pk, ind.pk), ""))
+            cells = (
+                unit.code,
+                unit.name_zh,
+                ind.code,
+                ind.name_zh,
+                ind.unit_of_measure,
+                pf.get(ind.code),
+                lf.get(ind.code),
+                nf.get(ind.code),
+                stored.get((unit.pk, ind.pk), ""),
+            )
             for col, value in enumerate(cells, start=1):
-                cell = ws.cell(row=r, column=col, value=safe_text(value) if isinstance(value, str) else value)
+                cell = ws.cell(
+                    row=r, column=col, value=safe_text(value) if isinstance(value, str) else value
+                )
                 if isinstance(value, str):
                     cell.data_type = "s"
                 if col >= value_col:

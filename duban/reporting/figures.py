@@ -90,16 +90,22 @@ class FigureTable:
                 value = self.raw.get(key)
             else:
                 value = aggregate_over_units(
-                    ind.unit_aggregation, [self.figure(c, ind) for c in self.children.get(unit_id, [])]
+                    ind.unit_aggregation,
+                    [self.figure(c, ind) for c in self.children.get(unit_id, [])],
                 )
             self._memo[key] = value
         return self._memo[key]
 
     def figures(self, unit_id: int) -> Figures:
         entered = {i.code: self.figure(unit_id, i) for i in self.indicators if not i.is_computed}
-        formulas = {i.code: i.parsed_formula for i in self.indicators if i.parsed_formula is not None}
+        formulas = {
+            i.code: i.parsed_formula for i in self.indicators if i.parsed_formula is not None
+        }
         computed = evaluate_all(formulas, entered) if formulas else {}
-        return {i.code: computed.get(i.code) if i.is_computed else entered.get(i.code) for i in self.indicators}
+        return {
+            i.code: computed.get(i.code) if i.is_computed else entered.get(i.code)
+            for i in self.indicators
+        }
 
 
 def figure_table(indicators: list[Indicator], root: OrgUnit, period: Period) -> FigureTable:
@@ -134,8 +140,9 @@ def unit_figures(data_set: DataSet, unit: OrgUnit, period: Period) -> Figures:
 def own_values(data_set: DataSet, unit: OrgUnit, period: str) -> dict[str, DataValue]:
     return {
         v.indicator.code: v
-        for v in DataValue.objects.filter(unit=unit, period=period, indicator__memberships__data_set=data_set)
-        .select_related("indicator")
+        for v in DataValue.objects.filter(
+            unit=unit, period=period, indicator__memberships__data_set=data_set
+        ).select_related("indicator")
     }
 
 
@@ -170,8 +177,13 @@ def statuses(
             status = "missing"
         else:
             status = "pending"
-        out[unit.pk] = Status(unit, sub.state if sub else None, status,
-                              sub.submitted_at if sub else None, sub.return_reason if sub else "")
+        out[unit.pk] = Status(
+            unit,
+            sub.state if sub else None,
+            status,
+            sub.submitted_at if sub else None,
+            sub.return_reason if sub else "",
+        )
     return out
 
 
@@ -185,13 +197,23 @@ class ChildRow:
     figures: Figures
 
 
-def overview(data_set: DataSet, unit: OrgUnit, period: Period, today: date | None = None) -> dict[str, object]:
+def overview(
+    data_set: DataSet, unit: OrgUnit, period: Period, today: date | None = None
+) -> dict[str, object]:
     """What the unit above sees for one period: each child's status and figures, the
     aggregate, and which reporting units below are missing or late."""
     members = data_set.members()
     table = figure_table(members, unit, period)
-    reporting = [u for u in table.units.values() if any(i.reported_by(u) for i in members if not i.is_computed)]
-    st = statuses(data_set, period.id, reporting, today) if period.type == data_set.period_type else {}
+    reporting = [
+        u
+        for u in table.units.values()
+        if any(i.reported_by(u) for i in members if not i.is_computed)
+    ]
+    st = (
+        statuses(data_set, period.id, reporting, today)
+        if period.type == data_set.period_type
+        else {}
+    )
     rows: list[ChildRow] = []
     for child_id in table.children.get(unit.pk, []):
         child = table.units[child_id]
@@ -207,8 +229,16 @@ def overview(data_set: DataSet, unit: OrgUnit, period: Period, today: date | Non
             counts[s.status] += 1
             if s.status in ("missing", "late") and u.pk != child_id:
                 missing.append(f"{u.code} ({s.status})")
-        rows.append(ChildRow(child, u_reports(child, reporting), st.get(child_id), counts, missing,
-                             table.figures(child_id)))
+        rows.append(
+            ChildRow(
+                child,
+                u_reports(child, reporting),
+                st.get(child_id),
+                counts,
+                missing,
+                table.figures(child_id),
+            )
+        )
     totals = {"on_time": 0, "late": 0, "missing": 0, "pending": 0}
     for u in reporting:
         if u.pk != unit.pk and u.pk in st:
@@ -239,14 +269,16 @@ def form_rows(data_set: DataSet, unit: OrgUnit, period: Period) -> list[dict[str
     rows = []
     for ind in members:
         stored = current.get(ind.code)
-        rows.append({
-            "indicator": ind,
-            "reports": ind.reported_by(unit),
-            "value": this.get(ind.code),
-            "comment": stored.comment if stored else "",
-            "previous": prev.get(ind.code),
-            "last_year": last.get(ind.code),
-        })
+        rows.append(
+            {
+                "indicator": ind,
+                "reports": ind.reported_by(unit),
+                "value": this.get(ind.code),
+                "comment": stored.comment if stored else "",
+                "previous": prev.get(ind.code),
+                "last_year": last.get(ind.code),
+            }
+        )
     return rows
 
 

@@ -60,25 +60,38 @@ def import_file(
     rows, meta = read_rows(data, fmt)
     scope = None
     if form is not None:
-        ds, unit, period, units = form
+        ds, _unit, period, units = form
         problems: list[Problem] = []
         if meta is None:
             problems.append(Problem("file", "upload the Excel template downloaded for this form"))
         else:
             if meta.data_set != ds.code:
-                problems.append(Problem("file", f"this template is for data set {meta.data_set}, the form is {ds.code}"))
+                problems.append(
+                    Problem(
+                        "file",
+                        f"this template is for data set {meta.data_set}, the form is {ds.code}",
+                    )
+                )
             if meta.period != period:
-                problems.append(Problem("file", f"this template is for period {meta.period}, the form is {period}"))
+                problems.append(
+                    Problem(
+                        "file", f"this template is for period {meta.period}, the form is {period}"
+                    )
+                )
             foreign = sorted(set(meta.units) - {u.code for u in units})
             if foreign:
-                problems.append(Problem("file", f"this template holds other units: {', '.join(foreign[:10])}"))
+                problems.append(
+                    Problem("file", f"this template holds other units: {', '.join(foreign[:10])}")
+                )
         if problems:
             raise ReportingError(problems)
         scope = Scope(ds, period, frozenset(u.code for u in units))
     elif meta is not None:
         ds = DataSet.objects.filter(code=meta.data_set).first()
         if ds is None:
-            raise ReportingError(f"the template names an unknown data set {meta.data_set!r}", "file")
+            raise ReportingError(
+                f"the template names an unknown data set {meta.data_set!r}", "file"
+            )
         scope = Scope(ds, meta.period, frozenset(meta.units))
     if not rows:
         raise ReportingError("the file holds no figures", "file")

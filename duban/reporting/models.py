@@ -10,7 +10,7 @@ without a join.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -51,7 +51,9 @@ class ReportingPeriod(AuditedModel):
     """A data set opened for one period: entry from `opens_on`, on time until `deadline`,
     closed after `closes_on` (the DHIS2 expiry) or when the office closes it."""
 
-    data_set = models.ForeignKey(DataSet, on_delete=models.PROTECT, related_name="reporting_periods")
+    data_set = models.ForeignKey(
+        DataSet, on_delete=models.PROTECT, related_name="reporting_periods"
+    )
     period = models.CharField(_("period"), max_length=16)
     opens_on = models.DateField(_("opens on"))
     deadline = models.DateField(_("deadline"))
@@ -70,7 +72,8 @@ class ReportingPeriod(AuditedModel):
         verbose_name_plural = _("reporting periods")
         constraints = [
             models.UniqueConstraint(
-                fields=["data_set", "period"], name="reporting_reportingperiod_dataset_period_unique"
+                fields=["data_set", "period"],
+                name="reporting_reportingperiod_dataset_period_unique",
             ),
             models.CheckConstraint(
                 condition=Q(deadline__gte=models.F("opens_on")),
@@ -141,10 +144,13 @@ class Submission(AuditedModel):
         verbose_name_plural = _("submissions")
         constraints = [
             models.UniqueConstraint(
-                fields=["data_set", "unit", "period"], name="reporting_submission_dataset_unit_period_unique"
+                fields=["data_set", "unit", "period"],
+                name="reporting_submission_dataset_unit_period_unique",
             ),
         ]
-        indexes = [models.Index(fields=["data_set", "period", "state"], name="reporting_sub_ds_period_idx")]
+        indexes = [
+            models.Index(fields=["data_set", "period", "state"], name="reporting_sub_ds_period_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.data_set.code} {self.unit.code} {self.period} ({self.state})"
@@ -197,7 +203,8 @@ class DataValue(AuditedModel):
         verbose_name_plural = _("data values")
         constraints = [
             models.UniqueConstraint(
-                fields=["unit", "indicator", "period"], name="reporting_datavalue_unit_indicator_period_unique"
+                fields=["unit", "indicator", "period"],
+                name="reporting_datavalue_unit_indicator_period_unique",
             ),
         ]
         indexes = [
@@ -218,7 +225,13 @@ def evidence_path(instance: Evidence, filename: str) -> str:
 
 
 class Evidence(AuditedModel):
-    """A file supporting a form or one figure on it (a case list, a photo of a vehicle removal)."""
+    """A file supporting a form or one figure on it (a case list, a photo of a vehicle removal).
+
+    The audit trail keeps name, size and SHA-256 of the content; the storage path is
+    derived from the hash, so it is left out of the snapshot.
+    """
+
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"file"})
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="evidence")
     indicator = models.ForeignKey(
@@ -264,7 +277,8 @@ class LockException(AuditedModel):
         verbose_name_plural = _("lock exceptions")
         constraints = [
             models.UniqueConstraint(
-                fields=["data_set", "unit", "period"], name="reporting_lockexception_dataset_unit_period_unique"
+                fields=["data_set", "unit", "period"],
+                name="reporting_lockexception_dataset_unit_period_unique",
             ),
         ]
 

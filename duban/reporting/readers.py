@@ -29,8 +29,17 @@ TEMPLATE_VERSION = 1
 META_SHEET = "_duban"
 DATA_SHEET = "Data"
 FIRST_DATA_ROW = 6
-TEMPLATE_COLUMNS = ("unit", "unit_name", "indicator", "indicator_name", "unit_of_measure",
-                    "previous", "last_year", "value", "comment")
+TEMPLATE_COLUMNS = (
+    "unit",
+    "unit_name",
+    "indicator",
+    "indicator_name",
+    "unit_of_measure",
+    "previous",
+    "last_year",
+    "value",
+    "comment",
+)
 VALUE_COL = get_column_letter(TEMPLATE_COLUMNS.index("value") + 1)
 COMMENT_COL = get_column_letter(TEMPLATE_COLUMNS.index("comment") + 1)
 
@@ -40,12 +49,27 @@ XLSX_MAX_ROWS = 1_000_000
 
 REQUIRED = ("indicator", "period", "unit", "value")
 ALIASES = {
-    "dataelement": "indicator", "data_element": "indicator", "de": "indicator",
-    "orgunit": "unit", "org_unit": "unit", "ou": "unit", "pe": "period",
+    "dataelement": "indicator",
+    "data_element": "indicator",
+    "de": "indicator",
+    "orgunit": "unit",
+    "org_unit": "unit",
+    "ou": "unit",
+    "pe": "period",
 }
 # Columns our own exports add for people; read back, they are not data.
-INFORMATIVE = frozenset({"indicator_name", "unit_name", "state", "updated_at", "storedby",
-                         "lastupdated", "created", "followup"})
+INFORMATIVE = frozenset(
+    {
+        "indicator_name",
+        "unit_name",
+        "state",
+        "updated_at",
+        "storedby",
+        "lastupdated",
+        "created",
+        "followup",
+    }
+)
 DEFAULT_COMBOS = frozenset({"", "default", "HllvX50cXC0"})
 COMBO_COLUMNS = ("categoryoptioncombo", "attributeoptioncombo")
 
@@ -81,7 +105,9 @@ def _header_map(header: list[str], where: str) -> tuple[dict[str, int], list[Pro
         elif name in (*REQUIRED, "comment", *COMBO_COLUMNS) or name in INFORMATIVE:
             columns[name] = pos
         else:
-            problems.append(Problem(where, f"unknown column {raw!r} (expected {', '.join(REQUIRED)}, comment)"))
+            problems.append(
+                Problem(where, f"unknown column {raw!r} (expected {', '.join(REQUIRED)}, comment)")
+            )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         problems.append(Problem(where, f"missing column(s): {', '.join(missing)}"))
@@ -111,17 +137,29 @@ def read_csv(data: bytes | str) -> list[RawValue]:
             if len(rec) != width:
                 if not any(f.strip() for f in rec):
                     continue
-                problems.append(Problem(f"line {line}", f"has {len(rec)} fields, the header {width}"))
+                problems.append(
+                    Problem(f"line {line}", f"has {len(rec)} fields, the header {width}")
+                )
                 continue
             for c in combos:
                 if rec[c].strip() not in DEFAULT_COMBOS:
-                    problems.append(Problem(f"line {line}", "disaggregations (category option combos) are not supported"))
+                    problems.append(
+                        Problem(
+                            f"line {line}",
+                            "disaggregations (category option combos) are not supported",
+                        )
+                    )
             value = rec[i_val]
-            rows.append(RawValue(
-                f"line {line}", rec[i_ind].strip(), rec[i_per].strip(), rec[i_unit].strip(),
-                value if value.strip() else None,
-                rec[i_com] if i_com is not None else None,
-            ))
+            rows.append(
+                RawValue(
+                    f"line {line}",
+                    rec[i_ind].strip(),
+                    rec[i_per].strip(),
+                    rec[i_unit].strip(),
+                    value if value.strip() else None,
+                    rec[i_com] if i_com is not None else None,
+                )
+            )
     except csv.Error as exc:
         problems.append(Problem(f"line {reader.line_num}", f"not CSV: {exc}"))
     if problems:
@@ -129,8 +167,22 @@ def read_csv(data: bytes | str) -> list[RawValue]:
     return rows
 
 
-DHIS2_KNOWN = frozenset({"dataElement", "period", "orgUnit", "value", "comment", "storedBy", "created",
-                         "lastUpdated", "followup", "deleted", "categoryOptionCombo", "attributeOptionCombo"})
+DHIS2_KNOWN = frozenset(
+    {
+        "dataElement",
+        "period",
+        "orgUnit",
+        "value",
+        "comment",
+        "storedBy",
+        "created",
+        "lastUpdated",
+        "followup",
+        "deleted",
+        "categoryOptionCombo",
+        "attributeOptionCombo",
+    }
+)
 
 
 def read_dhis2_json(data: bytes | str) -> list[RawValue]:
@@ -158,8 +210,13 @@ def read_dhis2_json(data: bytes | str) -> list[RawValue]:
         if unknown:
             problems.append(Problem(where, f"unknown field(s): {', '.join(unknown)}"))
             continue
-        if any(str(dv.get(k, "") or "") not in DEFAULT_COMBOS for k in ("categoryOptionCombo", "attributeOptionCombo")):
-            problems.append(Problem(where, "disaggregations (category option combos) are not supported"))
+        if any(
+            str(dv.get(k, "") or "") not in DEFAULT_COMBOS
+            for k in ("categoryOptionCombo", "attributeOptionCombo")
+        ):
+            problems.append(
+                Problem(where, "disaggregations (category option combos) are not supported")
+            )
             continue
         value: Any = dv.get("value")
         if dv.get("deleted") is True:
@@ -168,10 +225,16 @@ def read_dhis2_json(data: bytes | str) -> list[RawValue]:
             problems.append(Problem(where, "value must be a number or a string"))
             continue
         comment = dv.get("comment")
-        rows.append(RawValue(
-            where, _text(dv.get("dataElement")), _text(dv.get("period", d_period)),
-            _text(dv.get("orgUnit", d_unit)), value, None if comment is None else str(comment),
-        ))
+        rows.append(
+            RawValue(
+                where,
+                _text(dv.get("dataElement")),
+                _text(dv.get("period", d_period)),
+                _text(dv.get("orgUnit", d_unit)),
+                value,
+                None if comment is None else str(comment),
+            )
+        )
     if problems:
         raise ReportingError(problems)
     return rows
@@ -197,11 +260,14 @@ def _open_workbook(data: bytes) -> Any:
     with archive:
         names = set(archive.namelist())
         if "xl/workbook.xml" not in names:
-            raise ReportingError("the file is a zip archive but not an Excel workbook (.xlsx)", "file")
+            raise ReportingError(
+                "the file is a zip archive but not an Excel workbook (.xlsx)", "file"
+            )
         unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > XLSX_MAX_UNPACKED:
             raise ReportingError(
-                f"the workbook unpacks to {unpacked} bytes; the limit is {XLSX_MAX_UNPACKED}", "file"
+                f"the workbook unpacks to {unpacked} bytes; the limit is {XLSX_MAX_UNPACKED}",
+                "file",
             )
     from openpyxl import load_workbook
 
@@ -231,7 +297,9 @@ def _read_meta(ws: Any) -> TemplateMeta:
     if not first or first[0] != TEMPLATE_KIND:
         raise ReportingError("this workbook is not a Duban reporting template", "file")
     if first[1] != TEMPLATE_VERSION:
-        raise ReportingError(f"template version {first[1]!r} is not supported; download a new one", "file")
+        raise ReportingError(
+            f"template version {first[1]!r} is not supported; download a new one", "file"
+        )
     fields: dict[str, Any] = {}
     expected: dict[int, tuple[str, str]] = {}
     for row in rows:
@@ -242,8 +310,12 @@ def _read_meta(ws: Any) -> TemplateMeta:
         else:
             fields[str(row[0])] = row[1]
     try:
-        return TemplateMeta(str(fields["data_set"]), str(fields["period"]),
-                            tuple(str(fields["units"]).split(",")), expected)
+        return TemplateMeta(
+            str(fields["data_set"]),
+            str(fields["period"]),
+            tuple(str(fields["units"]).split(",")),
+            expected,
+        )
     except KeyError as exc:
         raise ReportingError(f"the template's hidden sheet lacks {exc}", "file") from None
 
@@ -256,7 +328,9 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
     cols = {name: get_column_letter(i + 1) for i, name in enumerate(TEMPLATE_COLUMNS)}
     code_cols = {k: cols[k] for k in ("unit", "indicator", "value")}
     idx = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
-    for r, row in enumerate(ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True), start=FIRST_DATA_ROW):
+    for r, row in enumerate(
+        ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True), start=FIRST_DATA_ROW
+    ):
         if r > XLSX_MAX_ROWS:
             problems.append(Problem(f"row {r}", f"more than {XLSX_MAX_ROWS} rows"))
             break
@@ -265,19 +339,44 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
         expected = meta.rows.get(r)
         if expected is None:
             if any(c not in (None, "") for c in cells):
-                problems.append(Problem(f"{cols['unit']}{r}", "this row is not part of the template"))
+                problems.append(
+                    Problem(f"{cols['unit']}{r}", "this row is not part of the template")
+                )
             continue
         seen.add(r)
+        if all(c in (None, "") for c in cells):
+            problems.append(Problem(f"{cols['unit']}{r}", "a row of the template was deleted"))
+            continue
         if (unit, ind) != expected:
             if unit != expected[0]:
-                problems.append(Problem(f"{cols['unit']}{r}", f"code changed: the template has {expected[0]}, the file {unit or '(empty)'}"))
+                problems.append(
+                    Problem(
+                        f"{cols['unit']}{r}",
+                        f"code changed: the template has {expected[0]}, the file {unit or '(empty)'}",
+                    )
+                )
             if ind != expected[1]:
-                problems.append(Problem(f"{cols['indicator']}{r}", f"code changed: the template has {expected[1]}, the file {ind or '(empty)'}"))
+                problems.append(
+                    Problem(
+                        f"{cols['indicator']}{r}",
+                        f"code changed: the template has {expected[1]}, the file {ind or '(empty)'}",
+                    )
+                )
             continue
         value = cells[idx["value"]]
         comment = cells[idx["comment"]]
-        out.append(RawValue(f"{VALUE_COL}{r}", ind, meta.period, unit, None if value == "" else value,
-                            "" if comment is None else str(comment), code_cols, r))
+        out.append(
+            RawValue(
+                f"{VALUE_COL}{r}",
+                ind,
+                meta.period,
+                unit,
+                None if value == "" else value,
+                "" if comment is None else str(comment),
+                code_cols,
+                r,
+            )
+        )
     for r in sorted(set(meta.rows) - seen):
         problems.append(Problem(f"{cols['unit']}{r}", "a row of the template was deleted"))
     if problems:
@@ -294,8 +393,14 @@ def _read_long(wb: Any) -> list[RawValue]:
     cols, problems = _header_map([str(h) if h is not None else "" for h in header], "row 1")
     if problems:
         raise ReportingError(
-            [Problem("file", "this workbook is neither a Duban template nor a sheet with the "
-                             "columns indicator, period, unit, value")] + problems
+            [
+                Problem(
+                    "file",
+                    "this workbook is neither a Duban template nor a sheet with the "
+                    "columns indicator, period, unit, value",
+                ),
+                *problems,
+            ]
         )
     letters = {name: get_column_letter(i + 1) for name, i in cols.items()}
     i_ind, i_per, i_unit, i_val = (cols[c] for c in REQUIRED)
@@ -311,12 +416,18 @@ def _read_long(wb: Any) -> list[RawValue]:
         value = row[i_val]
         if value is None and row[i_ind] is None and row[i_unit] is None and row[i_per] is None:
             continue
-        out.append(RawValue(
-            f"{letters['value']}{r}", _text(row[i_ind]), _text(row[i_per]), _text(row[i_unit]),
-            None if value == "" else value,
-            (None if row[i_com] is None else str(row[i_com])) if i_com is not None else None,
-            letters, r,
-        ))
+        out.append(
+            RawValue(
+                f"{letters['value']}{r}",
+                _text(row[i_ind]),
+                _text(row[i_per]),
+                _text(row[i_unit]),
+                None if value == "" else value,
+                (None if row[i_com] is None else str(row[i_com])) if i_com is not None else None,
+                letters,
+                r,
+            )
+        )
     if problems:
         raise ReportingError(problems)
     return out

@@ -27,6 +27,7 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import parse_period
+from duban.reporting.actor import attributed
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
     DONE_STATES,
@@ -56,8 +57,14 @@ EVIDENCE_TYPES: Mapping[str, tuple[str, tuple[bytes, ...]]] = {
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
     ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
     ".txt": ("text/plain", ()),
     ".csv": ("text/csv", ()),
 }
@@ -73,13 +80,16 @@ def _period_id(text: str, data_set: DataSet) -> str:
     except (ValueError, TypeError) as exc:
         raise ReportingError(str(exc), "period") from None
     if period.type != data_set.period_type:
-        raise ReportingError(f"{data_set.code} is reported per {data_set.period_type} period", "period")
+        raise ReportingError(
+            f"{data_set.code} is reported per {data_set.period_type} period", "period"
+        )
     return period.id
 
 
 # Periods and lock exceptions (the evaluation office) -----------------------------------------
 
 
+@attributed
 @transaction.atomic
 def open_period(
     data_set: DataSet,
@@ -107,15 +117,25 @@ def open_period(
     if problems:
         raise ReportingError(problems)
     return ReportingPeriod.objects.create(
-        data_set=data_set, period=pid, opens_on=opens_on, deadline=deadline, closes_on=closes_on,
+        data_set=data_set,
+        period=pid,
+        opens_on=opens_on,
+        deadline=deadline,
+        closes_on=closes_on,
         opened_by=user,
     )
 
 
+@attributed
 @transaction.atomic
 def change_period(
-    rp: ReportingPeriod, *, user: User | None, is_closed: bool | None = None,
-    deadline: date | None = None, closes_on: date | None = None, reason: str = "",
+    rp: ReportingPeriod,
+    *,
+    user: User | None,
+    is_closed: bool | None = None,
+    deadline: date | None = None,
+    closes_on: date | None = None,
+    reason: str = "",
 ) -> ReportingPeriod:
     """Close or reopen entry, or move its dates; the reason goes into the audit trail."""
     if user is not None:
@@ -138,6 +158,7 @@ def change_period(
     return locked
 
 
+@attributed
 @transaction.atomic
 def grant_lock_exception(
     data_set: DataSet, unit: OrgUnit, period: str, *, user: User | None, reason: str
@@ -157,6 +178,7 @@ def grant_lock_exception(
     )
 
 
+@attributed
 @transaction.atomic
 def revoke_lock_exception(exc: LockException, *, user: User | None) -> None:
     if user is not None:
@@ -167,6 +189,7 @@ def revoke_lock_exception(exc: LockException, *, user: User | None) -> None:
 # Entry ----------------------------------------------------------------------------------------
 
 
+@attributed
 def save_form(
     data_set: DataSet,
     unit: OrgUnit,
@@ -197,7 +220,9 @@ def save_form(
     return write_values(rows, user=user, today=today, scope=scope, action="reporting.values.saved")
 
 
-def _submission(data_set: DataSet, unit: OrgUnit, period: str, *, for_update: bool = True) -> Submission:
+def _submission(
+    data_set: DataSet, unit: OrgUnit, period: str, *, for_update: bool = True
+) -> Submission:
     qs = Submission.objects.select_related("data_set", "data_set__owner", "unit")
     if for_update:
         qs = qs.select_for_update(of=("self",))
@@ -212,8 +237,9 @@ def get_or_create_submission(data_set: DataSet, unit: OrgUnit, period: str) -> S
     return sub
 
 
-def _set_state(sub: Submission, state: State, event: str, *, user: User | None, reason: str = "",
-               **fields: Any) -> Submission:
+def _set_state(
+    sub: Submission, state: State, event: str, *, user: User | None, reason: str = "", **fields: Any
+) -> Submission:
     """Move the form and every figure on it to `state`, with one semantic audit entry."""
     before = sub.state
     sub.state = state
@@ -221,7 +247,9 @@ def _set_state(sub: Submission, state: State, event: str, *, user: User | None, 
         setattr(sub, name, value)
     sub.save()
     codes = [i.pk for i in sub.data_set.members()]
-    count = DataValue.objects.filter(unit=sub.unit, period=sub.period, indicator_id__in=codes).update(state=state)
+    count = DataValue.objects.filter(
+        unit=sub.unit, period=sub.period, indicator_id__in=codes
+    ).update(state=state)
     record(
         f"reporting.submission.{event}",
         obj=sub,
@@ -234,10 +262,13 @@ def _set_state(sub: Submission, state: State, event: str, *, user: User | None, 
 
 def _window_reason(sub: Submission, today: date) -> str | None:
     rp = ReportingPeriod.objects.filter(data_set=sub.data_set, period=sub.period).first()
-    excepted = LockException.objects.filter(data_set=sub.data_set, unit=sub.unit, period=sub.period).exists()
+    excepted = LockException.objects.filter(
+        data_set=sub.data_set, unit=sub.unit, period=sub.period
+    ).exists()
     return entry_blocker(rp, excepted, None, today, sub.period, sub.data_set.code)
 
 
+@attributed
 @transaction.atomic
 def submit(sub: Submission, *, user: User | None, today: date | None = None) -> Submission:
     """Send the form to the unit above: the rules must hold and entry must still be open."""
@@ -245,7 +276,9 @@ def submit(sub: Submission, *, user: User | None, today: date | None = None) -> 
         policy.require(user, Action.ENTER_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in EDITABLE_STATES:
-        raise ReportingConflict(f"the form is {sub.state}; only a draft or returned form is submitted", "state")
+        raise ReportingConflict(
+            f"the form is {sub.state}; only a draft or returned form is submitted", "state"
+        )
     blocker = _window_reason(sub, today or timezone.localdate())
     if blocker:
         raise ReportingConflict(blocker, "state")
@@ -254,11 +287,18 @@ def submit(sub: Submission, *, user: User | None, today: date | None = None) -> 
         raise ReportingError(problems)
     now = timezone.now()
     return _set_state(
-        sub, State.SUBMITTED, "submitted", user=user, submitted_at=now, submitted_by=user,
-        first_submitted_at=sub.first_submitted_at or now, return_reason="",
+        sub,
+        State.SUBMITTED,
+        "submitted",
+        user=user,
+        submitted_at=now,
+        submitted_by=user,
+        first_submitted_at=sub.first_submitted_at or now,
+        return_reason="",
     )
 
 
+@attributed
 @transaction.atomic
 def return_form(sub: Submission, *, user: User | None, reason: str) -> Submission:
     """Send a submitted form back to the reporter with a reason (the unit above)."""
@@ -268,20 +308,33 @@ def return_form(sub: Submission, *, user: User | None, reason: str) -> Submissio
         raise ReportingError("say what the reporter should correct", "reason")
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.SUBMITTED:
-        raise ReportingConflict(f"the form is {sub.state}; only a submitted form is returned", "state")
-    return _set_state(sub, State.RETURNED, "returned", user=user, reason=reason.strip(),
-                      return_reason=reason.strip())
+        raise ReportingConflict(
+            f"the form is {sub.state}; only a submitted form is returned", "state"
+        )
+    return _set_state(
+        sub,
+        State.RETURNED,
+        "returned",
+        user=user,
+        reason=reason.strip(),
+        return_reason=reason.strip(),
+    )
 
 
 def reporting_children(sub: Submission) -> list[Submission | OrgUnit]:
     """Direct children of the form's unit that report this data set: their submission, or
     the unit itself where nothing was submitted."""
     children = [c for c in sub.unit.children.filter(is_active=True) if sub.data_set.reported_by(c)]
-    subs = {s.unit_id: s for s in Submission.objects.filter(
-        data_set=sub.data_set, period=sub.period, unit__in=children).select_related("unit")}
+    subs = {
+        s.unit_id: s
+        for s in Submission.objects.filter(
+            data_set=sub.data_set, period=sub.period, unit__in=children
+        ).select_related("unit")
+    }
     return [subs.get(c.pk, c) for c in children]
 
 
+@attributed
 @transaction.atomic
 def approve(sub: Submission, *, user: User | None) -> Submission:
     """Accept a submitted form (approver above it). Every reporting child must be approved first."""
@@ -289,7 +342,9 @@ def approve(sub: Submission, *, user: User | None) -> Submission:
         policy.require(user, Action.APPROVE_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.SUBMITTED:
-        raise ReportingConflict(f"the form is {sub.state}; only a submitted form is approved", "state")
+        raise ReportingConflict(
+            f"the form is {sub.state}; only a submitted form is approved", "state"
+        )
     waiting = [
         (c.unit.code if isinstance(c, Submission) else c.code)
         for c in reporting_children(sub)
@@ -297,9 +352,12 @@ def approve(sub: Submission, *, user: User | None) -> Submission:
     ]
     if waiting:
         raise ReportingConflict(f"units below are not approved yet: {', '.join(waiting)}", "state")
-    return _set_state(sub, State.APPROVED, "approved", user=user, approved_at=timezone.now(), approved_by=user)
+    return _set_state(
+        sub, State.APPROVED, "approved", user=user, approved_at=timezone.now(), approved_by=user
+    )
 
 
+@attributed
 @transaction.atomic
 def unapprove(sub: Submission, *, user: User | None, reason: str = "") -> Submission:
     """Take back an approval (approval rights at the unit or above); back to submitted."""
@@ -307,16 +365,30 @@ def unapprove(sub: Submission, *, user: User | None, reason: str = "") -> Submis
         policy.require(user, Action.APPROVE_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.APPROVED:
-        raise ReportingConflict(f"the form is {sub.state}; only an approved form is unapproved", "state")
+        raise ReportingConflict(
+            f"the form is {sub.state}; only an approved form is unapproved", "state"
+        )
     parent = sub.unit.parent
     if parent is not None:
-        above = Submission.objects.filter(data_set=sub.data_set, unit=parent, period=sub.period).first()
+        above = Submission.objects.filter(
+            data_set=sub.data_set, unit=parent, period=sub.period
+        ).first()
         if above is not None and above.state in DONE_STATES:
-            raise ReportingConflict(f"{parent.code} is {above.state}; unapprove there first", "state")
-    return _set_state(sub, State.SUBMITTED, "unapproved", user=user, reason=reason,
-                      approved_at=None, approved_by=None)
+            raise ReportingConflict(
+                f"{parent.code} is {above.state}; unapprove there first", "state"
+            )
+    return _set_state(
+        sub,
+        State.SUBMITTED,
+        "unapproved",
+        user=user,
+        reason=reason,
+        approved_at=None,
+        approved_by=None,
+    )
 
 
+@attributed
 @transaction.atomic
 def lock(sub: Submission, *, user: User | None) -> Submission:
     """Freeze approved figures for evaluation (the office at the unit or above)."""
@@ -324,10 +396,15 @@ def lock(sub: Submission, *, user: User | None) -> Submission:
         policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.APPROVED:
-        raise ReportingConflict(f"the form is {sub.state}; only approved figures are locked", "state")
-    return _set_state(sub, State.LOCKED, "locked", user=user, locked_at=timezone.now(), locked_by=user)
+        raise ReportingConflict(
+            f"the form is {sub.state}; only approved figures are locked", "state"
+        )
+    return _set_state(
+        sub, State.LOCKED, "locked", user=user, locked_at=timezone.now(), locked_by=user
+    )
 
 
+@attributed
 @transaction.atomic
 def unlock(sub: Submission, *, user: User | None, reason: str) -> Submission:
     """The one way approved or locked figures change again: the office reopens the form for
@@ -338,15 +415,28 @@ def unlock(sub: Submission, *, user: User | None, reason: str) -> Submission:
         raise ReportingError("an unlock needs a reason", "reason")
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in DONE_STATES:
-        raise ReportingConflict(f"the form is {sub.state}; only approved or locked figures are unlocked", "state")
+        raise ReportingConflict(
+            f"the form is {sub.state}; only approved or locked figures are unlocked", "state"
+        )
     return _set_state(
-        sub, State.RETURNED, "unlocked", user=user, reason=reason.strip(), return_reason=reason.strip(),
-        approved_at=None, approved_by=None, locked_at=None, locked_by=None,
+        sub,
+        State.RETURNED,
+        "unlocked",
+        user=user,
+        reason=reason.strip(),
+        return_reason=reason.strip(),
+        approved_at=None,
+        approved_by=None,
+        locked_at=None,
+        locked_by=None,
     )
 
 
+@attributed
 @transaction.atomic
-def lock_period(data_set: DataSet, period: str, under: OrgUnit, *, user: User | None) -> tuple[int, list[str]]:
+def lock_period(
+    data_set: DataSet, period: str, under: OrgUnit, *, user: User | None
+) -> tuple[int, list[str]]:
     """Lock every approved form of a period in a subtree; say which forms were not approved."""
     if user is not None:
         policy.require(user, Action.MANAGE_EVALUATION, under)
@@ -366,16 +456,24 @@ def lock_period(data_set: DataSet, period: str, under: OrgUnit, *, user: User | 
 # Evidence -------------------------------------------------------------------------------------
 
 
+@attributed
 @transaction.atomic
 def attach_evidence(
-    sub: Submission, name: str, data: bytes, *, user: User | None, indicator: Indicator | None = None
+    sub: Submission,
+    name: str,
+    data: bytes,
+    *,
+    user: User | None,
+    indicator: Indicator | None = None,
 ) -> Evidence:
     """Keep a supporting file with the form or one of its figures; checked for type and size."""
     if user is not None:
         policy.require(user, Action.ENTER_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in EDITABLE_STATES:
-        raise ReportingConflict(f"the form is {sub.state}; evidence is attached before submitting", "file")
+        raise ReportingConflict(
+            f"the form is {sub.state}; evidence is attached before submitting", "file"
+        )
     problems = check_evidence(name, data)
     if indicator is not None and not sub.data_set.memberships.filter(indicator=indicator).exists():
         problems.append(Problem("indicator", f"{indicator.code} is not on this form"))
@@ -384,8 +482,13 @@ def attach_evidence(
     ext = PurePath(name).suffix.lower()
     digest = hashlib.sha256(data).hexdigest()
     ev = Evidence(
-        submission=sub, indicator=indicator, original_name=PurePath(name).name[:200],
-        content_type=EVIDENCE_TYPES[ext][0], size=len(data), sha256=digest, uploaded_by=user,
+        submission=sub,
+        indicator=indicator,
+        original_name=PurePath(name).name[:200],
+        content_type=EVIDENCE_TYPES[ext][0],
+        size=len(data),
+        sha256=digest,
+        uploaded_by=user,
     )
     ev.file.save(f"{digest}{ext}", ContentFile(data), save=False)
     ev.save()
@@ -399,7 +502,11 @@ def check_evidence(name: str, data: bytes) -> list[Problem]:
     problems: list[Problem] = []
     if ext not in EVIDENCE_TYPES:
         allowed = ", ".join(sorted(EVIDENCE_TYPES))
-        problems.append(Problem("file", f"{name!r}: files of type {ext or '(none)'} are not accepted ({allowed})"))
+        problems.append(
+            Problem(
+                "file", f"{name!r}: files of type {ext or '(none)'} are not accepted ({allowed})"
+            )
+        )
         return problems
     magics = EVIDENCE_TYPES[ext][1]
     if magics and not any(data.startswith(m) for m in magics):

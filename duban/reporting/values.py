@@ -18,7 +18,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
 from django.utils import timezone
 
 from duban.audit.services import record
@@ -29,6 +30,7 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import Period, parse_period
+from duban.reporting.actor import as_user
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
     EDITABLE_STATES,
@@ -43,7 +45,9 @@ if TYPE_CHECKING:
     from duban.accounts.models import User
 
 AUDIT_CHUNK = 5000
-CHANGE_COLUMNS = ("unit", "indicator", "period", "before", "after")
+PER_UNIT_ENTRIES = 50
+# A change whose comment changed too carries two more columns: comment before, comment after.
+CHANGE_COLUMNS = ("unit", "indicator", "period", "before", "after", "comment_before", "comment_after")
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's limits
 
 
@@ -82,15 +86,24 @@ class WriteResult:
     updated: int = 0
     unchanged: int = 0
     rows: int = 0
-    changes: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    changes: list[tuple[str, ...]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return {"rows": self.rows, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged}
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
 
 
 def entry_blocker(
-    rp: ReportingPeriod | None, excepted: bool, state: str | None, today: date, period: str, ds_code: str
+    rp: ReportingPeriod | None,
+    excepted: bool,
+    state: str | None,
+    today: date,
+    period: str,
+    ds_code: str,
 ) -> str | None:
     """Why a form cannot be written now, or None. Every reason here answers 409."""
     if state is not None and state not in EDITABLE_STATES:
@@ -108,23 +121,35 @@ def entry_blocker(
         if status == "closed":
             return f"the office closed entry for {period}; it may grant a lock exception"
         assert rp.closes_on is not None
-        return (f"entry for {period} expired after {rp.closes_on.isoformat()};"
-                " the office may grant a lock exception")
+        return (
+            f"entry for {period} expired after {rp.closes_on.isoformat()};"
+            " the office may grant a lock exception"
+        )
     return None
 
 
 class _Problems:
+    """Collected problems; the status follows their kind when they are all of one kind:
+    403 when every row is outside the user's reach, 409 when every row is settled data."""
+
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self.conflicts = 0
+        self.denied: list[str] = []
 
     def add(self, where: str, message: str, *, conflict: bool = False) -> None:
         self.items.append(Problem(where, message))
         self.conflicts += conflict
 
+    def deny(self, where: str, unit: str) -> None:
+        self.add(where, f"you may not enter figures for {unit}")
+        self.denied.append(unit)
+
     def raise_if_any(self) -> None:
         if not self.items:
             return
+        if len(self.denied) == len(self.items):
+            raise PermissionDenied(f"you may not enter figures for {', '.join(sorted(set(self.denied)))}")
         if self.conflicts == len(self.items):
             raise ReportingConflict(self.items)
         raise ReportingError(self.items)
@@ -180,7 +205,7 @@ def write_values(
     no other check.
     """
     today = today or timezone.localdate()
-    with transaction.atomic():
+    with as_user(user), transaction.atomic():
         plan = _check(rows, user=user, today=today, scope=scope)
         return _apply(plan, user=user, action=action, reason=reason)
 
@@ -191,22 +216,31 @@ class _Plan:
     updates: list[tuple[int, Decimal | None, str, str]]
     unchanged: int
     new_forms: list[_Form]
-    changes: list[tuple[str, str, str, str, str]]
+    changes: list[tuple[str, ...]]
     rows: int
     unit_ids: dict[str, int]
 
 
-def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: Scope | None) -> _Plan:
+def _check(
+    rows: Sequence[RawValue], *, user: User | None, today: date, scope: Scope | None
+) -> _Plan:
     problems = _Problems()
     ind_codes = {r.indicator for r in rows}
     unit_codes = {r.unit for r in rows}
     period_ids = {r.period for r in rows}
 
-    indicators = {i.code: i for i in Indicator.objects.select_related("issuer").filter(code__in=ind_codes)}
+    indicators = {
+        i.code: i for i in Indicator.objects.select_related("issuer").filter(code__in=ind_codes)
+    }
     member_ds = dict(
-        DataSetMember.objects.filter(indicator__in=indicators.values()).values_list("indicator_id", "data_set_id")
+        DataSetMember.objects.filter(indicator__in=indicators.values()).values_list(
+            "indicator_id", "data_set_id"
+        )
     )
-    data_sets = {d.pk: d for d in DataSet.objects.select_related("owner").filter(pk__in=set(member_ds.values()))}
+    data_sets = {
+        d.pk: d
+        for d in DataSet.objects.select_related("owner").filter(pk__in=set(member_ds.values()))
+    }
     units = {u.code: u for u in OrgUnit.objects.filter(code__in=unit_codes)}
     periods: dict[str, Period | str] = {}
     for text in period_ids:
@@ -217,7 +251,8 @@ def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: S
     enterable: set[int] | None = None
     if user is not None:
         enterable = set(
-            policy.visible_units(user, Action.ENTER_DATA).filter(pk__in=[u.pk for u in units.values()])
+            policy.visible_units(user, Action.ENTER_DATA)
+            .filter(pk__in=[u.pk for u in units.values()])
             .values_list("pk", flat=True)
         )
     ds_ids = list(data_sets)
@@ -231,8 +266,9 @@ def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: S
     submissions: dict[tuple[int, int, str], tuple[int, str]] = {}
     for chunk in _chunks(unit_ids):
         exceptions.update(
-            LockException.objects.filter(data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk)
-            .values_list("data_set_id", "unit_id", "period")
+            LockException.objects.filter(
+                data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk
+            ).values_list("data_set_id", "unit_id", "period")
         )
         for ds_id, unit_id, period, pk, state in Submission.objects.filter(
             data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk
@@ -245,61 +281,56 @@ def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: S
     incoming: dict[tuple[int, int, str], tuple[Decimal | None, str | None, str]] = {}
     ind_by_id: dict[int, Indicator] = {}
 
+    # What depends on (indicator, period) or (indicator, unit) alone is worked out once per pair;
+    # each row then costs a few dict lookups, the value check and the duplicate check.
+    pairs: dict[tuple[str, str], tuple[Indicator, int, str, DataSet, int] | tuple[str, str]] = {}
+    unit_ids = {code: u.pk for code, u in units.items()}
     for row in rows:
         where = row.where
-        ind = indicators.get(row.indicator)
+        pair = pairs.get((row.indicator, row.period))
+        if pair is None:
+            pair = pairs[(row.indicator, row.period)] = _pair(
+                indicators.get(row.indicator), row.indicator, periods.get(row.period), row.period,
+                member_ds, data_sets,
+            )
         unit = units.get(row.unit)
-        period = periods.get(row.period)
-        bad = False
-        if ind is None:
-            problems.add(row.at("indicator"),
-                         f"unknown indicator code {row.indicator!r}" if row.indicator else "no indicator code")
-            bad = True
-        if unit is None:
-            problems.add(row.at("unit"), f"unknown unit code {row.unit!r}" if row.unit else "no unit code")
-            bad = True
-        if not isinstance(period, Period):
-            problems.add(row.at("period"), str(period) if row.period else "no period")
-            bad = True
-        if bad:
+        if len(pair) == 2 or unit is None:  # a (field, message) pair or no unit
+            if len(pair) == 2:
+                problems.add(row.at(pair[0]), pair[1])  # type: ignore[arg-type]
+            if unit is None:
+                problems.add(row.at("unit"), f"unknown unit code {row.unit!r}" if row.unit else "no unit code")
             continue
-        assert ind is not None and unit is not None and isinstance(period, Period)
-        ind_by_id[ind.pk] = ind
-        if ind.is_computed:
-            problems.add(where, f"{ind.code} is computed from its formula; it is never entered")
-            continue
-        if period.type != ind.period_type:
-            problems.add(where, f"{ind.code} is reported per {ind.period_type} period, not {period.id!r}")
-            continue
-        ds_id = member_ds.get(ind.pk)
-        if ds_id is None:
-            problems.add(where, f"{ind.code} is on no data set, so no unit reports it")
-            continue
-        ds = data_sets[ds_id]
-        if scope is not None and (ds.pk != scope.data_set.pk or period.id != scope.period or unit.code not in scope.units):
-            problems.add(where, f"{unit.code} {ind.code} {period.id} is not on this form "
+        ind, ind_id, period_id, ds, ds_id = pair  # type: ignore[misc]
+        unit_id = unit_ids[row.unit]
+        ind_by_id[ind_id] = ind
+        if scope is not None and (
+            ds_id != scope.data_set.pk or period_id != scope.period or row.unit not in scope.units
+        ):
+            problems.add(where, f"{row.unit} {ind.code} {period_id} is not on this form "
                                 f"({scope.data_set.code} {scope.period})")
             continue
-        key_r = (ind.pk, unit.pk)
-        if key_r not in reports:
-            reports[key_r] = ind.reported_by(unit)
-        if not reports[key_r]:
-            problems.add(where, f"{unit.code} does not report {ind.code}")
+        key_r = (ind_id, unit_id)
+        reported = reports.get(key_r)
+        if reported is None:
+            reported = reports[key_r] = ind.reported_by(unit)
+        if not reported:
+            problems.add(where, f"{row.unit} does not report {ind.code}")
             continue
-        if enterable is not None and unit.pk not in enterable:
-            problems.add(where, f"you may not enter figures for {unit.code}")
+        if enterable is not None and unit_id not in enterable:
+            problems.deny(where, row.unit)
             continue
-        form_key = (ds.pk, unit.pk, period.id)
-        if form_key not in blocked:
+        form_key = (ds_id, unit_id, period_id)
+        form = forms.get(form_key)
+        if form is None:
             sub = submissions.get(form_key)
             state = sub[1] if sub else None
             blocked[form_key] = entry_blocker(
-                windows.get((ds.pk, period.id)), form_key in exceptions, state, today, period.id, ds.code
+                windows.get((ds_id, period_id)), form_key in exceptions, state, today, period_id, ds.code
             )
-            forms[form_key] = _Form(ds, unit, period.id, state, sub[0] if sub else None)
+            form = forms[form_key] = _Form(ds, unit, period_id, state, sub[0] if sub else None)
         reason = blocked[form_key]
         if reason is not None:
-            problems.add(where, f"{unit.code} {period.id}: {reason}", conflict=True)
+            problems.add(where, f"{row.unit} {period_id}: {reason}", conflict=True)
             continue
         try:
             value = ind.clean_value(row.value)
@@ -307,12 +338,12 @@ def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: S
             problems.add(where, f"{ind.code}: {exc}")
             continue
         comment = row.comment.strip()[:500] if row.comment is not None else None
-        key = (unit.pk, ind.pk, period.id)
+        key = (unit_id, ind_id, period_id)
         if key in incoming:
-            problems.add(where, f"{unit.code} {ind.code} {period.id} is also given at {incoming[key][2]}")
+            problems.add(where, f"{row.unit} {ind.code} {period_id} is also given at {incoming[key][2]}")
             continue
         incoming[key] = (value, comment, where)
-        forms[form_key].wheres[ind.pk] = where
+        form.wheres[ind_id] = where
 
     problems.raise_if_any()
 
@@ -324,16 +355,18 @@ def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: S
     stored = stored_values(
         (k[0] for k in incoming), {k[1] for k in incoming} | extra_ids, {k[2] for k in incoming}
     )
-    for form_key, form in forms.items():
+    for form in forms.values():
         if not rules.get(form.data_set.pk):
             continue
-        _check_rules(form, members[form.data_set.pk], rules[form.data_set.pk], stored, incoming, problems)
+        _check_rules(
+            form, members[form.data_set.pk], rules[form.data_set.pk], stored, incoming, problems
+        )
     problems.raise_if_any()
 
     now_state = {k: (f.state or State.DRAFT) for k, f in forms.items()}
     creates: list[tuple[int, int, str, Decimal | None, str, str]] = []
     updates: list[tuple[int, Decimal | None, str, str]] = []
-    changes: list[tuple[str, str, str, str, str]] = []
+    changes: list[tuple[str, ...]] = []
     unchanged = 0
     unit_code = {u.pk: u.code for u in units.values()}
     for (unit_id, ind_id, period_id), (value, comment, _where) in incoming.items():
@@ -345,18 +378,55 @@ def _check(rows: Sequence[RawValue], *, user: User | None, today: date, scope: S
                 unchanged += 1
                 continue
             creates.append((unit_id, ind_id, period_id, value, comment or "", state))
-            changes.append((unit_code[unit_id], code, period_id, "", fmt(value)))
+            change: tuple[str, ...] = (unit_code[unit_id], code, period_id, "", fmt(value))
+            changes.append((*change, "", comment) if comment else change)
             continue
         pk, old_value, old_comment, _old_state = old
         new_comment = old_comment if comment is None else comment
-        if old_value == value and new_comment == old_comment and (old_value is None) == (value is None):
+        if (
+            old_value == value
+            and new_comment == old_comment
+            and (old_value is None) == (value is None)
+        ):
             unchanged += 1
             continue
         updates.append((pk, value, new_comment, state))
-        changes.append((unit_code[unit_id], code, period_id, fmt(old_value), fmt(value)))
+        change = (unit_code[unit_id], code, period_id, fmt(old_value), fmt(value))
+        changes.append((*change, old_comment, new_comment) if new_comment != old_comment else change)
     new_forms = [f for f in forms.values() if f.submission_id is None]
-    return _Plan(creates, updates, unchanged, new_forms, changes, len(rows),
-                 {u.code: u.pk for u in units.values()})
+    return _Plan(
+        creates,
+        updates,
+        unchanged,
+        new_forms,
+        changes,
+        len(rows),
+        {u.code: u.pk for u in units.values()},
+    )
+
+
+def _pair(
+    ind: Indicator | None,
+    code: str,
+    period: Period | str | None,
+    text: str,
+    member_ds: dict[int, int],
+    data_sets: dict[int, DataSet],
+) -> tuple[Indicator, int, str, DataSet, int] | tuple[str, str]:
+    """Check an (indicator, period) pair: the indicator, its id, the period id and its data
+    set, or the (field, message) of what is wrong."""
+    if ind is None:
+        return ("indicator", f"unknown indicator code {code!r}" if code else "no indicator code")
+    if not isinstance(period, Period):
+        return ("period", str(period) if text else "no period")
+    if ind.is_computed:
+        return ("value", f"{ind.code} is computed from its formula; it is never entered")
+    if period.type != ind.period_type:
+        return ("period", f"{ind.code} is reported per {ind.period_type} period, not {period.id!r}")
+    ds_id = member_ds.get(ind.pk)
+    if ds_id is None:
+        return ("indicator", f"{ind.code} is on no data set, so no unit reports it")
+    return (ind, ind.pk, period.id, data_sets[ds_id], ds_id)
 
 
 def _check_rules(
@@ -382,10 +452,14 @@ def _check_rules(
     for rule in rules:
         if rule.parsed.evaluate(values) is False:
             places = [code_where[c] for c in sorted(rule.parsed.references) if c in code_where]
-            shown = ", ".join(f"{c} = {fmt(values.get(c)) or '—'}" for c in sorted(rule.parsed.references))
+            shown = ", ".join(
+                f"{c} = {fmt(values.get(c)) or '—'}" for c in sorted(rule.parsed.references)
+            )
             message = rule.message or f"rule '{rule.name}' is broken: {rule.expression}"
-            problems.add(", ".join(places) or f"{form.unit.code} {form.period}",
-                         f"{form.unit.code} {form.period}: {message} ({shown})")
+            problems.add(
+                ", ".join(places) or f"{form.unit.code} {form.period}",
+                f"{form.unit.code} {form.period}: {message} ({shown})",
+            )
 
 
 def check_stored_rules(submission: Submission) -> list[Problem]:
@@ -402,13 +476,27 @@ def check_stored_rules(submission: Submission) -> list[Problem]:
     return problems.items
 
 
+def _execute_many(sql: str, params: list[tuple[Any, ...]], batch: int = 5000) -> None:
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), batch):
+            cursor.executemany(sql, params[start : start + batch])
+
+
 def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> WriteResult:
+    """Write the checked plan. Figures go in through executemany with values prepared by the
+    fields themselves: bulk_create's per-object SQL compiling costs more than all the checks."""
     now = timezone.now()
     user_id = user.pk if user is not None else None
+    meta = DataValue._meta
+    prep_now = meta.get_field("updated_at").get_db_prep_save(now, connection)
+    # Values are Decimals already checked to fit the column; both drivers take them as they are.
+    qn = connection.ops.quote_name
     if plan.new_forms:
         Submission.objects.bulk_create(
-            [Submission(data_set=f.data_set, unit=f.unit, period=f.period, state=State.DRAFT)
-             for f in plan.new_forms],
+            [
+                Submission(data_set=f.data_set, unit=f.unit, period=f.period, state=State.DRAFT)
+                for f in plan.new_forms
+            ],
             batch_size=1000,
         )
         record(
@@ -419,36 +507,57 @@ def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> Write
             reason=reason or None,
         )
     if plan.creates:
-        DataValue.objects.bulk_create(
-            [
-                DataValue(unit_id=u, indicator_id=i, period=p, value=v, comment=c, state=s,
-                          updated_at=now, updated_by_id=user_id)
-                for u, i, p, v, c, s in plan.creates
-            ],
-            batch_size=2000,
-        )
+        fields = [meta.get_field(f) for f in
+                  ("unit", "indicator", "period", "value", "comment", "state", "updated_at", "updated_by")]
+        sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))})")
+        _execute_many(sql, [
+            (u, i, p, v, c, s, prep_now, user_id)
+            for u, i, p, v, c, s in plan.creates
+        ])
     if plan.updates:
-        objs = []
-        for pk, value, comment, state in plan.updates:
-            obj = DataValue(pk=pk, value=value, comment=comment, state=state, updated_at=now, updated_by_id=user_id)
-            objs.append(obj)
-        DataValue.objects.bulk_update(objs, ["value", "comment", "state", "updated_at", "updated_by"], batch_size=500)
-    # One compact entry per unit (and per 5,000 changes), so each unit's history page shows it.
-    by_unit: dict[str, list[tuple[str, str, str, str, str]]] = defaultdict(list)
-    for change in plan.changes:
-        by_unit[change[0]].append(change)
-    unit_ids = plan.unit_ids
-    for code, changes in by_unit.items():
-        for start in range(0, len(changes), AUDIT_CHUNK):
-            chunk = changes[start : start + AUDIT_CHUNK]
-            record(
-                action,
-                object_type="reporting.datavalue",
-                object_repr=f"{code}: {len(chunk)} figures",
-                unit_id=unit_ids.get(code),
-                after={"columns": list(CHANGE_COLUMNS), "changes": [list(c) for c in chunk]},
-                reason=reason or None,
-            )
+        cols = ("value", "comment", "state", "updated_at", "updated_by_id")
+        sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in cols)} "
+               f"WHERE {qn('id')} = %s")
+        _execute_many(sql, [
+            (v, c, s, prep_now, user_id, pk)
+            for pk, v, c, s in plan.updates
+        ])
+    _audit_changes(plan, action, reason)
     created = len(plan.creates)
-    return WriteResult(created=created, updated=len(plan.updates), unchanged=plan.unchanged,
-                       rows=plan.rows, changes=plan.changes)
+    return WriteResult(
+        created=created,
+        updated=len(plan.updates),
+        unchanged=plan.unchanged,
+        rows=plan.rows,
+        changes=plan.changes,
+    )
+
+
+def _audit_changes(plan: _Plan, action: str, reason: str) -> None:
+    """Compact audit entries listing every change as (unit, indicator, period, before, after).
+
+    A write touching few units (a form, a template) gets one entry per unit, so
+    each unit's history page shows it; a large import gets one entry per 5,000
+    changes in unit order, attributed to a unit when a chunk holds only one.
+    """
+    changes = sorted(plan.changes)
+    by_unit: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for change in changes:
+        by_unit[change[0]].append(change)
+    if len(by_unit) <= PER_UNIT_ENTRIES:
+        chunks = [chunk for group in by_unit.values() for chunk in _chunks(group, AUDIT_CHUNK)]
+    else:
+        chunks = list(_chunks(changes, AUDIT_CHUNK))
+    for n, chunk in enumerate(chunks, start=1):
+        units = sorted({c[0] for c in chunk})
+        span = units[0] if len(units) == 1 else f"{units[0]}…{units[-1]} ({len(units)} units)"
+        part = f", part {n} of {len(chunks)}" if len(chunks) > 1 else ""
+        record(
+            action,
+            object_type="reporting.datavalue",
+            object_repr=f"{span}: {len(chunk)} figures{part}"[:200],
+            unit_id=plan.unit_ids.get(units[0]) if len(units) == 1 else None,
+            after={"columns": list(CHANGE_COLUMNS), "changes": [list(c) for c in chunk]},
+            reason=reason or None,
+        )

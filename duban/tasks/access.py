@@ -40,7 +40,9 @@ def can_manage(user: Any, task: Task) -> bool:
 
 def reporting_units(user: Any, task: Task) -> list[OrgUnit]:
     """The units (lead first, then partners) for which this user may write progress."""
-    return [u for u in [task.lead_unit, *task.partner_units()] if policy.can(user, Action.ENTER_DATA, u)]
+    return [
+        u for u in [task.lead_unit, *task.partner_units()] if policy.can(user, Action.ENTER_DATA, u)
+    ]
 
 
 def can_report_as_lead(user: Any, task: Task) -> bool:

@@ -74,8 +74,16 @@ class MilestoneOut(Schema):
 
     @staticmethod
     def of(m: Milestone) -> MilestoneOut:
-        return MilestoneOut(id=m.pk, seq=m.seq, title=m.title, due_date=m.due_date, deliverable=m.deliverable,
-                            owner=m.owner, met_on=m.met_on, met_on_time=m.met_on_time)
+        return MilestoneOut(
+            id=m.pk,
+            seq=m.seq,
+            title=m.title,
+            due_date=m.due_date,
+            deliverable=m.deliverable,
+            owner=m.owner,
+            met_on=m.met_on,
+            met_on_time=m.met_on_time,
+        )
 
 
 class TaskOut(Schema):
@@ -112,16 +120,32 @@ class TaskOut(Schema):
         a = task.assess(today)
         good, judged = task.on_time(today)
         return TaskOut(
-            id=task.pk, kind=task.kind, title=task.title, description=task.description,
-            expected_result=task.expected_result, issuing_unit=task.issuing_unit.code,
-            lead_unit=task.lead_unit.code, partners=[u.code for u in task.partner_units()],
-            responsible=task.responsible, start_date=task.start_date, due_date=task.due_date,
-            tags=task.tag_list, status=a.status.value, colour=a.status.colour,
-            reasons=[reason_text(r) for r in a.reasons], percent=a.percent,
-            expected_percent=round(a.expected_percent), days_overdue=a.days_overdue,
-            milestones_on_time=good, milestones_judged=judged, completed_on=task.completed_on,
-            closed_on=task.closed_on, reopened_on=task.reopened_on, reopen_reason=task.reopen_reason,
-            indicator_code=task.indicator_code, indicator_target=task.indicator_target,
+            id=task.pk,
+            kind=task.kind,
+            title=task.title,
+            description=task.description,
+            expected_result=task.expected_result,
+            issuing_unit=task.issuing_unit.code,
+            lead_unit=task.lead_unit.code,
+            partners=[u.code for u in task.partner_units()],
+            responsible=task.responsible,
+            start_date=task.start_date,
+            due_date=task.due_date,
+            tags=task.tag_list,
+            status=a.status.value,
+            colour=a.status.colour,
+            reasons=[reason_text(r) for r in a.reasons],
+            percent=a.percent,
+            expected_percent=round(a.expected_percent),
+            days_overdue=a.days_overdue,
+            milestones_on_time=good,
+            milestones_judged=judged,
+            completed_on=task.completed_on,
+            closed_on=task.closed_on,
+            reopened_on=task.reopened_on,
+            reopen_reason=task.reopen_reason,
+            indicator_code=task.indicator_code,
+            indicator_target=task.indicator_target,
             milestones=[MilestoneOut.of(m) for m in task.milestones.all()],
         )
 
@@ -169,9 +193,17 @@ class ReportOut(Schema):
 
     @staticmethod
     def of(r: ProgressReport) -> ReportOut:
-        return ReportOut(id=r.pk, unit=r.unit.code, report_date=r.report_date, text=r.text, percent=r.percent,
-                         problems=r.problems, next_steps=r.next_steps, milestone=r.milestone_id,
-                         evidence=[e.name for e in r.evidence.all()])
+        return ReportOut(
+            id=r.pk,
+            unit=r.unit.code,
+            report_date=r.report_date,
+            text=r.text,
+            percent=r.percent,
+            problems=r.problems,
+            next_steps=r.next_steps,
+            milestone=r.milestone_id,
+            evidence=[e.name for e in r.evidence.all()],
+        )
 
 
 class ReasonIn(Schema):
@@ -206,10 +238,22 @@ class ReminderOut(Schema):
 
     @staticmethod
     def of(r: Reminder) -> ReminderOut:
-        return ReminderOut(id=r.pk, task=r.task_id, kind=r.kind, trigger=r.trigger, milestone=r.milestone_id,
-                           issued_on=r.issued_on, due_point=r.due_point, offset_days=r.offset_days,
-                           to_unit=r.to_unit.code, message=r.message, reply_by=r.reply_by, reply=r.reply,
-                           replied_on=r.replied_on, emailed=r.emailed_at is not None)
+        return ReminderOut(
+            id=r.pk,
+            task=r.task_id,
+            kind=r.kind,
+            trigger=r.trigger,
+            milestone=r.milestone_id,
+            issued_on=r.issued_on,
+            due_point=r.due_point,
+            offset_days=r.offset_days,
+            to_unit=r.to_unit.code,
+            message=r.message,
+            reply_by=r.reply_by,
+            reply=r.reply,
+            replied_on=r.replied_on,
+            emailed=r.emailed_at is not None,
+        )
 
 
 class ReplyIn(Schema):
@@ -238,12 +282,22 @@ class LedgerOut(Schema):
     def of(r: LedgerRow) -> LedgerOut:
         t = r.task
         return LedgerOut(
-            task=t.pk, title=t.title, kind=t.kind, issuing_unit=t.issuing_unit.code, lead_unit=t.lead_unit.code,
-            status=r.status.value, due_date=t.due_date, milestones=r.milestones_total,
-            milestones_met=r.milestones_met, milestones_on_time=r.on_time, milestones_judged=r.judged,
+            task=t.pk,
+            title=t.title,
+            kind=t.kind,
+            issuing_unit=t.issuing_unit.code,
+            lead_unit=t.lead_unit.code,
+            status=r.status.value,
+            due_date=t.due_date,
+            milestones=r.milestones_total,
+            milestones_met=r.milestones_met,
+            milestones_on_time=r.on_time,
+            milestones_judged=r.judged,
             last_report=r.last_report.report_date if r.last_report else None,
-            percent=r.last_report.percent if r.last_report else None, expected_percent=r.expected_percent,
-            days_overdue=r.days_overdue, open_supervision_orders=r.open_orders,
+            percent=r.last_report.percent if r.last_report else None,
+            expected_percent=r.expected_percent,
+            days_overdue=r.days_overdue,
+            open_supervision_orders=r.open_orders,
         )
 
 
@@ -314,7 +368,10 @@ def _goal_step(pk: int | None) -> GoalStep | None:
 def list_tasks(request: HttpRequest, q: Query[LedgerQuery]) -> list[TaskOut]:  # type: ignore[type-arg]
     """Tasks the caller may see (issuer, lead or co-operating unit within reach), filtered like the ledger."""
     filters, today = filters_from(request.user, q.dict())
-    return [TaskOut.of(r.task, today) for r in ledger_rows(access.visible_tasks(request.user), today, filters)]
+    return [
+        TaskOut.of(r.task, today)
+        for r in ledger_rows(access.visible_tasks(request.user), today, filters)
+    ]
 
 
 @router.post("/tasks", response={201: TaskOut})
@@ -325,7 +382,13 @@ def create_task(request: HttpRequest, payload: TaskIn) -> Status[TaskOut]:
     lead = unit_code(data.pop("lead_unit"), "lead_unit")
     partners = _units(data.pop("partners"), "partners")
     data["goal_step"] = _goal_step(data.get("goal_step"))
-    task = services.create_task(user=request.user, issuing_unit=issuer, lead_unit=lead, partners=partners, **data)  # type: ignore[arg-type]
+    task = services.create_task(
+        user=request.user,  # type: ignore[arg-type]
+        issuing_unit=issuer,
+        lead_unit=lead,
+        partners=partners,
+        **data,  # type: ignore[arg-type]
+    )  # type: ignore[arg-type]
     return Status(201, TaskOut.of(_fresh(task.pk), _today()))
 
 
@@ -363,7 +426,9 @@ def _milestone(request: HttpRequest, pk: int) -> Milestone:
 def update_milestone(request: HttpRequest, pk: int, payload: MilestonePatch) -> MilestoneOut:
     m = _milestone(request, pk)
     access.require_manage(request.user, m.task)
-    return MilestoneOut.of(services.update_milestone(m, user=request.user, **payload.dict(exclude_unset=True)))  # type: ignore[arg-type]
+    return MilestoneOut.of(
+        services.update_milestone(m, user=request.user, **payload.dict(exclude_unset=True))  # type: ignore[arg-type]
+    )  # type: ignore[arg-type]
 
 
 @router.post("/milestones/{pk}/met", response=MilestoneOut)
@@ -375,7 +440,9 @@ def milestone_met(request: HttpRequest, pk: int, payload: MetIn) -> MilestoneOut
 @router.get("/tasks/{pk}/reports", response=list[ReportOut])
 def list_reports(request: HttpRequest, pk: int) -> list[ReportOut]:
     task = _task(request, pk)
-    return [ReportOut.of(r) for r in task.reports.select_related("unit").prefetch_related("evidence")]
+    return [
+        ReportOut.of(r) for r in task.reports.select_related("unit").prefetch_related("evidence")
+    ]
 
 
 @router.post("/tasks/{pk}/reports", response={201: ReportOut})
@@ -383,7 +450,8 @@ def submit_report(request: HttpRequest, pk: int, payload: ReportIn) -> Status[Re
     """The lead unit (default) or a co-operating unit (`unit`) reports; evidence files go to /evidence."""
     task = _task(request, pk)
     data = payload.dict()
-    unit = unit_code(data.pop("unit"), "unit") if data.get("unit") else task.lead_unit
+    code = data.pop("unit")
+    unit = unit_code(code, "unit") if code else task.lead_unit
     milestone = None
     if data.get("milestone") is not None:
         milestone = task.milestones.filter(pk=data["milestone"]).first()
@@ -395,7 +463,9 @@ def submit_report(request: HttpRequest, pk: int, payload: ReportIn) -> Status[Re
 
 
 @router.post("/reports/{pk}/evidence", response={201: ReportOut})
-def add_evidence(request: HttpRequest, pk: int, files: list[UploadedFile] = File(...)) -> Status[ReportOut]:  # noqa: B008
+def add_evidence(
+    request: HttpRequest, pk: int, files: list[UploadedFile] = File(...)
+) -> Status[ReportOut]:
     report = get_object_or_404(ProgressReport.objects.select_related("unit"), pk=pk)
     report.task = _task(request, report.task_id)
     services.add_evidence(report, user=request.user, files=files)  # type: ignore[arg-type]
@@ -435,8 +505,13 @@ def issue_supervision(request: HttpRequest, pk: int, payload: SupervisionIn) -> 
         milestone = task.milestones.filter(pk=payload.milestone).first()
         if milestone is None:
             raise DubanError("no milestone of this task has this id", "milestone")
-    r = services.issue_supervision(task, user=request.user, message=payload.message,  # type: ignore[arg-type]
-                                   reply_days=payload.reply_days, milestone=milestone)
+    r = services.issue_supervision(
+        task,
+        user=request.user,  # type: ignore[arg-type]
+        message=payload.message,  # type: ignore[arg-type]
+        reply_days=payload.reply_days,
+        milestone=milestone,
+    )
     return Status(201, ReminderOut.of(r))
 
 
@@ -450,15 +525,21 @@ def reply(request: HttpRequest, pk: int, payload: ReplyIn) -> ReminderOut:
 @router.get("/ledger", response=list[LedgerOut])
 def ledger(request: HttpRequest, q: Query[LedgerQuery]) -> list[LedgerOut]:  # type: ignore[type-arg]
     filters, today = filters_from(request.user, q.dict())
-    return [LedgerOut.of(r) for r in ledger_rows(access.visible_tasks(request.user), today, filters)]
+    return [
+        LedgerOut.of(r) for r in ledger_rows(access.visible_tasks(request.user), today, filters)
+    ]
 
 
 @router.get("/ledger.xlsx")
 def ledger_export(request: HttpRequest, q: Query[LedgerQuery]) -> HttpResponse:  # type: ignore[type-arg]
     filters, today = filters_from(request.user, q.dict())
     rows = ledger_rows(access.visible_tasks(request.user), today, filters)
-    data = ledger_xlsx(rows, today, f"Task ledger {today}", invented=any(r.task.issuing_unit.is_demo for r in rows))
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    data = ledger_xlsx(
+        rows, today, f"Task ledger {today}", invented=any(r.task.issuing_unit.is_demo for r in rows)
+    )
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="ledger-{today.isoformat()}.xlsx"'
     return response
 
@@ -470,7 +551,9 @@ def on_time_share(request: HttpRequest, code: str, start: date, end: date) -> Sh
     policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
     if end < start:
         raise DubanError("the end is before the start", "end")
-    return ShareOut(unit=code, start=start, end=end, share=links.milestones_on_time_share(unit, start, end))
+    return ShareOut(
+        unit=code, start=start, end=end, share=links.milestones_on_time_share(unit, start, end)
+    )
 
 
 @router.get("/goals", response=list[GoalOut])
@@ -479,16 +562,35 @@ def list_goals(request: HttpRequest) -> list[GoalOut]:
 
     units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
     return [
-        GoalOut(id=g.pk, unit=g.unit.code, title=g.title,
-                steps=[{"id": s.pk, "year": s.year, "aim": s.aim} for s in g.steps.all()])
-        for g in Goal.objects.filter(unit__in=units).select_related("unit").prefetch_related("steps")
+        GoalOut(
+            id=g.pk,
+            unit=g.unit.code,
+            title=g.title,
+            steps=[{"id": s.pk, "year": s.year, "aim": s.aim} for s in g.steps.all()],
+        )
+        for g in Goal.objects.filter(unit__in=units)
+        .select_related("unit")
+        .prefetch_related("steps")
     ]
 
 
 @router.post("/goals", response={201: GoalOut})
 def create_goal(request: HttpRequest, payload: GoalIn) -> Status[GoalOut]:
     unit = unit_code(payload.unit, "unit")
-    g = services.create_goal(unit, user=request.user, title=payload.title, first_year=payload.first_year,  # type: ignore[arg-type]
-                             aims=payload.aims, description=payload.description)
-    return Status(201, GoalOut(id=g.pk, unit=unit.code, title=g.title,
-                               steps=[{"id": s.pk, "year": s.year, "aim": s.aim} for s in g.steps.all()]))
+    g = services.create_goal(
+        unit,
+        user=request.user,  # type: ignore[arg-type]
+        title=payload.title,
+        first_year=payload.first_year,  # type: ignore[arg-type]
+        aims=payload.aims,
+        description=payload.description,
+    )
+    return Status(
+        201,
+        GoalOut(
+            id=g.pk,
+            unit=unit.code,
+            title=g.title,
+            steps=[{"id": s.pk, "year": s.year, "aim": s.aim} for s in g.steps.all()],
+        ),
+    )

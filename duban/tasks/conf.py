@@ -39,7 +39,7 @@ def supervision_reply_days() -> int:
 
 
 def monthly_report_day() -> int:
-    """From this day of the month a lead unit without a report this month is reminded."""
+    """From this day of the month a lead unit without a report this month is reminded; 0: never."""
     return _int("DUBAN_TASK_MONTHLY_REPORT_DAY", 25)
 
 
@@ -48,7 +48,22 @@ def evidence_max_bytes() -> int:
 
 
 EVIDENCE_EXTENSIONS = frozenset(
-    {"pdf", "jpg", "jpeg", "png", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "ofd", "wps", "zip"}
+    {
+        "pdf",
+        "jpg",
+        "jpeg",
+        "png",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "txt",
+        "ofd",
+        "wps",
+        "zip",
+    }
 )
 
 

@@ -52,7 +52,7 @@ class LedgerRow:
 
     @property
     def expected_percent(self) -> int:
-        return int(round(self.assessment.expected_percent))
+        return round(self.assessment.expected_percent)
 
     @property
     def on_time_share(self) -> Fraction | None:
@@ -72,7 +72,9 @@ class Filters:
 
     def apply(self, tasks: TaskQuerySet) -> TaskQuerySet:
         if self.scope is not None:
-            tasks = tasks.filter(Q(issuing_unit=self.scope) | Q(lead_unit__path__startswith=self.scope.path))
+            tasks = tasks.filter(
+                Q(issuing_unit=self.scope) | Q(lead_unit__path__startswith=self.scope.path)
+            )
         if self.issuer is not None:
             tasks = tasks.filter(issuing_unit=self.issuer)
         if self.lead is not None:
@@ -91,7 +93,9 @@ class Filters:
         return tasks
 
 
-def ledger_rows(tasks: TaskQuerySet, today: date, filters: Filters | None = None) -> list[LedgerRow]:
+def ledger_rows(
+    tasks: TaskQuerySet, today: date, filters: Filters | None = None
+) -> list[LedgerRow]:
     """Rows for the tasks, worst first: red, yellow, then by days overdue and due date."""
     filters = filters or Filters()
     thresholds = conf.thresholds()
@@ -104,17 +108,28 @@ def ledger_rows(tasks: TaskQuerySet, today: date, filters: Filters | None = None
         good, judged = on_time(facts.milestones, today)
         rows.append(
             LedgerRow(
-                task=task, assessment=a, milestones_total=len(facts.milestones),
+                task=task,
+                assessment=a,
+                milestones_total=len(facts.milestones),
                 milestones_met=sum(1 for m in facts.milestones if m.met_on and m.met_on <= today),
-                on_time=good, judged=judged, last_report=task.last_report(),
+                on_time=good,
+                judged=judged,
+                last_report=task.last_report(),
                 open_orders=sum(
-                    1 for r in task.reminders.all()
+                    1
+                    for r in task.reminders.all()
                     if r.kind == "supervision" and r.replied_on is None and r.issued_on <= today
                 ),
             )
         )
-    order = {Status.OVERDUE: 0, Status.AT_RISK: 1, Status.ON_TRACK: 2, Status.NOT_STARTED: 3,
-             Status.DONE: 4, Status.CLOSED: 5}
+    order = {
+        Status.OVERDUE: 0,
+        Status.AT_RISK: 1,
+        Status.ON_TRACK: 2,
+        Status.NOT_STARTED: 3,
+        Status.DONE: 4,
+        Status.CLOSED: 5,
+    }
     rows.sort(key=lambda r: (order[r.status], -r.days_overdue, r.task.due_date, r.task.pk))
     return rows
 
@@ -200,31 +215,61 @@ def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool =
     if invented:
         ws.append([_("Demo data: every figure is invented.")])
     headers = [
-        _("Issuing unit"), _("Lead unit"), _("Kind"), _("Task"), _("Status"), _("Start"), _("Due"),
-        _("Milestones"), _("Met"), _("Met on time"), _("Judged"), _("Last report"), _("Percent done"),
-        _("Expected percent"), _("Days overdue"), _("Open supervision orders"), _("Responsible"),
+        _("Issuing unit"),
+        _("Lead unit"),
+        _("Kind"),
+        _("Task"),
+        _("Status"),
+        _("Start"),
+        _("Due"),
+        _("Milestones"),
+        _("Met"),
+        _("Met on time"),
+        _("Judged"),
+        _("Last report"),
+        _("Percent done"),
+        _("Expected percent"),
+        _("Days overdue"),
+        _("Open supervision orders"),
+        _("Responsible"),
     ]
     ws.append(headers)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for r in rows:
         t = r.task
-        ws.append([
-            safe_cell(t.issuing_unit.name), safe_cell(t.lead_unit.name), safe_cell(t.get_kind_display()),
-            safe_cell(t.title), status_label(r.status), t.start_date, t.due_date, r.milestones_total,
-            r.milestones_met, r.on_time, r.judged,
-            r.last_report.report_date if r.last_report else None,
-            r.last_report.percent if r.last_report else None, r.expected_percent, r.days_overdue,
-            r.open_orders, safe_cell(t.responsible),
-        ])
+        ws.append(
+            [
+                safe_cell(t.issuing_unit.name),
+                safe_cell(t.lead_unit.name),
+                safe_cell(t.get_kind_display()),
+                safe_cell(t.title),
+                status_label(r.status),
+                t.start_date,
+                t.due_date,
+                r.milestones_total,
+                r.milestones_met,
+                r.on_time,
+                r.judged,
+                r.last_report.report_date if r.last_report else None,
+                r.last_report.percent if r.last_report else None,
+                r.expected_percent,
+                r.days_overdue,
+                r.open_orders,
+                safe_cell(t.responsible),
+            ]
+        )
         colour = r.status.colour
         if colour in FILLS:
             ws.cell(ws.max_row, 5).fill = PatternFill("solid", fgColor=FILLS[colour])
         for col in (6, 7, 12):
             ws.cell(ws.max_row, col).number_format = "yyyy-mm-dd"
-    for col, width in zip("ABCDEFGHIJKLMNOPQ", (18, 18, 12, 40, 14, 11, 11, 8, 8, 8, 8, 11, 8, 8, 8, 8, 12),
-                          strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip(
+        "ABCDEFGHIJKLMNOPQ",
+        (18, 18, 12, 40, 14, 11, 11, 8, 8, 8, 8, 11, 8, 8, 8, 8, 12),
+        strict=True,
+    ):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = ws.cell(ws.max_row - len(rows) + 1, 1) if rows else None
     buf = io.BytesIO()
     wb.save(buf)
@@ -241,8 +286,12 @@ def filters_from(user: object, data: dict[str, str]) -> tuple[Filters, date]:
     from duban.tasks.services import today_local
 
     problems: list[Problem] = []
-    f = Filters(status=data.get("status") or "", kind=data.get("kind") or "",
-                tag=(data.get("tag") or "").strip(), q=(data.get("q") or "").strip())
+    f = Filters(
+        status=data.get("status") or "",
+        kind=data.get("kind") or "",
+        tag=(data.get("tag") or "").strip(),
+        q=(data.get("q") or "").strip(),
+    )
     visible = policy.visible_units(user, Action.VIEW_DATA)  # type: ignore[arg-type]
     for name in ("issuer", "lead", "scope"):
         code = (data.get(name) or "").strip()
@@ -283,14 +332,23 @@ def reason_text(reason: object) -> str:
     if code == "task_overdue":
         return _("The task is %(days)d days past its due date.") % {"days": days}
     if code == "milestone_overdue":
-        return _("Milestone %(seq)s is %(days)d days past its date and not met.") % {"seq": seq, "days": days}
+        return _("Milestone %(seq)s is %(days)d days past its date and not met.") % {
+            "seq": seq,
+            "days": days,
+        }
     if code == "milestone_due_unreported":
-        return _("Milestone %(seq)s is due in %(days)d days and nothing has been reported on it.") % {
-            "seq": seq, "days": days}
+        return _(
+            "Milestone %(seq)s is due in %(days)d days and nothing has been reported on it."
+        ) % {"seq": seq, "days": days}
     if code == "behind_schedule":
-        return _("Progress %(actual)d%% is more than the allowed margin behind the time elapsed (%(expected)d%%).") % {
-            "actual": getattr(reason, "actual", 0), "expected": round(getattr(reason, "expected", 0) or 0)}
+        return _(
+            "Progress %(actual)d%% is more than the allowed margin behind the time elapsed (%(expected)d%%)."
+        ) % {
+            "actual": getattr(reason, "actual", 0),
+            "expected": round(getattr(reason, "expected", 0) or 0),
+        }
     if code == "caught_up_late":
-        return _("Caught up: milestone %(seq)s was met %(days)d days late; green again once a milestone is met on time.") % {
-            "seq": seq, "days": days}
+        return _(
+            "Caught up: milestone %(seq)s was met %(days)d days late; green again once a milestone is met on time."
+        ) % {"seq": seq, "days": days}
     return code

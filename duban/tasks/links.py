@@ -31,14 +31,18 @@ def milestones_on_time_share(
     """
     today = today or services.today_local()
     qs = Milestone.objects.filter(due_date__range=(start, end))
-    qs = qs.filter(task__lead_unit__path__startswith=unit.path) if subtree else qs.filter(task__lead_unit=unit)
+    qs = (
+        qs.filter(task__lead_unit__path__startswith=unit.path)
+        if subtree
+        else qs.filter(task__lead_unit=unit)
+    )
     judged = good = 0
     for due, met_on in qs.values_list("due_date", "met_on"):
-        met = met_on is not None and met_on <= today
-        if not met and due >= today:
-            continue
-        judged += 1
-        good += 1 if met and met_on <= due else 0
+        if met_on is not None and met_on <= today:
+            judged += 1
+            good += 1 if met_on <= due else 0
+        elif due < today:
+            judged += 1
     return Decimal(good) / Decimal(judged) if judged else None
 
 
@@ -46,7 +50,9 @@ def target_reached(actual: Decimal, target: Decimal, higher_is_better: bool) -> 
     return actual >= target if higher_is_better else actual <= target
 
 
-def check_indicator_targets(values_lookup: ValuesLookup, *, today: date | None = None) -> list[Task]:
+def check_indicator_targets(
+    values_lookup: ValuesLookup, *, today: date | None = None
+) -> list[Task]:
     """Declare done every running task whose linked indicator has reached its target.
 
     `values_lookup(indicator_code, lead_unit, today)` returns the lead unit's actual
@@ -55,16 +61,26 @@ def check_indicator_targets(values_lookup: ValuesLookup, *, today: date | None =
     """
     today = today or services.today_local()
     done: list[Task] = []
-    candidates = Task.objects.select_related("lead_unit").filter(
-        completed_on__isnull=True, closed_on__isnull=True, start_date__lte=today,
-        indicator_target__isnull=False,
-    ).exclude(indicator_code="")
+    candidates = (
+        Task.objects.select_related("lead_unit")
+        .filter(
+            completed_on__isnull=True,
+            closed_on__isnull=True,
+            start_date__lte=today,
+            indicator_target__isnull=False,
+        )
+        .exclude(indicator_code="")
+    )
     with acting_as(source="indicator check"):
         for task in candidates:
             actual = values_lookup(task.indicator_code, task.lead_unit, today)
             if actual is None or task.indicator_target is None:
                 continue
-            if target_reached(Decimal(actual), task.indicator_target, task.indicator_higher_is_better):
+            if target_reached(
+                Decimal(actual), task.indicator_target, task.indicator_higher_is_better
+            ):
                 with transaction.atomic():
-                    done.append(services.declare_done(task, user=None, today=today, via="indicator"))
+                    done.append(
+                        services.declare_done(task, user=None, today=today, via="indicator")
+                    )
     return done

@@ -33,7 +33,9 @@ class TaskKind(models.TextChoices):
 class Goal(AuditedModel):
     """A multi-year goal (三年三步走): goal → year step → task."""
 
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="goals", verbose_name=_("issuing unit"))
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="goals", verbose_name=_("issuing unit")
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     first_year = models.PositiveSmallIntegerField(_("first year"))
@@ -60,7 +62,9 @@ class GoalStep(AuditedModel):
 
     class Meta:
         ordering = ["goal", "year"]
-        constraints = [models.UniqueConstraint(fields=["goal", "year"], name="tasks_goalstep_goal_year_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "year"], name="tasks_goalstep_goal_year_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.goal.title} · {self.year}: {self.aim}"
@@ -83,12 +87,17 @@ class TaskQuerySet(models.QuerySet["Task"]):
 
 
 class Task(AuditedModel):
-    kind = models.CharField(_("kind"), max_length=16, choices=TaskKind.choices, default=TaskKind.KEY_TASK)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=TaskKind.choices, default=TaskKind.KEY_TASK
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     expected_result = models.TextField(_("expected result"), blank=True)
     issuing_unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="issued_tasks", verbose_name=_("issuing unit")
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="issued_tasks",
+        verbose_name=_("issuing unit"),
     )
     lead_unit = models.ForeignKey(
         OrgUnit, on_delete=models.PROTECT, related_name="led_tasks", verbose_name=_("lead unit")
@@ -96,9 +105,15 @@ class Task(AuditedModel):
     responsible = models.CharField(_("responsible person"), max_length=100, blank=True)
     start_date = models.DateField(_("start date"))
     due_date = models.DateField(_("due date"))
-    tags = models.CharField(_("tags"), max_length=200, blank=True, help_text=_("Separated by commas."))
+    tags = models.CharField(
+        _("tags"), max_length=200, blank=True, help_text=_("Separated by commas.")
+    )
     goal_step = models.ForeignKey(
-        GoalStep, on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks",
+        GoalStep,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
         verbose_name=_("goal (year step)"),
     )
     # Link to an indicator by code only: the indicators app owns the values.
@@ -108,7 +123,9 @@ class Task(AuditedModel):
     )
     indicator_higher_is_better = models.BooleanField(_("higher is better"), default=True)
     completed_on = models.DateField(_("declared done on"), null=True, blank=True)
-    completed_via = models.CharField(_("done by"), max_length=16, blank=True)  # "report" | "indicator"
+    completed_via = models.CharField(
+        _("done by"), max_length=16, blank=True
+    )  # "report" | "indicator"
     closed_on = models.DateField(_("closed off the ledger on"), null=True, blank=True)
     reopened_on = models.DateField(_("last reopened on"), null=True, blank=True)
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
@@ -125,7 +142,9 @@ class Task(AuditedModel):
                 condition=Q(due_date__gte=models.F("start_date")), name="tasks_task_due_after_start"
             ),
         ]
-        indexes = [models.Index(fields=["issuing_unit", "due_date"], name="tasks_task_issuer_due_idx")]
+        indexes = [
+            models.Index(fields=["issuing_unit", "due_date"], name="tasks_task_issuer_due_idx")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -144,7 +163,9 @@ class Task(AuditedModel):
         """The dated facts the status rules read (prefetch with `with_facts()` for lists)."""
         milestones = tuple(
             MilestoneFacts(
-                seq=m.seq, due=m.due_date, met_on=m.met_on,
+                seq=m.seq,
+                due=m.due_date,
+                met_on=m.met_on,
                 report_dates=tuple(r.report_date for r in m.reports.all()),
             )
             for m in self.milestones.all()
@@ -153,8 +174,12 @@ class Task(AuditedModel):
             (r.report_date, r.percent) for r in self.reports.all() if r.unit_id == self.lead_unit_id
         )
         return TaskFacts(
-            start=self.start_date, due=self.due_date, milestones=milestones, reports=reports,
-            completed_on=self.completed_on, closed_on=self.closed_on,
+            start=self.start_date,
+            due=self.due_date,
+            milestones=milestones,
+            reports=reports,
+            completed_on=self.completed_on,
+            closed_on=self.closed_on,
         )
 
     def assess(self, today: date) -> Assessment:
@@ -181,7 +206,11 @@ class TaskPartner(AuditedModel):
 
     class Meta:
         ordering = ["unit__path"]
-        constraints = [models.UniqueConstraint(fields=["task", "unit"], name="tasks_taskpartner_task_unit_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "unit"], name="tasks_taskpartner_task_unit_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.unit.code}"
@@ -203,7 +232,9 @@ class Milestone(AuditedModel):
 
     class Meta:
         ordering = ["task", "seq"]
-        constraints = [models.UniqueConstraint(fields=["task", "seq"], name="tasks_milestone_task_seq_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "seq"], name="tasks_milestone_task_seq_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.seq}. {self.title}"
@@ -220,15 +251,24 @@ class ProgressReport(AuditedModel):
     """What a unit reports on a task: monthly, and when a milestone falls due."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
-    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
     milestone = models.ForeignKey(
-        Milestone, on_delete=models.SET_NULL, null=True, blank=True, related_name="reports",
+        Milestone,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
         verbose_name=_("for milestone"),
     )
     report_date = models.DateField(_("report date"))
     text = models.TextField(_("progress"))
     percent = models.PositiveSmallIntegerField(
-        _("percent done"), null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(100)]
+        _("percent done"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     problems = models.TextField(_("problems"), blank=True)
     next_steps = models.TextField(_("next steps"), blank=True)
@@ -241,7 +281,8 @@ class ProgressReport(AuditedModel):
         ordering = ["-report_date", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(percent__isnull=True) | Q(percent__lte=100), name="tasks_progressreport_percent_range"
+                condition=Q(percent__isnull=True) | Q(percent__lte=100),
+                name="tasks_progressreport_percent_range",
             ),
         ]
 
@@ -294,13 +335,17 @@ class Reminder(AuditedModel):
     """
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reminders")
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    milestone = models.ForeignKey(
+        Milestone, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=ReminderKind.choices)
     trigger = models.CharField(_("trigger"), max_length=16, choices=Trigger.choices)
     due_point = models.DateField(_("due point"))
     offset_days = models.SmallIntegerField(_("days from due date"), default=0)
     issued_on = models.DateField(_("issued on"))
-    to_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("to unit"))
+    to_unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("to unit")
+    )
     message = models.TextField(_("message"))
     reply_by = models.DateField(_("reply by"), null=True, blank=True)
     reply = models.TextField(_("reply"), blank=True)

@@ -61,7 +61,9 @@ def _message(task: Task, milestone: Milestone | None, due: date, today: date, ki
         when = _("was due on %(due)s and is %(n)d days overdue.") % {"due": due, "n": -days}
     text = f"{what} {when}"
     if kind == ReminderKind.SUPERVISION:
-        text += " " + _("Supervision order: reply with the measures taken and the date of completion.")
+        text += " " + _(
+            "Supervision order: reply with the measures taken and the date of completion."
+        )
     return text
 
 
@@ -85,16 +87,39 @@ def _points(task: Task, today: date) -> list[tuple[Milestone | None, date, str, 
     return found
 
 
-def _issue(task: Task, milestone: Milestone | None, due: date, kind: str, trigger: str,
-           offset: int, today: date, message: str) -> Reminder | None:
-    lookup = {"task": task, "milestone": milestone, "kind": kind, "trigger": trigger,
-              "due_point": due, "offset_days": offset}
+def _issue(
+    task: Task,
+    milestone: Milestone | None,
+    due: date,
+    kind: str,
+    trigger: str,
+    offset: int,
+    today: date,
+    message: str,
+) -> Reminder | None:
+    lookup = {
+        "task": task,
+        "milestone": milestone,
+        "kind": kind,
+        "trigger": trigger,
+        "due_point": due,
+        "offset_days": offset,
+    }
     if Reminder.objects.filter(**lookup).exists():
         return None
-    reply_by = today + timedelta(days=conf.supervision_reply_days()) if kind == ReminderKind.SUPERVISION else None
+    reply_by = (
+        today + timedelta(days=conf.supervision_reply_days())
+        if kind == ReminderKind.SUPERVISION
+        else None
+    )
     return create_unique(
-        Reminder, **lookup, issued_on=today, to_unit=task.lead_unit, message=message,
-        reply_by=reply_by, email_wanted=conf.email_enabled(),
+        Reminder,
+        **lookup,
+        issued_on=today,
+        to_unit=task.lead_unit,
+        message=message,
+        reply_by=reply_by,
+        email_wanted=conf.email_enabled(),
     )
 
 
@@ -102,20 +127,39 @@ def _task_pass(task: Task, today: date) -> list[Reminder]:
     created = []
     for milestone, due, kind, offset in _points(task, today):
         trigger = Trigger.MILESTONE_DUE if milestone else Trigger.TASK_DUE
-        r = _issue(task, milestone, due, kind, trigger, offset, today,
-                   _message(task, milestone, due, today, kind))
+        r = _issue(
+            task,
+            milestone,
+            due,
+            kind,
+            trigger,
+            offset,
+            today,
+            _message(task, milestone, due, today, kind),
+        )
         if r:
             created.append(r)
-    if today.day >= conf.monthly_report_day():
+    report_day = conf.monthly_report_day()
+    if report_day and today.day >= report_day:
         month_start = today.replace(day=1)
         reported = any(
-            r.unit_id == task.lead_unit_id and r.report_date >= month_start for r in task.reports.all()
+            r.unit_id == task.lead_unit_id and r.report_date >= month_start
+            for r in task.reports.all()
         )
         if not reported and task.start_date < month_start:
-            msg = _("No progress report on task “%(task)s” this month yet: the lead unit reports every month.") % {
-                "task": task.title
-            }
-            r = _issue(task, None, month_start, ReminderKind.REMINDER, Trigger.MONTHLY_REPORT, 0, today, msg)
+            msg = _(
+                "No progress report on task “%(task)s” this month yet: the lead unit reports every month."
+            ) % {"task": task.title}
+            r = _issue(
+                task,
+                None,
+                month_start,
+                ReminderKind.REMINDER,
+                Trigger.MONTHLY_REPORT,
+                0,
+                today,
+                msg,
+            )
             if r:
                 created.append(r)
     return created
@@ -124,7 +168,9 @@ def _task_pass(task: Task, today: date) -> list[Reminder]:
 def open_tasks(today: date) -> list[Task]:
     """Tasks that are running: started, not declared done, not closed."""
     return list(
-        Task.objects.with_facts().filter(completed_on__isnull=True, closed_on__isnull=True, start_date__lte=today)
+        Task.objects.with_facts().filter(
+            completed_on__isnull=True, closed_on__isnull=True, start_date__lte=today
+        )
     )
 
 
@@ -132,7 +178,9 @@ def recipients(unit: OrgUnit, kind: str) -> list[str]:
     """The lead unit's reporters (and for a supervision order its leaders) with an address."""
     roles = [Role.REPORTER] + ([Role.LEADER] if kind == ReminderKind.SUPERVISION else [])
     emails = (
-        Membership.objects.active().filter(unit=unit, role__in=roles).exclude(user__email="")
+        Membership.objects.active()
+        .filter(unit=unit, role__in=roles)
+        .exclude(user__email="")
         .values_list("user__email", flat=True)
     )
     return sorted(set(emails))
@@ -141,7 +189,9 @@ def recipients(unit: OrgUnit, kind: str) -> list[str]:
 def send_pending(limit: int = 500) -> tuple[int, int]:
     """Send each reminder whose e-mail is still due, stamping it before the next (sent, failed)."""
     sent = failed = 0
-    pending = Reminder.objects.filter(email_wanted=True, emailed_at__isnull=True).select_related("task", "to_unit")
+    pending = Reminder.objects.filter(email_wanted=True, emailed_at__isnull=True).select_related(
+        "task", "to_unit"
+    )
     for reminder in pending[:limit]:
         to = recipients(reminder.to_unit, reminder.kind)
         with transaction.atomic():

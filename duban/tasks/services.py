@@ -48,8 +48,18 @@ if TYPE_CHECKING:
     from duban.accounts.models import User
 
 TASK_FIELDS = (
-    "kind", "title", "description", "expected_result", "responsible", "start_date", "due_date",
-    "tags", "goal_step", "indicator_code", "indicator_target", "indicator_higher_is_better",
+    "kind",
+    "title",
+    "description",
+    "expected_result",
+    "responsible",
+    "start_date",
+    "due_date",
+    "tags",
+    "goal_step",
+    "indicator_code",
+    "indicator_target",
+    "indicator_higher_is_better",
 )
 MILESTONE_FIELDS = ("title", "due_date", "deliverable", "owner", "seq")
 
@@ -71,7 +81,11 @@ def _validate(obj: Any, exclude: list[str] | None = None) -> None:
         obj.full_clean(exclude=exclude, validate_constraints=False)
     except ValidationError as exc:
         raise TaskError(
-            [Problem(f if f != "__all__" else "", str(m)) for f, ms in exc.message_dict.items() for m in ms]
+            [
+                Problem(f if f != "__all__" else "", str(m))
+                for f, ms in exc.message_dict.items()
+                for m in ms
+            ]
         ) from None
 
 
@@ -79,12 +93,18 @@ def _check_units(issuing: OrgUnit, lead: OrgUnit, partners: Sequence[OrgUnit]) -
     """Work is assigned downwards: lead and co-operating units lie within the issuer's subtree."""
     problems = []
     if not lead.is_within(issuing):
-        problems.append(Problem("lead_unit", _("%(unit)s is not within the issuing unit") % {"unit": lead.code}))
+        problems.append(
+            Problem("lead_unit", _("%(unit)s is not within the issuing unit") % {"unit": lead.code})
+        )
     for p in partners:
         if not p.is_within(issuing):
-            problems.append(Problem("partners", _("%(unit)s is not within the issuing unit") % {"unit": p.code}))
+            problems.append(
+                Problem("partners", _("%(unit)s is not within the issuing unit") % {"unit": p.code})
+            )
         if p.pk == lead.pk:
-            problems.append(Problem("partners", _("the lead unit cannot also be a co-operating unit")))
+            problems.append(
+                Problem("partners", _("the lead unit cannot also be a co-operating unit"))
+            )
     if problems:
         raise TaskError(problems)
 
@@ -143,8 +163,12 @@ def _check_dates(start: date, due: date) -> None:
 
 @transaction.atomic
 def update_task(
-    task: Task, *, user: User | None, lead_unit: OrgUnit | None = None,
-    partners: Sequence[OrgUnit] | None = None, **fields: Any,
+    task: Task,
+    *,
+    user: User | None,
+    lead_unit: OrgUnit | None = None,
+    partners: Sequence[OrgUnit] | None = None,
+    **fields: Any,
 ) -> Task:
     """Change what a task says; the issuing unit never changes (issue a new task instead)."""
     if user is not None:
@@ -160,12 +184,18 @@ def update_task(
         locked.lead_unit = lead_unit
     _validate(locked)
     _check_dates(locked.start_date, locked.due_date)
-    current = partners if partners is not None else [p.unit for p in locked.partners.select_related("unit")]
+    current = (
+        partners
+        if partners is not None
+        else [p.unit for p in locked.partners.select_related("unit")]
+    )
     _check_units(locked.issuing_unit, locked.lead_unit, current)
     _check_goal_step(locked.issuing_unit, locked.goal_step)
     bad = locked.milestones.exclude(due_date__range=(locked.start_date, locked.due_date)).first()
     if bad is not None:
-        raise TaskError(_("milestone %(seq)s falls outside the new dates") % {"seq": bad.seq}, "due_date")
+        raise TaskError(
+            _("milestone %(seq)s falls outside the new dates") % {"seq": bad.seq}, "due_date"
+        )
     locked.save()
     if partners is not None:
         _set_partners(locked, partners)
@@ -229,7 +259,9 @@ def mark_milestone_met(
     """Record the day the deliverable came in: the lead unit's reporter or the issuing office."""
     today = today or today_local()
     task = milestone.task
-    if user is not None and not (access.can_report_as_lead(user, task) or access.can_manage(user, task)):
+    if user is not None and not (
+        access.can_report_as_lead(user, task) or access.can_manage(user, task)
+    ):
         raise PermissionDenied("only the lead unit or the issuing office marks a milestone met")
     _require_open(task, today)
     on = on or today
@@ -239,10 +271,14 @@ def mark_milestone_met(
         raise TaskError(_("the date is before the task started"), "met_on")
     locked = Milestone.objects.select_for_update().get(pk=milestone.pk)
     if locked.met_on is not None:
-        raise TaskConflict(_("the milestone was already met on %(d)s") % {"d": locked.met_on}, "met_on")
+        raise TaskConflict(
+            _("the milestone was already met on %(d)s") % {"d": locked.met_on}, "met_on"
+        )
     locked.met_on = on
     locked.save()
-    record("tasks.milestone.met", obj=locked, after={"met_on": on, "on_time": on <= locked.due_date})
+    record(
+        "tasks.milestone.met", obj=locked, after={"met_on": on, "on_time": on <= locked.due_date}
+    )
     return locked
 
 
@@ -252,11 +288,18 @@ def _check_evidence(files: Sequence[UploadedFile]) -> None:
     for f in files:
         ext = PurePath(f.name or "").suffix.lower().lstrip(".")
         if ext not in conf.EVIDENCE_EXTENSIONS:
-            problems.append(Problem("files", _("%(name)s: files of this type are not accepted") % {"name": f.name}))
+            problems.append(
+                Problem(
+                    "files", _("%(name)s: files of this type are not accepted") % {"name": f.name}
+                )
+            )
         elif f.size is not None and f.size > limit:
             problems.append(
-                Problem("files", _("%(name)s has %(size)d bytes; the limit is %(limit)d")
-                        % {"name": f.name, "size": f.size, "limit": limit})
+                Problem(
+                    "files",
+                    _("%(name)s has %(size)d bytes; the limit is %(limit)d")
+                    % {"name": f.name, "size": f.size, "limit": limit},
+                )
             )
     if problems:
         raise TaskError(problems)
@@ -284,7 +327,9 @@ def submit_report(
         policy.require(user, Action.ENTER_DATA, unit)
     is_lead = unit.pk == task.lead_unit_id
     if not is_lead and not task.partners.filter(unit=unit).exists():
-        raise TaskError(_("%(unit)s is neither the lead nor a co-operating unit") % {"unit": unit.code}, "unit")
+        raise TaskError(
+            _("%(unit)s is neither the lead nor a co-operating unit") % {"unit": unit.code}, "unit"
+        )
     _require_open(task, today)
     errors = []
     if not (text or "").strip():
@@ -296,13 +341,22 @@ def submit_report(
     if milestone is not None and milestone.task_id != task.pk:
         errors.append(Problem("milestone", _("the milestone belongs to another task")))
     if milestone_met and (milestone is None or not is_lead):
-        errors.append(Problem("milestone_met", _("only the lead unit reports a milestone met, naming it")))
+        errors.append(
+            Problem("milestone_met", _("only the lead unit reports a milestone met, naming it"))
+        )
     if errors:
         raise TaskError(errors)
     _check_evidence(files)
     report = ProgressReport.objects.create(
-        task=task, unit=unit, milestone=milestone, report_date=today, text=text.strip(), percent=percent,
-        problems=problems.strip(), next_steps=next_steps.strip(), author=user,
+        task=task,
+        unit=unit,
+        milestone=milestone,
+        report_date=today,
+        text=text.strip(),
+        percent=percent,
+        problems=problems.strip(),
+        next_steps=next_steps.strip(),
+        author=user,
     )
     for f in files:
         _store(report, f)
@@ -313,7 +367,11 @@ def submit_report(
 
 @transaction.atomic
 def add_evidence(
-    report: ProgressReport, *, user: User | None, files: Sequence[UploadedFile], today: date | None = None
+    report: ProgressReport,
+    *,
+    user: User | None,
+    files: Sequence[UploadedFile],
+    today: date | None = None,
 ) -> list[Evidence]:
     """Attach files to a report, by the reporting unit's reporter while the task is open."""
     if user is not None:
@@ -340,7 +398,9 @@ def _store(report: ProgressReport, f: UploadedFile) -> Evidence:
 
 
 @transaction.atomic
-def declare_done(task: Task, *, user: User | None, today: date | None = None, via: str = "report") -> Task:
+def declare_done(
+    task: Task, *, user: User | None, today: date | None = None, via: str = "report"
+) -> Task:
     """The lead unit says the task is done; it waits for the issuing unit's check."""
     today = today or today_local()
     if user is not None:
@@ -348,7 +408,9 @@ def declare_done(task: Task, *, user: User | None, today: date | None = None, vi
     locked = Task.objects.select_for_update().get(pk=task.pk)
     _require_open(locked, today)
     if locked.completed_on is not None:
-        raise TaskConflict(_("already declared done on %(d)s") % {"d": locked.completed_on}, "status")
+        raise TaskConflict(
+            _("already declared done on %(d)s") % {"d": locked.completed_on}, "status"
+        )
     if today < locked.start_date:
         raise TaskConflict(_("the task has not started"), "status")
     locked.completed_on = today
@@ -421,17 +483,27 @@ def issue_supervision(
     if milestone is not None and milestone.task_id != task.pk:
         raise TaskError(_("the milestone belongs to another task"), "milestone")
     order = Reminder.objects.create(
-        task=task, milestone=milestone, kind=ReminderKind.SUPERVISION, trigger=Trigger.MANUAL,
-        due_point=milestone.due_date if milestone else task.due_date, offset_days=0, issued_on=today,
-        to_unit=task.lead_unit, message=message.strip(), reply_by=today + timedelta(days=days),
-        issued_by=user, email_wanted=conf.email_enabled(),
+        task=task,
+        milestone=milestone,
+        kind=ReminderKind.SUPERVISION,
+        trigger=Trigger.MANUAL,
+        due_point=milestone.due_date if milestone else task.due_date,
+        offset_days=0,
+        issued_on=today,
+        to_unit=task.lead_unit,
+        message=message.strip(),
+        reply_by=today + timedelta(days=days),
+        issued_by=user,
+        email_wanted=conf.email_enabled(),
     )
     record("tasks.reminder.supervision_issued", obj=order, after={"reply_by": order.reply_by})
     return order
 
 
 @transaction.atomic
-def reply_reminder(reminder: Reminder, *, user: User | None, text: str, today: date | None = None) -> Reminder:
+def reply_reminder(
+    reminder: Reminder, *, user: User | None, text: str, today: date | None = None
+) -> Reminder:
     """The lead unit answers a supervision order (or acknowledges a reminder)."""
     today = today or today_local()
     if user is not None:
@@ -450,7 +522,13 @@ def reply_reminder(reminder: Reminder, *, user: User | None, text: str, today: d
 
 @transaction.atomic
 def create_goal(
-    unit: OrgUnit, *, user: User | None, title: str, first_year: int, aims: Sequence[str], description: str = ""
+    unit: OrgUnit,
+    *,
+    user: User | None,
+    title: str,
+    first_year: int,
+    aims: Sequence[str],
+    description: str = "",
 ) -> Goal:
     """A multi-year goal with one step (aim) per year, e.g. 三年三步走."""
     if user is not None:
@@ -460,7 +538,13 @@ def create_goal(
         raise TaskError(_("name the aim of at least one year"), "aims")
     if not 2000 <= first_year <= 2100:
         raise TaskError(_("a year between 2000 and 2100"), "first_year")
-    goal = Goal(unit=unit, title=title.strip(), description=description, first_year=first_year, years=len(aims))
+    goal = Goal(
+        unit=unit,
+        title=title.strip(),
+        description=description,
+        first_year=first_year,
+        years=len(aims),
+    )
     _validate(goal, exclude=["unit"])
     goal.save()
     for i, aim in enumerate(aims):

@@ -130,13 +130,16 @@ def assess(facts: TaskFacts, today: date, thresholds: Thresholds | None = None) 
     t = thresholds or Thresholds()
     percent = latest_percent(facts, today)
     expected = elapsed_share(facts.start, facts.due, today) * 100
-    base = {"percent": percent, "expected_percent": expected}
+
+    def verdict(status: Status, reasons: tuple[Reason, ...] = (), overdue: int = 0) -> Assessment:
+        return Assessment(status, reasons, overdue, expected, percent)
+
     if _on_or_before(facts.closed_on, today):
-        return Assessment(Status.CLOSED, **base)  # type: ignore[arg-type]
+        return verdict(Status.CLOSED)
     if _on_or_before(facts.completed_on, today):
-        return Assessment(Status.DONE, **base)  # type: ignore[arg-type]
+        return verdict(Status.DONE)
     if today < facts.start:
-        return Assessment(Status.NOT_STARTED, **base)  # type: ignore[arg-type]
+        return verdict(Status.NOT_STARTED)
 
     overdue = days_overdue(facts, today)
     red: list[Reason] = []
@@ -146,7 +149,7 @@ def assess(facts: TaskFacts, today: date, thresholds: Thresholds | None = None) 
         if m.due < today and not _on_or_before(m.met_on, today):
             red.append(Reason("milestone_overdue", seq=m.seq, days=(today - m.due).days))
     if red:
-        return Assessment(Status.OVERDUE, tuple(red), overdue, **base)  # type: ignore[arg-type]
+        return verdict(Status.OVERDUE, tuple(red), overdue)
 
     yellow: list[Reason] = []
     lead_dates = [d for d, _ in facts.reports if d <= today]
@@ -166,17 +169,21 @@ def assess(facts: TaskFacts, today: date, thresholds: Thresholds | None = None) 
     if met:
         last = max(met, key=lambda m: (m.due, m.seq))
         if last.met_on is not None and last.met_on > last.due:
-            yellow.append(Reason("caught_up_late", seq=last.seq, days=(last.met_on - last.due).days))
+            yellow.append(
+                Reason("caught_up_late", seq=last.seq, days=(last.met_on - last.due).days)
+            )
     if yellow:
-        return Assessment(Status.AT_RISK, tuple(yellow), **base)  # type: ignore[arg-type]
-    return Assessment(Status.ON_TRACK, **base)  # type: ignore[arg-type]
+        return verdict(Status.AT_RISK, tuple(yellow))
+    return verdict(Status.ON_TRACK)
 
 
 def task_status(facts: TaskFacts, today: date, thresholds: Thresholds | None = None) -> Status:
     return assess(facts, today, thresholds).status
 
 
-def on_time(milestones: tuple[MilestoneFacts, ...] | list[MilestoneFacts], today: date) -> tuple[int, int]:
+def on_time(
+    milestones: tuple[MilestoneFacts, ...] | list[MilestoneFacts], today: date
+) -> tuple[int, int]:
     """(met on time, judged): a milestone is judged once met or once its date has passed."""
     judged = [m for m in milestones if _on_or_before(m.met_on, today) or m.due < today]
     good = [m for m in judged if m.met_on is not None and m.met_on <= today and m.met_on <= m.due]

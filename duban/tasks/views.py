@@ -54,12 +54,27 @@ def add_problems(form: Any, exc: DubanError) -> list[Problem]:
     return rest
 
 
-def _form_page(request: HttpRequest, form: Any, title: str, back: str, problems: list[Problem],
-               multipart: bool = False, intro: str = "") -> HttpResponse:
-    return render(request, "tasks/form.html", {
-        "form": form, "title": title, "back": back, "problems": problems, "multipart": multipart,
-        "intro": intro,
-    })
+def _form_page(
+    request: HttpRequest,
+    form: Any,
+    title: str,
+    back: str,
+    problems: list[Problem],
+    multipart: bool = False,
+    intro: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "tasks/form.html",
+        {
+            "form": form,
+            "title": title,
+            "back": back,
+            "problems": problems,
+            "multipart": multipart,
+            "intro": intro,
+        },
+    )
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -75,32 +90,44 @@ def board(request: HttpRequest) -> HttpResponse:
         unit = get_object_or_404(OrgUnit, code=code)
         policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
     else:
-        unit = OrgUnit.objects.filter(path__in=roots).order_by("depth", "path").first()
-        if unit is None:
+        first = OrgUnit.objects.filter(path__in=roots).order_by("depth", "path").first()
+        if first is None:
             raise PermissionDenied("no unit whose tasks you may see")
+        unit = first
     today = services.today_local()
     rows = ledger_rows(access.visible_tasks(request.user), today, Filters(scope=unit))
-    pressing = Reminder.objects.filter(
-        task__in=[r.task.pk for r in rows], kind="supervision", replied_on__isnull=True
-    ).select_related("task", "to_unit").order_by("reply_by")
+    pressing = (
+        Reminder.objects.filter(
+            task__in=[r.task.pk for r in rows], kind="supervision", replied_on__isnull=True
+        )
+        .select_related("task", "to_unit")
+        .order_by("reply_by")
+    )
     units = OrgUnit.objects.filter(path__in=roots)
-    return render(request, "tasks/board.html", {
-        "unit": unit, "today": today, "counts": status_counts(rows),
-        "red": [r for r in rows if r.status == Status.OVERDUE][:30],
-        "yellow": [r for r in rows if r.status == Status.AT_RISK][:30],
-        "to_verify": [r for r in rows if r.status == Status.DONE],
-        "behind": [s for s in by_lead_unit(rows) if s.red or s.yellow][:20],
-        "pressing": pressing[:20], "roots": units,
-        "children": unit.children.order_by("sort_order", "code"),
-        "can_manage": policy.can(request.user, Action.MANAGE_EVALUATION, unit),  # type: ignore[arg-type]
-    })
+    return render(
+        request,
+        "tasks/board.html",
+        {
+            "unit": unit,
+            "today": today,
+            "counts": status_counts(rows),
+            "red": [r for r in rows if r.status == Status.OVERDUE][:30],
+            "yellow": [r for r in rows if r.status == Status.AT_RISK][:30],
+            "to_verify": [r for r in rows if r.status == Status.DONE],
+            "behind": [s for s in by_lead_unit(rows) if s.red or s.yellow][:20],
+            "pressing": pressing[:20],
+            "roots": units,
+            "children": unit.children.order_by("sort_order", "code"),
+            "can_manage": policy.can(request.user, Action.MANAGE_EVALUATION, unit),  # type: ignore[arg-type]
+        },
+    )
 
 
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
-    form.fields["status"].choices = _status_choices()
-    form.fields["kind"].choices = [("", "—"), *TaskKind.choices]
+    form.fields["status"].choices = _status_choices()  # type: ignore[attr-defined]
+    form.fields["kind"].choices = [("", "—"), *TaskKind.choices]  # type: ignore[attr-defined]
     problems: list[Problem] = []
     try:
         filters, today = filters_from(request.user, request.GET.dict())
@@ -108,10 +135,18 @@ def ledger(request: HttpRequest) -> HttpResponse:
         problems = exc.problems
         filters, today = Filters(), services.today_local()
     rows = ledger_rows(access.visible_tasks(request.user), today, filters) if not problems else []
-    return render(request, "tasks/ledger.html", {
-        "form": form, "rows": rows, "today": today, "problems": problems, "counts": status_counts(rows),
-        "query": request.GET.urlencode(),
-    })
+    return render(
+        request,
+        "tasks/ledger.html",
+        {
+            "form": form,
+            "rows": rows,
+            "today": today,
+            "problems": problems,
+            "counts": status_counts(rows),
+            "query": request.GET.urlencode(),
+        },
+    )
 
 
 @login_required
@@ -119,11 +154,15 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     try:
         filters, today = filters_from(request.user, request.GET.dict())
     except DubanError as exc:
-        return HttpResponse("; ".join(str(p) for p in exc.problems), status=400, content_type="text/plain")
+        return HttpResponse(
+            "; ".join(str(p) for p in exc.problems), status=400, content_type="text/plain"
+        )
     rows = ledger_rows(access.visible_tasks(request.user), today, filters)
     invented = any(r.task.issuing_unit.is_demo for r in rows)
     data = ledger_xlsx(rows, today, _("Task ledger as of %(d)s") % {"d": today}, invented=invented)
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     response["Content-Disposition"] = f'attachment; filename="ledger-{today.isoformat()}.xlsx"'
     return response
 
@@ -149,8 +188,11 @@ def task_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             task = services.create_task(
-                user=request.user, issuing_unit=data["issuing_unit"], lead_unit=data["lead_unit"],  # type: ignore[arg-type]
-                partners=list(data["partners"]), **_task_fields(data),
+                user=request.user,  # type: ignore[arg-type]
+                issuing_unit=data["issuing_unit"],
+                lead_unit=data["lead_unit"],  # type: ignore[arg-type]
+                partners=list(data["partners"]),
+                **_task_fields(data),
             )
         except DubanError as exc:
             problems = add_problems(form, exc)
@@ -167,18 +209,28 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = task.assess(today)
     good, judged = task.on_time(today)
     user = request.user
-    return render(request, "tasks/task_detail.html", {
-        "task": task, "a": a, "today": today, "status_label": status_label(a.status),
-        "reasons": [reason_text(r) for r in a.reasons], "on_time": good, "judged": judged,
-        "milestones": task.milestones.all(), "reports": task.reports.all(),
-        "evidence": Evidence.objects.filter(report__task=task).select_related("report"),
-        "reminders": task.reminders.select_related("to_unit", "milestone").all(),
-        "can_manage": access.can_manage(user, task),
-        "can_lead": access.can_report_as_lead(user, task),
-        "report_units": access.reporting_units(user, task),
-        "decided_at": _decided_at(task.pk),
-        "expected": round(a.expected_percent),
-    })
+    return render(
+        request,
+        "tasks/task_detail.html",
+        {
+            "task": task,
+            "a": a,
+            "today": today,
+            "status_label": status_label(a.status),
+            "reasons": [reason_text(r) for r in a.reasons],
+            "on_time": good,
+            "judged": judged,
+            "milestones": task.milestones.all(),
+            "reports": task.reports.all(),
+            "evidence": Evidence.objects.filter(report__task=task).select_related("report"),
+            "reminders": task.reminders.select_related("to_unit", "milestone").all(),
+            "can_manage": access.can_manage(user, task),
+            "can_lead": access.can_report_as_lead(user, task),
+            "report_units": access.reporting_units(user, task),
+            "decided_at": _decided_at(task.pk),
+            "expected": round(a.expected_percent),
+        },
+    )
 
 
 def _decided_at(task_pk: int) -> Any:
@@ -195,20 +247,33 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_manage(request.user, task)
     issuers, units = _unit_querysets(request)
     units = OrgUnit.objects.subtree_of(task.issuing_unit)
-    form = TaskForm(request.POST or None, instance=task, issuers=issuers, units=units, editing=True,
-                    initial={"partners": [p.unit_id for p in task.partners.all()]})
+    form = TaskForm(
+        request.POST or None,
+        instance=task,
+        issuers=issuers,
+        units=units,
+        editing=True,
+        initial={"partners": [p.unit_id for p in task.partners.all()]},
+    )
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.update_task(task, user=request.user, lead_unit=data["lead_unit"],  # type: ignore[arg-type]
-                                 partners=list(data["partners"]), **_task_fields(data))
+            services.update_task(
+                task,
+                user=request.user,  # type: ignore[arg-type]
+                lead_unit=data["lead_unit"],  # type: ignore[arg-type]
+                partners=list(data["partners"]),
+                **_task_fields(data),
+            )
         except DubanError as exc:
             problems = add_problems(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("tasks:task", pk=task.pk)
-    return _form_page(request, form, _("Edit task"), reverse("tasks:task", args=[task.pk]), problems)
+    return _form_page(
+        request, form, _("Edit task"), reverse("tasks:task", args=[task.pk]), problems
+    )
 
 
 @login_required
@@ -226,7 +291,9 @@ def milestone_new(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Milestone added."))
             return redirect("tasks:task", pk=task.pk)
-    return _form_page(request, form, _("Add a milestone"), reverse("tasks:task", args=[task.pk]), problems)
+    return _form_page(
+        request, form, _("Add a milestone"), reverse("tasks:task", args=[task.pk]), problems
+    )
 
 
 def _milestone_or_403(request: HttpRequest, pk: int) -> Milestone:
@@ -251,7 +318,13 @@ def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("tasks:task", pk=milestone.task_id)
-    return _form_page(request, form, _("Edit milestone"), reverse("tasks:task", args=[milestone.task_id]), problems)
+    return _form_page(
+        request,
+        form,
+        _("Edit milestone"),
+        reverse("tasks:task", args=[milestone.task_id]),
+        problems,
+    )
 
 
 def _post_action(request: HttpRequest, task_pk: int, fn: Any, done: str) -> HttpResponse:
@@ -269,9 +342,12 @@ def _post_action(request: HttpRequest, task_pk: int, fn: Any, done: str) -> Http
 @require_POST
 def milestone_met(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_403(request, pk)
-    return _post_action(request, milestone.task_id,
-                        lambda: services.mark_milestone_met(milestone, user=request.user),  # type: ignore[arg-type]
-                        _("Milestone marked met."))
+    return _post_action(
+        request,
+        milestone.task_id,
+        lambda: services.mark_milestone_met(milestone, user=request.user),  # type: ignore[arg-type]
+        _("Milestone marked met."),
+    )
 
 
 @login_required
@@ -287,17 +363,31 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         d = form.cleaned_data
         try:
             services.submit_report(
-                task, user=request.user, unit=d["unit"], text=d["text"], percent=d["percent"],  # type: ignore[arg-type]
-                problems=d["problems"], next_steps=d["next_steps"], milestone=d["milestone"],
-                milestone_met=d["milestone_met"], files=d["files"],
+                task,
+                user=request.user,  # type: ignore[arg-type]
+                unit=d["unit"],
+                text=d["text"],
+                percent=d["percent"],  # type: ignore[arg-type]
+                problems=d["problems"],
+                next_steps=d["next_steps"],
+                milestone=d["milestone"],
+                milestone_met=d["milestone_met"],
+                files=d["files"],
             )
         except DubanError as exc:
             problems = add_problems(form, exc)
         else:
             messages.success(request, _("Progress reported."))
             return redirect("tasks:task", pk=task.pk)
-    return _form_page(request, form, _("Report progress"), reverse("tasks:task", args=[task.pk]), problems,
-                      multipart=True, intro=task.title)
+    return _form_page(
+        request,
+        form,
+        _("Report progress"),
+        reverse("tasks:task", args=[task.pk]),
+        problems,
+        multipart=True,
+        intro=task.title,
+    )
 
 
 @login_required
@@ -305,8 +395,12 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 def done(request: HttpRequest, pk: int) -> HttpResponse:
     task = access.task_or_403(request.user, pk)
     access.require_lead(request.user, task)
-    return _post_action(request, task.pk, lambda: services.declare_done(task, user=request.user),  # type: ignore[arg-type]
-                        _("Declared done; the issuing unit will check it."))
+    return _post_action(
+        request,
+        task.pk,
+        lambda: services.declare_done(task, user=request.user),  # type: ignore[arg-type]
+        _("Declared done; the issuing unit will check it."),
+    )
 
 
 @login_required
@@ -314,8 +408,12 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
 def close(request: HttpRequest, pk: int) -> HttpResponse:
     task = access.task_or_403(request.user, pk)
     access.require_manage(request.user, task)
-    return _post_action(request, task.pk, lambda: services.close_task(task, user=request.user),  # type: ignore[arg-type]
-                        _("Closed off the ledger."))
+    return _post_action(
+        request,
+        task.pk,
+        lambda: services.close_task(task, user=request.user),  # type: ignore[arg-type]
+        _("Closed off the ledger."),
+    )
 
 
 @login_required
@@ -333,8 +431,14 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Reopened; the lead unit carries on."))
             return redirect("tasks:task", pk=task.pk)
-    return _form_page(request, form, _("Reopen task"), reverse("tasks:task", args=[task.pk]), problems,
-                      intro=task.title)
+    return _form_page(
+        request,
+        form,
+        _("Reopen task"),
+        reverse("tasks:task", args=[task.pk]),
+        problems,
+        intro=task.title,
+    )
 
 
 @login_required
@@ -347,15 +451,26 @@ def supervise(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.issue_supervision(task, user=request.user, message=d["message"],  # type: ignore[arg-type]
-                                       reply_days=d["reply_days"], milestone=d["milestone"])
+            services.issue_supervision(
+                task,
+                user=request.user,  # type: ignore[arg-type]
+                message=d["message"],  # type: ignore[arg-type]
+                reply_days=d["reply_days"],
+                milestone=d["milestone"],
+            )
         except DubanError as exc:
             problems = add_problems(form, exc)
         else:
             messages.success(request, _("Supervision order issued."))
             return redirect("tasks:task", pk=task.pk)
-    return _form_page(request, form, _("Issue a supervision order (督办)"), reverse("tasks:task", args=[task.pk]),
-                      problems, intro=task.title)
+    return _form_page(
+        request,
+        form,
+        _("Issue a supervision order (督办)"),
+        reverse("tasks:task", args=[task.pk]),
+        problems,
+        intro=task.title,
+    )
 
 
 @login_required
@@ -374,8 +489,14 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Reply recorded."))
             return redirect("tasks:task", pk=reminder.task_id)
-    return _form_page(request, form, _("Reply"), reverse("tasks:task", args=[reminder.task_id]), problems,
-                      intro=reminder.message)
+    return _form_page(
+        request,
+        form,
+        _("Reply"),
+        reverse("tasks:task", args=[reminder.task_id]),
+        problems,
+        intro=reminder.message,
+    )
 
 
 @login_required
@@ -394,7 +515,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """Reminders and supervision orders sent to the units where the user reports or leads."""
     units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
     items = (
-        Reminder.objects.filter(to_unit__in=units).select_related("task", "to_unit", "milestone")
+        Reminder.objects.filter(to_unit__in=units)
+        .select_related("task", "to_unit", "milestone")
         .order_by("replied_on", "-issued_on", "-id")[:200]
     )
     return render(request, "tasks/inbox.html", {"items": items, "today": services.today_local()})
@@ -403,11 +525,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 def goals(request: HttpRequest) -> HttpResponse:
     units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
-    items = Goal.objects.filter(unit__in=units).select_related("unit").prefetch_related("steps__tasks")
-    return render(request, "tasks/goals.html", {
-        "goals": items,
-        "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
-    })
+    items = (
+        Goal.objects.filter(unit__in=units).select_related("unit").prefetch_related("steps__tasks")
+    )
+    return render(
+        request,
+        "tasks/goals.html",
+        {
+            "goals": items,
+            "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
+        },
+    )
 
 
 @login_required
@@ -421,8 +549,14 @@ def goal_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.create_goal(d["unit"], user=request.user, title=d["title"], first_year=d["first_year"],  # type: ignore[arg-type]
-                                 aims=d["aims"].splitlines(), description=d["description"])
+            services.create_goal(
+                d["unit"],
+                user=request.user,  # type: ignore[arg-type]
+                title=d["title"],
+                first_year=d["first_year"],  # type: ignore[arg-type]
+                aims=d["aims"].splitlines(),
+                description=d["description"],
+            )
         except DubanError as exc:
             problems = add_problems(form, exc)
         else:

@@ -25,27 +25,83 @@ class Form:
 def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -> Form:
     levels = levels or ["county", "station"]
     make = ind_services.create_indicator
-    filed = make(user=None, issuer=tree.city, code="case.filed", name_zh="立案数", name_en="Cases filed",
-                 value_type="integer", levels=levels, kinds=["territorial"], unit_of_measure="起",
-                 sort_order=1)
-    solved = make(user=None, issuer=tree.city, code="case.solved", name_zh="破案数", name_en="Cases solved",
-                  value_type="integer", levels=levels, kinds=["territorial"], sort_order=2)
-    clearance = make(user=None, issuer=tree.city, code="case.clearance", name_zh="破案率",
-                     name_en="Clearance rate", value_type="percentage",
-                     formula="case.solved / case.filed * 100", sort_order=3)
-    poll = make(user=None, issuer=tree.city, code="poll.score", name_zh="民调得分", name_en="Poll score",
-                value_type="percentage", unit_aggregation="average", time_aggregation="average",
-                levels=["county"], kinds=["territorial"], sort_order=4)
-    gangs = make(user=None, issuer=tree.city, code="crime.gangs", name_zh="打掉团伙", name_en="Gangs",
-                 value_type="integer", levels=["county"], kinds=["territorial"], division=tree.division,
-                 division_reports=True, sort_order=5)
+    filed = make(
+        user=None,
+        issuer=tree.city,
+        code="case.filed",
+        name_zh="立案数",
+        name_en="Cases filed",
+        value_type="integer",
+        levels=levels,
+        kinds=["territorial"],
+        unit_of_measure="起",
+        sort_order=1,
+    )
+    solved = make(
+        user=None,
+        issuer=tree.city,
+        code="case.solved",
+        name_zh="破案数",
+        name_en="Cases solved",
+        value_type="integer",
+        levels=levels,
+        kinds=["territorial"],
+        sort_order=2,
+    )
+    clearance = make(
+        user=None,
+        issuer=tree.city,
+        code="case.clearance",
+        name_zh="破案率",
+        name_en="Clearance rate",
+        value_type="percentage",
+        formula="case.solved / case.filed * 100",
+        sort_order=3,
+    )
+    poll = make(
+        user=None,
+        issuer=tree.city,
+        code="poll.score",
+        name_zh="民调得分",
+        name_en="Poll score",
+        value_type="percentage",
+        unit_aggregation="average",
+        time_aggregation="average",
+        levels=["county"],
+        kinds=["territorial"],
+        sort_order=4,
+    )
+    gangs = make(
+        user=None,
+        issuer=tree.city,
+        code="crime.gangs",
+        name_zh="打掉团伙",
+        name_en="Gangs",
+        value_type="integer",
+        levels=["county"],
+        kinds=["territorial"],
+        division=tree.division,
+        division_reports=True,
+        sort_order=5,
+    )
     ds = ind_services.create_data_set(
-        user=None, owner=tree.city, code="CITY-M", name_zh="月报", name_en="Monthly report",
-        period_type="monthly", timely_days=5, expiry_days=expiry_days,
+        user=None,
+        owner=tree.city,
+        code="CITY-M",
+        name_zh="月报",
+        name_en="Monthly report",
+        period_type="monthly",
+        timely_days=5,
+        expiry_days=expiry_days,
         indicators=["case.filed", "case.solved", "case.clearance", "poll.score", "crime.gangs"],
     )
-    ind_services.add_rule(ds, user=None, name="solved ≤ filed", expression="case.solved <= case.filed",
-                          message="cases solved cannot exceed cases filed")
+    ind_services.add_rule(
+        ds,
+        user=None,
+        name="solved ≤ filed",
+        expression="case.solved <= case.filed",
+        message="cases solved cannot exceed cases filed",
+    )
     for period in ("201711", "201712"):
         services.open_period(ds, period, user=None)
     return Form(ds, filed, solved, clearance, poll, gangs)
@@ -57,3 +113,29 @@ def form(tree) -> Form:
 
 
 TODAY = date(2017, 12, 20)  # 201711 closed on 2017-12-15 (expired), 201712 open
+
+
+def db_dump() -> tuple[object, ...]:
+    """Everything an import may touch, to prove a rejected file changed nothing."""
+    from duban.audit.models import AuditEntry
+    from duban.reporting.models import DataValue, Evidence, Submission
+
+    return (
+        sorted(
+            (v.unit.code, v.indicator.code, v.period, str(v.value), v.comment, v.state, v.updated_at.isoformat())
+            for v in DataValue.objects.select_related("unit", "indicator")
+        ),
+        sorted(Submission.objects.values_list("data_set__code", "unit__code", "period", "state")),
+        Evidence.objects.count(),
+        AuditEntry.objects.count(),
+        list(AuditEntry.objects.order_by("-id").values_list("hash", flat=True)[:1]),
+    )
+
+
+def values_of(unit, period: str) -> dict[str, object]:
+    from duban.reporting.models import DataValue
+
+    return {
+        v.indicator.code: v.value
+        for v in DataValue.objects.filter(unit=unit, period=period).select_related("indicator")
+    }

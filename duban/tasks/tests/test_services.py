@@ -58,8 +58,11 @@ def test_only_the_issuing_office_closes_and_reopens(task, people) -> None:
     task = Task.objects.get(pk=task.pk)
     assert task.status(date(2017, 7, 10)) is not Status.CLOSED
     assert task.reopen_reason == "佐证材料不全，退回补充"
-    actions = list(AuditEntry.objects.filter(object_type="tasks.task", object_id=str(task.pk))
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditEntry.objects.filter(object_type="tasks.task", object_id=str(task.pk)).values_list(
+            "action", flat=True
+        )
+    )
     assert {"tasks.task.done", "tasks.task.closed", "tasks.task.reopened"} <= set(actions)
     reopened = AuditEntry.objects.get(action="tasks.task.reopened")
     assert reopened.reason == "佐证材料不全，退回补充"
@@ -89,10 +92,16 @@ def test_reports_by_lead_and_partner(task, people, settings, tmp_path) -> None:
         services.submit_report(task, user=people["lead_reporter"], text="进展", percent=None)
     assert exc.value.problems[0].where == "percent"
     pdf = SimpleUploadedFile("佐证.pdf", b"%PDF-1.4", content_type="application/pdf")
-    lead = services.submit_report(task, user=people["lead_reporter"], text="完成调研", percent=45, files=[pdf])
+    lead = services.submit_report(
+        task, user=people["lead_reporter"], text="完成调研", percent=45, files=[pdf]
+    )
     assert lead.report_date == date(2017, 7, 10) and lead.evidence.count() == 1
-    part = services.submit_report(task, user=people["partner_reporter"], unit=task.partners.get().unit,
-                                  text="配合完成数据比对")
+    part = services.submit_report(
+        task,
+        user=people["partner_reporter"],
+        unit=task.partners.get().unit,
+        text="配合完成数据比对",
+    )
     assert part.percent is None
     with pytest.raises(PermissionDenied):  # the partner cannot write as the lead unit
         services.submit_report(task, user=people["partner_reporter"], text="x", percent=90)
@@ -100,7 +109,9 @@ def test_reports_by_lead_and_partner(task, people, settings, tmp_path) -> None:
         services.submit_report(task, user=people["city_reporter"], text="x", percent=90)
     exe = SimpleUploadedFile("run.exe", b"MZ")
     with pytest.raises(DubanError) as exc:
-        services.submit_report(task, user=people["lead_reporter"], text="x", percent=50, files=[exe])
+        services.submit_report(
+            task, user=people["lead_reporter"], text="x", percent=50, files=[exe]
+        )
     assert exc.value.problems[0].where == "files"
     # the partner's report does not move the task's percent
     assert Task.objects.with_facts().get(pk=task.pk).assess(date(2017, 7, 10)).percent == 45
@@ -112,8 +123,14 @@ def test_units_and_dates_are_checked(tree, people) -> None:
         make_task(tree.county_a, tree.county_b)
     assert exc.value.problems[0].where == "lead_unit"
     with pytest.raises(PermissionDenied):
-        services.create_task(user=people["county_office"], issuing_unit=tree.city, lead_unit=tree.county_a,
-                             title="x", start_date=date(2017, 1, 1), due_date=date(2017, 2, 1))
+        services.create_task(
+            user=people["county_office"],
+            issuing_unit=tree.city,
+            lead_unit=tree.county_a,
+            title="x",
+            start_date=date(2017, 1, 1),
+            due_date=date(2017, 2, 1),
+        )
     with pytest.raises(DubanError) as exc:
         make_task(tree.city, tree.county_a, start_date=date(2017, 5, 1), due_date=date(2017, 4, 1))
     assert exc.value.problems[0].where == "due_date"
@@ -147,26 +164,50 @@ def test_milestone_met_by_lead_or_office_only(tree, people) -> None:
 def test_milestones_on_time_share(tree) -> None:
     task = make_task(tree.city, tree.county_a)
     ms = [make_milestone(task, date(2017, m, 28)) for m in (3, 4, 5, 6, 8)]
-    services.mark_milestone_met(ms[0], user=None, on=date(2017, 3, 28), today=date(2017, 7, 10))  # on time
-    services.mark_milestone_met(ms[1], user=None, on=date(2017, 5, 2), today=date(2017, 7, 10))  # late
+    services.mark_milestone_met(
+        ms[0], user=None, on=date(2017, 3, 28), today=date(2017, 7, 10)
+    )  # on time
+    services.mark_milestone_met(
+        ms[1], user=None, on=date(2017, 5, 2), today=date(2017, 7, 10)
+    )  # late
     # ms[2] missed; ms[3] met early; ms[4] not yet due
     services.mark_milestone_met(ms[3], user=None, on=date(2017, 6, 1), today=date(2017, 7, 10))
-    share = links.milestones_on_time_share(tree.county_a, date(2017, 1, 1), date(2017, 12, 31),
-                                           today=date(2017, 7, 10))
+    share = links.milestones_on_time_share(
+        tree.county_a, date(2017, 1, 1), date(2017, 12, 31), today=date(2017, 7, 10)
+    )
     assert share == Decimal(2) / Decimal(4)
-    assert links.milestones_on_time_share(tree.county_b, date(2017, 1, 1), date(2017, 12, 31),
-                                          today=date(2017, 7, 10)) is None
-    assert links.milestones_on_time_share(tree.city, date(2017, 1, 1), date(2017, 12, 31),
-                                          today=date(2017, 7, 10), subtree=True) == Decimal("0.5")
+    assert (
+        links.milestones_on_time_share(
+            tree.county_b, date(2017, 1, 1), date(2017, 12, 31), today=date(2017, 7, 10)
+        )
+        is None
+    )
+    assert links.milestones_on_time_share(
+        tree.city, date(2017, 1, 1), date(2017, 12, 31), today=date(2017, 7, 10), subtree=True
+    ) == Decimal("0.5")
 
 
 def test_indicator_target_marks_done_awaiting_check(tree) -> None:
-    hit = make_task(tree.city, tree.county_a, indicator_code="yellow_label_removed",
-                    indicator_target=Decimal("1200"))
-    lower = make_task(tree.city, tree.county_b, indicator_code="accidents", indicator_target=Decimal("30"),
-                      indicator_higher_is_better=False)
-    missing = make_task(tree.city, tree.county_b, indicator_code="fugitives", indicator_target=Decimal("5"))
-    values = {("yellow_label_removed", "COUNTY-A"): Decimal("1200"), ("accidents", "COUNTY-B"): Decimal("31")}
+    hit = make_task(
+        tree.city,
+        tree.county_a,
+        indicator_code="yellow_label_removed",
+        indicator_target=Decimal("1200"),
+    )
+    lower = make_task(
+        tree.city,
+        tree.county_b,
+        indicator_code="accidents",
+        indicator_target=Decimal("30"),
+        indicator_higher_is_better=False,
+    )
+    missing = make_task(
+        tree.city, tree.county_b, indicator_code="fugitives", indicator_target=Decimal("5")
+    )
+    values = {
+        ("yellow_label_removed", "COUNTY-A"): Decimal("1200"),
+        ("accidents", "COUNTY-B"): Decimal("31"),
+    }
     calls = []
 
     def lookup(code: str, unit, today: date):  # type: ignore[no-untyped-def]
@@ -181,5 +222,7 @@ def test_indicator_target_marks_done_awaiting_check(tree) -> None:
     assert Task.objects.get(pk=lower.pk).completed_on is None
     assert Task.objects.get(pk=missing.pk).completed_on is None
     values[("accidents", "COUNTY-B")] = Decimal("29.5")
-    assert [t.pk for t in links.check_indicator_targets(lookup, today=date(2017, 10, 2))] == [lower.pk]
+    assert [t.pk for t in links.check_indicator_targets(lookup, today=date(2017, 10, 2))] == [
+        lower.pk
+    ]
     assert len(calls) == 5  # the done one is not asked again

@@ -27,7 +27,9 @@ class Command(BaseCommand):
             try:
                 today = date.fromisoformat(options["today"])
             except ValueError:
-                raise CommandError(f"--today {options['today']!r} is not a date (YYYY-MM-DD)") from None
+                raise CommandError(
+                    f"--today {options['today']!r} is not a date (YYYY-MM-DD)"
+                ) from None
         with acting_as(source="duban tasks_daily"):
             result = daily_pass(today)
         self.stdout.write(

@@ -1,0 +1,60 @@
+"""The office's form for an indicator definition."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from duban.indicators.models import Indicator
+from duban.orgs.models import Kind, Level
+
+
+class IndicatorForm(forms.ModelForm):
+    levels = forms.MultipleChoiceField(
+        label=_("reporting levels"),
+        choices=Level.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    kinds = forms.MultipleChoiceField(
+        label=_("reporting kinds"),
+        choices=Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    division_code = forms.CharField(
+        label=_("owning division (code)"), required=False, max_length=32
+    )
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name_zh",
+            "name_en",
+            "description",
+            "unit_of_measure",
+            "value_type",
+            "decimals",
+            "direction",
+            "period_type",
+            "time_aggregation",
+            "unit_aggregation",
+            "min_value",
+            "max_value",
+            "levels",
+            "kinds",
+            "division_reports",
+            "formula",
+            "sort_order",
+            "is_active",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "formula": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "formula": _(
+                "Leave empty for an entered indicator. Example: case.solved / case.filed * 100"
+            )
+        }

@@ -1,0 +1,172 @@
+"""Indicator and data set pages: the catalogue for everyone in reach, definitions for the office."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from duban.errors import DubanError
+from duban.indicators import services
+from duban.indicators.forms import IndicatorForm
+from duban.indicators.models import DataSet, Indicator
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.orgs.views import add_problems
+
+
+def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
+    ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
+    if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():  # type: ignore[arg-type]
+        raise policy.PermissionDenied(f"indicator {code} is outside your units")
+    return ind
+
+
+@login_required
+@require_GET
+def indicator_list(request: HttpRequest) -> HttpResponse:
+    indicators = Indicator.objects.visible_to(request.user).select_related("issuer", "division")  # type: ignore[arg-type]
+    data_sets = DataSet.objects.visible_to(request.user).select_related("owner")  # type: ignore[arg-type]
+    issuers = OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.MANAGE_EVALUATION))  # type: ignore[arg-type]
+    return render(
+        request,
+        "indicators/list.html",
+        {
+            "indicators": indicators,
+            "data_sets": data_sets,
+            "issuers": issuers,
+        },
+    )
+
+
+@login_required
+@require_GET
+def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
+    ind = _visible_indicator(request, code)
+    member = ind.memberships.select_related("data_set").first()
+    return render(
+        request,
+        "indicators/detail.html",
+        {
+            "ind": ind,
+            "data_set": member.data_set if member else None,
+            "can_edit": policy.can(request.user, Action.MANAGE_EVALUATION, ind.issuer),  # type: ignore[arg-type]
+        },
+    )
+
+
+def _division(form: IndicatorForm) -> Any:
+    code = form.cleaned_data.get("division_code") or ""
+    if not code:
+        return None
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None:
+        raise DubanError(_("no unit has this code"), "division_code")
+    return unit
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def indicator_new(request: HttpRequest, unit: str) -> HttpResponse:
+    issuer = get_object_or_404(OrgUnit, code=unit)
+    policy.require(request.user, Action.MANAGE_EVALUATION, issuer)  # type: ignore[arg-type]
+    form = IndicatorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "division_code"}
+        try:
+            ind = services.create_indicator(
+                user=request.user, issuer=issuer, division=_division(form), **data
+            )  # type: ignore[arg-type]
+        except DubanError as exc:
+            add_problems(form, exc)
+        else:
+            messages.success(request, _("Indicator defined."))
+            return redirect("indicators:detail", code=ind.code)
+    return render(
+        request,
+        "indicators/form.html",
+        {"form": form, "title": _("New indicator"), "issuer": issuer},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
+    ind = _visible_indicator(request, code)
+    policy.require(request.user, Action.MANAGE_EVALUATION, ind.issuer)  # type: ignore[arg-type]
+    form = IndicatorForm(
+        request.POST or None,
+        instance=Indicator.objects.get(pk=ind.pk),
+        initial={"division_code": ind.division.code if ind.division else ""},
+    )
+    form.fields["code"].disabled = True
+    form.fields["period_type"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = {
+            k: v
+            for k, v in form.cleaned_data.items()
+            if k not in ("division_code", "code", "period_type")
+        }
+        try:
+            services.update_indicator(ind, user=request.user, division=_division(form), **data)  # type: ignore[arg-type]
+        except DubanError as exc:
+            add_problems(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("indicators:detail", code=ind.code)
+    return render(
+        request,
+        "indicators/form.html",
+        {"form": form, "title": _("Edit indicator"), "issuer": ind.issuer},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def data_set_detail(request: HttpRequest, code: str) -> HttpResponse:
+    """The form's indicators and its validation rules; the office adds and removes rules."""
+    ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
+    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():  # type: ignore[arg-type]
+        raise policy.PermissionDenied(f"data set {code} is outside your units")
+    can_edit = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+    problems = []
+    if request.method == "POST":
+        policy.require(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+        try:
+            if request.POST.get("do") == "delete_rule":
+                rule = get_object_or_404(ds.validation_rules, pk=request.POST.get("rule"))
+                services.delete_rule(rule, user=request.user)  # type: ignore[arg-type]
+            else:
+                services.add_rule(
+                    ds,
+                    user=request.user,
+                    name=request.POST.get("name", ""),  # type: ignore[arg-type]
+                    expression=request.POST.get("expression", ""),
+                    message=request.POST.get("message", ""),
+                )
+        except DubanError as exc:
+            problems = exc.problems
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("indicators:data_set", code=ds.code)
+    return render(
+        request,
+        "indicators/data_set.html",
+        {
+            "ds": ds,
+            "members": ds.members(),
+            "rules": ds.rules(),
+            "can_edit": can_edit,
+            "problems": problems,
+            "post": request.POST if problems else {},
+        },
+        status=400 if problems else 200,
+    )

@@ -1,0 +1,189 @@
+"""Every meeting route × role × where the meeting sits, through real HTTP (hand-written cells).
+
+The actor holds one role at COUNTY-A. The meeting is convened by his unit, a
+child, a sibling or the parent, or by the parent with his unit participating
+(`joined_here`). Unit routes (the cadence) take the convening unit.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import time_machine
+from django.test import Client
+
+from duban.audit.models import AuditEntry
+from duban.meetings import services
+from duban.meetings.models import Cadence, CadenceRecord, DecidedMatter, Meeting
+from duban.testing import PASSWORD, make_user
+
+ROLES = [
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "office",
+    "reporter",
+    "approver",
+    "leader",
+]
+RELATIONS = ["own", "child", "sibling", "parent", "joined_here"]
+BUSINESS = ["office", "reporter", "approver", "leader"]
+NONE: set[str] = set()
+
+
+def only(role_sets: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {r: role_sets.get(r, NONE) for r in ROLES}
+
+
+VIEW = only({r: {"own", "child", "joined_here"} for r in BUSINESS})
+VIEW_UNIT = only({r: {"own", "child"} for r in BUSINESS})
+MANAGE = only({"office": {"own", "child"}})
+
+EXPECTED = {
+    "read_page": VIEW,
+    "read_api": VIEW,
+    "agenda_api": VIEW,
+    "edit_page": MANAGE,
+    "edit_api": MANAGE,
+    "minutes_page": MANAGE,
+    "decide_page": MANAGE,
+    "decide_api": MANAGE,
+    "supervise_page": MANAGE,
+    "supervise_api": MANAGE,
+    "cadence_page": VIEW_UNIT,
+    "cadence_api": VIEW_UNIT,
+    "cadence_set_page": MANAGE,
+    "cadence_set_api": MANAGE,
+    "held_api": MANAGE,
+}
+PLACES = {
+    "own": "county_a",
+    "child": "station_a1",
+    "sibling": "county_b",
+    "parent": "city",
+    "joined_here": "city",
+}
+
+
+def place(tree, relation: str) -> Meeting:
+    unit = getattr(tree, PLACES[relation])
+    participants = [tree.county_a] if relation == "joined_here" else []
+    meeting = services.create_meeting(
+        unit,
+        user=None,
+        kind="dispatch",
+        title="调度会",
+        held_on=date(2017, 12, 8),
+        participants=participants,
+    )
+    services.decide(
+        meeting,
+        user=None,
+        text="待督办事项",
+        lead_unit=unit,
+        due_date=date(2017, 12, 31),
+        supervise=False,
+    )
+    return meeting
+
+
+def do(client: Client, op: str, m: Meeting) -> int:
+    j = "application/json"
+    code = m.unit.code
+    matter = m.decisions.get()
+    ok = {302: 200, 201: 200}
+    if op == "read_page":
+        s = client.get(f"/meetings/{m.pk}/").status_code
+    elif op == "read_api":
+        s = client.get(f"/api/meetings/meetings/{m.pk}").status_code
+    elif op == "agenda_api":
+        s = client.get(f"/api/meetings/meetings/{m.pk}/agenda").status_code
+    elif op == "edit_page":
+        s = client.get(f"/meetings/{m.pk}/edit/").status_code
+    elif op == "edit_api":
+        s = client.patch(
+            f"/api/meetings/meetings/{m.pk}", json.dumps({"minutes": "纪要"}), content_type=j
+        ).status_code
+    elif op == "minutes_page":
+        s = client.post(f"/meetings/{m.pk}/minutes/", {"minutes": "纪要"}).status_code
+    elif op == "decide_page":
+        s = client.post(
+            f"/meetings/{m.pk}/decide/",
+            {"text": "议定", "lead_unit": m.unit_id, "due_date": "2017-12-30", "supervise": "on"},
+        ).status_code
+    elif op == "decide_api":
+        s = client.post(
+            f"/api/meetings/meetings/{m.pk}/decisions",
+            json.dumps({"text": "议定", "lead_unit": code, "due_date": "2017-12-30"}),
+            content_type=j,
+        ).status_code
+    elif op == "supervise_page":
+        s = client.post(f"/meetings/decisions/{matter.pk}/supervise/").status_code
+    elif op == "supervise_api":
+        s = client.post(f"/api/meetings/decisions/{matter.pk}/supervise").status_code
+    elif op == "cadence_page":
+        s = client.get(f"/meetings/cadence/{code}/?year=2017").status_code
+    elif op == "cadence_api":
+        s = client.get(f"/api/meetings/units/{code}/cadence?year=2017").status_code
+    elif op == "cadence_set_page":
+        s = client.post(
+            f"/meetings/cadence/{code}/",
+            {"c-mechanism": "monthly_study", "c-since": "2017-01-01", "c-active": "on"},
+        ).status_code
+    elif op == "cadence_set_api":
+        s = client.put(
+            f"/api/meetings/units/{code}/cadence",
+            json.dumps({"mechanism": "monthly_study", "since": "2017-01-01"}),
+            content_type=j,
+        ).status_code
+    elif op == "held_api":
+        s = client.post(
+            f"/api/meetings/units/{code}/cadence/held",
+            json.dumps(
+                {"mechanism": "monthly_bulletin", "period": "201711", "held_on": "2017-11-05"}
+            ),
+            content_type=j,
+        ).status_code
+    else:
+        raise AssertionError(op)
+    return ok.get(s, s)
+
+
+def changed(op: str, m: Meeting) -> bool | None:
+    fresh = Meeting.objects.get(pk=m.pk)
+    if op in ("edit_api", "minutes_page"):
+        return fresh.minutes == "纪要"
+    if op.startswith("decide"):
+        return DecidedMatter.objects.filter(meeting=m).count() == 2
+    if op.startswith("supervise"):
+        return DecidedMatter.objects.get(meeting=m, seq=1).task_id is not None
+    if op.startswith("cadence_set"):
+        return Cadence.objects.filter(unit=m.unit).exists()
+    if op == "held_api":
+        return CadenceRecord.objects.filter(unit=m.unit).exists()
+    return None
+
+
+CELLS = [(op, role, rel) for op in EXPECTED for role in ROLES for rel in RELATIONS]
+
+
+@pytest.mark.parametrize(("op", "role", "relation"), CELLS, ids=["-".join(c) for c in CELLS])
+@time_machine.travel("2017-12-08 10:00 +0800", tick=False)
+def test_cell(tree, op: str, role: str, relation: str) -> None:
+    meeting = place(tree, relation)
+    make_user("actor", tree.county_a, role)
+    client = Client()
+    assert client.login(username="actor", password=PASSWORD)
+    denied_before = AuditEntry.objects.filter(action="access.denied").count()
+
+    status = do(client, op, meeting)
+
+    allowed = relation in EXPECTED[op][role]
+    assert status == (200 if allowed else 403), f"{role} {op} on {relation}: {status}"
+    effect = changed(op, meeting)
+    if effect is not None:
+        assert effect is allowed, "a refused write changed data, or an allowed one did not"
+    denied = AuditEntry.objects.filter(action="access.denied").count() - denied_before
+    assert denied == (0 if allowed else 1), "every refusal is recorded once"

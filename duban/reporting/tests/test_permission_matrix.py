@@ -1,0 +1,170 @@
+"""Every role × own / child / sibling / parent unit × the reporting pages and routes, over HTTP.
+
+The actor holds one role at COUNTY-A. Expected cells are written out by hand,
+not derived from the policy module, so a wrong rule there fails here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from duban.audit.models import AuditEntry
+from duban.reporting import services
+from duban.reporting.models import DataValue, State, Submission
+from duban.reporting.tests.conftest import make_form
+from duban.testing import PASSWORD, make_user
+
+ROLES = ["system_admin", "security_admin", "audit_admin", "office", "reporter", "approver", "leader"]
+RELATIONS = ["own", "child", "sibling", "parent"]
+DOWN = {"own", "child"}
+NONE: set[str] = set()
+BUSINESS = {"office", "reporter", "approver", "leader"}
+
+
+def only(role: str, cells: set[str]) -> dict[str, set[str]]:
+    return {r: (cells if r == role else NONE) for r in ROLES}
+
+
+READ = {r: (DOWN if r in BUSINESS else NONE) for r in ROLES}
+
+# operation -> role -> relations where it succeeds
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    "read_form_page": READ,
+    "read_form_api": READ,
+    "read_overview_page": READ,
+    "read_overview_api": READ,
+    "read_export_api": READ,
+    "read_template": READ,
+    "write_form_page": only("reporter", {"own"}),
+    "write_form_api": only("reporter", {"own"}),
+    "import_csv_api": only("reporter", {"own"}),
+    "submit_api": only("reporter", {"own"}),
+    "approve_api": only("approver", {"child"}),
+    "return_page": only("approver", {"child"}),
+    "lock_api": only("office", DOWN),
+    "unlock_page": only("office", DOWN),
+}
+
+# the state every target form is put in before the operation
+GIVEN = {"submit_api": State.DRAFT, "approve_api": State.SUBMITTED, "return_page": State.SUBMITTED,
+         "lock_api": State.APPROVED, "unlock_page": State.APPROVED}
+AFTER = {"submit_api": State.SUBMITTED, "approve_api": State.APPROVED, "return_page": State.RETURNED,
+         "lock_api": State.LOCKED, "unlock_page": State.RETURNED}
+
+
+def target(tree, relation: str):
+    return {"own": tree.county_a, "child": tree.station_a1, "sibling": tree.county_b, "parent": tree.city}[relation]
+
+
+def base(unit) -> str:
+    return f"CITY-M/{unit.code}/201712"
+
+
+def ok(status: int) -> int:
+    return 200 if status in (201, 302) else status
+
+
+def do(client: Client, op: str, unit) -> int:
+    b = base(unit)
+    if op == "read_form_page":
+        return client.get(f"/reporting/forms/{b}/").status_code
+    if op == "read_form_api":
+        return client.get(f"/api/reporting/forms/{b}").status_code
+    if op == "read_overview_page":
+        return client.get(f"/reporting/overview/{b}/").status_code
+    if op == "read_overview_api":
+        return client.get(f"/api/reporting/overview/{b}").status_code
+    if op == "read_export_api":
+        return client.get(f"/api/reporting/values?unit={unit.code}&period=201712&format=csv").status_code
+    if op == "read_template":
+        return client.get(f"/reporting/forms/{b}/template.xlsx").status_code
+    if op == "write_form_page":
+        return ok(client.post(f"/reporting/forms/{b}/", {"v:case.filed": "5", "do": "save"}).status_code)
+    if op == "write_form_api":
+        return client.put(f"/api/reporting/forms/{b}", json.dumps({"values": {"case.filed": "5"}}),
+                          content_type="application/json").status_code
+    if op == "import_csv_api":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        csv = f"indicator,period,unit,value\ncase.filed,201712,{unit.code},5\n".encode()
+        return client.post("/api/reporting/values/import", {"file": SimpleUploadedFile("v.csv", csv)}).status_code
+    if op == "submit_api":
+        return client.post(f"/api/reporting/forms/{b}/submit").status_code
+    if op == "approve_api":
+        return client.post(f"/api/reporting/forms/{b}/approve").status_code
+    if op == "return_page":
+        return ok(client.post(f"/reporting/forms/{b}/return/", {"reason": "recheck"}).status_code)
+    if op == "lock_api":
+        return client.post(f"/api/reporting/forms/{b}/lock").status_code
+    if op == "unlock_page":
+        return ok(client.post(f"/reporting/forms/{b}/unlock/", {"reason": "correction"}).status_code)
+    raise AssertionError(op)
+
+
+def effect(op: str, unit) -> bool | None:
+    if op.startswith(("write_", "import_")):
+        return DataValue.objects.filter(unit=unit, indicator__code="case.filed", value=5).exists()
+    if op in AFTER:
+        return Submission.objects.get(unit=unit, period="201712").state == AFTER[op]
+    return None
+
+
+CELLS = [(op, role, rel) for op in EXPECTED for role in ROLES for rel in RELATIONS]
+
+
+@pytest.mark.parametrize(("op", "role", "relation"), CELLS, ids=["-".join(c) for c in CELLS])
+def test_cell(tree, op: str, role: str, relation: str) -> None:
+    form = make_form(tree, expiry_days=0, levels=["city", "county", "station"])
+    for unit in (tree.county_a, tree.station_a1, tree.county_b, tree.city):
+        services.save_form(form.data_set, unit, "201712", {"case.filed": "3"}, user=None)
+    if op in GIVEN:
+        Submission.objects.update(state=GIVEN[op])
+    make_user("actor", tree.county_a, role)
+    client = Client()
+    assert client.login(username="actor", password=PASSWORD)
+    unit = target(tree, relation)
+    denied_before = AuditEntry.objects.filter(action="access.denied").count()
+
+    status = do(client, op, unit)
+
+    allowed = relation in EXPECTED[op][role]
+    assert status == (200 if allowed else 403), f"{role} {op} on {relation}: {status}"
+    changed = effect(op, unit)
+    if changed is not None:
+        assert changed is allowed, "a refused write changed data, or an allowed one did not"
+    denied_after = AuditEntry.objects.filter(action="access.denied").count()
+    assert denied_after - denied_before == (0 if allowed else 1), "every refusal is recorded once"
+
+
+def test_outsider_sees_no_form_no_values_and_no_data_set(tree, personas) -> None:
+    form = make_form(tree, expiry_days=0)
+    services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "3"}, user=None)
+    client = Client()
+    client.login(username="outsider", password=PASSWORD)
+    assert client.get("/api/reporting/forms/CITY-M/COUNTY-A/201712").status_code == 403
+    assert client.get("/reporting/datasets/CITY-M/").status_code == 403
+    assert client.get("/api/reporting/periods").json() == []
+    assert client.get("/api/reporting/values?unit=OTHER&period=201712&format=json").json() == {"dataValues": []}
+    assert client.get("/api/reporting/values?unit=CITY&period=201712").status_code == 403
+
+
+def test_anonymous_is_sent_to_login_and_api_says_401(tree) -> None:
+    make_form(tree)
+    client = Client()
+    assert client.get("/reporting/").status_code == 302
+    assert client.get("/reporting/forms/CITY-M/COUNTY-A/201712/").status_code == 302
+    assert client.get("/api/reporting/forms/CITY-M/COUNTY-A/201712").status_code == 401
+    assert client.post("/api/reporting/values/import").status_code == 401
+
+
+def test_unknown_codes_are_404_not_403(tree, personas) -> None:
+    make_form(tree)
+    client = Client()
+    client.login(username="county_reporter", password=PASSWORD)
+    assert client.get("/api/reporting/forms/NOPE/COUNTY-A/201712").status_code == 404
+    assert client.get("/api/reporting/forms/CITY-M/NOPE/201712").status_code == 404
+    assert client.get("/api/reporting/forms/CITY-M/COUNTY-A/2017-12").status_code == 404
+    assert client.get("/reporting/forms/CITY-M/COUNTY-A/2017Q4/").status_code == 404

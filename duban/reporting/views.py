@@ -1,0 +1,594 @@
+"""Reporting pages. Thin: authorise (duban.reporting.access), fetch, call one service, render."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from duban.errors import DubanError, Problem
+from duban.indicators.models import DataSet, Indicator, fmt
+from duban.orgs import policy
+from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
+from duban.orgs.views import read_upload
+from duban.reporting import exports, figures, importing, services
+from duban.reporting.access import (
+    FormTarget,
+    data_set_or_404,
+    form_target,
+    require_reports,
+    unit_for,
+)
+from duban.reporting.api import export_response, selection_periods, template_units, xlsx_response
+from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
+
+MAX_SHOWN_PROBLEMS = 500
+
+
+def _problems(exc: DubanError) -> list[Problem]:
+    items = exc.problems
+    if len(items) > MAX_SHOWN_PROBLEMS:
+        more = len(items) - MAX_SHOWN_PROBLEMS
+        items = [
+            *items[:MAX_SHOWN_PROBLEMS],
+            Problem("", _("… and %(n)d more problems") % {"n": more}),
+        ]
+    return items
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The user's work: forms to fill, forms waiting for his approval, the data sets he can see."""
+    user = request.user
+    today = timezone.localdate()
+    data_sets = list(
+        DataSet.objects.visible_to(user).filter(is_active=True).select_related("owner")
+    )  # type: ignore[arg-type]
+    periods = {
+        ds.pk: [rp for rp in ReportingPeriod.objects.filter(data_set=ds).order_by("-period")[:24]]
+        for ds in data_sets
+    }
+    to_enter: list[dict[str, Any]] = []
+    for unit in policy.visible_units(user, Action.ENTER_DATA).order_by("path"):  # type: ignore[arg-type]
+        for ds in data_sets:
+            if not unit.path.startswith(ds.owner.path) or not ds.reported_by(unit):
+                continue
+            subs = {s.period: s for s in Submission.objects.filter(data_set=ds, unit=unit)}
+            for rp in periods[ds.pk]:
+                state = rp.entry_state(today)
+                sub = subs.get(rp.period)
+                if state == "open" or (sub and sub.state == State.RETURNED):
+                    to_enter.append(
+                        {"unit": unit, "data_set": ds, "rp": rp, "sub": sub, "entry": state}
+                    )
+    to_approve = (
+        Submission.objects.filter(
+            state=State.SUBMITTED, unit__in=policy.visible_units(user, Action.APPROVE_DATA)
+        )  # type: ignore[arg-type]
+        .select_related("data_set", "unit")
+        .order_by("period", "unit__path")[:200]
+    )
+    roots = OrgUnit.objects.filter(path__in=policy.roots(user, Action.VIEW_DATA))  # type: ignore[arg-type]
+    return render(
+        request,
+        "reporting/index.html",
+        {
+            "data_sets": data_sets,
+            "periods": periods,
+            "to_enter": to_enter,
+            "to_approve": to_approve,
+            "roots": roots,
+            "can_import": policy.can_any(user, Action.ENTER_DATA),  # type: ignore[arg-type]
+        },
+    )
+
+
+class OpenPeriodForm(forms.Form):
+    period = forms.CharField(label=gettext_lazy("period (201712, 2017Q4, 2017)"), max_length=16)
+    deadline = forms.DateField(
+        label=gettext_lazy("deadline"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    closes_on = forms.DateField(
+        label=gettext_lazy("entry closes after"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ExceptionForm(forms.Form):
+    unit = forms.CharField(label=gettext_lazy("unit (code)"), max_length=32)
+    period = forms.CharField(label=gettext_lazy("period"), max_length=16)
+    reason = forms.CharField(label=gettext_lazy("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def data_set(request: HttpRequest, code: str) -> HttpResponse:
+    """A data set's periods (open, deadline, expiry), and for the office: open, close, exceptions."""
+    ds = data_set_or_404(code)
+    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():  # type: ignore[arg-type]
+        raise policy.PermissionDenied(f"data set {code} is outside your units")
+    can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+    open_form = OpenPeriodForm(request.POST if request.POST.get("do") == "open" else None)
+    exc_form = ExceptionForm(request.POST if request.POST.get("do") == "exception" else None)
+    problems: list[Problem] = []
+    if request.method == "POST":
+        do = request.POST.get("do")
+        try:
+            if do == "open" and open_form.is_valid():
+                policy.require(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+                services.open_period(
+                    ds,
+                    open_form.cleaned_data["period"],
+                    user=request.user,  # type: ignore[arg-type]
+                    deadline=open_form.cleaned_data["deadline"],
+                    closes_on=open_form.cleaned_data["closes_on"],
+                )
+                messages.success(request, _("Period opened."))
+                return redirect("reporting:data_set", code=ds.code)
+            if do in ("close", "reopen"):
+                rp = get_object_or_404(
+                    ReportingPeriod, data_set=ds, period=request.POST.get("period", "")
+                )
+                services.change_period(
+                    rp,
+                    user=request.user,
+                    is_closed=(do == "close"),  # type: ignore[arg-type]
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(
+                    request, _("Entry closed.") if do == "close" else _("Entry reopened.")
+                )
+                return redirect("reporting:data_set", code=ds.code)
+            if do == "exception" and exc_form.is_valid():
+                unit = unit_for(request, exc_form.cleaned_data["unit"], Action.MANAGE_EVALUATION)
+                services.grant_lock_exception(
+                    ds,
+                    unit,
+                    exc_form.cleaned_data["period"],
+                    user=request.user,  # type: ignore[arg-type]
+                    reason=exc_form.cleaned_data["reason"],
+                )
+                messages.success(request, _("Lock exception granted."))
+                return redirect("reporting:data_set", code=ds.code)
+            if do == "revoke":
+                exc = get_object_or_404(LockException, pk=request.POST.get("id"), data_set=ds)
+                services.revoke_lock_exception(exc, user=request.user)  # type: ignore[arg-type]
+                messages.success(request, _("Lock exception revoked."))
+                return redirect("reporting:data_set", code=ds.code)
+            if do not in ("open", "exception"):
+                raise Http404("unknown action")
+        except DubanError as exc:
+            problems = _problems(exc)
+        except Http404:
+            raise
+    today = timezone.localdate()
+    rps = [
+        {"rp": rp, "entry": rp.entry_state(today)}
+        for rp in ds.reporting_periods.order_by("-period")
+    ]
+    roots = [
+        u
+        for u in OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.VIEW_DATA))  # type: ignore[arg-type]
+        if u.path.startswith(ds.owner.path) or ds.owner.path.startswith(u.path)
+    ]
+    return render(
+        request,
+        "reporting/data_set.html",
+        {
+            "ds": ds,
+            "rps": rps,
+            "can_manage": can_manage,
+            "open_form": open_form,
+            "exc_form": exc_form,
+            "exceptions": ds.lock_exceptions.select_related("unit").order_by("-granted_at")[:100],
+            "problems": problems,
+            "roots": [r if r.path.startswith(ds.owner.path) else ds.owner for r in roots],
+        },
+        status=400 if problems else 200,
+    )
+
+
+def shown(value: Decimal | None, ind: Indicator) -> str:
+    """A figure for the page: computed ones rounded half-up to the indicator's places."""
+    if value is None:
+        return ""
+    if ind.is_computed:
+        value = value.quantize(Decimal(1).scaleb(-ind.decimals), rounding=ROUND_HALF_UP)
+    return fmt(value)
+
+
+def _form_context(
+    request: HttpRequest,
+    target: FormTarget,
+    entered: dict[str, str] | None = None,
+    comments: dict[str, str] | None = None,
+    problems: list[Problem] | None = None,
+) -> dict[str, Any]:
+    user = request.user
+    sub = target.submission()
+    rows = figures.form_rows(target.data_set, target.unit, target.period)
+    by_field: dict[str, list[str]] = {}
+    for p in problems or []:
+        by_field.setdefault(p.where, []).append(p.message)
+    for row in rows:
+        ind: Indicator = row["indicator"]  # type: ignore[assignment]
+        code = ind.code
+        row["entered"] = (entered or {}).get(code)
+        if comments is not None and code in comments:
+            row["comment"] = comments[code]
+        row["problem"] = "; ".join(by_field.get(code, []))
+        for key in ("value", "previous", "last_year"):
+            row[f"{key}_text"] = shown(row[key], ind)  # type: ignore[arg-type]
+    rp = ReportingPeriod.objects.filter(data_set=target.data_set, period=target.period.id).first()
+    today = timezone.localdate()
+    excepted = LockException.objects.filter(
+        data_set=target.data_set, unit=target.unit, period=target.period.id
+    ).exists()
+    entry = rp.entry_state(today) if rp else "not_opened"
+    state = sub.state if sub else State.DRAFT
+    can_enter = policy.can(user, Action.ENTER_DATA, target.unit)  # type: ignore[arg-type]
+    editable = (
+        can_enter
+        and state in (State.DRAFT, State.RETURNED)
+        and (entry == "open" or (entry in ("expired", "closed") and excepted))
+    )
+    status = figures.statuses(target.data_set, target.period.id, [target.unit]).get(target.unit.pk)
+    return {
+        "t": target,
+        "ds": target.data_set,
+        "unit": target.unit,
+        "period": target.period,
+        "sub": sub,
+        "state": state,
+        "rows": rows,
+        "rp": rp,
+        "entry": entry,
+        "excepted": excepted,
+        "editable": editable,
+        "status": status,
+        "can_approve": policy.can(user, Action.APPROVE_DATA, target.unit),  # type: ignore[arg-type]
+        "can_manage": policy.can(user, Action.MANAGE_EVALUATION, target.unit),  # type: ignore[arg-type]
+        "can_enter": can_enter,
+        "evidence": list(Evidence.objects.filter(submission=sub).select_related("indicator"))
+        if sub
+        else [],
+        "previous": target.period.previous(),
+        "last_year": figures.same_period_last_year(target.period),
+        "children": [
+            c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
+        ],
+        "demo": target.unit.is_demo,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+    """One unit's form for one period: enter, save a draft, submit; approvers and the office act."""
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    require_reports(target)
+    if request.method == "GET":
+        return render(request, "reporting/form.html", _form_context(request, target))
+    policy.require(request.user, Action.ENTER_DATA, target.unit)  # type: ignore[arg-type]
+    codes = [i.code for i in target.data_set.members() if i.reported_by(target.unit)]
+    values = {c: request.POST.get(f"v:{c}", "") for c in codes if f"v:{c}" in request.POST}
+    comments = {c: request.POST.get(f"c:{c}", "") for c in codes if f"c:{c}" in request.POST}
+    try:
+        services.save_form(
+            target.data_set,
+            target.unit,
+            target.period.id,
+            values,
+            user=request.user,  # type: ignore[arg-type]
+            comments=comments,
+        )
+        if request.POST.get("do") == "submit":
+            sub = target.submission()
+            if sub is None:
+                raise DubanError(_("enter at least one figure before submitting"), "state")
+            services.submit(sub, user=request.user)  # type: ignore[arg-type]
+            messages.success(request, _("Submitted to the unit above."))
+        else:
+            messages.success(request, _("Draft saved."))
+    except DubanError as exc:
+        context = _form_context(request, target, values, comments, exc.problems)
+        context["problems"] = _problems(exc)
+        return render(request, "reporting/form.html", context, status=exc.status)
+    return redirect("reporting:form", *target.url_args())
+
+
+TRANSITIONS = {
+    "submit": (Action.ENTER_DATA, services.submit, False),
+    "approve": (Action.APPROVE_DATA, services.approve, False),
+    "return": (Action.APPROVE_DATA, services.return_form, True),
+    "unapprove": (Action.APPROVE_DATA, services.unapprove, True),
+    "lock": (Action.MANAGE_EVALUATION, services.lock, False),
+    "unlock": (Action.MANAGE_EVALUATION, services.unlock, True),
+}
+DONE_MESSAGES = {
+    "submit": gettext_lazy("Submitted to the unit above."),
+    "approve": gettext_lazy("Approved."),
+    "return": gettext_lazy("Returned to the reporter."),
+    "unapprove": gettext_lazy("Approval taken back."),
+    "lock": gettext_lazy("Locked."),
+    "unlock": gettext_lazy("Unlocked and returned to the reporter."),
+}
+
+
+@login_required
+@require_POST
+def transition(request: HttpRequest, ds: str, unit: str, period: str, action: str) -> HttpResponse:
+    if action not in TRANSITIONS:
+        raise Http404(action)
+    needed, fn, with_reason = TRANSITIONS[action]
+    target = form_target(request, ds, unit, period, needed)
+    require_reports(target)
+    sub = target.submission()
+    try:
+        if sub is None:
+            raise DubanError(_("nothing has been entered for this period yet"), "state")
+        kwargs: dict[str, Any] = {"user": request.user}
+        if with_reason:
+            kwargs["reason"] = request.POST.get("reason", "")
+        fn(sub, **kwargs)
+    except DubanError as exc:
+        context = _form_context(request, target)
+        context["problems"] = _problems(exc)
+        return render(request, "reporting/form.html", context, status=exc.status)
+    messages.success(request, str(DONE_MESSAGES[action]))
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/reporting/"):
+        return redirect(nxt)
+    return redirect("reporting:form", *target.url_args())
+
+
+@login_required
+@require_GET
+def template(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    children = request.GET.get("children") in ("1", "true", "on")
+    if not children:
+        require_reports(target)
+    try:
+        units = template_units(target, children)
+    except DubanError:
+        raise Http404("no unit below reports this data set") from None
+    data = exports.build_template(
+        target.data_set, units, target.unit, target.period, demo=target.unit.is_demo
+    )
+    return xlsx_response(
+        data, exports.filename(ds, unit, period, "children" if children else "", ext="xlsx")
+    )
+
+
+@login_required
+@require_POST
+def upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+    """Fill the form (or the children's forms) from the Excel template."""
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+        raise policy.PermissionDenied("uploading figures needs a reporter")
+    file = request.FILES.get("file")
+    units = [target.unit] + [
+        c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
+    ]
+    try:
+        if file is None:
+            raise DubanError(_("choose the filled-in template"), "file")
+        data = read_upload(file)
+        result = importing.import_file(
+            data,
+            importing.sniff_format(file.name or "", data),
+            user=request.user,  # type: ignore[arg-type]
+            form=(target.data_set, target.unit, target.period.id, units),
+        )
+    except DubanError as exc:
+        context = _form_context(request, target)
+        context["problems"] = _problems(exc)
+        return render(request, "reporting/form.html", context, status=exc.status)
+    messages.success(
+        request,
+        _("Template read: %(created)d figures added, %(updated)d changed, %(unchanged)d unchanged.")
+        % result.as_dict(),
+    )
+    return redirect("reporting:form", *target.url_args())
+
+
+@login_required
+@require_POST
+def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+    target = form_target(request, ds, unit, period, Action.ENTER_DATA)
+    require_reports(target)
+    file = request.FILES.get("file")
+    code = request.POST.get("indicator", "")
+    try:
+        if file is None:
+            raise DubanError(_("choose a file"), "file")
+        limit = services.evidence_max_bytes()
+        if file.size is not None and file.size > limit:
+            raise DubanError(
+                _("the file has %(size)d bytes; the limit is %(limit)d")
+                % {"size": file.size, "limit": limit},
+                "file",
+            )
+        ind = Indicator.objects.filter(code=code).first() if code else None
+        sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
+        services.attach_evidence(
+            sub, file.name or "file", file.read(), user=request.user, indicator=ind
+        )  # type: ignore[arg-type]
+    except DubanError as exc:
+        context = _form_context(request, target)
+        context["problems"] = _problems(exc)
+        return render(request, "reporting/form.html", context, status=exc.status)
+    messages.success(request, _("Evidence attached."))
+    return redirect("reporting:form", *target.url_args())
+
+
+@login_required
+@require_GET
+def evidence(request: HttpRequest, pk: int) -> HttpResponse:
+    from duban.reporting.api import evidence_response
+
+    ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
+    policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)  # type: ignore[arg-type]
+    return evidence_response(ev)
+
+
+@login_required
+@require_GET
+def overview(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+    """What the unit above sees: each child's status and figures, the aggregate, who is missing."""
+    target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
+    data = figures.overview(target.data_set, target.unit, target.period)
+    ptype_same = target.period.type == target.data_set.period_type
+    return render(
+        request,
+        "reporting/overview.html",
+        {
+            "t": target,
+            "ds": target.data_set,
+            "unit": target.unit,
+            "period": target.period,
+            **data,
+            "same_type": ptype_same,
+            "previous": target.period.previous(),
+            "next": target.period.next(),
+            "reports": target.data_set.reported_by(target.unit),
+            "can_approve_below": any(
+                policy.can(request.user, Action.APPROVE_DATA, r.unit) for r in data["rows"]
+            ),  # type: ignore[arg-type]
+            "demo": target.unit.is_demo,
+        },
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("file"))
+    format = forms.ChoiceField(
+        label=gettext_lazy("format"),
+        choices=[
+            ("", gettext_lazy("by its content")),
+            ("csv", "CSV"),
+            ("xlsx", "Excel (xlsx)"),
+            ("json", "DHIS2 dataValueSet JSON"),
+        ],
+        required=False,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_values(request: HttpRequest) -> HttpResponse:
+    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+        raise policy.PermissionDenied("importing figures needs a reporter")
+    form_ = ImportForm(request.POST or None, request.FILES or None)
+    problems: list[Problem] = []
+    if request.method == "POST" and form_.is_valid():
+        file = form_.cleaned_data["file"]
+        try:
+            data = read_upload(file)
+            fmt_ = form_.cleaned_data["format"] or importing.sniff_format(file.name or "", data)
+            result = importing.import_file(data, fmt_, user=request.user)  # type: ignore[arg-type]
+        except DubanError as exc:
+            problems = _problems(exc)
+            return render(
+                request,
+                "reporting/import.html",
+                {"form": form_, "problems": problems},
+                status=exc.status,
+            )
+        messages.success(
+            request,
+            _(
+                "Imported %(rows)d rows: %(created)d figures added, %(updated)d changed, "
+                "%(unchanged)d unchanged."
+            )
+            % result.as_dict(),
+        )
+        return redirect("reporting:import")
+    return render(request, "reporting/import.html", {"form": form_, "problems": problems})
+
+
+class ExportForm(forms.Form):
+    unit = forms.CharField(label=gettext_lazy("unit (code)"), max_length=32)
+    children = forms.BooleanField(
+        label=gettext_lazy("with the units below"), required=False, initial=True
+    )
+    data_set = forms.CharField(
+        label=gettext_lazy("data set (code, optional)"), max_length=32, required=False
+    )
+    indicator = forms.CharField(
+        label=gettext_lazy("indicators (codes, comma-separated, optional)"), required=False
+    )
+    start = forms.CharField(label=gettext_lazy("from period"), max_length=16)
+    end = forms.CharField(label=gettext_lazy("to period"), max_length=16)
+    format = forms.ChoiceField(
+        label=gettext_lazy("format"),
+        choices=[("xlsx", "Excel (xlsx)"), ("csv", "CSV"), ("json", "DHIS2 JSON")],
+    )
+
+
+@login_required
+@require_GET
+def export_values(request: HttpRequest) -> HttpResponse:
+    """Choose a selection; with one given, the file is the answer."""
+    form_ = ExportForm(request.GET or None)
+    problems: list[Problem] = []
+    if request.GET and form_.is_valid():
+        c = form_.cleaned_data
+        root = unit_for(request, c["unit"], Action.VIEW_DATA)
+        try:
+            periods = selection_periods("", c["start"], c["end"])
+            if len(periods) > 120:
+                raise DubanError(_("at most 120 periods at once"), "end")
+            ds = DataSet.objects.filter(code=c["data_set"]).first() if c["data_set"] else None
+            if c["data_set"] and ds is None:
+                raise DubanError(_("unknown data set"), "data_set")
+            codes = tuple(x.strip() for x in c["indicator"].split(",") if x.strip())
+            selection = exports.Selection(root, periods, ds, codes, c["children"])
+            return export_response(selection, c["format"], request.user)
+        except DubanError as exc:
+            problems = _problems(exc)
+    if not request.GET:
+        roots = policy.roots(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+        first = OrgUnit.objects.filter(path__in=roots).first()
+        this = period_month(timezone.localdate())
+        form_ = ExportForm(
+            initial={
+                "unit": first.code if first else "",
+                "children": True,
+                "start": f"{this[:4]}01",
+                "end": this,
+                "format": "xlsx",
+            }
+        )
+    return render(
+        request,
+        "reporting/export.html",
+        {"form": form_, "problems": problems},
+        status=400 if problems else 200,
+    )
+
+
+def period_month(day: date) -> str:
+    return f"{day.year}{day.month:02d}"
+
+
+def form_url(ds: str, unit: str, period: str) -> str:
+    return reverse("reporting:form", args=[ds, unit, period])
