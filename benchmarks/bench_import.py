@@ -65,27 +65,63 @@ def build_world() -> tuple[Any, list[str], list[str]]:
     from duban.periods import PeriodType, periods_between
     from duban.reporting import services
 
-    city = OrgUnit.objects.create(code="BENCH", name_zh="基准市局", level="city", kind="territorial")
+    city = OrgUnit.objects.create(
+        code="BENCH", name_zh="基准市局", level="city", kind="territorial"
+    )
     OrgUnit.objects.bulk_create(
-        [OrgUnit(code=f"C{i:04d}", name_zh=f"县局{i}", level="county", kind="territorial", parent=city,
-                 path=f"/BENCH/C{i:04d}/", depth=1) for i in range(UNITS)]
+        [
+            OrgUnit(
+                code=f"C{i:04d}",
+                name_zh=f"县局{i}",
+                level="county",
+                kind="territorial",
+                parent=city,
+                path=f"/BENCH/C{i:04d}/",
+                depth=1,
+            )
+            for i in range(UNITS)
+        ]
     )
     user = User.objects.create(username="feed", full_name="business system feed")
     Membership.objects.bulk_create(
-        [Membership(user=user, unit=u, role="reporter") for u in OrgUnit.objects.filter(level="county")]
+        [
+            Membership(user=user, unit=u, role="reporter")
+            for u in OrgUnit.objects.filter(level="county")
+        ]
     )
     codes = [f"bench.i{n:02d}" for n in range(INDICATORS)]
     for n, code in enumerate(codes):
-        ind.create_indicator(user=None, issuer=city, code=code, name_zh=f"指标{n}",
-                             value_type="decimal" if n % 5 == 4 else "integer",
-                             levels=["county"], kinds=["territorial"], sort_order=n)
-    ind.create_indicator(user=None, issuer=city, code="bench.rate", name_zh="比率", value_type="percentage",
-                         formula="bench.i01 / bench.i00 * 100")
-    ds = ind.create_data_set(user=None, owner=city, code="BENCH-M", name_zh="基准月报",
-                             indicators=[*codes, "bench.rate"], expiry_days=0)
+        ind.create_indicator(
+            user=None,
+            issuer=city,
+            code=code,
+            name_zh=f"指标{n}",
+            value_type="decimal" if n % 5 == 4 else "integer",
+            levels=["county"],
+            kinds=["territorial"],
+            sort_order=n,
+        )
+    ind.create_indicator(
+        user=None,
+        issuer=city,
+        code="bench.rate",
+        name_zh="比率",
+        value_type="percentage",
+        formula="bench.i01 / bench.i00 * 100",
+    )
+    ds = ind.create_data_set(
+        user=None,
+        owner=city,
+        code="BENCH-M",
+        name_zh="基准月报",
+        indicators=[*codes, "bench.rate"],
+        expiry_days=0,
+    )
     ind.add_rule(ds, user=None, name="i01 ≤ i00", expression="bench.i01 <= bench.i00")
     ind.add_rule(ds, user=None, name="rate ≤ 100", expression="bench.rate <= 100")
-    months = [p.id for p in periods_between(PeriodType.MONTHLY, date(2017, 1, 1), date(2017, 12, 31))]
+    months = [
+        p.id for p in periods_between(PeriodType.MONTHLY, date(2017, 1, 1), date(2017, 12, 31))
+    ]
     for p in months:
         services.open_period(ds, p, user=None)
     units = [f"C{i:04d}" for i in range(UNITS)]
@@ -199,20 +235,31 @@ def main(argv: list[str] | None = None) -> None:
         rows = make_rows(units, months, args.rows)
         files = {"csv": csv_bytes(rows), "xlsx": xlsx_bytes(rows)}
         bare = {"csv": bare_csv, "xlsx": bare_xlsx}
-        print(f"Duban import benchmark — {args.rows:,} figures, {UNITS} units × {INDICATORS} indicators × "
-              f"{len({r[1] for r in rows})} months, {args.runs} runs (median), SQLite, Python {sys.version.split()[0]}")
-        print(f"{'format':<6} {'file MB':>8} {'bare s':>8} {'import s':>9} {'rows/s':>9} {'× bare':>7} "
-              f"{'peak MB':>8}   goal")
+        print(
+            f"Duban import benchmark — {args.rows:,} figures, {UNITS} units × {INDICATORS} indicators × "
+            f"{len({r[1] for r in rows})} months, {args.runs} runs (median), SQLite, Python {sys.version.split()[0]}"
+        )
+        print(
+            f"{'format':<6} {'file MB':>8} {'bare s':>8} {'import s':>9} {'rows/s':>9} {'× bare':>7} "
+            f"{'peak MB':>8}   goal"
+        )
         for fmt, data in files.items():
             bare_times = [timed(lambda: bare[fmt](data))[0] for _ in range(args.runs)]  # noqa: B023
-            import_times = [run_import(base, workdir, f"{fmt}{i}", data, fmt, user) for i in range(args.runs)]
+            import_times = [
+                run_import(base, workdir, f"{fmt}{i}", data, fmt, user) for i in range(args.runs)
+            ]
             peak = peak_memory(lambda: run_import(base, workdir, f"{fmt}-mem", data, fmt, user))  # noqa: B023
             b, t = statistics.median(bare_times), statistics.median(import_times)
             rate = args.rows / t
-            goal = (f"≥ 20,000 rows/s: {'met' if rate >= 20_000 else 'MISSED'}" if fmt == "csv"
-                    else f"≤ 3× bare reader: {'met' if t <= 3 * b else 'MISSED'}")
-            print(f"{fmt:<6} {len(data) / 1e6:>8.2f} {b:>8.2f} {t:>9.2f} {rate:>9,.0f} {t / b:>7.2f} "
-                  f"{peak / 1e6:>8.1f}   {goal}")
+            goal = (
+                f"≥ 20,000 rows/s: {'met' if rate >= 20_000 else 'MISSED'}"
+                if fmt == "csv"
+                else f"≤ 3× bare reader: {'met' if t <= 3 * b else 'MISSED'}"
+            )
+            print(
+                f"{fmt:<6} {len(data) / 1e6:>8.2f} {b:>8.2f} {t:>9.2f} {rate:>9,.0f} {t / b:>7.2f} "
+                f"{peak / 1e6:>8.1f}   {goal}"
+            )
         maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"process maximum resident size: {maxrss:,.0f} MB (includes building the test files)")
     finally:

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from duban.env import env_bool, env_int, env_list, env_str
+from duban.env import env_bool, env_int, env_ints, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("DUBAN_DATA_DIR", str(BASE_DIR.parent / "var")))
@@ -153,6 +153,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DUBAN_IMPORT_MAX_BYTES = env_int("DUBAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
 PRODUCT_NAME = _("Duban")
+
+# Key tasks (docs/tasks.md): when a task turns yellow, and when reminders go out.
+DUBAN_TASK_WARN_DAYS = env_int("DUBAN_TASK_WARN_DAYS", 7)
+DUBAN_TASK_BEHIND_POINTS = env_int("DUBAN_TASK_BEHIND_POINTS", 20)
+DUBAN_TASK_REMIND_DAYS_BEFORE = env_ints("DUBAN_TASK_REMIND_DAYS_BEFORE", (7, 1))
+DUBAN_TASK_REMIND_DAYS_AFTER = env_ints("DUBAN_TASK_REMIND_DAYS_AFTER", (1, 7))
+DUBAN_TASK_SUPERVISE_DAYS_AFTER = env_ints("DUBAN_TASK_SUPERVISE_DAYS_AFTER", (14, 30))
+DUBAN_TASK_SUPERVISION_REPLY_DAYS = env_int("DUBAN_TASK_SUPERVISION_REPLY_DAYS", 5)
+DUBAN_TASK_MONTHLY_REPORT_DAY = env_int("DUBAN_TASK_MONTHLY_REPORT_DAY", 25)
+DUBAN_TASK_EVIDENCE_MAX_BYTES = env_int("DUBAN_TASK_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+
+# E-mail for reminders, only when an SMTP server is configured (EMAIL_HOST).
+EMAIL_HOST = env_str("DUBAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DUBAN_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("DUBAN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DUBAN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DUBAN_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DUBAN_EMAIL_FROM", "duban@localhost")
 
 LOGGING = {
     "version": 1,

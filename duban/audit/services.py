@@ -37,7 +37,10 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
     for field in obj._meta.concrete_fields:
         if field.attname in exclude or field.name in exclude or field.attname in deferred:
             continue
-        data[field.attname] = field.value_from_object(obj)
+        value = field.value_from_object(obj)
+        if isinstance(field, models.FileField):
+            value = value.name if value else ""  # the stored path, not the file object
+        data[field.attname] = value
     if "password" in data:
         data["password"] = SECRET
     return _to_jsonable(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from django.db import transaction
@@ -11,9 +12,11 @@ from django.db import transaction
 from duban.accounts.models import User
 from duban.audit.context import acting_as
 from duban.audit.services import audited_update
+from duban.meetings.demo import load_meetings_demo
 from duban.orgs import services as org_services
 from duban.orgs import treefile
 from duban.orgs.models import Membership, OrgUnit, Role
+from duban.tasks.demo import load_tasks_demo
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "Duban-demo-2017"
@@ -34,8 +37,11 @@ def demo_accounts() -> list[DemoAccount]:
 
 
 @transaction.atomic
-def load_demo() -> list[DemoAccount]:
-    """Create or refresh the demo; running it twice changes nothing the second time."""
+def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoAccount]:
+    """Create or refresh the demo; running it twice changes nothing the second time.
+
+    `activity=False` loads only the organisations and accounts (tests build on that).
+    """
     with acting_as(source="duban demo", reason="demo data"):
         treefile.import_tree((DATA / "orgs.csv").read_bytes(), "csv", user=None)
         codes = [row.code for row in treefile.parse((DATA / "orgs.csv").read_bytes(), "csv")]
@@ -50,4 +56,7 @@ def load_demo() -> list[DemoAccount]:
             unit = OrgUnit.objects.get(code=acc.unit)
             if not Membership.objects.filter(user=user, unit=unit, role=acc.role).exists():
                 org_services.grant_role(user, unit, Role(acc.role), user=None)
+        if activity:
+            load_tasks_demo(today)
+            load_meetings_demo(today)
     return accounts

@@ -14,6 +14,7 @@ from duban.indicators.models import DataSet, Indicator, ValidationRule
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
+from duban.reporting.access import actor
 
 router = Router(tags=["indicators"])
 
@@ -194,21 +195,21 @@ class FormulaOut(Schema):
 
 def _unit(request: HttpRequest, code: str, action: Action) -> OrgUnit:
     unit = get_object_or_404(OrgUnit, code=code)
-    policy.require(request.user, action, unit)  # type: ignore[arg-type]
+    policy.require(request.user, action, unit)
     return unit
 
 
 def indicator_for(request: HttpRequest, code: str) -> Indicator:
     """404 for an unknown code, 403 for one issued outside the caller's reach."""
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
-    if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():  # type: ignore[arg-type]
+    if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
         raise policy.PermissionDenied(f"indicator {code} is outside your units")
     return ind
 
 
 def data_set_for(request: HttpRequest, code: str) -> DataSet:
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
-    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():  # type: ignore[arg-type]
+    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
         raise policy.PermissionDenied(f"data set {code} is outside your units")
     return ds
 
@@ -226,7 +227,7 @@ def _division(code: str | None) -> OrgUnit | None:
 
 @router.get("/indicators", response=list[IndicatorOut])
 def list_indicators(request: HttpRequest) -> list[IndicatorOut]:
-    qs = Indicator.objects.visible_to(request.user).select_related("issuer", "division")  # type: ignore[arg-type]
+    qs = Indicator.objects.visible_to(request.user).select_related("issuer", "division")
     return [IndicatorOut.of(i) for i in qs[:2000]]
 
 
@@ -240,8 +241,8 @@ def create_indicator(request: HttpRequest, payload: IndicatorIn) -> Status[Indic
     issuer = _unit(request, payload.issuer, Action.MANAGE_EVALUATION)
     data = payload.dict(exclude={"issuer", "division"})
     ind = services.create_indicator(
-        user=request.user, issuer=issuer, division=_division(payload.division), **data
-    )  # type: ignore[arg-type]
+        user=actor(request), issuer=issuer, division=_division(payload.division), **data
+    )
     return Status(201, IndicatorOut.of(ind))
 
 
@@ -251,13 +252,13 @@ def update_indicator(request: HttpRequest, code: str, payload: IndicatorPatch) -
     changes = payload.dict(exclude_unset=True)
     if "division" in changes:
         changes["division"] = _division(changes["division"])
-    ind = services.update_indicator(ind, user=request.user, **changes)  # type: ignore[arg-type]
+    ind = services.update_indicator(ind, user=actor(request), **changes)
     return IndicatorOut.of(ind)
 
 
 @router.get("/datasets", response=list[DataSetOut])
 def list_data_sets(request: HttpRequest) -> list[DataSetOut]:
-    qs = DataSet.objects.visible_to(request.user).select_related("owner")  # type: ignore[arg-type]
+    qs = DataSet.objects.visible_to(request.user).select_related("owner")
     return [DataSetOut.of(d) for d in qs[:500]]
 
 
@@ -270,7 +271,7 @@ def get_data_set(request: HttpRequest, code: str) -> DataSetOut:
 def create_data_set(request: HttpRequest, payload: DataSetIn) -> Status[DataSetOut]:
     owner = _unit(request, payload.owner, Action.MANAGE_EVALUATION)
     data = payload.dict(exclude={"owner"})
-    ds = services.create_data_set(user=request.user, owner=owner, **data)  # type: ignore[arg-type]
+    ds = services.create_data_set(user=actor(request), owner=owner, **data)
     return Status(201, DataSetOut.of(ds))
 
 
@@ -278,22 +279,22 @@ def create_data_set(request: HttpRequest, payload: DataSetIn) -> Status[DataSetO
 def update_data_set(request: HttpRequest, code: str, payload: DataSetPatch) -> DataSetOut:
     ds = data_set_for(request, code)
     ds = services.update_data_set(
-        ds, user=request.user, **payload.dict(exclude_unset=True, exclude_none=True)
-    )  # type: ignore[arg-type]
+        ds, user=actor(request), **payload.dict(exclude_unset=True, exclude_none=True)
+    )
     return DataSetOut.of(ds)
 
 
 @router.put("/datasets/{code}/indicators", response=DataSetOut)
 def set_members(request: HttpRequest, code: str, payload: MembersIn) -> DataSetOut:
     ds = data_set_for(request, code)
-    services.set_members(ds, payload.indicators, user=request.user)  # type: ignore[arg-type]
+    services.set_members(ds, payload.indicators, user=actor(request))
     return DataSetOut.of(ds)
 
 
 @router.post("/datasets/{code}/rules", response={201: RuleOut})
 def add_rule(request: HttpRequest, code: str, payload: RuleIn) -> Status[RuleOut]:
     ds = data_set_for(request, code)
-    rule = services.add_rule(ds, user=request.user, **payload.dict())  # type: ignore[arg-type]
+    rule = services.add_rule(ds, user=actor(request), **payload.dict())
     return Status(
         201, RuleOut(id=rule.pk, name=rule.name, expression=rule.expression, message=rule.message)
     )
@@ -303,7 +304,7 @@ def add_rule(request: HttpRequest, code: str, payload: RuleIn) -> Status[RuleOut
 def delete_rule(request: HttpRequest, code: str, pk: int) -> Status[None]:
     ds = data_set_for(request, code)
     rule = get_object_or_404(ValidationRule, pk=pk, data_set=ds)
-    services.delete_rule(rule, user=request.user)  # type: ignore[arg-type]
+    services.delete_rule(rule, user=actor(request))
     return Status(204, None)
 
 

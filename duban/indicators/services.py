@@ -95,8 +95,8 @@ def _check_indicator(ind: Indicator) -> list[Problem]:
             problems.append(
                 Problem(field, f"unknown: {', '.join(bad)} (use {', '.join(sorted(allowed))})")
             )
-    if ind.division_id is not None:
-        division = ind.division
+    division = ind.division if ind.division_id is not None else None
+    if division is not None:
         if division.kind != Kind.DIVISION:
             problems.append(Problem("division", f"{division.code} is not a police division"))
         elif not division.path.startswith(ind.issuer.path):

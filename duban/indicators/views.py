@@ -19,11 +19,12 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.orgs.views import add_problems
+from duban.reporting.access import actor
 
 
 def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
-    if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():  # type: ignore[arg-type]
+    if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
         raise policy.PermissionDenied(f"indicator {code} is outside your units")
     return ind
 
@@ -31,9 +32,9 @@ def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
 @login_required
 @require_GET
 def indicator_list(request: HttpRequest) -> HttpResponse:
-    indicators = Indicator.objects.visible_to(request.user).select_related("issuer", "division")  # type: ignore[arg-type]
-    data_sets = DataSet.objects.visible_to(request.user).select_related("owner")  # type: ignore[arg-type]
-    issuers = OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.MANAGE_EVALUATION))  # type: ignore[arg-type]
+    indicators = Indicator.objects.visible_to(request.user).select_related("issuer", "division")
+    data_sets = DataSet.objects.visible_to(request.user).select_related("owner")
+    issuers = OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.MANAGE_EVALUATION))
     return render(
         request,
         "indicators/list.html",
@@ -56,7 +57,7 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
         {
             "ind": ind,
             "data_set": member.data_set if member else None,
-            "can_edit": policy.can(request.user, Action.MANAGE_EVALUATION, ind.issuer),  # type: ignore[arg-type]
+            "can_edit": policy.can(request.user, Action.MANAGE_EVALUATION, ind.issuer),
         },
     )
 
@@ -75,14 +76,14 @@ def _division(form: IndicatorForm) -> Any:
 @require_http_methods(["GET", "POST"])
 def indicator_new(request: HttpRequest, unit: str) -> HttpResponse:
     issuer = get_object_or_404(OrgUnit, code=unit)
-    policy.require(request.user, Action.MANAGE_EVALUATION, issuer)  # type: ignore[arg-type]
+    policy.require(request.user, Action.MANAGE_EVALUATION, issuer)
     form = IndicatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "division_code"}
         try:
             ind = services.create_indicator(
-                user=request.user, issuer=issuer, division=_division(form), **data
-            )  # type: ignore[arg-type]
+                user=actor(request), issuer=issuer, division=_division(form), **data
+            )
         except DubanError as exc:
             add_problems(form, exc)
         else:
@@ -100,7 +101,7 @@ def indicator_new(request: HttpRequest, unit: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
     ind = _visible_indicator(request, code)
-    policy.require(request.user, Action.MANAGE_EVALUATION, ind.issuer)  # type: ignore[arg-type]
+    policy.require(request.user, Action.MANAGE_EVALUATION, ind.issuer)
     form = IndicatorForm(
         request.POST or None,
         instance=Indicator.objects.get(pk=ind.pk),
@@ -115,7 +116,7 @@ def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
             if k not in ("division_code", "code", "period_type")
         }
         try:
-            services.update_indicator(ind, user=request.user, division=_division(form), **data)  # type: ignore[arg-type]
+            services.update_indicator(ind, user=actor(request), division=_division(form), **data)
         except DubanError as exc:
             add_problems(form, exc)
         else:
@@ -134,21 +135,21 @@ def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
 def data_set_detail(request: HttpRequest, code: str) -> HttpResponse:
     """The form's indicators and its validation rules; the office adds and removes rules."""
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
-    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():  # type: ignore[arg-type]
+    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
         raise policy.PermissionDenied(f"data set {code} is outside your units")
-    can_edit = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+    can_edit = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)
     problems = []
     if request.method == "POST":
-        policy.require(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+        policy.require(request.user, Action.MANAGE_EVALUATION, ds.owner)
         try:
             if request.POST.get("do") == "delete_rule":
                 rule = get_object_or_404(ds.validation_rules, pk=request.POST.get("rule"))
-                services.delete_rule(rule, user=request.user)  # type: ignore[arg-type]
+                services.delete_rule(rule, user=actor(request))
             else:
                 services.add_rule(
                     ds,
-                    user=request.user,
-                    name=request.POST.get("name", ""),  # type: ignore[arg-type]
+                    user=actor(request),
+                    name=request.POST.get("name", ""),
                     expression=request.POST.get("expression", ""),
                     message=request.POST.get("message", ""),
                 )

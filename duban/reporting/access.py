@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -18,6 +18,9 @@ from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import Period, parse_period
 from duban.reporting.models import Submission
+
+if TYPE_CHECKING:
+    from duban.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -96,5 +99,6 @@ def require_reports(target: FormTarget) -> None:
         raise Http404(f"{target.unit.code} does not report {target.data_set.code}")
 
 
-def user_of(request: HttpRequest) -> Any:
-    return request.user
+def actor(request: HttpRequest) -> User:
+    """The signed-in user of a route that requires one (login_required / django_auth)."""
+    return cast("User", request.user)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -24,6 +25,7 @@ from duban.periods import parse_period, periods_between
 from duban.reporting import exports, figures, importing, services
 from duban.reporting.access import (
     FormTarget,
+    actor,
     data_set_or_404,
     form_target,
     parse_period_or_404,
@@ -186,7 +188,7 @@ def _write_out(result: WriteResult) -> WriteOut:
 
 @router.get("/periods", response=list[PeriodOut])
 def list_periods(request: HttpRequest, data_set: str | None = None) -> list[PeriodOut]:
-    qs = ReportingPeriod.objects.visible_to(request.user).select_related("data_set")  # type: ignore[arg-type]
+    qs = ReportingPeriod.objects.visible_to(request.user).select_related("data_set")
     if data_set:
         qs = qs.filter(data_set__code=data_set)
     return [PeriodOut.of(rp) for rp in qs[:1000]]
@@ -198,8 +200,8 @@ def open_period(request: HttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
     rp = services.open_period(
         ds,
         payload.period,
-        user=request.user,
-        opens_on=payload.opens_on,  # type: ignore[arg-type]
+        user=actor(request),
+        opens_on=payload.opens_on,
         deadline=payload.deadline,
         closes_on=payload.closes_on,
     )
@@ -213,8 +215,8 @@ def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPat
     )
     rp = services.change_period(
         rp,
-        user=request.user,
-        is_closed=payload.is_closed,  # type: ignore[arg-type]
+        user=actor(request),
+        is_closed=payload.is_closed,
         deadline=payload.deadline,
         closes_on=payload.closes_on,
         reason=payload.reason,
@@ -227,8 +229,8 @@ def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[Except
     ds = data_set_or_404(payload.data_set)
     unit = unit_for(request, payload.unit, Action.MANAGE_EVALUATION)
     exc = services.grant_lock_exception(
-        ds, unit, payload.period, user=request.user, reason=payload.reason
-    )  # type: ignore[arg-type]
+        ds, unit, payload.period, user=actor(request), reason=payload.reason
+    )
     return Status(
         201,
         ExceptionOut(
@@ -240,7 +242,7 @@ def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[Except
 @router.get("/lock-exceptions", response=list[ExceptionOut])
 def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[ExceptionOut]:
     qs = LockException.objects.filter(
-        unit__in=policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+        unit__in=policy.visible_units(request.user, Action.VIEW_DATA)
     ).select_related("data_set", "unit")
     if data_set:
         qs = qs.filter(data_set__code=data_set)
@@ -255,7 +257,7 @@ def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[E
 @router.delete("/lock-exceptions/{pk}", response={204: None})
 def revoke_exception(request: HttpRequest, pk: int) -> Status[None]:
     exc = get_object_or_404(LockException.objects.select_related("unit"), pk=pk)
-    services.revoke_lock_exception(exc, user=request.user)  # type: ignore[arg-type]
+    services.revoke_lock_exception(exc, user=actor(request))
     return Status(204, None)
 
 
@@ -326,9 +328,9 @@ def save_form(request: HttpRequest, ds: str, unit: str, period: str, payload: Fo
         target.unit,
         target.period.id,
         payload.values,
-        user=request.user,
+        user=actor(request),
         comments=payload.comments,
-    )  # type: ignore[arg-type]
+    )
     return _write_out(result)
 
 
@@ -348,7 +350,7 @@ def _transition(
 @router.post("/forms/{ds}/{unit}/{period}/submit", response=StateOut)
 def submit(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.ENTER_DATA)
-    return _state_out(services.submit(sub, user=request.user))  # type: ignore[arg-type]
+    return _state_out(services.submit(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/return", response=StateOut)
@@ -356,31 +358,31 @@ def return_form(
     request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
 ) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
-    return _state_out(services.return_form(sub, user=request.user, reason=payload.reason))  # type: ignore[arg-type]
+    return _state_out(services.return_form(sub, user=actor(request), reason=payload.reason))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/approve", response=StateOut)
 def approve(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
-    return _state_out(services.approve(sub, user=request.user))  # type: ignore[arg-type]
+    return _state_out(services.approve(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/unapprove", response=StateOut)
 def unapprove(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
-    return _state_out(services.unapprove(sub, user=request.user, reason=payload.reason))  # type: ignore[arg-type]
+    return _state_out(services.unapprove(sub, user=actor(request), reason=payload.reason))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/lock", response=StateOut)
 def lock(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
-    return _state_out(services.lock(sub, user=request.user))  # type: ignore[arg-type]
+    return _state_out(services.lock(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/unlock", response=StateOut)
 def unlock(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
-    return _state_out(services.unlock(sub, user=request.user, reason=payload.reason))  # type: ignore[arg-type]
+    return _state_out(services.unlock(sub, user=actor(request), reason=payload.reason))
 
 
 def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
@@ -421,7 +423,7 @@ def upload_template(
 ) -> WriteOut:
     """Fill this form (or its children's) from its Excel template: all cells or none."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
-    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+    if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("uploading figures needs a reporter")
     units = [target.unit] + [
         c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
@@ -430,7 +432,7 @@ def upload_template(
     result = importing.import_file(
         data,
         importing.sniff_format(file.name or "", data),
-        user=request.user,  # type: ignore[arg-type]
+        user=actor(request),
         form=(target.data_set, target.unit, target.period.id, units),
     )
     return _write_out(result)
@@ -461,8 +463,8 @@ def attach_evidence(
     if file.size is not None and file.size > limit:
         raise ReportingError(f"{file.name!r} has {file.size} bytes; the limit is {limit}", "file")
     ev = services.attach_evidence(
-        sub, file.name or "file", file.read(), user=request.user, indicator=ind
-    )  # type: ignore[arg-type]
+        sub, file.name or "file", file.read(), user=actor(request), indicator=ind
+    )
     return Status(
         201,
         EvidenceOut(
@@ -476,13 +478,13 @@ def attach_evidence(
 
 
 @router.get("/evidence/{pk}", url_name="reporting_evidence")
-def evidence(request: HttpRequest, pk: int) -> FileResponse:
+def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
-    policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)  # type: ignore[arg-type]
+    policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)
     return evidence_response(ev)
 
 
-def evidence_response(ev: Evidence) -> FileResponse:
+def evidence_response(ev: Evidence) -> HttpResponseBase:
     """Always a download, never rendered inline: an uploaded file is not trusted content."""
     response = FileResponse(
         ev.file.open("rb"),
@@ -566,7 +568,7 @@ def xlsx_response(data: bytes, name: str) -> HttpResponse:
     return response
 
 
-def export_response(selection: exports.Selection, fmt_: str, user: Any) -> HttpResponse:
+def export_response(selection: exports.Selection, fmt_: str, user: Any) -> HttpResponseBase:
     rows = exports.export_rows(selection, user)
     name_parts = (
         selection.data_set.code if selection.data_set else "values",
@@ -604,7 +606,7 @@ def export_values(
     indicator: str = "",
     children: bool = True,
     format: str = "json",
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Stored and computed figures of a unit (and its subtree) for periods, as csv, xlsx or
     DHIS2 JSON; only units the caller may see."""
     selection = selection_from(request, unit, period, start, end, data_set, indicator, children)
@@ -617,11 +619,11 @@ def import_values(
 ) -> WriteOut:
     """CSV, DHIS2 JSON or xlsx (template or long sheet). Every figure is checked; one bad
     figure and nothing is written, with every problem named by line, path or cell."""
-    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+    if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("importing figures needs a reporter")
     data = read_upload(file)
     fmt_ = format or importing.sniff_format(file.name or "", data)
-    return _write_out(importing.import_file(data, fmt_, user=request.user))  # type: ignore[arg-type]
+    return _write_out(importing.import_file(data, fmt_, user=actor(request)))
 
 
 class ImportCount(Schema):
@@ -645,7 +647,7 @@ def get_data_value_set(
     endDate: str = "",
     dataSet: str = "",
     children: bool = False,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """DHIS2's /api/dataValueSets read, with codes as identifiers."""
     selection = selection_from(request, orgUnit, period, startDate, endDate, dataSet, "", children)
     return export_response(selection, "json", request.user)
@@ -654,14 +656,14 @@ def get_data_value_set(
 @router.post("/dataValueSets", response=ImportSummary)
 def post_data_value_set(request: HttpRequest) -> ImportSummary:
     """DHIS2's /api/dataValueSets write (JSON body, idScheme CODE); all or nothing."""
-    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+    if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("importing figures needs a reporter")
     limit = settings.DUBAN_IMPORT_MAX_BYTES
     if len(request.body) > limit:
         raise ReportingError(
             f"the body has {len(request.body)} bytes; the limit is {limit}", "file"
         )
-    result = importing.import_file(request.body, "json", user=request.user)  # type: ignore[arg-type]
+    result = importing.import_file(request.body, "json", user=actor(request))
     return ImportSummary(
         status="SUCCESS",
         importCount=ImportCount(

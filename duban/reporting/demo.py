@@ -59,68 +59,173 @@ def specs(prefix: str, levels: tuple[str, ...]) -> list[Spec]:
     p = prefix
     crime = (*levels, "station")
     return [
-        Spec(f"{p}case.filed", "刑事案件立案数", "Criminal cases filed", "起", levels=crime, division="XZZD",
-             direction="lower"),
-        Spec(f"{p}case.solved", "刑事案件破案数", "Criminal cases solved", "起", levels=crime, division="XZZD"),
-        Spec(f"{p}case.clearance", "破案率", "Clearance rate", "%", value_type="percentage", division="XZZD",
-             formula=f"{p}case.solved / {p}case.filed * 100", time_aggregation="average",
-             unit_aggregation="average"),
-        Spec(f"{p}crackdown.suspects", "抓获犯罪嫌疑人", "Suspects caught", "人", levels=crime, division="XZZD"),
-        Spec(f"{p}crackdown.gangs", "打掉犯罪团伙", "Gangs dismantled", "个", levels=levels, division="XZZD",
-             division_reports=True),
-        Spec(f"{p}fugitive.caught", "抓获逃犯", "Fugitives caught", "人", levels=levels, division="XZZD",
-             division_reports=True),
-        Spec(f"{p}fugitive.target", "抓获目标逃犯", "Target fugitives caught", "人", levels=levels,
-             division="XZZD", division_reports=True),
-        Spec(f"{p}traffic.yellow_removed", "淘汰黄标车", "Yellow-label vehicles removed", "辆", levels=levels,
-             division="JJZD", division_reports=True),
-        Spec(f"{p}poll.satisfaction", "群众安全感满意度", "Public satisfaction poll score", "%",
-             value_type="percentage", levels=levels, time_aggregation="last", unit_aggregation="average"),
-        Spec(f"{p}discipline.cases", "违纪违法案件", "Disciplinary cases", "起", levels=levels, direction="lower"),
+        Spec(
+            f"{p}case.filed",
+            "刑事案件立案数",
+            "Criminal cases filed",
+            "起",
+            levels=crime,
+            division="XZZD",
+            direction="lower",
+        ),
+        Spec(
+            f"{p}case.solved",
+            "刑事案件破案数",
+            "Criminal cases solved",
+            "起",
+            levels=crime,
+            division="XZZD",
+        ),
+        Spec(
+            f"{p}case.clearance",
+            "破案率",
+            "Clearance rate",
+            "%",
+            value_type="percentage",
+            division="XZZD",
+            formula=f"{p}case.solved / {p}case.filed * 100",
+            time_aggregation="average",
+            unit_aggregation="average",
+        ),
+        Spec(
+            f"{p}crackdown.suspects",
+            "抓获犯罪嫌疑人",
+            "Suspects caught",
+            "人",
+            levels=crime,
+            division="XZZD",
+        ),
+        Spec(
+            f"{p}crackdown.gangs",
+            "打掉犯罪团伙",
+            "Gangs dismantled",
+            "个",
+            levels=levels,
+            division="XZZD",
+            division_reports=True,
+        ),
+        Spec(
+            f"{p}fugitive.caught",
+            "抓获逃犯",
+            "Fugitives caught",
+            "人",
+            levels=levels,
+            division="XZZD",
+            division_reports=True,
+        ),
+        Spec(
+            f"{p}fugitive.target",
+            "抓获目标逃犯",
+            "Target fugitives caught",
+            "人",
+            levels=levels,
+            division="XZZD",
+            division_reports=True,
+        ),
+        Spec(
+            f"{p}traffic.yellow_removed",
+            "淘汰黄标车",
+            "Yellow-label vehicles removed",
+            "辆",
+            levels=levels,
+            division="JJZD",
+            division_reports=True,
+        ),
+        Spec(
+            f"{p}poll.satisfaction",
+            "群众安全感满意度",
+            "Public satisfaction poll score",
+            "%",
+            value_type="percentage",
+            levels=levels,
+            time_aggregation="last",
+            unit_aggregation="average",
+        ),
+        Spec(
+            f"{p}discipline.cases",
+            "违纪违法案件",
+            "Disciplinary cases",
+            "起",
+            levels=levels,
+            direction="lower",
+        ),
     ]
 
 
 def _define(root: OrgUnit, prefix: str, levels: tuple[str, ...], ds_code: str) -> DataSet:
-    divisions = {u.code.rsplit("-", 1)[-1]: u for u in OrgUnit.objects.subtree_of(root).filter(kind=Kind.DIVISION)}
+    divisions = {
+        u.code.rsplit("-", 1)[-1]: u
+        for u in OrgUnit.objects.subtree_of(root).filter(kind=Kind.DIVISION)
+    }
     codes = []
     for order, spec in enumerate(specs(prefix, levels)):
         division = divisions.get(spec.division) if spec.division else None
         ind_services.create_indicator(
-            user=None, issuer=root, code=spec.code, name_zh=spec.name_zh, name_en=spec.name_en,
-            description=INVENTED if order == 0 else "", unit_of_measure=spec.unit, value_type=spec.value_type,
-            decimals=2 if spec.value_type == "percentage" else 0, direction=spec.direction,
-            period_type=PeriodType.MONTHLY, time_aggregation=spec.time_aggregation,
-            unit_aggregation=spec.unit_aggregation, levels=list(spec.levels) if not spec.formula else [],
-            kinds=["territorial"] if not spec.formula else [], division=division,
-            division_reports=spec.division_reports and division is not None, formula=spec.formula,
-            sort_order=order, max_value=spec.max_value,
+            user=None,
+            issuer=root,
+            code=spec.code,
+            name_zh=spec.name_zh,
+            name_en=spec.name_en,
+            description=INVENTED if order == 0 else "",
+            unit_of_measure=spec.unit,
+            value_type=spec.value_type,
+            decimals=2 if spec.value_type == "percentage" else 0,
+            direction=spec.direction,
+            period_type=PeriodType.MONTHLY,
+            time_aggregation=spec.time_aggregation,
+            unit_aggregation=spec.unit_aggregation,
+            levels=list(spec.levels) if not spec.formula else [],
+            kinds=["territorial"] if not spec.formula else [],
+            division=division,
+            division_reports=spec.division_reports and division is not None,
+            formula=spec.formula,
+            sort_order=order,
+            max_value=spec.max_value,
         )
         codes.append(spec.code)
     ds = ind_services.create_data_set(
-        user=None, owner=root, code=ds_code, name_zh=f"{root.name_zh}重点工作月报",
-        name_en=f"{root.name_en or root.code} monthly key-work report", period_type=PeriodType.MONTHLY,
-        timely_days=5, expiry_days=15, indicators=codes,
+        user=None,
+        owner=root,
+        code=ds_code,
+        name_zh=f"{root.name_zh}重点工作月报",
+        name_en=f"{root.name_en or root.code} monthly key-work report",
+        period_type=PeriodType.MONTHLY,
+        timely_days=5,
+        expiry_days=15,
+        indicators=codes,
     )
     p = prefix
-    ind_services.add_rule(ds, user=None, name="破案数不超过立案数 (solved ≤ filed)",
-                          expression=f"{p}case.solved <= {p}case.filed",
-                          message="破案数不能大于立案数 / cases solved cannot exceed cases filed")
-    ind_services.add_rule(ds, user=None, name="目标逃犯不超过逃犯总数 (target ≤ all)",
-                          expression=f"{p}fugitive.target <= {p}fugitive.caught",
-                          message="目标逃犯数不能大于抓获逃犯总数 / target fugitives cannot exceed fugitives caught")
+    ind_services.add_rule(
+        ds,
+        user=None,
+        name="破案数不超过立案数 (solved ≤ filed)",
+        expression=f"{p}case.solved <= {p}case.filed",
+        message="破案数不能大于立案数 / cases solved cannot exceed cases filed",
+    )
+    ind_services.add_rule(
+        ds,
+        user=None,
+        name="目标逃犯不超过逃犯总数 (target ≤ all)",
+        expression=f"{p}fugitive.target <= {p}fugitive.caught",
+        message="目标逃犯数不能大于抓获逃犯总数 / target fugitives cannot exceed fugitives caught",
+    )
     return ds
 
 
-def _figures(rng: random.Random, ind: Indicator, size: float, month: int, prefix: str,
-             done: dict[str, int]) -> object:
+def _figures(
+    rng: random.Random, ind: Indicator, size: float, month: int, prefix: str, done: dict[str, int]
+) -> object:
     """One invented figure, consistent with the rules (solved ≤ filed, target ≤ all)."""
-    code = ind.code[len(prefix):]
+    code = ind.code[len(prefix) :]
     season = 1.0 + 0.15 * (month in (1, 2, 12)) - 0.1 * (month in (6, 7))
     if code == "case.filed":
         done[code] = max(0, int(rng.gauss(60 * size * season, 8 * size)))
         return done[code]
     if code == "case.solved":
-        return min(done.get("case.filed", 0), max(0, int(done.get("case.filed", 0) * rng.uniform(0.45, 0.9))))
+        return min(
+            done.get("case.filed", 0),
+            max(0, int(done.get("case.filed", 0) * rng.uniform(0.45, 0.9))),
+        )
     if code == "crackdown.suspects":
         return max(0, int(rng.gauss(40 * size, 6 * size)))
     if code == "crackdown.gangs":
@@ -155,8 +260,11 @@ def load_reporting_demo() -> dict[str, int]:
     counts = {"data_sets": 0, "values": 0, "forms": 0}
     with acting_as(source="duban demo", reason="demo data (invented figures)"):
         for root in roots:
-            prefix, levels, ds_code = ("", ("county",), "YZ-MONTHLY") if root.code == "YZ" else (
-                "sx.", ("city", "county"), "SX-MONTHLY")
+            prefix, levels, ds_code = (
+                ("", ("county",), "YZ-MONTHLY")
+                if root.code == "YZ"
+                else ("sx.", ("city", "county"), "SX-MONTHLY")
+            )
             if DataSet.objects.filter(code=ds_code).exists():
                 continue
             ds = _define(root, prefix, levels, ds_code)
@@ -171,8 +279,16 @@ def _load_figures(ds: DataSet, root: OrgUnit, prefix: str) -> tuple[int, int]:
     rng = random.Random(f"{SEED}-{root.code}")
     members = [i for i in ds.members() if not i.is_computed]
     units = ds.reporting_units()
-    size = {u.pk: (0.3 if u.level == "station" else 0.6 if u.kind == Kind.DIVISION else rng.uniform(0.6, 1.6))
-            for u in units}
+    size = {
+        u.pk: (
+            0.3
+            if u.level == "station"
+            else 0.6
+            if u.kind == Kind.DIVISION
+            else rng.uniform(0.6, 1.6)
+        )
+        for u in units
+    }
     start, end = datetime(2016, 1, 1).date(), datetime(2017, 12, 31).date()
     periods = periods_between(PeriodType.MONTHLY, start, end)
     written = 0
@@ -189,7 +305,9 @@ def _load_figures(ds: DataSet, root: OrgUnit, prefix: str) -> tuple[int, int]:
             for ind in members:
                 if ind.reported_by(unit):
                     value = _figures(rng, ind, size[unit.pk], period.start.month, prefix, done)
-                    rows.append(RawValue(f"{unit.code} {ind.code}", ind.code, period.id, unit.code, value))
+                    rows.append(
+                        RawValue(f"{unit.code} {ind.code}", ind.code, period.id, unit.code, value)
+                    )
         if rows:
             written += write_values(rows, user=None, today=period.end + timedelta(days=2)).created
     _set_states(ds, units, periods, plan, rng)
@@ -202,7 +320,15 @@ def _fate(rng: random.Random, period: str, pos: int) -> str:
     if period == "201712":
         return "missing" if r < 0.3 else "draft" if r < 0.6 else "submitted"
     if period == "201711":
-        return "missing" if pos % 6 == 4 else "returned" if r < 0.2 else "late" if r < 0.3 else "submitted"
+        return (
+            "missing"
+            if pos % 6 == 4
+            else "returned"
+            if r < 0.2
+            else "late"
+            if r < 0.3
+            else "submitted"
+        )
     if period == "201710" and r < 0.1:
         return "returned"
     if r < 0.02:
@@ -213,8 +339,13 @@ def _fate(rng: random.Random, period: str, pos: int) -> str:
     return "late" if late else "approved"
 
 
-def _set_states(ds: DataSet, units: list[OrgUnit], periods: list[Any], plan: dict[tuple[int, str], str],
-                rng: random.Random) -> None:
+def _set_states(
+    ds: DataSet,
+    units: list[OrgUnit],
+    periods: list[Any],
+    plan: dict[tuple[int, str], str],
+    rng: random.Random,
+) -> None:
     by_pk = {u.pk: u for u in units}
     deadlines = {rp.period: rp.deadline for rp in ReportingPeriod.objects.filter(data_set=ds)}
     tz = timezone.get_current_timezone()
@@ -225,11 +356,21 @@ def _set_states(ds: DataSet, units: list[OrgUnit], periods: list[Any], plan: dic
         sub = subs[(unit_id, period)]
         deadline = deadlines[period]
         late = fate.endswith("late")
-        day = deadline + timedelta(days=rng.randint(1, 6)) if late else deadline - timedelta(days=rng.randint(0, 4))
+        day = (
+            deadline + timedelta(days=rng.randint(1, 6))
+            if late
+            else deadline - timedelta(days=rng.randint(0, 4))
+        )
         at = datetime.combine(day, time(rng.randint(8, 18), rng.randint(0, 59)), tz)
-        state = {"locked": State.LOCKED, "locked-late": State.LOCKED, "approved": State.APPROVED,
-                 "late": State.APPROVED if period < "201711" else State.SUBMITTED, "submitted": State.SUBMITTED,
-                 "returned": State.RETURNED, "draft": State.DRAFT}[fate]
+        state = {
+            "locked": State.LOCKED,
+            "locked-late": State.LOCKED,
+            "approved": State.APPROVED,
+            "late": State.APPROVED if period < "201711" else State.SUBMITTED,
+            "submitted": State.SUBMITTED,
+            "returned": State.RETURNED,
+            "draft": State.DRAFT,
+        }[fate]
         if fate == "late" and period == "201711":
             state = State.SUBMITTED
         sub.state = state
@@ -245,23 +386,40 @@ def _set_states(ds: DataSet, units: list[OrgUnit], periods: list[Any], plan: dic
             sub.return_reason = rng.choice(RETURN_REASONS)
         changed.append(sub)
     _children_first(changed, by_pk)
-    Submission.objects.bulk_update(changed, ["state", "first_submitted_at", "submitted_at", "submitted_by",
-                                             "approved_at", "approved_by", "locked_at", "return_reason"],
-                                   batch_size=500)
+    Submission.objects.bulk_update(
+        changed,
+        [
+            "state",
+            "first_submitted_at",
+            "submitted_at",
+            "submitted_by",
+            "approved_at",
+            "approved_by",
+            "locked_at",
+            "return_reason",
+        ],
+        batch_size=500,
+    )
     codes = [i.pk for i in ds.members()]
     for state in State:
         group = [s for s in changed if s.state == state]
         for period in {s.period for s in group}:
-            DataValue.objects.filter(indicator_id__in=codes, period=period,
-                                     unit_id__in=[s.unit_id for s in group if s.period == period]).update(state=state)
-    record("reporting.demo.states", object_type="reporting.submission",
-           object_repr=f"{ds.code}: {len(changed)} demo forms",
-           after={"forms": [[by_pk[s.unit_id].code, s.period, s.state] for s in changed]})
+            DataValue.objects.filter(
+                indicator_id__in=codes,
+                period=period,
+                unit_id__in=[s.unit_id for s in group if s.period == period],
+            ).update(state=state)
+    record(
+        "reporting.demo.states",
+        object_type="reporting.submission",
+        object_repr=f"{ds.code}: {len(changed)} demo forms",
+        after={"forms": [[by_pk[s.unit_id].code, s.period, s.state] for s in changed]},
+    )
 
 
 def _children_first(subs: list[Submission], units: dict[int, OrgUnit]) -> None:
     """A parent is approved only when its children are: demote a parent whose child is not."""
-    order = [State.DRAFT, State.RETURNED, State.SUBMITTED, State.APPROVED, State.LOCKED]
+    order: list[str] = [State.DRAFT, State.RETURNED, State.SUBMITTED, State.APPROVED, State.LOCKED]
     by_key = {(s.unit_id, s.period): s for s in subs}
     for s in subs:
         if s.state not in (State.APPROVED, State.LOCKED):
@@ -277,7 +435,11 @@ def _children_first(subs: list[Submission], units: dict[int, OrgUnit]) -> None:
 def _approver_of(unit: OrgUnit) -> User | None:
     parent = unit.parent
     while parent is not None:
-        m = Membership.objects.filter(unit=parent, role=Role.APPROVER).select_related("user").first()
+        m = (
+            Membership.objects.filter(unit=parent, role=Role.APPROVER)
+            .select_related("user")
+            .first()
+        )
         if m:
             return m.user
         parent = parent.parent

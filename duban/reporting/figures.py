@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.utils import timezone
 
@@ -26,9 +26,6 @@ from duban.indicators.models import DataSet, Indicator, TimeAggregation, UnitAgg
 from duban.orgs.models import OrgUnit
 from duban.periods import Period, PeriodType, parse_period
 from duban.reporting.models import DataValue, ReportingPeriod, State, Submission
-
-if TYPE_CHECKING:
-    pass
 
 Figures = dict[str, Decimal | None]
 
@@ -199,7 +196,7 @@ class ChildRow:
 
 def overview(
     data_set: DataSet, unit: OrgUnit, period: Period, today: date | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """What the unit above sees for one period: each child's status and figures, the
     aggregate, and which reporting units below are missing or late."""
     members = data_set.members()
@@ -257,7 +254,7 @@ def u_reports(unit: OrgUnit, reporting: list[OrgUnit]) -> bool:
     return any(u.pk == unit.pk for u in reporting)
 
 
-def form_rows(data_set: DataSet, unit: OrgUnit, period: Period) -> list[dict[str, object]]:
+def form_rows(data_set: DataSet, unit: OrgUnit, period: Period) -> list[dict[str, Any]]:
     """One row per indicator of the form: the figure, last period's and last year's."""
     members = data_set.members()
     current = own_values(data_set, unit, period.id)

@@ -87,12 +87,12 @@ def import_file(
             raise ReportingError(problems)
         scope = Scope(ds, period, frozenset(u.code for u in units))
     elif meta is not None:
-        ds = DataSet.objects.filter(code=meta.data_set).first()
-        if ds is None:
+        named = DataSet.objects.filter(code=meta.data_set).first()
+        if named is None:
             raise ReportingError(
                 f"the template names an unknown data set {meta.data_set!r}", "file"
             )
-        scope = Scope(ds, meta.period, frozenset(meta.units))
+        scope = Scope(named, meta.period, frozenset(meta.units))
     if not rows:
         raise ReportingError("the file holds no figures", "file")
     return write_values(rows, user=user, today=today, scope=scope)

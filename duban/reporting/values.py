@@ -16,10 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from duban.audit.services import record
@@ -47,7 +48,15 @@ if TYPE_CHECKING:
 AUDIT_CHUNK = 5000
 PER_UNIT_ENTRIES = 50
 # A change whose comment changed too carries two more columns: comment before, comment after.
-CHANGE_COLUMNS = ("unit", "indicator", "period", "before", "after", "comment_before", "comment_after")
+CHANGE_COLUMNS = (
+    "unit",
+    "indicator",
+    "period",
+    "before",
+    "after",
+    "comment_before",
+    "comment_after",
+)
 CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's limits
 
 
@@ -149,7 +158,9 @@ class _Problems:
         if not self.items:
             return
         if len(self.denied) == len(self.items):
-            raise PermissionDenied(f"you may not enter figures for {', '.join(sorted(set(self.denied)))}")
+            raise PermissionDenied(
+                f"you may not enter figures for {', '.join(sorted(set(self.denied)))}"
+            )
         if self.conflicts == len(self.items):
             raise ReportingConflict(self.items)
         raise ReportingError(self.items)
@@ -270,10 +281,10 @@ def _check(
                 data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk
             ).values_list("data_set_id", "unit_id", "period")
         )
-        for ds_id, unit_id, period, pk, state in Submission.objects.filter(
+        for ds_id, unit_id, period, pk, sub_state in Submission.objects.filter(
             data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk
         ).values_list("data_set_id", "unit_id", "period", "id", "state"):
-            submissions[(ds_id, unit_id, period)] = (pk, state)
+            submissions[(ds_id, unit_id, period)] = (pk, sub_state)
 
     reports: dict[tuple[int, int], bool] = {}
     forms: dict[tuple[int, int, str], _Form] = {}
@@ -284,30 +295,40 @@ def _check(
     # What depends on (indicator, period) or (indicator, unit) alone is worked out once per pair;
     # each row then costs a few dict lookups, the value check and the duplicate check.
     pairs: dict[tuple[str, str], tuple[Indicator, int, str, DataSet, int] | tuple[str, str]] = {}
-    unit_ids = {code: u.pk for code, u in units.items()}
+    unit_pk = {code: u.pk for code, u in units.items()}
     for row in rows:
         where = row.where
         pair = pairs.get((row.indicator, row.period))
         if pair is None:
             pair = pairs[(row.indicator, row.period)] = _pair(
-                indicators.get(row.indicator), row.indicator, periods.get(row.period), row.period,
-                member_ds, data_sets,
+                indicators.get(row.indicator),
+                row.indicator,
+                periods.get(row.period),
+                row.period,
+                member_ds,
+                data_sets,
             )
         unit = units.get(row.unit)
         if len(pair) == 2 or unit is None:  # a (field, message) pair or no unit
             if len(pair) == 2:
                 problems.add(row.at(pair[0]), pair[1])  # type: ignore[arg-type]
             if unit is None:
-                problems.add(row.at("unit"), f"unknown unit code {row.unit!r}" if row.unit else "no unit code")
+                problems.add(
+                    row.at("unit"),
+                    f"unknown unit code {row.unit!r}" if row.unit else "no unit code",
+                )
             continue
         ind, ind_id, period_id, ds, ds_id = pair  # type: ignore[misc]
-        unit_id = unit_ids[row.unit]
+        unit_id = unit_pk[row.unit]
         ind_by_id[ind_id] = ind
         if scope is not None and (
             ds_id != scope.data_set.pk or period_id != scope.period or row.unit not in scope.units
         ):
-            problems.add(where, f"{row.unit} {ind.code} {period_id} is not on this form "
-                                f"({scope.data_set.code} {scope.period})")
+            problems.add(
+                where,
+                f"{row.unit} {ind.code} {period_id} is not on this form "
+                f"({scope.data_set.code} {scope.period})",
+            )
             continue
         key_r = (ind_id, unit_id)
         reported = reports.get(key_r)
@@ -325,7 +346,12 @@ def _check(
             sub = submissions.get(form_key)
             state = sub[1] if sub else None
             blocked[form_key] = entry_blocker(
-                windows.get((ds_id, period_id)), form_key in exceptions, state, today, period_id, ds.code
+                windows.get((ds_id, period_id)),
+                form_key in exceptions,
+                state,
+                today,
+                period_id,
+                ds.code,
             )
             form = forms[form_key] = _Form(ds, unit, period_id, state, sub[0] if sub else None)
         reason = blocked[form_key]
@@ -340,7 +366,9 @@ def _check(
         comment = row.comment.strip()[:500] if row.comment is not None else None
         key = (unit_id, ind_id, period_id)
         if key in incoming:
-            problems.add(where, f"{row.unit} {ind.code} {period_id} is also given at {incoming[key][2]}")
+            problems.add(
+                where, f"{row.unit} {ind.code} {period_id} is also given at {incoming[key][2]}"
+            )
             continue
         incoming[key] = (value, comment, where)
         form.wheres[ind_id] = where
@@ -392,7 +420,9 @@ def _check(
             continue
         updates.append((pk, value, new_comment, state))
         change = (unit_code[unit_id], code, period_id, fmt(old_value), fmt(value))
-        changes.append((*change, old_comment, new_comment) if new_comment != old_comment else change)
+        changes.append(
+            (*change, old_comment, new_comment) if new_comment != old_comment else change
+        )
     new_forms = [f for f in forms.values() if f.submission_id is None]
     return _Plan(
         creates,
@@ -507,22 +537,33 @@ def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> Write
             reason=reason or None,
         )
     if plan.creates:
-        fields = [meta.get_field(f) for f in
-                  ("unit", "indicator", "period", "value", "comment", "state", "updated_at", "updated_by")]
-        sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-               f"VALUES ({', '.join(['%s'] * len(fields))})")
-        _execute_many(sql, [
-            (u, i, p, v, c, s, prep_now, user_id)
-            for u, i, p, v, c, s in plan.creates
-        ])
+        columns = [
+            cast(str, cast(Field, meta.get_field(f)).column)
+            for f in (
+                "unit",
+                "indicator",
+                "period",
+                "value",
+                "comment",
+                "state",
+                "updated_at",
+                "updated_by",
+            )
+        ]
+        sql = (
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})"
+        )
+        _execute_many(
+            sql, [(u, i, p, v, c, s, prep_now, user_id) for u, i, p, v, c, s in plan.creates]
+        )
     if plan.updates:
         cols = ("value", "comment", "state", "updated_at", "updated_by_id")
-        sql = (f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in cols)} "
-               f"WHERE {qn('id')} = %s")
-        _execute_many(sql, [
-            (v, c, s, prep_now, user_id, pk)
-            for pk, v, c, s in plan.updates
-        ])
+        sql = (
+            f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in cols)} "
+            f"WHERE {qn('id')} = %s"
+        )
+        _execute_many(sql, [(v, c, s, prep_now, user_id, pk) for pk, v, c, s in plan.updates])
     _audit_changes(plan, action, reason)
     created = len(plan.creates)
     return WriteResult(

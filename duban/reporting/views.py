@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +28,7 @@ from duban.orgs.views import read_upload
 from duban.reporting import exports, figures, importing, services
 from duban.reporting.access import (
     FormTarget,
+    actor,
     data_set_or_404,
     form_target,
     require_reports,
@@ -56,13 +59,13 @@ def index(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     data_sets = list(
         DataSet.objects.visible_to(user).filter(is_active=True).select_related("owner")
-    )  # type: ignore[arg-type]
+    )
     periods = {
         ds.pk: [rp for rp in ReportingPeriod.objects.filter(data_set=ds).order_by("-period")[:24]]
         for ds in data_sets
     }
     to_enter: list[dict[str, Any]] = []
-    for unit in policy.visible_units(user, Action.ENTER_DATA).order_by("path"):  # type: ignore[arg-type]
+    for unit in policy.visible_units(user, Action.ENTER_DATA).order_by("path"):
         for ds in data_sets:
             if not unit.path.startswith(ds.owner.path) or not ds.reported_by(unit):
                 continue
@@ -77,11 +80,11 @@ def index(request: HttpRequest) -> HttpResponse:
     to_approve = (
         Submission.objects.filter(
             state=State.SUBMITTED, unit__in=policy.visible_units(user, Action.APPROVE_DATA)
-        )  # type: ignore[arg-type]
+        )
         .select_related("data_set", "unit")
         .order_by("period", "unit__path")[:200]
     )
-    roots = OrgUnit.objects.filter(path__in=policy.roots(user, Action.VIEW_DATA))  # type: ignore[arg-type]
+    roots = OrgUnit.objects.filter(path__in=policy.roots(user, Action.VIEW_DATA))
     return render(
         request,
         "reporting/index.html",
@@ -91,7 +94,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "to_enter": to_enter,
             "to_approve": to_approve,
             "roots": roots,
-            "can_import": policy.can_any(user, Action.ENTER_DATA),  # type: ignore[arg-type]
+            "can_import": policy.can_any(user, Action.ENTER_DATA),
         },
     )
 
@@ -121,9 +124,9 @@ class ExceptionForm(forms.Form):
 def data_set(request: HttpRequest, code: str) -> HttpResponse:
     """A data set's periods (open, deadline, expiry), and for the office: open, close, exceptions."""
     ds = data_set_or_404(code)
-    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():  # type: ignore[arg-type]
+    if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
         raise policy.PermissionDenied(f"data set {code} is outside your units")
-    can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+    can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)
     open_form = OpenPeriodForm(request.POST if request.POST.get("do") == "open" else None)
     exc_form = ExceptionForm(request.POST if request.POST.get("do") == "exception" else None)
     problems: list[Problem] = []
@@ -131,11 +134,11 @@ def data_set(request: HttpRequest, code: str) -> HttpResponse:
         do = request.POST.get("do")
         try:
             if do == "open" and open_form.is_valid():
-                policy.require(request.user, Action.MANAGE_EVALUATION, ds.owner)  # type: ignore[arg-type]
+                policy.require(request.user, Action.MANAGE_EVALUATION, ds.owner)
                 services.open_period(
                     ds,
                     open_form.cleaned_data["period"],
-                    user=request.user,  # type: ignore[arg-type]
+                    user=actor(request),
                     deadline=open_form.cleaned_data["deadline"],
                     closes_on=open_form.cleaned_data["closes_on"],
                 )
@@ -147,8 +150,8 @@ def data_set(request: HttpRequest, code: str) -> HttpResponse:
                 )
                 services.change_period(
                     rp,
-                    user=request.user,
-                    is_closed=(do == "close"),  # type: ignore[arg-type]
+                    user=actor(request),
+                    is_closed=(do == "close"),
                     reason=request.POST.get("reason", ""),
                 )
                 messages.success(
@@ -161,14 +164,14 @@ def data_set(request: HttpRequest, code: str) -> HttpResponse:
                     ds,
                     unit,
                     exc_form.cleaned_data["period"],
-                    user=request.user,  # type: ignore[arg-type]
+                    user=actor(request),
                     reason=exc_form.cleaned_data["reason"],
                 )
                 messages.success(request, _("Lock exception granted."))
                 return redirect("reporting:data_set", code=ds.code)
             if do == "revoke":
                 exc = get_object_or_404(LockException, pk=request.POST.get("id"), data_set=ds)
-                services.revoke_lock_exception(exc, user=request.user)  # type: ignore[arg-type]
+                services.revoke_lock_exception(exc, user=actor(request))
                 messages.success(request, _("Lock exception revoked."))
                 return redirect("reporting:data_set", code=ds.code)
             if do not in ("open", "exception"):
@@ -184,7 +187,7 @@ def data_set(request: HttpRequest, code: str) -> HttpResponse:
     ]
     roots = [
         u
-        for u in OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.VIEW_DATA))  # type: ignore[arg-type]
+        for u in OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.VIEW_DATA))
         if u.path.startswith(ds.owner.path) or ds.owner.path.startswith(u.path)
     ]
     return render(
@@ -227,14 +230,14 @@ def _form_context(
     for p in problems or []:
         by_field.setdefault(p.where, []).append(p.message)
     for row in rows:
-        ind: Indicator = row["indicator"]  # type: ignore[assignment]
+        ind: Indicator = row["indicator"]
         code = ind.code
         row["entered"] = (entered or {}).get(code)
         if comments is not None and code in comments:
             row["comment"] = comments[code]
         row["problem"] = "; ".join(by_field.get(code, []))
         for key in ("value", "previous", "last_year"):
-            row[f"{key}_text"] = shown(row[key], ind)  # type: ignore[arg-type]
+            row[f"{key}_text"] = shown(row[key], ind)
     rp = ReportingPeriod.objects.filter(data_set=target.data_set, period=target.period.id).first()
     today = timezone.localdate()
     excepted = LockException.objects.filter(
@@ -242,7 +245,7 @@ def _form_context(
     ).exists()
     entry = rp.entry_state(today) if rp else "not_opened"
     state = sub.state if sub else State.DRAFT
-    can_enter = policy.can(user, Action.ENTER_DATA, target.unit)  # type: ignore[arg-type]
+    can_enter = policy.can(user, Action.ENTER_DATA, target.unit)
     editable = (
         can_enter
         and state in (State.DRAFT, State.RETURNED)
@@ -262,8 +265,8 @@ def _form_context(
         "excepted": excepted,
         "editable": editable,
         "status": status,
-        "can_approve": policy.can(user, Action.APPROVE_DATA, target.unit),  # type: ignore[arg-type]
-        "can_manage": policy.can(user, Action.MANAGE_EVALUATION, target.unit),  # type: ignore[arg-type]
+        "can_approve": policy.can(user, Action.APPROVE_DATA, target.unit),
+        "can_manage": policy.can(user, Action.MANAGE_EVALUATION, target.unit),
         "can_enter": can_enter,
         "evidence": list(Evidence.objects.filter(submission=sub).select_related("indicator"))
         if sub
@@ -285,7 +288,7 @@ def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     require_reports(target)
     if request.method == "GET":
         return render(request, "reporting/form.html", _form_context(request, target))
-    policy.require(request.user, Action.ENTER_DATA, target.unit)  # type: ignore[arg-type]
+    policy.require(request.user, Action.ENTER_DATA, target.unit)
     codes = [i.code for i in target.data_set.members() if i.reported_by(target.unit)]
     values = {c: request.POST.get(f"v:{c}", "") for c in codes if f"v:{c}" in request.POST}
     comments = {c: request.POST.get(f"c:{c}", "") for c in codes if f"c:{c}" in request.POST}
@@ -295,14 +298,14 @@ def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
             target.unit,
             target.period.id,
             values,
-            user=request.user,  # type: ignore[arg-type]
+            user=actor(request),
             comments=comments,
         )
         if request.POST.get("do") == "submit":
             sub = target.submission()
             if sub is None:
                 raise DubanError(_("enter at least one figure before submitting"), "state")
-            services.submit(sub, user=request.user)  # type: ignore[arg-type]
+            services.submit(sub, user=actor(request))
             messages.success(request, _("Submitted to the unit above."))
         else:
             messages.success(request, _("Draft saved."))
@@ -313,7 +316,7 @@ def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     return redirect("reporting:form", *target.url_args())
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, tuple[Action, Callable[..., Submission], bool]] = {
     "submit": (Action.ENTER_DATA, services.submit, False),
     "approve": (Action.APPROVE_DATA, services.approve, False),
     "return": (Action.APPROVE_DATA, services.return_form, True),
@@ -382,7 +385,7 @@ def template(request: HttpRequest, ds: str, unit: str, period: str) -> HttpRespo
 def upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     """Fill the form (or the children's forms) from the Excel template."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
-    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+    if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("uploading figures needs a reporter")
     file = request.FILES.get("file")
     units = [target.unit] + [
@@ -395,7 +398,7 @@ def upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpRespons
         result = importing.import_file(
             data,
             importing.sniff_format(file.name or "", data),
-            user=request.user,  # type: ignore[arg-type]
+            user=actor(request),
             form=(target.data_set, target.unit, target.period.id, units),
         )
     except DubanError as exc:
@@ -430,8 +433,8 @@ def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> Ht
         ind = Indicator.objects.filter(code=code).first() if code else None
         sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
         services.attach_evidence(
-            sub, file.name or "file", file.read(), user=request.user, indicator=ind
-        )  # type: ignore[arg-type]
+            sub, file.name or "file", file.read(), user=actor(request), indicator=ind
+        )
     except DubanError as exc:
         context = _form_context(request, target)
         context["problems"] = _problems(exc)
@@ -442,11 +445,11 @@ def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> Ht
 
 @login_required
 @require_GET
-def evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     from duban.reporting.api import evidence_response
 
     ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
-    policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)  # type: ignore[arg-type]
+    policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)
     return evidence_response(ev)
 
 
@@ -472,7 +475,7 @@ def overview(request: HttpRequest, ds: str, unit: str, period: str) -> HttpRespo
             "reports": target.data_set.reported_by(target.unit),
             "can_approve_below": any(
                 policy.can(request.user, Action.APPROVE_DATA, r.unit) for r in data["rows"]
-            ),  # type: ignore[arg-type]
+            ),
             "demo": target.unit.is_demo,
         },
     )
@@ -495,7 +498,7 @@ class ImportForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_values(request: HttpRequest) -> HttpResponse:
-    if not policy.can_any(request.user, Action.ENTER_DATA):  # type: ignore[arg-type]
+    if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("importing figures needs a reporter")
     form_ = ImportForm(request.POST or None, request.FILES or None)
     problems: list[Problem] = []
@@ -504,7 +507,7 @@ def import_values(request: HttpRequest) -> HttpResponse:
         try:
             data = read_upload(file)
             fmt_ = form_.cleaned_data["format"] or importing.sniff_format(file.name or "", data)
-            result = importing.import_file(data, fmt_, user=request.user)  # type: ignore[arg-type]
+            result = importing.import_file(data, fmt_, user=actor(request))
         except DubanError as exc:
             problems = _problems(exc)
             return render(
@@ -546,7 +549,7 @@ class ExportForm(forms.Form):
 
 @login_required
 @require_GET
-def export_values(request: HttpRequest) -> HttpResponse:
+def export_values(request: HttpRequest) -> HttpResponseBase:
     """Choose a selection; with one given, the file is the answer."""
     form_ = ExportForm(request.GET or None)
     problems: list[Problem] = []
@@ -566,7 +569,7 @@ def export_values(request: HttpRequest) -> HttpResponse:
         except DubanError as exc:
             problems = _problems(exc)
     if not request.GET:
-        roots = policy.roots(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+        roots = policy.roots(request.user, Action.VIEW_DATA)
         first = OrgUnit.objects.filter(path__in=roots).first()
         this = period_month(timezone.localdate())
         form_ = ExportForm(

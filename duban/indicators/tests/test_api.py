@@ -19,50 +19,88 @@ def login(username: str) -> Client:
 
 @pytest.fixture
 def defined(tree):
-    services.create_indicator(user=None, issuer=tree.city, code="case.filed", name_zh="立案", value_type="integer",
-                              levels=["county"], kinds=["territorial"])
-    return services.create_data_set(user=None, owner=tree.city, code="DS", name_zh="表", indicators=["case.filed"])
+    services.create_indicator(
+        user=None,
+        issuer=tree.city,
+        code="case.filed",
+        name_zh="立案",
+        value_type="integer",
+        levels=["county"],
+        kinds=["territorial"],
+    )
+    return services.create_data_set(
+        user=None, owner=tree.city, code="DS", name_zh="表", indicators=["case.filed"]
+    )
 
 
 def test_readers_below_and_above_see_the_catalogue_outsiders_do_not(personas, defined) -> None:
-    assert [i["code"] for i in login("county_reporter").get("/api/indicators/indicators").json()] == ["case.filed"]
-    assert [i["code"] for i in login("prov_office").get("/api/indicators/indicators").json()] == ["case.filed"]
+    assert [
+        i["code"] for i in login("county_reporter").get("/api/indicators/indicators").json()
+    ] == ["case.filed"]
+    assert [i["code"] for i in login("prov_office").get("/api/indicators/indicators").json()] == [
+        "case.filed"
+    ]
     assert login("outsider").get("/api/indicators/indicators").json() == []
     assert login("outsider").get("/api/indicators/indicators/case.filed").status_code == 403
     assert login("outsider").get("/api/indicators/datasets/DS").status_code == 403
-    assert login("county_reporter").get("/api/indicators/datasets/DS").json()["indicators"] == ["case.filed"]
+    assert login("county_reporter").get("/api/indicators/datasets/DS").json()["indicators"] == [
+        "case.filed"
+    ]
 
 
 def test_office_creates_reporter_may_not(personas, defined) -> None:
-    body = {"code": "case.solved", "issuer": "CITY", "name_zh": "破案", "value_type": "integer",
-            "levels": ["county"], "kinds": ["territorial"]}
-    r = login("county_reporter").post("/api/indicators/indicators", json.dumps(body), content_type="application/json")
+    body = {
+        "code": "case.solved",
+        "issuer": "CITY",
+        "name_zh": "破案",
+        "value_type": "integer",
+        "levels": ["county"],
+        "kinds": ["territorial"],
+    }
+    r = login("county_reporter").post(
+        "/api/indicators/indicators", json.dumps(body), content_type="application/json"
+    )
     assert r.status_code == 403
-    r = login("prov_office").post("/api/indicators/indicators", json.dumps(body), content_type="application/json")
+    r = login("prov_office").post(
+        "/api/indicators/indicators", json.dumps(body), content_type="application/json"
+    )
     assert r.status_code == 201, r.content
     bad = body | {"code": "case.rate", "formula": "case.solved / nothing"}
-    r = login("prov_office").post("/api/indicators/indicators", json.dumps(bad), content_type="application/json")
+    r = login("prov_office").post(
+        "/api/indicators/indicators", json.dumps(bad), content_type="application/json"
+    )
     assert r.status_code == 400
     assert r.json()["errors"] == [{"where": "formula", "message": "unknown indicator 'nothing'"}]
 
 
 def test_rules_over_http(personas, defined) -> None:
     client = login("prov_office")
-    r = client.post("/api/indicators/datasets/DS/rules", json.dumps({"name": "n", "expression": "case.filed >= 0"}),
-                    content_type="application/json")
+    r = client.post(
+        "/api/indicators/datasets/DS/rules",
+        json.dumps({"name": "n", "expression": "case.filed >= 0"}),
+        content_type="application/json",
+    )
     assert r.status_code == 201
     rule_id = r.json()["id"]
-    assert login("county_reporter").delete(f"/api/indicators/datasets/DS/rules/{rule_id}").status_code == 403
+    assert (
+        login("county_reporter").delete(f"/api/indicators/datasets/DS/rules/{rule_id}").status_code
+        == 403
+    )
     assert client.delete(f"/api/indicators/datasets/DS/rules/{rule_id}").status_code == 204
 
 
 def test_formula_check_names_the_position(personas) -> None:
-    r = login("county_reporter").post("/api/indicators/formula/check", json.dumps({"formula": "a.b / (c"}),
-                                      content_type="application/json")
+    r = login("county_reporter").post(
+        "/api/indicators/formula/check",
+        json.dumps({"formula": "a.b / (c"}),
+        content_type="application/json",
+    )
     assert r.json()["ok"] is False and r.json()["position"] == 6
-    r = login("county_reporter").post("/api/indicators/formula/check",
-                                      json.dumps({"formula": "case.solved ÷ case.filed × 100"}),
-                                      content_type="application/json")
+    r = login("county_reporter").post(
+        "/api/indicators/formula/check",
+        json.dumps({"formula": "case.solved ÷ case.filed × 100"}),
+        content_type="application/json",
+    )
     assert r.json()["canonical"] == "case.solved / case.filed * 100"
 
 
@@ -73,8 +111,21 @@ def test_pages_render_for_readers_and_edit_is_office_only(personas, defined) -> 
     assert login("county_reporter").get("/indicators/case.filed/edit/").status_code == 403
     assert login("prov_office").get("/indicators/case.filed/edit/").status_code == 200
     assert login("outsider").get("/indicators/case.filed/").status_code == 403
-    r = login("prov_office").post("/indicators/new/CITY/", {
-        "code": "poll.score", "name_zh": "民调", "value_type": "percentage", "decimals": 2, "direction": "higher",
-        "period_type": "monthly", "time_aggregation": "average", "unit_aggregation": "average",
-        "levels": ["county"], "kinds": ["territorial"], "sort_order": 0, "is_active": "on"})
+    r = login("prov_office").post(
+        "/indicators/new/CITY/",
+        {
+            "code": "poll.score",
+            "name_zh": "民调",
+            "value_type": "percentage",
+            "decimals": 2,
+            "direction": "higher",
+            "period_type": "monthly",
+            "time_aggregation": "average",
+            "unit_aggregation": "average",
+            "levels": ["county"],
+            "kinds": ["territorial"],
+            "sort_order": 0,
+            "is_active": "on",
+        },
+    )
     assert r.status_code == 302, r.content.decode()[:2000]

@@ -36,7 +36,9 @@ def ind(value_type: str, **fields: object) -> Indicator:
         ("boolean", 0, Decimal(0)),
     ],
 )
-def test_clean_value_reads_each_type(value_type: str, raw: object, expected: Decimal | None) -> None:
+def test_clean_value_reads_each_type(
+    value_type: str, raw: object, expected: Decimal | None
+) -> None:
     assert ind(value_type).clean_value(raw) == expected
 
 
@@ -69,7 +71,11 @@ def test_stated_range_replaces_the_natural_one() -> None:
         rate.clean_value("51")
 
 
-@given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10**9, max_value=10**9))
+@given(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9
+    )
+)
 def test_fmt_reads_back_to_the_same_number(value: Decimal) -> None:
     text = fmt(value)
     assert "E" not in text and Decimal(text) == value
@@ -78,8 +84,14 @@ def test_fmt_reads_back_to_the_same_number(value: Decimal) -> None:
 @pytest.mark.django_db
 def test_reported_by_follows_levels_kinds_division_and_issuer(tree) -> None:
     filed = Indicator.objects.create(
-        code="case.filed", name_zh="立案", value_type="integer", issuer=tree.city,
-        levels=["county"], kinds=["territorial"], division=tree.division, division_reports=True,
+        code="case.filed",
+        name_zh="立案",
+        value_type="integer",
+        issuer=tree.city,
+        levels=["county"],
+        kinds=["territorial"],
+        division=tree.division,
+        division_reports=True,
     )
     assert filed.reported_by(tree.county_a)
     assert not filed.reported_by(tree.station_a1), "stations are not in the levels"
@@ -89,6 +101,13 @@ def test_reported_by_follows_levels_kinds_division_and_issuer(tree) -> None:
     assert not other_div.path.startswith("x") and not filed.reported_by(other_div)
     foreign = make_unit("F-COUNTY", tree.other_city)
     assert not filed.reported_by(foreign), "outside the issuer's subtree"
-    rate = Indicator(code="case.rate", name_zh="率", value_type="percentage", issuer=tree.city,
-                     levels=["county"], kinds=["territorial"], formula="case.filed * 2")
+    rate = Indicator(
+        code="case.rate",
+        name_zh="率",
+        value_type="percentage",
+        issuer=tree.city,
+        levels=["county"],
+        kinds=["territorial"],
+        formula="case.filed * 2",
+    )
     assert not rate.reported_by(tree.county_a), "computed indicators are never entered"

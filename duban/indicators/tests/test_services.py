@@ -12,8 +12,12 @@ from duban.indicators.services import IndicatorError
 
 
 def make(tree, code: str, **fields: object) -> Indicator:
-    defaults: dict[str, object] = {"name_zh": code, "value_type": "integer", "levels": ["county"],
-                                   "kinds": ["territorial"]}
+    defaults: dict[str, object] = {
+        "name_zh": code,
+        "value_type": "integer",
+        "levels": ["county"],
+        "kinds": ["territorial"],
+    }
     defaults.update(fields)
     return services.create_indicator(user=None, issuer=tree.city, code=code, **defaults)
 
@@ -24,8 +28,13 @@ def problems(exc: pytest.ExceptionInfo[IndicatorError]) -> list[tuple[str, str]]
 
 def test_office_defines_an_indicator_and_it_is_audited(tree, personas) -> None:
     before = AuditEntry.objects.count()
-    ind = services.create_indicator(user=personas.province_office, issuer=tree.city, code="case.filed",
-                                    name_zh="立案", value_type="integer")
+    ind = services.create_indicator(
+        user=personas.province_office,
+        issuer=tree.city,
+        code="case.filed",
+        name_zh="立案",
+        value_type="integer",
+    )
     assert ind.pk and AuditEntry.objects.filter(action="indicators.indicator.created").count() == 1
     assert AuditEntry.objects.count() > before
 
@@ -33,8 +42,13 @@ def test_office_defines_an_indicator_and_it_is_audited(tree, personas) -> None:
 @pytest.mark.parametrize("persona", ["county_reporter", "city_approver", "leader", "outsider"])
 def test_only_the_office_defines(tree, personas, persona: str) -> None:
     with pytest.raises(PermissionDenied):
-        services.create_indicator(user=getattr(personas, persona), issuer=tree.city, code="a.b",
-                                  name_zh="x", value_type="integer")
+        services.create_indicator(
+            user=getattr(personas, persona),
+            issuer=tree.city,
+            code="a.b",
+            name_zh="x",
+            value_type="integer",
+        )
 
 
 def test_formula_must_name_known_indicators_and_give_a_number(tree) -> None:
@@ -78,7 +92,9 @@ def test_an_indicator_sits_on_one_data_set_of_its_period_type(tree) -> None:
     make(tree, "a.b")
     make(tree, "a.q", period_type="quarterly")
     make(tree, "a.r", formula="a.b * 2")
-    services.create_data_set(user=None, owner=tree.city, code="DS1", name_zh="一", indicators=["a.b"])
+    services.create_data_set(
+        user=None, owner=tree.city, code="DS1", name_zh="一", indicators=["a.b"]
+    )
     ds2 = services.create_data_set(user=None, owner=tree.city, code="DS2", name_zh="二")
     with pytest.raises(IndicatorError) as exc:
         services.set_members(ds2, ["a.b", "a.q", "nope", "a.q"], user=None)
@@ -96,7 +112,9 @@ def test_rules_are_conditions_over_the_form(tree) -> None:
     make(tree, "a.b")
     make(tree, "a.c")
     make(tree, "z.z")
-    ds = services.create_data_set(user=None, owner=tree.city, code="DS", name_zh="表", indicators=["a.b", "a.c"])
+    ds = services.create_data_set(
+        user=None, owner=tree.city, code="DS", name_zh="表", indicators=["a.b", "a.c"]
+    )
     rule = services.add_rule(ds, user=None, name="c ≤ b", expression="a.c ≤ a.b")
     assert rule.parsed.is_condition
     with pytest.raises(IndicatorError) as exc:

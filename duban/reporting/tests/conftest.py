@@ -122,7 +122,15 @@ def db_dump() -> tuple[object, ...]:
 
     return (
         sorted(
-            (v.unit.code, v.indicator.code, v.period, str(v.value), v.comment, v.state, v.updated_at.isoformat())
+            (
+                v.unit.code,
+                v.indicator.code,
+                v.period,
+                str(v.value),
+                v.comment,
+                v.state,
+                v.updated_at.isoformat(),
+            )
             for v in DataValue.objects.select_related("unit", "indicator")
         ),
         sorted(Submission.objects.values_list("data_set__code", "unit__code", "period", "state")),

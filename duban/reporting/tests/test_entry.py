@@ -19,20 +19,36 @@ def save(form, unit, values, user, period="201712", **kw):
 
 
 def test_draft_is_saved_and_a_submission_opens(form, tree, personas) -> None:
-    result = save(form, tree.county_a, {"case.filed": "10", "case.solved": "7", "poll.score": "91.5"},
-                  personas.county_reporter, comments={"case.filed": "incl. 2 transferred"})
+    result = save(
+        form,
+        tree.county_a,
+        {"case.filed": "10", "case.solved": "7", "poll.score": "91.5"},
+        personas.county_reporter,
+        comments={"case.filed": "incl. 2 transferred"},
+    )
     assert (result.created, result.updated) == (3, 0)
-    assert values_of(tree.county_a, "201712") == {"case.filed": 10, "case.solved": 7, "poll.score": Decimal("91.5")}
+    assert values_of(tree.county_a, "201712") == {
+        "case.filed": 10,
+        "case.solved": 7,
+        "poll.score": Decimal("91.5"),
+    }
     sub = Submission.objects.get(unit=tree.county_a, period="201712")
     assert sub.state == State.DRAFT
-    assert DataValue.objects.get(indicator=form.filed, unit=tree.county_a).comment == "incl. 2 transferred"
+    assert (
+        DataValue.objects.get(indicator=form.filed, unit=tree.county_a).comment
+        == "incl. 2 transferred"
+    )
 
 
 def test_every_bad_field_is_named_and_nothing_is_written(form, tree, personas) -> None:
     before = db_dump()
     with pytest.raises(ReportingError) as exc:
-        save(form, tree.county_a, {"case.filed": "ten", "case.solved": "-1", "poll.score": "101"},
-             personas.county_reporter)
+        save(
+            form,
+            tree.county_a,
+            {"case.filed": "ten", "case.solved": "-1", "poll.score": "101"},
+            personas.county_reporter,
+        )
     assert {(p.where, p.message) for p in exc.value.problems} == {
         ("case.filed", "case.filed: 'ten' is not a number"),
         ("case.solved", "case.solved: must be at least 0"),
@@ -47,7 +63,10 @@ def test_a_broken_rule_blocks_the_save_and_names_both_fields(form, tree, persona
         save(form, tree.county_a, {"case.filed": "5", "case.solved": "6"}, personas.county_reporter)
     (problem,) = exc.value.problems
     assert problem.where == "case.filed, case.solved"
-    assert "cases solved cannot exceed cases filed" in problem.message and "case.solved = 6" in problem.message
+    assert (
+        "cases solved cannot exceed cases filed" in problem.message
+        and "case.solved = 6" in problem.message
+    )
     assert not DataValue.objects.exists()
 
 
@@ -83,7 +102,12 @@ def test_unchanged_figures_write_nothing(form, tree, personas) -> None:
 
 def test_computed_and_foreign_fields_are_refused(form, tree, personas) -> None:
     with pytest.raises(ReportingError) as exc:
-        save(form, tree.county_a, {"case.clearance": "50", "crime.gangs": "1"}, personas.county_reporter)
+        save(
+            form,
+            tree.county_a,
+            {"case.clearance": "50", "crime.gangs": "1"},
+            personas.county_reporter,
+        )
     found = {p.where: p.message for p in exc.value.problems}
     assert "never entered" in found["case.clearance"]
     with pytest.raises(ReportingError) as exc:
@@ -93,15 +117,21 @@ def test_computed_and_foreign_fields_are_refused(form, tree, personas) -> None:
 
 def test_a_station_does_not_report_the_poll(form, tree) -> None:
     with pytest.raises(ReportingError, match=r"STATION-A1 does not report poll\.score"):
-        services.save_form(form.data_set, tree.station_a1, "201712", {"poll.score": "90"}, user=None, today=TODAY)
+        services.save_form(
+            form.data_set, tree.station_a1, "201712", {"poll.score": "90"}, user=None, today=TODAY
+        )
 
 
 def test_the_owning_division_reports_its_line(form, tree) -> None:
-    services.save_form(form.data_set, tree.division, "201712", {"crime.gangs": "2"}, user=None, today=TODAY)
+    services.save_form(
+        form.data_set, tree.division, "201712", {"crime.gangs": "2"}, user=None, today=TODAY
+    )
     assert values_of(tree.division, "201712") == {"crime.gangs": 2}
 
 
-@pytest.mark.parametrize("persona", ["sibling_reporter", "city_approver", "province_office", "leader"])
+@pytest.mark.parametrize(
+    "persona", ["sibling_reporter", "city_approver", "province_office", "leader"]
+)
 def test_only_the_units_own_reporter_enters(form, tree, personas, persona: str) -> None:
     with pytest.raises(PermissionDenied):
         save(form, tree.county_a, {"case.filed": "1"}, getattr(personas, persona))

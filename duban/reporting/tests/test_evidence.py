@@ -17,12 +17,16 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 @pytest.fixture
 def sub(form, tree, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "3"}, user=None, today=TODAY)
+    services.save_form(
+        form.data_set, tree.county_a, "201712", {"case.filed": "3"}, user=None, today=TODAY
+    )
     return Submission.objects.get(unit=tree.county_a)
 
 
 def test_a_pdf_is_kept_with_the_form_or_a_figure(sub, form, personas) -> None:
-    ev = services.attach_evidence(sub, "立案清单.pdf", PDF, user=personas.county_reporter, indicator=form.filed)
+    ev = services.attach_evidence(
+        sub, "立案清单.pdf", PDF, user=personas.county_reporter, indicator=form.filed
+    )
     assert ev.size == len(PDF) and ev.content_type == "application/pdf" and ev.file.read() == PDF
 
 
@@ -73,10 +77,14 @@ def test_upload_over_http(sub, form, personas) -> None:
 
     client = Client()
     client.login(username="county_reporter", password=PASSWORD)
-    r = client.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/evidence",
-                    {"file": SimpleUploadedFile("x.exe", b"MZ"), "indicator": ""})
+    r = client.post(
+        "/api/reporting/forms/CITY-M/COUNTY-A/201712/evidence",
+        {"file": SimpleUploadedFile("x.exe", b"MZ"), "indicator": ""},
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["where"] == "file"
-    r = client.post("/reporting/forms/CITY-M/COUNTY-A/201712/evidence/",
-                    {"file": SimpleUploadedFile("list.pdf", PDF), "indicator": "case.filed"})
+    r = client.post(
+        "/reporting/forms/CITY-M/COUNTY-A/201712/evidence/",
+        {"file": SimpleUploadedFile("list.pdf", PDF), "indicator": "case.filed"},
+    )
     assert r.status_code == 302
     assert Evidence.objects.get().indicator == form.filed

@@ -13,16 +13,30 @@ from duban.orgs.models import OrgUnit
 from duban.reporting import exports, services
 from duban.reporting.tests.conftest import TODAY
 
-NASTY = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "plain"]
+NASTY = ['=HYPERLINK("http://x","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "plain"]
 
 
 @pytest.fixture
 def filled(form, tree):
     OrgUnit.objects.filter(pk=tree.county_a.pk).update(name_zh="=cmd|' /C calc'!A0")
-    services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "10", "case.solved": "4"},
-                       comments={"case.filed": NASTY[0], "case.solved": NASTY[1]}, user=None, today=TODAY)
-    services.save_form(form.data_set, tree.county_b, "201712", {"case.filed": "0", "case.solved": "0"},
-                       comments={"case.filed": NASTY[2], "case.solved": NASTY[3]}, user=None, today=TODAY)
+    services.save_form(
+        form.data_set,
+        tree.county_a,
+        "201712",
+        {"case.filed": "10", "case.solved": "4"},
+        comments={"case.filed": NASTY[0], "case.solved": NASTY[1]},
+        user=None,
+        today=TODAY,
+    )
+    services.save_form(
+        form.data_set,
+        tree.county_b,
+        "201712",
+        {"case.filed": "0", "case.solved": "0"},
+        comments={"case.filed": NASTY[2], "case.solved": NASTY[3]},
+        user=None,
+        today=TODAY,
+    )
     return exports.Selection(tree.city, ("201712",), form.data_set)
 
 
@@ -52,7 +66,9 @@ def test_csv_cells_never_start_a_formula(filled) -> None:
 
 
 def test_xlsx_cells_are_text_and_neutralised(filled) -> None:
-    wb = load_workbook(io.BytesIO(exports.xlsx_bytes(exports.export_rows(filled, None), title="t", demo=True)))
+    wb = load_workbook(
+        io.BytesIO(exports.xlsx_bytes(exports.export_rows(filled, None), title="t", demo=True))
+    )
     ws = wb["Values"]
     for row in ws.iter_rows(min_row=2):
         for cell in row:
@@ -71,16 +87,30 @@ def test_an_export_reads_back_as_an_import(filled, form, tree) -> None:
     rows = [r for r in exports.export_rows(filled, None) if r.state != "computed"]
     data = "".join(exports.csv_lines(rows)).encode()
     result = importing.import_file(data, "csv", user=None, today=TODAY)
-    assert (result.created, result.updated) == (0, 4), "values equal; comments come back with the apostrophe"
+    assert (result.created, result.updated) == (0, 4), (
+        "values equal; comments come back with the apostrophe"
+    )
     assert all(c[3] == c[4] for c in result.changes)
 
 
 def test_negative_figures_stay_numbers(tree) -> None:
-    ind_services.create_indicator(user=None, issuer=tree.city, code="trend.change", name_zh="增幅",
-                                  value_type="decimal", min_value=-100, levels=["county"], kinds=["territorial"])
-    ds = ind_services.create_data_set(user=None, owner=tree.city, code="T", name_zh="t", indicators=["trend.change"])
+    ind_services.create_indicator(
+        user=None,
+        issuer=tree.city,
+        code="trend.change",
+        name_zh="增幅",
+        value_type="decimal",
+        min_value=-100,
+        levels=["county"],
+        kinds=["territorial"],
+    )
+    ds = ind_services.create_data_set(
+        user=None, owner=tree.city, code="T", name_zh="t", indicators=["trend.change"]
+    )
     services.open_period(ds, "201712", user=None)
-    services.save_form(ds, tree.county_a, "201712", {"trend.change": "-12.5"}, user=None, today=TODAY)
+    services.save_form(
+        ds, tree.county_a, "201712", {"trend.change": "-12.5"}, user=None, today=TODAY
+    )
     sel = exports.Selection(tree.county_a, ("201712",), ds)
     lines = list(exports.csv_lines(exports.export_rows(sel, None)))
     assert lines[1].split(",")[3] == "-12.5"

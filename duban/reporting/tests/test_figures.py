@@ -25,8 +25,14 @@ P = parse_period
 
 
 def put(form, unit, period, **values: str) -> None:
-    services.save_form(form.data_set, unit, period, {k.replace("_", "."): v for k, v in values.items()},
-                       user=None, today=TODAY)
+    services.save_form(
+        form.data_set,
+        unit,
+        period,
+        {k.replace("_", "."): v for k, v in values.items()},
+        user=None,
+        today=TODAY,
+    )
 
 
 @pytest.mark.parametrize(
@@ -38,7 +44,9 @@ def put(form, unit, period, **values: str) -> None:
         ("sum", [None, None], None),
     ],
 )
-def test_aggregation_over_time(how: str, values: list[Decimal | None], expected: Decimal | None) -> None:
+def test_aggregation_over_time(
+    how: str, values: list[Decimal | None], expected: Decimal | None
+) -> None:
     assert aggregate_over_time(how, values) == expected
 
 
@@ -76,10 +84,22 @@ def test_quarter_and_year_aggregate_over_time(tree) -> None:
     from datetime import date
 
     put_on = date(2017, 11, 10)
-    services.save_form(form.data_set, tree.county_a, "201710", {"case.filed": "1", "poll.score": "80"}, user=None,
-                       today=put_on)
-    services.save_form(form.data_set, tree.county_a, "201711", {"case.filed": "2", "poll.score": "90"}, user=None,
-                       today=put_on)
+    services.save_form(
+        form.data_set,
+        tree.county_a,
+        "201710",
+        {"case.filed": "1", "poll.score": "80"},
+        user=None,
+        today=put_on,
+    )
+    services.save_form(
+        form.data_set,
+        tree.county_a,
+        "201711",
+        {"case.filed": "2", "poll.score": "90"},
+        user=None,
+        today=put_on,
+    )
     put(form, tree.county_a, "201712", case_filed="4")
     q4 = unit_figures(form.data_set, tree.county_a, P("2017Q4"))
     assert q4["case.filed"] == 7 and q4["poll.score"] == 85
@@ -95,7 +115,9 @@ def test_overview_lists_children_status_and_missing_below(form, tree) -> None:
     assert rows["COUNTY-A"].below == {"on_time": 0, "late": 0, "missing": 0, "pending": 2}
     late = overview(form.data_set, tree.city, P("201711"), today=TODAY)
     assert late["totals"]["missing"] == 4
-    assert {r.unit.code: r.missing_below for r in late["rows"]}["COUNTY-A"] == ["STATION-A1 (missing)"]
+    assert {r.unit.code: r.missing_below for r in late["rows"]}["COUNTY-A"] == [
+        "STATION-A1 (missing)"
+    ]
 
 
 def test_form_shows_last_period_and_last_year(tree) -> None:
@@ -106,11 +128,20 @@ def test_form_shows_last_period_and_last_year(tree) -> None:
     put(form, tree.county_a, "201711", case_filed="8")
     put(form, tree.county_a, "201712", case_filed="9")
     rows = {r["indicator"].code: r for r in form_rows(form.data_set, tree.county_a, P("201712"))}
-    assert (rows["case.filed"]["value"], rows["case.filed"]["previous"], rows["case.filed"]["last_year"]) == (9, 8, 6)
-    assert same_period_last_year(P("2015W53")) is None and same_period_last_year(P("2017Q4")).id == "2016Q4"
+    assert (
+        rows["case.filed"]["value"],
+        rows["case.filed"]["previous"],
+        rows["case.filed"]["last_year"],
+    ) == (9, 8, 6)
+    assert (
+        same_period_last_year(P("2015W53")) is None
+        and same_period_last_year(P("2017Q4")).id == "2016Q4"
+    )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.one_of(st.none(), st.integers(0, 10**6)), min_size=2, max_size=2))
 def test_a_sum_indicator_of_the_city_is_the_sum_of_what_its_counties_entered(tree, figs) -> None:
     from duban.indicators.models import Indicator
@@ -119,8 +150,14 @@ def test_a_sum_indicator_of_the_city_is_the_sum_of_what_its_counties_entered(tre
         make_form(tree)
     ds = Indicator.objects.get(code="case.filed").data_sets.get()
     for unit, value in zip((tree.county_a, tree.county_b), figs, strict=True):
-        services.save_form(ds, unit, "201712", {"case.filed": "" if value is None else str(value)},
-                           user=None, today=TODAY)
+        services.save_form(
+            ds,
+            unit,
+            "201712",
+            {"case.filed": "" if value is None else str(value)},
+            user=None,
+            today=TODAY,
+        )
     present = [v for v in figs if v is not None]
     expected = sum(present) if present else None
     assert unit_figures(ds, tree.city, P("201712"))["case.filed"] == expected

@@ -99,15 +99,24 @@ def test_a_bad_csv_lists_every_bad_line_and_imports_nothing(form, tree, reporter
 
 def test_unknown_columns_are_refused(form, reporter) -> None:
     with pytest.raises(ReportingError) as exc:
-        imp(b"indicator,period,unit,value,colour\ncase.filed,201712,COUNTY-A,1,red\n", "csv", reporter)
-    assert where(exc) == {"line 1": "unknown column 'colour' (expected indicator, period, unit, value, comment)"}
+        imp(
+            b"indicator,period,unit,value,colour\ncase.filed,201712,COUNTY-A,1,red\n",
+            "csv",
+            reporter,
+        )
+    assert where(exc) == {
+        "line 1": "unknown column 'colour' (expected indicator, period, unit, value, comment)"
+    }
 
 
 def test_a_rule_broken_across_lines_names_both_lines(form, reporter) -> None:
     before = db_dump()
     with pytest.raises(ReportingError) as exc:
-        imp(b"indicator,period,unit,value\ncase.filed,201712,COUNTY-A,1\ncase.solved,201712,COUNTY-A,2\n", "csv",
-            reporter)
+        imp(
+            b"indicator,period,unit,value\ncase.filed,201712,COUNTY-A,1\ncase.solved,201712,COUNTY-A,2\n",
+            "csv",
+            reporter,
+        )
     assert list(where(exc)) == ["line 2, line 3"]
     assert db_dump() == before
 
@@ -120,29 +129,54 @@ def test_a_locked_value_is_a_409_and_nothing_else_is_written(form, tree, reporte
         imp(b"indicator,period,unit,value\ncase.filed,201712,COUNTY-A,99\n", "csv", reporter)
     assert exc.value.status == 409 and "locked" in where(exc)["line 2"]
     with pytest.raises(ReportingError) as exc:
-        imp(b"indicator,period,unit,value\ncase.filed,201712,COUNTY-A,99\ncase.filed,201712,COUNTY-B,x\n", "csv",
-            reporter)
+        imp(
+            b"indicator,period,unit,value\ncase.filed,201712,COUNTY-A,99\ncase.filed,201712,COUNTY-B,x\n",
+            "csv",
+            reporter,
+        )
     assert exc.value.status == 400, "a file with other problems too is a 400 listing all of them"
     assert db_dump() == before
 
 
 def test_dhis2_json_both_ways(form, tree, reporter) -> None:
-    doc = {"dataSet": "CITY-M", "period": "201712", "orgUnit": "COUNTY-A", "dataValues": [
-        {"dataElement": "case.filed", "value": "12", "comment": "x"},
-        {"dataElement": "case.solved", "value": 7.5e0 * 0 + 7},
-        {"dataElement": "case.filed", "orgUnit": "COUNTY-B", "value": "3", "categoryOptionCombo": "HllvX50cXC0"},
-    ]}
+    doc = {
+        "dataSet": "CITY-M",
+        "period": "201712",
+        "orgUnit": "COUNTY-A",
+        "dataValues": [
+            {"dataElement": "case.filed", "value": "12", "comment": "x"},
+            {"dataElement": "case.solved", "value": 7.5e0 * 0 + 7},
+            {
+                "dataElement": "case.filed",
+                "orgUnit": "COUNTY-B",
+                "value": "3",
+                "categoryOptionCombo": "HllvX50cXC0",
+            },
+        ],
+    }
     imp(json.dumps(doc).encode(), "json", reporter)
     assert values_of(tree.county_a, "201712") == {"case.filed": 12, "case.solved": 7}
     sel = exports.Selection(tree.city, ("201712",), form.data_set)
     out = exports.dhis2_json(exports.export_rows(sel, None))
     assert {(d["dataElement"], d["orgUnit"], d["value"]) for d in out["dataValues"]} == {
-        ("case.filed", "COUNTY-A", "12"), ("case.solved", "COUNTY-A", "7"), ("case.filed", "COUNTY-B", "3")}
+        ("case.filed", "COUNTY-A", "12"),
+        ("case.solved", "COUNTY-A", "7"),
+        ("case.filed", "COUNTY-B", "3"),
+    }
     before = db_dump()
-    bad = {"dataValues": [{"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "value": "1",
-                           "categoryOptionCombo": "Xyz"},
-                          {"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "valu": "1"},
-                          "nope"]}
+    bad = {
+        "dataValues": [
+            {
+                "dataElement": "case.filed",
+                "period": "201712",
+                "orgUnit": "COUNTY-A",
+                "value": "1",
+                "categoryOptionCombo": "Xyz",
+            },
+            {"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "valu": "1"},
+            "nope",
+        ]
+    }
     with pytest.raises(ReportingError) as exc:
         imp(json.dumps(bad).encode(), "json", reporter)
     assert set(where(exc)) == {"dataValues[0]", "dataValues[1]", "dataValues[2]"}
@@ -172,14 +206,26 @@ def rows_of(data: bytes) -> dict[tuple[str, str], int]:
     """Template row of each (unit, indicator), read back as a user's Excel would."""
     wb = load_workbook(io.BytesIO(data))
     ws = wb["Data"]
-    return {(ws[f"A{r}"].value, ws[f"C{r}"].value): r for r in range(readers.FIRST_DATA_ROW, ws.max_row + 1)}
+    return {
+        (ws[f"A{r}"].value, ws[f"C{r}"].value): r
+        for r in range(readers.FIRST_DATA_ROW, ws.max_row + 1)
+    }
 
 
-def test_template_is_protected_with_fixed_codes_validation_and_previous_values(form, tree, reporter) -> None:
+def test_template_is_protected_with_fixed_codes_validation_and_previous_values(
+    form, tree, reporter
+) -> None:
     services.open_period(form.data_set, "201612", user=None)
     from datetime import date
 
-    services.save_form(form.data_set, tree.county_a, "201711", {"case.filed": "8"}, user=None, today=date(2017, 12, 1))
+    services.save_form(
+        form.data_set,
+        tree.county_a,
+        "201711",
+        {"case.filed": "8"},
+        user=None,
+        today=date(2017, 12, 1),
+    )
     data = template_for(form, [tree.county_a], tree.county_a)
     wb = load_workbook(io.BytesIO(data))
     ws = wb["Data"]
@@ -188,7 +234,9 @@ def test_template_is_protected_with_fixed_codes_validation_and_previous_values(f
     r = rows_of(data)[("COUNTY-A", "case.filed")]
     assert ws[f"F{r}"].value == 8, "the previous period is shown"
     assert ws[f"A{r}"].protection.locked and not ws[f"H{r}"].protection.locked
-    assert set(rows_of(data)) == {("COUNTY-A", c) for c in ("case.filed", "case.solved", "poll.score", "crime.gangs")}
+    assert set(rows_of(data)) == {
+        ("COUNTY-A", c) for c in ("case.filed", "case.solved", "poll.score", "crime.gangs")
+    }
     kinds = {dv.type for dv in ws.data_validations.dataValidation}
     assert kinds == {"whole", "decimal"}
 
@@ -196,18 +244,36 @@ def test_template_is_protected_with_fixed_codes_validation_and_previous_values(f
 def test_uploaded_template_fills_the_same_form(form, tree, personas) -> None:
     data = template_for(form, [tree.county_a], tree.county_a)
     r = rows_of(data)
-    filled = fill(data, {f"H{r[('COUNTY-A', 'case.filed')]}": 10, f"H{r[('COUNTY-A', 'case.solved')]}": "7",
-                         f"H{r[('COUNTY-A', 'poll.score')]}": 92.5, f"I{r[('COUNTY-A', 'case.filed')]}": "备注"})
+    filled = fill(
+        data,
+        {
+            f"H{r[('COUNTY-A', 'case.filed')]}": 10,
+            f"H{r[('COUNTY-A', 'case.solved')]}": "7",
+            f"H{r[('COUNTY-A', 'poll.score')]}": 92.5,
+            f"I{r[('COUNTY-A', 'case.filed')]}": "备注",
+        },
+    )
     units = [tree.county_a, tree.station_a1]
-    result = imp(filled, "xlsx", personas.county_reporter, form=(form.data_set, tree.county_a, "201712", units))
+    result = imp(
+        filled,
+        "xlsx",
+        personas.county_reporter,
+        form=(form.data_set, tree.county_a, "201712", units),
+    )
     assert result.created == 3
-    assert values_of(tree.county_a, "201712") == {"case.filed": 10, "case.solved": 7, "poll.score": Decimal("92.5")}
+    assert values_of(tree.county_a, "201712") == {
+        "case.filed": 10,
+        "case.solved": 7,
+        "poll.score": Decimal("92.5"),
+    }
 
 
 def test_template_for_all_children(form, tree, reporter) -> None:
     data = template_for(form, [tree.county_a, tree.county_b], tree.city)
     r = rows_of(data)
-    filled = fill(data, {f"H{r[('COUNTY-A', 'case.filed')]}": 1, f"H{r[('COUNTY-B', 'case.filed')]}": 2})
+    filled = fill(
+        data, {f"H{r[('COUNTY-A', 'case.filed')]}": 1, f"H{r[('COUNTY-B', 'case.filed')]}": 2}
+    )
     imp(filled, "xlsx", reporter)
     assert values_of(tree.county_b, "201712") == {"case.filed": 2}
 
@@ -223,7 +289,9 @@ def test_template_for_all_children(form, tree, reporter) -> None:
         ("deleted", {"A{solved}": "a row of the template was deleted"}),
     ],
 )
-def test_bad_cells_are_named_by_address_and_nothing_is_imported(form, tree, personas, case, expected) -> None:
+def test_bad_cells_are_named_by_address_and_nothing_is_imported(
+    form, tree, personas, case, expected
+) -> None:
     data = template_for(form, [tree.county_a], tree.county_a)
     r = rows_of(data)
     filed, solved = r[("COUNTY-A", "case.filed")], r[("COUNTY-A", "case.solved")]
@@ -245,7 +313,12 @@ def test_bad_cells_are_named_by_address_and_nothing_is_imported(form, tree, pers
     bad = fill(data, edits)
     before = db_dump()
     with pytest.raises(ReportingError) as exc:
-        imp(bad, "xlsx", personas.county_reporter, form=(form.data_set, tree.county_a, "201712", [tree.county_a]))
+        imp(
+            bad,
+            "xlsx",
+            personas.county_reporter,
+            form=(form.data_set, tree.county_a, "201712", [tree.county_a]),
+        )
     want = {k.format(filed=filed, solved=solved, extra=extra): v for k, v in expected.items()}
     assert where(exc) == want
     assert db_dump() == before
@@ -255,11 +328,21 @@ def test_another_template_or_period_is_refused_by_name(form, tree, personas) -> 
     data = template_for(form, [tree.county_a], tree.county_a, period="201711")
     before = db_dump()
     with pytest.raises(ReportingError) as exc:
-        imp(data, "xlsx", personas.county_reporter, form=(form.data_set, tree.county_a, "201712", [tree.county_a]))
+        imp(
+            data,
+            "xlsx",
+            personas.county_reporter,
+            form=(form.data_set, tree.county_a, "201712", [tree.county_a]),
+        )
     assert where(exc) == {"file": "this template is for period 201711, the form is 201712"}
     sibling = template_for(form, [tree.county_b], tree.county_b)
     with pytest.raises(ReportingError, match="other units: COUNTY-B"):
-        imp(sibling, "xlsx", personas.county_reporter, form=(form.data_set, tree.county_a, "201712", [tree.county_a]))
+        imp(
+            sibling,
+            "xlsx",
+            personas.county_reporter,
+            form=(form.data_set, tree.county_a, "201712", [tree.county_a]),
+        )
     tree_export = Workbook()
     tree_export.active.append(["code", "parent", "name_zh"])
     buf = io.BytesIO()
@@ -319,8 +402,10 @@ def test_a_plain_sheet_names_cells(form, tree, reporter) -> None:
     before = db_dump()
     with pytest.raises(ReportingError) as exc:
         imp(buf.getvalue(), "xlsx", reporter)
-    assert where(exc) == {"D3": "case.solved: a formula is not accepted: type the figure itself",
-                          "A4": "unknown indicator code 'case.nope'"}
+    assert where(exc) == {
+        "D3": "case.solved: a formula is not accepted: type the figure itself",
+        "A4": "unknown indicator code 'case.nope'",
+    }
     assert db_dump() == before
     ws.delete_rows(3, 2)
     buf = io.BytesIO()

@@ -27,29 +27,46 @@ def login(username: str) -> Client:
 
 
 def put(client: Client, values: dict[str, object], unit: str = "COUNTY-A"):
-    return client.put(f"/api/reporting/forms/CITY-M/{unit}/201712", json.dumps({"values": values}),
-                      content_type="application/json")
+    return client.put(
+        f"/api/reporting/forms/CITY-M/{unit}/201712",
+        json.dumps({"values": values}),
+        content_type="application/json",
+    )
 
 
 def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
     rep = login("county_reporter")
     r = put(rep, {"case.filed": "ten", "case.solved": 3})
     assert r.status_code == 400
-    assert r.json()["errors"] == [{"where": "case.filed", "message": "case.filed: 'ten' is not a number"}]
-    assert put(rep, {"case.filed": 10, "case.solved": "3"}).json() == {"rows": 2, "created": 2, "updated": 0,
-                                                                       "unchanged": 0}
+    assert r.json()["errors"] == [
+        {"where": "case.filed", "message": "case.filed: 'ten' is not a number"}
+    ]
+    assert put(rep, {"case.filed": 10, "case.solved": "3"}).json() == {
+        "rows": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+    }
     form = rep.get("/api/reporting/forms/CITY-M/COUNTY-A/201712").json()
     rows = {r["indicator"]: r for r in form["rows"]}
     assert rows["case.clearance"]["value"] == "30" and rows["case.clearance"]["computed"] is True
     assert form["state"] == "draft" and form["entry"] == "open"
-    assert rep.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/submit").json()["state"] == "submitted"
+    assert (
+        rep.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/submit").json()["state"]
+        == "submitted"
+    )
     Submission.objects.filter(unit=tree.county_a).update(state=State.LOCKED)
     r = put(rep, {"case.filed": 11})
     assert r.status_code == 409
     assert "locked by the evaluation office" in r.json()["errors"][0]["message"]
-    r = login("prov_office").post("/api/reporting/forms/CITY-M/COUNTY-A/201712/unlock",
-                                  json.dumps({"reason": ""}), content_type="application/json")
-    assert r.status_code == 400 and r.json()["errors"] == [{"where": "reason", "message": "an unlock needs a reason"}]
+    r = login("prov_office").post(
+        "/api/reporting/forms/CITY-M/COUNTY-A/201712/unlock",
+        json.dumps({"reason": ""}),
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and r.json()["errors"] == [
+        {"where": "reason", "message": "an unlock needs a reason"}
+    ]
 
 
 def test_api_approve_waits_for_children(open_form, tree) -> None:
@@ -73,23 +90,34 @@ def test_overview_api_shows_aggregate_and_statuses(open_form, tree) -> None:
 
 def test_data_value_sets_both_ways_and_unknown_codes_reported(open_form, tree) -> None:
     rep = login("county_reporter")
-    body: dict = {"dataValues": [{"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "value": "6"}]}
+    body: dict = {
+        "dataValues": [
+            {"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "value": "6"}
+        ]
+    }
     r = rep.post("/api/reporting/dataValueSets", json.dumps(body), content_type="application/json")
-    assert r.json() == {"status": "SUCCESS", "importCount": {"imported": 1, "updated": 0, "ignored": 0, "deleted": 0}}
+    assert r.json() == {
+        "status": "SUCCESS",
+        "importCount": {"imported": 1, "updated": 0, "ignored": 0, "deleted": 0},
+    }
     got = rep.get("/api/reporting/dataValueSets?orgUnit=COUNTY-A&period=201712").json()
     assert got["dataValues"][0]["value"] == "6"
     before = db_dump()
     body["dataValues"][0]["dataElement"] = "CASE_FILED"
     r = rep.post("/api/reporting/dataValueSets", json.dumps(body), content_type="application/json")
     assert r.status_code == 400
-    assert r.json()["errors"] == [{"where": "dataValues[0]", "message": "unknown indicator code 'CASE_FILED'"}]
+    assert r.json()["errors"] == [
+        {"where": "dataValues[0]", "message": "unknown indicator code 'CASE_FILED'"}
+    ]
     assert db_dump() == before
 
 
 def test_exports_over_http(open_form, tree) -> None:
     put(login("county_reporter"), {"case.filed": 4})
     leader = login("city_leader")
-    r = leader.get("/api/reporting/values?unit=CITY&start=201711&end=201712&format=csv&data_set=CITY-M")
+    r = leader.get(
+        "/api/reporting/values?unit=CITY&start=201711&end=201712&format=csv&data_set=CITY-M"
+    )
     body = b"".join(r.streaming_content).decode()
     assert body.splitlines()[0].lstrip("\ufeff").startswith("indicator,period,unit,value")
     assert "case.filed,201712,COUNTY-A,4" in body
@@ -111,12 +139,16 @@ def test_template_download_and_upload_over_http(open_form, tree) -> None:
             ws[f"H{row}"] = 12
     buf = io.BytesIO()
     wb.save(buf)
-    r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/upload/",
-                 {"file": SimpleUploadedFile("t.xlsx", buf.getvalue())})
+    r = rep.post(
+        "/reporting/forms/CITY-M/COUNTY-A/201712/upload/",
+        {"file": SimpleUploadedFile("t.xlsx", buf.getvalue())},
+    )
     assert r.status_code == 302
     assert values_of(tree.county_a, "201712") == {"case.filed": 12}
-    r = rep.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/upload",
-                 {"file": SimpleUploadedFile("t.xlsx", b"not a workbook")})
+    r = rep.post(
+        "/api/reporting/forms/CITY-M/COUNTY-A/201712/upload",
+        {"file": SimpleUploadedFile("t.xlsx", b"not a workbook")},
+    )
     assert r.status_code == 400 and r.json()["errors"][0]["where"] == "file"
 
 
@@ -124,8 +156,9 @@ def test_a_huge_upload_is_refused_before_reading(open_form, settings) -> None:
     settings.DUBAN_IMPORT_MAX_BYTES = 1000
     client = login("county_reporter")
     before = db_dump()
-    r = client.post("/api/reporting/values/import",
-                                      {"file": SimpleUploadedFile("big.csv", b"x" * 5000)})
+    r = client.post(
+        "/api/reporting/values/import", {"file": SimpleUploadedFile("big.csv", b"x" * 5000)}
+    )
     assert r.status_code == 400 and "the limit is 1000" in r.json()["detail"]
     assert db_dump() == before
 
@@ -133,12 +166,20 @@ def test_a_huge_upload_is_refused_before_reading(open_form, settings) -> None:
 def test_pages_render(open_form, tree) -> None:
     rep = login("county_reporter")
     put(rep, {"case.filed": 4})
-    for url in ("/reporting/", "/reporting/datasets/CITY-M/", "/reporting/forms/CITY-M/COUNTY-A/201712/",
-                "/reporting/overview/CITY-M/CITY/201712/".replace("CITY/", "COUNTY-A/"), "/reporting/import/",
-                "/reporting/export/"):
+    for url in (
+        "/reporting/",
+        "/reporting/datasets/CITY-M/",
+        "/reporting/forms/CITY-M/COUNTY-A/201712/",
+        "/reporting/overview/CITY-M/CITY/201712/".replace("CITY/", "COUNTY-A/"),
+        "/reporting/import/",
+        "/reporting/export/",
+    ):
         r = rep.get(url)
         assert r.status_code == 200, url
-    assert "CITY-M" in login("city_leader").get("/reporting/overview/CITY-M/CITY/201712/").content.decode()
+    assert (
+        "CITY-M"
+        in login("city_leader").get("/reporting/overview/CITY-M/CITY/201712/").content.decode()
+    )
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "abc", "do": "save"})
     assert r.status_code == 400 and "is not a number" in r.content.decode()
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "5", "do": "submit"})
@@ -147,9 +188,17 @@ def test_pages_render(open_form, tree) -> None:
     office = login("prov_office")
     r = office.post("/reporting/datasets/CITY-M/", {"do": "open", "period": "201801"})
     assert r.status_code == 302
-    r = office.post("/reporting/datasets/CITY-M/", {"do": "exception", "unit": "COUNTY-B", "period": "201712",
-                                                     "reason": "系统故障"})
+    r = office.post(
+        "/reporting/datasets/CITY-M/",
+        {"do": "exception", "unit": "COUNTY-B", "period": "201712", "reason": "系统故障"},
+    )
     assert r.status_code == 302
-    assert rep.post("/reporting/datasets/CITY-M/", {"do": "open", "period": "201802"}).status_code == 403
-    r = rep.post("/reporting/import/", {"file": SimpleUploadedFile("v.csv", b"indicator,period,unit,value\nx,1,2,3\n")})
+    assert (
+        rep.post("/reporting/datasets/CITY-M/", {"do": "open", "period": "201802"}).status_code
+        == 403
+    )
+    r = rep.post(
+        "/reporting/import/",
+        {"file": SimpleUploadedFile("v.csv", b"indicator,period,unit,value\nx,1,2,3\n")},
+    )
     assert r.status_code == 400 and "line 2" in r.content.decode()

@@ -17,7 +17,15 @@ from duban.reporting.models import DataValue, State, Submission
 from duban.reporting.tests.conftest import make_form
 from duban.testing import PASSWORD, make_user
 
-ROLES = ["system_admin", "security_admin", "audit_admin", "office", "reporter", "approver", "leader"]
+ROLES = [
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "office",
+    "reporter",
+    "approver",
+    "leader",
+]
 RELATIONS = ["own", "child", "sibling", "parent"]
 DOWN = {"own", "child"}
 NONE: set[str] = set()
@@ -49,14 +57,29 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 }
 
 # the state every target form is put in before the operation
-GIVEN = {"submit_api": State.DRAFT, "approve_api": State.SUBMITTED, "return_page": State.SUBMITTED,
-         "lock_api": State.APPROVED, "unlock_page": State.APPROVED}
-AFTER = {"submit_api": State.SUBMITTED, "approve_api": State.APPROVED, "return_page": State.RETURNED,
-         "lock_api": State.LOCKED, "unlock_page": State.RETURNED}
+GIVEN = {
+    "submit_api": State.DRAFT,
+    "approve_api": State.SUBMITTED,
+    "return_page": State.SUBMITTED,
+    "lock_api": State.APPROVED,
+    "unlock_page": State.APPROVED,
+}
+AFTER = {
+    "submit_api": State.SUBMITTED,
+    "approve_api": State.APPROVED,
+    "return_page": State.RETURNED,
+    "lock_api": State.LOCKED,
+    "unlock_page": State.RETURNED,
+}
 
 
 def target(tree, relation: str):
-    return {"own": tree.county_a, "child": tree.station_a1, "sibling": tree.county_b, "parent": tree.city}[relation]
+    return {
+        "own": tree.county_a,
+        "child": tree.station_a1,
+        "sibling": tree.county_b,
+        "parent": tree.city,
+    }[relation]
 
 
 def base(unit) -> str:
@@ -78,19 +101,28 @@ def do(client: Client, op: str, unit) -> int:
     if op == "read_overview_api":
         return client.get(f"/api/reporting/overview/{b}").status_code
     if op == "read_export_api":
-        return client.get(f"/api/reporting/values?unit={unit.code}&period=201712&format=csv").status_code
+        return client.get(
+            f"/api/reporting/values?unit={unit.code}&period=201712&format=csv"
+        ).status_code
     if op == "read_template":
         return client.get(f"/reporting/forms/{b}/template.xlsx").status_code
     if op == "write_form_page":
-        return ok(client.post(f"/reporting/forms/{b}/", {"v:case.filed": "5", "do": "save"}).status_code)
+        return ok(
+            client.post(f"/reporting/forms/{b}/", {"v:case.filed": "5", "do": "save"}).status_code
+        )
     if op == "write_form_api":
-        return client.put(f"/api/reporting/forms/{b}", json.dumps({"values": {"case.filed": "5"}}),
-                          content_type="application/json").status_code
+        return client.put(
+            f"/api/reporting/forms/{b}",
+            json.dumps({"values": {"case.filed": "5"}}),
+            content_type="application/json",
+        ).status_code
     if op == "import_csv_api":
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         csv = f"indicator,period,unit,value\ncase.filed,201712,{unit.code},5\n".encode()
-        return client.post("/api/reporting/values/import", {"file": SimpleUploadedFile("v.csv", csv)}).status_code
+        return client.post(
+            "/api/reporting/values/import", {"file": SimpleUploadedFile("v.csv", csv)}
+        ).status_code
     if op == "submit_api":
         return client.post(f"/api/reporting/forms/{b}/submit").status_code
     if op == "approve_api":
@@ -100,7 +132,9 @@ def do(client: Client, op: str, unit) -> int:
     if op == "lock_api":
         return client.post(f"/api/reporting/forms/{b}/lock").status_code
     if op == "unlock_page":
-        return ok(client.post(f"/reporting/forms/{b}/unlock/", {"reason": "correction"}).status_code)
+        return ok(
+            client.post(f"/reporting/forms/{b}/unlock/", {"reason": "correction"}).status_code
+        )
     raise AssertionError(op)
 
 
@@ -147,7 +181,9 @@ def test_outsider_sees_no_form_no_values_and_no_data_set(tree, personas) -> None
     assert client.get("/api/reporting/forms/CITY-M/COUNTY-A/201712").status_code == 403
     assert client.get("/reporting/datasets/CITY-M/").status_code == 403
     assert client.get("/api/reporting/periods").json() == []
-    assert client.get("/api/reporting/values?unit=OTHER&period=201712&format=json").json() == {"dataValues": []}
+    assert client.get("/api/reporting/values?unit=OTHER&period=201712&format=json").json() == {
+        "dataValues": []
+    }
     assert client.get("/api/reporting/values?unit=CITY&period=201712").status_code == 403
 
 

@@ -49,11 +49,16 @@ def test_full_path_to_locked(form, tree, personas, county_sub, station_sub) -> N
         .exclude(action__in=["reporting.submission.created", "reporting.submission.updated"])
         .values_list("action", flat=True)
     )
-    assert actions[-3:] == ["reporting.submission.submitted", "reporting.submission.approved",
-                            "reporting.submission.locked"]
+    assert actions[-3:] == [
+        "reporting.submission.submitted",
+        "reporting.submission.approved",
+        "reporting.submission.locked",
+    ]
 
 
-def test_the_unit_above_approves_only_when_every_child_is_approved(form, tree, personas, county_sub, station_sub) -> None:
+def test_the_unit_above_approves_only_when_every_child_is_approved(
+    form, tree, personas, county_sub, station_sub
+) -> None:
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
     with pytest.raises(ReportingConflict, match="not approved yet: STATION-A1"):
         services.approve(county_sub, user=personas.city_approver)
@@ -68,12 +73,20 @@ def test_a_child_that_entered_nothing_also_blocks(form, tree, personas, county_s
         services.approve(county_sub, user=personas.city_approver)
 
 
-def test_writes_to_submitted_approved_or_locked_figures_are_409_with_the_reason(form, tree, personas, county_sub) -> None:
+def test_writes_to_submitted_approved_or_locked_figures_are_409_with_the_reason(
+    form, tree, personas, county_sub
+) -> None:
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
     for expected in ("waits for approval", "approved", "locked"):
         with pytest.raises(ReportingConflict) as exc:
-            services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "11"},
-                               user=personas.county_reporter, today=TODAY)
+            services.save_form(
+                form.data_set,
+                tree.county_a,
+                "201712",
+                {"case.filed": "11"},
+                user=personas.county_reporter,
+                today=TODAY,
+            )
         assert exc.value.status == 409 and expected in str(exc.value)
         sub = Submission.objects.get(pk=county_sub.pk)
         if sub.state == State.SUBMITTED:
@@ -91,9 +104,17 @@ def test_a_return_carries_the_reason_and_reopens_entry(form, tree, personas, cou
         services.return_form(county_sub, user=personas.city_approver, reason=" ")
     sub = services.return_form(county_sub, user=personas.city_approver, reason="立案数与系统不符")
     assert sub.state == State.RETURNED and sub.return_reason == "立案数与系统不符"
-    assert AuditEntry.objects.filter(action="reporting.submission.returned", reason="立案数与系统不符").exists()
-    services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "12"}, user=personas.county_reporter,
-                       today=TODAY)
+    assert AuditEntry.objects.filter(
+        action="reporting.submission.returned", reason="立案数与系统不符"
+    ).exists()
+    services.save_form(
+        form.data_set,
+        tree.county_a,
+        "201712",
+        {"case.filed": "12"},
+        user=personas.county_reporter,
+        today=TODAY,
+    )
     sub = services.submit(sub, user=personas.county_reporter, today=TODAY)
     assert sub.state == State.SUBMITTED and sub.return_reason == ""
 
@@ -106,7 +127,9 @@ def test_submit_checks_the_rules_again(form, tree, personas) -> None:
     assert Submission.objects.get(pk=sub.pk).state == State.DRAFT
 
 
-def test_unapprove_needs_approval_rights_and_goes_top_down(form, tree, personas, county_sub, station_sub) -> None:
+def test_unapprove_needs_approval_rights_and_goes_top_down(
+    form, tree, personas, county_sub, station_sub
+) -> None:
     services.submit(station_sub, user=None, today=TODAY)
     services.approve(station_sub, user=personas.city_approver)
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
@@ -136,13 +159,23 @@ def test_only_the_office_locks_and_unlocks_with_a_reason(form, tree, personas, c
     assert sub.state == State.RETURNED and states(tree.county_a) == {State.RETURNED}
     entry = AuditEntry.objects.get(action="reporting.submission.unlocked")
     assert entry.reason == "年终对账更正" and entry.before == {"state": "locked"}
-    services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "12"},
-                       user=personas.county_reporter, today=TODAY)
+    services.save_form(
+        form.data_set,
+        tree.county_a,
+        "201712",
+        {"case.filed": "12"},
+        user=personas.county_reporter,
+        today=TODAY,
+    )
 
 
-def test_lock_period_locks_what_is_approved_and_names_the_rest(form, tree, personas, county_sub, station_sub) -> None:
+def test_lock_period_locks_what_is_approved_and_names_the_rest(
+    form, tree, personas, county_sub, station_sub
+) -> None:
     Submission.objects.filter(pk=county_sub.pk).update(state=State.APPROVED)
-    done, not_ready = services.lock_period(form.data_set, "201712", tree.city, user=personas.province_office)
+    done, not_ready = services.lock_period(
+        form.data_set, "201712", tree.city, user=personas.province_office
+    )
     assert done == 1
     assert not_ready == ["COUNTY-B", "DIV", "STATION-A1"]
 

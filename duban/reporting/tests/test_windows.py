@@ -27,12 +27,20 @@ def save(form, unit, user=None, period="201712"):
 
 def test_dates_default_from_the_data_set(form) -> None:
     rp = ReportingPeriod.objects.get(data_set=form.data_set, period="201712")
-    assert (rp.opens_on, rp.deadline, rp.closes_on) == (date(2017, 12, 1), date(2018, 1, 5), date(2018, 1, 15))
+    assert (rp.opens_on, rp.deadline, rp.closes_on) == (
+        date(2017, 12, 1),
+        date(2018, 1, 5),
+        date(2018, 1, 15),
+    )
 
 
-@pytest.mark.parametrize(("day", "ok"), [("2017-11-30", False), ("2017-12-01", True), ("2018-01-15", True),
-                                          ("2018-01-16", False)])
-def test_entry_is_open_from_the_opening_to_the_expiry_inclusive(form, tree, day: str, ok: bool) -> None:
+@pytest.mark.parametrize(
+    ("day", "ok"),
+    [("2017-11-30", False), ("2017-12-01", True), ("2018-01-15", True), ("2018-01-16", False)],
+)
+def test_entry_is_open_from_the_opening_to_the_expiry_inclusive(
+    form, tree, day: str, ok: bool
+) -> None:
     with at(day):
         if ok:
             save(form, tree.county_a)
@@ -46,10 +54,16 @@ def test_expired_entry_names_the_date_and_a_lock_exception_reopens_it(form, tree
         with pytest.raises(ReportingConflict, match=r"expired after 2018-01-15.*lock exception"):
             save(form, tree.county_a, personas.county_reporter)
         with pytest.raises(Exception, match="not allowed"):
-            services.grant_lock_exception(form.data_set, tree.county_a, "201712", user=personas.city_approver,
-                                          reason="x")
-        services.grant_lock_exception(form.data_set, tree.county_a, "201712", user=personas.province_office,
-                                      reason="系统故障，补录")
+            services.grant_lock_exception(
+                form.data_set, tree.county_a, "201712", user=personas.city_approver, reason="x"
+            )
+        services.grant_lock_exception(
+            form.data_set,
+            tree.county_a,
+            "201712",
+            user=personas.province_office,
+            reason="系统故障，补录",
+        )
         save(form, tree.county_a, personas.county_reporter)
         sub = Submission.objects.get(unit=tree.county_a, period="201712")
         services.submit(sub, user=personas.county_reporter)
@@ -96,4 +110,6 @@ def test_a_return_does_not_make_a_form_late(form, tree, personas) -> None:
     with at("2018-01-10"):
         save(form, tree.county_a)
         services.submit(sub, user=None)
-        assert statuses(form.data_set, "201712", [tree.county_a])[tree.county_a.pk].status == "on_time"
+        assert (
+            statuses(form.data_set, "201712", [tree.county_a])[tree.county_a.pk].status == "on_time"
+        )

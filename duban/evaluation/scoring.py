@@ -1,0 +1,92 @@
+"""Scores on demand: rows → engine scheme, approved figures → values, one compute.
+
+Nothing is stored: a score is recomputed whenever it is read, so "scores
+refresh when data are approved" holds by construction. Published results are
+the exception, frozen in ``Publication.snapshot``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from duban.errors import DubanError
+from duban.evaluation import engine
+from duban.evaluation.builder import scheme_to_engine
+from duban.evaluation.models import Scheme
+from duban.evaluation.values import ValueSource, load_source
+from duban.periods import Period, PeriodType, parse_period
+
+PERIOD_TYPES = (PeriodType.MONTHLY, PeriodType.QUARTERLY, PeriodType.SIXMONTHLY, PeriodType.YEARLY)
+
+
+@dataclass
+class Scored:
+    scheme: Scheme
+    engine: engine.Scheme
+    result: engine.SchemeResult
+    previous: engine.SchemeResult | None
+    changes: dict[str, engine.RankChange]
+    source: ValueSource
+
+    @property
+    def period(self) -> str:
+        return self.result.period.id
+
+
+def default_period(scheme: Scheme) -> str:
+    """Year to date: the statistical year itself (expected progress measured at today)."""
+    return str(scheme.year)
+
+
+def check_period(built: engine.Scheme, period_id: str | None) -> Period:
+    """A month, quarter, half-year or the year of the scheme; DubanError naming ``period``."""
+    text = (period_id or str(built.year)).strip()
+    try:
+        period = parse_period(text)
+    except ValueError as error:
+        raise DubanError(str(error), "period") from None
+    if period.type not in PERIOD_TYPES:
+        raise DubanError("give a month, quarter, half-year or year (201703, 2017Q1, 2017S1, 2017)", "period")
+    calendar = built.calendar
+    year = calendar.period_containing(PeriodType.YEARLY, calendar.date_range(period)[0])
+    if year.year != built.year:
+        raise DubanError(f"{period.id} is not in the scheme's year {built.year}", "period")
+    return period
+
+
+def previous_period(period: Period, built: engine.Scheme) -> Period | None:
+    """The period before, inside the same statistical year (none before the first)."""
+    if period.type is PeriodType.YEARLY:
+        return None
+    before = period.previous()
+    calendar = built.calendar
+    year = calendar.period_containing(PeriodType.YEARLY, calendar.date_range(before)[0])
+    return before if year.year == built.year else None
+
+
+def compute(
+    built: engine.Scheme, source: ValueSource, period: Period, today: date | None
+) -> engine.SchemeResult:
+    values, reasons = source.for_period(period)
+    return engine.compute_scores(built, values, period, today=today, reasons=reasons)
+
+
+def score(
+    scheme: Scheme,
+    period_id: str | None = None,
+    *,
+    today: date | None = None,
+    with_previous: bool = True,
+    built: engine.Scheme | None = None,
+) -> Scored:
+    """Every unit's result for one period, and the rank change since the period before."""
+    built = built or scheme_to_engine(scheme)
+    period = check_period(built, period_id)
+    source = load_source(built)
+    today = today or date.today()
+    result = compute(built, source, period, today)
+    before = previous_period(period, built) if with_previous else None
+    previous = compute(built, source, before, today) if before is not None else None
+    changes = engine.rank_change(previous, result) if previous is not None else {}
+    return Scored(scheme, built, result, previous, changes, source)
