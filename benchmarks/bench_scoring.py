@@ -93,9 +93,16 @@ def build_scheme(units: int, items: int) -> Any:
             rule["bands"] = [{"at_least": s["p1"], "points": s["points"] / 2},
                              {"at_least": s["p2"], "points": s["points"]}]  # fmt: skip
         built_items.append(
-            engine.Item(code=f"i{i}", category=s["kind"], indicator=f"i{i}", name=Text(f"指标{i}"),
-                        points=s["points"], rule=engine.rule_from_dict(rule), cumulative=True,
-                        target=s["target"])  # fmt: skip
+            engine.Item(
+                code=f"i{i}",
+                category=s["kind"],
+                indicator=f"i{i}",
+                name=Text(f"指标{i}"),
+                points=s["points"],
+                rule=engine.rule_from_dict(rule),
+                cumulative=True,
+                target=s["target"],
+            )
         )
     return engine.Scheme(code="national", name=Text("全国"), year=2017, issuer="root",
                          units=unit_rows, groups=groups, categories=cats, items=tuple(built_items))  # fmt: skip
@@ -156,7 +163,9 @@ def duck_setup(units: int, items: int) -> Any:
             CAST(((u * 7919 + i * 104729 + m * 1299709) % 97) AS DOUBLE) AS value
             FROM range({items}) t1(i), range({units}) t2(u), range(1, 13) t3(m)"""
     )
-    con.execute(f"CREATE TABLE units AS SELECT u AS unit, u // {GROUP} AS grp FROM range({units}) t(u)")
+    con.execute(
+        f"CREATE TABLE units AS SELECT u AS unit, u // {GROUP} AS grp FROM range({units}) t(u)"
+    )
     con.execute("CREATE TABLE items (item INTEGER, kind VARCHAR, points DOUBLE, p1 DOUBLE, p2 DOUBLE, "
                 "target DOUBLE)")  # fmt: skip
     rows = []
@@ -237,7 +246,9 @@ def main() -> None:
     args = parser.parse_args()
     from duban.evaluation.engine import compute_scores
 
-    print(f"synthetic scheme: {args.units} units, {args.items} items ({', '.join(KINDS)}), 12 months")
+    print(
+        f"synthetic scheme: {args.units} units, {args.items} items ({', '.join(KINDS)}), 12 months"
+    )
     scheme = build_scheme(args.units, args.items)
     values = build_values(args.units, args.items)
     print(f"values: {len(values):,}")
@@ -251,10 +262,16 @@ def main() -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(f"engine full recomputation   {engine_s:8.3f} s (median of {args.runs})")
-    print(f"DuckDB reference query      {duck_s:8.3f} s (median of {args.runs}, {os.cpu_count()} threads)")
+    print(
+        f"DuckDB reference query      {duck_s:8.3f} s (median of {args.runs}, {os.cpu_count()} threads)"
+    )
     print(f"ratio engine / DuckDB       {engine_s / duck_s:8.2f}   (goal: at most 2)")
-    print(f"engine peak memory          {peak / 2**20:8.1f} MiB (tracemalloc; the values mapping excluded)")
-    print(f"agreement                   {'all ' + str(len(rows)) + ' scores, totals and ranks agree' if not bad else str(bad) + ' MISMATCHES'}")
+    print(
+        f"engine peak memory          {peak / 2**20:8.1f} MiB (tracemalloc; the values mapping excluded)"
+    )
+    print(
+        f"agreement                   {'all ' + str(len(rows)) + ' scores, totals and ranks agree' if not bad else str(bad) + ' MISMATCHES'}"
+    )
     province = build_scheme(GROUP, args.items)
     pvalues = {k: v for k, v in values.items() if int(k[1][1:]) < GROUP}
     prov_s, _ = median_time(lambda: compute_scores(province, pvalues, "2017"), max(args.runs, 5))

@@ -83,22 +83,16 @@ def require_unit(user: Any, scheme: Scheme, unit: OrgUnit) -> None:
 
 def visible_schemes(user: Any) -> list[Scheme]:
     """Schemes the user may open: drafts he manages, published ones reaching his units."""
+    from django.db.models import Q
+
     managed = policy.visible_units(user, Action.MANAGE_EVALUATION)
     data = policy.visible_units(user, Action.VIEW_DATA)
+    published = Q(status=SchemeStatus.PUBLISHED) & (
+        Q(issuer__in=data) | Q(groups__members__unit__in=data)
+    )
     schemes = (
         Scheme.objects.select_related("issuer", "based_on")
-        .filter(issuer__in=managed)
-        .union(
-            Scheme.objects.select_related("issuer", "based_on").filter(
-                status=SchemeStatus.PUBLISHED, issuer__in=data
-            ),
-            Scheme.objects.select_related("issuer", "based_on").filter(
-                status=SchemeStatus.PUBLISHED, groups__members__unit__in=data
-            ),
-        )
+        .filter(Q(issuer__in=managed) | published)
+        .distinct()
     )
     return sorted(schemes, key=lambda s: (-s.year, s.code))
-
-
-def raise_denied(message: str) -> None:
-    raise PermissionDenied(message)

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from duban.evaluation import access, exports, services
 from duban.evaluation.engine import result_to_dict
@@ -66,11 +66,19 @@ class ImportIn(Schema):
 
 
 @router.post("/schemes", response={201: SchemeOut})
-def import_scheme(request: HttpRequest, body: ImportIn) -> tuple[int, SchemeOut]:
+def import_scheme(request: HttpRequest, body: ImportIn) -> Status[SchemeOut]:
     """Create a scheme from YAML text (or replace the draft of the same code)."""
     s = services.import_scheme_yaml(body.yaml, user=request.user)
-    return 201, SchemeOut(
-        code=s.code, name=s.name, year=s.year, issuer=s.issuer.code, status=s.status, based_on=None
+    return Status(
+        201,
+        SchemeOut(
+            code=s.code,
+            name=s.name,
+            year=s.year,
+            issuer=s.issuer.code,
+            status=s.status,
+            based_on=None,
+        ),
     )
 
 
@@ -125,7 +133,9 @@ def reconciliation(
 ) -> list[dict[str, Any]]:
     scheme, seen = _scheme(request, code)
     result = score(scheme, period or None, with_previous=False).result
-    rows = list(exports.reconciliation_rows(result, [c for c in result.units if c in seen], _lang(lang)))
+    rows = list(
+        exports.reconciliation_rows(result, [c for c in result.units if c in seen], _lang(lang))
+    )
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
 
 
@@ -153,14 +163,14 @@ def patch_item(request: HttpRequest, code: str, item: str, body: ItemPatch) -> d
 
 
 @router.post("/schemes/{code}/copy", response={201: SchemeOut})
-def copy(request: HttpRequest, code: str) -> tuple[int, SchemeOut]:
+def copy(request: HttpRequest, code: str) -> Status[SchemeOut]:
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
     c = services.copy_scheme_as_draft(scheme, user=request.user)
-    return 201, SchemeOut(
+    return Status(201, SchemeOut(
         code=c.code, name=c.name, year=c.year, issuer=c.issuer.code, status=c.status,
         based_on=scheme.code,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 @router.get("/schemes/{code}/compare")
@@ -198,13 +208,13 @@ def _pub_out(p: Publication) -> PublicationOut:
 
 
 @router.post("/schemes/{code}/publications", response={201: PublicationOut})
-def publish(request: HttpRequest, code: str, body: PublishIn) -> tuple[int, PublicationOut]:
+def publish(request: HttpRequest, code: str, body: PublishIn) -> Status[PublicationOut]:
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
     pub = services.publish_results(
         scheme, body.period, user=request.user, objection_deadline=body.objection_deadline
     )
-    return 201, _pub_out(pub)
+    return Status(201, _pub_out(pub))
 
 
 @router.get("/publications/{pk}")
@@ -233,12 +243,12 @@ class ObjectionIn(Schema):
 
 
 @router.post("/publications/{pk}/objections", response={201: dict[str, Any]})
-def lodge(request: HttpRequest, pk: int, body: ObjectionIn) -> tuple[int, dict[str, Any]]:
+def lodge(request: HttpRequest, pk: int, body: ObjectionIn) -> Status[dict[str, Any]]:
     pub = get_object_or_404(Publication.objects.select_related("scheme__issuer"), pk=pk)
     access.require_view(request.user, pub.scheme)
     unit = get_object_or_404(OrgUnit, code=body.unit)
     o = services.lodge_objection(pub, user=request.user, unit=unit, text=body.text, item=body.item)
-    return 201, {"id": o.pk, "state": o.state}
+    return Status(201, {"id": o.pk, "state": o.state})
 
 
 class RulingIn(Schema):

@@ -45,17 +45,33 @@ EVAL_INDICATORS = (
 
 
 def _unit(u: OrgUnit) -> dict[str, Any]:
-    return {"code": u.code, "name": {"zh": u.name_zh, "en": u.name_en}, "level": u.level, "kind": u.kind}
+    return {
+        "code": u.code,
+        "name": {"zh": u.name_zh, "en": u.name_en},
+        "level": u.level,
+        "kind": u.kind,
+    }
 
 
-def _item(code: str, category: str, indicator: str, zh: str, en: str, points: Any, rule: dict[str, Any],
-          text: str, **more: Any) -> dict[str, Any]:
+def _item(
+    code: str,
+    category: str,
+    indicator: str,
+    zh: str,
+    en: str,
+    points: Any,
+    rule: dict[str, Any],
+    text: str,
+    **more: Any,
+) -> dict[str, Any]:
     return {"code": code, "category": category, "indicator": indicator, "name": {"zh": zh, "en": en},
             "points": Decimal(str(points)), "rule": rule, "rule_text": text, **more}  # fmt: skip
 
 
 def yongzhou(root: OrgUnit) -> dict[str, Any]:
-    bureaus = list(OrgUnit.objects.filter(parent=root, kind=Kind.TERRITORIAL).order_by("sort_order"))
+    bureaus = list(
+        OrgUnit.objects.filter(parent=root, kind=Kind.TERRITORIAL).order_by("sort_order")
+    )
     divisions = list(OrgUnit.objects.filter(parent=root, kind=Kind.DIVISION).order_by("sort_order"))
     big = {"YZ-LST": 700, "YZ-LL": 650, "YZ-QY": 600}
     d = Decimal
@@ -124,7 +140,11 @@ def yongzhou(root: OrgUnit) -> dict[str, Any]:
 
 
 def shaanxi(root: OrgUnit) -> dict[str, Any]:
-    cities = list(OrgUnit.objects.filter(parent=root, kind=Kind.TERRITORIAL, level="city").order_by("sort_order"))
+    cities = list(
+        OrgUnit.objects.filter(parent=root, kind=Kind.TERRITORIAL, level="city").order_by(
+            "sort_order"
+        )
+    )
     a = [u.code for u in cities if u.code in ("SX-XA", "SX-BJ", "SX-XY", "SX-WN", "SX-HZ", "SX-YL")]
     b = [u.code for u in cities if u.code not in a]
     d = Decimal

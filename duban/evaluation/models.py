@@ -7,7 +7,6 @@ scores are never stored except as the frozen snapshot of a publication.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -17,9 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from duban.audit.models import AuditedModel
 from duban.orgs.models import OrgUnit
-
-POINTS = {"max_digits": 12, "decimal_places": 4}
-FIGURE = {"max_digits": 18, "decimal_places": 6}
 
 
 class Named(models.Model):
@@ -145,7 +141,7 @@ class GroupMember(AuditedModel):
 class Category(Named, AuditedModel):
     scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="categories")
     code = models.CharField(_("code"), max_length=64)
-    points = models.DecimalField(_("points"), **POINTS)
+    points = models.DecimalField(_("points"), max_digits=12, decimal_places=4)
     sort_order = models.IntegerField(default=0)
 
     class Meta:
@@ -170,13 +166,15 @@ class SchemeItem(Named, AuditedModel):
     code = models.CharField(_("code"), max_length=64)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="items")
     indicator = models.CharField(_("indicator code"), max_length=64)
-    points = models.DecimalField(_("points"), **POINTS)
+    points = models.DecimalField(_("points"), max_digits=12, decimal_places=4)
     # {"kind": ..., parameters...}: always read through the engine's rule_from_dict.
     rule = models.JSONField(_("rule"))
     rule_text = models.TextField(_("rule as published"), blank=True)
     direction = models.CharField(_("direction"), max_length=8, default="higher")
     cumulative = models.BooleanField(_("year to date"), default=False)
-    target = models.DecimalField(_("default target"), null=True, blank=True, **FIGURE)
+    target = models.DecimalField(
+        _("default target"), null=True, blank=True, max_digits=18, decimal_places=6
+    )
     levels = models.JSONField(_("levels"), default=list, blank=True)
     groups = models.JSONField(_("peer groups"), default=list, blank=True)
     not_ranked_levels = models.JSONField(_("shown, not ranked at"), default=list, blank=True)
@@ -202,7 +200,7 @@ class Target(AuditedModel):
 
     item = models.ForeignKey(SchemeItem, on_delete=models.CASCADE, related_name="targets")
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
-    value = models.DecimalField(_("target"), **FIGURE)
+    value = models.DecimalField(_("target"), max_digits=18, decimal_places=6)
 
     class Meta:
         constraints = [
@@ -314,5 +312,3 @@ class Objection(AuditedModel):
 
     def audit_unit_id(self) -> int | None:
         return self.unit_id
-
-

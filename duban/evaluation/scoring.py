@@ -13,6 +13,8 @@ from datetime import date
 from duban.errors import DubanError
 from duban.evaluation import engine
 from duban.evaluation.builder import scheme_to_engine
+from duban.evaluation.engine import RankChange, SchemeResult
+from duban.evaluation.engine import Scheme as EngineScheme
 from duban.evaluation.models import Scheme
 from duban.evaluation.values import ValueSource, load_source
 from duban.periods import Period, PeriodType, parse_period
@@ -23,10 +25,10 @@ PERIOD_TYPES = (PeriodType.MONTHLY, PeriodType.QUARTERLY, PeriodType.SIXMONTHLY,
 @dataclass
 class Scored:
     scheme: Scheme
-    engine: engine.Scheme
-    result: engine.SchemeResult
-    previous: engine.SchemeResult | None
-    changes: dict[str, engine.RankChange]
+    engine: EngineScheme
+    result: SchemeResult
+    previous: SchemeResult | None
+    changes: dict[str, RankChange]
     source: ValueSource
 
     @property
@@ -47,7 +49,9 @@ def check_period(built: engine.Scheme, period_id: str | None) -> Period:
     except ValueError as error:
         raise DubanError(str(error), "period") from None
     if period.type not in PERIOD_TYPES:
-        raise DubanError("give a month, quarter, half-year or year (201703, 2017Q1, 2017S1, 2017)", "period")
+        raise DubanError(
+            "give a month, quarter, half-year or year (201703, 2017Q1, 2017S1, 2017)", "period"
+        )
     calendar = built.calendar
     year = calendar.period_containing(PeriodType.YEARLY, calendar.date_range(period)[0])
     if year.year != built.year:

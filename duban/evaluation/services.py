@@ -25,6 +25,7 @@ from duban.audit.services import record
 from duban.errors import ConflictError, DubanError, Problem
 from duban.evaluation import access, engine
 from duban.evaluation.builder import data_to_engine, scheme_to_data, scheme_to_engine, to_json
+from duban.evaluation.engine.decimals import plain
 from duban.evaluation.engine.files import SchemeFileError, parse_scheme, scheme_to_dict
 from duban.evaluation.models import (
     Category,
@@ -74,7 +75,9 @@ def import_scheme_yaml(text: str, *, user: Any, source: str = "") -> Scheme:
 
 
 @transaction.atomic
-def save_engine_scheme(built: engine.Scheme, *, user: Any, based_on: Scheme | None = None) -> Scheme:
+def save_engine_scheme(
+    built: engine.Scheme, *, user: Any, based_on: Scheme | None = None
+) -> Scheme:
     """Write an engine scheme as rows (new, or replacing the draft of the same code)."""
     problems: list[Problem] = []
     issuer = OrgUnit.objects.filter(code=built.issuer).first()
@@ -95,7 +98,9 @@ def save_engine_scheme(built: engine.Scheme, *, user: Any, based_on: Scheme | No
             )
         elif not found.is_within(issuer):
             problems.append(
-                Problem(f"units[{index}].code", f"{unit.code} is not below the issuer {issuer.code}")
+                Problem(
+                    f"units[{index}].code", f"{unit.code} is not below the issuer {issuer.code}"
+                )
             )
     if problems:
         raise DubanError(problems)
@@ -391,16 +396,8 @@ def _snapshot(scheme: Scheme, period: str) -> tuple[dict[str, Any], list[list[st
     result = scored.result
     snapshot = {lang: engine.result_to_dict(result, lang) for lang in LANGS}
     values, _ = scored.source.for_period(result.period)
-    used = sorted(
-        [k[0], k[1], k[2], None if v is None else engine_plain(v)] for k, v in values.items()
-    )
+    used = sorted([k[0], k[1], k[2], None if v is None else plain(v)] for k, v in values.items())
     return snapshot, used
-
-
-def engine_plain(value: Decimal) -> str:
-    from duban.evaluation.engine.decimals import plain
-
-    return plain(value)
 
 
 @transaction.atomic

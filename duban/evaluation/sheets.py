@@ -56,7 +56,9 @@ def _params(rule: dict[str, Any]) -> str:
         if key == "bands":
             op = ">=" if "at_least" in value[0] else "<="
             bound = "at_least" if op == ">=" else "at_most"
-            parts.append(f"bands{op}" + "|".join(f"{_n(b[bound])}:{_n(b['points'])}" for b in value))
+            parts.append(
+                f"bands{op}" + "|".join(f"{_n(b[bound])}:{_n(b['points'])}" for b in value)
+            )
         elif key == "weights":
             parts.append("weights=" + "|".join(f"{k}:{_n(v)}" for k, v in value.items()))
         else:
@@ -260,7 +262,9 @@ def read_workbook(data: bytes) -> dict[str, Any]:
             per_unit[code.strip()] = _number(value.strip(), at(number, "unit_targets"), problems)
         default = _number(r["target"], at(number, "target"), problems) if r["target"] else None
         if per_unit:
-            item["target"] = {"units": per_unit} | ({"default": default} if default is not None else {})
+            item["target"] = {"units": per_unit} | (
+                {"default": default} if default is not None else {}
+            )
         elif default is not None:
             item["target"] = default
         if r["rule_text"]:
@@ -276,30 +280,36 @@ def read_workbook(data: bytes) -> dict[str, Any]:
                                  "min": _number(r["min"], grades_sheet.at(number, "min"), problems)}  # fmt: skip
         if r["quota"]:
             kind, _, pct = r["quota"].partition(" ")
-            grade["quota"] = {f"{kind}_percent": _number(pct.strip(), grades_sheet.at(number, "quota"), problems)}
+            grade["quota"] = {
+                f"{kind}_percent": _number(pct.strip(), grades_sheet.at(number, "quota"), problems)
+            }
         grades.append(grade)
-    data: dict[str, Any] = {
+    out: dict[str, Any] = {
         "code": head.get("code", ""),
         "name": _name(head.get("name_zh", ""), head.get("name_en", "")),
         "year": int(head["year"]) if head.get("year", "").isdigit() else head.get("year"),
         "issuer": head.get("issuer", ""),
-        "calendar": {"start_month": int(head.get("start_month") or 1),
-                     "start_day": int(head.get("start_day") or 1)},  # fmt: skip
+        "calendar": {
+            "start_month": int(head.get("start_month") or 1),
+            "start_day": int(head.get("start_day") or 1),
+        },
         "units": units,
         "groups": list(groups.values()),
         "categories": categories,
         "items": items,
     }
     if grades:
-        data["grades"] = grades
+        out["grades"] = grades
     limits = head.get("max_items_per_level", "")
     if limits:
-        data["max_items_per_level"] = {
-            k.strip(): int(v) for k, _, v in (p.partition("=") for p in _list(limits)) if v.strip().isdigit()
+        out["max_items_per_level"] = {
+            k.strip(): int(v)
+            for k, _, v in (p.partition("=") for p in _list(limits))
+            if v.strip().isdigit()
         }
     if problems:
         raise DubanError(problems)
-    return _address(data, items_sheet)
+    return _address(out, items_sheet)
 
 
 def _address(data: dict[str, Any], items_sheet: _Sheet) -> dict[str, Any]:

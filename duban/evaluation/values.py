@@ -127,4 +127,3 @@ def load_source(scheme: engine.Scheme) -> ValueSource:
             comments[key] = comment
     aggregation = {code: ind.time_aggregation for code, ind in indicators.items()}
     return ValueSource(scheme, raw, comments, aggregation, formulas, unknown)
-

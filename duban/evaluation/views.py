@@ -149,7 +149,9 @@ def item_edit(request: HttpRequest, code: str, item: str) -> HttpResponse:
             try:
                 rule = json.loads(post.get("rule", ""))
             except ValueError:
-                raise DubanError(_("the rule must be JSON, e.g. {\"kind\": \"attainment\"}"), "rule") from None
+                raise DubanError(
+                    _('the rule must be JSON, e.g. {"kind": "attainment"}'), "rule"
+                ) from None
             services.update_item(
                 row,
                 user=request.user,
@@ -261,10 +263,10 @@ def scores(request: HttpRequest, code: str) -> HttpResponse:
             seq = next(s for s in groups[group_code].sequences if s.code == sequence)
             title += " · " + seq.name.get(lg)
         cats = [c for c in scored.engine.categories if any(c.code in u.categories for u in shown)]
-        rows = []
+        table = []
         for u in shown:
             change = scored.changes.get(u.unit.code)
-            rows.append(
+            table.append(
                 {
                     "u": u,
                     "name": u.unit.name.get(lg),
@@ -279,9 +281,7 @@ def scores(request: HttpRequest, code: str) -> HttpResponse:
                     "behind": sum(1 for r in u.items.values() if "behind" in r.flags),
                 }
             )
-        cohorts.append(
-            {"title": title, "cats": [c.name.get(lg) for c in cats], "rows": rows}
-        )
+        cohorts.append({"title": title, "cats": [c.name.get(lg) for c in cats], "rows": table})
     context = {
         "scheme": scheme,
         "scored": scored,

@@ -383,12 +383,11 @@ def _check(
     stored = stored_values(
         (k[0] for k in incoming), {k[1] for k in incoming} | extra_ids, {k[2] for k in incoming}
     )
-    for form in forms.values():
-        if not rules.get(form.data_set.pk):
-            continue
-        _check_rules(
-            form, members[form.data_set.pk], rules[form.data_set.pk], stored, incoming, problems
-        )
+    contexts = {ds_id: _RuleContext.of(members[ds_id], rules[ds_id]) for ds_id in members}
+    for (ds_id, _unit_id, _period_id), form in forms.items():
+        ctx = contexts.get(ds_id)
+        if ctx is not None:
+            _check_rules(form, ctx, stored, incoming, problems)
     problems.raise_if_any()
 
     now_state = {k: (f.state or State.DRAFT) for k, f in forms.items()}
@@ -459,32 +458,49 @@ def _pair(
     return (ind, ind.pk, period.id, data_sets[ds_id], ds_id)
 
 
+@dataclass(frozen=True)
+class _RuleContext:
+    """A data set's rules with what evaluating them needs, worked out once per data set."""
+
+    entered: tuple[tuple[str, int], ...]
+    formulas: dict[str, Any]
+    rules: tuple[Any, ...]
+
+    @staticmethod
+    def of(members: list[Indicator], rules: list[Any]) -> _RuleContext:
+        return _RuleContext(
+            tuple((i.code, i.pk) for i in members if not i.is_computed),
+            {i.code: i.parsed_formula for i in members if i.parsed_formula is not None},
+            tuple(rules),
+        )
+
+
 def _check_rules(
     form: _Form,
-    members: list[Indicator],
-    rules: list[Any],
+    ctx: _RuleContext,
     stored: dict[tuple[int, int, str], tuple[int, Decimal | None, str, str]],
     incoming: dict[tuple[int, int, str], tuple[Decimal | None, str | None, str]],
     problems: _Problems,
 ) -> None:
     values: dict[str, Decimal | None] = {}
-    for ind in members:
-        if ind.is_computed:
-            continue
-        key = (form.unit.pk, ind.pk, form.period)
-        if key in incoming:
-            values[ind.code] = incoming[key][0]
-        elif key in stored:
-            values[ind.code] = stored[key][1]
-    formulas = {i.code: i.parsed_formula for i in members if i.parsed_formula is not None}
-    values.update(evaluate_all(formulas, values))
-    code_where = {ind.code: form.wheres[ind.pk] for ind in members if ind.pk in form.wheres}
-    for rule in rules:
+    unit_id, period = form.unit.pk, form.period
+    for code, ind_id in ctx.entered:
+        key = (unit_id, ind_id, period)
+        got = incoming.get(key)
+        if got is not None:
+            values[code] = got[0]
+        else:
+            old = stored.get(key)
+            if old is not None:
+                values[code] = old[1]
+    if ctx.formulas:
+        values.update(evaluate_all(ctx.formulas, values))
+    for rule in ctx.rules:
         if rule.parsed.evaluate(values) is False:
-            places = [code_where[c] for c in sorted(rule.parsed.references) if c in code_where]
-            shown = ", ".join(
-                f"{c} = {fmt(values.get(c)) or '—'}" for c in sorted(rule.parsed.references)
-            )
+            code_where = {code: form.wheres[i] for code, i in ctx.entered if i in form.wheres}
+            refs = sorted(rule.parsed.references)
+            places = [code_where[c] for c in refs if c in code_where]
+            shown = ", ".join(f"{c} = {fmt(values.get(c)) or '—'}" for c in refs)
             message = rule.message or f"rule '{rule.name}' is broken: {rule.expression}"
             problems.add(
                 ", ".join(places) or f"{form.unit.code} {form.period}",
@@ -502,7 +518,7 @@ def check_stored_rules(submission: Submission) -> list[Problem]:
     stored = stored_values([submission.unit_id], [i.pk for i in members], [submission.period])
     form = _Form(ds, submission.unit, submission.period, submission.state, submission.pk)
     problems = _Problems()
-    _check_rules(form, members, rules, stored, {}, problems)
+    _check_rules(form, _RuleContext.of(members, rules), stored, {}, problems)
     return problems.items
 
 

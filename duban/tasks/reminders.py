@@ -53,13 +53,13 @@ def _message(task: Task, milestone: Milestone | None, due: date, today: date, ki
         else _("Task “%(task)s”") % {"task": task.title}
     )
     days = (due - today).days
+    facts = {"what": what, "due": due, "n": abs(days)}
     if days > 0:
-        when = _("is due on %(due)s, in %(n)d days.") % {"due": due, "n": days}
+        text = _("%(what)s is due on %(due)s, in %(n)d days.") % facts
     elif days == 0:
-        when = _("is due today (%(due)s).") % {"due": due}
+        text = _("%(what)s is due today (%(due)s).") % facts
     else:
-        when = _("was due on %(due)s and is %(n)d days overdue.") % {"due": due, "n": -days}
-    text = f"{what} {when}"
+        text = _("%(what)s was due on %(due)s and is %(n)d days overdue.") % facts
     if kind == ReminderKind.SUPERVISION:
         text += " " + _(
             "Supervision order: reply with the measures taken and the date of completion."

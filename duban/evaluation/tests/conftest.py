@@ -18,7 +18,9 @@ from duban.reporting.models import DataValue
 MEMBERS = ("CITY", "COUNTY-A", "COUNTY-B", "STATION-A1")
 
 
-def scheme_data(issuer: str = "PROV", members: tuple[str, ...] = MEMBERS, code: str = "t-2017") -> dict[str, Any]:
+def scheme_data(
+    issuer: str = "PROV", members: tuple[str, ...] = MEMBERS, code: str = "t-2017"
+) -> dict[str, Any]:
     units = [
         {"code": u.code, "name": u.name_zh, "level": u.level, "kind": u.kind}
         for u in OrgUnit.objects.filter(code__in=members).order_by("path")
@@ -44,8 +46,11 @@ def put(unit: str, indicator: str, period: str, value: Any, state: str = "approv
         unit=OrgUnit.objects.get(code=unit),
         indicator=Indicator.objects.get(code=indicator),
         period=period,
-        defaults={"value": None if value is None else Decimal(str(value)), "state": state,
-                  "updated_at": timezone.now()},  # fmt: skip
+        defaults={
+            "value": None if value is None else Decimal(str(value)),
+            "state": state,
+            "updated_at": timezone.now(),
+        },
     )
     return dv
 

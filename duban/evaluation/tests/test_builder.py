@@ -38,7 +38,9 @@ def test_yaml_import_builds_the_same_engine_scheme(yz_units: None) -> None:
     # unit names come from the organisation tree, not from the file
     assert [(u.code, u.level) for u in built.units] == [(u.code, u.level) for u in parsed.units]
     assert replace(parsed, units=built.units) == built
-    assert SchemeItem.objects.get(scheme=scheme, code="crackdown.clearance").rule_text.startswith("破案率达到目标")
+    assert SchemeItem.objects.get(scheme=scheme, code="crackdown.clearance").rule_text.startswith(
+        "破案率达到目标"
+    )
 
 
 def test_yaml_round_trip_is_stable(yz_units: None) -> None:
@@ -53,14 +55,19 @@ def test_db_scores_equal_file_scores_on_the_documented_example(yz_units: None) -
     scheme = services.import_scheme_yaml(_block("example-scheme"), user=None)
     built = engine.parse_scheme(_block("example-scheme"))
     table = engine.parse_values(_block("example-values"), built)
-    result = engine.compute_scores(scheme_to_engine(scheme), table.values, "2017", reasons=table.reasons)
+    result = engine.compute_scores(
+        scheme_to_engine(scheme), table.values, "2017", reasons=table.reasons
+    )
     assert str(result.units["da"].display) == "59.00"
     assert str(result.units["dx"].display) == "95.00" and result.units["dx"].vetoed
 
 
 def test_bad_file_names_every_problem_and_writes_nothing(yz_units: None) -> None:
-    text = _block("example-scheme").replace("category: pursuit", "category: pursuitt").replace(
-        "{code: jh,", "{code: nosuch,")
+    text = (
+        _block("example-scheme")
+        .replace("category: pursuit", "category: pursuitt")
+        .replace("{code: jh,", "{code: nosuch,")
+    )
     with pytest.raises(DubanError) as caught:
         services.import_scheme_yaml(text, user=None)
     wheres = {p.where for p in caught.value.problems}
@@ -70,8 +77,12 @@ def test_bad_file_names_every_problem_and_writes_nothing(yz_units: None) -> None
 
 def test_unit_codes_must_exist_below_the_issuer(yz_units: None) -> None:
     make_unit("elsewhere", None, level="county")
-    text = _block("example-scheme").replace("{code: jh,", "{code: elsewhere,").replace(
-        "[lst, ll, qy, da, dx, jh]", "[lst, ll, qy, da, dx, elsewhere]").replace("jh: 200", "elsewhere: 200")
+    text = (
+        _block("example-scheme")
+        .replace("{code: jh,", "{code: elsewhere,")
+        .replace("[lst, ll, qy, da, dx, jh]", "[lst, ll, qy, da, dx, elsewhere]")
+        .replace("jh: 200", "elsewhere: 200")
+    )
     with pytest.raises(DubanError) as caught:
         services.import_scheme_yaml(text, user=None)
     assert [p.where for p in caught.value.problems] == ["units[5].code"]

@@ -9,7 +9,9 @@ from django.core.management import CommandError, call_command
 
 def test_scores_command_formats(scheme) -> None:
     out = StringIO()
-    call_command("scores", "t-2017", "--period", "2017Q1", "--format", "json", "--lang", "en", stdout=out)
+    call_command(
+        "scores", "t-2017", "--period", "2017Q1", "--format", "json", "--lang", "en", stdout=out
+    )
     data = json.loads(out.getvalue())
     unit = next(u for u in data["units"] if u["code"] == "COUNTY-A")
     assert unit["total"] == "20.00" and "completion" in unit["items"][0]["explanation"]
@@ -21,7 +23,9 @@ def test_scores_command_formats(scheme) -> None:
     assert "测试方案" in out.getvalue()
 
 
-@pytest.mark.parametrize("args", [["nosuch"], ["t-2017", "--period", "2019"], ["t-2017", "--today", "x"]])
+@pytest.mark.parametrize(
+    "args", [["nosuch"], ["t-2017", "--period", "2019"], ["t-2017", "--today", "x"]]
+)
 def test_scores_command_errors(scheme, args: list[str]) -> None:
     with pytest.raises(CommandError):
         call_command("scores", *args, stdout=StringIO())

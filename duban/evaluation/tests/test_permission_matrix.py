@@ -22,7 +22,15 @@ from duban.evaluation.tests.conftest import scheme_data
 from duban.orgs.models import OrgUnit
 from duban.testing import PASSWORD, make_user
 
-ROLES = ["system_admin", "security_admin", "audit_admin", "office", "reporter", "approver", "leader"]
+ROLES = [
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "office",
+    "reporter",
+    "approver",
+    "leader",
+]
 RELATIONS = ["own", "child", "sibling", "parent"]
 DOWN = {"own", "child"}
 NONE: set[str] = set()
@@ -50,16 +58,26 @@ def world(tree, indicators):
     shared = services.save_engine_scheme(data_to_engine(scheme_data()), user=None)
     services.publish_scheme(shared, user=None)
     with time_machine.travel(date(2018, 1, 10), tick=False):
-        pub = services.publish_results(shared, "2017Q1", user=None, objection_deadline=date(2018, 1, 20))
+        pub = services.publish_results(
+            shared, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+        )
     for unit in (tree.county_a, tree.station_a1, tree.county_b, tree.city):
-        members = tuple(u.code for u in OrgUnit.objects.subtree_of(unit).exclude(level="city").exclude(pk=tree.division.pk)) or (unit.code,)
+        members = tuple(
+            u.code
+            for u in OrgUnit.objects.subtree_of(unit)
+            .exclude(level="city")
+            .exclude(pk=tree.division.pk)
+        ) or (unit.code,)
         if unit == tree.city:
-            members = ("COUNTY-A", "COUNTY-B")
+            members = ("COUNTY-B",)  # a parent's scheme over a sibling only
         draft = services.save_engine_scheme(
-            data_to_engine(scheme_data(unit.code, members, code=f"d-{unit.code}")), user=None)
+            data_to_engine(scheme_data(unit.code, members, code=f"d-{unit.code}")), user=None
+        )
         services.publish_scheme(draft, user=None)
         with time_machine.travel(date(2018, 1, 10), tick=False):
-            p = services.publish_results(draft, "2017Q1", user=None, objection_deadline=date(2018, 1, 20))
+            p = services.publish_results(
+                draft, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+            )
         Objection.objects.create(publication=p, unit=OrgUnit.objects.get(code=members[-1]), text="x",
                                  lodged_at=p.published_at)  # fmt: skip
     return shared, pub
@@ -72,14 +90,18 @@ def do(client: Client, op: str, unit: OrgUnit, shared: Scheme, pub: Publication)
     if op == "unit_page":
         return client.get(f"/evaluation/schemes/{shared.code}/units/{c}/?period=2017Q1").status_code
     if op == "unit_api":
-        return client.get(f"/api/evaluation/schemes/{shared.code}/units/{c}?period=2017Q1").status_code
+        return client.get(
+            f"/api/evaluation/schemes/{shared.code}/units/{c}?period=2017Q1"
+        ).status_code
     # the scheme-wide reads of a scheme scoring only this unit's subtree, issued at it
     if op == "scores_page":
         return client.get(f"/evaluation/schemes/{own.code}/scores/?period=2017Q1").status_code
     if op == "scores_api":
         return client.get(f"/api/evaluation/schemes/{own.code}/scores?period=2017Q1").status_code
     if op == "reconciliation_page":
-        return client.get(f"/evaluation/schemes/{own.code}/reconciliation/?period=2017Q1").status_code
+        return client.get(
+            f"/evaluation/schemes/{own.code}/reconciliation/?period=2017Q1"
+        ).status_code
     if op == "scheme_page":
         return client.get(f"/evaluation/schemes/{own.code}/").status_code
     if op == "yaml":
@@ -111,8 +133,11 @@ def do(client: Client, op: str, unit: OrgUnit, shared: Scheme, pub: Publication)
                            json.dumps({"upheld": False, "reason": "不成立"}),
                            content_type="application/json").status_code  # fmt: skip
     if op == "lodge_api":
-        s = client.post(f"/api/evaluation/publications/{pub.pk}/objections",
-                        json.dumps({"unit": c, "text": "数据有误"}), content_type="application/json").status_code
+        s = client.post(
+            f"/api/evaluation/publications/{pub.pk}/objections",
+            json.dumps({"unit": c, "text": "数据有误"}),
+            content_type="application/json",
+        ).status_code
         return 200 if s == 201 else s
     if op == "finalise_page":
         own_pub.objections.all().delete()

@@ -21,7 +21,9 @@ DAY = date(2018, 1, 10)
 @pytest.fixture
 def pub(scheme, tree) -> Publication:
     with time_machine.travel(DAY, tick=False):
-        return services.publish_results(scheme, "2017Q1", user=None, objection_deadline=date(2018, 1, 20))
+        return services.publish_results(
+            scheme, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+        )
 
 
 def test_publishing_freezes_a_snapshot_and_records_it(pub) -> None:
@@ -36,8 +38,12 @@ def test_a_later_data_change_shows_as_a_difference_never_as_a_rewrite(pub) -> No
     pub.refresh_from_db()
     assert {u["code"]: u["total"] for u in pub.snapshot["zh"]["units"]}["COUNTY-A"] == "20.00"
     diffs = services.differences(pub)
-    assert ("COUNTY-A", "solved", "12.00", "20.00") in {(d.unit, d.item, d.published, d.current) for d in diffs}
-    assert ("COUNTY-A", "", "20.00", "28.00") in {(d.unit, d.item, d.published, d.current) for d in diffs}
+    assert ("COUNTY-A", "solved", "12.00", "20.00") in {
+        (d.unit, d.item, d.published, d.current) for d in diffs
+    }
+    assert ("COUNTY-A", "", "20.00", "28.00") in {
+        (d.unit, d.item, d.published, d.current) for d in diffs
+    }
 
 
 def test_objection_window_includes_its_last_day(pub, tree) -> None:
@@ -66,7 +72,9 @@ def test_ruling_needs_a_reason_and_finalising_waits(pub, tree, personas) -> None
     with time_machine.travel(DAY, tick=False):
         objection = services.lodge_objection(pub, user=office, unit=tree.county_a, text="漏报")
         with pytest.raises(DubanError):
-            services.rule_objection(objection, user=personas.province_office, upheld=True, reason=" ")
+            services.rule_objection(
+                objection, user=personas.province_office, upheld=True, reason=" "
+            )
         with pytest.raises(DubanError):  # the window is open
             services.finalise_publication(pub, user=personas.province_office)
     with time_machine.travel(date(2018, 1, 21), tick=False):
@@ -74,9 +82,13 @@ def test_ruling_needs_a_reason_and_finalising_waits(pub, tree, personas) -> None
             services.finalise_publication(pub, user=personas.province_office)
         with pytest.raises(PermissionDenied):  # only the issuing office rules
             services.rule_objection(objection, user=office, upheld=False, reason="no")
-        services.rule_objection(objection, user=personas.province_office, upheld=True, reason="核实属实")
+        services.rule_objection(
+            objection, user=personas.province_office, upheld=True, reason="核实属实"
+        )
         put("COUNTY-A", "t.solved", "201703", 40)
-        services.refresh_publication(pub, user=personas.province_office, reason="异议成立，更正3月数据")
+        services.refresh_publication(
+            pub, user=personas.province_office, reason="异议成立，更正3月数据"
+        )
         final = services.finalise_publication(pub, user=personas.province_office)
     assert final.state == "final"
     totals = {u["code"]: u["total"] for u in final.snapshot["zh"]["units"]}

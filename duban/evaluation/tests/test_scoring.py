@@ -21,7 +21,10 @@ def test_year_to_date_from_approved_months(scheme) -> None:
     assert a.value == 60 and a.score == Decimal(12)  # 60 of 100 → 60% × 20
     assert result.units["COUNTY-B"].items["poll"].score == 10  # 95 is first
     assert result.units["CITY"].items["poll"].score == 6  # 80 is third
-    assert [(r.item.code, r.reasons) for r in result.shortfalls("CITY")][0] == ("solved", ("missing",))
+    assert next((r.item.code, r.reasons) for r in result.shortfalls("CITY")) == (
+        "solved",
+        ("missing",),
+    )
     assert result.shortfalls("CITY")[0].room == 20  # the year is not over: all 20 still obtainable
 
 
@@ -68,9 +71,14 @@ def _source(values: dict) -> ValueSource:
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.integers(0, 10_000)), min_size=12, max_size=12))
 def test_a_quarter_sums_its_months_skipping_missing_ones(months: list[int | None]) -> None:
-    raw = {("ind", "u", f"2017{m:02d}"): (None if v is None else Decimal(v)) for m, v in enumerate(months, 1)}
+    raw = {
+        ("ind", "u", f"2017{m:02d}"): (None if v is None else Decimal(v))
+        for m, v in enumerate(months, 1)
+    }
     source = _source(raw)
     for q in range(4):
         values, _ = source.for_period(engine.compute.parse_period(f"2017Q{q + 1}"))
         given_ = [v for v in months[q * 3 : q * 3 + 3] if v is not None]
-        assert values[("ind", "u", f"2017Q{q + 1}")] == (sum(map(Decimal, given_)) if given_ else None)
+        assert values[("ind", "u", f"2017Q{q + 1}")] == (
+            sum(map(Decimal, given_)) if given_ else None
+        )

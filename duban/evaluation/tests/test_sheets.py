@@ -61,7 +61,9 @@ def test_not_a_workbook(db: None) -> None:
 
 
 def test_text_cells_are_formula_safe(yz_units: None) -> None:  # noqa: F811
-    text = _block("example-scheme").replace("rule_text: 按完成率计分，完成任务数得满分", "rule_text: =HYPERLINK(1)")
+    text = _block("example-scheme").replace(
+        "rule_text: 按完成率计分，完成任务数得满分", "rule_text: =HYPERLINK(1)"
+    )
     scheme = services.import_scheme_yaml(text, user=None)
     items = load_workbook(io.BytesIO(sheets.export_scheme_xlsx(scheme)))["items"]
     assert items["P2"].value == "'=HYPERLINK(1)"

@@ -25,7 +25,9 @@ def test_copy_edit_compare_leaves_the_original_alone(scheme, personas) -> None:
 
 def test_published_scheme_is_not_edited(scheme) -> None:
     with pytest.raises(DubanError) as caught:
-        services.update_item(SchemeItem.objects.get(scheme=scheme, code="solved"), user=None, points="5")
+        services.update_item(
+            SchemeItem.objects.get(scheme=scheme, code="solved"), user=None, points="5"
+        )
     assert caught.value.status == 409
 
 

@@ -85,5 +85,6 @@ def test_demo_pages_render_for_each_demo_role() -> None:
             assert r.status_code == 200, (username, url, r.status_code)
     body = Client()
     body.login(username="yz_approver", password=DEMO_PASSWORD)
+    body.cookies["django_language"] = "en"
     page = body.get("/reporting/overview/YZ-MONTHLY/YZ/201711/").content.decode()
     assert "invented" in page and "missing" in page and "late" in page

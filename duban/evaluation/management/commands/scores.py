@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("scheme", help="scheme code")
-        parser.add_argument("--period", default="", help="2017, 2017S1, 2017Q3, 201711 (default: the year)")
+        parser.add_argument(
+            "--period", default="", help="2017, 2017S1, 2017Q3, 201711 (default: the year)"
+        )
         parser.add_argument("--format", default="table", choices=("table", "csv", "json"))
         parser.add_argument("--lang", default="zh", choices=("zh", "en"))
         parser.add_argument("--today", default="", help="measure expected progress at this day")
@@ -30,7 +32,9 @@ class Command(BaseCommand):
         try:
             today = date.fromisoformat(options["today"]) if options["today"] else None
         except ValueError:
-            raise CommandError(f"--today: {options['today']!r} is not a date (2017-11-30)") from None
+            raise CommandError(
+                f"--today: {options['today']!r} is not a date (2017-11-30)"
+            ) from None
         try:
             scored = score(scheme, options["period"] or None, today=today, with_previous=False)
         except DubanError as error:
