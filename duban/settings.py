@@ -154,6 +154,9 @@ DUBAN_IMPORT_MAX_BYTES = env_int("DUBAN_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
 PRODUCT_NAME = _("Duban")
 
+# Evidence files attached to figures (docs/reporting.md).
+DUBAN_EVIDENCE_MAX_BYTES = env_int("DUBAN_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+
 # Key tasks (docs/tasks.md): when a task turns yellow, and when reminders go out.
 DUBAN_TASK_WARN_DAYS = env_int("DUBAN_TASK_WARN_DAYS", 7)
 DUBAN_TASK_BEHIND_POINTS = env_int("DUBAN_TASK_BEHIND_POINTS", 20)

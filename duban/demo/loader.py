@@ -16,6 +16,7 @@ from duban.meetings.demo import load_meetings_demo
 from duban.orgs import services as org_services
 from duban.orgs import treefile
 from duban.orgs.models import Membership, OrgUnit, Role
+from duban.reporting.demo import load_reporting_demo
 from duban.tasks.demo import load_tasks_demo
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -57,6 +58,7 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
             if not Membership.objects.filter(user=user, unit=unit, role=acc.role).exists():
                 org_services.grant_role(user, unit, Role(acc.role), user=None)
         if activity:
+            load_reporting_demo()
             load_tasks_demo(today)
             load_meetings_demo(today)
     return accounts

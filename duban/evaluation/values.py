@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from duban.evaluation import engine
-from duban.evaluation.engine.decimals import plain
 from duban.indicators.formula import Formula, evaluate_all
 from duban.indicators.models import Indicator
+from duban.orgs.models import OrgUnit
 from duban.periods import Period, PeriodType, parse_period
 from duban.reporting.figures import aggregate_over_time
 from duban.reporting.models import DONE_STATES, DataValue
@@ -114,15 +114,20 @@ def load_source(scheme: engine.Scheme) -> ValueSource:
     unknown = sorted(codes - set(indicators))
     raw: dict[Key, Decimal | None] = {}
     comments: dict[Key, str] = {}
+    unit_ids = dict(
+        OrgUnit.objects.filter(code__in=[u.code for u in scheme.units]).values_list("pk", "code")
+    )
+    stored = {ind.pk: code for code, ind in indicators.items() if code not in formulas}
     rows = DataValue.objects.filter(
-        unit__code__in=[u.code for u in scheme.units],
-        indicator__code__in=[c for c in indicators if c not in formulas],
+        unit_id__in=list(unit_ids),
+        indicator_id__in=list(stored),
         period__in=year_period_ids(scheme),
         state__in=[str(s) for s in DONE_STATES],
-    ).values_list("indicator__code", "unit__code", "period", "value", "comment")
-    for code, unit, period, value, comment in rows.iterator(chunk_size=5000):
-        key = (code, unit, period)
-        raw[key] = None if value is None else Decimal(plain(value))
+    ).values_list("indicator_id", "unit_id", "period", "value", "comment")
+    # Ids, not joined codes: the one query stays on the (indicator, period) index.
+    for ind_id, unit_id, period, value, comment in rows.iterator(chunk_size=20000):
+        key = (stored[ind_id], unit_ids[unit_id], period)
+        raw[key] = value
         if comment:
             comments[key] = comment
     aggregation = {code: ind.time_aggregation for code, ind in indicators.items()}

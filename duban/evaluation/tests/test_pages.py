@@ -72,7 +72,7 @@ def test_demo_loads_and_scores(db) -> None:
     from duban.evaluation.scoring import score
     from duban.reporting.demo import load_reporting_demo
 
-    load_demo()
+    load_demo(activity=False)
     load_reporting_demo()
     assert load_evaluation_demo() == {"schemes": 2, "values": 708, "publications": 1}
     assert load_evaluation_demo()["schemes"] == 0  # a second run does nothing

@@ -14,7 +14,7 @@ from duban.reporting.values import check_stored_rules
 
 @pytest.mark.django_db
 def test_demo_loads_two_years_with_every_kind_of_form_and_twice_changes_nothing() -> None:
-    load_demo()
+    load_demo(activity=False)
     counts = load_reporting_demo()
     assert counts["data_sets"] == 2 and counts["values"] > 5000
     periods = set(DataValue.objects.values_list("period", flat=True))
@@ -50,7 +50,7 @@ def test_demo_pages_render_for_each_demo_role() -> None:
 
     from duban.demo.loader import DEMO_PASSWORD
 
-    load_demo()
+    load_demo(activity=False)
     load_reporting_demo()
     pages = {
         "lst_reporter": [
