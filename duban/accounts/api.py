@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from duban.accounts import services
+from duban.accounts.current import user_of
 from duban.accounts.models import User
 from duban.orgs import policy
 from duban.orgs import services as org_services
@@ -64,7 +65,7 @@ def _roles(memberships: list[Membership]) -> list[RoleOut]:
 
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> MeOut:
-    user: User = request.user  # type: ignore[assignment]
+    user = user_of(request)
     return MeOut(
         username=user.username,
         full_name=user.full_name,
@@ -75,7 +76,7 @@ def me(request: HttpRequest) -> MeOut:
 
 @router.post("/me/language", response=MeOut)
 def set_language(request: HttpRequest, payload: LanguageIn) -> MeOut:
-    services.set_language(request.user, payload.language)  # type: ignore[arg-type]
+    services.set_language(user_of(request), payload.language)
     return me(request)
 
 
@@ -100,12 +101,12 @@ def members(request: HttpRequest, code: str) -> list[MemberOut]:
 def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status[MemberOut]:
     unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
     account = services.create_account(
-        user=request.user,
+        user=user_of(request),
         unit=unit,
-        username=payload.username,  # type: ignore[arg-type]
+        username=payload.username,
         full_name=payload.full_name,
         password=payload.password,
-        role=payload.role,  # type: ignore[arg-type]
+        role=payload.role,
         language=payload.language,
     )
     return Status(
@@ -126,7 +127,7 @@ def grant(request: HttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
     member = get_object_or_404(User, username=payload.username)
     if payload.role not in Role.values:
         raise services.AccountError(f"{payload.role!r} is not a role", "role")
-    m = org_services.grant_role(member, unit, Role(payload.role), user=request.user)  # type: ignore[arg-type]
+    m = org_services.grant_role(member, unit, Role(payload.role), user=user_of(request))
     return Status(201, _roles([m])[0])
 
 
@@ -135,6 +136,6 @@ def revoke(request: HttpRequest, membership_id: int, reason: str = "") -> Status
     membership = get_object_or_404(
         Membership.objects.select_related("unit", "user"), pk=membership_id
     )
-    policy.require(request.user, Action.MANAGE_ACCOUNTS, membership.unit)  # type: ignore[arg-type]
-    org_services.revoke_role(membership, user=request.user, reason=reason)  # type: ignore[arg-type]
+    policy.require(user_of(request), Action.MANAGE_ACCOUNTS, membership.unit)
+    org_services.revoke_role(membership, user=user_of(request), reason=reason)
     return Status(204, None)

@@ -27,7 +27,7 @@ def create_account(
     username: str,
     full_name: str,
     password: str,
-    role: Role,
+    role: Role | str,
     language: str = "",
 ) -> User:
     """Create a person at `unit` with a first role; the password must meet the policy."""

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from duban.accounts import services
+from duban.accounts.current import user_of
 from duban.accounts.forms import AccountForm, GrantForm
 from duban.accounts.models import User
 from duban.errors import DubanError
@@ -36,7 +37,7 @@ def language(request: HttpRequest) -> HttpResponse:
     if code not in dict(settings.LANGUAGES):
         return redirect("home")
     if request.user.is_authenticated:
-        services.set_language(request.user, code)  # type: ignore[arg-type]
+        services.set_language(user_of(request), code)
         target = request.POST.get("next", "/")
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
             target = "/"
@@ -48,7 +49,7 @@ def language(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def members_home(request: HttpRequest) -> HttpResponse:
-    units = OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.MANAGE_ACCOUNTS))  # type: ignore[arg-type]
+    units = OrgUnit.objects.filter(path__in=policy.roots(user_of(request), Action.MANAGE_ACCOUNTS))
     if not units:
         raise policy.PermissionDenied("account management needs a security administrator")
     return redirect("accounts:members", code=units[0].code)
@@ -69,10 +70,10 @@ def members(request: HttpRequest, code: str) -> HttpResponse:
             if request.POST.get("form") == "create" and account_form.is_valid():
                 d = account_form.cleaned_data
                 services.create_account(
-                    user=request.user,
+                    user=user_of(request),
                     unit=unit,
                     username=d["username"],
-                    full_name=d["full_name"],  # type: ignore[arg-type]
+                    full_name=d["full_name"],
                     password=d["password"],
                     role=Role(d["role"]),
                 )
@@ -83,14 +84,14 @@ def members(request: HttpRequest, code: str) -> HttpResponse:
                 member = User.objects.filter(username=d["username"]).first()
                 if member is None:
                     raise DubanError(_("no account has this user name"), "username")
-                org_services.grant_role(member, unit, Role(d["role"]), user=request.user)  # type: ignore[arg-type]
+                org_services.grant_role(member, unit, Role(d["role"]), user=user_of(request))
                 messages.success(request, _("Role granted."))
                 return redirect("accounts:members", code=unit.code)
             if request.POST.get("form") == "revoke":
                 m = get_object_or_404(Membership, pk=request.POST.get("membership"), unit=unit)
                 org_services.revoke_role(
-                    m, user=request.user, reason=request.POST.get("reason", "")
-                )  # type: ignore[arg-type]
+                    m, user=user_of(request), reason=request.POST.get("reason", "")
+                )
                 messages.success(request, _("Role withdrawn."))
                 return redirect("accounts:members", code=unit.code)
         except DubanError as exc:

@@ -12,6 +12,7 @@ from django.db import transaction
 from duban.accounts.models import User
 from duban.audit.context import acting_as
 from duban.audit.services import audited_update
+from duban.evaluation.demo import load_evaluation_demo
 from duban.meetings.demo import load_meetings_demo
 from duban.orgs import services as org_services
 from duban.orgs import treefile
@@ -59,6 +60,7 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
                 org_services.grant_role(user, unit, Role(acc.role), user=None)
         if activity:
             load_reporting_demo()
+            load_evaluation_demo()
             load_tasks_demo(today)
             load_meetings_demo(today)
     return accounts

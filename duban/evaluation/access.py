@@ -26,10 +26,8 @@ if TYPE_CHECKING:
 
     Someone = User | AnonymousUser
 
-# Who may lodge an objection for a unit. Proposed for orgs/policy.py:
-# Action.LODGE_OBJECTION = "lodge_objection": Rule({OFFICE, LEADER}, Reach.SELF).
-# Until it exists the office reaching the unit (MANAGE_EVALUATION) lodges it.
-OBJECT: Action = getattr(Action, "LODGE_OBJECTION", Action.MANAGE_EVALUATION)
+# Who may lodge an objection for a unit: its own office or leader (orgs.policy).
+OBJECT: Action = Action.LODGE_OBJECTION
 
 
 def can_manage(user: Any, scheme: Scheme) -> bool:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duban.audit.models import AuditedModel
 from duban.orgs.models import OrgUnit
@@ -268,7 +269,7 @@ class Publication(AuditedModel):
 
 
 class ObjectionState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("objection state", "Open")
     UPHELD = "upheld", _("Upheld")
     REJECTED = "rejected", _("Rejected")
 

@@ -72,8 +72,10 @@ def previous_period(period: Period, built: engine.Scheme) -> Period | None:
 def compute(
     built: engine.Scheme, source: ValueSource, period: Period, today: date | None
 ) -> engine.SchemeResult:
-    values, reasons = source.for_period(period)
-    return engine.compute_scores(built, values, period, today=today, reasons=reasons)
+    values, reasons, year_to_date = source.engine_input(period)
+    return engine.compute_scores(
+        built, values, period, today=today, reasons=reasons, year_to_date=year_to_date
+    )
 
 
 def score(

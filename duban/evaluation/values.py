@@ -6,12 +6,23 @@ Values are stored per month (or per the indicator's own period); a coarser
 period asked of a non-cumulative item is aggregated over its months as the
 indicator says (sum, average or last), and a computed indicator (a rate) is
 evaluated from its aggregated inputs, never averaged.
+
+Year-to-date sums are the database's work: the monthly values of a cumulative
+item's indicator (one that nothing else reads month by month) are never read
+into Python for scoring. ``ValueSource.engine_input`` asks one
+``SUM … GROUP BY indicator, unit`` (with the number of months that have a
+value, so the engine still flags ``incomplete``) and hands the sums to the
+engine as ``engine.YearToDate``. ``for_period`` still returns every figure,
+monthly values included, for a publication's record of the figures used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
 
 from duban.evaluation import engine
 from duban.indicators.formula import Formula, evaluate_all
@@ -22,6 +33,7 @@ from duban.reporting.figures import aggregate_over_time
 from duban.reporting.models import DONE_STATES, DataValue
 
 Key = tuple[str, str, str]
+Sums = dict[tuple[str, str], tuple[Decimal | None, int]]
 
 
 @dataclass
@@ -34,6 +46,10 @@ class ValueSource:
     aggregation: dict[str, str]
     formulas: dict[str, Formula]
     unknown: list[str] = field(default_factory=list)  # item indicators with no Indicator row
+    # Cumulative codes summed by the database: their monthly values are not in ``raw``.
+    summed: frozenset[str] = frozenset()
+    sum_months: Callable[[tuple[str, ...]], Sums] | None = None  # (months) -> sums
+    load_months: Callable[[], dict[Key, Decimal | None]] | None = None  # their monthly values
 
     def months(self) -> list[Period]:
         """The statistical year's twelve months, in order."""
@@ -56,7 +72,30 @@ class ValueSource:
         ]
 
     def for_period(self, period: Period) -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
-        """(values, discretionary reasons) for ``engine.compute_scores`` at one period."""
+        """(values, discretionary reasons) for ``engine.compute_scores`` at one period.
+
+        Every figure, the summed codes' monthly values included (read here, once).
+        """
+        if self.load_months is not None:
+            self.raw.update(self.load_months())
+            self.load_months = None
+            self.summed, self.sum_months = frozenset(), None
+        return self._values(period)
+
+    def engine_input(
+        self, period: Period
+    ) -> tuple[dict[Key, Decimal | None], dict[Key, str], engine.YearToDate | None]:
+        """(values, reasons, year-to-date sums) for ``engine.compute_scores``: the same
+        scores as ``for_period``'s values, with the summed codes' months added up by
+        the database."""
+        values, reasons = self._values(period)
+        if not self.summed or self.sum_months is None:
+            return values, reasons, None
+        months = engine.year_to_date_months(self.scheme, period)
+        ytd = engine.YearToDate(months, self.summed, self.sum_months(months))
+        return values, reasons, ytd
+
+    def _values(self, period: Period) -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
         values = dict(self.raw)
         plain_codes: set[str] = set()
         monthly_codes: set[str] = set()
@@ -118,17 +157,75 @@ def load_source(scheme: engine.Scheme) -> ValueSource:
         OrgUnit.objects.filter(code__in=[u.code for u in scheme.units]).values_list("pk", "code")
     )
     stored = {ind.pk: code for code, ind in indicators.items() if code not in formulas}
-    rows = DataValue.objects.filter(
-        unit_id__in=list(unit_ids),
-        indicator_id__in=list(stored),
-        period__in=year_period_ids(scheme),
-        state__in=[str(s) for s in DONE_STATES],
-    ).values_list("indicator_id", "unit_id", "period", "value", "comment")
+    summed = _summable(scheme, formulas) & set(stored.values())
+    done = [str(s) for s in DONE_STATES]
+    period_ids = year_period_ids(scheme)
+    months = set(period_ids[7:])  # year_period_ids lists the year, halves, quarters, months
+    in_scope = Q(unit_id__in=list(unit_ids), state__in=done)
+    other = [pk for pk, code in stored.items() if code not in summed]
+    summed_ids = [pk for pk, code in stored.items() if code in summed]
     # Ids, not joined codes: the one query stays on the (indicator, period) index.
+    # Summed codes: only figures given for a quarter, half-year or the year, and the
+    # written reasons of their months; their monthly values are summed in the database.
+    rows = (
+        DataValue.objects.filter(in_scope, period__in=period_ids)
+        .filter(
+            Q(indicator_id__in=other)
+            | Q(indicator_id__in=summed_ids, period__in=period_ids[:7])
+            | (Q(indicator_id__in=summed_ids, period__in=sorted(months)) & ~Q(comment=""))
+        )
+        .values_list("indicator_id", "unit_id", "period", "value", "comment")
+    )
     for ind_id, unit_id, period, value, comment in rows.iterator(chunk_size=20000):
-        key = (stored[ind_id], unit_ids[unit_id], period)
-        raw[key] = value
+        code = stored[ind_id]
+        key = (code, unit_ids[unit_id], period)
         if comment:
             comments[key] = comment
+        if code not in summed or period not in months:
+            raw[key] = value
     aggregation = {code: ind.time_aggregation for code, ind in indicators.items()}
-    return ValueSource(scheme, raw, comments, aggregation, formulas, unknown)
+
+    def sum_months(wanted: tuple[str, ...]) -> Sums:
+        """(indicator, unit) -> (sum, months with a value) over ``wanted``, one grouped query."""
+        grouped = (
+            DataValue.objects.filter(in_scope, indicator_id__in=summed_ids, period__in=list(wanted))
+            .order_by()  # no default ordering: it would join the GROUP BY
+            .values_list("indicator_id", "unit_id")
+            .annotate(total=Sum("value"), given=Count("value"))
+        )
+        return {
+            (stored[ind_id], unit_ids[unit_id]): (total, given)
+            for ind_id, unit_id, total, given in grouped
+        }
+
+    def load_months() -> dict[Key, Decimal | None]:
+        monthly = DataValue.objects.filter(
+            in_scope, indicator_id__in=summed_ids, period__in=sorted(months)
+        ).values_list("indicator_id", "unit_id", "period", "value")
+        return {
+            (stored[ind_id], unit_ids[unit_id], period): value
+            for ind_id, unit_id, period, value in monthly.iterator(chunk_size=20000)
+        }
+
+    return ValueSource(
+        scheme,
+        raw,
+        comments,
+        aggregation,
+        formulas,
+        unknown,
+        summed=frozenset(summed),
+        sum_months=sum_months if summed else None,
+        load_months=load_months if summed else None,
+    )
+
+
+def _summable(scheme: engine.Scheme, formulas: dict[str, Formula]) -> set[str]:
+    """Codes read only as cumulative items' year to date: no non-cumulative item, no
+    formula reads them month by month, and they are not computed."""
+    cumulative: set[str] = set()
+    other: set[str] = set()
+    for item in scheme.items:
+        (cumulative if item.cumulative else other).update(item.rule.keys(item.indicator))
+    inputs = {ref for formula in formulas.values() for ref in formula.references}
+    return cumulative - other - inputs - set(formulas)

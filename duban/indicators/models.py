@@ -60,7 +60,15 @@ class UnitAggregation(models.TextChoices):
     NONE = "none", _("Not aggregated")
 
 
-PERIOD_TYPE_CHOICES = [(p.value, p.value) for p in PeriodType]
+PERIOD_TYPE_LABELS = {
+    PeriodType.DAILY: _("Daily"),
+    PeriodType.WEEKLY: _("Weekly"),
+    PeriodType.MONTHLY: _("Monthly"),
+    PeriodType.QUARTERLY: _("Quarterly"),
+    PeriodType.SIXMONTHLY: _("Six-monthly"),
+    PeriodType.YEARLY: _("Yearly"),
+}
+PERIOD_TYPE_CHOICES = [(p.value, PERIOD_TYPE_LABELS[p]) for p in PeriodType]
 TRUE_WORDS = frozenset({"1", "yes", "y", "true", "是", "有"})
 FALSE_WORDS = frozenset({"0", "no", "n", "false", "否", "无"})
 

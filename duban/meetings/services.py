@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from duban.audit.services import record
 from duban.errors import ConflictError, DubanError, Problem
+from duban.indicators.models import PERIOD_TYPE_LABELS
 from duban.meetings.models import (
     Cadence,
     CadenceRecord,
@@ -248,7 +249,8 @@ def record_held(
         raise MeetingError(str(exc), "period") from None
     if p.type != PERIOD_TYPE[Mechanism(mechanism)]:
         raise MeetingError(
-            _("this mechanism is counted per %(t)s") % {"t": PERIOD_TYPE[Mechanism(mechanism)]},
+            _("this mechanism is recorded per period of type %(t)s")
+            % {"t": PERIOD_TYPE_LABELS[PeriodType(PERIOD_TYPE[Mechanism(mechanism)])]},
             "period",
         )
     if CadenceRecord.objects.filter(unit=unit, mechanism=mechanism, period=p.id).exists():

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from duban.accounts.current import user_of
 from duban.orgs import policy, services, treefile
 from duban.orgs.models import OrgUnit, UnitMove
 from duban.orgs.policy import Action
@@ -85,14 +86,14 @@ class ImportOut(Schema):
 def unit_for(request: HttpRequest, code: str, action: Action) -> OrgUnit:
     """Fetch a unit by code and check the action on it: 404 if none, 403 if out of reach."""
     unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
-    policy.require(request.user, action, unit)  # type: ignore[arg-type]
+    policy.require(user_of(request), action, unit)
     return unit
 
 
 @router.get("/units", response=list[UnitOut])
 def list_units(request: HttpRequest, under: str | None = None, q: str = "") -> list[UnitOut]:
     """Units the caller may see; `under` limits to one subtree, `q` searches code and names."""
-    units = policy.visible_units(request.user).select_related("parent")  # type: ignore[arg-type]
+    units = policy.visible_units(user_of(request)).select_related("parent")
     if under:
         units = units.subtree_of(unit_for(request, under, Action.VIEW_UNIT))
     if q:
@@ -122,7 +123,7 @@ def unit_children(request: HttpRequest, code: str) -> list[UnitOut]:
 def create_unit(request: HttpRequest, payload: UnitCreate) -> Status[UnitOut]:
     parent = unit_for(request, payload.parent, Action.EDIT_TREE)
     data = payload.dict(exclude={"parent"})
-    unit = services.create_unit(user=request.user, parent=parent, **data)  # type: ignore[arg-type]
+    unit = services.create_unit(user=user_of(request), parent=parent, **data)
     return Status(201, UnitOut.of(unit))
 
 
@@ -130,7 +131,7 @@ def create_unit(request: HttpRequest, payload: UnitCreate) -> Status[UnitOut]:
 def update_unit(request: HttpRequest, code: str, payload: UnitPatch) -> UnitOut:
     unit = unit_for(request, code, Action.EDIT_TREE)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
-    unit = services.update_unit(unit, user=request.user, **changes)  # type: ignore[arg-type]
+    unit = services.update_unit(unit, user=user_of(request), **changes)
     return UnitOut.of(unit)
 
 
@@ -138,7 +139,7 @@ def update_unit(request: HttpRequest, code: str, payload: UnitPatch) -> UnitOut:
 def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> MoveOut:
     unit = unit_for(request, code, Action.EDIT_TREE)
     parent = unit_for(request, payload.parent, Action.EDIT_TREE)
-    move = services.move_unit(unit, parent, user=request.user, reason=payload.reason)  # type: ignore[arg-type]
+    move = services.move_unit(unit, parent, user=user_of(request), reason=payload.reason)
     return MoveOut(
         unit=unit.code, old_path=move.old_path, new_path=move.new_path, reason=move.reason
     )
@@ -156,7 +157,7 @@ def unit_moves(request: HttpRequest, code: str) -> list[MoveOut]:
 @router.get("/tree.{fmt}")
 def export_tree(request: HttpRequest, fmt: str, under: str | None = None) -> HttpResponse:
     """The visible tree (or one subtree) as CSV or YAML, ready to edit and import again."""
-    units = policy.visible_units(request.user)  # type: ignore[arg-type]
+    units = policy.visible_units(user_of(request))
     if under:
         units = units.subtree_of(unit_for(request, under, Action.VIEW_UNIT))
     if fmt == "csv":
@@ -173,9 +174,9 @@ def import_tree(
     format: str = Form("csv"),
 ) -> ImportOut:
     """Create or update units from a file; every bad row is reported and nothing is imported."""
-    if not policy.can_any(request.user, Action.EDIT_TREE):  # type: ignore[arg-type]
+    if not policy.can_any(user_of(request), Action.EDIT_TREE):
         raise policy.PermissionDenied("tree import needs a system administrator")
     from duban.orgs.views import read_upload
 
-    summary = treefile.import_tree(read_upload(file), format, user=request.user)  # type: ignore[arg-type]
+    summary = treefile.import_tree(read_upload(file), format, user=user_of(request))
     return ImportOut(**summary.__dict__)

@@ -32,6 +32,7 @@ class Action(StrEnum):
     ENTER_DATA = "enter_data"  # enter and submit the unit's own figures
     APPROVE_DATA = "approve_data"  # check, return and approve a unit below
     MANAGE_EVALUATION = "manage_evaluation"  # schemes, periods, locks, bulletins
+    LODGE_OBJECTION = "lodge_objection"  # object to the unit's own published results (公示)
 
 
 class Reach(StrEnum):
@@ -57,6 +58,7 @@ RULES: dict[Action, Rule] = {
     Action.ENTER_DATA: Rule(frozenset({Role.REPORTER}), Reach.SELF),
     Action.APPROVE_DATA: Rule(frozenset({Role.APPROVER}), Reach.BELOW),
     Action.MANAGE_EVALUATION: Rule(frozenset({Role.OFFICE})),
+    Action.LODGE_OBJECTION: Rule(frozenset({Role.OFFICE, Role.LEADER}), Reach.SELF),
 }
 
 

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from duban.accounts.current import user_of
 from duban.errors import DubanError, Problem
 from duban.orgs import policy, services, treefile
 from duban.orgs.forms import MoveForm, NewUnitForm, TreeImportForm, UnitForm
@@ -31,7 +32,7 @@ def read_upload(file: UploadedFile) -> bytes:
 
 def unit_or_403(request: HttpRequest, code: str, action: Action) -> OrgUnit:
     unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
-    policy.require(request.user, action, unit)  # type: ignore[arg-type]
+    policy.require(user_of(request), action, unit)
     return unit
 
 
@@ -48,7 +49,10 @@ def add_problems(form: Any, exc: DubanError) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     """The user's units, his roles there and what lies directly below."""
     memberships = (
-        Membership.objects.active().filter(user=request.user)  # type: ignore[misc].select_related("unit").order_by("unit__path")
+        Membership.objects.active()
+        .filter(user=user_of(request))
+        .select_related("unit")
+        .order_by("unit__path")
     )
     units: dict[int, dict[str, Any]] = {}
     for m in memberships:
@@ -65,13 +69,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def tree(request: HttpRequest) -> HttpResponse:
     """The tree from the top of what the user may see; branches open on demand (htmx)."""
     q = request.GET.get("q", "").strip()
-    visible = policy.visible_units(request.user)  # type: ignore[arg-type]
+    visible = policy.visible_units(user_of(request))
     if q:
         found = visible.filter(
             Q(code__icontains=q) | Q(name_zh__icontains=q) | Q(name_en__icontains=q)
         ).order_by("path")[:200]
         return render(request, "orgs/tree.html", {"q": q, "found": found})
-    tops = with_child_counts(visible.filter(path__in=policy.roots(request.user)))  # type: ignore[arg-type]
+    tops = with_child_counts(visible.filter(path__in=policy.roots(user_of(request))))
     return render(request, "orgs/tree.html", {"q": q, "nodes": tops})
 
 
@@ -87,15 +91,15 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     user = request.user
     ancestors = [
         a for a in OrgUnit.objects.ancestors_of(unit) if policy.can(user, Action.VIEW_UNIT, a)
-    ]  # type: ignore[arg-type]
+    ]
     context = {
         "unit": unit,
         "ancestors": ancestors,
         "children": with_child_counts(unit.children.all()),
         "moves": UnitMove.objects.filter(unit=unit).select_related("from_parent", "to_parent")[:20],
-        "can_edit": policy.can(user, Action.EDIT_TREE, unit),  # type: ignore[arg-type]
-        "can_accounts": policy.can(user, Action.MANAGE_ACCOUNTS, unit),  # type: ignore[arg-type]
-        "can_audit": policy.can(user, Action.VIEW_AUDIT, unit),  # type: ignore[arg-type]
+        "can_edit": policy.can(user, Action.EDIT_TREE, unit),
+        "can_accounts": policy.can(user, Action.MANAGE_ACCOUNTS, unit),
+        "can_audit": policy.can(user, Action.VIEW_AUDIT, unit),
     }
     return render(request, "orgs/unit_detail.html", context)
 
@@ -107,7 +111,7 @@ def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = UnitForm(request.POST or None, instance=OrgUnit.objects.get(pk=unit.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_unit(unit, user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            services.update_unit(unit, user=user_of(request), **form.cleaned_data)
         except DubanError as exc:
             add_problems(form, exc)
         else:
@@ -125,7 +129,7 @@ def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
     form = NewUnitForm(request.POST or None, initial={"level": parent.level, "kind": parent.kind})
     if request.method == "POST" and form.is_valid():
         try:
-            child = services.create_unit(user=request.user, parent=parent, **form.cleaned_data)  # type: ignore[arg-type]
+            child = services.create_unit(user=user_of(request), parent=parent, **form.cleaned_data)
         except DubanError as exc:
             add_problems(form, exc)
         else:
@@ -148,8 +152,10 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
         try:
             if target is None:
                 raise DubanError(_("no unit has this code"), "parent")
-            policy.require(request.user, Action.EDIT_TREE, target)  # type: ignore[arg-type]
-            services.move_unit(unit, target, user=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
+            policy.require(user_of(request), Action.EDIT_TREE, target)
+            services.move_unit(
+                unit, target, user=user_of(request), reason=form.cleaned_data["reason"]
+            )
         except DubanError as exc:
             add_problems(form, exc)
         else:
@@ -163,14 +169,14 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def tree_import(request: HttpRequest) -> HttpResponse:
-    if not policy.can_any(request.user, Action.EDIT_TREE):  # type: ignore[arg-type]
+    if not policy.can_any(user_of(request), Action.EDIT_TREE):
         raise policy.PermissionDenied("tree import needs a system administrator")
     form = TreeImportForm(request.POST or None, request.FILES or None)
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
         try:
             data = read_upload(form.cleaned_data["file"])
-            summary = treefile.import_tree(data, form.cleaned_data["format"], user=request.user)  # type: ignore[arg-type]
+            summary = treefile.import_tree(data, form.cleaned_data["format"], user=user_of(request))
         except DubanError as exc:
             problems = exc.problems
         else:

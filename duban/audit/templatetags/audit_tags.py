@@ -25,4 +25,7 @@ def changes(entry: AuditEntry) -> list[tuple[str, str, str]]:
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
     fields = list(dict.fromkeys([*before, *after]))
-    return [(f, _show(before.get(f)) if before else "", _show(after.get(f)) if after else "") for f in fields]
+    return [
+        (f, _show(before.get(f)) if before else "", _show(after.get(f)) if after else "")
+        for f in fields
+    ]

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None and os.environ.get("CI") != "true":
-    pytest.skip("Debian's chromium is not installed (scripts/test installs it)", allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed (scripts/test installs it)", allow_module_level=True
+    )
 
 ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -52,7 +54,9 @@ def test_login_tree_expand_and_language(browser, live_server, leader, settings) 
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
     login(page, live_server, "leader")
-    assert page.locator("html").get_attribute("lang") == "zh-hans", "Chinese first, whatever the browser says"
+    assert page.locator("html").get_attribute("lang") == "zh-hans", (
+        "Chinese first, whatever the browser says"
+    )
     assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).display") == "flex"
     page.goto(f"{live_server.url}/orgs/")
     tree_el = page.locator("#tree")

@@ -14,7 +14,9 @@ from duban.env import env_bool, env_int, env_list
 from duban.testing import PASSWORD, make_user
 
 
-@pytest.mark.parametrize(("raw", "value"), [("1", True), ("TRUE", True), ("off", False), ("", False)])
+@pytest.mark.parametrize(
+    ("raw", "value"), [("1", True), ("TRUE", True), ("off", False), ("", False)]
+)
 def test_env_bool_reads_the_usual_spellings(monkeypatch, raw: str, value: bool) -> None:
     monkeypatch.setenv("X_FLAG", raw)
     assert env_bool("X_FLAG", not value) is value
@@ -37,7 +39,9 @@ def test_openapi_document_describes_the_routes(tree) -> None:
     client.login(username="u", password=PASSWORD)
     doc = client.get("/api/openapi.json").json()
     assert doc["openapi"].startswith("3.")
-    assert {"/api/orgs/units/{code}", "/api/audit/units/{code}/entries", "/api/accounts/me"} <= set(doc["paths"])
+    assert {"/api/orgs/units/{code}", "/api/audit/units/{code}/entries", "/api/accounts/me"} <= set(
+        doc["paths"]
+    )
 
 
 def test_api_docs_page_loads_nothing_from_the_internet(tree) -> None:
@@ -77,6 +81,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path) -> None:
         "DUBAN_DATA_DIR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     result = subprocess.run(
         [sys.executable, "-m", "duban", "check", "--deploy", "--fail-level", "WARNING"],
         env=env, capture_output=True, text=True, check=False,

@@ -17,7 +17,9 @@ PACKAGE = Path(duban.__file__).resolve().parent
 PO = PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="GNU gettext (scripts/test installs it)")
+@pytest.mark.skipif(
+    shutil.which("xgettext") is None, reason="GNU gettext (scripts/test installs it)"
+)
 def test_every_marked_string_has_a_chinese_translation(tmp_path: Path) -> None:
     copy = tmp_path / "duban"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))

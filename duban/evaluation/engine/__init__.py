@@ -6,7 +6,14 @@ database rows), give :func:`compute_scores` the values, read the
 """
 
 from duban.evaluation.engine.cli import render, result_to_dict, score_files
-from duban.evaluation.engine.compute import Reasons, ValueKey, Values, compute_scores
+from duban.evaluation.engine.compute import (
+    Reasons,
+    ValueKey,
+    Values,
+    YearToDate,
+    compute_scores,
+    year_to_date_months,
+)
 from duban.evaluation.engine.explain import Explanation, Step, Text
 from duban.evaluation.engine.files import (
     SchemeFileError,
@@ -109,6 +116,7 @@ __all__ = [
     "ValuesFileError",
     "Veto",
     "WeightedCount",
+    "YearToDate",
     "assign_grades",
     "competition_ranks",
     "compute_scores",
@@ -125,4 +133,5 @@ __all__ = [
     "scheme_warnings",
     "score_files",
     "validate_scheme",
+    "year_to_date_months",
 ]

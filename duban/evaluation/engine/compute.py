@@ -37,12 +37,41 @@ from duban.evaluation.engine.results import (
     ScoreProblem,
     UnitResult,
 )
-from duban.evaluation.engine.rules import NO_EXTRA, Discretionary, Extra, Peers, Rule, Trace
+from duban.evaluation.engine.rules import (
+    NEGATIVE,
+    NO_EXTRA,
+    Discretionary,
+    Extra,
+    Peers,
+    Rule,
+    Trace,
+)
 from duban.periods import Period, PeriodType, StatisticalCalendar, parse_period
 
 ValueKey = tuple[str, str, str]  # (indicator code, unit code, period id)
 Values = Mapping[ValueKey, Decimal | None]
 Reasons = Mapping[ValueKey, str]
+SumKey = tuple[str, str]  # (indicator code, unit code)
+
+
+@dataclass(frozen=True)
+class YearToDate:
+    """Year-to-date sums worked out by the caller (e.g. a database ``SUM … GROUP BY``).
+
+    ``sums`` maps (indicator code, unit code) to (sum of the monthly values
+    given, number of months with a value) over exactly ``months`` — the months
+    from the start of the statistical year up to the asked period's end, as
+    :func:`year_to_date_months` lists them. For an indicator code in
+    ``codes`` the engine reads these instead of summing monthly values: fewer
+    months than ``months`` flags the item ``incomplete``; an absent key or 0
+    months is a missing value. A value given directly for a non-monthly asked
+    period still comes first, as without sums.
+    """
+
+    months: tuple[str, ...]
+    codes: frozenset[str]
+    sums: Mapping[SumKey, tuple[Decimal | None, int]]
+
 
 NO_TARGET_REASON = Text("未设目标", "no target set")
 
@@ -134,6 +163,15 @@ def month_ids(calendar: StatisticalCalendar, year_start: date, end: date) -> tup
     return tuple(ids)
 
 
+def year_to_date_months(scheme: Scheme, period_id: str | Period) -> tuple[str, ...]:
+    """The months a cumulative item sums for ``period_id``: the year's start to the period's end."""
+    period = parse_period(period_id) if isinstance(period_id, str) else period_id
+    calendar = scheme.calendar
+    start, end = calendar.date_range(period)
+    year = calendar.period_containing(PeriodType.YEARLY, start)
+    return month_ids(calendar, calendar.date_range(year)[0], end)
+
+
 def _problem(item: Item, unit: str, scheme: Scheme, code: str, reason: Text) -> ScoreProblem:
     name = scheme.unit_map[unit].name
     message = Text(
@@ -150,6 +188,7 @@ def compute_scores(
     *,
     today: date | None = None,
     reasons: Reasons | None = None,
+    year_to_date: YearToDate | None = None,
 ) -> SchemeResult:
     """Score every unit of the scheme for one period.
 
@@ -162,7 +201,9 @@ def compute_scores(
     end are summed. ``reasons`` carries the written reasons of discretionary
     deductions under the same keys. ``today`` (default: the period's last day)
     sets the day expected progress is measured at, never later than the
-    period's end.
+    period's end. ``year_to_date`` hands over year-to-date sums already
+    worked out (see :class:`YearToDate`); the result is the same as giving the
+    monthly values.
     """
     plan = compile_plan(scheme)
     period = parse_period(period_id) if isinstance(period_id, str) else period_id
@@ -179,6 +220,11 @@ def compute_scores(
     elapsed = calendar.elapsed_share(year, as_of)
     months = month_ids(calendar, year_start, end)
     share = (Decimal(elapsed.numerator), Decimal(elapsed.denominator))
+    if year_to_date is not None and year_to_date.months != months:
+        raise ValueError(
+            f"year-to-date sums cover {', '.join(year_to_date.months) or 'no month'}; "
+            f"period {period.id} needs {', '.join(months)}"
+        )
     with localcontext(ENGINE_CONTEXT), _collector_paused():
         return _score(
             scheme,
@@ -191,6 +237,7 @@ def compute_scores(
             as_of,
             elapsed,
             end >= year_end,
+            year_to_date,
         )
 
 
@@ -224,6 +271,7 @@ def _score(
     as_of: date,
     elapsed: Fraction,
     final: bool,
+    year_to_date: YearToDate | None,
 ) -> SchemeResult:
     get = values.get
     pid = period.id
@@ -238,6 +286,9 @@ def _score(
             category_totals[category][unit] = ZERO
     vetoed: set[str] = set()
     problems: list[ScoreProblem] = []
+    summed = year_to_date.codes if year_to_date is not None else frozenset()
+    sums_get = year_to_date.sums.get if year_to_date is not None else None
+    month_count = len(months)
 
     def read(key: str, unit: str, cumulative: bool) -> tuple[Decimal | None, bool]:
         """(value, some months missing) for one indicator code."""
@@ -247,6 +298,11 @@ def _score(
             found = get((key, unit, pid))
             if found is not None:
                 return found, False
+        if sums_get is not None and key in summed:
+            entry = sums_get((key, unit))
+            if entry is None or entry[0] is None or not entry[1]:
+                return None, False
+            return entry[0], entry[1] < month_count
         total: Decimal | None = None
         gaps = False
         for month in months:
@@ -259,10 +315,24 @@ def _score(
                 total += found
         return total, gaps and total is not None
 
+    interned: dict[tuple[str, ...], tuple[str, ...]] = {}
+    shared_flags = interned.setdefault
+    # One expected-progress figure per distinct target (targets repeat across units).
+    expected_of: dict[Decimal, Decimal] = {}
+    # With sums, a summed code is looked up for the period only if some value is given there.
+    given_here = {key[0] for key in values if key[2] == pid} if direct and summed else set()
+
+    def expect(target: Decimal) -> Decimal:
+        found = expected_of.get(target)
+        if found is None:
+            found = expected_of[target] = target * elapsed_days / year_days
+        return found
+
     for ip in plan.items:
         item = ip.item
         rule = ip.rule
         evaluate = rule.evaluate
+        reject = rule.reject
         code = item.code
         higher = item.higher
         cumulative = item.cumulative
@@ -270,15 +340,31 @@ def _score(
         key0 = ip.keys[0]
         compares = rule.compares
         targets = ip.targets
+        guarded = ip.guarded
+        needs_target = ip.needs_target
+        wants_note = ip.wants_note
+        vetoes = rule.vetoes
         # Items that can neither reject a value nor lack a target take the short path.
-        checked = ip.guarded or ip.needs_target or rule.vetoes
+        checked = guarded or needs_target or vetoes
+        # The common case, one cumulative code summed by the caller, is read inline.
+        from_sums = single and cumulative and sums_get is not None and key0 in summed
+        look_first = direct and key0 in given_here
+        # The base rule's reject (negative counts) inline; other rejects are called.
+        negative_only = guarded and not wants_note and type(rule).reject is Rule.reject
         acc = category_totals[item.category]
         for _, members in ip.members:
             pending: list[tuple[ItemResult, Extra]] = []
             for unit, counted in members:
                 parts: tuple[Decimal | None, ...] | None = None
                 incomplete = False
-                if not single:
+                if from_sums:
+                    value = get((key0, unit, pid)) if look_first else None
+                    if value is None:
+                        entry = sums_get((key0, unit))  # type: ignore[misc]
+                        if entry is not None and entry[1]:
+                            value = entry[0]
+                            incomplete = entry[1] < month_count
+                elif not single:
                     value, parts, incomplete = _read_parts(read, ip.keys, unit, cumulative)
                 elif not cumulative:
                     value = get((key0, unit, pid))
@@ -292,13 +378,27 @@ def _score(
                     if not counted:
                         result.flags += (NOT_RANKED,)
                     if cumulative and target is not None:
-                        result.expected = target * elapsed_days / year_days
+                        result.expected = expect(target)
                     results[unit][code] = result
                     continue
                 if checked:
-                    problem, extra = _check(
-                        scheme, ip, unit, value, target, parts, reasons, pid, months
-                    )
+                    problem: ScoreProblem | None = None
+                    if wants_note:
+                        problem, extra = _check(
+                            scheme, ip, unit, value, target, parts, reasons, pid, months
+                        )
+                    else:  # _check without the reasons, inline
+                        if parts is not None:
+                            extra = Extra(None, parts, None)
+                        if negative_only and parts is None:
+                            if value < 0:
+                                problem = _problem(item, unit, scheme, "invalid", NEGATIVE)
+                        elif guarded:
+                            why = reject(item, value, extra)
+                            if why is not None:
+                                problem = _problem(item, unit, scheme, "invalid", why)
+                        if problem is None and needs_target and target is None:
+                            problem = _problem(item, unit, scheme, "no_target", NO_TARGET_REASON)
                     if problem is not None:
                         problems.append(problem)
                         flags = (INVALID,) if problem.code == "invalid" else (NO_TARGET,)
@@ -308,7 +408,7 @@ def _score(
                         result.parts, result.problem = parts, problem
                         results[unit][code] = result
                         continue
-                    if rule.vetoes and value > 0:
+                    if vetoes and value > 0:
                         flags = (VETOED,)
                         if counted:
                             vetoed.add(unit)
@@ -317,7 +417,9 @@ def _score(
                 expected: Decimal | None = None
                 if target is not None:
                     if cumulative:
-                        expected = target * elapsed_days / year_days
+                        expected = expected_of.get(target)
+                        if expected is None:
+                            expected = expect(target)
                         if value < expected if higher else value > expected:
                             flags += SHORT_AND_BEHIND
                     elif value < target if higher else value > target:
@@ -326,6 +428,8 @@ def _score(
                     flags += (INCOMPLETE,)
                 if not counted:
                     flags += (NOT_RANKED,)
+                # One shared tuple per combination: fewer live objects for the collector.
+                flags = shared_flags(flags, flags)
                 result = ItemResult(item, unit, ZERO, value, target, flags, counted, expected)
                 if extra is not NO_EXTRA:
                     result.parts, result.note = extra.parts, extra.note
@@ -423,17 +527,39 @@ def _compare(
     ranked = sorted(r.value for r, _ in pending if r.counted and r.value is not None)
     best = (ranked[-1] if higher else ranked[0]) if ranked else None
     count = len(ranked)
+    # (place, number equal) per distinct ranked value, in one pass (as place_among gives it)
+    spans: dict[Decimal, tuple[int, int]] = {}
+    start = 0
+    while start < count:
+        seen = ranked[start]
+        stop = start + 1
+        while stop < count and ranked[stop] == seen:
+            stop += 1
+        spans[seen] = ((count - stop if higher else start) + 1, stop - start)
+        start = stop
+    # Peers (and the rule's extras) are immutable: one per distinct standing
+    shared: dict[tuple[int, bool], Peers] = {}
+    plain: dict[Peers, Extra] = {}
     for result, extra in pending:
         value = result.value
         assert value is not None
-        place, equal = place_among(ranked, value, higher=higher)
-        peers = Peers(place, count, best, equal >= (2 if result.counted else 1))
+        counted = result.counted
+        span = spans.get(value) if counted else None
+        place, equal = span if span is not None else place_among(ranked, value, higher=higher)
+        standing = (place, equal >= (2 if counted else 1))
+        peers = shared.get(standing)
+        if peers is None:
+            peers = shared[standing] = Peers(place, count, best, standing[1])
         result.peers = peers
-        score = evaluate(
-            result.item, value, result.target, Extra(peers, extra.parts, extra.note), None
-        )
+        if extra is NO_EXTRA:
+            full = plain.get(peers)
+            if full is None:
+                full = plain[peers] = Extra(peers)
+        else:
+            full = Extra(peers, extra.parts, extra.note)
+        score = evaluate(result.item, value, result.target, full, None)
         result.score = score
-        if result.counted:
+        if counted:
             acc[result.unit] += score
 
 

@@ -42,9 +42,9 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "reconciliation_page": READERS, "publication_page": READERS, "publication_api": READERS,
     "copy_page": OFFICE, "copy_api": OFFICE, "item_patch_api": OFFICE, "item_edit_page": OFFICE,
     "publish_api": OFFICE, "ruling_api": OFFICE, "scheme_page": READERS, "yaml": READERS,
-    "lodge_api": OFFICE, "finalise_page": OFFICE,
+    "lodge_api": {"office": {"own"}, "leader": {"own"}}, "finalise_page": OFFICE,
 }  # fmt: skip
-# lodge: until orgs.policy has LODGE_OBJECTION, the office reaching the unit lodges (access.OBJECT).
+# lodge: only the objecting unit's own office or leader (Action.LODGE_OBJECTION, Reach.SELF).
 
 
 def target(tree, relation: str) -> OrgUnit:

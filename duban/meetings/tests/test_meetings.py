@@ -139,7 +139,7 @@ def test_one_step_through_the_page(tree) -> None:
         f"/meetings/{meeting.pk}/decide/",
         {"text": "x", "lead_unit": tree.county_b.pk, "due_date": "2017-11-01", "supervise": "on"},
     )
-    assert bad.status_code == 200 and "the due date is before the meeting" in bad.content.decode()
+    assert bad.status_code == 200 and "完成时限早于会议日期" in bad.content.decode()
 
 
 @time_machine.travel(FROZEN, tick=False)

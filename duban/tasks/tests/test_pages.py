@@ -74,12 +74,12 @@ def test_ledger_xlsx_reads_back_and_is_formula_safe(data) -> None:
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.content)).active
     rows = [[c.value for c in r] for r in ws.iter_rows()]
-    header = rows.index(next(r for r in rows if r[0] == "Issuing unit"))
+    header = rows.index(next(r for r in rows if r[0] == "下发单位"))
     body = rows[header + 1 :]
     assert len(body) == 2
     first = body[0]  # columns by position: the header words follow the language
     assert first[3] == '\'=HYPERLINK("http://x")' and first[16] == "'@张三"
-    assert (first[4], first[14], first[0], first[1]) == ("Overdue", 10, "市局", "甲县局")
+    assert (first[4], first[14], first[0], first[1]) == ("已逾期（红灯）", 10, "市局", "甲县局")
     assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
     page = login("city_leader").get("/tasks/ledger.xlsx?scope=CITY")
     assert page["Content-Disposition"].startswith("attachment")
@@ -126,9 +126,9 @@ def test_issue_a_task_through_the_form(tree, data) -> None:
     task = Task.objects.get(title="智慧安防小区")
     assert r.status_code == 302 and [u.code for u in task.partner_units()] == ["COUNTY-B"]
     bad = c.post("/tasks/new/", form | {"lead_unit": tree.city.pk, "partners": [tree.city.pk]})
-    assert bad.status_code == 200 and "co-operating" in bad.content.decode()
+    assert bad.status_code == 200 and "牵头单位不能同时作为配合单位" in bad.content.decode()
     late = c.post("/tasks/new/", form | {"due_date": "2017-01-01"})
-    assert late.status_code == 200 and "before the start date" in late.content.decode()
+    assert late.status_code == 200 and "完成时限早于开始日期" in late.content.decode()
     # an office below cannot issue in the city's name
     make_user("county_office", tree.county_a, "office")
     r = login("county_office").post("/tasks/new/", form | {"title": "越权"})

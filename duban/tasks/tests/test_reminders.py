@@ -67,7 +67,7 @@ def test_points_before_and_after_the_milestone(setup) -> None:
         date(2017, 7, 19),
         task.lead_unit_id,
     )
-    assert "14 days overdue" in order.message
+    assert "已逾期 14 天" in order.message
 
 
 def test_running_twice_issues_and_sends_nothing_twice(setup) -> None:

@@ -1,0 +1,146 @@
+"""Year-to-date sums handed to the engine (``YearToDate``) score exactly as the months do."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from duban.evaluation.engine import (
+    Attainment,
+    Bonus,
+    Deduction,
+    Discretionary,
+    Rank,
+    SchemeResult,
+    WeightedCount,
+    YearToDate,
+    compute_scores,
+    year_to_date_months,
+)
+from duban.evaluation.engine.compute import Values
+from duban.evaluation.tests import D, make_item, make_scheme, make_units
+
+MONTHS = [f"2017{m:02d}" for m in range(1, 13)]
+PERIODS = ("201701", "201705", "2017Q1", "2017Q3", "2017S1", "2017")
+
+ITEMS = [
+    make_item("att", Attainment(), points=20, cumulative=True, target=300),
+    make_item("rank", Rank(D(1)), points=10, cumulative=True),
+    make_item("ded", Deduction(D("0.5")), points=10, cumulative=True),
+    make_item("bon", Bonus(D(2), D(6)), points=10, cumulative=True, target=5),
+    make_item("fug", WeightedCount((("A", D(3)), ("B", D(1)))), points=10, cumulative=True),
+    make_item("plain", Attainment(), points=10, target=50),  # read for the period only
+]
+CODES = frozenset({"att", "rank", "ded", "bon", "fug.A", "fug.B"})
+
+
+def sums_of(values: Values, codes: frozenset[str], months: tuple[str, ...]) -> YearToDate:
+    """What the database's SUM(value), COUNT(value) … GROUP BY indicator, unit returns."""
+    sums: dict[tuple[str, str], tuple[Decimal | None, int]] = {}
+    for (code, unit, month), value in values.items():
+        if code in codes and month in months:
+            total, given_ = sums.get((code, unit), (None, 0))
+            if value is not None:
+                total, given_ = (value if total is None else total + value), given_ + 1
+            sums[(code, unit)] = (total, given_)
+    return YearToDate(months, codes, sums)
+
+
+def same(a: SchemeResult, b: SchemeResult) -> None:
+    assert list(a.units) == list(b.units)
+    for code, unit in a.units.items():
+        other = b.units[code]
+        assert (unit.total, unit.rank, unit.grade, unit.vetoed) == (
+            other.total,
+            other.rank,
+            other.grade,
+            other.vetoed,
+        )
+        for item, r in unit.items.items():
+            o = other.items[item]
+            assert (r.score, r.value, r.flags, r.expected, r.parts, r.peers) == (
+                o.score,
+                o.value,
+                o.flags,
+                o.expected,
+                o.parts,
+                o.peers,
+            ), (code, item)
+            assert r.explanation == o.explanation
+    assert [p.message for p in a.problems] == [p.message for p in b.problems]
+
+
+figure = st.one_of(st.none(), st.integers(-2, 60).map(Decimal))
+monthly = st.dictionaries(
+    st.tuples(st.sampled_from(sorted(CODES | {"plain"})), st.sampled_from("abcd"),
+              st.sampled_from(MONTHS)),
+    figure,
+    max_size=80,
+)  # fmt: skip
+direct = st.dictionaries(
+    st.tuples(st.sampled_from(sorted(CODES | {"plain"})), st.sampled_from("abcd"),
+              st.sampled_from(PERIODS)),
+    figure,
+    max_size=6,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(monthly, direct, st.sampled_from(PERIODS))
+def test_sums_score_as_the_summed_months(
+    months_given: dict, direct_given: dict, period: str
+) -> None:
+    scheme = make_scheme(ITEMS)
+    values = {**months_given, **direct_given}
+    by_months = compute_scores(scheme, values, period)
+    ytd = sums_of(values, CODES, year_to_date_months(scheme, period))
+    # the caller leaves the summed codes' monthly values out
+    rest = {k: v for k, v in values.items() if not (k[0] in CODES and k[2] in MONTHS)}
+    same(compute_scores(scheme, rest, period, year_to_date=ytd), by_months)
+
+
+def test_fewer_months_than_the_period_flags_incomplete() -> None:
+    scheme = make_scheme([ITEMS[0]], units=make_units("abc"))
+    months = year_to_date_months(scheme, "2017Q1")
+    assert months == ("201701", "201702", "201703")
+    sums = {("att", "a"): (D(30), 3), ("att", "b"): (D(20), 2), ("att", "c"): (None, 0)}
+    result = compute_scores(scheme, {}, "2017Q1", year_to_date=YearToDate(months, CODES, sums))
+    assert "incomplete" not in result.units["a"].items["att"].flags
+    assert result.units["b"].items["att"].value == 20
+    assert "incomplete" in result.units["b"].items["att"].flags
+    assert result.units["c"].items["att"].flags == ("missing",)
+
+
+def test_a_value_given_for_the_period_still_comes_first() -> None:
+    scheme = make_scheme([ITEMS[0]], units=make_units("a"))
+    months = year_to_date_months(scheme, "2017Q1")
+    ytd = YearToDate(months, CODES, {("att", "a"): (D(30), 2)})
+    found = compute_scores(scheme, {("att", "a", "2017Q1"): D(90)}, "2017Q1", year_to_date=ytd)
+    assert found.units["a"].items["att"].value == 90
+    # for a month the month's own figure is not the year to date
+    ytd = YearToDate(("201701",), CODES, {("att", "a"): (D(30), 1)})
+    found = compute_scores(scheme, {("att", "a", "201701"): D(90)}, "201701", year_to_date=ytd)
+    assert found.units["a"].items["att"].value == 30
+
+
+def test_sums_over_other_months_are_refused() -> None:
+    scheme = make_scheme([ITEMS[0]], units=make_units("a"))
+    ytd = YearToDate(("201701",), CODES, {})
+    with pytest.raises(ValueError, match="2017Q1 needs 201701, 201702, 201703"):
+        compute_scores(scheme, {}, "2017Q1", year_to_date=ytd)
+
+
+def test_discretionary_reasons_still_come_from_the_months() -> None:
+    item = make_item("m", Discretionary(D(1), D(10)), cumulative=True)
+    scheme = make_scheme([item], units=make_units("a"))
+    reasons = {("m", "a", "201701"): "记录不全", ("m", "a", "201703"): "露头未抓"}
+    months = year_to_date_months(scheme, "2017Q1")
+    ytd = YearToDate(months, frozenset({"m"}), {("m", "a"): (D(5), 3)})
+    found = compute_scores(scheme, {}, "2017Q1", reasons=reasons, year_to_date=ytd)
+    assert (found.units["a"].items["m"].score, found.units["a"].items["m"].note) == (
+        5,
+        "记录不全；露头未抓",
+    )
