@@ -89,10 +89,10 @@ def score(
     """Every unit's result for one period, and the rank change since the period before."""
     built = built or scheme_to_engine(scheme)
     period = check_period(built, period_id)
-    source = load_source(built)
+    before = previous_period(period, built) if with_previous else None
+    source = load_source(built, [period] if before is None else [period, before])
     today = today or date.today()
     result = compute(built, source, period, today)
-    before = previous_period(period, built) if with_previous else None
     previous = compute(built, source, before, today) if before is not None else None
     changes = engine.rank_change(previous, result) if previous is not None else {}
     return Scored(scheme, built, result, previous, changes, source)

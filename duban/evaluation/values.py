@@ -18,7 +18,7 @@ monthly values included, for a publication's record of the figures used.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -50,6 +50,7 @@ class ValueSource:
     summed: frozenset[str] = frozenset()
     sum_months: Callable[[tuple[str, ...]], Sums] | None = None  # (months) -> sums
     load_months: Callable[[], dict[Key, Decimal | None]] | None = None  # their monthly values
+    reload: Callable[[], ValueSource] | None = None  # the whole year, when only periods were read
 
     def months(self) -> list[Period]:
         """The statistical year's twelve months, in order."""
@@ -76,6 +77,10 @@ class ValueSource:
 
         Every figure, the summed codes' monthly values included (read here, once).
         """
+        if self.reload is not None:
+            full = self.reload()
+            self.raw, self.comments, self.reload = full.raw, full.comments, None
+            self.load_months = full.load_months
         if self.load_months is not None:
             self.raw.update(self.load_months())
             self.load_months = None
@@ -131,8 +136,13 @@ def year_period_ids(scheme: engine.Scheme) -> list[str]:
     return ids + [m.id for m in source.months()]
 
 
-def load_source(scheme: engine.Scheme) -> ValueSource:
-    """Read the figures of the scheme's units and indicators for its year (one value query)."""
+def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) -> ValueSource:
+    """Read the figures of the scheme's units and indicators for its year (one value query).
+
+    With ``periods``, only the figures scoring them need: each period's own and
+    its year's months up to its end. ``for_period`` then reads the whole year
+    first, so that it returns what it returns without ``periods``.
+    """
     codes: set[str] = set()
     for item in scheme.items:
         codes.update(item.rule.keys(item.indicator))
@@ -161,6 +171,11 @@ def load_source(scheme: engine.Scheme) -> ValueSource:
     done = [str(s) for s in DONE_STATES]
     period_ids = year_period_ids(scheme)
     months = set(period_ids[7:])  # year_period_ids lists the year, halves, quarters, months
+    if periods is not None:
+        needed = {p.id for p in periods}
+        for p in periods:
+            needed.update(engine.year_to_date_months(scheme, p))
+        period_ids = [pid for pid in period_ids if pid in needed]
     in_scope = Q(unit_id__in=list(unit_ids), state__in=done)
     other = [pk for pk, code in stored.items() if code not in summed]
     summed_ids = [pk for pk, code in stored.items() if code in summed]
@@ -171,8 +186,8 @@ def load_source(scheme: engine.Scheme) -> ValueSource:
         DataValue.objects.filter(in_scope, period__in=period_ids)
         .filter(
             Q(indicator_id__in=other)
-            | Q(indicator_id__in=summed_ids, period__in=period_ids[:7])
-            | (Q(indicator_id__in=summed_ids, period__in=sorted(months)) & ~Q(comment=""))
+            | Q(indicator_id__in=summed_ids, period__in=sorted(set(period_ids) - months))
+            | Q(indicator_id__in=summed_ids, period__in=sorted(months), comment__gt="")
         )
         .values_list("indicator_id", "unit_id", "period", "value", "comment")
     )
@@ -217,6 +232,7 @@ def load_source(scheme: engine.Scheme) -> ValueSource:
         summed=frozenset(summed),
         sum_months=sum_months if summed else None,
         load_months=load_months if summed else None,
+        reload=None if periods is None else (lambda: load_source(scheme)),
     )
 
 

@@ -77,3 +77,14 @@ def test_previous_period_and_rank_change(scheme: Scheme, tree: Any) -> None:
     _, slow_previous = both(scheme, "201702")
     same(scored.previous, slow_previous)
     assert scored.result.units["COUNTY-B"].items["solved"].value == 90
+
+
+def test_only_the_periods_scored_are_read_until_every_figure_is_asked(scheme: Scheme) -> None:
+    put("COUNTY-A", "t.poll", "201706", 70)
+    built = scheme_to_engine(scheme)
+    q1 = parse_period("2017Q1")
+    source = load_source(built, [q1])
+    assert ("t.poll", "COUNTY-A", "201706") not in source.raw  # after the quarter
+    assert ("t.poll", "COUNTY-A", "201703") in source.raw
+    # for_period reads the whole year first: the same figures as without periods
+    assert source.for_period(q1) == load_source(built).for_period(q1)
