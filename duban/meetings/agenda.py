@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
 
 from duban.meetings.models import DecidedMatter, Meeting
 from duban.orgs.models import OrgUnit
+from duban.periods import Period, PeriodType, period_containing, periods_between
 from duban.tasks.ledger import LedgerRow, UnitSummary, by_lead_unit, ledger_rows
 from duban.tasks.models import Milestone, Reminder, ReminderKind, Task
 from duban.tasks.status import Status
@@ -23,15 +25,90 @@ from duban.tasks.status import Status
 DEFAULT_LOOKBACK_DAYS = 30
 
 
-def unit_figures_since(unit: OrgUnit, since: date, until: date) -> list[dict[str, Any]]:
-    """Each unit's reported figures between two meetings.
+MAX_PACK_INDICATORS = 8
 
-    TODO(reporting): the reporting app (duban.reporting, DataValue) owns the
-    figures; it will provide a read (per unit below `unit`, per indicator, the
-    approved values in [since, until]) and this hook will return its rows.
-    Until then the pack shows no figures rather than invented ones.
+
+@dataclass
+class UnitFigures:
+    unit: OrgUnit
+    cells: list[tuple[Any, Decimal | None]]  # (indicator, figure): None means no figure
+
+
+@dataclass
+class FiguresSince:
+    """Figures of the months that ended between two meetings, for the unit and each unit below."""
+
+    periods: list[str]
+    indicators: list[Any]
+    rows: list[UnitFigures]
+
+
+def months_since(since: date, until: date) -> list[Period]:
+    """The months that ended after the last meeting and by this one; at least the last full one."""
+    months = [
+        p
+        for p in periods_between(PeriodType.MONTHLY, since, until, partial=True)
+        if since < p.end <= until
+    ]
+    if not months:
+        months = [period_containing(PeriodType.MONTHLY, until).previous()]
+    return months
+
+
+def unit_figures_since(unit: OrgUnit, since: date, until: date) -> FiguresSince | None:
+    """Each unit's figures (as reported, every state) over the months since the last meeting.
+
+    Figures come from duban.reporting: a parent's figure is its children's aggregate where the
+    indicator says so, months are aggregated as each indicator says, and rates are computed from
+    the summed inputs, never averaged.
     """
-    return []
+    from duban.indicators.formula import evaluate_all
+    from duban.indicators.models import Indicator
+    from duban.reporting.figures import aggregate_over_time, figure_table
+    from duban.reporting.models import DataValue
+
+    months = months_since(since, until)
+    ids = [m.id for m in months]
+    subtree = OrgUnit.objects.subtree_of(unit)
+    used = DataValue.objects.filter(unit__in=subtree, period__in=ids, value__isnull=False)
+    indicators = list(
+        Indicator.objects.filter(
+            is_active=True, period_type=PeriodType.MONTHLY, pk__in=used.values("indicator_id")
+        ).order_by("sort_order", "code")
+    )
+    indicators += [
+        i
+        for i in Indicator.objects.filter(is_active=True, period_type=PeriodType.MONTHLY)
+        .exclude(formula="")
+        .order_by("sort_order", "code")
+        if i.parsed_formula is not None
+        and i.parsed_formula.references <= {x.code for x in indicators}
+    ]
+    indicators = indicators[:MAX_PACK_INDICATORS]
+    if not indicators:
+        return None
+    tables = [figure_table(indicators, unit, month) for month in months]
+    entered = [i for i in indicators if not i.is_computed]
+    formulas = {i.code: i.parsed_formula for i in indicators if i.parsed_formula is not None}
+    rows = []
+    for member in [unit, *unit.children.filter(is_active=True).order_by("sort_order", "code")]:
+        totals = {
+            i.code: aggregate_over_time(
+                i.time_aggregation, [t.figure(member.pk, i) for t in tables]
+            )
+            for i in entered
+        }
+        computed = evaluate_all(formulas, totals) if formulas else {}
+        rows.append(
+            UnitFigures(
+                member,
+                [
+                    (i, computed.get(i.code) if i.is_computed else totals.get(i.code))
+                    for i in indicators
+                ],
+            )
+        )
+    return FiguresSince(ids, indicators, rows)
 
 
 @dataclass
@@ -47,7 +124,7 @@ class AgendaPack:
     since: date
     as_of: date
     has_previous: bool
-    figures: list[dict[str, Any]] = field(default_factory=list)
+    figures: FiguresSince | None = None
     red: list[LedgerRow] = field(default_factory=list)
     yellow: list[LedgerRow] = field(default_factory=list)
     to_verify: list[LedgerRow] = field(default_factory=list)

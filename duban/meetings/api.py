@@ -124,7 +124,8 @@ class AgendaOut(Schema):
     meeting: int
     since: date
     as_of: date
-    figures: list[dict[str, object]]
+    figures: list[dict[str, object]]  # one row per unit: {"unit": code, "<indicator>": figure, …}
+    figure_periods: list[str]
     red: list[LedgerOut]
     yellow: list[LedgerOut]
     to_verify: list[LedgerOut]
@@ -207,7 +208,11 @@ def agenda(request: HttpRequest, pk: int) -> AgendaOut:
         meeting=pk,
         since=pack.since,
         as_of=pack.as_of,
-        figures=pack.figures,
+        figures=[
+            {"unit": row.unit.code, **{i.code: (None if v is None else str(v)) for i, v in row.cells}}
+            for row in (pack.figures.rows if pack.figures else [])
+        ],
+        figure_periods=pack.figures.periods if pack.figures else [],
         red=[LedgerOut.of(r) for r in pack.red],
         yellow=[LedgerOut.of(r) for r in pack.yellow],
         to_verify=[LedgerOut.of(r) for r in pack.to_verify],

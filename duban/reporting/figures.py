@@ -293,3 +293,21 @@ __all__ = [
     "statuses",
     "unit_figures",
 ]
+
+
+def year_to_date_figure(indicator_code: str, unit: OrgUnit, today: date) -> Decimal | None:
+    """A unit's figure of one indicator for the calendar year up to today, as reported.
+
+    Months are aggregated as the indicator says, a parent's figure from its children where
+    the indicator says so, and a rate from its summed inputs. Used by key tasks linked to an
+    indicator: reaching the target marks the task done, still awaiting the issuing unit's check.
+    """
+    indicator = Indicator.objects.filter(code=indicator_code, is_active=True).first()
+    if indicator is None:
+        return None
+    needed = [indicator]
+    formula = indicator.parsed_formula
+    if formula is not None:
+        needed += list(Indicator.objects.filter(code__in=formula.references))
+    year = parse_period(str(today.year))
+    return figure_table(needed, unit, year).figures(unit.pk).get(indicator_code)
