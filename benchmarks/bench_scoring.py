@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -376,11 +377,14 @@ def province_subprocess(url: str, items: int, runs: int) -> float:
     env = {**os.environ, "DATABASE_URL": url}
     workdir = Path(tempfile.mkdtemp(prefix="bench-scoring-"))
     env["DUBAN_DATA_DIR"] = str(workdir / "data")
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_scoring", "--province-db",
-         "--items", str(items), "--runs", str(runs)],
-        env=env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_scoring", "--province-db",
+             "--items", str(items), "--runs", str(runs)],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -388,7 +392,10 @@ def province_on(url: str | None, items: int, runs: int) -> float:
     """SQLite (url None) in a temporary file, or a scratch PostgreSQL database."""
     if url is None:
         path = Path(tempfile.mkdtemp(prefix="bench-scoring-")) / "db.sqlite3"
-        return province_subprocess(f"sqlite:///{path}", items, runs)
+        try:
+            return province_subprocess(f"sqlite:///{path}", items, runs)
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)
     with pg_connect(url, "postgres") as admin:
         admin.execute("DROP DATABASE IF EXISTS bench_scoring_province")
         admin.execute("CREATE DATABASE bench_scoring_province")
@@ -450,6 +457,7 @@ def main() -> None:
     )
 
     lite = sqlite_setup(args.units, args.items)
+    lite_path = lite.execute("PRAGMA database_list").fetchone()[2]
     agg_s, lite_sums = median_time(lambda: sqlite_sums(lite, args.units, args.items), runs)
     full_s, lite_result = median_time(
         lambda: scores(sqlite_sums(lite, args.units, args.items)), runs
@@ -459,6 +467,7 @@ def main() -> None:
     line("full recomputation, SQLite: grouped query + engine", full_s,
          f"ratio {full_s / duck_s:.2f} (goal: at most 2)")  # fmt: skip
     lite.close()
+    shutil.rmtree(Path(lite_path).parent, ignore_errors=True)
     if args.pg:
         pg = pg_setup(args.pg, args.units, args.items)
         try:

@@ -49,7 +49,8 @@ class ValueSource:
     # Cumulative codes summed by the database: their monthly values are not in ``raw``.
     summed: frozenset[str] = frozenset()
     sum_months: Callable[[tuple[str, ...]], Sums] | None = None  # (months) -> sums
-    load_months: Callable[[], dict[Key, Decimal | None]] | None = None  # their monthly values
+    # their monthly values and reasons
+    load_months: Callable[[], tuple[dict[Key, Decimal | None], dict[Key, str]]] | None = None
     reload: Callable[[], ValueSource] | None = None  # the whole year, when only periods were read
 
     def months(self) -> list[Period]:
@@ -82,7 +83,9 @@ class ValueSource:
             self.raw, self.comments, self.reload = full.raw, full.comments, None
             self.load_months = full.load_months
         if self.load_months is not None:
-            self.raw.update(self.load_months())
+            found, notes = self.load_months()
+            self.raw.update(found)
+            self.comments.update(notes)
             self.load_months = None
             self.summed, self.sum_months = frozenset(), None
         return self._values(period)
@@ -179,6 +182,14 @@ def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) 
     in_scope = Q(unit_id__in=list(unit_ids), state__in=done)
     other = [pk for pk, code in stored.items() if code not in summed]
     summed_ids = [pk for pk, code in stored.items() if code in summed]
+    # Only a discretionary deduction reads the reasons written month by month.
+    noted = {
+        code
+        for item in scheme.items
+        if isinstance(item.rule, engine.Discretionary)
+        for code in item.rule.keys(item.indicator)
+    }
+    noted_ids = [pk for pk, code in stored.items() if code in summed and code in noted]
     # Ids, not joined codes: the one query stays on the (indicator, period) index.
     # Summed codes: only figures given for a quarter, half-year or the year, and the
     # written reasons of their months; their monthly values are summed in the database.
@@ -187,7 +198,7 @@ def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) 
         .filter(
             Q(indicator_id__in=other)
             | Q(indicator_id__in=summed_ids, period__in=sorted(set(period_ids) - months))
-            | Q(indicator_id__in=summed_ids, period__in=sorted(months), comment__gt="")
+            | Q(indicator_id__in=noted_ids, period__in=sorted(months), comment__gt="")
         )
         .values_list("indicator_id", "unit_id", "period", "value", "comment")
     )
@@ -213,14 +224,18 @@ def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) 
             for ind_id, unit_id, total, given in grouped
         }
 
-    def load_months() -> dict[Key, Decimal | None]:
+    def load_months() -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
         monthly = DataValue.objects.filter(
             in_scope, indicator_id__in=summed_ids, period__in=sorted(months)
-        ).values_list("indicator_id", "unit_id", "period", "value")
-        return {
-            (stored[ind_id], unit_ids[unit_id], period): value
-            for ind_id, unit_id, period, value in monthly.iterator(chunk_size=20000)
-        }
+        ).values_list("indicator_id", "unit_id", "period", "value", "comment")
+        found: dict[Key, Decimal | None] = {}
+        notes: dict[Key, str] = {}
+        for ind_id, unit_id, period, value, comment in monthly.iterator(chunk_size=20000):
+            key = (stored[ind_id], unit_ids[unit_id], period)
+            found[key] = value
+            if comment:
+                notes[key] = comment
+        return found, notes
 
     return ValueSource(
         scheme,

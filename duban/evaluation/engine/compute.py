@@ -351,13 +351,70 @@ def _score(
         look_first = direct and key0 in given_here
         # The base rule's reject (negative counts) inline; other rejects are called.
         negative_only = guarded and not wants_note and type(rule).reject is Rule.reject
+        # The short path: one code read directly, nothing but a negative count or a
+        # missing target to refuse. A unit it cannot settle takes the general path.
+        fast = (
+            single
+            and (from_sums or not cumulative)
+            and not wants_note
+            and not vetoes
+            and (negative_only or not guarded)
+        )
         acc = category_totals[item.category]
+        # Most units share the item's default target (the same object): its progress once.
+        shared_target = item.target
+        shared_expected = (
+            expect(shared_target) if cumulative and shared_target is not None else None
+        )
         for _, members in ip.members:
             pending: list[tuple[ItemResult, Extra]] = []
             for unit, counted in members:
                 parts: tuple[Decimal | None, ...] | None = None
                 incomplete = False
-                if from_sums:
+                flags: tuple[str, ...]
+                expected: Decimal | None
+                if fast:
+                    if not from_sums:
+                        value = get((key0, unit, pid))
+                    else:
+                        value = get((key0, unit, pid)) if look_first else None
+                        if value is None:
+                            entry = sums_get((key0, unit))  # type: ignore[misc]
+                            if entry is not None and entry[1]:
+                                value = entry[0]
+                                incomplete = entry[1] < month_count
+                    target = targets[unit]
+                    if (
+                        value is not None
+                        and counted
+                        and not incomplete
+                        and not (negative_only and value < 0)
+                        and not (needs_target and target is None)
+                    ):
+                        expected = None
+                        if target is None:
+                            flags = ()
+                        elif cumulative:
+                            if target is shared_target:
+                                expected = shared_expected
+                            else:
+                                expected = expected_of.get(target)
+                                if expected is None:
+                                    expected = expect(target)
+                            assert expected is not None
+                            worse = value < expected if higher else value > expected
+                            flags = SHORT_AND_BEHIND if worse else ()
+                        else:
+                            flags = SHORT if (value < target if higher else value > target) else ()
+                        result = ItemResult(item, unit, ZERO, value, target, flags, True, expected)
+                        results[unit][code] = result
+                        if compares:
+                            pending.append((result, NO_EXTRA))
+                        else:
+                            result.score = score = evaluate(item, value, target, NO_EXTRA, None)
+                            acc[unit] += score
+                        continue
+                elif from_sums:
                     value = get((key0, unit, pid)) if look_first else None
                     if value is None:
                         entry = sums_get((key0, unit))  # type: ignore[misc]
@@ -371,7 +428,7 @@ def _score(
                 else:
                     value, incomplete = read(key0, unit, True)
                 target = targets[unit]
-                flags: tuple[str, ...] = ()
+                flags = ()
                 extra = NO_EXTRA
                 if value is None:
                     result = ItemResult(item, unit, ZERO, None, target, (MISSING,), counted)
@@ -414,7 +471,7 @@ def _score(
                             vetoed.add(unit)
                 elif parts is not None:
                     extra = Extra(None, parts, None)
-                expected: Decimal | None = None
+                expected = None
                 if target is not None:
                     if cumulative:
                         expected = expected_of.get(target)
@@ -527,35 +584,30 @@ def _compare(
     ranked = sorted(r.value for r, _ in pending if r.counted and r.value is not None)
     best = (ranked[-1] if higher else ranked[0]) if ranked else None
     count = len(ranked)
-    # (place, number equal) per distinct ranked value, in one pass (as place_among gives it)
-    spans: dict[Decimal, tuple[int, int]] = {}
+    # A ranked value's standing (place, peers tied), once per distinct value: the same
+    # as place_among gives; Peers and the rule's extras are immutable, so shared.
+    standing_of: dict[Decimal, tuple[Peers, Extra]] = {}
     start = 0
     while start < count:
         seen = ranked[start]
         stop = start + 1
         while stop < count and ranked[stop] == seen:
             stop += 1
-        spans[seen] = ((count - stop if higher else start) + 1, stop - start)
+        peers = Peers((count - stop if higher else start) + 1, count, best, stop - start >= 2)
+        standing_of[seen] = (peers, Extra(peers))
         start = stop
-    # Peers (and the rule's extras) are immutable: one per distinct standing
-    shared: dict[tuple[int, bool], Peers] = {}
-    plain: dict[Peers, Extra] = {}
     for result, extra in pending:
         value = result.value
         assert value is not None
         counted = result.counted
-        span = spans.get(value) if counted else None
-        place, equal = span if span is not None else place_among(ranked, value, higher=higher)
-        standing = (place, equal >= (2 if counted else 1))
-        peers = shared.get(standing)
-        if peers is None:
-            peers = shared[standing] = Peers(place, count, best, standing[1])
+        if counted:
+            peers, full = standing_of[value]
+        else:  # measured against the ranked units without taking a place
+            place, equal = place_among(ranked, value, higher=higher)
+            peers = Peers(place, count, best, equal >= 1)
+            full = Extra(peers)
         result.peers = peers
-        if extra is NO_EXTRA:
-            full = plain.get(peers)
-            if full is None:
-                full = plain[peers] = Extra(peers)
-        else:
+        if extra is not NO_EXTRA:
             full = Extra(peers, extra.parts, extra.note)
         score = evaluate(result.item, value, result.target, full, None)
         result.score = score
