@@ -35,6 +35,10 @@ from duban.reporting.models import DONE_STATES, DataValue
 Key = tuple[str, str, str]
 Sums = dict[tuple[str, str], tuple[Decimal | None, int]]
 
+# A scheme item on this code scores a unit by the share (in %) of the milestones of the key
+# tasks it leads that were met on time, over the statistical year up to the period's end.
+MILESTONE_SHARE = "tasks.milestones_on_time"
+
 
 @dataclass
 class ValueSource:
@@ -129,7 +133,24 @@ class ValueSource:
                     scope = {ref: values.get((ref, unit, pid)) for ref in inputs}
                     for code, value in evaluate_all(self.formulas, scope).items():
                         values[(code, unit, pid)] = value
+        if any(item.indicator == MILESTONE_SHARE for item in self.scheme.items):
+            values.update(milestone_shares(self.scheme, period))
         return values, {k: v for k, v in self.comments.items() if v}
+
+
+def milestone_shares(scheme: engine.Scheme, period: Period) -> dict[Key, Decimal | None]:
+    """Each unit's share of milestones met on time (%), year to date: the key-task link."""
+    from duban.tasks.links import milestones_on_time_share
+    from duban.tasks.services import today_local
+
+    start, end = scheme.calendar.year_to_date(period)
+    as_of = min(end, today_local())
+    units = OrgUnit.objects.filter(code__in=[u.code for u in scheme.units])
+    shares: dict[Key, Decimal | None] = {}
+    for unit in units:
+        share = milestones_on_time_share(unit, start, end, today=as_of)
+        shares[(MILESTONE_SHARE, unit.code, period.id)] = None if share is None else share * 100
+    return shares
 
 
 def year_period_ids(scheme: engine.Scheme) -> list[str]:
@@ -163,7 +184,7 @@ def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) 
             indicators[extra.code] = extra
             if extra.is_computed:
                 pending.append(extra)
-    unknown = sorted(codes - set(indicators))
+    unknown = sorted(codes - set(indicators) - {MILESTONE_SHARE})
     raw: dict[Key, Decimal | None] = {}
     comments: dict[Key, str] = {}
     unit_ids = dict(
