@@ -209,7 +209,10 @@ def agenda(request: HttpRequest, pk: int) -> AgendaOut:
         since=pack.since,
         as_of=pack.as_of,
         figures=[
-            {"unit": row.unit.code, **{i.code: (None if v is None else str(v)) for i, v in row.cells}}
+            {
+                "unit": row.unit.code,
+                **{i.code: (None if v is None else str(v)) for i, v in row.cells},
+            }
             for row in (pack.figures.rows if pack.figures else [])
         ],
         figure_periods=pack.figures.periods if pack.figures else [],
