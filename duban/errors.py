@@ -7,6 +7,7 @@ JSON body and pages show the list beside the form.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,17 @@ class ConflictError(DubanError):
     """The request is valid but the data's state forbids it (approved, locked, …)."""
 
     status = 409
+
+
+def add_problems(form: Any, exc: DubanError, *, rest_to_form: bool = False) -> list[Problem]:
+    """Put each problem beside its form field; return the others (or, with `rest_to_form`,
+    add them to the form's non-field errors and return nothing)."""
+    rest = []
+    for p in exc.problems:
+        if form is not None and p.where in form.fields:
+            form.add_error(p.where, p.message)
+        elif rest_to_form and form is not None:
+            form.add_error(None, str(p))
+        else:
+            rest.append(p)
+    return rest

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from duban.errors import DubanError, Problem
+from duban.errors import DubanError, Problem, add_problems
 from duban.meetings import services
 from duban.meetings.agenda import build_pack
 from duban.meetings.cadence import cadence_table
@@ -21,7 +21,7 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.tasks.services import today_local
-from duban.tasks.views import _form_page, add_problems
+from duban.tasks.views import _form_page
 
 
 def _managed_units(request: HttpRequest):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -11,6 +10,7 @@ from duban.accounts.current import user_of
 from duban.orgs import policy, services, treefile
 from duban.orgs.models import OrgUnit, UnitMove
 from duban.orgs.policy import Action
+from duban.orgs.views import unit_or_403
 
 router = Router(tags=["organisation"])
 
@@ -83,11 +83,7 @@ class ImportOut(Schema):
     unchanged: int
 
 
-def unit_for(request: HttpRequest, code: str, action: Action) -> OrgUnit:
-    """Fetch a unit by code and check the action on it: 404 if none, 403 if out of reach."""
-    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
-    policy.require(user_of(request), action, unit)
-    return unit
+unit_for = unit_or_403  # one fetch-and-authorise for pages and API routes
 
 
 @router.get("/units", response=list[UnitOut])

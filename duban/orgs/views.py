@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from duban import errors
 from duban.accounts.current import user_of
 from duban.errors import DubanError, Problem
 from duban.orgs import policy, services, treefile
@@ -40,9 +41,9 @@ def with_child_counts(units: Any) -> Any:
     return units.annotate(n_children=Count("children")).order_by("sort_order", "code")
 
 
-def add_problems(form: Any, exc: DubanError) -> None:
-    for p in exc.problems:
-        form.add_error(p.where if p.where in form.fields else None, p.message)
+def add_problems(form: Any, exc: DubanError) -> list[Problem]:
+    """Problems beside their fields; the rest above the form (these pages show no list)."""
+    return errors.add_problems(form, exc, rest_to_form=True)
 
 
 @login_required

@@ -13,9 +13,9 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from duban.indicators.models import DataSet
-from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
+from duban.orgs.views import unit_or_403
 from duban.periods import Period, parse_period
 from duban.reporting.models import Submission
 
@@ -50,10 +50,7 @@ def parse_period_or_404(text: str, data_set: DataSet | None = None) -> Period:
     return period
 
 
-def unit_for(request: HttpRequest, code: str, action: Action) -> OrgUnit:
-    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
-    policy.require(request.user, action, unit)  # type: ignore[arg-type]
-    return unit
+unit_for = unit_or_403
 
 
 def data_set_or_404(code: str) -> DataSet:

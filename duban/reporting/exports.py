@@ -38,6 +38,7 @@ from duban.reporting.readers import (
     TEMPLATE_KIND,
     TEMPLATE_VERSION,
 )
+from duban.spreadsheets import safe_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -55,13 +56,7 @@ CSV_COLUMNS = (
     "unit_name",
     "updated_at",
 )
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 INVENTED = "演示数据均为虚构 / All demo figures are invented."
-
-
-def safe_text(text: str) -> str:
-    """Neutralise a text cell that a spreadsheet would run as a formula."""
-    return "'" + text if text.startswith(DANGEROUS_START) else text
 
 
 @dataclass(frozen=True)

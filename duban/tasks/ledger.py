@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from duban.orgs.models import OrgUnit
+from duban.spreadsheets import safe_cell
 from duban.tasks import conf
 from duban.tasks.models import ProgressReport, Task, TaskQuerySet
 from duban.tasks.status import Assessment, Status, assess, on_time
@@ -179,16 +180,6 @@ def status_counts(rows: Iterable[LedgerRow]) -> dict[str, int]:
     for row in rows:
         counts[row.status] += 1
     return counts
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def status_label(status: Status) -> str:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from duban.errors import DubanError, Problem
+from duban.errors import DubanError, Problem, add_problems
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
@@ -41,17 +41,6 @@ from duban.tasks.ledger import (
 )
 from duban.tasks.models import Evidence, Goal, Milestone, Reminder, TaskKind
 from duban.tasks.status import Status
-
-
-def add_problems(form: Any, exc: DubanError) -> list[Problem]:
-    """Put each problem beside its field; the ones without a field are listed above the form."""
-    rest = []
-    for p in exc.problems:
-        if form is not None and p.where in form.fields:
-            form.add_error(p.where, p.message)
-        else:
-            rest.append(p)
-    return rest
 
 
 def _form_page(
