@@ -20,6 +20,7 @@ def product(request: HttpRequest) -> dict[str, Any]:
             "accounts": policy.can_any(user, Action.MANAGE_ACCOUNTS),
             "audit": policy.can_any(user, Action.VIEW_AUDIT),
             "tree_admin": policy.can_any(user, Action.EDIT_TREE),
+            "business": policy.can_any(user, Action.VIEW_DATA),
         }
     return {
         "product_name": settings.PRODUCT_NAME,

@@ -20,6 +20,7 @@ from duban.meetings.models import DecidedMatter, MeetingKind
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
+from duban.tasks import access as task_access
 from duban.tasks.services import today_local
 from duban.tasks.views import _form_page
 
@@ -84,12 +85,15 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = services.meeting_or_403(request.user, pk)
     today = today_local()
     can_manage = services.can_manage(request.user, meeting)
+    pack = build_pack(meeting, today)
     return render(
         request,
         "meetings/detail.html",
         {
             "meeting": meeting,
-            "pack": build_pack(meeting, today),
+            "pack": pack,
+            "open_tasks": set(task_access.visible_tasks(request.user).values_list("pk", flat=True)),
+            "can_view_unit": policy.can(request.user, Action.VIEW_DATA, meeting.unit),  # type: ignore[arg-type]
             "today": today,
             "can_manage": can_manage,
             "decisions": meeting.decisions.select_related("lead_unit", "task"),

@@ -218,6 +218,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report_units": access.reporting_units(user, task),
             "decided_at": _decided_at(task.pk),
             "expected": round(a.expected_percent),
+            "can_view_issuer": policy.can(user, Action.VIEW_DATA, task.issuing_unit),  # type: ignore[arg-type]
         },
     )
 
@@ -508,7 +509,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
         .select_related("task", "to_unit", "milestone")
         .order_by("replied_on", "-issued_on", "-id")[:200]
     )
-    return render(request, "tasks/inbox.html", {"items": items, "today": services.today_local()})
+    reply_units = set(
+        policy.visible_units(request.user, Action.ENTER_DATA).values_list("pk", flat=True)  # type: ignore[arg-type]
+    )
+    return render(
+        request,
+        "tasks/inbox.html",
+        {"items": items, "today": services.today_local(), "reply_units": reply_units},
+    )
 
 
 @login_required
