@@ -9,6 +9,18 @@ from duban.orgs.models import Membership, OrgUnit
 
 PASSWORD = "Test-pass-2017!"
 
+# Every permission matrix walks all roles; its expected cells stay written out by hand per app.
+MATRIX_ROLES = [
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "office",
+    "reporter",
+    "approver",
+    "leader",
+]
+NO_CELLS: frozenset[str] = frozenset()
+
 
 def make_unit(code: str, parent: OrgUnit | None = None, **fields: Any) -> OrgUnit:
     defaults: dict[str, Any] = {

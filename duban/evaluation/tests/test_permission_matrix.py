@@ -21,20 +21,12 @@ from duban.evaluation.builder import data_to_engine
 from duban.evaluation.models import Objection, Publication, Scheme
 from duban.evaluation.tests.conftest import scheme_data
 from duban.orgs.models import OrgUnit
-from duban.testing import PASSWORD, make_user
+from duban.testing import MATRIX_ROLES, NO_CELLS, PASSWORD, make_user
 
-ROLES = [
-    "system_admin",
-    "security_admin",
-    "audit_admin",
-    "office",
-    "reporter",
-    "approver",
-    "leader",
-]
+ROLES = MATRIX_ROLES
 RELATIONS = ["own", "child", "sibling", "parent"]
 DOWN = {"own", "child"}
-NONE: set[str] = set()
+NONE: frozenset[str] = NO_CELLS
 READERS = {"office": DOWN, "reporter": DOWN, "approver": DOWN, "leader": DOWN}
 OFFICE = {"office": DOWN}
 

@@ -17,20 +17,12 @@ from django.test import Client
 from duban.audit.models import AuditEntry
 from duban.meetings import services
 from duban.meetings.models import Cadence, CadenceRecord, DecidedMatter, Meeting
-from duban.testing import PASSWORD, make_user
+from duban.testing import MATRIX_ROLES, NO_CELLS, PASSWORD, make_user
 
-ROLES = [
-    "system_admin",
-    "security_admin",
-    "audit_admin",
-    "office",
-    "reporter",
-    "approver",
-    "leader",
-]
+ROLES = MATRIX_ROLES
 RELATIONS = ["own", "child", "sibling", "parent", "joined_here"]
 BUSINESS = ["office", "reporter", "approver", "leader"]
-NONE: set[str] = set()
+NONE: frozenset[str] = NO_CELLS
 
 
 def only(role_sets: dict[str, set[str]]) -> dict[str, set[str]]:

@@ -14,21 +14,13 @@ from django.test import Client
 from duban.accounts.models import User
 from duban.audit.models import AuditEntry
 from duban.orgs.models import Membership, OrgUnit
-from duban.testing import PASSWORD, make_user
+from duban.testing import MATRIX_ROLES, NO_CELLS, PASSWORD, make_user
 
-ROLES = [
-    "system_admin",
-    "security_admin",
-    "audit_admin",
-    "office",
-    "reporter",
-    "approver",
-    "leader",
-]
+ROLES = MATRIX_ROLES
 RELATIONS = ["own", "child", "sibling", "parent"]
 ALL = set(RELATIONS)
 DOWN = {"own", "child"}
-NONE: set[str] = set()
+NONE: frozenset[str] = NO_CELLS
 
 # operation -> role -> relations where it succeeds
 EXPECTED: dict[str, dict[str, set[str]]] = {

@@ -15,20 +15,12 @@ from duban.audit.models import AuditEntry
 from duban.reporting import services
 from duban.reporting.models import DataValue, State, Submission
 from duban.reporting.tests.conftest import make_form
-from duban.testing import PASSWORD, make_user
+from duban.testing import MATRIX_ROLES, NO_CELLS, PASSWORD, make_user
 
-ROLES = [
-    "system_admin",
-    "security_admin",
-    "audit_admin",
-    "office",
-    "reporter",
-    "approver",
-    "leader",
-]
+ROLES = MATRIX_ROLES
 RELATIONS = ["own", "child", "sibling", "parent"]
 DOWN = {"own", "child"}
-NONE: set[str] = set()
+NONE: frozenset[str] = NO_CELLS
 BUSINESS = {"office", "reporter", "approver", "leader"}
 
 

@@ -20,21 +20,13 @@ from duban.audit.models import AuditEntry
 from duban.tasks import services
 from duban.tasks.models import Milestone, Reminder, Task
 from duban.tasks.tests.factories import make_milestone, make_task
-from duban.testing import PASSWORD, make_user
+from duban.testing import MATRIX_ROLES, NO_CELLS, PASSWORD, make_user
 
-ROLES = [
-    "system_admin",
-    "security_admin",
-    "audit_admin",
-    "office",
-    "reporter",
-    "approver",
-    "leader",
-]
+ROLES = MATRIX_ROLES
 RELATIONS = ["own", "child", "sibling", "parent", "led_here", "partner_here"]
 BUSINESS = ["office", "reporter", "approver", "leader"]
 SEE = {"own", "child", "led_here", "partner_here"}
-NONE: set[str] = set()
+NONE: frozenset[str] = NO_CELLS
 
 
 def only(role_sets: dict[str, set[str]]) -> dict[str, set[str]]:
