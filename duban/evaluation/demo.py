@@ -26,6 +26,7 @@ from duban.indicators import services as ind_services
 from duban.indicators.models import Indicator
 from duban.orgs.models import Kind, OrgUnit
 from duban.periods import PeriodType
+from duban.reporting import year_to_date
 from duban.reporting.models import DataValue, State
 
 SEED = 20171208
@@ -220,6 +221,7 @@ def _eval_values(root: OrgUnit, scheme: Scheme) -> int:
                 rows.append(DataValue(unit=unit, indicator=indicators[code], period=period, value=value,
                                       comment=comment, state=State.APPROVED, updated_at=now))  # fmt: skip
     DataValue.objects.bulk_create(rows, batch_size=500)
+    year_to_date.refresh({(r.unit_id, r.indicator_id, r.period) for r in rows})
     record("evaluation.demo.values", object_type="reporting.datavalue",
            object_repr=f"{len(rows)} invented office-assessed figures", after={"count": len(rows)})  # fmt: skip
     return len(rows)

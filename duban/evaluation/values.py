@@ -7,13 +7,16 @@ period asked of a non-cumulative item is aggregated over its months as the
 indicator says (sum, average or last), and a computed indicator (a rate) is
 evaluated from its aggregated inputs, never averaged.
 
-Year-to-date sums are the database's work: the monthly values of a cumulative
-item's indicator (one that nothing else reads month by month) are never read
-into Python for scoring. ``ValueSource.engine_input`` asks one
-``SUM … GROUP BY indicator, unit`` (with the number of months that have a
-value, so the engine still flags ``incomplete``) and hands the sums to the
-engine as ``engine.YearToDate``. ``for_period`` still returns every figure,
-monthly values included, for a publication's record of the figures used.
+Year-to-date sums come from the stored running totals
+(``reporting.year_to_date``, kept current whenever an approved or locked
+monthly figure changes): the monthly values of a cumulative item's indicator
+(one that nothing else reads month by month) are never read into Python for
+scoring. ``ValueSource.engine_input`` reads one stored row per (unit,
+indicator) for a year starting in January, two or three for another window
+(with the number of months that have a value, so the engine still flags
+``incomplete``), and hands the sums to the engine as ``engine.YearToDate``.
+``for_period`` still returns every figure, monthly values included, for a
+publication's record of the figures used.
 """
 
 from __future__ import annotations
@@ -21,19 +24,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 
 from duban.evaluation import engine
 from duban.indicators.formula import Formula, evaluate_all
 from duban.indicators.models import Indicator
 from duban.orgs.models import OrgUnit
 from duban.periods import Period, PeriodType, parse_period
+from duban.reporting import year_to_date
 from duban.reporting.figures import aggregate_over_time
 from duban.reporting.models import DONE_STATES, DataValue
 
 Key = tuple[str, str, str]
-Sums = dict[tuple[str, str], tuple[Decimal | None, int]]
+Sums = dict[str, dict[str, tuple[Decimal | None, int]]]  # indicator → unit → (sum, months given)
 
 # A scheme item on this code scores a unit by the share (in %) of the milestones of the key
 # tasks it leads that were met on time, over the statistical year up to the period's end.
@@ -233,17 +238,10 @@ def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) 
     aggregation = {code: ind.time_aggregation for code, ind in indicators.items()}
 
     def sum_months(wanted: tuple[str, ...]) -> Sums:
-        """(indicator, unit) -> (sum, months with a value) over ``wanted``, one grouped query."""
-        grouped = (
-            DataValue.objects.filter(in_scope, indicator_id__in=summed_ids, period__in=list(wanted))
-            .order_by()  # no default ordering: it would join the GROUP BY
-            .values_list("indicator_id", "unit_id")
-            .annotate(total=Sum("value"), given=Count("value"))
-        )
-        return {
-            (stored[ind_id], unit_ids[unit_id]): (total, given)
-            for ind_id, unit_id, total, given in grouped
-        }
+        """indicator → unit → (sum, months with a value) over ``wanted``, from the stored
+        year-to-date totals (approved and locked figures only, as above)."""
+        summed_codes = {pk: stored[pk] for pk in summed_ids}
+        return cast(Sums, year_to_date.keyed_sums(unit_ids, summed_codes, wanted))
 
     def load_months() -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
         monthly = DataValue.objects.filter(

@@ -25,8 +25,8 @@ from duban.indicators import services as ind_services
 from duban.indicators.models import DataSet, Indicator
 from duban.orgs.models import Kind, Membership, OrgUnit, Role
 from duban.periods import PeriodType, periods_between
-from duban.reporting import services
-from duban.reporting.models import DataValue, ReportingPeriod, State, Submission
+from duban.reporting import services, year_to_date
+from duban.reporting.models import DataValue, ReportingPeriod, State, Submission, is_month
 from duban.reporting.values import RawValue, write_values
 
 SEED = 20171208
@@ -409,6 +409,9 @@ def _set_states(
                 period=period,
                 unit_id__in=[s.unit_id for s in group if s.period == period],
             ).update(state=state)
+    year_to_date.refresh(
+        (s.unit_id, code, s.period) for s in changed if is_month(s.period) for code in codes
+    )
     record(
         "reporting.demo.states",
         object_type="reporting.submission",

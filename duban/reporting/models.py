@@ -10,10 +10,10 @@ without a join.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -217,6 +217,105 @@ class DataValue(AuditedModel):
 
     def audit_unit_id(self) -> int | None:
         return self.unit_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save one figure; the stored year-to-date totals follow when it counts for them.
+
+        Bulk writes (`write_values`, state changes) keep the totals themselves; this covers
+        single saves (the admin, `update_or_create`).
+        """
+        with transaction.atomic(using=kwargs.get("using")):
+            before = self._counted_before()
+            super().save(*args, **kwargs)
+            from duban.reporting import year_to_date
+
+            year_to_date.refresh(before | self._counted_now())
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with transaction.atomic(using=kwargs.get("using")):
+            keys = self._counted_before() | self._counted_now()
+            deleted = super().delete(*args, **kwargs)
+            from duban.reporting import year_to_date
+
+            year_to_date.refresh(keys)
+            return deleted
+
+    def _counted_before(self) -> set[tuple[int, int, str]]:
+        """The (unit, indicator, month) the row counted in as last read or saved; when that
+        is unknown (a row saved by primary key without being read), assume it did."""
+        row = self._audit_loaded
+        if row is None:
+            if self._state.adding:
+                return set()
+            return year_to_date_key(self.unit_id, self.indicator_id, self.period, State.APPROVED)
+        return year_to_date_key(row["unit_id"], row["indicator_id"], row["period"], row["state"])
+
+    def _counted_now(self) -> set[tuple[int, int, str]]:
+        return year_to_date_key(self.unit_id, self.indicator_id, self.period, self.state)
+
+
+def is_month(period: str) -> bool:
+    """A monthly DHIS2 period id (`201712`): the only periods year-to-date totals cover."""
+    return len(period) == 6 and period.isdigit()
+
+
+def year_to_date_key(
+    unit_id: int, indicator_id: int, period: str, state: str
+) -> set[tuple[int, int, str]]:
+    """{(unit, indicator, month)} when a figure in `state` enters year-to-date totals."""
+    if state not in DONE_STATES or not is_month(period):
+        return set()
+    return {(unit_id, indicator_id, period)}
+
+
+class YearToDateTotal(models.Model):
+    """A unit's running total of one indicator's monthly figures from January of the named year.
+
+    Scoring sums each unit's months from the start of the year; at national scale a
+    `SUM … GROUP BY` over the raw monthly rows took seconds, so the totals are kept here
+    and a window of months costs one to three rows per (unit, indicator).
+
+    `total` is the sum of the non-null approved or locked values of `YYYY01` … `month`,
+    `months` how many of those months have one. Rows run from the first month of the year
+    with such a value through `YYYY12`: an absent row means nothing was given up to then
+    (total 0, months 0), and a year without any such value has no rows. Only monthly period
+    ids are covered; a quarter or year given directly is not. Names count, not dates: a
+    statistical calendar changes the days of `201701`, not its name.
+
+    Derived from the audited DataValue rows, so it is not audited itself: every path that
+    changes an approved or locked monthly figure calls `reporting.year_to_date.refresh` in
+    the same transaction, and `duban year_to_date verify` compares it with a recomputation.
+    """
+
+    # The unique constraint's index starts with the unit: no second index for it.
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(_("month"), max_length=6)
+    # Two more digits than a figure: twelve of the largest figures still fit.
+    total = models.DecimalField(
+        _("total"), max_digits=MAX_DIGITS + 2, decimal_places=DECIMAL_PLACES
+    )
+    months = models.PositiveSmallIntegerField(_("months with a value"))
+
+    class Meta:
+        verbose_name = _("year-to-date total")
+        verbose_name_plural = _("year-to-date totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "indicator", "month"],
+                name="reporting_yeartodatetotal_unit_indicator_month_unique",
+            ),
+        ]
+        indexes = [
+            # Covers the scoring read (one month, many indicators and units) without the table.
+            models.Index(
+                fields=["month", "indicator", "unit", "total", "months"],
+                name="reporting_ytd_read_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.indicator_id}/{self.month}: {self.total} ({self.months})"
 
 
 def evidence_path(instance: Evidence, filename: str) -> str:

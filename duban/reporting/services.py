@@ -27,6 +27,7 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import parse_period
+from duban.reporting import year_to_date
 from duban.reporting.actor import attributed
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
@@ -39,6 +40,7 @@ from duban.reporting.models import (
     State,
     Submission,
     default_dates,
+    is_month,
 )
 from duban.reporting.values import (
     RawValue,
@@ -240,7 +242,8 @@ def get_or_create_submission(data_set: DataSet, unit: OrgUnit, period: str) -> S
 def _set_state(
     sub: Submission, state: State, event: str, *, user: User | None, reason: str = "", **fields: Any
 ) -> Submission:
-    """Move the form and every figure on it to `state`, with one semantic audit entry."""
+    """Move the form and every figure on it to `state`, with one semantic audit entry; the
+    year-to-date totals follow when the figures enter or leave approved/locked."""
     before = sub.state
     sub.state = state
     for name, value in fields.items():
@@ -250,6 +253,9 @@ def _set_state(
     count = DataValue.objects.filter(
         unit=sub.unit, period=sub.period, indicator_id__in=codes
     ).update(state=state)
+    # After sub.save() wrote its audit entry: the chain's lock orders concurrent refreshes.
+    if (before in DONE_STATES) != (state in DONE_STATES) and is_month(sub.period):
+        year_to_date.refresh((sub.unit_id, code, sub.period) for code in codes)
     record(
         f"reporting.submission.{event}",
         obj=sub,

@@ -31,15 +31,18 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import Period, parse_period
+from duban.reporting import year_to_date
 from duban.reporting.actor import as_user
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
+    DONE_STATES,
     EDITABLE_STATES,
     DataValue,
     LockException,
     ReportingPeriod,
     State,
     Submission,
+    year_to_date_key,
 )
 
 if TYPE_CHECKING:
@@ -230,6 +233,7 @@ class _Plan:
     changes: list[tuple[str, ...]]
     rows: int
     unit_ids: dict[str, int]
+    counted: set[tuple[int, int, str]]  # (unit, indicator, month) of year-to-date totals touched
 
 
 def _check(
@@ -391,6 +395,10 @@ def _check(
     problems.raise_if_any()
 
     now_state = {k: (f.state or State.DRAFT) for k, f in forms.items()}
+    # Year-to-date totals count approved and locked monthly figures only; a write never makes
+    # a figure approved, but a stored row may be (data written outside the forms).
+    done_forms = any(s in DONE_STATES for s in now_state.values())
+    counted: set[tuple[int, int, str]] = set()
     creates: list[tuple[int, int, str, Decimal | None, str, str]] = []
     updates: list[tuple[int, Decimal | None, str, str]] = []
     changes: list[tuple[str, ...]] = []
@@ -405,10 +413,12 @@ def _check(
                 unchanged += 1
                 continue
             creates.append((unit_id, ind_id, period_id, value, comment or "", state))
+            if done_forms:
+                counted |= year_to_date_key(unit_id, ind_id, period_id, state)
             change: tuple[str, ...] = (unit_code[unit_id], code, period_id, "", fmt(value))
             changes.append((*change, "", comment) if comment else change)
             continue
-        pk, old_value, old_comment, _old_state = old
+        pk, old_value, old_comment, old_state = old
         new_comment = old_comment if comment is None else comment
         if (
             old_value == value
@@ -418,6 +428,9 @@ def _check(
             unchanged += 1
             continue
         updates.append((pk, value, new_comment, state))
+        if old_state in DONE_STATES or state in DONE_STATES:
+            counted |= year_to_date_key(unit_id, ind_id, period_id, old_state)
+            counted |= year_to_date_key(unit_id, ind_id, period_id, state)
         change = (unit_code[unit_id], code, period_id, fmt(old_value), fmt(value))
         changes.append(
             (*change, old_comment, new_comment) if new_comment != old_comment else change
@@ -431,6 +444,7 @@ def _check(
         changes,
         len(rows),
         {u.code: u.pk for u in units.values()},
+        counted,
     )
 
 
@@ -581,6 +595,8 @@ def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> Write
         )
         _execute_many(sql, [(v, c, s, prep_now, user_id, pk) for pk, v, c, s in plan.updates])
     _audit_changes(plan, action, reason)
+    if plan.counted:  # after the audit entries: see year_to_date.refresh on concurrency
+        year_to_date.refresh(plan.counted)
     created = len(plan.creates)
     return WriteResult(
         created=created,

@@ -10,7 +10,7 @@ loop only reads values and does Decimal arithmetic.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -32,9 +32,10 @@ from duban.evaluation.engine.results import (
     SHORTFALL,
     VETOED,
     CategoryResult,
-    ItemResult,
+    ItemColumn,
     SchemeResult,
     ScoreProblem,
+    UnitItems,
     UnitResult,
 )
 from duban.evaluation.engine.rules import (
@@ -51,14 +52,13 @@ from duban.periods import Period, PeriodType, StatisticalCalendar, parse_period
 ValueKey = tuple[str, str, str]  # (indicator code, unit code, period id)
 Values = Mapping[ValueKey, Decimal | None]
 Reasons = Mapping[ValueKey, str]
-SumKey = tuple[str, str]  # (indicator code, unit code)
 
 
 @dataclass(frozen=True)
 class YearToDate:
     """Year-to-date sums worked out by the caller (e.g. a database ``SUM … GROUP BY``).
 
-    ``sums`` maps (indicator code, unit code) to (sum of the monthly values
+    ``sums`` maps indicator code to unit code to (sum of the monthly values
     given, number of months with a value) over exactly ``months`` — the months
     from the start of the statistical year up to the asked period's end, as
     :func:`year_to_date_months` lists them. For an indicator code in
@@ -70,7 +70,7 @@ class YearToDate:
 
     months: tuple[str, ...]
     codes: frozenset[str]
-    sums: Mapping[SumKey, tuple[Decimal | None, int]]
+    sums: Mapping[str, Mapping[str, tuple[Decimal | None, int]]]
 
 
 NO_TARGET_REASON = Text("未设目标", "no target set")
@@ -86,6 +86,20 @@ class Cohort:
 
 
 @dataclass
+class Layout:
+    """The rows of the items that apply to the same units, compiled once and shared.
+
+    Rows run cohort by cohort; ``slices`` gives each cohort's rows (cohorts
+    holding none of these units are left out).
+    """
+
+    units: list[str]
+    row_of: dict[str, int]
+    counted: list[bool]  # False: shown, not ranked at the unit's level
+    slices: list[tuple[int, int]]
+
+
+@dataclass
 class ItemPlan:
     """What the hot loop needs about one item, worked out once per scheme."""
 
@@ -95,8 +109,8 @@ class ItemPlan:
     needs_target: bool
     guarded: bool  # the rule may reject a value
     wants_note: bool  # discretionary: look up the written reason
-    targets: dict[str, Decimal | None]
-    members: list[tuple[int, list[tuple[str, bool]]]]  # cohort index -> [(unit, counted)]
+    layout: Layout
+    targets: list[Decimal | None]  # row by row
 
 
 @dataclass
@@ -119,22 +133,36 @@ def compile_plan(scheme: Scheme) -> Plan:
             cohorts.append(Cohort(group, None, group.members))
     units = scheme.unit_map
     categories_of: dict[str, set[str]] = {unit.code: set() for unit in scheme.units}
+    layouts: dict[tuple[tuple[str, ...], ...], Layout] = {}
+    categorised: set[tuple[tuple[tuple[str, ...], ...], str]] = set()
     items: list[ItemPlan] = []
     for item in scheme.items:
-        members: list[tuple[int, list[tuple[str, bool]]]] = []
-        targets: dict[str, Decimal | None] = {}
-        for index, cohort in enumerate(cohorts):
-            applicable = [
-                (code, units[code].level not in item.not_ranked_levels)
-                for code in cohort.members
-                if item.applies_to(units[code], cohort.group.code)
-            ]
-            if applicable:
-                members.append((index, applicable))
-                for code, counted in applicable:
-                    targets[code] = item.target_for(code)
-                    if counted:
-                        categories_of[code].add(item.category)
+        key = (item.levels, item.groups, item.not_ranked_levels)
+        layout = layouts.get(key)
+        if layout is None:
+            members: list[str] = []
+            counted: list[bool] = []
+            slices: list[tuple[int, int]] = []
+            for cohort in cohorts:
+                start = len(members)
+                for code in cohort.members:
+                    if item.applies_to(units[code], cohort.group.code):
+                        members.append(code)
+                        counted.append(units[code].level not in item.not_ranked_levels)
+                if len(members) > start:
+                    slices.append((start, len(members)))
+            row_of = {code: row for row, code in enumerate(members)}
+            layout = layouts[key] = Layout(members, row_of, counted, slices)
+        if (key, item.category) not in categorised:
+            categorised.add((key, item.category))
+            for code, counts in zip(layout.units, layout.counted, strict=True):
+                if counts:
+                    categories_of[code].add(item.category)
+        targets = [item.target] * len(layout.units)
+        for code, target in reversed(item.unit_targets):  # the first one listed wins
+            row = layout.row_of.get(code)
+            if row is not None:
+                targets[row] = target
         rule = item.rule
         items.append(
             ItemPlan(
@@ -144,8 +172,8 @@ def compile_plan(scheme: Scheme) -> Plan:
                 needs_target=rule.needs_target(),
                 guarded=rule.occurrences or rule.checks_values,
                 wants_note=isinstance(rule, Discretionary),
+                layout=layout,
                 targets=targets,
-                members=members,
             )
         )
     plan = Plan(cohorts, items, categories_of)
@@ -278,7 +306,7 @@ def _score(
     direct = period.type is not PeriodType.MONTHLY
     elapsed_days, year_days = share  # expected = target × days / year: multiply first, exact
     unit_codes = [unit.code for unit in scheme.units]
-    results: dict[str, dict[str, ItemResult]] = {code: {} for code in unit_codes}
+    columns: dict[str, ItemColumn] = {}
     # category -> unit -> running total, for the units scored in that category
     category_totals: dict[str, dict[str, Decimal]] = {c.code: {} for c in scheme.categories}
     for unit, categories in plan.categories_of.items():
@@ -287,7 +315,7 @@ def _score(
     vetoed: set[str] = set()
     problems: list[ScoreProblem] = []
     summed = year_to_date.codes if year_to_date is not None else frozenset()
-    sums_get = year_to_date.sums.get if year_to_date is not None else None
+    all_sums = year_to_date.sums if year_to_date is not None else {}
     month_count = len(months)
 
     def read(key: str, unit: str, cumulative: bool) -> tuple[Decimal | None, bool]:
@@ -298,8 +326,8 @@ def _score(
             found = get((key, unit, pid))
             if found is not None:
                 return found, False
-        if sums_get is not None and key in summed:
-            entry = sums_get((key, unit))
+        if key in summed:
+            entry = all_sums.get(key, NO_SUMS).get(unit)
             if entry is None or entry[0] is None or not entry[1]:
                 return None, False
             return entry[0], entry[1] < month_count
@@ -333,13 +361,35 @@ def _score(
         rule = ip.rule
         evaluate = rule.evaluate
         reject = rule.reject
-        code = item.code
         higher = item.higher
         cumulative = item.cumulative
         single = not rule.per_class
         key0 = ip.keys[0]
         compares = rule.compares
+        layout = ip.layout
+        units = layout.units
+        counted_rows = layout.counted
         targets = ip.targets
+        size = len(units)
+        scores: list[Decimal] = [ZERO] * size
+        found_values: list[Decimal | None] = [None] * size
+        flag_rows: list[tuple[str, ...]] = [NO_FLAGS] * size
+        expected_rows: list[Decimal | None] = [None] * size
+        extras: dict[int, tuple[tuple[Decimal | None, ...] | None, str | None, ScoreProblem | None]]
+        extras = {}
+        columns[item.code] = ItemColumn(
+            item,
+            units,
+            layout.row_of,
+            counted_rows,
+            targets,
+            scores,
+            found_values,
+            flag_rows,
+            expected_rows,
+            [None] * size if compares else None,
+            extras,
+        )
         guarded = ip.guarded
         needs_target = ip.needs_target
         wants_note = ip.wants_note
@@ -347,7 +397,8 @@ def _score(
         # Items that can neither reject a value nor lack a target take the short path.
         checked = guarded or needs_target or vetoes
         # The common case, one cumulative code summed by the caller, is read inline.
-        from_sums = single and cumulative and sums_get is not None and key0 in summed
+        from_sums = single and cumulative and key0 in summed
+        code_sums = all_sums.get(key0, NO_SUMS) if from_sums else NO_SUMS
         look_first = direct and key0 in given_here
         # The base rule's reject (negative counts) inline; other rejects are called.
         negative_only = guarded and not wants_note and type(rule).reject is Rule.reject
@@ -366,24 +417,63 @@ def _score(
         shared_expected = (
             expect(shared_target) if cumulative and shared_target is not None else None
         )
-        for _, members in ip.members:
-            pending: list[tuple[ItemResult, Extra]] = []
-            for unit, counted in members:
+        # The national case: a cumulative item summed by the caller, every month given.
+        quick = fast and from_sums and not look_first
+        expected: Decimal | None
+        for start, stop in layout.slices:
+            pending: list[int] = []
+            rows: Iterable[int] = range(start, stop)
+            if quick:
+                # Rows this pass cannot settle (missing, incomplete, not ranked, negative,
+                # no target) go through the general loop below, as every row once did.
+                slow: list[int] = []
+                for row in rows:
+                    unit = units[row]
+                    entry = code_sums.get(unit)
+                    if entry is None or entry[1] != month_count or not counted_rows[row]:
+                        slow.append(row)
+                        continue
+                    value = entry[0]
+                    assert value is not None  # months were given
+                    target = targets[row]
+                    if (negative_only and value < 0) or (target is None and needs_target):
+                        slow.append(row)
+                        continue
+                    found_values[row] = value
+                    if target is not None:
+                        if target is shared_target:
+                            expected = shared_expected
+                        else:
+                            expected = expected_of.get(target)
+                            if expected is None:
+                                expected = expect(target)
+                        assert expected is not None
+                        expected_rows[row] = expected
+                        if value < expected if higher else value > expected:
+                            flag_rows[row] = SHORT_AND_BEHIND
+                    if compares:
+                        pending.append(row)
+                    else:
+                        scores[row] = score = evaluate(item, value, target, NO_EXTRA, None)
+                        acc[unit] += score
+                rows = slow
+            for row in rows:
+                unit = units[row]
+                counted = counted_rows[row]
+                target = targets[row]
                 parts: tuple[Decimal | None, ...] | None = None
                 incomplete = False
                 flags: tuple[str, ...]
-                expected: Decimal | None
                 if fast:
                     if not from_sums:
                         value = get((key0, unit, pid))
                     else:
                         value = get((key0, unit, pid)) if look_first else None
                         if value is None:
-                            entry = sums_get((key0, unit))  # type: ignore[misc]
+                            entry = code_sums.get(unit)
                             if entry is not None and entry[1]:
                                 value = entry[0]
                                 incomplete = entry[1] < month_count
-                    target = targets[unit]
                     if (
                         value is not None
                         and counted
@@ -391,33 +481,31 @@ def _score(
                         and not (negative_only and value < 0)
                         and not (needs_target and target is None)
                     ):
-                        expected = None
-                        if target is None:
-                            flags = ()
-                        elif cumulative:
-                            if target is shared_target:
-                                expected = shared_expected
-                            else:
-                                expected = expected_of.get(target)
-                                if expected is None:
-                                    expected = expect(target)
-                            assert expected is not None
-                            worse = value < expected if higher else value > expected
-                            flags = SHORT_AND_BEHIND if worse else ()
-                        else:
-                            flags = SHORT if (value < target if higher else value > target) else ()
-                        result = ItemResult(item, unit, ZERO, value, target, flags, True, expected)
-                        results[unit][code] = result
+                        found_values[row] = value
+                        if target is not None:
+                            if cumulative:
+                                if target is shared_target:
+                                    expected = shared_expected
+                                else:
+                                    expected = expected_of.get(target)
+                                    if expected is None:
+                                        expected = expect(target)
+                                assert expected is not None
+                                expected_rows[row] = expected
+                                if value < expected if higher else value > expected:
+                                    flag_rows[row] = SHORT_AND_BEHIND
+                            elif value < target if higher else value > target:
+                                flag_rows[row] = SHORT
                         if compares:
-                            pending.append((result, NO_EXTRA))
+                            pending.append(row)
                         else:
-                            result.score = score = evaluate(item, value, target, NO_EXTRA, None)
+                            scores[row] = score = evaluate(item, value, target, NO_EXTRA, None)
                             acc[unit] += score
                         continue
                 elif from_sums:
                     value = get((key0, unit, pid)) if look_first else None
                     if value is None:
-                        entry = sums_get((key0, unit))  # type: ignore[misc]
+                        entry = code_sums.get(unit)
                         if entry is not None and entry[1]:
                             value = entry[0]
                             incomplete = entry[1] < month_count
@@ -427,17 +515,14 @@ def _score(
                     value = get((key0, unit, pid))
                 else:
                     value, incomplete = read(key0, unit, True)
-                target = targets[unit]
                 flags = ()
                 extra = NO_EXTRA
                 if value is None:
-                    result = ItemResult(item, unit, ZERO, None, target, (MISSING,), counted)
-                    if not counted:
-                        result.flags += (NOT_RANKED,)
+                    flag_rows[row] = MISSING_FLAGS if counted else MISSING_NOT_RANKED
                     if cumulative and target is not None:
-                        result.expected = expect(target)
-                    results[unit][code] = result
+                        expected_rows[row] = expect(target)
                     continue
+                found_values[row] = value
                 if checked:
                     problem: ScoreProblem | None = None
                     if wants_note:
@@ -461,9 +546,8 @@ def _score(
                         flags = (INVALID,) if problem.code == "invalid" else (NO_TARGET,)
                         if not counted:
                             flags += (NOT_RANKED,)
-                        result = ItemResult(item, unit, ZERO, value, target, flags, counted)
-                        result.parts, result.problem = parts, problem
-                        results[unit][code] = result
+                        flag_rows[row] = shared_flags(flags, flags)
+                        extras[row] = (parts, None, problem)
                         continue
                     if vetoes and value > 0:
                         flags = (VETOED,)
@@ -471,12 +555,12 @@ def _score(
                             vetoed.add(unit)
                 elif parts is not None:
                     extra = Extra(None, parts, None)
-                expected = None
                 if target is not None:
                     if cumulative:
                         expected = expected_of.get(target)
                         if expected is None:
                             expected = expect(target)
+                        expected_rows[row] = expected
                         if value < expected if higher else value > expected:
                             flags += SHORT_AND_BEHIND
                     elif value < target if higher else value > target:
@@ -485,20 +569,18 @@ def _score(
                     flags += (INCOMPLETE,)
                 if not counted:
                     flags += (NOT_RANKED,)
-                # One shared tuple per combination: fewer live objects for the collector.
-                flags = shared_flags(flags, flags)
-                result = ItemResult(item, unit, ZERO, value, target, flags, counted, expected)
+                # One shared tuple per combination: fewer live objects.
+                flag_rows[row] = shared_flags(flags, flags)
                 if extra is not NO_EXTRA:
-                    result.parts, result.note = extra.parts, extra.note
-                results[unit][code] = result
+                    extras[row] = (extra.parts, extra.note, None)
                 if compares:
-                    pending.append((result, extra))
+                    pending.append(row)
                     continue
-                result.score = score = evaluate(item, value, target, extra, None)
+                scores[row] = score = evaluate(item, value, target, extra, None)
                 if counted:
                     acc[unit] += score
             if pending:
-                _compare(pending, higher, evaluate, acc)
+                _compare(columns[item.code], pending, higher, evaluate, acc)
 
     totals = {code: ZERO for code in unit_codes}
     for acc in category_totals.values():
@@ -508,7 +590,7 @@ def _score(
         scheme,
         plan,
         period,
-        results,
+        columns,
         totals,
         category_totals,
         vetoed,
@@ -519,6 +601,10 @@ def _score(
     )
 
 
+NO_SUMS: Mapping[str, tuple[Decimal | None, int]] = {}
+NO_FLAGS: tuple[str, ...] = ()
+MISSING_FLAGS = (MISSING,)
+MISSING_NOT_RANKED = (MISSING, NOT_RANKED)
 SHORT = (SHORTFALL,)
 SHORT_AND_BEHIND = (SHORTFALL, BEHIND)
 
@@ -571,22 +657,27 @@ def _check(
 
 
 def _compare(
-    pending: list[tuple[ItemResult, Extra]],
+    column: ItemColumn,
+    pending: list[int],
     higher: bool,
     evaluate: Callable[[Item, Decimal, Decimal | None, Extra, Trace], Decimal],
     acc: dict[str, Decimal],
 ) -> None:
-    """Score rank / relative-to-best items once every value of the group is known.
+    """Score rank / relative-to-best items once every value of the cohort is known.
 
     Only ranked units with a value take a place or set the best; a unit shown
-    but not ranked is measured against them without taking a place.
+    but not ranked is measured against them without taking a place. Ranked rows
+    are walked in order of value, so units with the same value (and the same
+    target, and no extras) share one standing and one evaluation.
     """
-    ranked = sorted(r.value for r, _ in pending if r.counted and r.value is not None)
-    best = (ranked[-1] if higher else ranked[0]) if ranked else None
+    values, counted_rows, units = column.values, column.counted, column.units
+    peer_rows, scores, extras, targets = column.peers, column.scores, column.extras, column.targets
+    assert peer_rows is not None
+    item = column.item
+    placed = sorted((row for row in pending if counted_rows[row]), key=values.__getitem__)  # type: ignore[arg-type]
+    ranked: list[Decimal] = [values[row] for row in placed]  # type: ignore[misc]
     count = len(ranked)
-    # A ranked value's standing (place, peers tied), once per distinct value: the same
-    # as place_among gives; Peers and the rule's extras are immutable, so shared.
-    standing_of: dict[Decimal, tuple[Peers, Extra]] = {}
+    best = (ranked[-1] if higher else ranked[0]) if ranked else None
     start = 0
     while start < count:
         seen = ranked[start]
@@ -594,32 +685,40 @@ def _compare(
         while stop < count and ranked[stop] == seen:
             stop += 1
         peers = Peers((count - stop if higher else start) + 1, count, best, stop - start >= 2)
-        standing_of[seen] = (peers, Extra(peers))
+        plain = Extra(peers)
+        last_target: object = plain  # nothing evaluated yet at this value
+        last_score = ZERO
+        for row in placed[start:stop]:
+            peer_rows[row] = peers
+            target = targets[row]
+            extra = extras.get(row)
+            if extra is not None:
+                score = evaluate(item, seen, target, Extra(peers, extra[0], extra[1]), None)
+            elif target is last_target:
+                score = last_score
+            else:
+                score = last_score = evaluate(item, seen, target, plain, None)
+                last_target = target
+            scores[row] = score
+            acc[units[row]] += score
         start = stop
-    for result, extra in pending:
-        value = result.value
+    for row in pending:
+        if counted_rows[row]:
+            continue
+        value = values[row]
         assert value is not None
-        counted = result.counted
-        if counted:
-            peers, full = standing_of[value]
-        else:  # measured against the ranked units without taking a place
-            place, equal = place_among(ranked, value, higher=higher)
-            peers = Peers(place, count, best, equal >= 1)
-            full = Extra(peers)
-        result.peers = peers
-        if extra is not NO_EXTRA:
-            full = Extra(peers, extra.parts, extra.note)
-        score = evaluate(result.item, value, result.target, full, None)
-        result.score = score
-        if counted:
-            acc[result.unit] += score
+        place, equal = place_among(ranked, value, higher=higher)
+        peers = peer_rows[row] = Peers(place, count, best, equal >= 1)
+        extra = extras.get(row)
+        full = Extra(peers) if extra is None else Extra(peers, extra[0], extra[1])
+        scores[row] = evaluate(item, value, targets[row], full, None)
 
 
 def _rank(
     scheme: Scheme,
     plan: Plan,
     period: Period,
-    results: dict[str, dict[str, ItemResult]],
+    columns: dict[str, ItemColumn],
     totals: dict[str, Decimal],
     category_totals: dict[str, dict[str, Decimal]],
     vetoed: set[str],
@@ -656,7 +755,7 @@ def _rank(
                 unit=units[code],
                 group=cohort.group.code,
                 sequence=cohort.sequence.code if cohort.sequence is not None else None,
-                items=results[code],
+                items=UnitItems(code, columns),
                 categories=category_results[code],
                 total=totals[code],
                 display=rounded[code],
@@ -678,4 +777,5 @@ def _rank(
             (c.group.code, c.sequence.code if c.sequence is not None else None, c.members)
             for c in plan.cohorts
         ),
+        columns=columns,
     )

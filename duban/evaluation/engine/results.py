@@ -7,6 +7,7 @@ scoring a whole scheme builds none of them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
@@ -120,13 +121,99 @@ class CategoryResult:
 
 
 @dataclass(slots=True, eq=False)
+class ItemColumn:
+    """One item's results for every unit it applies to, one list per field, row by row.
+
+    Scoring a national scheme yields hundreds of thousands of item results; kept
+    as a few lists per item (most shared with the scheme's compiled plan) they
+    cost one allocation per figure and nothing for the garbage collector to
+    scan. An :class:`ItemResult` is built only when someone reads it.
+    """
+
+    item: Item
+    units: list[str]  # row -> unit code (shared by items that apply to the same units)
+    row_of: dict[str, int]  # unit code -> row (shared likewise)
+    counted: list[bool]  # False: shown, not ranked (shared likewise)
+    targets: list[Decimal | None]
+    scores: list[Decimal]
+    values: list[Decimal | None]
+    flags: list[tuple[str, ...]]
+    expected: list[Decimal | None]
+    peers: list[Peers | None] | None = None  # rank / relative-to-best items only
+    # rows with a weighted count's parts, a written reason or a problem: (parts, note, problem)
+    extras: dict[int, tuple[tuple[Decimal | None, ...] | None, str | None, ScoreProblem | None]] = (
+        field(default_factory=dict)
+    )
+
+    built: dict[int, ItemResult] = field(default_factory=dict)  # rows read so far, kept
+
+    def result(self, row: int) -> ItemResult:
+        """The row's result; the same object each time it is read."""
+        found = self.built.get(row)
+        if found is not None:
+            return found
+        extra = self.extras.get(row)
+        parts, note, problem = extra if extra is not None else (None, None, None)
+        found = self.built[row] = ItemResult(
+            self.item,
+            self.units[row],
+            self.scores[row],
+            self.values[row],
+            self.targets[row],
+            self.flags[row],
+            self.counted[row],
+            self.expected[row],
+            parts,
+            self.peers[row] if self.peers is not None else None,
+            note,
+            problem,
+        )
+        return found
+
+    def get(self, unit: str) -> ItemResult | None:
+        row = self.row_of.get(unit)
+        return None if row is None else self.result(row)
+
+
+class UnitItems(Mapping[str, ItemResult]):
+    """A unit's item results (item code -> :class:`ItemResult`), in scheme order, read
+    from the item columns on demand."""
+
+    __slots__ = ("_columns", "_unit")
+
+    def __init__(self, unit: str, columns: Mapping[str, ItemColumn]) -> None:
+        self._unit = unit
+        self._columns = columns
+
+    def __getitem__(self, code: str) -> ItemResult:
+        found = self._columns[code].get(self._unit)
+        if found is None:
+            raise KeyError(code)
+        return found
+
+    def __contains__(self, code: object) -> bool:
+        column = self._columns.get(code) if isinstance(code, str) else None
+        return column is not None and self._unit in column.row_of
+
+    def __iter__(self) -> Iterator[str]:
+        unit = self._unit
+        return (code for code, column in self._columns.items() if unit in column.row_of)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __repr__(self) -> str:
+        return f"UnitItems({self._unit!r}, {list(self)!r})"
+
+
+@dataclass(slots=True, eq=False)
 class UnitResult:
     """A unit's total, rank and grade, with its item and category results."""
 
     unit: Unit
     group: str
     sequence: str | None
-    items: dict[str, ItemResult]
+    items: Mapping[str, ItemResult]  # a UnitItems view on the item columns
     categories: dict[str, CategoryResult]
     total: Decimal  # exact
     display: Decimal  # total rounded half-up to 2 places: what is shown and ranked
@@ -176,6 +263,7 @@ class SchemeResult:
     units: dict[str, UnitResult]
     problems: tuple[ScoreProblem, ...]
     cohorts: tuple[tuple[str, str | None, tuple[str, ...]], ...]  # (group, sequence, members)
+    columns: Mapping[str, ItemColumn] = field(default_factory=dict, repr=False)  # by item code
     _places: dict[tuple[str, int], tuple[dict[str, int], int]] = field(
         default_factory=dict, repr=False
     )
@@ -218,10 +306,12 @@ class SchemeResult:
         cached = self._places.get((item, index))
         if cached is None:
             scores: dict[str, Decimal] = {}
+            column = self.columns[item]
+            row_of, counted, flags = column.row_of, column.counted, column.flags
             for member in self.cohorts[index][2]:
-                found = self.units[member].items.get(item)
-                if found is not None and found.counted and not NO_SCORE.intersection(found.flags):
-                    scores[member] = round2(found.score)
+                row = row_of.get(member)
+                if row is not None and counted[row] and not NO_SCORE.intersection(flags[row]):
+                    scores[member] = round2(column.scores[row])
             cached = (competition_ranks(scores), len(scores))
             self._places[(item, index)] = cached
         places, count = cached
@@ -292,9 +382,12 @@ class SchemeResult:
 
     def behind_progress(self) -> list[ItemResult]:
         """Cumulative items where a unit is behind expected progress to date (序时进度)."""
-        return [
-            result
-            for unit in self.units.values()
-            for result in unit.items.values()
-            if BEHIND in result.flags
+        found = [
+            (self.units[column.units[row]], index, column.result(row))
+            for index, column in enumerate(self.columns.values())
+            for row, flags in enumerate(column.flags)
+            if BEHIND in flags
         ]
+        order = {code: index for index, code in enumerate(self.units)}
+        found.sort(key=lambda entry: (order[entry[0].unit.code], entry[1]))
+        return [result for _, _, result in found]

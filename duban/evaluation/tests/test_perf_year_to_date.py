@@ -13,8 +13,10 @@ from duban.evaluation.engine import (
     Bonus,
     Deduction,
     Discretionary,
+    PeerGroup,
     Rank,
     SchemeResult,
+    Text,
     WeightedCount,
     YearToDate,
     compute_scores,
@@ -39,13 +41,14 @@ CODES = frozenset({"att", "rank", "ded", "bon", "fug.A", "fug.B"})
 
 def sums_of(values: Values, codes: frozenset[str], months: tuple[str, ...]) -> YearToDate:
     """What the database's SUM(value), COUNT(value) … GROUP BY indicator, unit returns."""
-    sums: dict[tuple[str, str], tuple[Decimal | None, int]] = {}
+    sums: dict[str, dict[str, tuple[Decimal | None, int]]] = {}
     for (code, unit, month), value in values.items():
         if code in codes and month in months:
-            total, given_ = sums.get((code, unit), (None, 0))
+            of_code = sums.setdefault(code, {})
+            total, given_ = of_code.get(unit, (None, 0))
             if value is not None:
                 total, given_ = (value if total is None else total + value), given_ + 1
-            sums[(code, unit)] = (total, given_)
+            of_code[unit] = (total, given_)
     return YearToDate(months, codes, sums)
 
 
@@ -106,7 +109,7 @@ def test_fewer_months_than_the_period_flags_incomplete() -> None:
     scheme = make_scheme([ITEMS[0]], units=make_units("abc"))
     months = year_to_date_months(scheme, "2017Q1")
     assert months == ("201701", "201702", "201703")
-    sums = {("att", "a"): (D(30), 3), ("att", "b"): (D(20), 2), ("att", "c"): (None, 0)}
+    sums = {"att": {"a": (D(30), 3), "b": (D(20), 2), "c": (None, 0)}}
     result = compute_scores(scheme, {}, "2017Q1", year_to_date=YearToDate(months, CODES, sums))
     assert "incomplete" not in result.units["a"].items["att"].flags
     assert result.units["b"].items["att"].value == 20
@@ -117,11 +120,11 @@ def test_fewer_months_than_the_period_flags_incomplete() -> None:
 def test_a_value_given_for_the_period_still_comes_first() -> None:
     scheme = make_scheme([ITEMS[0]], units=make_units("a"))
     months = year_to_date_months(scheme, "2017Q1")
-    ytd = YearToDate(months, CODES, {("att", "a"): (D(30), 2)})
+    ytd = YearToDate(months, CODES, {"att": {"a": (D(30), 2)}})
     found = compute_scores(scheme, {("att", "a", "2017Q1"): D(90)}, "2017Q1", year_to_date=ytd)
     assert found.units["a"].items["att"].value == 90
     # for a month the month's own figure is not the year to date
-    ytd = YearToDate(("201701",), CODES, {("att", "a"): (D(30), 1)})
+    ytd = YearToDate(("201701",), CODES, {"att": {"a": (D(30), 1)}})
     found = compute_scores(scheme, {("att", "a", "201701"): D(90)}, "201701", year_to_date=ytd)
     assert found.units["a"].items["att"].value == 30
 
@@ -138,9 +141,49 @@ def test_discretionary_reasons_still_come_from_the_months() -> None:
     scheme = make_scheme([item], units=make_units("a"))
     reasons = {("m", "a", "201701"): "记录不全", ("m", "a", "201703"): "露头未抓"}
     months = year_to_date_months(scheme, "2017Q1")
-    ytd = YearToDate(months, frozenset({"m"}), {("m", "a"): (D(5), 3)})
+    ytd = YearToDate(months, frozenset({"m"}), {"m": {"a": (D(5), 3)}})
     found = compute_scores(scheme, {}, "2017Q1", reasons=reasons, year_to_date=ytd)
     assert (found.units["a"].items["m"].score, found.units["a"].items["m"].note) == (
         5,
         "记录不全；露头未抓",
     )
+
+
+# Units at two levels in two peer groups; the division level is shown, not ranked, on two
+# items; some units have their own targets. Every month of a pair given takes the engine's
+# quick pass; anything else (a gap, a negative count, a unit not ranked) the general loop.
+MIXED_UNITS = (*make_units("abc"), *make_units("de", level="division"))
+MIXED_GROUPS = (
+    PeerGroup("g1", Text("一组", "Group 1"), ("a", "b", "d")),
+    PeerGroup("g2", Text("二组", "Group 2"), ("c", "e")),
+)
+MIXED_ITEMS = [
+    make_item(
+        "att",
+        Attainment(),
+        points=20,
+        cumulative=True,
+        target=30,
+        unit_targets={"b": 12, "e": 0},
+        not_ranked_levels=("division",),
+    ),
+    make_item("rank", Rank(D(1)), points=10, cumulative=True, not_ranked_levels=("division",)),
+    make_item("ded", Deduction(D("0.5")), points=10, cumulative=True, unit_targets={"c": 4}),
+    make_item("bon", Bonus(D(2), D(6)), points=10, cumulative=True, levels=("county",)),
+]
+MIXED_CODES = frozenset({"att", "rank", "ded", "bon"})
+mixed_monthly = st.dictionaries(
+    st.tuples(st.sampled_from(sorted(MIXED_CODES)), st.sampled_from("abcde"),
+              st.sampled_from(MONTHS[:3])),
+    st.one_of(st.none(), st.integers(-1, 20).map(Decimal)),
+    max_size=60,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(mixed_monthly, st.sampled_from(("201701", "201702", "2017Q1")))
+def test_the_quick_pass_scores_as_the_general_loop(given_: dict, period: str) -> None:
+    scheme = make_scheme(MIXED_ITEMS, units=MIXED_UNITS, groups=MIXED_GROUPS)
+    by_months = compute_scores(scheme, given_, period)
+    ytd = sums_of(given_, MIXED_CODES, year_to_date_months(scheme, period))
+    same(compute_scores(scheme, {}, period, year_to_date=ytd), by_months)

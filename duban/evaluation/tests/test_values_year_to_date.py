@@ -1,4 +1,5 @@
-"""The database sums cumulative items' months; the scores are those of the months read one by one."""
+"""The stored year-to-date totals sum cumulative items' months; the scores are those of the
+months read one by one."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ PERIODS = ("201701", "201702", "201703", "2017Q1", "2017S1", "2017")
 
 
 def both(scheme: Scheme, period: str) -> tuple[engine.SchemeResult, engine.SchemeResult]:
-    """(scored through the grouped query, scored from every monthly value)."""
+    """(scored through the stored year-to-date totals, scored from every monthly value)."""
     built = scheme_to_engine(scheme)
     fast = score(scheme, period, with_previous=False, built=built).result
     values, reasons = load_source(built).for_period(parse_period(period))
@@ -35,7 +36,7 @@ def test_the_monthly_values_of_cumulative_items_stay_in_the_database(scheme: Sch
     assert {key[0] for key in source.raw} == {"t.poll"}  # non-cumulative: read as before
     _, _, ytd = source.engine_input(parse_period("2017Q1"))
     assert ytd is not None and ytd.months == ("201701", "201702", "201703")
-    assert ytd.sums[("t.solved", "COUNTY-A")] == (60, 2)
+    assert ytd.sums["t.solved"]["COUNTY-A"] == (60, 2)
     # the full figures (a publication's record) still hold every month
     full, _ = source.for_period(parse_period("2017Q1"))
     assert full[("t.solved", "COUNTY-A", "201702")] == 30
@@ -88,3 +89,31 @@ def test_only_the_periods_scored_are_read_until_every_figure_is_asked(scheme: Sc
     assert ("t.poll", "COUNTY-A", "201703") in source.raw
     # for_period reads the whole year first: the same figures as without periods
     assert source.for_period(q1) == load_source(built).for_period(q1)
+
+
+def test_a_july_to_june_year_reads_totals_across_two_named_years(
+    tree: Any, indicators: None
+) -> None:
+    from duban.evaluation import services
+    from duban.evaluation.builder import data_to_engine
+    from duban.evaluation.tests.conftest import scheme_data
+
+    data = scheme_data(code="t-2017-july")
+    data["calendar"] = {"start_month": 7, "start_day": 1}
+    july = services.save_engine_scheme(data_to_engine(data), user=None)
+    for month, value in (
+        ("201706", 9),
+        ("201707", 10),
+        ("201712", 20),
+        ("201801", 5),
+        ("201807", 9),
+    ):
+        put("COUNTY-A", "t.solved", month, value)
+    put("COUNTY-B", "t.solved", "201802", 40)
+    put("COUNTY-B", "t.solved", "201803", None)
+    for period in ("201707", "201712", "201802", "201806", "2017"):
+        fast, slow = both(july, period)
+        same(fast, slow)
+    fast, _ = both(july, "2017")
+    assert fast.units["COUNTY-A"].items["solved"].value == 35
+    assert fast.units["COUNTY-B"].items["solved"].value == 40

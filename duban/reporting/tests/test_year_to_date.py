@@ -1,0 +1,350 @@
+"""Stored year-to-date totals follow every approved or locked monthly figure, through every path."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from duban.audit.models import AuditEntry
+from duban.reporting import services, year_to_date
+from duban.reporting.errors import ReportingConflict, ReportingError
+from duban.reporting.models import DONE_STATES, DataValue, State, Submission, YearToDateTotal
+from duban.reporting.tests.conftest import Form, make_form
+from duban.reporting.values import RawValue, write_values
+
+LATER = date(2019, 3, 1)  # every period below is open (the data set never expires)
+D = Decimal
+
+
+@pytest.fixture
+def form(tree: Any) -> Form:
+    form = make_form(tree, expiry_days=0)
+    for year in (2016, 2017, 2018):
+        for month in range(1, 13):
+            period = f"{year}{month:02d}"
+            if period not in ("201711", "201712"):
+                services.open_period(form.data_set, period, user=None)
+    return form
+
+
+def enter(form: Form, unit: Any, period: str, **values: object) -> Submission:
+    codes = {k.replace("_", "."): "" if v is None else str(v) for k, v in values.items()}
+    services.save_form(form.data_set, unit, period, codes, user=None, today=LATER)
+    return Submission.objects.get(data_set=form.data_set, unit=unit, period=period)
+
+
+def approved(form: Form, unit: Any, period: str, **values: object) -> Submission:
+    """Enter, submit and approve one form (a unit with no reporting children)."""
+    sub = enter(form, unit, period, **values)
+    services.submit(sub, user=None, today=LATER)
+    return services.approve(sub, user=None)
+
+
+def months(first: str, last: str) -> tuple[str, ...]:
+    found, m = [], first
+    while m <= last:
+        found.append(m)
+        year, month = int(m[:4]), int(m[4:])
+        m = f"{year + month // 12}{month % 12 + 1:02d}"
+    return tuple(found)
+
+
+def filed(form: Form, unit: Any, first: str, last: str) -> tuple[Decimal, int] | None:
+    return (
+        year_to_date.sums([unit.pk], [form.filed.pk], months(first, last))
+        .get(form.filed.pk, {})
+        .get(unit.pk)
+    )
+
+
+def plain(units: list[int], indicators: list[int], window: tuple[str, ...]) -> dict[Any, Any]:
+    """The reference: SUM and COUNT over the approved and locked monthly values."""
+    found: dict[int, dict[int, tuple[Decimal, int]]] = {}
+    rows = DataValue.objects.filter(
+        unit_id__in=units,
+        indicator_id__in=indicators,
+        period__in=window,
+        state__in=DONE_STATES,
+        value__isnull=False,
+    ).values_list("indicator_id", "unit_id", "value")
+    for ind, unit, value in rows:
+        total, given = found.setdefault(ind, {}).get(unit, (D(0), 0))
+        found[ind][unit] = (total + value, given + 1)
+    return found
+
+
+# Hand-worked examples -------------------------------------------------------------------------
+
+
+def test_a_window_from_january_is_one_row_per_pair(form: Form, tree: Any) -> None:
+    county = tree.county_b
+    approved(form, county, "201701", case_filed=10, case_solved=4, poll_score="88.25")
+    approved(form, county, "201702", case_filed=None, case_solved=1)  # no value: not a month
+    approved(form, county, "201703", case_filed=5, case_solved=2, poll_score="91.5")
+    enter(form, county, "201704", case_filed=100)  # a draft: not counted
+    assert filed(form, county, "201701", "201712") == (D(15), 2)
+    polls = year_to_date.sums([county.pk], [form.poll.pk], months("201701", "201706"))
+    assert polls == {form.poll.pk: {county.pk: (D("179.75"), 2)}}
+    assert filed(form, county, "201701", "201702") == (D(10), 1)
+    assert filed(form, county, "201702", "201702") is None  # nothing given: missing
+    stored = dict(
+        YearToDateTotal.objects.filter(unit=county, indicator=form.filed).values_list(
+            "month", "total"
+        )
+    )
+    assert sorted(stored) == list(months("201701", "201712"))  # January to December
+    assert stored["201712"] == D(15)
+    with CaptureQueriesContext(connection) as queries:
+        year_to_date.sums([county.pk], [form.filed.pk], months("201701", "201712"))
+    assert len(queries) == 1
+
+
+def test_a_july_to_june_window_spans_two_named_years(form: Form, tree: Any) -> None:
+    county = tree.county_b
+    for period, value in (
+        ("201706", 1),  # before the window
+        ("201707", 2),
+        ("201712", 3),
+        ("201801", 4),
+        ("201806", 5),
+        ("201807", 6),  # after it
+    ):
+        approved(form, county, period, case_filed=value)
+    # R(201712) − R(201706) + R(201806) = (1+2+3) − 1 + (4+5)
+    assert filed(form, county, "201707", "201806") == (D(14), 4)
+    assert filed(form, county, "201708", "201711") is None  # rows exist, nothing inside
+    assert filed(form, county, "201708", "201801") == (D(7), 2)
+    # one segment's start (201708) needs R(201707), the other none: three months read
+    assert filed(form, county, "201612", "201707") == (D(3), 2)
+
+
+def test_a_returned_unapproved_or_unlocked_form_leaves_the_totals(form: Form, tree: Any) -> None:
+    county = tree.county_b
+    approved(form, county, "201701", case_filed=10)
+    march = approved(form, county, "201703", case_filed=5)
+    assert filed(form, county, "201701", "201703") == (D(15), 2)
+    services.unapprove(march, user=None)  # back to submitted
+    assert filed(form, county, "201701", "201703") == (D(10), 1)
+    services.return_form(march, user=None, reason="check the count")
+    assert filed(form, county, "201701", "201703") == (D(10), 1)
+    services.submit(march, user=None, today=LATER)
+    services.approve(march, user=None)
+    services.lock(march, user=None)
+    assert filed(form, county, "201701", "201703") == (D(15), 2)
+    services.unlock(march, user=None, reason="a miscount")
+    assert filed(form, county, "201701", "201703") == (D(10), 1)
+    january = Submission.objects.get(unit=county, period="201701")
+    services.unlock(january, user=None, reason="a miscount")
+    assert filed(form, county, "201701", "201712") is None
+    assert not YearToDateTotal.objects.filter(unit=county).exists()  # no value: no rows
+    assert year_to_date.verify() == []
+
+
+def test_a_correction_after_approval_goes_through_unlock_and_a_lock_exception(
+    form: Form, tree: Any, personas: Any
+) -> None:
+    county = tree.county_b
+    approved(form, county, "201705", case_filed=8, case_solved=3)
+    rp = form.data_set.reporting_periods.get(period="201705")
+    services.change_period(rp, user=None, is_closed=True, reason="books closed")
+    sub = Submission.objects.get(unit=county, period="201705")
+    services.unlock(sub, user=None, reason="the county found two more cases")
+    with pytest.raises(ReportingConflict, match="closed entry"):
+        enter(form, county, "201705", case_filed=10)
+    services.grant_lock_exception(
+        form.data_set, county, "201705", user=None, reason="correction after approval"
+    )
+    enter(form, county, "201705", case_filed=10)
+    assert filed(form, county, "201701", "201712") is None  # returned: nothing counts yet
+    services.submit(sub, user=None, today=LATER)
+    services.approve(sub, user=None)
+    assert filed(form, county, "201701", "201712") == (D(10), 1)
+    assert filed(form, county, "201706", "201712") is None
+
+
+def test_single_saves_and_deletes_keep_the_totals(form: Form, tree: Any) -> None:
+    def put(period: str, value: object, state: str) -> DataValue:
+        dv, _ = DataValue.objects.update_or_create(
+            unit=tree.county_b,
+            indicator=form.filed,
+            period=period,
+            defaults={"value": value, "state": state, "updated_at": timezone.now()},
+        )
+        return dv
+
+    put("201702", D(3), State.APPROVED)
+    june = put("201706", D(4), State.LOCKED)
+    put("2017Q1", D(99), State.APPROVED)  # not a month: not covered
+    assert filed(form, tree.county_b, "201701", "201712") == (D(7), 2)
+    put("201706", D(4), State.DRAFT)
+    assert filed(form, tree.county_b, "201701", "201712") == (D(3), 1)
+    june = put("201706", D(6), State.APPROVED)
+    june.period = "201804"  # moved to another year: both years follow
+    june.save()
+    assert filed(form, tree.county_b, "201701", "201712") == (D(3), 1)
+    assert filed(form, tree.county_b, "201801", "201812") == (D(6), 1)
+    june.delete()
+    assert filed(form, tree.county_b, "201801", "201812") is None
+    assert year_to_date.verify() == []
+
+
+def test_drafts_cost_nothing_and_an_approval_a_few_statements(form: Form, tree: Any) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        sub = enter(form, tree.county_b, "201703", case_filed=4, case_solved=1)
+        services.submit(sub, user=None, today=LATER)
+    assert not [q for q in queries if "yeartodatetotal" in q["sql"].lower()]
+    with CaptureQueriesContext(connection) as queries:
+        services.approve(sub, user=None)
+    touching = [q["sql"] for q in queries if "yeartodatetotal" in q["sql"].lower()]
+    kinds = [next(w for w in ("DELETE", "SELECT", "INSERT") if w in sql) for sql in touching]
+    # March on: February's row is the base; PostgreSQL inserts by COPY, which is not captured
+    assert kinds == ["DELETE", "SELECT"] + (["INSERT"] if connection.vendor == "sqlite" else [])
+    with CaptureQueriesContext(connection) as queries:
+        services.lock(sub, user=None)  # approved → locked: the same figures count
+    assert not [q for q in queries if "yeartodatetotal" in q["sql"].lower()]
+
+
+def test_a_stored_approved_figure_written_again_is_refreshed(form: Form, tree: Any) -> None:
+    """write_values never writes an approved form, but a stored row may be approved without
+    one (figures written outside the forms): a write over it takes it out of the totals."""
+    DataValue.objects.create(
+        unit=tree.county_b,
+        indicator=form.filed,
+        period="201703",
+        value=D(5),
+        state=State.APPROVED,
+        updated_at=timezone.now(),
+    )
+    assert filed(form, tree.county_b, "201701", "201712") == (D(5), 1)
+    write_values(
+        [RawValue("row 1", "case.filed", "201703", "COUNTY-B", "7")], user=None, today=LATER
+    )
+    assert filed(form, tree.county_b, "201701", "201712") is None
+    assert year_to_date.verify() == []
+
+
+def test_the_totals_are_not_audited_and_rebuild_writes_them_anew(form: Form, tree: Any) -> None:
+    approved(form, tree.county_b, "201711", case_filed=3)
+    before = AuditEntry.objects.count()
+    year_to_date.refresh([(tree.county_b.pk, form.filed.pk, "201701")])
+    assert year_to_date.rebuild() == 2  # November, December
+    assert AuditEntry.objects.count() == before
+
+
+def test_sums_refuses_what_is_not_a_month() -> None:
+    with pytest.raises(ValueError, match="not a monthly period"):
+        year_to_date.sums([1], [1], ["2017Q1"])
+    assert year_to_date.sums([1], [1], []) == {}
+
+
+# The command ----------------------------------------------------------------------------------
+
+
+def test_verify_finds_a_tampered_row_and_rebuild_fixes_it(form: Form, tree: Any) -> None:
+    approved(form, tree.county_b, "201710", case_filed=3)
+    approved(form, tree.station_a1, "201710", case_filed=2)
+    out = StringIO()
+    call_command("year_to_date", "verify", stdout=out)
+    assert "6 " in out.getvalue()  # 3 months each: October to December
+    YearToDateTotal.objects.filter(unit=tree.county_b, month="201711").update(total=D(4))
+    YearToDateTotal.objects.filter(unit=tree.station_a1, month="201712").delete()
+    err = StringIO()
+    with pytest.raises(CommandError, match="2"):
+        call_command("year_to_date", "verify", stdout=StringIO(), stderr=err)
+    assert "COUNTY-B case.filed 201711" in err.getvalue()
+    assert "STATION-A1 case.filed 201712" in err.getvalue()
+    call_command("year_to_date", "rebuild", stdout=StringIO())
+    call_command("year_to_date", "verify", stdout=StringIO())
+    assert year_to_date.verify() == []
+
+
+# Any sequence of writes and state changes ---------------------------------------------------
+
+PERIODS = ("201611", "201612", "201701", "201702", "201706", "201707", "201712", "201801")
+UNITS = ("county_b", "station_a1")
+count = st.one_of(st.none(), st.integers(0, 50))
+figure = st.one_of(count, st.decimals("-99.999", "99999.999", places=3))
+# One step works on one form: a few operations in a row, so approvals and unlocks happen.
+operation = st.one_of(
+    st.tuples(st.just("write"), count, count),
+    st.tuples(st.just("put"), figure, st.sampled_from(list(State))),
+    st.tuples(st.sampled_from(["submit", "approve", "return", "unapprove", "lock", "unlock"])),
+    st.just(("settle",)),  # submit and approve: weighted, so that most runs approve something
+)
+step = st.tuples(
+    st.sampled_from(UNITS), st.sampled_from(PERIODS), st.lists(operation, min_size=1, max_size=5)
+)
+
+
+def _run(form: Form, tree: Any, unit_name: str, period: str, operation: tuple[Any, ...]) -> None:
+    unit = getattr(tree, unit_name)
+    kind = operation[0]
+    if kind == "write":
+        filed_value, solved_value = operation[1], operation[2]
+        if filed_value is not None and solved_value is not None and solved_value > filed_value:
+            solved_value = filed_value
+        enter(form, unit, period, case_filed=filed_value, case_solved=solved_value)
+        return
+    if kind == "put":  # a single save outside the forms, in any state
+        DataValue.objects.update_or_create(
+            unit=unit,
+            indicator=form.solved,
+            period=period,
+            defaults={"value": operation[1], "state": operation[2], "updated_at": timezone.now()},
+        )
+        return
+    sub = Submission.objects.filter(data_set=form.data_set, unit=unit, period=period).first()
+    if sub is None:
+        return
+    reason = "a reason"
+    {
+        "submit": lambda: services.submit(sub, user=None, today=LATER),
+        "approve": lambda: services.approve(sub, user=None),
+        "settle": lambda: services.approve(services.submit(sub, user=None, today=LATER), user=None),
+        "return": lambda: services.return_form(sub, user=None, reason=reason),
+        "unapprove": lambda: services.unapprove(sub, user=None),
+        "lock": lambda: services.lock(sub, user=None),
+        "unlock": lambda: services.unlock(sub, user=None, reason=reason),
+    }[kind]()
+
+
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(step, min_size=1, max_size=12),
+    windows=st.lists(
+        st.tuples(st.integers(0, len(PERIODS) - 1), st.integers(1, 14)), min_size=1, max_size=4
+    ),
+)
+def test_any_sequence_keeps_the_totals_equal_to_a_plain_sum(
+    form: Form, tree: Any, steps: list[tuple[Any, ...]], windows: list[tuple[int, int]]
+) -> None:
+    with transaction.atomic():
+        for unit_name, period, operations in steps:
+            for operation in operations:
+                try:
+                    with transaction.atomic():
+                        _run(form, tree, unit_name, period, operation)
+                except (ReportingConflict, ReportingError):
+                    pass  # refused in this state: nothing changed
+        assert year_to_date.verify() == []
+        done = DataValue.objects.filter(state__in=DONE_STATES, value__isnull=False).count()
+        event(f"approved or locked values: {min(done, 4)}{'+' if done >= 4 else ''}")
+        units = [tree.county_b.pk, tree.station_a1.pk, tree.county_a.pk]
+        indicators = [form.filed.pk, form.solved.pk, form.poll.pk]
+        for start, length in windows:
+            window = months(PERIODS[start], "209912")[:length]
+            assert year_to_date.sums(units, indicators, window) == plain(units, indicators, window)
+        transaction.set_rollback(True)
