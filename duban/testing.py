@@ -1,10 +1,20 @@
-"""Small factories for tests: defaults for everything, overrides by keyword."""
+"""Small factories for tests: defaults for everything, overrides by keyword; and the harness
+the permission matrices share (each matrix keeps its own hand-written table)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
+from django.db import transaction
+from django.test import Client
+
 from duban.accounts.models import User
+from duban.audit.models import AuditEntry
 from duban.orgs.models import Membership, OrgUnit
 
 PASSWORD = "Test-pass-2017!"
@@ -20,6 +30,13 @@ MATRIX_ROLES = [
     "leader",
 ]
 NO_CELLS: frozenset[str] = frozenset()
+# Where a target unit sits seen from the actor's unit, COUNTY-A of make_tree(): the relations
+# every matrix walks (some add their own), and the tree fixture's unit for each.
+MATRIX_RELATIONS = ["own", "child", "sibling", "parent"]
+RELATIVES = {"own": "county_a", "child": "station_a1", "sibling": "county_b", "parent": "city"}
+
+# operation -> role -> the relations where it succeeds (a role left out succeeds nowhere)
+Expected = Mapping[str, Mapping[str, AbstractSet[str]]]
 
 
 def make_unit(code: str, parent: OrgUnit | None = None, **fields: Any) -> OrgUnit:
@@ -61,3 +78,111 @@ def make_tree() -> dict[str, OrgUnit]:
         "division": division,
         "other_city": other_city,
     }
+
+
+def only(cells: Mapping[str, AbstractSet[str]]) -> dict[str, AbstractSet[str]]:
+    """One operation's row of a matrix: the roles named succeed where given, the others nowhere."""
+    unknown = set(cells) - set(MATRIX_ROLES)
+    assert not unknown, f"not roles: {sorted(unknown)}"
+    return {role: cells.get(role, NO_CELLS) for role in MATRIX_ROLES}
+
+
+def relative_unit(tree: Any, relation: str) -> OrgUnit:
+    """The unit of the tree fixture that stands in `relation` to COUNTY-A."""
+    unit: OrgUnit = getattr(tree, RELATIVES[relation])
+    return unit
+
+
+def _check_table(expected: Expected, relations: Sequence[str]) -> None:
+    for op, row in expected.items():
+        unknown = set(row) - set(MATRIX_ROLES)
+        assert not unknown, f"{op}: not roles: {sorted(unknown)}"
+        for role, cells in row.items():
+            assert cells <= set(relations), (
+                f"{op} {role}: not relations: {set(cells) - set(relations)}"
+            )
+
+
+def matrix_cells(expected: Expected, relations: Sequence[str]) -> pytest.MarkDecorator:
+    """Parametrise a test as (op, role, relation) over every operation × role × relation."""
+    _check_table(expected, relations)
+    cells = [(op, role, rel) for op in expected for role in MATRIX_ROLES for rel in relations]
+    return pytest.mark.parametrize(
+        ("op", "role", "relation"), cells, ids=["-".join(cell) for cell in cells]
+    )
+
+
+def log_in_actor(unit: OrgUnit, role: str) -> Client:
+    """A client logged in as the matrix's actor, who holds just `role` at `unit`."""
+    make_user("actor", unit, role)
+    client = Client()
+    assert client.login(username="actor", password=PASSWORD)
+    return client
+
+
+def refusals() -> int:
+    return AuditEntry.objects.filter(action="access.denied").count()
+
+
+def cell_fault(
+    expected: Expected,
+    op: str,
+    role: str,
+    relation: str,
+    act: Callable[[], int],
+    effect: Callable[[], bool | None] = lambda: None,
+) -> str | None:
+    """Run one cell and say what is wrong with it, or None.
+
+    `act` performs the operation and returns its status, with the operation's own success
+    codes (201, 302) already turned into 200. A cell is right when it answers 200 where the
+    table allows it and 403 where not, when a write it performs (`effect` says whether the
+    data changed; None for reads) changed the data exactly when allowed, and when a refusal
+    was recorded in the audit trail once and an allowed call recorded none.
+    """
+    before = refusals()
+    status = act()
+    recorded = refusals() - before
+    changed = effect()
+    allowed = relation in expected[op].get(role, NO_CELLS)
+    faults = []
+    if status != (200 if allowed else 403):
+        faults.append(f"answered {status}")
+    if changed is not None and changed is not allowed:
+        faults.append("the data changed" if changed else "the data did not change")
+    if recorded != (0 if allowed else 1):
+        faults.append(f"{recorded} refusals recorded (each refusal is recorded once)")
+    if not faults:
+        return None
+    return f"{role} {op} on {relation} ({'allowed' if allowed else 'refused'}): " + ", ".join(
+        faults
+    )
+
+
+@contextmanager
+def _undone() -> Iterator[None]:
+    """Run the block in a savepoint that is then rolled back."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def role_faults(
+    expected: Expected, role: str, relations: Sequence[str], act: Callable[[str, str], int]
+) -> list[str]:
+    """Every operation × relation for one role against one world that is costly to build.
+
+    `act(op, relation)` performs a cell; each runs in a savepoint rolled back afterwards, so
+    no cell sees another's writes. Returns every wrong cell, not just the first.
+    """
+    _check_table(expected, relations)
+    faults = []
+    for op in expected:
+        for relation in relations:
+            with _undone():
+                fault = cell_fault(
+                    expected, op, role, relation, functools.partial(act, op, relation)
+                )
+            if fault is not None:
+                faults.append(fault)
+    return faults

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,22 +13,34 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from duban.errors import DubanError, Problem, add_problems
+from duban.errors import DubanError, Problem
 from duban.meetings import services
 from duban.meetings.agenda import build_pack
 from duban.meetings.cadence import cadence_table
 from duban.meetings.forms import CadenceForm, DecisionForm, HeldForm, MeetingForm, MinutesForm
-from duban.meetings.models import DecidedMatter, MeetingKind
+from duban.meetings.models import DecidedMatter, Meeting, MeetingKind
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
+from duban.pages import form_page, post_action
 from duban.tasks import access as task_access
 from duban.tasks.services import today_local
-from duban.tasks.views import _form_page
 
 
 def _managed_units(request: HttpRequest):  # type: ignore[no-untyped-def]
     return policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+
+
+def _meeting_page(meeting: Meeting) -> str:
+    return reverse("meetings:meeting", args=[meeting.pk])
+
+
+def _managed_meeting(request: HttpRequest, pk: int, why: str) -> Meeting:
+    """Fetch a meeting the user may see (404, 403) and manage (403, saying `why` not)."""
+    meeting = services.meeting_or_403(request.user, pk)
+    if not services.can_manage(request.user, meeting):
+        raise PermissionDenied(why)
+    return meeting
 
 
 @login_required
@@ -60,24 +74,21 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     units = _managed_units(request)
     if not units.exists():
         raise PermissionDenied("convening meetings needs the evaluation office")
-    form = MeetingForm(request.POST or None, units=units)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
+
+    def save(data: dict[str, Any]) -> Meeting:
+        d = dict(data)
         unit, participants = d.pop("unit"), list(d.pop("participants"))
-        try:
-            meeting = services.create_meeting(
-                unit,
-                user=request.user,  # type: ignore[arg-type]
-                participants=participants,
-                **d,  # type: ignore[arg-type]
-            )  # type: ignore[arg-type]
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Meeting created; its agenda pack is built from the data."))
-            return redirect("meetings:meeting", pk=meeting.pk)
-    return _form_page(request, form, _("New meeting"), reverse("meetings:list"), problems)
+        return services.create_meeting(unit, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
+
+    return form_page(
+        request,
+        MeetingForm(request.POST or None, units=units),
+        save,
+        title=_("New meeting"),
+        back=reverse("meetings:list"),
+        done=_("Meeting created; its agenda pack is built from the data."),
+        then=_meeting_page,
+    )
 
 
 @login_required
@@ -108,39 +119,29 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = services.meeting_or_403(request.user, pk)
-    if not services.can_manage(request.user, meeting):
-        raise PermissionDenied("only the convening unit's office edits a meeting")
-    units = OrgUnit.objects.subtree_of(meeting.unit)
+    meeting = _managed_meeting(request, pk, "only the convening unit's office edits a meeting")
     form = MeetingForm(
         request.POST or None,
         instance=meeting,
-        units=units,
+        units=OrgUnit.objects.subtree_of(meeting.unit),
         editing=True,
         initial={"participants": [p.unit_id for p in meeting.participants.all()]},
     )
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        d = dict(form.cleaned_data)
+
+    def save(data: dict[str, Any]) -> Meeting:
+        d = dict(data)
         participants = list(d.pop("participants"))
-        try:
-            services.update_meeting(meeting, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("meetings:meeting", pk=meeting.pk)
-    return _form_page(
-        request, form, _("Edit meeting"), reverse("meetings:meeting", args=[pk]), problems
+        return services.update_meeting(meeting, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
+
+    return form_page(
+        request, form, save, title=_("Edit meeting"), back=_meeting_page(meeting), done=_("Saved.")
     )
 
 
 @login_required
 @require_POST
 def minutes(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = services.meeting_or_403(request.user, pk)
-    if not services.can_manage(request.user, meeting):
-        raise PermissionDenied("only the convening unit's office keeps the minutes")
+    meeting = _managed_meeting(request, pk, "only the convening unit's office keeps the minutes")
     form = MinutesForm(request.POST)
     if form.is_valid():
         services.update_meeting(meeting, user=request.user, minutes=form.cleaned_data["minutes"])  # type: ignore[arg-type]
@@ -151,41 +152,31 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    meeting = services.meeting_or_403(request.user, pk)
-    if not services.can_manage(request.user, meeting):
-        raise PermissionDenied("only the convening unit's office records decisions")
-    form = DecisionForm(request.POST or None, units=OrgUnit.objects.subtree_of(meeting.unit))
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            matter = services.decide(
-                meeting,
-                user=request.user,  # type: ignore[arg-type]
-                text=d["text"],
-                lead_unit=d["lead_unit"],
-                due_date=d["due_date"],  # type: ignore[arg-type]
-                supervise=d["supervise"],
-                partners=list(d["partners"]),
-                responsible=d["responsible"],
-            )
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            if matter.task_id:
-                messages.success(
-                    request,
-                    _("Decision recorded and supervised as a task: now set its milestones."),
-                )
-                return redirect("tasks:task", pk=matter.task_id)
-            messages.success(request, _("Decision recorded."))
-            return redirect("meetings:meeting", pk=pk)
-    return _form_page(
+    meeting = _managed_meeting(request, pk, "only the convening unit's office records decisions")
+    back = _meeting_page(meeting)
+    return form_page(
         request,
-        form,
-        _("Record a decided matter"),
-        reverse("meetings:meeting", args=[pk]),
-        problems,
+        DecisionForm(request.POST or None, units=OrgUnit.objects.subtree_of(meeting.unit)),
+        lambda d: services.decide(
+            meeting,
+            user=request.user,  # type: ignore[arg-type]
+            text=d["text"],
+            lead_unit=d["lead_unit"],
+            due_date=d["due_date"],
+            supervise=d["supervise"],
+            partners=list(d["partners"]),
+            responsible=d["responsible"],
+        ),
+        title=_("Record a decided matter"),
+        back=back,
+        done=lambda matter: (
+            _("Decision recorded and supervised as a task: now set its milestones.")
+            if matter.task_id
+            else _("Decision recorded.")
+        ),
+        then=lambda matter: (
+            reverse("tasks:task", args=[matter.task_id]) if matter.task_id else back
+        ),
         intro=str(meeting),
     )
 
@@ -194,17 +185,16 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def supervise_matter(request: HttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(DecidedMatter.objects.select_related("meeting"), pk=pk)
-    meeting = services.meeting_or_403(request.user, matter.meeting_id)
-    if not services.can_manage(request.user, meeting):
-        raise PermissionDenied("only the convening unit's office supervises decisions")
-    try:
-        task = services.supervise_matter(matter, user=request.user)  # type: ignore[arg-type]
-    except DubanError as exc:
-        for p in exc.problems:
-            messages.error(request, str(p))
-        return redirect("meetings:meeting", pk=meeting.pk)
-    messages.success(request, _("Supervised as a task."))
-    return redirect("tasks:task", pk=task.pk)
+    meeting = _managed_meeting(
+        request, matter.meeting_id, "only the convening unit's office supervises decisions"
+    )
+    return post_action(
+        request,
+        lambda: services.supervise_matter(matter, user=request.user),  # type: ignore[arg-type]
+        back=_meeting_page(meeting),
+        done=_("Supervised as a task."),
+        then=lambda task: reverse("tasks:task", args=[task.pk]),
+    )
 
 
 @login_required

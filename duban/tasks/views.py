@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from duban.errors import DubanError, Problem, add_problems
+from duban.errors import DubanError, Problem
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
+from duban.pages import form_page, post_action
 from duban.tasks import access, services
 from duban.tasks.forms import (
     GoalForm,
@@ -39,31 +39,8 @@ from duban.tasks.ledger import (
     status_counts,
     status_label,
 )
-from duban.tasks.models import Evidence, Goal, Milestone, Reminder, TaskKind
+from duban.tasks.models import Evidence, Goal, Milestone, Reminder, Task, TaskKind
 from duban.tasks.status import Status
-
-
-def _form_page(
-    request: HttpRequest,
-    form: Any,
-    title: str,
-    back: str,
-    problems: list[Problem],
-    multipart: bool = False,
-    intro: str = "",
-) -> HttpResponse:
-    return render(
-        request,
-        "tasks/form.html",
-        {
-            "form": form,
-            "title": title,
-            "back": back,
-            "problems": problems,
-            "multipart": multipart,
-            "intro": intro,
-        },
-    )
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -165,30 +142,38 @@ def _task_fields(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in services.TASK_FIELDS}
 
 
+def _task_page(pk: int) -> str:
+    return reverse("tasks:task", args=[pk])
+
+
+def _managed_task(request: HttpRequest, pk: int) -> Task:
+    """Fetch a task the user may see (404, 403) and manage (403)."""
+    task = access.task_or_403(request.user, pk)
+    access.require_manage(request.user, task)
+    return task
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_new(request: HttpRequest) -> HttpResponse:
     issuers, units = _unit_querysets(request)
     if not issuers.exists():
         raise PermissionDenied("issuing tasks needs the evaluation office")
-    form = TaskForm(request.POST or None, issuers=issuers, units=units)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            task = services.create_task(
-                user=request.user,  # type: ignore[arg-type]
-                issuing_unit=data["issuing_unit"],
-                lead_unit=data["lead_unit"],  # type: ignore[arg-type]
-                partners=list(data["partners"]),
-                **_task_fields(data),
-            )
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Task issued. Now set its milestones."))
-            return redirect("tasks:task", pk=task.pk)
-    return _form_page(request, form, _("Issue a task"), reverse("tasks:board"), problems)
+    return form_page(
+        request,
+        TaskForm(request.POST or None, issuers=issuers, units=units),
+        lambda d: services.create_task(
+            user=request.user,  # type: ignore[arg-type]
+            issuing_unit=d["issuing_unit"],
+            lead_unit=d["lead_unit"],
+            partners=list(d["partners"]),
+            **_task_fields(d),
+        ),
+        title=_("Issue a task"),
+        back=reverse("tasks:board"),
+        done=_("Task issued. Now set its milestones."),
+        then=lambda task: _task_page(task.pk),
+    )
 
 
 @login_required
@@ -233,8 +218,7 @@ def _decided_at(task_pk: int) -> Any:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    task = access.task_or_403(request.user, pk)
-    access.require_manage(request.user, task)
+    task = _managed_task(request, pk)
     issuers, units = _unit_querysets(request)
     units = OrgUnit.objects.subtree_of(task.issuing_unit)
     form = TaskForm(
@@ -245,44 +229,33 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         editing=True,
         initial={"partners": [p.unit_id for p in task.partners.all()]},
     )
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.update_task(
-                task,
-                user=request.user,  # type: ignore[arg-type]
-                lead_unit=data["lead_unit"],  # type: ignore[arg-type]
-                partners=list(data["partners"]),
-                **_task_fields(data),
-            )
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("tasks:task", pk=task.pk)
-    return _form_page(
-        request, form, _("Edit task"), reverse("tasks:task", args=[task.pk]), problems
+    return form_page(
+        request,
+        form,
+        lambda d: services.update_task(
+            task,
+            user=request.user,  # type: ignore[arg-type]
+            lead_unit=d["lead_unit"],
+            partners=list(d["partners"]),
+            **_task_fields(d),
+        ),
+        title=_("Edit task"),
+        back=_task_page(task.pk),
+        done=_("Saved."),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def milestone_new(request: HttpRequest, pk: int) -> HttpResponse:
-    task = access.task_or_403(request.user, pk)
-    access.require_manage(request.user, task)
-    form = MilestoneForm(request.POST or None)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_milestone(task, user=request.user, **form.cleaned_data)  # type: ignore[arg-type]
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Milestone added."))
-            return redirect("tasks:task", pk=task.pk)
-    return _form_page(
-        request, form, _("Add a milestone"), reverse("tasks:task", args=[task.pk]), problems
+    task = _managed_task(request, pk)
+    return form_page(
+        request,
+        MilestoneForm(request.POST or None),
+        lambda d: services.add_milestone(task, user=request.user, **d),  # type: ignore[arg-type]
+        title=_("Add a milestone"),
+        back=_task_page(task.pk),
+        done=_("Milestone added."),
     )
 
 
@@ -297,46 +270,29 @@ def _milestone_or_403(request: HttpRequest, pk: int) -> Milestone:
 def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_403(request, pk)
     access.require_manage(request.user, milestone.task)
-    form = MilestoneForm(request.POST or None, instance=Milestone.objects.get(pk=pk))
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if v is not None or k != "seq"}
-        try:
-            services.update_milestone(milestone, user=request.user, **data)  # type: ignore[arg-type]
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("tasks:task", pk=milestone.task_id)
-    return _form_page(
+    return form_page(
         request,
-        form,
-        _("Edit milestone"),
-        reverse("tasks:task", args=[milestone.task_id]),
-        problems,
+        MilestoneForm(request.POST or None, instance=Milestone.objects.get(pk=pk)),
+        lambda d: services.update_milestone(
+            milestone,
+            user=request.user,  # type: ignore[arg-type]
+            **{k: v for k, v in d.items() if v is not None or k != "seq"},
+        ),
+        title=_("Edit milestone"),
+        back=_task_page(milestone.task_id),
+        done=_("Saved."),
     )
-
-
-def _post_action(request: HttpRequest, task_pk: int, fn: Any, done: str) -> HttpResponse:
-    try:
-        fn()
-    except DubanError as exc:
-        for p in exc.problems:
-            messages.error(request, str(p))
-    else:
-        messages.success(request, done)
-    return redirect("tasks:task", pk=task_pk)
 
 
 @login_required
 @require_POST
 def milestone_met(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_403(request, pk)
-    return _post_action(
+    return post_action(
         request,
-        milestone.task_id,
         lambda: services.mark_milestone_met(milestone, user=request.user),  # type: ignore[arg-type]
-        _("Milestone marked met."),
+        back=_task_page(milestone.task_id),
+        done=_("Milestone marked met."),
     )
 
 
@@ -347,35 +303,13 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     units = access.reporting_units(request.user, task)
     if not units:
         raise PermissionDenied("only the lead or a co-operating unit's reporter writes progress")
-    form = ReportForm(request.POST or None, request.FILES or None, units=units, task=task)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.submit_report(
-                task,
-                user=request.user,  # type: ignore[arg-type]
-                unit=d["unit"],
-                text=d["text"],
-                percent=d["percent"],  # type: ignore[arg-type]
-                problems=d["problems"],
-                next_steps=d["next_steps"],
-                milestone=d["milestone"],
-                milestone_met=d["milestone_met"],
-                files=d["files"],
-            )
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Progress reported."))
-            return redirect("tasks:task", pk=task.pk)
-    return _form_page(
+    return form_page(
         request,
-        form,
-        _("Report progress"),
-        reverse("tasks:task", args=[task.pk]),
-        problems,
-        multipart=True,
+        ReportForm(request.POST or None, request.FILES or None, units=units, task=task),
+        lambda d: services.submit_report(task, user=request.user, **d),  # type: ignore[arg-type]
+        title=_("Report progress"),
+        back=_task_page(task.pk),
+        done=_("Progress reported."),
         intro=task.title,
     )
 
@@ -385,48 +319,37 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 def done(request: HttpRequest, pk: int) -> HttpResponse:
     task = access.task_or_403(request.user, pk)
     access.require_lead(request.user, task)
-    return _post_action(
+    return post_action(
         request,
-        task.pk,
         lambda: services.declare_done(task, user=request.user),  # type: ignore[arg-type]
-        _("Declared done; the issuing unit will check it."),
+        back=_task_page(task.pk),
+        done=_("Declared done; the issuing unit will check it."),
     )
 
 
 @login_required
 @require_POST
 def close(request: HttpRequest, pk: int) -> HttpResponse:
-    task = access.task_or_403(request.user, pk)
-    access.require_manage(request.user, task)
-    return _post_action(
+    task = _managed_task(request, pk)
+    return post_action(
         request,
-        task.pk,
         lambda: services.close_task(task, user=request.user),  # type: ignore[arg-type]
-        _("Closed off the ledger."),
+        back=_task_page(task.pk),
+        done=_("Closed off the ledger."),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    task = access.task_or_403(request.user, pk)
-    access.require_manage(request.user, task)
-    form = ReasonForm(request.POST or None)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.reopen_task(task, user=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Reopened; the lead unit carries on."))
-            return redirect("tasks:task", pk=task.pk)
-    return _form_page(
+    task = _managed_task(request, pk)
+    return form_page(
         request,
-        form,
-        _("Reopen task"),
-        reverse("tasks:task", args=[task.pk]),
-        problems,
+        ReasonForm(request.POST or None),
+        lambda d: services.reopen_task(task, user=request.user, reason=d["reason"]),  # type: ignore[arg-type]
+        title=_("Reopen task"),
+        back=_task_page(task.pk),
+        done=_("Reopened; the lead unit carries on."),
         intro=task.title,
     )
 
@@ -434,31 +357,14 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def supervise(request: HttpRequest, pk: int) -> HttpResponse:
-    task = access.task_or_403(request.user, pk)
-    access.require_manage(request.user, task)
-    form = SupervisionForm(request.POST or None, task=task)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.issue_supervision(
-                task,
-                user=request.user,  # type: ignore[arg-type]
-                message=d["message"],  # type: ignore[arg-type]
-                reply_days=d["reply_days"],
-                milestone=d["milestone"],
-            )
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Supervision order issued."))
-            return redirect("tasks:task", pk=task.pk)
-    return _form_page(
+    task = _managed_task(request, pk)
+    return form_page(
         request,
-        form,
-        _("Issue a supervision order (督办)"),
-        reverse("tasks:task", args=[task.pk]),
-        problems,
+        SupervisionForm(request.POST or None, task=task),
+        lambda d: services.issue_supervision(task, user=request.user, **d),  # type: ignore[arg-type]
+        title=_("Issue a supervision order (督办)"),
+        back=_task_page(task.pk),
+        done=_("Supervision order issued."),
         intro=task.title,
     )
 
@@ -469,22 +375,13 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder.objects.select_related("to_unit"), pk=pk)
     access.task_or_403(request.user, reminder.task_id)
     policy.require(request.user, Action.ENTER_DATA, reminder.to_unit)  # type: ignore[arg-type]
-    form = ReplyForm(request.POST or None)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.reply_reminder(reminder, user=request.user, text=form.cleaned_data["text"])  # type: ignore[arg-type]
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Reply recorded."))
-            return redirect("tasks:task", pk=reminder.task_id)
-    return _form_page(
+    return form_page(
         request,
-        form,
-        _("Reply"),
-        reverse("tasks:task", args=[reminder.task_id]),
-        problems,
+        ReplyForm(request.POST or None),
+        lambda d: services.reply_reminder(reminder, user=request.user, text=d["text"]),  # type: ignore[arg-type]
+        title=_("Reply"),
+        back=_task_page(reminder.task_id),
+        done=_("Reply recorded."),
         intro=reminder.message,
     )
 
@@ -541,22 +438,18 @@ def goal_new(request: HttpRequest) -> HttpResponse:
     units = policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
     if not units.exists():
         raise PermissionDenied("setting goals needs the evaluation office")
-    form = GoalForm(request.POST or None, units=units)
-    problems: list[Problem] = []
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.create_goal(
-                d["unit"],
-                user=request.user,  # type: ignore[arg-type]
-                title=d["title"],
-                first_year=d["first_year"],  # type: ignore[arg-type]
-                aims=d["aims"].splitlines(),
-                description=d["description"],
-            )
-        except DubanError as exc:
-            problems = add_problems(form, exc)
-        else:
-            messages.success(request, _("Goal saved."))
-            return redirect("tasks:goals")
-    return _form_page(request, form, _("New multi-year goal"), reverse("tasks:goals"), problems)
+    return form_page(
+        request,
+        GoalForm(request.POST or None, units=units),
+        lambda d: services.create_goal(
+            d["unit"],
+            user=request.user,  # type: ignore[arg-type]
+            title=d["title"],
+            first_year=d["first_year"],
+            aims=d["aims"].splitlines(),
+            description=d["description"],
+        ),
+        title=_("New multi-year goal"),
+        back=reverse("tasks:goals"),
+        done=_("Goal saved."),
+    )

@@ -10,30 +10,29 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import pytest
 import time_machine
 from django.test import Client
 
-from duban.audit.models import AuditEntry
 from duban.meetings import services
 from duban.meetings.models import Cadence, CadenceRecord, DecidedMatter, Meeting
-from duban.testing import MATRIX_ROLES, NO_CELLS, PASSWORD, make_user
+from duban.testing import (
+    MATRIX_RELATIONS,
+    RELATIVES,
+    Expected,
+    cell_fault,
+    log_in_actor,
+    matrix_cells,
+    only,
+)
 
-ROLES = MATRIX_ROLES
-RELATIONS = ["own", "child", "sibling", "parent", "joined_here"]
+RELATIONS = [*MATRIX_RELATIONS, "joined_here"]
 BUSINESS = ["office", "reporter", "approver", "leader"]
-NONE: frozenset[str] = NO_CELLS
-
-
-def only(role_sets: dict[str, set[str]]) -> dict[str, set[str]]:
-    return {r: role_sets.get(r, NONE) for r in ROLES}
-
 
 VIEW = only({r: {"own", "child", "joined_here"} for r in BUSINESS})
 VIEW_UNIT = only({r: {"own", "child"} for r in BUSINESS})
 MANAGE = only({"office": {"own", "child"}})
 
-EXPECTED = {
+EXPECTED: Expected = {
     "read_page": VIEW,
     "read_api": VIEW,
     "agenda_api": VIEW,
@@ -50,13 +49,7 @@ EXPECTED = {
     "cadence_set_api": MANAGE,
     "held_api": MANAGE,
 }
-PLACES = {
-    "own": "county_a",
-    "child": "station_a1",
-    "sibling": "county_b",
-    "parent": "city",
-    "joined_here": "city",
-}
+PLACES = RELATIVES | {"joined_here": "city"}
 
 
 def place(tree, relation: str) -> Meeting:
@@ -158,24 +151,12 @@ def changed(op: str, m: Meeting) -> bool | None:
     return None
 
 
-CELLS = [(op, role, rel) for op in EXPECTED for role in ROLES for rel in RELATIONS]
-
-
-@pytest.mark.parametrize(("op", "role", "relation"), CELLS, ids=["-".join(c) for c in CELLS])
+@matrix_cells(EXPECTED, RELATIONS)
 @time_machine.travel("2017-12-08 10:00 +0800", tick=False)
 def test_cell(tree, op: str, role: str, relation: str) -> None:
     meeting = place(tree, relation)
-    make_user("actor", tree.county_a, role)
-    client = Client()
-    assert client.login(username="actor", password=PASSWORD)
-    denied_before = AuditEntry.objects.filter(action="access.denied").count()
-
-    status = do(client, op, meeting)
-
-    allowed = relation in EXPECTED[op][role]
-    assert status == (200 if allowed else 403), f"{role} {op} on {relation}: {status}"
-    effect = changed(op, meeting)
-    if effect is not None:
-        assert effect is allowed, "a refused write changed data, or an allowed one did not"
-    denied = AuditEntry.objects.filter(action="access.denied").count() - denied_before
-    assert denied == (0 if allowed else 1), "every refusal is recorded once"
+    client = log_in_actor(tree.county_a, role)
+    fault = cell_fault(
+        EXPECTED, op, role, relation, lambda: do(client, op, meeting), lambda: changed(op, meeting)
+    )
+    assert fault is None, fault

@@ -8,42 +8,35 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from django.test import Client
 
 from duban.accounts.models import User
-from duban.audit.models import AuditEntry
 from duban.orgs.models import Membership, OrgUnit
-from duban.testing import MATRIX_ROLES, NO_CELLS, PASSWORD, make_user
+from duban.testing import (
+    MATRIX_RELATIONS,
+    MATRIX_ROLES,
+    PASSWORD,
+    Expected,
+    cell_fault,
+    log_in_actor,
+    make_user,
+    matrix_cells,
+    only,
+    relative_unit,
+)
 
-ROLES = MATRIX_ROLES
-RELATIONS = ["own", "child", "sibling", "parent"]
-ALL = set(RELATIONS)
 DOWN = {"own", "child"}
-NONE: frozenset[str] = NO_CELLS
 
-# operation -> role -> relations where it succeeds
-EXPECTED: dict[str, dict[str, set[str]]] = {
-    "read_unit_api": {r: DOWN for r in ROLES},
-    "read_unit_page": {r: DOWN for r in ROLES},
-    "write_unit_api": {"system_admin": DOWN} | {r: NONE for r in ROLES if r != "system_admin"},
-    "write_unit_page": {"system_admin": DOWN} | {r: NONE for r in ROLES if r != "system_admin"},
-    "read_members_api": {"security_admin": DOWN}
-    | {r: NONE for r in ROLES if r != "security_admin"},
-    "write_members_api": {"security_admin": DOWN}
-    | {r: NONE for r in ROLES if r != "security_admin"},
-    "read_audit_api": {"audit_admin": DOWN} | {r: NONE for r in ROLES if r != "audit_admin"},
-    "read_audit_page": {"audit_admin": DOWN} | {r: NONE for r in ROLES if r != "audit_admin"},
+EXPECTED: Expected = {
+    "read_unit_api": {r: DOWN for r in MATRIX_ROLES},
+    "read_unit_page": {r: DOWN for r in MATRIX_ROLES},
+    "write_unit_api": only({"system_admin": DOWN}),
+    "write_unit_page": only({"system_admin": DOWN}),
+    "read_members_api": only({"security_admin": DOWN}),
+    "write_members_api": only({"security_admin": DOWN}),
+    "read_audit_api": only({"audit_admin": DOWN}),
+    "read_audit_page": only({"audit_admin": DOWN}),
 }
-
-
-def target(tree, relation: str) -> OrgUnit:
-    return {
-        "own": tree.county_a,
-        "child": tree.station_a1,
-        "sibling": tree.county_b,
-        "parent": tree.city,
-    }[relation]
 
 
 def do(client: Client, op: str, unit: OrgUnit, grantee: User) -> int:
@@ -93,27 +86,20 @@ def changed(op: str, unit: OrgUnit, grantee: User) -> bool | None:
     return None
 
 
-CELLS = [(op, role, rel) for op in EXPECTED for role in ROLES for rel in RELATIONS]
-
-
-@pytest.mark.parametrize(("op", "role", "relation"), CELLS, ids=["-".join(c) for c in CELLS])
+@matrix_cells(EXPECTED, MATRIX_RELATIONS)
 def test_cell(tree, op: str, role: str, relation: str) -> None:
-    make_user("actor", tree.county_a, role)
+    client = log_in_actor(tree.county_a, role)
     grantee = make_user("grantee")
-    client = Client()
-    assert client.login(username="actor", password=PASSWORD)
-    unit = target(tree, relation)
-    denied_before = AuditEntry.objects.filter(action="access.denied").count()
-
-    status = do(client, op, unit, grantee)
-
-    allowed = relation in EXPECTED[op][role]
-    assert status == (200 if allowed else 403), f"{role} {op} on {relation}: {status}"
-    effect = changed(op, unit, grantee)
-    if effect is not None:
-        assert effect is allowed, "a refused write changed data, or an allowed one did not"
-    denied_after = AuditEntry.objects.filter(action="access.denied").count()
-    assert denied_after - denied_before == (0 if allowed else 1), "every refusal is recorded once"
+    unit = relative_unit(tree, relation)
+    fault = cell_fault(
+        EXPECTED,
+        op,
+        role,
+        relation,
+        lambda: do(client, op, unit, grantee),
+        lambda: changed(op, unit, grantee),
+    )
+    assert fault is None, fault
 
 
 def test_outsider_reads_nothing_of_another_tree(personas, tree) -> None:
