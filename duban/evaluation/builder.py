@@ -11,11 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Prefetch
+
 from duban.errors import DubanError, Problem
 from duban.evaluation import engine
 from duban.evaluation.engine.decimals import plain
 from duban.evaluation.engine.files import read_scheme
-from duban.evaluation.models import Scheme
+from duban.evaluation.models import GroupMember, Scheme, Target
 
 
 def num(value: Decimal | None) -> Decimal | None:
@@ -27,40 +29,70 @@ def _name(zh: str, en: str) -> Any:
     return {"zh": zh, "en": en} if en else zh
 
 
+def members_with_units() -> Prefetch:
+    """A peer group's members with their units, joined: a national scheme's 3,000 units in
+    one query (``prefetch_related("members__unit")`` asks for them by id, which SQLite
+    refuses past 1,000)."""
+    return Prefetch("members", queryset=GroupMember.objects.select_related("unit"))
+
+
+def targets_with_units() -> Prefetch:
+    """An item's per-unit targets with their units, joined (see ``members_with_units``)."""
+    return Prefetch("targets", queryset=Target.objects.select_related("unit"))
+
+
 def scheme_to_data(scheme: Scheme) -> dict[str, Any]:
-    """The scheme's rows in the YAML file's layout (a few queries, whatever its size)."""
-    groups = list(scheme.groups.prefetch_related("members__unit"))
+    """The scheme's rows in the YAML file's layout (a few queries, whatever its size).
+
+    Members and targets are read as plain tuples, joined to their units: a national
+    scheme has 3,000 of each, and model instances (each snapshotted for the audit trail)
+    would cost more than the scoring that follows.
+    """
+    groups = list(scheme.groups.all())
+    members_of: dict[int, list[tuple[str, str, str, str, str, str]]] = {g.pk: [] for g in groups}
+    member_rows = (
+        GroupMember.objects.filter(group__scheme=scheme)
+        .order_by("sort_order", "id")
+        .values_list(
+            "group_id", "sequence", "unit__code", "unit__name_zh", "unit__name_en",
+            "unit__level", "unit__kind",
+        )
+    )  # fmt: skip
+    for group_id, *member in member_rows:
+        members_of[group_id].append(tuple(member))  # type: ignore[arg-type]
     units: list[dict[str, Any]] = []
     group_data: list[dict[str, Any]] = []
     for group in groups:
-        members = list(group.members.all())
-        for member in members:
-            unit = member.unit
+        members = members_of[group.pk]
+        for _sequence, code, name_zh, name_en, level, kind in members:
             units.append(
-                {
-                    "code": unit.code,
-                    "name": _name(unit.name_zh, unit.name_en),
-                    "level": unit.level,
-                    "kind": unit.kind,
-                }
+                {"code": code, "name": _name(name_zh, name_en), "level": level, "kind": kind}
             )
         data: dict[str, Any] = {
             "code": group.code,
             "name": _name(group.name_zh, group.name_en),
-            "members": [m.unit.code for m in members],
+            "members": [m[1] for m in members],
         }
         if group.sequences:
             data["sequences"] = [
                 {
                     "code": s.get("code", ""),
                     "name": _name(s.get("name_zh", ""), s.get("name_en", "")),
-                    "members": [m.unit.code for m in members if m.sequence == s.get("code")],
+                    "members": [m[1] for m in members if m[0] == s.get("code")],
                 }
                 for s in group.sequences
             ]
         group_data.append(data)
+    targets_of: dict[int, dict[str, Decimal | None]] = {}
+    target_rows = (
+        Target.objects.filter(item__scheme=scheme)
+        .order_by("id")
+        .values_list("item_id", "unit__code", "value")
+    )
+    for item_id, unit_code, value in target_rows:
+        targets_of.setdefault(item_id, {})[unit_code] = num(value)
     items: list[dict[str, Any]] = []
-    for item in scheme.items.select_related("category").prefetch_related("targets__unit"):
+    for item in scheme.items.select_related("category"):
         entry: dict[str, Any] = {
             "code": item.code,
             "category": item.category.code,
@@ -71,7 +103,7 @@ def scheme_to_data(scheme: Scheme) -> dict[str, Any]:
             "direction": item.direction,
             "cumulative": item.cumulative,
         }
-        per_unit = {t.unit.code: num(t.value) for t in item.targets.all()}
+        per_unit = targets_of.get(item.pk, {})
         if per_unit:
             entry["target"] = {"units": per_unit}
             if item.target is not None:

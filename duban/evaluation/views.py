@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.errors import DubanError
 from duban.evaluation import access, exports, services, sheets
-from duban.evaluation.builder import scheme_to_engine
+from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
 from duban.evaluation.engine.decimals import fixed, plain
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
@@ -93,8 +93,8 @@ def scheme_detail(request: HttpRequest, code: str) -> HttpResponse:
         built = scheme_to_engine(scheme)
     except DubanError as exc:
         problems = exc.problems
-    items = scheme.items.select_related("category").prefetch_related("targets__unit")
-    groups = scheme.groups.prefetch_related("members__unit")
+    items = scheme.items.select_related("category").prefetch_related(targets_with_units())
+    groups = scheme.groups.prefetch_related(members_with_units())
     warnings = []
     if built is not None:
         from duban.evaluation.engine import scheme_warnings
