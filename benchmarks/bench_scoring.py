@@ -1,36 +1,35 @@
 """Score a synthetic national scheme with the engine, beside a hand-written DuckDB query.
 
-Run:  .venv/bin/python -m benchmarks.bench_scoring [--units 3000] [--items 150] [--runs 3] [--no-db]
+Run:  .venv/bin/python -m benchmarks.bench_scoring [--units 3000] [--items 150] [--runs 3]
+      [--no-db] [--pg postgres://postgres@127.0.0.1:5432/postgres]
 
 The scheme: ``--units`` county bureaus in peer groups of 150 (one "province"
 each), ``--items`` cumulative items cycling through seven rules — attainment
 (cap 1), shortfall (per point), deduction, bonus (capped), rank (per place),
 relative-to-best and steps (two bands) — and one whole figure per unit, item
 and month for the 12 months of 2017 (3,000 × 150 × 12 = 5.4 million values).
-"Full recomputation" is what the Django app does for the year to date: the
-database sums each unit's and item's months (one ``SUM(value), COUNT(value)
-… GROUP BY indicator, unit`` over the raw monthly rows, as ``values.py`` asks
-it), then ``compute_scores`` takes those sums (``engine.YearToDate``) and
-works out every item score, category and total, rank, item place basis and
-grade. The national figures are timed on SQLite (a file) and, when
-``--pg`` names a server, PostgreSQL: the 5.4 million monthly rows are loaded
-into a table shaped like ``reporting_datavalue`` (same index) before timing,
-and the timed part is the grouped query, fetching its 450,000 rows into
-Decimals, and the computation. The engine alone (sums in, scores out) and the
-old path (the engine summing the monthly values itself in Python) are printed
-too.
 
-The reference is one DuckDB SQL statement over the same values (a table
-already in DuckDB's memory) computing the same year-to-date sums, item scores,
-totals and total ranks. Both answers are compared: every item score and total
-must agree within 0.000001 (DuckDB works in doubles; the engine in exact
-decimals) and every rank exactly. The script prints medians of ``--runs`` runs, the
-ratios, the engine's peak memory (tracemalloc, sums excluded), the time of
-one province (150 units), and — unless ``--no-db`` — the database path for one
-province through Django (``scoring.score``: the values query, the grouped
-year-to-date query and the computation, as the pages do it) on SQLite and,
-with ``--pg``, PostgreSQL (a scratch database created and dropped). Goals
-(printed, never asserted): within 2× of DuckDB; a province under 0.2 s.
+The reference is one DuckDB SQL statement over the same values (a table in
+DuckDB's memory) computing the year-to-date sums, item scores, totals and
+total ranks from the raw monthly values. Every answer below is compared with
+it: every item score and total within 0.000001 (DuckDB works in doubles; the
+engine in exact decimals) and every rank exactly (the query ranks on
+``ROUND(total + 1e-9, 2)``: an exact 18.245 comes out of doubles as
+18.244999999999997, which would round down where the engine rounds half up).
+
+Printed, in this order (medians of ``--runs``; goals printed, never asserted):
+- the engine alone: year-to-date sums handed in, scores out, and its peak
+  memory; the same for one province (150 units);
+- unless ``--no-db``, "full recomputation" through Django, in a child process
+  per database on a scratch database: the figures are loaded (raw insert, not
+  timed against anything), the stored year-to-date totals are built with the
+  app's own ``year_to_date.rebuild`` (timed: it is what the migration does),
+  the scheme is saved through ``services.save_engine_scheme``, and then
+  ``scoring.score(scheme, "2017")`` — the very call the pages and the API make:
+  scheme rows to engine scheme, the values query, the stored totals, the
+  computation — is timed beside the DuckDB query run in that same process.
+  This runs for the national scheme and for one province, on SQLite and, with
+  ``--pg``, PostgreSQL. Goals: within 2× of DuckDB; a province under 0.2 s.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ import argparse
 import gc
 import os
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -48,7 +46,6 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +159,7 @@ WITH ytd AS (
     SELECT unit, grp, SUM(score) AS total FROM s GROUP BY unit, grp
 )
 SELECT 'total' AS what, unit, NULL AS item, total AS score,
-       RANK() OVER (PARTITION BY grp ORDER BY ROUND(total, 2) DESC) AS rank
+       RANK() OVER (PARTITION BY grp ORDER BY ROUND(total + 1e-9, 2) DESC) AS rank
 FROM t
 UNION ALL
 SELECT 'item', unit, item, score, NULL FROM s
@@ -215,66 +212,19 @@ def median_time(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
     return statistics.median(times), out
 
 
-Sums = dict[tuple[str, str], tuple[Decimal | None, int]]
-DONE = ("approved", "locked")
-TABLE = """CREATE TABLE dv (id INTEGER PRIMARY KEY, unit_id INTEGER NOT NULL,
-    indicator_id INTEGER NOT NULL, period VARCHAR(16) NOT NULL, value DECIMAL(20, 4),
-    comment VARCHAR(500) NOT NULL, state VARCHAR(16) NOT NULL)"""
-INDEXES = (
-    "CREATE UNIQUE INDEX dv_uip ON dv (unit_id, indicator_id, period)",
-    "CREATE INDEX dv_ip ON dv (indicator_id, period)",
-    "CREATE INDEX dv_pu ON dv (period, unit_id)",
-)
+Sums = dict[str, dict[str, tuple[Decimal | None, int]]]  # indicator -> unit -> (sum, months)
 
 
-def ytd_sql(units: int, items: int, mark: str) -> tuple[str, list[Any]]:
-    """The grouped query values.py has Django ask (ids, not joined codes)."""
-    params: list[Any] = [*range(units), *DONE, *range(items), *MONTHS]
-
-    def marks(n: int) -> str:
-        return ", ".join([mark] * n)
-
-    sql = (
-        f"SELECT indicator_id, unit_id, SUM(value), COUNT(value) FROM dv "
-        f"WHERE unit_id IN ({marks(units)}) AND state IN ({marks(2)}) "
-        f"AND indicator_id IN ({marks(items)}) AND period IN ({marks(12)}) "
-        f"GROUP BY indicator_id, unit_id"
-    )
-    return sql, params
-
-
-def monthly_rows(units: int, items: int) -> Any:
-    for i in range(items):
-        for u in range(units):
-            for m, month in enumerate(MONTHS, start=1):
-                yield (u, i, month, figure(u, i, m), "", "approved")
-
-
-def sqlite_setup(units: int, items: int) -> sqlite3.Connection:
-    path = Path(tempfile.mkdtemp(prefix="bench-scoring-")) / "national.sqlite3"
-    con = sqlite3.connect(path)
-    con.execute(TABLE)
-    con.executemany(
-        "INSERT INTO dv (unit_id, indicator_id, period, value, comment, state) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        monthly_rows(units, items),
-    )
-    for index in INDEXES:
-        con.execute(index)
-    con.commit()
-    con.execute("ANALYZE")
-    return con
-
-
-def sqlite_sums(con: sqlite3.Connection, units: int, items: int) -> Sums:
-    sql, params = ytd_sql(units, items, "?")
-    codes, names = [f"i{i}" for i in range(items)], [f"u{u}" for u in range(units)]
-    # As Django's SQLite backend converts a decimal column: integers exactly, floats at 15 digits.
-    return {
-        (codes[i], names[u]): (None if t is None else Decimal(t) if isinstance(t, int)
-                               else Decimal(repr(t)), n)
-        for i, u, t, n in con.execute(sql, params)
-    }  # fmt: skip
+def python_sums(values: dict[tuple[str, str, str], Decimal | None]) -> Sums:
+    """The sums computed from the monthly mapping (engine alone: no database)."""
+    sums: Sums = {}
+    for (code, unit, _), value in values.items():
+        if value is None:
+            continue
+        of_code = sums.setdefault(code, {})
+        total, given = of_code.get(unit, (Decimal(0), 0))
+        of_code[unit] = (total + value, given + 1)
+    return sums
 
 
 def pg_connect(url: str, dbname: str) -> Any:
@@ -285,127 +235,148 @@ def pg_connect(url: str, dbname: str) -> Any:
                            autocommit=True)  # fmt: skip
 
 
-def pg_setup(url: str, units: int, items: int) -> Any:
-    with pg_connect(url, "postgres") as admin:
-        admin.execute("DROP DATABASE IF EXISTS bench_scoring_national")
-        admin.execute("CREATE DATABASE bench_scoring_national")
-    con = pg_connect(url, "bench_scoring_national")
-    con.execute(TABLE.replace("id INTEGER PRIMARY KEY", "id BIGSERIAL PRIMARY KEY")
-                .replace("DECIMAL(20, 4)", "NUMERIC(20, 4)"))  # fmt: skip
-    with con.cursor().copy(
-        "COPY dv (unit_id, indicator_id, period, value, comment, state) FROM STDIN"
-    ) as copy:
-        for row in monthly_rows(units, items):
-            copy.write_row(row)
-    for index in INDEXES:
-        con.execute(index)
-    con.execute("VACUUM ANALYZE dv")
-    return con
+def load_figures(units: int, items: int) -> None:
+    """The monthly figures straight into ``reporting_datavalue`` (approved), as fast as the
+    database takes them: the benchmark times scoring, not loading."""
+    from django.db import connection
+
+    from duban.indicators.models import Indicator
+    from duban.orgs.models import OrgUnit
+
+    unit_ids = dict(OrgUnit.objects.exclude(code="root").values_list("code", "pk"))
+    ind_ids = dict(Indicator.objects.values_list("code", "pk"))
+    uid = [unit_ids[f"u{u}"] for u in range(units)]
+    iid = [ind_ids[f"i{i}"] for i in range(items)]
+    stamp = "2017-12-31 00:00:00+00:00"
+    rows = ((uid[u], iid[i], month, figure(u, i, m), "", "approved", stamp)
+            for i in range(items) for u in range(units) for m, month in enumerate(MONTHS, start=1))  # fmt: skip
+    columns = "unit_id, indicator_id, period, value, comment, state, updated_at"
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        raw = connection.connection
+        assert raw is not None
+        with raw.cursor().copy(f"COPY reporting_datavalue ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO reporting_datavalue ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                rows,
+            )
 
 
-def pg_sums(con: Any, units: int, items: int) -> Sums:
-    sql, params = ytd_sql(units, items, "%s")
-    codes, names = [f"i{i}" for i in range(items)], [f"u{u}" for u in range(units)]
-    return {(codes[i], names[u]): (t, n) for i, u, t, n in con.execute(sql, params)}
+def analyze() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
-def pg_drop(url: str, con: Any) -> None:
-    con.close()
-    with pg_connect(url, "postgres") as admin:
-        admin.execute("DROP DATABASE IF EXISTS bench_scoring_national")
+def db_child(units: int, items: int, runs: int) -> None:
+    """Child process on the database DATABASE_URL names (empty): load, build, time, compare.
 
-
-def python_sums(values: dict[tuple[str, str, str], Decimal | None]) -> Sums:
-    """The sums computed from the monthly mapping (engine alone: no database)."""
-    sums: Sums = {}
-    for (code, unit, _), value in values.items():
-        if value is None:
-            continue
-        total, given = sums.get((code, unit), (Decimal(0), 0))
-        sums[(code, unit)] = (total + value, given + 1)
-    return sums
-
-
-def db_province(items: int, runs: int) -> float:
-    """One province through Django on the database DATABASE_URL names (already set)."""
+    Prints one ``label<TAB>seconds<TAB>note`` line per figure for the parent to show.
+    """
     os.environ["DJANGO_SETTINGS_MODULE"] = "duban.settings"
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.utils import timezone
+    from django.db import connection, transaction
+    from django.db.models import Count, Sum
 
     call_command("migrate", verbosity=0)
     from duban.evaluation import services
     from duban.evaluation.scoring import score
     from duban.indicators.models import Indicator
     from duban.orgs.models import OrgUnit
+    from duban.reporting import year_to_date
     from duban.reporting.models import DataValue
 
-    root = OrgUnit.objects.create(code="root", name_zh="省厅", level="province", kind="territorial")
+    def out(label: str, seconds: float, note: str = "") -> None:
+        print(f"{label}\t{seconds}\t{note}", flush=True)
+
+    root = OrgUnit.objects.create(code="root", name_zh="部", level="province", kind="territorial")
     OrgUnit.objects.bulk_create([OrgUnit(code=f"u{u}", name_zh=f"单位{u}", level="county", kind="territorial",
-                                         parent=root, path=f"/root/u{u}/", depth=1) for u in range(GROUP)])  # fmt: skip
+                                         parent=root, path=f"/root/u{u}/", depth=1) for u in range(units)],
+                                batch_size=1000)  # fmt: skip
     Indicator.objects.bulk_create([Indicator(code=f"i{i}", name_zh=f"指标{i}", value_type="integer", issuer=root)
                                    for i in range(items)])  # fmt: skip
-    units = {u.code: u for u in OrgUnit.objects.exclude(code="root")}
-    inds = {i.code: i for i in Indicator.objects.all()}
-    now = timezone.now()
-    DataValue.objects.bulk_create(
-        (DataValue(unit=units[f"u{u}"], indicator=inds[f"i{i}"], period=month, value=figure(u, i, m),
-                   state="approved", updated_at=now)
-         for i in range(items) for u in range(GROUP) for m, month in enumerate(MONTHS, start=1)),
-        batch_size=5000,
-    )  # fmt: skip
-    if "postgres" in os.environ["DATABASE_URL"]:
-        from django.db import connection
+    start = time.perf_counter()
+    with transaction.atomic():
+        load_figures(units, items)
+    count = units * items * len(MONTHS)
+    out(f"load {count:,} approved monthly figures (raw insert)", time.perf_counter() - start)
+    start = time.perf_counter()
+    with transaction.atomic():
+        written = year_to_date.rebuild()
+    out(f"build the stored year-to-date totals ({written:,} rows)", time.perf_counter() - start)
+    analyze()
+    scheme = services.save_engine_scheme(build_scheme(units, items), user=None)
+    con = duck_setup(units, items)
+    duck_s, rows = median_time(lambda: con.execute(SQL).fetchall(), runs)
+    out("DuckDB reference query, same run (raw monthly values in)", duck_s)
+    grouped = (
+        DataValue.objects.filter(state="approved", period__in=MONTHS)
+        .order_by()
+        .values_list("indicator_id", "unit_id")
+        .annotate(total=Sum("value"), given=Count("value"))
+    )
+    raw_s, _ = median_time(lambda: len(list(grouped.iterator(chunk_size=20000))), 1)
+    out("  for comparison: SUM … GROUP BY over the raw monthly rows", raw_s, "1 run")
+    ids = (list(OrgUnit.objects.exclude(code="root").values_list("pk", flat=True)),
+           list(Indicator.objects.values_list("pk", flat=True)))  # fmt: skip
+    read_s, _ = median_time(lambda: year_to_date.sums(*ids, tuple(MONTHS)), runs)
+    out("  of which: read the stored year-to-date totals", read_s)
+    gc.collect()
+    full_s, scored = median_time(lambda: score(scheme, "2017", with_previous=False), runs)
+    bad = check(scored.result, rows)
+    out("full recomputation through Django (scoring.score)", full_s,
+        f"median of {runs}; ratio {full_s / duck_s:.2f} to DuckDB")  # fmt: skip
+    del scored
+    gc.collect()
+    tracemalloc.start()
+    score(scheme, "2017", with_previous=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    out("  peak memory of one recomputation (tracemalloc, MiB)", peak / 2**20)
+    out("agreement with DuckDB (item scores, totals, ranks)", float(bad),
+        f"all {len(rows):,} agree" if not bad else f"{bad} MISMATCHES")  # fmt: skip
+    connection.close()
 
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE reporting_datavalue")
-    scheme = services.save_engine_scheme(build_scheme(GROUP, items), user=None)
-    seconds, scored = median_time(lambda: score(scheme, "2017", with_previous=False), runs)
-    # the same scores as the engine summing the months itself
-    values, _ = scored.source.for_period(scored.result.period)
-    from duban.evaluation.engine import compute_scores
 
-    slow = compute_scores(scored.engine, values, "2017")
-    for code, unit in scored.result.units.items():
-        other = slow.units[code]
-        assert unit.total == other.total and unit.rank == other.rank
-        assert all(r.flags == other.items[c].flags for c, r in unit.items.items())
-    return seconds
-
-
-def province_subprocess(url: str, items: int, runs: int) -> float:
-    env = {**os.environ, "DATABASE_URL": url}
+def db_run(url: str | None, units: int, items: int, runs: int) -> list[tuple[str, float, str]]:
+    """Run ``db_child`` on a fresh SQLite file (url None) or a scratch PostgreSQL database."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-scoring-"))
-    env["DUBAN_DATA_DIR"] = str(workdir / "data")
+    env = {**os.environ, "DUBAN_DATA_DIR": str(workdir / "data")}
+    scratch = f"bench_scoring_{units}"
+    if url is None:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
+    else:
+        with pg_connect(url, "postgres") as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {scratch}")
+            admin.execute(f"CREATE DATABASE {scratch}")
+        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{scratch}"
     try:
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.bench_scoring", "--province-db",
-             "--items", str(items), "--runs", str(runs)],
-            env=env, check=True, capture_output=True, text=True,
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_scoring", "--db-child",
+             "--units", str(units), "--items", str(items), "--runs", str(runs)],
+            env=env, check=False, capture_output=True, text=True,
         )  # fmt: skip
+        if done.returncode:
+            raise SystemExit(f"the {units}-unit child failed:\n{done.stdout}\n{done.stderr}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-def province_on(url: str | None, items: int, runs: int) -> float:
-    """SQLite (url None) in a temporary file, or a scratch PostgreSQL database."""
-    if url is None:
-        path = Path(tempfile.mkdtemp(prefix="bench-scoring-")) / "db.sqlite3"
-        try:
-            return province_subprocess(f"sqlite:///{path}", items, runs)
-        finally:
-            shutil.rmtree(path.parent, ignore_errors=True)
-    with pg_connect(url, "postgres") as admin:
-        admin.execute("DROP DATABASE IF EXISTS bench_scoring_province")
-        admin.execute("CREATE DATABASE bench_scoring_province")
-    try:
-        return province_subprocess(url.rsplit("/", 1)[0] + "/bench_scoring_province", items, runs)
-    finally:
-        with pg_connect(url, "postgres") as admin:
-            admin.execute("DROP DATABASE IF EXISTS bench_scoring_province")
+        if url is not None:
+            with pg_connect(url, "postgres") as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {scratch}")
+    lines = []
+    for text in done.stdout.splitlines():
+        if text.count("\t") == 2:
+            label, seconds, note = text.split("\t")
+            lines.append((label, float(seconds), note))
+    return lines
 
 
 def line(label: str, seconds: float, note: str = "") -> None:
@@ -420,10 +391,10 @@ def main() -> None:
     parser.add_argument("--no-db", action="store_true")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG_URL"),
                         help="a PostgreSQL URL (postgres://user@host:port/db) for the PostgreSQL figures")  # fmt: skip
-    parser.add_argument("--province-db", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.province_db:  # child process: DATABASE_URL is set
-        print(db_province(args.items, args.runs))
+    if args.db_child:  # child process: DATABASE_URL names an empty database
+        db_child(args.units, args.items, args.runs)
         return
     from duban.evaluation.engine import YearToDate, compute_scores, year_to_date_months
 
@@ -447,10 +418,15 @@ def main() -> None:
          f"median of {runs}, {os.cpu_count()} threads")  # fmt: skip
 
     sums = python_sums(values)
+    # The app never holds the monthly values in memory: free them before timing.
+    del values
+    gc.collect()
     engine_s, result = median_time(lambda: scores(sums), runs)
     bad = check(result, rows)
     line("engine alone: year-to-date sums in, scores out", engine_s,
          f"ratio {engine_s / duck_s:.2f}")  # fmt: skip
+    del result
+    gc.collect()
     tracemalloc.start()
     scores(sums)
     peak = tracemalloc.get_traced_memory()[1]
@@ -458,63 +434,41 @@ def main() -> None:
     print(
         f"{'engine peak memory (tracemalloc; sums mapping excluded)':<58} {peak / 2**20:8.1f} MiB"
     )
-
-    old_s, old_result = median_time(partial(compute_scores, scheme, values, "2017"), 1)
-    bad += check(old_result, rows)
-    line("old path: engine summing the 12 months in Python", old_s,
-         f"1 run, ratio {old_s / duck_s:.2f}")  # fmt: skip
-    # The app never holds the monthly values in memory: free them before timing the
-    # database paths, so the collector does not rescan 5.4 million entries there.
-    del values, old_result
-    gc.collect()
-
-    lite = sqlite_setup(args.units, args.items)
-    lite_path = lite.execute("PRAGMA database_list").fetchone()[2]
-    agg_s, lite_sums = median_time(lambda: sqlite_sums(lite, args.units, args.items), runs)
-    full_s, lite_result = median_time(
-        lambda: scores(sqlite_sums(lite, args.units, args.items)), runs
-    )
-    bad += check(lite_result, rows) + (lite_sums != sums)
-    line(f"SQLite: grouped year-to-date query ({count:,} rows -> {len(sums):,})", agg_s)
-    line("full recomputation, SQLite: grouped query + engine", full_s,
-         f"ratio {full_s / duck_s:.2f} (goal: at most 2)")  # fmt: skip
-    lite.close()
-    shutil.rmtree(Path(lite_path).parent, ignore_errors=True)
-    if args.pg:
-        pg = pg_setup(args.pg, args.units, args.items)
-        try:
-            agg_s, pg_sums_ = median_time(lambda: pg_sums(pg, args.units, args.items), runs)
-            full_s, pg_result = median_time(
-                lambda: scores(pg_sums(pg, args.units, args.items)), runs
-            )
-            bad += check(pg_result, rows) + (pg_sums_ != sums)
-        finally:
-            pg_drop(args.pg, pg)
-        line(f"PostgreSQL: grouped year-to-date query ({count:,} rows -> {len(sums):,})", agg_s)
-        line("full recomputation, PostgreSQL: grouped query + engine", full_s,
-             f"ratio {full_s / duck_s:.2f} (goal: at most 2)")  # fmt: skip
-
     agree = (
         f"all {len(rows):,} item scores, totals and ranks agree" if not bad else f"{bad} MISMATCHES"
     )
-    print(f"{'agreement (every path above against DuckDB)':<58} {agree}")
+    print(f"{'agreement (engine alone against DuckDB)':<58} {agree}")
 
     province = build_scheme(GROUP, args.items)
-    psums = {k: v for k, v in sums.items() if int(k[1][1:]) < GROUP}
+    psums = {code: {u: v for u, v in of.items() if int(u[1:]) < GROUP} for code, of in sums.items()}
     prov_s, _ = median_time(
         lambda: compute_scores(province, {}, "2017", year_to_date=YearToDate(months, codes, psums)),
         max(runs, 5),
     )
     line(f"province ({GROUP} units), engine alone (sums in)", prov_s, "goal: under 0.2 s")
-    if not args.no_db:
-        db_runs = max(runs, 5)
-        lite_s = province_on(None, args.items, db_runs)
-        line(f"province ({GROUP} units) through Django on SQLite", lite_s,
-             f"median of {db_runs}; goal: under 0.2 s")  # fmt: skip
-        if args.pg:
-            pg_s = province_on(args.pg, args.items, db_runs)
-            line(f"province ({GROUP} units) through Django on PostgreSQL", pg_s,
-                 f"median of {db_runs}; goal: under 0.2 s")  # fmt: skip
+    if args.no_db:
+        return
+    targets: list[tuple[str, str | None]] = [("SQLite", None)]
+    if args.pg:
+        targets.append(("PostgreSQL", args.pg))
+    for name, url in targets:
+        for size, label, db_runs in (
+            (args.units, "national", runs),
+            (GROUP, "province", max(runs, 5)),
+        ):
+            print(f"-- {label} ({size} units) through Django on {name} --", flush=True)
+            for text, seconds, note in db_run(url, size, args.items, db_runs):
+                if text.startswith("agreement"):
+                    print(f"{text:<58} {note}")
+                    bad += note.endswith("MISMATCHES")
+                elif "MiB" in text:
+                    print(f"{text:<58} {seconds:8.1f}")
+                else:
+                    if label == "province" and text.startswith("full"):
+                        note += "; goal: under 0.2 s"
+                    elif text.startswith("full"):
+                        note += " (goal: at most 2)"
+                    line(text, seconds, note)
     if bad:
         raise SystemExit(1)
 
