@@ -87,6 +87,17 @@ def score(
     built: engine.Scheme | None = None,
 ) -> Scored:
     """Every unit's result for one period, and the rank change since the period before."""
+    with engine.collector_paused():  # hundreds of thousands of figures, no cycles
+        return _score(scheme, period_id, today, with_previous, built)
+
+
+def _score(
+    scheme: Scheme,
+    period_id: str | None,
+    today: date | None,
+    with_previous: bool,
+    built: engine.Scheme | None,
+) -> Scored:
     built = built or scheme_to_engine(scheme)
     period = check_period(built, period_id)
     before = previous_period(period, built) if with_previous else None

@@ -22,8 +22,6 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -293,18 +291,19 @@ def _to_decimal() -> Callable[[Any], Decimal]:
     return read
 
 
-def _reader() -> Callable[[Any], Decimal]:
-    """`_to_decimal` remembering what it converted: totals repeat, a float costs ~1 µs."""
-    convert = _to_decimal()
-    seen: dict[Any, Decimal] = {}
+class _Converted(dict[Any, Decimal]):
+    """`_to_decimal` remembering what it converted: totals repeat and a float costs ~1 µs,
+    and a hit is a dictionary lookup made in C (``map(converted.__getitem__, totals)``)."""
 
-    def read(value: Any) -> Decimal:
-        found = seen.get(value)
-        if found is None:
-            found = seen[value] = convert(value)
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Callable[[Any], Decimal]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, raw: Any) -> Decimal:
+        found = self[raw] = self.convert(raw)
         return found
-
-    return read
 
 
 def _as_stored() -> Callable[[Decimal], Decimal]:
@@ -348,49 +347,63 @@ def keyed_sums(
     Each run of consecutive months a..b inside one named year is R(b) − R(a−1), R the
     stored running total (R(a−1) = 0 when a is January, and an absent row is 0); a window
     spanning two years (a July–June statistical year) is two runs. A window starting in
-    January therefore reads one row per pair, in one query.
+    January therefore reads one row per pair.
+
+    That common case is built column-wise: one query per indicator, and the columns
+    zipped into the answer in C, with no Python statement per row. Keep unit ids as the
+    keys (map each id to itself) where the caller can: the national year (450,000 pairs)
+    is then read in about 0.15 s.
     """
     runs = _segments(months)
     if not runs or not units or not indicators:
         return {}
     terms = [(last, 1) for _first, last in runs]
     terms += [(f"{int(first) - 1}", -1) for first, _last in runs if not first.endswith("01")]
-    read = _reader()
-    unit_of = units.get
+    read = _Converted(_to_decimal()).__getitem__
+    same_keys = all(unit_id == key for unit_id, key in units.items())
     found: dict[I, dict[U, Total]] = {}
     if len(terms) == 1:  # the common case: the row is the answer
-        for indicator_id, rows in groupby(_read(units, indicators, terms[0][0]), itemgetter(0)):
-            key = indicators[indicator_id]
-            inner = found.get(key)
-            if inner is None:
-                inner = found[key] = {}
-            for _indicator_id, unit_id, total, given in rows:
-                unit = unit_of(unit_id)
-                if unit is not None and given:
-                    inner[unit] = (read(total), given)
-        return {key: inner for key, inner in found.items() if inner}
+        for indicator_id, unit_ids, totals, given in _read(units, indicators, terms[0][0]):
+            inner: dict[Any, Total] = dict(
+                zip(unit_ids, zip(map(read, totals), given, strict=True), strict=True)
+            )
+            if 0 in given:  # a row can hold 0 months: nothing given yet
+                inner = {unit: entry for unit, entry in inner.items() if entry[1]}
+            for unit in inner.keys() - units.keys():  # inside an id range, not asked
+                del inner[unit]
+            if not same_keys:
+                inner = {units[unit_id]: entry for unit_id, entry in inner.items()}
+            if inner:
+                key = indicators[indicator_id]
+                found[key] = {**found[key], **inner} if key in found else inner
+        return found
     # Otherwise add and subtract the rows month by month, per indicator in index order.
+    unit_of = units.get
     acc: dict[int, dict[U, Total]] = {}
     for month, sign in terms:
-        for indicator_id, rows in groupby(_read(units, indicators, month), itemgetter(0)):
-            inner = acc.get(indicator_id)
-            if inner is None:
-                inner = acc[indicator_id] = {}
-            for _indicator_id, unit_id, total, given in rows:
+        for indicator_id, unit_ids, totals, given in _read(units, indicators, month):
+            of_indicator = acc.get(indicator_id)
+            if of_indicator is None:
+                of_indicator = acc[indicator_id] = {}
+            for unit_id, total, months_given in zip(unit_ids, totals, given, strict=True):
                 unit = unit_of(unit_id)
                 if unit is None:
                     continue
-                value, old = read(total), inner.get(unit)
+                value, old = read(total), of_indicator.get(unit)
                 if sign > 0:
-                    inner[unit] = (
-                        (value, given) if old is None else (old[0] + value, old[1] + given)
+                    of_indicator[unit] = (
+                        (value, months_given)
+                        if old is None
+                        else (old[0] + value, old[1] + months_given)
                     )
                 else:
-                    inner[unit] = (
-                        (-value, -given) if old is None else (old[0] - value, old[1] - given)
+                    of_indicator[unit] = (
+                        (-value, -months_given)
+                        if old is None
+                        else (old[0] - value, old[1] - months_given)
                     )
-    for indicator_id, inner in acc.items():
-        kept = {unit: entry for unit, entry in inner.items() if entry[1]}
+    for indicator_id, of_indicator in acc.items():
+        kept = {unit: entry for unit, entry in of_indicator.items() if entry[1]}
         if kept:
             found[indicators[indicator_id]] = kept
     return found
@@ -398,28 +411,33 @@ def keyed_sums(
 
 def _read(
     unit_ids: Collection[int], indicator_ids: Collection[int], month: str
-) -> Iterator[tuple[int, int, Any, int]]:
-    """(indicator, unit, total, months) rows of one month, through the covering index.
+) -> Iterator[tuple[int, tuple[int, ...], tuple[Any, ...], tuple[int, ...]]]:
+    """(indicator, unit ids, totals, months) columns of one month, one indicator at a time,
+    through the covering index (month, indicator, unit, total, months).
 
     A run of unit ids with few gaps is asked as a range (an index range scan is several
     times cheaper than thousands of IN probes); rows of units inside the range that were
-    not asked come back too, and the caller drops them.
+    not asked come back too, and the caller drops them. One query per indicator reads
+    three columns instead of four and needs no grouping afterwards: on both databases
+    it is faster than one query over every indicator.
     """
     total = _q("total")
     if connection.vendor == "postgresql":  # psycopg's numeric loader costs more than the rest
         total = f"CAST({total} AS TEXT)"
-    cols = f"{_q('indicator_id')}, {_q('unit_id')}, {total}, {_q('months')}"
-    for units in _chunks(sorted(unit_ids), ID_CHUNK):
-        if units[-1] - units[0] < 2 * len(units):
-            unit_sql, unit_params = f"{_q('unit_id')} BETWEEN %s AND %s", [units[0], units[-1]]
-        else:
-            unit_sql, unit_params = f"{_q('unit_id')} IN ({_marks(units)})", list(units)
-        for indicators in _chunks(sorted(indicator_ids), ID_CHUNK):
+    cols = f"{_q('unit_id')}, {total}, {_q('months')}"
+    with connection.cursor() as cursor:
+        for units in _chunks(sorted(unit_ids), ID_CHUNK):
+            if units[-1] - units[0] < 2 * len(units):
+                unit_sql, unit_params = f"{_q('unit_id')} BETWEEN %s AND %s", [units[0], units[-1]]
+            else:
+                unit_sql, unit_params = f"{_q('unit_id')} IN ({_marks(units)})", list(units)
             sql = (
                 f"SELECT {cols} FROM {_table()} WHERE {_q('month')} = %s "
-                f"AND {_q('indicator_id')} IN ({_marks(indicators)}) AND {unit_sql}"
+                f"AND {_q('indicator_id')} = %s AND {unit_sql}"
             )
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [month, *indicators, *unit_params])
-                while batch := cursor.fetchmany(20000):
-                    yield from batch
+            for indicator_id in sorted(indicator_ids):
+                cursor.execute(sql, [month, indicator_id, *unit_params])
+                rows = cursor.fetchall()
+                if rows:
+                    ids, totals, given = zip(*rows, strict=True)
+                    yield indicator_id, ids, totals, given

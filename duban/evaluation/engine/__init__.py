@@ -11,6 +11,7 @@ from duban.evaluation.engine.compute import (
     ValueKey,
     Values,
     YearToDate,
+    collector_paused,
     compute_scores,
     year_to_date_months,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "WeightedCount",
     "YearToDate",
     "assign_grades",
+    "collector_paused",
     "competition_ranks",
     "compute_scores",
     "dump_scheme",

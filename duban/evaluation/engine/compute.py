@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from operator import add
+from typing import Any, cast
 
 from duban.evaluation.engine.decimals import ENGINE_CONTEXT, ZERO, round2
 from duban.evaluation.engine.explain import Text
@@ -70,7 +72,10 @@ class YearToDate:
 
     months: tuple[str, ...]
     codes: frozenset[str]
-    sums: Mapping[str, Mapping[str, tuple[Decimal | None, int]]]
+    sums: Mapping[str, Mapping[Any, tuple[Decimal | None, int]]]
+    # unit code -> the key its sums are filed under; None: the code itself. The database
+    # files them under unit ids, which saves turning 450,000 ids into codes nationally.
+    unit_keys: Mapping[str, Any] | None = None
 
 
 NO_TARGET_REASON = Text("未设目标", "no target set")
@@ -111,6 +116,7 @@ class ItemPlan:
     wants_note: bool  # discretionary: look up the written reason
     layout: Layout
     targets: list[Decimal | None]  # row by row
+    uniform: bool  # every row has the item's default target (the same object)
 
 
 @dataclass
@@ -174,6 +180,7 @@ def compile_plan(scheme: Scheme) -> Plan:
                 wants_note=isinstance(rule, Discretionary),
                 layout=layout,
                 targets=targets,
+                uniform=all(target is item.target for target in targets),
             )
         )
     plan = Plan(cohorts, items, categories_of)
@@ -253,7 +260,7 @@ def compute_scores(
             f"year-to-date sums cover {', '.join(year_to_date.months) or 'no month'}; "
             f"period {period.id} needs {', '.join(months)}"
         )
-    with localcontext(ENGINE_CONTEXT), _collector_paused():
+    with localcontext(ENGINE_CONTEXT), collector_paused():
         return _score(
             scheme,
             plan,
@@ -270,13 +277,15 @@ def compute_scores(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while results are built.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while results are built (and, in the app, while
+    the figures are read: ``scoring.score``).
 
     Scoring allocates one small object per unit and item and creates no
     reference cycles; left running, the collector would rescan the caller's
     (large) values mapping many times over. At national scale (3,000 units ×
-    150 items) this halves the time. Reference counting still frees
+    150 items) this halves the time, and reading the 450,000 year-to-date sums
+    takes 0.22 s instead of 0.37 s. Reference counting still frees
     everything; the collector resumes at once, and only if it was running.
     """
     was_enabled = gc.isenabled()
@@ -307,16 +316,21 @@ def _score(
     elapsed_days, year_days = share  # expected = target × days / year: multiply first, exact
     unit_codes = [unit.code for unit in scheme.units]
     columns: dict[str, ItemColumn] = {}
-    # category -> unit -> running total, for the units scored in that category
-    category_totals: dict[str, dict[str, Decimal]] = {c.code: {} for c in scheme.categories}
-    for unit, categories in plan.categories_of.items():
-        for category in categories:
-            category_totals[category][unit] = ZERO
     vetoed: set[str] = set()
     problems: list[ScoreProblem] = []
     summed = year_to_date.codes if year_to_date is not None else frozenset()
     all_sums = year_to_date.sums if year_to_date is not None else {}
+    unit_keys = year_to_date.unit_keys if year_to_date is not None else None
     month_count = len(months)
+    # Each layout's rows as the sums are keyed (unit codes, or the caller's unit keys).
+    layout_keys: dict[int, list[Any]] = {}
+
+    def keys_of(layout: Layout) -> list[Any]:
+        found = layout_keys.get(id(layout))
+        if found is None:
+            found = layout.units if unit_keys is None else [unit_keys[u] for u in layout.units]
+            layout_keys[id(layout)] = found
+        return found
 
     def read(key: str, unit: str, cumulative: bool) -> tuple[Decimal | None, bool]:
         """(value, some months missing) for one indicator code."""
@@ -327,7 +341,8 @@ def _score(
             if found is not None:
                 return found, False
         if key in summed:
-            entry = all_sums.get(key, NO_SUMS).get(unit)
+            sum_key = unit if unit_keys is None else unit_keys[unit]
+            entry = all_sums.get(key, NO_SUMS).get(sum_key)
             if entry is None or entry[0] is None or not entry[1]:
                 return None, False
             return entry[0], entry[1] < month_count
@@ -377,7 +392,7 @@ def _score(
         expected_rows: list[Decimal | None] = [None] * size
         extras: dict[int, tuple[tuple[Decimal | None, ...] | None, str | None, ScoreProblem | None]]
         extras = {}
-        columns[item.code] = ItemColumn(
+        column = columns[item.code] = ItemColumn(
             item,
             units,
             layout.row_of,
@@ -399,6 +414,8 @@ def _score(
         # The common case, one cumulative code summed by the caller, is read inline.
         from_sums = single and cumulative and key0 in summed
         code_sums = all_sums.get(key0, NO_SUMS) if from_sums else NO_SUMS
+        sum_get = code_sums.get
+        row_keys = keys_of(layout) if from_sums else units
         look_first = direct and key0 in given_here
         # The base rule's reject (negative counts) inline; other rejects are called.
         negative_only = guarded and not wants_note and type(rule).reject is Rule.reject
@@ -411,7 +428,6 @@ def _score(
             and not vetoes
             and (negative_only or not guarded)
         )
-        acc = category_totals[item.category]
         # Most units share the item's default target (the same object): its progress once.
         shared_target = item.target
         shared_expected = (
@@ -419,17 +435,46 @@ def _score(
         )
         # The national case: a cumulative item summed by the caller, every month given.
         quick = fast and from_sums and not look_first
+        # Whole cohorts at once when every unit is ranked and shares the default target.
+        columnar = (
+            quick
+            and ip.uniform
+            and not (needs_target and shared_target is None)
+            and all(counted_rows)
+        )
+        scored_once = _Memo(item, evaluate, shared_target) if columnar and not compares else None
         expected: Decimal | None
         for start, stop in layout.slices:
             pending: list[int] = []
             rows: Iterable[int] = range(start, stop)
+            if columnar:
+                entries = list(map(sum_get, row_keys[start:stop]))
+                # every month given: a sum, never None
+                full = cast(
+                    list[Decimal],
+                    [e[0] for e in entries if e is not None and e[1] == month_count],
+                )
+                if len(full) == stop - start and not (negative_only and min(full) < 0):
+                    found_values[start:stop] = full
+                    if shared_expected is not None:
+                        bar = shared_expected
+                        expected_rows[start:stop] = [bar] * (stop - start)
+                        flag_rows[start:stop] = (
+                            [SHORT_AND_BEHIND if v < bar else NO_FLAGS for v in full]
+                            if higher
+                            else [SHORT_AND_BEHIND if v > bar else NO_FLAGS for v in full]
+                        )
+                    if scored_once is not None:
+                        scores[start:stop] = map(scored_once.__getitem__, full)
+                    else:
+                        _compare(column, list(rows), higher, evaluate)
+                    continue
             if quick:
                 # Rows this pass cannot settle (missing, incomplete, not ranked, negative,
                 # no target) go through the general loop below, as every row once did.
                 slow: list[int] = []
                 for row in rows:
-                    unit = units[row]
-                    entry = code_sums.get(unit)
+                    entry = sum_get(row_keys[row])
                     if entry is None or entry[1] != month_count or not counted_rows[row]:
                         slow.append(row)
                         continue
@@ -454,8 +499,7 @@ def _score(
                     if compares:
                         pending.append(row)
                     else:
-                        scores[row] = score = evaluate(item, value, target, NO_EXTRA, None)
-                        acc[unit] += score
+                        scores[row] = evaluate(item, value, target, NO_EXTRA, None)
                 rows = slow
             for row in rows:
                 unit = units[row]
@@ -470,7 +514,7 @@ def _score(
                     else:
                         value = get((key0, unit, pid)) if look_first else None
                         if value is None:
-                            entry = code_sums.get(unit)
+                            entry = sum_get(row_keys[row])
                             if entry is not None and entry[1]:
                                 value = entry[0]
                                 incomplete = entry[1] < month_count
@@ -499,13 +543,12 @@ def _score(
                         if compares:
                             pending.append(row)
                         else:
-                            scores[row] = score = evaluate(item, value, target, NO_EXTRA, None)
-                            acc[unit] += score
+                            scores[row] = evaluate(item, value, target, NO_EXTRA, None)
                         continue
                 elif from_sums:
                     value = get((key0, unit, pid)) if look_first else None
                     if value is None:
-                        entry = code_sums.get(unit)
+                        entry = sum_get(row_keys[row])
                         if entry is not None and entry[1]:
                             value = entry[0]
                             incomplete = entry[1] < month_count
@@ -576,12 +619,11 @@ def _score(
                 if compares:
                     pending.append(row)
                     continue
-                scores[row] = score = evaluate(item, value, target, extra, None)
-                if counted:
-                    acc[unit] += score
+                scores[row] = evaluate(item, value, target, extra, None)
             if pending:
-                _compare(columns[item.code], pending, higher, evaluate, acc)
+                _compare(column, pending, higher, evaluate)
 
+    category_totals = _category_totals(scheme, plan, columns)
     totals = {code: ZERO for code in unit_codes}
     for acc in category_totals.values():
         for unit, score in acc.items():
@@ -599,6 +641,59 @@ def _score(
         elapsed,
         final,
     )
+
+
+class _Memo(dict[Decimal, Decimal]):
+    """An item's score by value, for units sharing the item's default target and no extras.
+
+    A rule that does not compare units scores a value the same for every unit with the
+    same target, and counts repeat (most units report 0, 1, 2 … cases), so each distinct
+    value is evaluated once and looked up in C after that.
+    """
+
+    __slots__ = ("evaluate", "item", "target")
+
+    def __init__(
+        self,
+        item: Item,
+        evaluate: Callable[[Item, Decimal, Decimal | None, Extra, Trace], Decimal],
+        target: Decimal | None,
+    ) -> None:
+        super().__init__()
+        self.item, self.evaluate, self.target = item, evaluate, target
+
+    def __missing__(self, value: Decimal) -> Decimal:
+        found = self[value] = self.evaluate(self.item, value, self.target, NO_EXTRA, None)
+        return found
+
+
+def _category_totals(
+    scheme: Scheme, plan: Plan, columns: dict[str, ItemColumn]
+) -> dict[str, dict[str, Decimal]]:
+    """category -> unit -> the sum of its counted item scores, items added in scheme order.
+
+    Scores are added column by column in C (``map(add, …)``) into one row-aligned list
+    per category and layout, then folded into the units scored in that category.
+    """
+    category_totals: dict[str, dict[str, Decimal]] = {c.code: {} for c in scheme.categories}
+    for unit, categories in plan.categories_of.items():
+        for category in categories:
+            category_totals[category][unit] = ZERO
+    sums: dict[tuple[str, int], tuple[Layout, list[Decimal]]] = {}
+    for ip in plan.items:
+        layout = ip.layout
+        scores = columns[ip.item.code].scores
+        if not all(layout.counted):  # shown, not ranked: not in the total
+            scores = [s if c else ZERO for s, c in zip(scores, layout.counted, strict=True)]
+        key = (ip.item.category, id(layout))
+        found = sums.get(key)
+        sums[key] = (layout, scores if found is None else list(map(add, found[1], scores)))
+    for (category, _), (layout, row_sums) in sums.items():
+        acc = category_totals[category]
+        for unit, counted, score in zip(layout.units, layout.counted, row_sums, strict=True):
+            if counted:
+                acc[unit] += score
+    return category_totals
 
 
 NO_SUMS: Mapping[str, tuple[Decimal | None, int]] = {}
@@ -661,7 +756,6 @@ def _compare(
     pending: list[int],
     higher: bool,
     evaluate: Callable[[Item, Decimal, Decimal | None, Extra, Trace], Decimal],
-    acc: dict[str, Decimal],
 ) -> None:
     """Score rank / relative-to-best items once every value of the cohort is known.
 
@@ -670,7 +764,7 @@ def _compare(
     are walked in order of value, so units with the same value (and the same
     target, and no extras) share one standing and one evaluation.
     """
-    values, counted_rows, units = column.values, column.counted, column.units
+    values, counted_rows = column.values, column.counted
     peer_rows, scores, extras, targets = column.peers, column.scores, column.extras, column.targets
     assert peer_rows is not None
     item = column.item
@@ -700,7 +794,6 @@ def _compare(
                 score = last_score = evaluate(item, seen, target, plain, None)
                 last_target = target
             scores[row] = score
-            acc[units[row]] += score
         start = stop
     for row in pending:
         if counted_rows[row]:
