@@ -250,11 +250,17 @@ def _set_state(
         setattr(sub, name, value)
     sub.save()
     codes = [i.pk for i in sub.data_set.members()]
-    count = DataValue.objects.filter(
-        unit=sub.unit, period=sub.period, indicator_id__in=codes
-    ).update(state=state)
+    figures = DataValue.objects.filter(unit=sub.unit, period=sub.period, indicator_id__in=codes)
+    # A figure's own state may differ from its form's (one saved outside the form), so ask
+    # the figures, not the form, whether any enters or leaves approved/locked.
+    done = [str(s) for s in DONE_STATES]
+    crossing = (
+        figures.exclude(state__in=done) if state in DONE_STATES else figures.filter(state__in=done)
+    )
+    moves_totals = is_month(sub.period) and crossing.exists()
+    count = figures.update(state=state)
     # After sub.save() wrote its audit entry: the chain's lock orders concurrent refreshes.
-    if (before in DONE_STATES) != (state in DONE_STATES) and is_month(sub.period):
+    if moves_totals:
         year_to_date.refresh((sub.unit_id, code, sub.period) for code in codes)
     record(
         f"reporting.submission.{event}",

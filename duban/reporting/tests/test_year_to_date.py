@@ -234,6 +234,27 @@ def test_a_stored_approved_figure_written_again_is_refreshed(form: Form, tree: A
     assert year_to_date.verify() == []
 
 
+def test_submitting_a_draft_form_takes_out_a_figure_approved_outside_it(
+    form: Form, tree: Any
+) -> None:
+    """Found by the sequence property below: the form is a draft, one of its figures was
+    saved approved on its own; submitting moves that figure to submitted, so the totals
+    must drop it although the form itself never was approved."""
+    sub = enter(form, tree.county_b, "201611", case_filed=None)
+    DataValue.objects.update_or_create(
+        unit=tree.county_b,
+        indicator=form.solved,
+        period="201611",
+        defaults={"value": D(0), "state": State.APPROVED, "updated_at": timezone.now()},
+    )
+    assert year_to_date.sums([tree.county_b.pk], [form.solved.pk], ["201611"]) == {
+        form.solved.pk: {tree.county_b.pk: (D(0), 1)}
+    }
+    services.submit(sub, user=None, today=LATER)
+    assert year_to_date.sums([tree.county_b.pk], [form.solved.pk], ["201611"]) == {}
+    assert year_to_date.verify() == []
+
+
 def test_the_totals_are_not_audited_and_rebuild_writes_them_anew(form: Form, tree: Any) -> None:
     approved(form, tree.county_b, "201711", case_filed=3)
     before = AuditEntry.objects.count()
