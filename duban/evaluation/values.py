@@ -24,7 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import cast
 
 from django.db.models import Q
 
@@ -38,7 +37,8 @@ from duban.reporting.figures import aggregate_over_time
 from duban.reporting.models import DONE_STATES, DataValue
 
 Key = tuple[str, str, str]
-Sums = dict[str, dict[int, tuple[Decimal | None, int]]]  # indicator → unit id → (sum, months)
+# (indicator → unit id → sum, indicator → unit id → months with a value)
+Sums = tuple[dict[str, dict[int, Decimal]], dict[str, dict[int, int]]]
 
 # A scheme item on this code scores a unit by the share (in %) of the milestones of the key
 # tasks it leads that were met on time, over the statistical year up to the period's end.
@@ -110,7 +110,8 @@ class ValueSource:
         if not self.summed or self.sum_months is None:
             return values, reasons, None
         months = engine.year_to_date_months(self.scheme, period)
-        ytd = engine.YearToDate(months, self.summed, self.sum_months(months), self.unit_keys)
+        totals, given = self.sum_months(months)
+        ytd = engine.YearToDate(months, self.summed, totals, given, self.unit_keys)
         return values, reasons, ytd
 
     def _values(self, period: Period) -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
@@ -253,13 +254,11 @@ def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) 
     aggregation = {code: ind.time_aggregation for code, ind in indicators.items()}
 
     def sum_months(wanted: tuple[str, ...]) -> Sums:
-        """indicator → unit id → (sum, months with a value) over ``wanted``, from the stored
-        year-to-date totals (approved and locked figures only, as above). Keyed by unit
-        ids, which the engine is told of (``unit_keys``): no id is turned into a code."""
+        """The sums and months given over ``wanted`` per indicator and unit id, from the
+        stored year-to-date totals (approved and locked figures only, as above). Keyed by
+        unit ids, which the engine is told of (``unit_keys``): no id is turned into a code."""
         summed_codes = {pk: stored[pk] for pk in summed_ids}
-        return cast(
-            Sums, year_to_date.keyed_sums({pk: pk for pk in unit_ids}, summed_codes, wanted)
-        )
+        return year_to_date.sum_columns(unit_ids.keys(), summed_codes, wanted)
 
     def load_months() -> tuple[dict[Key, Decimal | None], dict[Key, str]]:
         monthly = DataValue.objects.filter(

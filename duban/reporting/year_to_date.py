@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import decimal
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -339,6 +339,51 @@ def _segments(months: Sequence[str]) -> list[tuple[str, str]]:
     return runs
 
 
+def _terms(months: Sequence[str]) -> list[tuple[str, int]]:
+    """The stored months to add (+1) and subtract (−1) for the window `months`."""
+    runs = _segments(months)
+    terms = [(last, 1) for _first, last in runs]
+    return terms + [(f"{int(first) - 1}", -1) for first, _last in runs if not first.endswith("01")]
+
+
+def sum_columns(
+    unit_ids: Collection[int], indicators: Mapping[int, I], months: Sequence[str]
+) -> tuple[dict[I, dict[int, Decimal]], dict[I, dict[int, int]]]:
+    """`keyed_sums` as two columns keyed by unit id: indicator → unit id → sum, and
+    indicator → unit id → months with a value. A pair with no value is in neither.
+
+    A window starting in January (the common case) is read one indicator at a time and
+    zipped into the answer in C, with no Python statement and no tuple per pair: the
+    national year (450,000 pairs) is read in about 0.2 s, most of it the database's.
+    """
+    terms = _terms(months)
+    totals: dict[I, dict[int, Decimal]] = {}
+    given: dict[I, dict[int, int]] = {}
+    if not terms or not unit_ids or not indicators:
+        return totals, given
+    if len(terms) > 1:
+        for key, pairs in keyed_sums({u: u for u in unit_ids}, indicators, months).items():
+            totals[key] = {unit: total for unit, (total, _) in pairs.items()}
+            given[key] = {unit: count for unit, (_, count) in pairs.items()}
+        return totals, given
+    read = _Converted(_to_decimal()).__getitem__
+    asked = unit_ids if isinstance(unit_ids, Set) else frozenset(unit_ids)
+    for indicator_id, ids, sums, counts in _read(asked, indicators, terms[0][0]):
+        of_totals = dict(zip(ids, map(read, sums), strict=True))
+        of_given = dict(zip(ids, counts, strict=True))
+        if 0 in counts:  # a row can hold 0 months: nothing given yet
+            for unit, count in list(of_given.items()):
+                if not count:
+                    del of_totals[unit], of_given[unit]
+        for unit in of_given.keys() - asked:  # inside an id range, not asked
+            del of_totals[unit], of_given[unit]
+        if of_given:
+            key = indicators[indicator_id]
+            totals.setdefault(key, {}).update(of_totals)
+            given.setdefault(key, {}).update(of_given)
+    return totals, given
+
+
 def keyed_sums(
     units: Mapping[int, U], indicators: Mapping[int, I], months: Sequence[str]
 ) -> dict[I, dict[U, Total]]:
@@ -347,45 +392,28 @@ def keyed_sums(
     Each run of consecutive months a..b inside one named year is R(b) − R(a−1), R the
     stored running total (R(a−1) = 0 when a is January, and an absent row is 0); a window
     spanning two years (a July–June statistical year) is two runs. A window starting in
-    January therefore reads one row per pair.
-
-    That common case is built column-wise: one query per indicator, and the columns
-    zipped into the answer in C, with no Python statement per row. Keep unit ids as the
-    keys (map each id to itself) where the caller can: the national year (450,000 pairs)
-    is then read in about 0.15 s.
+    January therefore reads one row per pair (see `sum_columns`).
     """
-    runs = _segments(months)
-    if not runs or not units or not indicators:
+    terms = _terms(months)
+    if not terms or not units or not indicators:
         return {}
-    terms = [(last, 1) for _first, last in runs]
-    terms += [(f"{int(first) - 1}", -1) for first, _last in runs if not first.endswith("01")]
-    read = _Converted(_to_decimal()).__getitem__
-    same_keys = all(unit_id == key for unit_id, key in units.items())
     found: dict[I, dict[U, Total]] = {}
-    if len(terms) == 1:  # the common case: the row is the answer
-        for indicator_id, unit_ids, totals, given in _read(units, indicators, terms[0][0]):
-            inner: dict[Any, Total] = dict(
-                zip(unit_ids, zip(map(read, totals), given, strict=True), strict=True)
-            )
-            if 0 in given:  # a row can hold 0 months: nothing given yet
-                inner = {unit: entry for unit, entry in inner.items() if entry[1]}
-            for unit in inner.keys() - units.keys():  # inside an id range, not asked
-                del inner[unit]
-            if not same_keys:
-                inner = {units[unit_id]: entry for unit_id, entry in inner.items()}
-            if inner:
-                key = indicators[indicator_id]
-                found[key] = {**found[key], **inner} if key in found else inner
+    if len(terms) == 1:
+        totals, given = sum_columns(units.keys(), indicators, months)
+        for key, of_given in given.items():
+            of_totals = totals[key]
+            found[key] = {units[unit]: (of_totals[unit], count) for unit, count in of_given.items()}
         return found
     # Otherwise add and subtract the rows month by month, per indicator in index order.
+    read = _Converted(_to_decimal()).__getitem__
     unit_of = units.get
     acc: dict[int, dict[U, Total]] = {}
     for month, sign in terms:
-        for indicator_id, unit_ids, totals, given in _read(units, indicators, month):
+        for indicator_id, unit_ids, sums, counts in _read(units, indicators, month):
             of_indicator = acc.get(indicator_id)
             if of_indicator is None:
                 of_indicator = acc[indicator_id] = {}
-            for unit_id, total, months_given in zip(unit_ids, totals, given, strict=True):
+            for unit_id, total, months_given in zip(unit_ids, sums, counts, strict=True):
                 unit = unit_of(unit_id)
                 if unit is None:
                     continue

@@ -10,6 +10,7 @@ loop only reads values and does Decimal arithmetic.
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,24 +59,44 @@ Reasons = Mapping[ValueKey, str]
 
 @dataclass(frozen=True)
 class YearToDate:
-    """Year-to-date sums worked out by the caller (e.g. a database ``SUM … GROUP BY``).
+    """Year-to-date sums worked out by the caller (e.g. the database's stored totals).
 
-    ``sums`` maps indicator code to unit code to (sum of the monthly values
-    given, number of months with a value) over exactly ``months`` — the months
-    from the start of the statistical year up to the asked period's end, as
-    :func:`year_to_date_months` lists them. For an indicator code in
-    ``codes`` the engine reads these instead of summing monthly values: fewer
-    months than ``months`` flags the item ``incomplete``; an absent key or 0
-    months is a missing value. A value given directly for a non-monthly asked
-    period still comes first, as without sums.
+    Over exactly ``months`` — the months from the start of the statistical year
+    up to the asked period's end, as :func:`year_to_date_months` lists them —
+    ``totals`` maps indicator code to unit to the sum of the monthly values
+    given, and ``given`` to the number of months with a value. For an
+    indicator code in ``codes`` the engine reads these instead of summing
+    monthly values: fewer months than ``months`` flags the item
+    ``incomplete``; a unit absent from ``given`` or with 0 months is missing.
+    A value given directly for a non-monthly asked period still comes first,
+    as without sums. Two plain mappings rather than (sum, months) pairs: the
+    engine reads a whole cohort of them in C, and no tuple is built per figure.
     """
 
     months: tuple[str, ...]
     codes: frozenset[str]
-    sums: Mapping[str, Mapping[Any, tuple[Decimal | None, int]]]
+    totals: Mapping[str, Mapping[Any, Decimal]]
+    given: Mapping[str, Mapping[Any, int]]
     # unit code -> the key its sums are filed under; None: the code itself. The database
     # files them under unit ids, which saves turning 450,000 ids into codes nationally.
     unit_keys: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of_pairs(
+        cls,
+        months: tuple[str, ...],
+        codes: frozenset[str],
+        sums: Mapping[str, Mapping[Any, tuple[Decimal | None, int]]],
+        unit_keys: Mapping[str, Any] | None = None,
+    ) -> YearToDate:
+        """From indicator → unit → (sum, months given), as a ``SUM … GROUP BY`` returns them."""
+        totals: dict[str, dict[Any, Decimal]] = {}
+        given: dict[str, dict[Any, int]] = {}
+        for code, pairs in sums.items():
+            kept = {unit: pair for unit, pair in pairs.items() if pair[0] is not None and pair[1]}
+            totals[code] = {unit: total for unit, (total, _) in kept.items()}  # type: ignore[misc]
+            given[code] = {unit: count for unit, (_, count) in kept.items()}
+        return cls(months, codes, totals, given, unit_keys)
 
 
 NO_TARGET_REASON = Text("未设目标", "no target set")
@@ -180,7 +201,7 @@ def compile_plan(scheme: Scheme) -> Plan:
                 wants_note=isinstance(rule, Discretionary),
                 layout=layout,
                 targets=targets,
-                uniform=all(target is item.target for target in targets),
+                uniform=not any(code in layout.row_of for code, _ in item.unit_targets),
             )
         )
     plan = Plan(cohorts, items, categories_of)
@@ -319,7 +340,8 @@ def _score(
     vetoed: set[str] = set()
     problems: list[ScoreProblem] = []
     summed = year_to_date.codes if year_to_date is not None else frozenset()
-    all_sums = year_to_date.sums if year_to_date is not None else {}
+    all_totals = year_to_date.totals if year_to_date is not None else {}
+    all_given = year_to_date.given if year_to_date is not None else {}
     unit_keys = year_to_date.unit_keys if year_to_date is not None else None
     month_count = len(months)
     # Each layout's rows as the sums are keyed (unit codes, or the caller's unit keys).
@@ -342,10 +364,10 @@ def _score(
                 return found, False
         if key in summed:
             sum_key = unit if unit_keys is None else unit_keys[unit]
-            entry = all_sums.get(key, NO_SUMS).get(sum_key)
-            if entry is None or entry[0] is None or not entry[1]:
+            count = all_given.get(key, NO_SUMS).get(sum_key)
+            if not count:
                 return None, False
-            return entry[0], entry[1] < month_count
+            return all_totals[key][sum_key], count < month_count
         total: Decimal | None = None
         gaps = False
         for month in months:
@@ -413,8 +435,8 @@ def _score(
         checked = guarded or needs_target or vetoes
         # The common case, one cumulative code summed by the caller, is read inline.
         from_sums = single and cumulative and key0 in summed
-        code_sums = all_sums.get(key0, NO_SUMS) if from_sums else NO_SUMS
-        sum_get = code_sums.get
+        total_of = all_totals.get(key0, NO_SUMS).get if from_sums else NO_SUMS.get
+        given_of = all_given.get(key0, NO_SUMS).get if from_sums else NO_SUMS.get
         row_keys = keys_of(layout) if from_sums else units
         look_first = direct and key0 in given_here
         # The base rule's reject (negative counts) inline; other rejects are called.
@@ -448,13 +470,12 @@ def _score(
             pending: list[int] = []
             rows: Iterable[int] = range(start, stop)
             if columnar:
-                entries = list(map(sum_get, row_keys[start:stop]))
-                # every month given: a sum, never None
-                full = cast(
-                    list[Decimal],
-                    [e[0] for e in entries if e is not None and e[1] == month_count],
-                )
-                if len(full) == stop - start and not (negative_only and min(full) < 0):
+                cohort_keys = row_keys[start:stop]
+                if list(map(given_of, cohort_keys)).count(month_count) == stop - start:
+                    full = cast(list[Decimal], list(map(total_of, cohort_keys)))
+                else:
+                    full = []  # some unit misses a month: the rows below settle it
+                if full and not (negative_only and min(full) < 0):
                     found_values[start:stop] = full
                     if shared_expected is not None:
                         bar = shared_expected
@@ -467,18 +488,17 @@ def _score(
                     if scored_once is not None:
                         scores[start:stop] = map(scored_once.__getitem__, full)
                     else:
-                        _compare(column, list(rows), higher, evaluate)
+                        _compare_cohort(column, start, stop, higher, evaluate, shared_target)
                     continue
             if quick:
                 # Rows this pass cannot settle (missing, incomplete, not ranked, negative,
                 # no target) go through the general loop below, as every row once did.
                 slow: list[int] = []
                 for row in rows:
-                    entry = sum_get(row_keys[row])
-                    if entry is None or entry[1] != month_count or not counted_rows[row]:
+                    if given_of(row_keys[row]) != month_count or not counted_rows[row]:
                         slow.append(row)
                         continue
-                    value = entry[0]
+                    value = total_of(row_keys[row])
                     assert value is not None  # months were given
                     target = targets[row]
                     if (negative_only and value < 0) or (target is None and needs_target):
@@ -514,10 +534,10 @@ def _score(
                     else:
                         value = get((key0, unit, pid)) if look_first else None
                         if value is None:
-                            entry = sum_get(row_keys[row])
-                            if entry is not None and entry[1]:
-                                value = entry[0]
-                                incomplete = entry[1] < month_count
+                            count = given_of(row_keys[row])
+                            if count:
+                                value = total_of(row_keys[row])
+                                incomplete = count < month_count
                     if (
                         value is not None
                         and counted
@@ -548,10 +568,10 @@ def _score(
                 elif from_sums:
                     value = get((key0, unit, pid)) if look_first else None
                     if value is None:
-                        entry = sum_get(row_keys[row])
-                        if entry is not None and entry[1]:
-                            value = entry[0]
-                            incomplete = entry[1] < month_count
+                        count = given_of(row_keys[row])
+                        if count:
+                            value = total_of(row_keys[row])
+                            incomplete = count < month_count
                 elif not single:
                     value, parts, incomplete = _read_parts(read, ip.keys, unit, cumulative)
                 elif not cumulative:
@@ -696,7 +716,7 @@ def _category_totals(
     return category_totals
 
 
-NO_SUMS: Mapping[str, tuple[Decimal | None, int]] = {}
+NO_SUMS: Mapping[Any, Any] = {}
 NO_FLAGS: tuple[str, ...] = ()
 MISSING_FLAGS = (MISSING,)
 MISSING_NOT_RANKED = (MISSING, NOT_RANKED)
@@ -805,6 +825,39 @@ def _compare(
         extra = extras.get(row)
         full = Extra(peers) if extra is None else Extra(peers, extra[0], extra[1])
         scores[row] = evaluate(item, value, targets[row], full, None)
+
+
+def _compare_cohort(
+    column: ItemColumn,
+    start: int,
+    stop: int,
+    higher: bool,
+    evaluate: Callable[[Item, Decimal, Decimal | None, Extra, Trace], Decimal],
+    target: Decimal | None,
+) -> None:
+    """``_compare`` for a cohort whose rows all have a value, are all ranked, share
+    ``target`` and carry no extras (the columnar path).
+
+    Only the distinct values are sorted and evaluated, each once; rows take their
+    standing and score by value, looked up in C. A value's place is 1 + the number of
+    units with a strictly better value, so equal values share the better place.
+    """
+    values, scores, peer_rows = column.values, column.scores, column.peers
+    assert peer_rows is not None
+    item = column.item
+    cohort = cast(list[Decimal], values[start:stop])
+    counts = Counter(cohort)
+    distinct = sorted(counts, reverse=higher)  # best first
+    size, best, place = stop - start, distinct[0], 1
+    score_of: dict[Decimal, Decimal] = {}
+    peers_of: dict[Decimal, Peers] = {}
+    for value in distinct:
+        times = counts[value]
+        peers = peers_of[value] = Peers(place, size, best, times >= 2)
+        score_of[value] = evaluate(item, value, target, Extra(peers), None)
+        place += times
+    scores[start:stop] = map(score_of.__getitem__, cohort)
+    peer_rows[start:stop] = map(peers_of.__getitem__, cohort)
 
 
 def _rank(

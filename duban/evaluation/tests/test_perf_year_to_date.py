@@ -49,7 +49,7 @@ def sums_of(values: Values, codes: frozenset[str], months: tuple[str, ...]) -> Y
             if value is not None:
                 total, given_ = (value if total is None else total + value), given_ + 1
             of_code[unit] = (total, given_)
-    return YearToDate(months, codes, sums)
+    return YearToDate.of_pairs(months, codes, sums)
 
 
 def same(a: SchemeResult, b: SchemeResult) -> None:
@@ -110,7 +110,9 @@ def test_fewer_months_than_the_period_flags_incomplete() -> None:
     months = year_to_date_months(scheme, "2017Q1")
     assert months == ("201701", "201702", "201703")
     sums = {"att": {"a": (D(30), 3), "b": (D(20), 2), "c": (None, 0)}}
-    result = compute_scores(scheme, {}, "2017Q1", year_to_date=YearToDate(months, CODES, sums))
+    result = compute_scores(
+        scheme, {}, "2017Q1", year_to_date=YearToDate.of_pairs(months, CODES, sums)
+    )
     assert "incomplete" not in result.units["a"].items["att"].flags
     assert result.units["b"].items["att"].value == 20
     assert "incomplete" in result.units["b"].items["att"].flags
@@ -120,18 +122,18 @@ def test_fewer_months_than_the_period_flags_incomplete() -> None:
 def test_a_value_given_for_the_period_still_comes_first() -> None:
     scheme = make_scheme([ITEMS[0]], units=make_units("a"))
     months = year_to_date_months(scheme, "2017Q1")
-    ytd = YearToDate(months, CODES, {"att": {"a": (D(30), 2)}})
+    ytd = YearToDate.of_pairs(months, CODES, {"att": {"a": (D(30), 2)}})
     found = compute_scores(scheme, {("att", "a", "2017Q1"): D(90)}, "2017Q1", year_to_date=ytd)
     assert found.units["a"].items["att"].value == 90
     # for a month the month's own figure is not the year to date
-    ytd = YearToDate(("201701",), CODES, {"att": {"a": (D(30), 1)}})
+    ytd = YearToDate.of_pairs(("201701",), CODES, {"att": {"a": (D(30), 1)}})
     found = compute_scores(scheme, {("att", "a", "201701"): D(90)}, "201701", year_to_date=ytd)
     assert found.units["a"].items["att"].value == 30
 
 
 def test_sums_over_other_months_are_refused() -> None:
     scheme = make_scheme([ITEMS[0]], units=make_units("a"))
-    ytd = YearToDate(("201701",), CODES, {})
+    ytd = YearToDate.of_pairs(("201701",), CODES, {})
     with pytest.raises(ValueError, match="2017Q1 needs 201701, 201702, 201703"):
         compute_scores(scheme, {}, "2017Q1", year_to_date=ytd)
 
@@ -141,7 +143,7 @@ def test_discretionary_reasons_still_come_from_the_months() -> None:
     scheme = make_scheme([item], units=make_units("a"))
     reasons = {("m", "a", "201701"): "记录不全", ("m", "a", "201703"): "露头未抓"}
     months = year_to_date_months(scheme, "2017Q1")
-    ytd = YearToDate(months, frozenset({"m"}), {"m": {"a": (D(5), 3)}})
+    ytd = YearToDate.of_pairs(months, frozenset({"m"}), {"m": {"a": (D(5), 3)}})
     found = compute_scores(scheme, {}, "2017Q1", reasons=reasons, year_to_date=ytd)
     assert (found.units["a"].items["m"].score, found.units["a"].items["m"].note) == (
         5,

@@ -37,7 +37,8 @@ def test_the_monthly_values_of_cumulative_items_stay_in_the_database(scheme: Sch
     _, _, ytd = source.engine_input(parse_period("2017Q1"))
     assert ytd is not None and ytd.months == ("201701", "201702", "201703")
     assert ytd.unit_keys is not None  # filed under unit ids, which the engine is told of
-    assert ytd.sums["t.solved"][ytd.unit_keys["COUNTY-A"]] == (60, 2)
+    county_a = ytd.unit_keys["COUNTY-A"]
+    assert (ytd.totals["t.solved"][county_a], ytd.given["t.solved"][county_a]) == (60, 2)
     # the full figures (a publication's record) still hold every month
     full, _ = source.for_period(parse_period("2017Q1"))
     assert full[("t.solved", "COUNTY-A", "201702")] == 30

@@ -110,6 +110,32 @@ def test_a_window_from_january_is_one_row_per_pair(form: Form, tree: Any) -> Non
     assert len(queries) == 1
 
 
+def test_sum_columns_leave_out_units_inside_the_id_range_that_were_not_asked(
+    form: Form, tree: Any
+) -> None:
+    """Dense unit ids are read as one BETWEEN range; a unit inside it that was not asked,
+    and a pair whose months hold no value, must not come back."""
+    filed_by = {tree.station_a1: 1, tree.county_b: 2, tree.county_a: 3}
+    for unit, number in filed_by.items():  # the station before the county above it
+        approved(form, unit, "201701", case_filed=number * 10)
+        approved(form, unit, "201702", case_filed=number)
+        approved(form, unit, "201703", case_filed=None, case_solved=number)
+    first, middle, last = sorted(filed_by, key=lambda unit: unit.pk)
+    totals, given = year_to_date.sum_columns(
+        [first.pk, last.pk], {form.filed.pk: "filed", form.solved.pk: "solved"},
+        months("201701", "201703"),
+    )  # fmt: skip
+    assert middle.pk not in totals["filed"]
+    assert totals == {
+        "filed": {first.pk: filed_by[first] * 11, last.pk: filed_by[last] * 11},
+        "solved": {first.pk: filed_by[first], last.pk: filed_by[last]},
+    }
+    assert given == {  # March had no filed value; only March had a solved one
+        "filed": {first.pk: 2, last.pk: 2},
+        "solved": {first.pk: 1, last.pk: 1},
+    }
+
+
 def test_a_july_to_june_window_spans_two_named_years(form: Form, tree: Any) -> None:
     county = tree.county_b
     for period, value in (
@@ -367,5 +393,10 @@ def test_any_sequence_keeps_the_totals_equal_to_a_plain_sum(
         indicators = [form.filed.pk, form.solved.pk, form.poll.pk]
         for start, length in windows:
             window = months(PERIODS[start], "209912")[:length]
-            assert year_to_date.sums(units, indicators, window) == plain(units, indicators, window)
+            expected = plain(units, indicators, window)
+            assert year_to_date.sums(units, indicators, window) == expected
+            # the columns scoring reads: the same sums, split, keyed by unit id
+            totals, given = year_to_date.sum_columns(units, {i: i for i in indicators}, window)
+            assert totals == {i: {u: t for u, (t, _) in of.items()} for i, of in expected.items()}
+            assert given == {i: {u: n for u, (_, n) in of.items()} for i, of in expected.items()}
         transaction.set_rollback(True)
