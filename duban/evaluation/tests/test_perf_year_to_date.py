@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +15,7 @@ from duban.evaluation.engine import (
     Discretionary,
     PeerGroup,
     Rank,
+    RelativeToBest,
     SchemeResult,
     Text,
     WeightedCount,
@@ -23,6 +24,7 @@ from duban.evaluation.engine import (
     year_to_date_months,
 )
 from duban.evaluation.engine.compute import Values
+from duban.evaluation.engine.decimals import ENGINE_CONTEXT, round2
 from duban.evaluation.tests import D, make_item, make_scheme, make_units
 
 MONTHS = [f"2017{m:02d}" for m in range(1, 13)]
@@ -172,13 +174,17 @@ MIXED_ITEMS = [
     make_item("rank", Rank(D(1)), points=10, cumulative=True, not_ranked_levels=("division",)),
     make_item("ded", Deduction(D("0.5")), points=10, cumulative=True, unit_targets={"c": 4}),
     make_item("bon", Bonus(D(2), D(6)), points=10, cumulative=True, levels=("county",)),
+    # county units only, one shared target: a cohort with every month is scored whole
+    make_item("place", Rank(D("1.5")), points=10, cumulative=True, levels=("county",)),
+    make_item("best", RelativeToBest(), points=10, cumulative=True, levels=("county",)),
+    make_item("hit", Attainment(), points=10, cumulative=True, target=25, levels=("county",)),
 ]
-MIXED_CODES = frozenset({"att", "rank", "ded", "bon"})
+MIXED_CODES = frozenset({"att", "rank", "ded", "bon", "place", "best", "hit"})
 mixed_monthly = st.dictionaries(
     st.tuples(st.sampled_from(sorted(MIXED_CODES)), st.sampled_from("abcde"),
               st.sampled_from(MONTHS[:3])),
     st.one_of(st.none(), st.integers(-1, 20).map(Decimal)),
-    max_size=60,
+    max_size=90,
 )  # fmt: skip
 
 
@@ -189,3 +195,55 @@ def test_the_quick_pass_scores_as_the_general_loop(given_: dict, period: str) ->
     by_months = compute_scores(scheme, given_, period)
     ytd = sums_of(given_, MIXED_CODES, year_to_date_months(scheme, period))
     same(compute_scores(scheme, {}, period, year_to_date=ytd), by_months)
+
+
+def test_a_cohort_with_every_month_is_scored_whole_as_the_months_score_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hand-worked: four ranked units, one shared target, every month given. Ties share the
+    better place (1, 1, 3, 4) and one evaluation; the whole-cohort path is the one taken."""
+    from duban.evaluation.engine import compute
+
+    taken: list[int] = []
+    whole = compute._compare_cohort
+
+    def spy(column, start, stop, *args):  # type: ignore[no-untyped-def]
+        taken.append(stop - start)
+        whole(column, start, stop, *args)
+
+    monkeypatch.setattr(compute, "_compare_cohort", spy)
+    items = [
+        make_item("place", Rank(D(2)), points=10, cumulative=True),
+        make_item("best", RelativeToBest(), points=10, cumulative=True),
+        make_item("hit", Attainment(), points=10, cumulative=True, target=20),
+        make_item("ded", Deduction(D("0.5")), points=10, cumulative=True),
+    ]
+    scheme = make_scheme(items)
+    january = {"a": 12, "b": 12, "c": 8, "d": 0}
+    february = {"a": 3, "b": 3, "c": 2, "d": 4}  # year to date: 15, 15, 10, 4
+    values: dict = {}
+    for code in ("place", "best", "hit", "ded"):
+        for unit in "abcd":
+            values[(code, unit, "201701")] = D(january[unit])
+            values[(code, unit, "201702")] = D(february[unit])
+    by_months = compute_scores(scheme, values, "201702")
+    ytd = sums_of(values, frozenset({"place", "best", "hit", "ded"}), ("201701", "201702"))
+    whole_result = compute_scores(scheme, {}, "201702", year_to_date=ytd)
+    assert taken == [4, 4]  # place and best, each cohort once
+    same(whole_result, by_months)
+    scores = {
+        unit: [whole_result.units[unit].items[c].score for c in ("place", "best", "hit", "ded")]
+        for unit in "abcd"
+    }
+    # place: 10 − 2 × (place − 1); best: 10 × value / 15; hit: 10 × min(value / 20, 1)
+    # (by February, expected progress is 20 × 59/365); ded: 10 − 0.5 × value, floor 0
+    assert scores["a"] == [10, 10, D("7.5"), D("2.5")]
+    assert scores["b"] == [10, 10, D("7.5"), D("2.5")]
+    with localcontext(ENGINE_CONTEXT):  # 34 significant digits, as the engine divides
+        share_c, share_d = D(10) / D(15), D(4) / D(15)
+        assert scores["c"] == [6, 10 * share_c, 5, 5]
+        assert scores["d"] == [4, 10 * share_d, 2, 8]
+    assert [round2(s) for s in scores["c"]] == [6, D("6.67"), 5, 5]
+    assert whole_result.units["a"].items["place"].peers == (1, 4, 15, True)
+    assert whole_result.units["c"].items["place"].peers == (3, 4, 15, False)
+    assert [whole_result.units[u].rank for u in "abcd"] == [1, 1, 3, 4]
