@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -93,9 +93,10 @@ class YearToDate:
         totals: dict[str, dict[Any, Decimal]] = {}
         given: dict[str, dict[Any, int]] = {}
         for code, pairs in sums.items():
-            kept = {unit: pair for unit, pair in pairs.items() if pair[0] is not None and pair[1]}
-            totals[code] = {unit: total for unit, (total, _) in kept.items()}  # type: ignore[misc]
-            given[code] = {unit: count for unit, (_, count) in kept.items()}
+            of_totals, of_given = totals.setdefault(code, {}), given.setdefault(code, {})
+            for unit, (total, count) in pairs.items():
+                if total is not None and count:
+                    of_totals[unit], of_given[unit] = total, count
         return cls(months, codes, totals, given, unit_keys)
 
 
@@ -137,7 +138,7 @@ class ItemPlan:
     wants_note: bool  # discretionary: look up the written reason
     layout: Layout
     targets: list[Decimal | None]  # row by row
-    uniform: bool  # every row has the item's default target (the same object)
+    uniform: bool  # no unit of the layout has a target of its own: all share the default
 
 
 @dataclass
@@ -350,7 +351,8 @@ def _score(
     def keys_of(layout: Layout) -> list[Any]:
         found = layout_keys.get(id(layout))
         if found is None:
-            found = layout.units if unit_keys is None else [unit_keys[u] for u in layout.units]
+            # a unit with no key has no sums: missing, as an absent key
+            found = layout.units if unit_keys is None else list(map(unit_keys.get, layout.units))
             layout_keys[id(layout)] = found
         return found
 
@@ -363,7 +365,7 @@ def _score(
             if found is not None:
                 return found, False
         if key in summed:
-            sum_key = unit if unit_keys is None else unit_keys[unit]
+            sum_key = unit if unit_keys is None else unit_keys.get(unit)
             count = all_given.get(key, NO_SUMS).get(sum_key)
             if not count:
                 return None, False
@@ -465,6 +467,7 @@ def _score(
             and all(counted_rows)
         )
         scored_once = _Memo(item, evaluate, shared_target) if columnar and not compares else None
+        standings: dict[Hashable, Decimal] = {}  # compares: scores by standing, all cohorts
         expected: Decimal | None
         for start, stop in layout.slices:
             pending: list[int] = []
@@ -488,7 +491,7 @@ def _score(
                     if scored_once is not None:
                         scores[start:stop] = map(scored_once.__getitem__, full)
                     else:
-                        _compare_cohort(column, start, stop, higher, evaluate, shared_target)
+                        _compare_cohort(column, start, stop, higher, rule, shared_target, standings)
                     continue
             if quick:
                 # Rows this pass cannot settle (missing, incomplete, not ranked, negative,
@@ -832,19 +835,22 @@ def _compare_cohort(
     start: int,
     stop: int,
     higher: bool,
-    evaluate: Callable[[Item, Decimal, Decimal | None, Extra, Trace], Decimal],
+    rule: Rule,
     target: Decimal | None,
+    scored: dict[Hashable, Decimal],
 ) -> None:
     """``_compare`` for a cohort whose rows all have a value, are all ranked, share
     ``target`` and carry no extras (the columnar path).
 
-    Only the distinct values are sorted and evaluated, each once; rows take their
-    standing and score by value, looked up in C. A value's place is 1 + the number of
-    units with a strictly better value, so equal values share the better place.
+    Only the distinct values are sorted and given a standing; rows take theirs and
+    their score by value, looked up in C. A value's place is 1 + the number of units
+    with a strictly better value, so equal values share the better place. ``scored``
+    keeps the item's scores by the rule's ``standing_key`` across its cohorts (a rank
+    item scores place 3 the same in every group), so each key is evaluated once.
     """
     values, scores, peer_rows = column.values, column.scores, column.peers
     assert peer_rows is not None
-    item = column.item
+    item, evaluate, key_of = column.item, rule.evaluate, rule.standing_key
     cohort = cast(list[Decimal], values[start:stop])
     counts = Counter(cohort)
     distinct = sorted(counts, reverse=higher)  # best first
@@ -854,7 +860,11 @@ def _compare_cohort(
     for value in distinct:
         times = counts[value]
         peers = peers_of[value] = Peers(place, size, best, times >= 2)
-        score_of[value] = evaluate(item, value, target, Extra(peers), None)
+        key = key_of(value, peers)
+        score = scored.get(key)
+        if score is None:
+            score = scored[key] = evaluate(item, value, target, Extra(peers), None)
+        score_of[value] = score
         place += times
     scores[start:stop] = map(score_of.__getitem__, cohort)
     peer_rows[start:stop] = map(peers_of.__getitem__, cohort)

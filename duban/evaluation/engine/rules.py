@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
@@ -158,6 +158,12 @@ class Rule:
     ) -> Decimal:
         raise NotImplementedError
 
+    def standing_key(self, value: Decimal, peers: Peers) -> Hashable:
+        """For a rule that compares: all that its score depends on besides the item and the
+        target. Units of one item whose keys are equal score the same, whatever their
+        comparison group, so the engine evaluates each key once per item."""
+        return (value, peers)
+
 
 @dataclass(frozen=True)
 class Attainment(Rule):
@@ -265,6 +271,9 @@ class Rank(Rule):
                 trace.append(Step("deduct", {"amount": amount}))
         return _done(_floor_zero(item.points - amount, trace), trace)
 
+    def standing_key(self, value: Decimal, peers: Peers) -> Hashable:
+        return peers.place  # the score is the points less a step per place
+
 
 @dataclass(frozen=True)
 class RelativeToBest(Rule):
@@ -303,6 +312,9 @@ class RelativeToBest(Rule):
         if trace is not None:
             trace.append(Step("product", {"points": item.points, "share": share}))
         return _done(item.points * share, trace)
+
+    def standing_key(self, value: Decimal, peers: Peers) -> Hashable:
+        return (value, peers.best)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, localcontext
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from duban.evaluation.engine import (
@@ -33,6 +33,7 @@ from duban.evaluation.engine import (
     validate_scheme,
 )
 from duban.evaluation.engine.decimals import ENGINE_CONTEXT
+from duban.evaluation.engine.rules import Extra, Peers
 from duban.evaluation.tests import make_item, make_scheme, make_units
 
 ZERO = Decimal(0)
@@ -228,3 +229,35 @@ def test_quotas_are_never_exceeded_and_never_lift_a_unit(units: list[tuple[Decim
 def test_random_schemes_round_trip_through_yaml(case: tuple) -> None:
     scheme = case[0]
     assert parse_scheme(dump_scheme(scheme)) == scheme
+
+
+small = st.sampled_from([Decimal(n) for n in (-1, 0, 1, 2, 3)])
+standing = st.tuples(small, st.integers(1, 3), st.integers(1, 3), st.one_of(st.none(), small),
+                     st.booleans())  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from([Rank(Decimal("1.5")), Rank(Decimal(7)), RelativeToBest()]),
+    st.sampled_from(["higher", "lower"]),
+    standing,
+    standing,
+)
+def test_standings_with_one_key_score_alike(
+    rule: Rule, direction: str, first: tuple, second: tuple
+) -> None:
+    """The engine evaluates a comparing rule once per standing key and item: two standings
+    with the same key must score the same, whatever else differs (size, ties, cohort).
+    Small domains make equal keys common; unequal ones are skipped."""
+    item = make_item("x", rule, points=20, direction=direction)
+    (a_value, a_place, a_size, a_best, a_tied), (b_value, b_place, b_size, b_best, b_tied) = (
+        first,
+        second,
+    )
+    a = Peers(a_place, max(a_size, a_place), a_best, a_tied)
+    b = Peers(b_place, max(b_size, b_place), b_best, b_tied)
+    assume(rule.standing_key(a_value, a) == rule.standing_key(b_value, b))
+    with localcontext(ENGINE_CONTEXT):
+        assert rule.evaluate(item, a_value, None, Extra(a), None) == rule.evaluate(
+            item, b_value, None, Extra(b), None
+        )

@@ -247,3 +247,15 @@ def test_a_cohort_with_every_month_is_scored_whole_as_the_months_score_it(
     assert whole_result.units["a"].items["place"].peers == (1, 4, 15, True)
     assert whole_result.units["c"].items["place"].peers == (3, 4, 15, False)
     assert [whole_result.units[u].rank for u in "abcd"] == [1, 1, 3, 4]
+
+
+def test_sums_filed_under_unit_keys_and_a_unit_without_a_key_is_missing() -> None:
+    scheme = make_scheme([ITEMS[0]], units=make_units("ab"))
+    ytd = YearToDate(
+        ("201701",), frozenset({"att"}), {"att": {7: D(30)}}, {"att": {7: 1}}, unit_keys={"a": 7}
+    )
+    result = compute_scores(scheme, {}, "201701", year_to_date=ytd)
+    assert result.units["a"].items["att"].value == 30
+    assert result.units["a"].items["att"].score == D(2)  # 20 × 30 / 300
+    assert result.units["b"].items["att"].flags == ("missing",)
+    assert result.units["b"].items["att"].score == 0
