@@ -6,7 +6,8 @@ check them against its item (``check``) and score one value (``evaluate``).
 ``evaluate`` appends explanation steps only when given a trace list, so the
 scoring hot path builds no explanation and the text, produced later, follows
 the very same arithmetic. To add a rule, copy one class, give it a new
-``kind``, add it to ``RULES`` and its step texts to ``explain.TEMPLATES``.
+``kind``, add it to ``RULES`` and its step texts to ``explain.TEMPLATES``;
+a rule that compares units may narrow ``standing_key`` to what its score reads.
 
 The engine settles missing values, missing targets and rejected values before
 a rule runs, so ``evaluate`` always receives a number (and a target when
