@@ -16,7 +16,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from duban.evaluation import engine
-from duban.evaluation.engine.decimals import fixed, plain
+from duban.evaluation.engine.decimals import figure, fixed, plain
 from duban.reporting.exports import safe_text
 
 Row = Sequence[Any]
@@ -65,9 +65,9 @@ def reconciliation_rows(
                 u.unit.name.get(lang),
                 row.item.code,
                 row.item.name.get(lang),
-                "" if row.target is None else plain(row.target),
-                "" if row.actual is None else plain(row.actual),
-                "" if row.gap is None else plain(row.gap),
+                "" if row.target is None else figure(row.target),
+                "" if row.actual is None else figure(row.actual),
+                "" if row.gap is None else figure(row.gap),
                 plain(row.points),
                 fixed(row.score, 2),
                 fixed(row.points_lost, 2),

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from duban.errors import DubanError
 from duban.evaluation import access, exports, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
-from duban.evaluation.engine.decimals import fixed, plain
+from duban.evaluation.engine.decimals import figure, fixed, plain
+from duban.evaluation.engine.results import label
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import OrgUnit
@@ -274,8 +275,11 @@ def scores(request: HttpRequest, code: str) -> HttpResponse:
                     "grade": u.grade.name.get(lg),
                     "band": u.band.name.get(lg) if u.band.code != u.grade.code else "",
                     "delta": change.delta if change is not None else None,
-                    "cats": [
-                        fixed(u.categories[c.code].score, 2) if c.code in u.categories else ""
+                    "cats": [  # (heading, score): phones show each cell under its heading
+                        (
+                            c.name.get(lg),
+                            fixed(u.categories[c.code].score, 2) if c.code in u.categories else "",
+                        )
                         for c in cats
                     ],
                     "behind": sum(1 for r in u.items.values() if "behind" in r.flags),
@@ -327,8 +331,9 @@ def unit_scores(request: HttpRequest, code: str, unit: str) -> HttpResponse:
                 "r": r,
                 "name": r.item.name.get(lg),
                 "score": fixed(r.score, 2),
-                "value": "" if r.value is None else plain(r.value),
-                "target": "" if r.target is None else plain(r.target),
+                "value": "" if r.value is None else figure(r.value),
+                "target": "" if r.target is None else figure(r.target),
+                "flags": [label(flag, lg) for flag in r.flags],
                 "expected": "" if r.expected is None else fixed(r.expected, 2),
                 "place": f"{placed[0]}/{placed[1]}" if placed else "",
                 "explanation": r.explanation.text(lg),
@@ -338,7 +343,7 @@ def unit_scores(request: HttpRequest, code: str, unit: str) -> HttpResponse:
         {
             "name": row.item.name.get(lg),
             "code": row.item.code,
-            "reasons": row.reasons,
+            "reasons": ("、" if lg == "zh" else ", ").join(label(r, lg) for r in row.reasons),
             "lost": fixed(row.points_lost, 2),
             "room": fixed(row.room, 2),
         }

@@ -56,6 +56,21 @@ def plain(value: Decimal | int) -> str:
     return "0" if text in ("-0", "") else text
 
 
+ENTERED_PLACES = 6  # the most decimals a stored figure has (indicators.DECIMAL_PLACES)
+
+
+def figure(value: Decimal | int) -> str:
+    """A figure for people to read: as entered (``plain``) when it has at most the six
+    decimals a stored figure can have; a computed one — a rate from a formula carries 34
+    significant digits — half-up to 2 places. Files and the API keep every digit."""
+    if isinstance(value, int) or not value.is_finite():
+        return plain(value)
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -ENTERED_PLACES:
+        return plain(value)
+    return fixed(value, 2)
+
+
 def percent(ratio: Decimal, places: int = 1) -> str:
     """A ratio shown as a percentage: 0.86 -> 86.0%."""
     if not ratio.is_finite():

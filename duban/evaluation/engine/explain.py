@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from duban.evaluation.engine.decimals import fixed, percent, plain
+from duban.evaluation.engine.decimals import figure, fixed, percent, plain
 
 LANGS = ("zh", "en")
 
@@ -82,7 +82,8 @@ def _one(value: Decimal) -> str:
 
 
 # How an argument is shown depends on what it is, which its name says: scores and
-# amounts with 2 decimals, ratios as percentages, entered figures as entered.
+# amounts with 2 decimals, ratios as percentages, entered figures as entered (a computed
+# figure, such as a rate from a formula, with 2 decimals).
 _FORMATS: dict[str, Callable[[Decimal], str]] = {
     "score": _two,
     "amount": _two,
@@ -98,7 +99,7 @@ _FORMATS: dict[str, Callable[[Decimal], str]] = {
 
 def _format(name: str, value: Any, lang: str) -> str:
     if isinstance(value, Decimal):
-        return _FORMATS.get(name, plain)(value)
+        return _FORMATS.get(name, figure)(value)
     if isinstance(value, Text):
         return value.get(lang)
     return str(value)

@@ -32,6 +32,26 @@ BEHIND = "behind"  # cumulative item behind expected progress to date (序时进
 
 NO_SCORE = frozenset((MISSING, NO_TARGET, INVALID))
 
+# What a flag or a shortfall reason is called on a page; files and the API keep the codes.
+LABELS: dict[str, Text] = {
+    MISSING: Text("无数据", "no value"),
+    NO_TARGET: Text("未设目标", "no target"),
+    INVALID: Text("数据无效", "invalid value"),
+    INCOMPLETE: Text("数据不全", "incomplete"),
+    VETOED: Text("一票否决", "vetoed"),
+    NOT_RANKED: Text("不参与排名", "not ranked"),
+    SHORTFALL: Text("未达目标", "short of target"),
+    BEHIND: Text("落后序时进度", "behind expected progress"),
+    "below_target": Text("低于目标", "below target"),
+    "bottom_third": Text("居组内后三分之一", "in the bottom third of its group"),
+}
+
+
+def label(code: str, lang: str = "zh") -> str:
+    """A flag's or a shortfall reason's name for people; an unknown code as it is."""
+    found = LABELS.get(code)
+    return code if found is None else found.get(lang)
+
 
 @dataclass(frozen=True)
 class ScoreProblem:

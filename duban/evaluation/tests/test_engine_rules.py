@@ -26,7 +26,7 @@ from duban.evaluation.engine import (
     WeightedCount,
     compute_scores,
 )
-from duban.evaluation.engine.decimals import ENGINE_CONTEXT, round2
+from duban.evaluation.engine.decimals import ENGINE_CONTEXT, figure, round2
 from duban.evaluation.engine.rules import Extra, Rule, rule_from_dict, rule_to_dict
 from duban.evaluation.tests import D, make_item, make_scheme, make_units, values_for
 
@@ -382,6 +382,37 @@ def test_shortfall_explanation_reads_like_the_published_rule() -> None:
     )
 
 
+def test_a_computed_rate_reads_with_two_decimals_and_keeps_every_digit_as_data() -> None:
+    """A clearance rate from its formula carries 34 digits; people read 2, files keep all."""
+    with localcontext(ENGINE_CONTEXT):
+        rate = D(389) * 100 / D(539)  # 72.170686456400742115027829313544 %
+    zh, en = explain(Shortfall(D("0.5")), str(rate), "70")
+    assert zh.startswith("实际 72.17，目标 70，完成率 103.1%")
+    assert en.startswith("actual 72.17, target 70, completion 103.1%")
+    scheme = make_scheme([make_item(rule=Shortfall(D("0.5")), target=70)], units=make_units("a"))
+    found = compute_scores(scheme, values_for("i", "2017", {"a": str(rate)}), "2017")
+    steps = found.units["a"].items["i"].explanation.as_data()
+    assert D(steps[0]["value"]) == rate  # every digit
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (389, "389"),
+        (D("88.250000"), "88.25"),  # as stored: six places
+        (D("0.000001"), "0.000001"),  # entered with six places: as entered
+        (D("-3"), "-3"),
+        (D("72.500000000000000000000000000000"), "72.5"),  # computed, but exact
+        (D("72.17068645640074211502782931354"), "72.17"),
+        (D("-2.170686456400742115027829314"), "-2.17"),
+        (D("2.3450000001"), "2.35"),  # half-up, as everything shown
+        (D("Infinity"), "∞"),
+    ],
+)
+def test_figures_read_as_entered_or_computed_with_two_decimals(value: Any, shown: str) -> None:
+    assert figure(value) == shown
+
+
 @pytest.mark.parametrize(
     ("rule", "value", "target", "kw", "zh", "en"),
     [
@@ -518,3 +549,14 @@ def test_rule_from_dict_names_every_problem() -> None:
     message = str(caught.value)
     assert "rule.per_point: must be a number" in message
     assert "rule.typo: unknown key" in message
+
+
+def test_flags_and_shortfall_reasons_have_names_for_people() -> None:
+    from duban.evaluation.engine.results import LABELS, label
+
+    flags = ("missing", "no_target", "invalid", "incomplete", "vetoed", "not_ranked")
+    for code in (*flags, "shortfall", "behind", "below_target", "bottom_third"):
+        assert code in LABELS  # every code the engine writes has a name in both languages
+    assert label("behind") == "落后序时进度"
+    assert label("bottom_third", "en") == "in the bottom third of its group"
+    assert label("some_new_code") == "some_new_code"  # never an error on a page

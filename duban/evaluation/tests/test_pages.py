@@ -20,8 +20,13 @@ def office(scheme, personas) -> Client:
 def test_pages_show_scores_explanations_and_reconciliation(office) -> None:
     html = office.get("/evaluation/schemes/t-2017/scores/?period=2017Q1").content.decode()
     assert "甲县局" in html and "20.00" in html
+    # on a phone each cell shows under its heading: the category's name, not the score again
+    assert 'data-label="业务"' in html and 'data-label="20.00"' not in html
+    assert "截至 2017-03-31。仅对已审核通过和已锁定的数据计分。" in html
     html = office.get("/evaluation/schemes/t-2017/units/COUNTY-A/?period=2017Q1").content.decode()
     assert "完成率 60.0%" in html and "按完成率计分" in html
+    # flags by name, not by code (one month of the quarter has no figure)
+    assert '<span class="badge">数据不全</span>' in html and ">incomplete<" not in html
     assert office.get("/evaluation/").status_code == 200
     assert office.get("/evaluation/schemes/t-2017/").status_code == 200
     xlsx = office.get("/evaluation/schemes/t-2017/reconciliation/?period=2017Q1&format=xlsx")
