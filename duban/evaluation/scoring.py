@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils.translation import gettext as _
+
 from duban.errors import DubanError
 from duban.evaluation import engine
 from duban.evaluation.builder import scheme_to_engine
@@ -50,12 +52,17 @@ def check_period(built: engine.Scheme, period_id: str | None) -> Period:
         raise DubanError(str(error), "period") from None
     if period.type not in PERIOD_TYPES:
         raise DubanError(
-            "give a month, quarter, half-year or year (201703, 2017Q1, 2017S1, 2017)", "period"
+            _("give a month, quarter, half-year or year (201703, 2017Q1, 2017S1, 2017)"),
+            "period",
         )
     calendar = built.calendar
     year = calendar.period_containing(PeriodType.YEARLY, calendar.date_range(period)[0])
     if year.year != built.year:
-        raise DubanError(f"{period.id} is not in the scheme's year {built.year}", "period")
+        raise DubanError(
+            _("%(period)s is not in the scheme's year %(year)s")
+            % {"period": period.id, "year": built.year},
+            "period",
+        )
     return period
 
 

@@ -20,6 +20,8 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from duban.audit.services import record
 from duban.errors import ConflictError, DubanError, Problem
@@ -58,7 +60,7 @@ def _manage(user: Any, scheme_or_unit: Scheme | OrgUnit) -> None:
 def _editable(scheme: Scheme) -> None:
     if scheme.status != SchemeStatus.DRAFT:
         raise ConflictError(
-            "a published scheme is not edited; copy it as a draft (what-if) instead", "status"
+            _("a published scheme is not edited; copy it as a draft (what-if) instead"), "status"
         )
 
 
@@ -82,24 +84,31 @@ def save_engine_scheme(
     problems: list[Problem] = []
     issuer = OrgUnit.objects.filter(code=built.issuer).first()
     if issuer is None:
-        raise DubanError(f"no unit has the code {built.issuer!r}", "issuer")
+        raise DubanError(_("no unit has the code %(code)s") % {"code": built.issuer}, "issuer")
     _manage(user, issuer)
     units = {u.code: u for u in OrgUnit.objects.filter(code__in=[u.code for u in built.units])}
     for index, unit in enumerate(built.units):
         found = units.get(unit.code)
         if found is None:
-            problems.append(Problem(f"units[{index}].code", f"no unit has the code {unit.code!r}"))
+            problems.append(
+                Problem(
+                    f"units[{index}].code", _("no unit has the code %(code)s") % {"code": unit.code}
+                )
+            )
         elif unit.level != found.level:
             problems.append(
                 Problem(
                     f"units[{index}].level",
-                    f"{unit.code} is at level {found.level}, not {unit.level}",
+                    _("%(unit)s is at level %(found)s, not %(given)s")
+                    % {"unit": unit.code, "found": found.level, "given": unit.level},
                 )
             )
         elif not found.is_within(issuer):
             problems.append(
                 Problem(
-                    f"units[{index}].code", f"{unit.code} is not below the issuer {issuer.code}"
+                    f"units[{index}].code",
+                    _("%(unit)s is not below the issuing unit %(issuer)s")
+                    % {"unit": unit.code, "issuer": issuer.code},
                 )
             )
     if problems:
@@ -198,13 +207,13 @@ def update_item(item: SchemeItem, *, user: Any, **changes: Any) -> SchemeItem:
     problems: list[Problem] = []
     for key, value in changes.items():
         if key not in ITEM_FIELDS:
-            problems.append(Problem(key, "cannot be changed here"))
+            problems.append(Problem(key, _("cannot be changed here")))
             continue
         if key in ("points", "target"):
             value = _decimal(value, key, problems, allow_none=key == "target")
         if key == "rule":
             if not isinstance(value, dict):
-                problems.append(Problem("rule", "must be a mapping with a kind"))
+                problems.append(Problem("rule", _("must be a mapping with a kind")))
                 continue
             try:
                 value = to_json(engine.rule_to_dict(engine.rule_from_dict(_parse_rule(value))))
@@ -233,7 +242,9 @@ def set_targets(item: SchemeItem, targets: dict[str, Any], *, user: Any) -> Sche
     for code, raw in targets.items():
         where = f"targets.{code}"
         if code not in members:
-            problems.append(Problem(where, f"{code!r} is not scored by this scheme"))
+            problems.append(
+                Problem(where, _("%(unit)s is not scored by this scheme") % {"unit": code})
+            )
             continue
         value = _decimal(raw, where, problems, allow_none=True)
         if value is None:
@@ -243,7 +254,7 @@ def set_targets(item: SchemeItem, targets: dict[str, Any], *, user: Any) -> Sche
                 item=item, unit=members[code], defaults={"value": value}
             )
         else:
-            problems.append(Problem(where, "must be at least 0"))
+            problems.append(Problem(where, _("must be at least 0")))
     if problems:
         raise DubanError(problems)
     _revalidate(scheme, item)
@@ -260,15 +271,15 @@ def _parse_rule(rule: dict[str, Any]) -> dict[str, Any]:
 def _decimal(raw: Any, where: str, problems: list[Problem], allow_none: bool = False) -> Any:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if not allow_none:
-            problems.append(Problem(where, "is required"))
+            problems.append(Problem(where, _("is required")))
         return None
     try:
         value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
     except InvalidOperation:
-        problems.append(Problem(where, f"{str(raw)[:40]!r} is not a number"))
+        problems.append(Problem(where, _("%(text)s is not a number") % {"text": str(raw)[:40]}))
         return None
     if not value.is_finite() or abs(value) >= Decimal(10) ** 11:
-        problems.append(Problem(where, "is out of range"))
+        problems.append(Problem(where, _("is out of range")))
         return None
     return value
 
@@ -290,7 +301,9 @@ def publish_scheme(scheme: Scheme, *, user: Any) -> Scheme:
     """Issue a draft: from now on it is scored for the units in scope and no longer edited."""
     _manage(user, scheme)
     if scheme.is_what_if:
-        raise ConflictError("a what-if copy is never published; edit the scheme itself", "status")
+        raise ConflictError(
+            _("a what-if copy is never published; edit the scheme itself"), "status"
+        )
     _editable(scheme)
     scheme_to_engine(scheme)
     scheme.status = SchemeStatus.PUBLISHED
@@ -305,7 +318,7 @@ def copy_scheme_as_draft(scheme: Scheme, *, user: Any, code: str = "") -> Scheme
     _manage(user, scheme)
     code = code or _free_code(f"{scheme.code}-whatif")
     if Scheme.objects.filter(code=code).exists():
-        raise ConflictError(f"a scheme with the code {code!r} exists", "code")
+        raise ConflictError(_("a scheme with the code %(code)s exists") % {"code": code}, "code")
     data = scheme_to_data(scheme)
     data["code"] = code
     copy = save_engine_scheme(data_to_engine(data), user=user, based_on=scheme)
@@ -330,7 +343,7 @@ def delete_draft(scheme: Scheme, *, user: Any) -> None:
     _manage(user, scheme)
     _editable(scheme)
     if scheme.publications.exists():
-        raise ConflictError("results of this scheme were published", "status")
+        raise ConflictError(_("results of this scheme were published"), "status")
     scheme.groups.all().delete()
     scheme.items.all().delete()
     scheme.categories.all().delete()
@@ -364,7 +377,9 @@ class Movement:
 def compare_what_if(copy: Scheme, period: str | None, lang: str = "zh") -> list[Movement]:
     """Per unit: the original scheme's total, rank and grade beside the what-if copy's."""
     if copy.based_on is None:
-        raise DubanError("this scheme is not a what-if copy", "based_on")
+        raise DubanError(
+            _("this scheme is not a what-if copy: copy it first, then compare"), "based_on"
+        )
     before = score(copy.based_on, period, with_previous=False).result
     after = score(copy, period, with_previous=False).result
     rows = []
@@ -407,16 +422,18 @@ def publish_results(
     """Publish one period's results for review (公示); objections until the deadline (inclusive)."""
     _manage(user, scheme)
     if scheme.status != SchemeStatus.PUBLISHED:
-        raise ConflictError("only an issued scheme's results are published", "status")
+        raise ConflictError(_("only an issued scheme's results are published"), "status")
     built = scheme_to_engine(scheme)
     from duban.evaluation.scoring import check_period
 
     pid = check_period(built, period).id
     if Publication.objects.filter(scheme=scheme, period=pid).exists():
-        raise ConflictError(f"the results of {pid} are already published", "period")
+        raise ConflictError(
+            _("the results of %(period)s are already published") % {"period": pid}, "period"
+        )
     today = timezone.localdate()
     if objection_deadline < today:
-        raise DubanError("the objection window cannot end in the past", "objection_deadline")
+        raise DubanError(_("the objection window cannot end in the past"), "objection_deadline")
     snapshot, used = _snapshot(scheme, pid)
     pub = Publication.objects.create(
         scheme=scheme,
@@ -458,20 +475,28 @@ def lodge_objection(
         policy.require(user, access.OBJECT, unit)
     pub = Publication.objects.select_for_update().get(pk=pub.pk)
     if pub.state != PublicationState.REVIEW:
-        raise ConflictError("the results are final; objections are closed", "state")
+        raise ConflictError(_("the results are final; objections are closed"), "state")
     if timezone.localdate() > pub.objection_deadline:
         raise ConflictError(
-            f"objections were accepted until {pub.objection_deadline.isoformat()}",
+            _("objections were accepted until %(day)s")
+            % {"day": pub.objection_deadline.isoformat()},
             "objection_deadline",
         )
     problems: list[Problem] = []
     units = {u["code"]: u for u in pub.snapshot_for("zh").get("units", [])}
     if unit.code not in units:
-        problems.append(Problem("unit", f"{unit.code} is not scored by this scheme"))
+        problems.append(
+            Problem("unit", _("%(unit)s is not scored by this scheme") % {"unit": unit.code})
+        )
     elif item and item not in {i["code"] for i in units[unit.code]["items"]}:
-        problems.append(Problem("item", f"{unit.code} is not scored on {item!r}"))
+        problems.append(
+            Problem(
+                "item",
+                _("%(unit)s is not scored on %(item)s") % {"unit": unit.code, "item": item},
+            )
+        )
     if not text.strip():
-        problems.append(Problem("text", "say what is wrong"))
+        problems.append(Problem("text", _("say what is wrong")))
     if evidence is not None:
         from duban.reporting.services import check_evidence
 
@@ -514,9 +539,9 @@ def rule_objection(objection: Objection, *, user: Any, upheld: bool, reason: str
     _manage(user, pub.scheme)
     objection = Objection.objects.select_for_update().get(pk=objection.pk)
     if objection.state != ObjectionState.OPEN:
-        raise ConflictError(f"the objection was already {objection.state}", "state")
+        raise ConflictError(_("the objection was already ruled on"), "state")
     if not reason.strip():
-        raise DubanError("a ruling needs a reason", "reason")
+        raise DubanError(_("a ruling needs a reason"), "reason")
     objection.state = ObjectionState.UPHELD if upheld else ObjectionState.REJECTED
     objection.ruling = reason.strip()
     objection.ruled_at = timezone.now()
@@ -541,9 +566,9 @@ def refresh_publication(pub: Publication, *, user: Any, reason: str) -> Publicat
     _manage(user, pub.scheme)
     pub = Publication.objects.select_for_update().get(pk=pub.pk)
     if pub.state != PublicationState.REVIEW:
-        raise ConflictError("final results are never changed", "state")
+        raise ConflictError(_("final results are never changed"), "state")
     if not reason.strip():
-        raise DubanError("say why the published results are refreshed", "reason")
+        raise DubanError(_("say why the published results are refreshed"), "reason")
     before = _totals(pub.snapshot)
     pub.snapshot, pub.values = _snapshot(pub.scheme, pub.period)
     pub.save()
@@ -563,15 +588,24 @@ def finalise_publication(pub: Publication, *, user: Any) -> Publication:
     _manage(user, pub.scheme)
     pub = Publication.objects.select_for_update().get(pk=pub.pk)
     if pub.state != PublicationState.REVIEW:
-        raise ConflictError("the results are already final", "state")
+        raise ConflictError(_("the results are already final"), "state")
     if timezone.localdate() <= pub.objection_deadline:
         raise ConflictError(
-            f"objections are accepted until {pub.objection_deadline.isoformat()}",
+            _("objections are accepted until %(day)s")
+            % {"day": pub.objection_deadline.isoformat()},
             "objection_deadline",
         )
     open_ones = pub.objections.filter(state=ObjectionState.OPEN).count()
     if open_ones:
-        raise ConflictError(f"{open_ones} objection(s) still open: rule on them first", "state")
+        raise ConflictError(
+            ngettext(
+                "%(count)d objection still open: rule on it first",
+                "%(count)d objections still open: rule on them first",
+                open_ones,
+            )
+            % {"count": open_ones},
+            "state",
+        )
     pub.state = PublicationState.FINAL
     pub.finalised_at = timezone.now()
     pub.finalised_by = user

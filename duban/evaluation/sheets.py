@@ -16,6 +16,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -127,13 +128,18 @@ class _Sheet:
         self.rows: list[tuple[int, dict[str, str]]] = []
         self.columns = columns
         if name not in book.sheetnames:
-            problems.append(Problem(name, "the workbook has no such sheet"))
+            problems.append(Problem(name, gettext("the workbook has no such sheet")))
             return
         rows = list(book[name].iter_rows(values_only=True))
         header = [str(c).strip() if c is not None else "" for c in (rows[0] if rows else ())]
         missing = [c for c in columns if c not in header]
         if missing:
-            problems.append(Problem(f"{name}!1", f"missing columns: {', '.join(missing)}"))
+            problems.append(
+                Problem(
+                    f"{name}!1",
+                    gettext("missing columns: %(columns)s") % {"columns": ", ".join(missing)},
+                )
+            )
             return
         self.index = {c: header.index(c) for c in columns}
         for number, row in enumerate(rows[1:], start=2):
@@ -158,7 +164,7 @@ def _number(text: str, where: str, problems: list[Problem]) -> Decimal | None:
     try:
         return Decimal(text)
     except InvalidOperation:
-        problems.append(Problem(where, f"{text[:40]!r} is not a number"))
+        problems.append(Problem(where, gettext("%(text)s is not a number") % {"text": text[:40]}))
         return None
 
 
@@ -171,7 +177,9 @@ def _parse_params(text: str, where: str, problems: list[Problem]) -> dict[str, A
     for part in [p.strip() for p in re.split(r"[;；]", text) if p.strip()]:
         match = re.match(r"^(bands)(>=|<=)(.*)$|^([a-z_]+)=(.*)$", part)
         if not match:
-            problems.append(Problem(where, f"cannot read {part!r} (write key=value)"))
+            problems.append(
+                Problem(where, gettext("cannot read %(text)s (write key=value)") % {"text": part})
+            )
             continue
         if match.group(1):
             bound = "at_least" if match.group(2) == ">=" else "at_most"
@@ -201,14 +209,14 @@ def read_workbook(data: bytes) -> dict[str, Any]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise DubanError("the file is not an xlsx workbook", "file") from None
+        raise DubanError(gettext("the file is not an xlsx workbook"), "file") from None
     head: dict[str, str] = {}
     if "scheme" in book.sheetnames:
         for row in book["scheme"].iter_rows(values_only=True):
             if row and row[0] is not None:
                 head[str(row[0]).strip()] = _text(row[1] if len(row) > 1 else None)
     else:
-        problems.append(Problem("scheme", "the workbook has no such sheet"))
+        problems.append(Problem("scheme", gettext("the workbook has no such sheet")))
     groups_sheet = _Sheet(book, "groups", GROUP_COLUMNS, problems)
     cats_sheet = _Sheet(book, "categories", CATEGORY_COLUMNS, problems)
     items_sheet = _Sheet(book, "items", ITEM_COLUMNS, problems)
@@ -235,7 +243,12 @@ def read_workbook(data: bytes) -> dict[str, Any]:
     for number, r in groups_sheet.rows:
         unit = known.get(r["unit"])
         if unit is None:
-            problems.append(Problem(groups_sheet.at(number, "unit"), f"no unit {r['unit']!r}"))
+            problems.append(
+                Problem(
+                    groups_sheet.at(number, "unit"),
+                    gettext("no unit has the code %(code)s") % {"code": r["unit"]},
+                )
+            )
             continue
         units.append({"code": unit.code, "name": _name(unit.name_zh, unit.name_en),
                       "level": unit.level, "kind": unit.kind})  # fmt: skip

@@ -449,10 +449,20 @@ def publication(request: HttpRequest, pk: int) -> HttpResponse:
     may_object = [
         u for u in units if policy.can(request.user, access.OBJECT, OrgUnit.objects.get(code=u["code"]))
     ] if pub.state == "review" else []  # fmt: skip
+    # One table per comparison group, in the published order, as on the scores page.
+    by_code = {u["code"]: u for u in units}
+    cohorts = []
+    for cohort in snapshot.get("cohorts", []):
+        rows = [by_code[code] for code in cohort["units"] if code in by_code]
+        if rows:
+            title = cohort["group_name"]
+            if cohort.get("sequence_name"):
+                title += " · " + cohort["sequence_name"]
+            cohorts.append({"title": title, "rows": rows})
     context = {
         "pub": pub,
         "scheme": pub.scheme,
-        "units": units,
+        "cohorts": cohorts,
         "objections": objections,
         "diffs": diffs,
         "can_manage": manage,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
+import time_machine
 from django.test import Client
 
+from duban.evaluation import services
 from duban.testing import PASSWORD
 
 
@@ -86,3 +89,14 @@ def test_demo_loads_and_scores(db) -> None:
     sx = score(Scheme.objects.get(code="sx-2017"), "2017S1").result
     assert {u.sequence for u in sx.units.values()} == {"A", "B"}
     assert Publication.objects.get().period == "2017Q3"
+
+
+def test_a_publication_shows_each_comparison_group_under_its_name(office, scheme) -> None:
+    with time_machine.travel(date(2018, 1, 10), tick=False):
+        pub = services.publish_results(
+            scheme, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+        )
+        html = office.get(f"/evaluation/publications/{pub.pk}/").content.decode()
+    assert "<h2>全部</h2>" in html  # the scheme's one peer group
+    assert "，异议受理截止 2018-01-20。" in html
+    assert html.count("<table") == 1

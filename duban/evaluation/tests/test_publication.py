@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from duban.audit.models import AuditEntry
 from duban.errors import DubanError
@@ -71,15 +72,26 @@ def test_ruling_needs_a_reason_and_finalising_waits(pub, tree, personas) -> None
     office = make_user("a_office", tree.county_a, "office")
     with time_machine.travel(DAY, tick=False):
         objection = services.lodge_objection(pub, user=office, unit=tree.county_a, text="漏报")
-        with pytest.raises(DubanError):
+        with pytest.raises(DubanError) as caught:
             services.rule_objection(
                 objection, user=personas.province_office, upheld=True, reason=" "
             )
-        with pytest.raises(DubanError):  # the window is open
+        # Chinese first, in the user's language when he chose English
+        assert [(p.where, p.message) for p in caught.value.problems] == [
+            ("reason", "裁定须写明理由")
+        ]
+        with translation.override("en"), pytest.raises(DubanError) as caught:
+            services.rule_objection(
+                objection, user=personas.province_office, upheld=True, reason=" "
+            )
+        assert caught.value.problems[0].message == "a ruling needs a reason"
+        with pytest.raises(DubanError) as caught:  # the window is open
             services.finalise_publication(pub, user=personas.province_office)
+        assert caught.value.problems[0].message == "异议受理至 2018-01-20 截止"
     with time_machine.travel(date(2018, 1, 21), tick=False):
-        with pytest.raises(DubanError):  # an objection is open
+        with pytest.raises(DubanError) as caught:  # an objection is open
             services.finalise_publication(pub, user=personas.province_office)
+        assert caught.value.problems[0].message == "还有 1 条异议未裁定，请先裁定"
         with pytest.raises(PermissionDenied):  # only the issuing office rules
             services.rule_objection(objection, user=office, upheld=False, reason="no")
         services.rule_objection(
