@@ -19,14 +19,15 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from duban.audit.services import record
 from duban.errors import Problem
-from duban.indicators.models import DataSet, Indicator
+from duban.indicators.models import PERIOD_TYPE_LABELS, DataSet, Indicator
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.periods import parse_period
+from duban.periods import PeriodType, parse_period
 from duban.reporting import year_to_date
 from duban.reporting.actor import attributed
 from duban.reporting.errors import ReportingConflict, ReportingError
@@ -83,7 +84,12 @@ def _period_id(text: str, data_set: DataSet) -> str:
         raise ReportingError(str(exc), "period") from None
     if period.type != data_set.period_type:
         raise ReportingError(
-            f"{data_set.code} is reported per {data_set.period_type} period", "period"
+            _("%(data_set)s is a form of type %(period_type)s: give a period of that type")
+            % {
+                "data_set": data_set.code,
+                "period_type": PERIOD_TYPE_LABELS[PeriodType(data_set.period_type)],
+            },
+            "period",
         )
     return period.id
 
@@ -107,15 +113,19 @@ def open_period(
         policy.require(user, Action.MANAGE_EVALUATION, data_set.owner)
     pid = _period_id(period, data_set)
     if ReportingPeriod.objects.filter(data_set=data_set, period=pid).exists():
-        raise ReportingConflict(f"{data_set.code} {pid} is already open", "period")
+        raise ReportingConflict(
+            _("%(data_set)s %(period)s is already open")
+            % {"data_set": data_set.code, "period": pid},
+            "period",
+        )
     d_open, d_deadline, d_close = default_dates(data_set, parse_period(pid))
     opens_on, deadline = opens_on or d_open, deadline or d_deadline
     closes_on = closes_on if closes_on is not None else d_close
     problems = []
     if deadline < opens_on:
-        problems.append(Problem("deadline", "the deadline is before the opening"))
+        problems.append(Problem("deadline", _("the deadline is before the opening")))
     if closes_on is not None and closes_on < deadline:
-        problems.append(Problem("closes_on", "entry would close before the deadline"))
+        problems.append(Problem("closes_on", _("entry would close before the deadline")))
     if problems:
         raise ReportingError(problems)
     return ReportingPeriod.objects.create(
@@ -147,11 +157,11 @@ def change_period(
         locked.is_closed = is_closed
     if deadline is not None:
         if deadline < locked.opens_on:
-            raise ReportingError("the deadline is before the opening", "deadline")
+            raise ReportingError(_("the deadline is before the opening"), "deadline")
         locked.deadline = deadline
     if closes_on is not None:
         if closes_on < locked.deadline:
-            raise ReportingError("entry would close before the deadline", "closes_on")
+            raise ReportingError(_("entry would close before the deadline"), "closes_on")
         locked.closes_on = closes_on
     from duban.audit.context import with_reason
 
@@ -169,12 +179,19 @@ def grant_lock_exception(
     if user is not None:
         policy.require(user, Action.MANAGE_EVALUATION, unit)
     if not reason.strip():
-        raise ReportingError("say why the exception is granted", "reason")
+        raise ReportingError(_("say why the exception is granted"), "reason")
     pid = _period_id(period, data_set)
     if not unit.path.startswith(data_set.owner.path):
-        raise ReportingError(f"{unit.code} is outside {data_set.owner.code}", "unit")
+        raise ReportingError(
+            _("%(unit)s is outside %(owner)s") % {"unit": unit.code, "owner": data_set.owner.code},
+            "unit",
+        )
     if LockException.objects.filter(data_set=data_set, unit=unit, period=pid).exists():
-        raise ReportingConflict(f"{unit.code} already has an exception for {pid}", "unit")
+        raise ReportingConflict(
+            _("%(unit)s already has an exception for %(period)s")
+            % {"unit": unit.code, "period": pid},
+            "unit",
+        )
     return LockException.objects.create(
         data_set=data_set, unit=unit, period=pid, reason=reason.strip(), granted_by=user
     )
@@ -213,7 +230,14 @@ def save_form(
     codes = {i.code for i in data_set.members()}
     unknown = sorted(set(values) - codes) + sorted(set(comments) - codes - set(values))
     if unknown:
-        raise ReportingError([Problem(c, f"{c} is not on form {data_set.code}") for c in unknown])
+        raise ReportingError(
+            [
+                Problem(
+                    c, _("%(code)s is not on form %(form)s") % {"code": c, "form": data_set.code}
+                )
+                for c in unknown
+            ]
+        )
     rows = [
         RawValue(code, code, pid, unit.code, values.get(code), comments.get(code))
         for code in sorted(set(values) | set(comments))
@@ -230,7 +254,11 @@ def _submission(
         qs = qs.select_for_update(of=("self",))
     sub = qs.filter(data_set=data_set, unit=unit, period=period).first()
     if sub is None:
-        raise ReportingConflict(f"{unit.code} has entered nothing for {period} yet", "state")
+        raise ReportingConflict(
+            _("%(unit)s has entered nothing for %(period)s yet")
+            % {"unit": unit.code, "period": period},
+            "state",
+        )
     return sub
 
 
@@ -289,7 +317,9 @@ def submit(sub: Submission, *, user: User | None, today: date | None = None) -> 
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in EDITABLE_STATES:
         raise ReportingConflict(
-            f"the form is {sub.state}; only a draft or returned form is submitted", "state"
+            _("the form is %(state)s; only a draft or returned form is submitted")
+            % {"state": State(sub.state).label},
+            "state",
         )
     blocker = _window_reason(sub, today or timezone.localdate())
     if blocker:
@@ -317,11 +347,13 @@ def return_form(sub: Submission, *, user: User | None, reason: str) -> Submissio
     if user is not None:
         policy.require(user, Action.APPROVE_DATA, sub.unit)
     if not reason.strip():
-        raise ReportingError("say what the reporter should correct", "reason")
+        raise ReportingError(_("say what the reporter should correct"), "reason")
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.SUBMITTED:
         raise ReportingConflict(
-            f"the form is {sub.state}; only a submitted form is returned", "state"
+            _("the form is %(state)s; only a submitted form is returned")
+            % {"state": State(sub.state).label},
+            "state",
         )
     return _set_state(
         sub,
@@ -355,7 +387,9 @@ def approve(sub: Submission, *, user: User | None) -> Submission:
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.SUBMITTED:
         raise ReportingConflict(
-            f"the form is {sub.state}; only a submitted form is approved", "state"
+            _("the form is %(state)s; only a submitted form is approved")
+            % {"state": State(sub.state).label},
+            "state",
         )
     waiting = [
         (c.unit.code if isinstance(c, Submission) else c.code)
@@ -363,7 +397,10 @@ def approve(sub: Submission, *, user: User | None) -> Submission:
         if not (isinstance(c, Submission) and c.state in DONE_STATES)
     ]
     if waiting:
-        raise ReportingConflict(f"units below are not approved yet: {', '.join(waiting)}", "state")
+        raise ReportingConflict(
+            _("units below are not approved yet: %(units)s") % {"units": ", ".join(waiting)},
+            "state",
+        )
     return _set_state(
         sub, State.APPROVED, "approved", user=user, approved_at=timezone.now(), approved_by=user
     )
@@ -378,7 +415,9 @@ def unapprove(sub: Submission, *, user: User | None, reason: str = "") -> Submis
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.APPROVED:
         raise ReportingConflict(
-            f"the form is {sub.state}; only an approved form is unapproved", "state"
+            _("the form is %(state)s; only an approved form is unapproved")
+            % {"state": State(sub.state).label},
+            "state",
         )
     parent = sub.unit.parent
     if parent is not None:
@@ -387,7 +426,9 @@ def unapprove(sub: Submission, *, user: User | None, reason: str = "") -> Submis
         ).first()
         if above is not None and above.state in DONE_STATES:
             raise ReportingConflict(
-                f"{parent.code} is {above.state}; unapprove there first", "state"
+                _("%(unit)s is %(state)s; unapprove there first")
+                % {"unit": parent.code, "state": State(above.state).label},
+                "state",
             )
     return _set_state(
         sub,
@@ -409,7 +450,9 @@ def lock(sub: Submission, *, user: User | None) -> Submission:
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.APPROVED:
         raise ReportingConflict(
-            f"the form is {sub.state}; only approved figures are locked", "state"
+            _("the form is %(state)s; only approved figures are locked")
+            % {"state": State(sub.state).label},
+            "state",
         )
     return _set_state(
         sub, State.LOCKED, "locked", user=user, locked_at=timezone.now(), locked_by=user
@@ -424,11 +467,13 @@ def unlock(sub: Submission, *, user: User | None, reason: str) -> Submission:
     if user is not None:
         policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
     if not reason.strip():
-        raise ReportingError("an unlock needs a reason", "reason")
+        raise ReportingError(_("an unlock needs a reason"), "reason")
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in DONE_STATES:
         raise ReportingConflict(
-            f"the form is {sub.state}; only approved or locked figures are unlocked", "state"
+            _("the form is %(state)s; only approved or locked figures are unlocked")
+            % {"state": State(sub.state).label},
+            "state",
         )
     return _set_state(
         sub,
@@ -484,11 +529,15 @@ def attach_evidence(
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in EDITABLE_STATES:
         raise ReportingConflict(
-            f"the form is {sub.state}; evidence is attached before submitting", "file"
+            _("the form is %(state)s; evidence is attached before submitting")
+            % {"state": State(sub.state).label},
+            "file",
         )
     problems = check_evidence(name, data)
     if indicator is not None and not sub.data_set.memberships.filter(indicator=indicator).exists():
-        problems.append(Problem("indicator", f"{indicator.code} is not on this form"))
+        problems.append(
+            Problem("indicator", _("%(code)s is not on this form") % {"code": indicator.code})
+        )
     if problems:
         raise ReportingError(problems)
     ext = PurePath(name).suffix.lower()
@@ -516,17 +565,30 @@ def check_evidence(name: str, data: bytes) -> list[Problem]:
         allowed = ", ".join(sorted(EVIDENCE_TYPES))
         problems.append(
             Problem(
-                "file", f"{name!r}: files of type {ext or '(none)'} are not accepted ({allowed})"
+                "file",
+                _("%(name)s: files of type %(ext)s are not accepted (%(allowed)s)")
+                % {"name": name, "ext": ext or _("(none)"), "allowed": allowed},
             )
         )
         return problems
     magics = EVIDENCE_TYPES[ext][1]
     if magics and not any(data.startswith(m) for m in magics):
-        problems.append(Problem("file", f"{name!r} does not look like a {ext} file"))
+        problems.append(
+            Problem(
+                "file",
+                _("%(name)s does not look like a %(ext)s file") % {"name": name, "ext": ext},
+            )
+        )
     if not magics and b"\x00" in data[:4096]:
-        problems.append(Problem("file", f"{name!r} is not a text file"))
+        problems.append(Problem("file", _("%(name)s is not a text file") % {"name": name}))
     if len(data) > limit:
-        problems.append(Problem("file", f"{name!r} has {len(data)} bytes; the limit is {limit}"))
+        problems.append(
+            Problem(
+                "file",
+                _("%(name)s has %(size)d bytes; the limit is %(limit)d")
+                % {"name": name, "size": len(data), "limit": limit},
+            )
+        )
     if not data:
-        problems.append(Problem("file", f"{name!r} is empty"))
+        problems.append(Problem("file", _("%(name)s is empty") % {"name": name}))
     return problems

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import polib
@@ -45,3 +47,18 @@ def test_the_catalogue_has_no_empty_or_fuzzy_entries() -> None:
 def test_pages_are_chinese_by_default(client, db) -> None:
     html = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US").content.decode()
     assert "登录督办平台" in html
+
+
+def test_each_message_is_defined_once_and_keeps_its_placeholders() -> None:
+    """A duplicate makes GNU msgfmt refuse the catalogue; a translation that drops or renames
+    a %(name)s placeholder raises KeyError where the message is formatted: a 500."""
+    catalogue = polib.pofile(str(PO))
+    counts = Counter((e.msgctxt, e.msgid) for e in catalogue)
+    assert [key for key, n in counts.items() if n > 1] == []
+    named = re.compile(r"%\((\w+)\)[sd]")
+    wrong = []
+    for entry in catalogue:
+        wanted = set(named.findall(entry.msgid))
+        found = [entry.msgstr] if entry.msgstr else list(entry.msgstr_plural.values())
+        wrong += [entry.msgid for text in found if set(named.findall(text)) != wanted]
+    assert wrong == []

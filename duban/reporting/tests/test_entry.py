@@ -112,7 +112,7 @@ def test_computed_and_foreign_fields_are_refused(form, tree, personas) -> None:
     assert "never entered" in found["case.clearance"]
     with pytest.raises(ReportingError) as exc:
         save(form, tree.county_a, {"nothing.here": "1"}, personas.county_reporter)
-    assert exc.value.problems[0].message == "nothing.here is not on form CITY-M"
+    assert exc.value.problems[0].message == "nothing.here 不在报表 CITY-M 中"
 
 
 def test_a_station_does_not_report_the_poll(form, tree) -> None:
@@ -138,7 +138,7 @@ def test_only_the_units_own_reporter_enters(form, tree, personas, persona: str) 
 
 
 def test_wrong_period_type_is_refused(form, tree, personas) -> None:
-    with pytest.raises(ReportingError, match="per monthly period"):
+    with pytest.raises(ReportingError, match="CITY-M 是月报：请填写该类型的期间"):
         save(form, tree.county_a, {"case.filed": "1"}, personas.county_reporter, period="2017Q4")
 
 

@@ -33,11 +33,11 @@ def test_a_pdf_is_kept_with_the_form_or_a_figure(sub, form, personas) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("virus.exe", b"MZ....", "not accepted"),
-        ("fake.pdf", b"MZ....", "does not look like a .pdf"),
-        ("photo.png", PDF, "does not look like a .png"),
-        ("empty.txt", b"", "is empty"),
-        ("bin.txt", b"\x00\x01\x02", "not a text file"),
+        ("virus.exe", b"MZ....", "不接受 .exe 类型的文件"),
+        ("fake.pdf", b"MZ....", "看起来不是 .pdf 文件"),
+        ("photo.png", PDF, "看起来不是 .png 文件"),
+        ("empty.txt", b"", "是空文件"),
+        ("bin.txt", b"\x00\x01\x02", "不是文本文件"),
     ],
 )
 def test_wrong_types_are_refused(sub, personas, name: str, data: bytes, message: str) -> None:
@@ -48,7 +48,7 @@ def test_wrong_types_are_refused(sub, personas, name: str, data: bytes, message:
 
 def test_size_limit(sub, personas, settings) -> None:
     settings.DUBAN_EVIDENCE_MAX_BYTES = 100
-    with pytest.raises(ReportingError, match="the limit is 100"):
+    with pytest.raises(ReportingError, match="上限为 100 字节"):
         services.attach_evidence(sub, "big.pdf", PDF + b"0" * 200, user=personas.county_reporter)
 
 

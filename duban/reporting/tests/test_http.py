@@ -65,7 +65,7 @@ def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
         content_type="application/json",
     )
     assert r.status_code == 400 and r.json()["errors"] == [
-        {"where": "reason", "message": "an unlock needs a reason"}
+        {"where": "reason", "message": "解锁须写明原因"}  # Chinese first
     ]
 
 

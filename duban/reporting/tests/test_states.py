@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from duban.audit.models import AuditEntry
 from duban.indicators import services as ind_services
@@ -60,7 +61,7 @@ def test_the_unit_above_approves_only_when_every_child_is_approved(
     form, tree, personas, county_sub, station_sub
 ) -> None:
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
-    with pytest.raises(ReportingConflict, match="not approved yet: STATION-A1"):
+    with pytest.raises(ReportingConflict, match="下级单位尚未审核通过：STATION-A1"):
         services.approve(county_sub, user=personas.city_approver)
     services.submit(station_sub, user=None, today=TODAY)
     services.approve(station_sub, user=personas.city_approver)
@@ -100,7 +101,9 @@ def test_writes_to_submitted_approved_or_locked_figures_are_409_with_the_reason(
 
 def test_a_return_carries_the_reason_and_reopens_entry(form, tree, personas, county_sub) -> None:
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
-    with pytest.raises(ReportingError, match="say what"):
+    with pytest.raises(ReportingError, match="请写明填报人需要更正的内容"):
+        services.return_form(county_sub, user=personas.city_approver, reason=" ")
+    with translation.override("en"), pytest.raises(ReportingError, match="say what the reporter"):
         services.return_form(county_sub, user=personas.city_approver, reason=" ")
     sub = services.return_form(county_sub, user=personas.city_approver, reason="立案数与系统不符")
     assert sub.state == State.RETURNED and sub.return_reason == "立案数与系统不符"
@@ -138,7 +141,9 @@ def test_unapprove_needs_approval_rights_and_goes_top_down(
         services.unapprove(county_sub, user=personas.county_reporter)
     with pytest.raises(PermissionDenied):
         services.unapprove(county_sub, user=personas.province_office)
-    with pytest.raises(ReportingConflict, match="COUNTY-A is approved; unapprove there first"):
+    with pytest.raises(
+        ReportingConflict, match="COUNTY-A 的报表状态为“已审核通过”；请先在那里撤销审核"
+    ):
         services.unapprove(station_sub, user=personas.city_approver)
     province_approver = make_user("prov_approver", tree.province, "approver")
     sub = services.unapprove(county_sub, user=province_approver, reason="recheck")
@@ -153,7 +158,7 @@ def test_only_the_office_locks_and_unlocks_with_a_reason(form, tree, personas, c
     services.lock(county_sub, user=personas.province_office)
     with pytest.raises(PermissionDenied):
         services.unlock(county_sub, user=personas.city_approver, reason="x")
-    with pytest.raises(ReportingError, match="needs a reason"):
+    with pytest.raises(ReportingError, match="解锁须写明原因"):
         services.unlock(county_sub, user=personas.province_office, reason="")
     sub = services.unlock(county_sub, user=personas.province_office, reason="年终对账更正")
     assert sub.state == State.RETURNED and states(tree.county_a) == {State.RETURNED}
