@@ -362,7 +362,7 @@ def sum_columns(
     if not terms or not unit_ids or not indicators:
         return totals, given
     if len(terms) > 1:
-        for key, pairs in keyed_sums({u: u for u in unit_ids}, indicators, months).items():
+        for key, pairs in _over_terms({u: u for u in unit_ids}, indicators, terms).items():
             totals[key] = {unit: total for unit, (total, _) in pairs.items()}
             given[key] = {unit: count for unit, (_, count) in pairs.items()}
         return totals, given
@@ -404,7 +404,15 @@ def keyed_sums(
             of_totals = totals[key]
             found[key] = {units[unit]: (of_totals[unit], count) for unit, count in of_given.items()}
         return found
-    # Otherwise add and subtract the rows month by month, per indicator in index order.
+    return _over_terms(units, indicators, terms)
+
+
+def _over_terms(
+    units: Mapping[int, U], indicators: Mapping[int, I], terms: list[tuple[str, int]]
+) -> dict[I, dict[U, Total]]:
+    """A window of several terms (not starting in January, or spanning two named years):
+    the stored rows added and subtracted month by month, per indicator in index order."""
+    found: dict[I, dict[U, Total]] = {}
     read = _Converted(_to_decimal()).__getitem__
     unit_of = units.get
     acc: dict[int, dict[U, Total]] = {}
