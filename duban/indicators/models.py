@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from duban.audit.models import AuditedModel
@@ -69,6 +70,23 @@ PERIOD_TYPE_LABELS = {
     PeriodType.YEARLY: _("Yearly"),
 }
 PERIOD_TYPE_CHOICES = [(p.value, PERIOD_TYPE_LABELS[p]) for p in PeriodType]
+# Thousands separators only in groups of three (1,500 and 12,345.6; full-width ， too);
+# "1,5" is not fifteen, and a figure is never guessed.
+GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?%?")
+
+
+def without_grouping(text: str) -> str:
+    """The figure without its thousands separators; ValueError if they are not in groups."""
+    if "," not in text and "，" not in text:
+        return text
+    if not GROUPED.fullmatch(text):
+        raise ValueError(
+            gettext('"%(text)s": commas only between groups of three digits (1,500)')
+            % {"text": text[:40]}
+        )
+    return text.replace(",", "").replace("，", "")
+
+
 TRUE_WORDS = frozenset({"1", "yes", "y", "true", "是", "有"})
 FALSE_WORDS = frozenset({"0", "no", "n", "false", "否", "无"})
 
@@ -247,7 +265,7 @@ class Indicator(AuditedModel):
         elif isinstance(raw, float):
             value = Decimal(repr(raw))
         elif isinstance(raw, str):
-            text = raw.strip().replace(",", "").replace("，", "")
+            text = without_grouping(raw.strip())
             if not text:
                 return None
             if self.value_type == ValueType.BOOLEAN and text.lower() in TRUE_WORDS | FALSE_WORDS:

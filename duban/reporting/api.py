@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -115,6 +116,7 @@ class FormOut(Schema):
     unit: str
     period: str
     state: str
+    version: int
     entry: str
     return_reason: str
     rows: list[RowOut]
@@ -122,6 +124,11 @@ class FormOut(Schema):
 
 
 class FormIn(Schema):
+    """Only the figures and comments given are written: a code left out keeps its figure, a
+    null clears it. `version` is the form's version as read (GET): a save after someone else
+    changed the form answers 409 with each figure changed since."""
+
+    version: int | None = None
     values: dict[str, str | int | Decimal | bool | None] = {}
     comments: dict[str, str] = {}
 
@@ -143,6 +150,10 @@ class WriteOut(Schema):
     created: int
     updated: int
     unchanged: int
+
+
+class FormWriteOut(WriteOut):
+    version: int
 
 
 class ChildOut(Schema):
@@ -280,6 +291,7 @@ def form_out(target: FormTarget) -> FormOut:
         unit=target.unit.code,
         period=target.period.id,
         state=sub.state if sub else "empty",
+        version=sub.version if sub else 0,
         entry=entry,
         return_reason=sub.return_reason if sub else "",
         rows=[
@@ -317,12 +329,18 @@ def get_form(request: HttpRequest, ds: str, unit: str, period: str) -> FormOut:
     return form_out(target)
 
 
-@router.put("/forms/{ds}/{unit}/{period}", response=WriteOut)
-def save_form(request: HttpRequest, ds: str, unit: str, period: str, payload: FormIn) -> WriteOut:
+@router.put("/forms/{ds}/{unit}/{period}", response=FormWriteOut)
+def save_form(
+    request: HttpRequest, ds: str, unit: str, period: str, payload: FormIn
+) -> FormWriteOut:
     """Save figures as a draft; problems are named by indicator code. 409 when the form is
-    submitted, approved, locked or closed for entry."""
+    submitted, approved, locked or closed for entry, or changed since `version`."""
     target = form_target(request, ds, unit, period, Action.ENTER_DATA)
     require_reports(target)
+    if payload.version is None:
+        raise ReportingError(
+            _("give the form's version as you read it (GET the form first)"), "version"
+        )
     result = services.save_form(
         target.data_set,
         target.unit,
@@ -330,8 +348,11 @@ def save_form(request: HttpRequest, ds: str, unit: str, period: str, payload: Fo
         payload.values,
         user=actor(request),
         comments=payload.comments,
+        version=payload.version,
     )
-    return _write_out(result)
+    key = (target.data_set.code, target.unit.code, target.period.id)
+    current = result.versions.get(key, payload.version)
+    return FormWriteOut(**result.as_dict(), version=current)
 
 
 def _transition(

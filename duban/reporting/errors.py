@@ -1,8 +1,17 @@
-"""The reporting app's one error type, and its 409 form for data whose state forbids a write."""
+"""The reporting app's one error type, its 409 form for data whose state forbids a write, and
+the 409 of a save made from an older version of the form."""
 
 from __future__ import annotations
 
-from duban.errors import ConflictError, DubanError
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from duban.errors import ConflictError, DubanError, Problem
 
 
 class ReportingError(DubanError):
@@ -11,3 +20,100 @@ class ReportingError(DubanError):
 
 class ReportingConflict(ReportingError, ConflictError):
     """The input is fine but the data is submitted, approved, locked or closed for entry."""
+
+
+class Problems:
+    """Collected problems; the status follows their kind when they are all of one kind:
+    403 when every row is outside the user's reach, 409 when every row is settled data."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+        self.conflicts = 0
+        self.denied: list[str] = []
+
+    def add(self, where: str, message: str, *, conflict: bool = False) -> None:
+        self.items.append(Problem(where, message))
+        self.conflicts += conflict
+
+    def deny(self, where: str, unit: str) -> None:
+        self.add(where, f"you may not enter figures for {unit}")
+        self.denied.append(unit)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        if len(self.denied) == len(self.items):
+            raise PermissionDenied(
+                f"you may not enter figures for {', '.join(sorted(set(self.denied)))}"
+            )
+        if self.conflicts == len(self.items):
+            raise ReportingConflict(self.items)
+        raise ReportingError(self.items)
+
+
+@dataclass(frozen=True)
+class ChangedFigure:
+    """A figure someone changed after the version a writer read the form at."""
+
+    indicator: str
+    name: str
+    value: Decimal | None
+    comment: str
+    by: str
+    at: datetime
+
+    @property
+    def value_text(self) -> str:
+        from duban.indicators.models import fmt
+
+        return fmt(self.value)
+
+
+class VersionConflict(ReportingConflict):
+    """The form changed since the writer read it (a lost update prevented): nothing was
+    written. Each problem names a figure changed since, with its value now and who changed it."""
+
+    def __init__(self, changed: list[ChangedFigure], *, seen: int, version: int) -> None:
+        self.changed = changed
+        self.seen = seen
+        self.version = version
+        problems = [
+            Problem(
+                c.indicator,
+                _("%(who)s changed it to %(value)s at %(at)s, after you opened the form")
+                % {
+                    "who": c.by,
+                    "value": c.value_text or _("(empty)"),
+                    "at": formats.date_format(timezone.localtime(c.at), "Y-m-d H:i"),
+                },
+            )
+            for c in changed
+        ] or [
+            Problem(
+                "version",
+                _("the form was changed after you opened it (version %(seen)d, now %(now)d)")
+                % {"seen": seen, "now": version},
+            )
+        ]
+        super().__init__(problems)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            **super().as_json(),
+            "version": self.version,
+            "changed": [
+                {
+                    "indicator": c.indicator,
+                    "value": None if c.value is None else c.value_text,
+                    "comment": c.comment,
+                    "by": c.by,
+                    "at": c.at.isoformat(),
+                }
+                for c in self.changed
+            ],
+        }
+
+
+def user_name(user: object) -> str:
+    """Who changed a figure, as people know him; the system where no account did."""
+    return str(user) if user is not None else _("the system")

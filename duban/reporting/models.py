@@ -135,6 +135,9 @@ class Submission(AuditedModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     return_reason = models.TextField(_("reason for return"), blank=True)
+    # Every write that changes a figure or comment on the form adds one; a save made from an
+    # older version is refused (two people on one form never overwrite each other unseen).
+    version = models.PositiveIntegerField(_("version"), default=0)
 
     objects = SubmissionQuerySet.as_manager()
 
@@ -190,6 +193,8 @@ class DataValue(AuditedModel):
     )
     comment = models.CharField(_("comment"), max_length=500, blank=True)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.DRAFT)
+    # The form's version at which this figure last changed: what changed since a version.
+    version = models.PositiveIntegerField(_("version"), default=0)
     updated_at = models.DateTimeField(_("updated"))
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from duban.errors import Problem
 from duban.reporting.errors import ReportingError
-from duban.reporting.values import RawValue
+from duban.reporting.values import UNCHANGED, RawValue
 
 TEMPLATE_KIND = "duban-reporting-template"
 TEMPLATE_VERSION = 1
@@ -218,7 +218,8 @@ def read_dhis2_json(data: bytes | str) -> list[RawValue]:
                 Problem(where, "disaggregations (category option combos) are not supported")
             )
             continue
-        value: Any = dv.get("value")
+        # No "value" key: the figure stays as it is (a comment alone); null or deleted: cleared.
+        value: Any = dv.get("value", UNCHANGED)
         if dv.get("deleted") is True:
             value = None
         if isinstance(value, (dict, list)):

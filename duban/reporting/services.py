@@ -43,11 +43,12 @@ from duban.reporting.models import (
     default_dates,
     is_month,
 )
+from duban.reporting.rules import check_stored_rules
 from duban.reporting.values import (
+    UNCHANGED,
     RawValue,
     Scope,
     WriteResult,
-    check_stored_rules,
     entry_blocker,
     write_values,
 )
@@ -218,9 +219,14 @@ def save_form(
     user: User | None,
     comments: Mapping[str, str] | None = None,
     today: date | None = None,
+    version: int | None = None,
 ) -> WriteResult:
     """Save a unit's figures for one period as a draft; `values` maps indicator code → raw input.
 
+    Only the figures and comments given are written: a code missing from `values` keeps its
+    figure (a comment alone changes only the comment), an explicit None clears it. With
+    `version` (the form's version the person read) a save made after someone else changed
+    the form is refused with a VersionConflict naming each figure changed since.
     Problems are named by indicator code, the form's field names.
     """
     if user is not None:
@@ -239,11 +245,18 @@ def save_form(
             ]
         )
     rows = [
-        RawValue(code, code, pid, unit.code, values.get(code), comments.get(code))
+        RawValue(code, code, pid, unit.code, values.get(code, UNCHANGED), comments.get(code))
         for code in sorted(set(values) | set(comments))
     ]
     scope = Scope(data_set, pid, frozenset({unit.code}))
-    return write_values(rows, user=user, today=today, scope=scope, action="reporting.values.saved")
+    return write_values(
+        rows,
+        user=user,
+        today=today,
+        scope=scope,
+        action="reporting.values.saved",
+        version=version,
+    )
 
 
 def _submission(

@@ -12,20 +12,18 @@ bulk_update plus one compact audit entry per 5,000 changes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from duban.audit.services import record
-from duban.errors import Problem
-from duban.indicators.formula import evaluate_all
 from duban.indicators.models import DataSet, DataSetMember, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
@@ -33,7 +31,8 @@ from duban.orgs.policy import Action
 from duban.periods import Period, parse_period
 from duban.reporting import year_to_date
 from duban.reporting.actor import as_user
-from duban.reporting.errors import ReportingConflict, ReportingError
+from duban.reporting.errors import Problems
+from duban.reporting.locking import FormKey, LockedForm, check_version, chunks, lock_forms
 from duban.reporting.models import (
     DONE_STATES,
     EDITABLE_STATES,
@@ -44,6 +43,12 @@ from duban.reporting.models import (
     Submission,
     year_to_date_key,
 )
+from duban.reporting.rules import (
+    RuleContext,
+    check_rules,
+    stored_values,
+)
+from duban.text import first_control_character
 
 if TYPE_CHECKING:
     from duban.accounts.models import User
@@ -60,12 +65,23 @@ CHANGE_COLUMNS = (
     "comment_before",
     "comment_after",
 )
-CHUNK = 500  # ids per IN (...) list: well inside SQLite's and PostgreSQL's limits
+
+
+class _Unchanged:
+    """The value of a row that gives only a comment: the stored figure stays as it is."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+# A missing value means "unchanged"; None (an explicit null, an emptied cell) means "clear".
+UNCHANGED: Any = _Unchanged()
 
 
 @dataclass(slots=True)
 class RawValue:
-    """One figure as read from a source, before any check. `comment=None` keeps the stored one."""
+    """One figure as read from a source, before any check. `value=UNCHANGED` keeps the stored
+    figure, `value=None` clears it; `comment=None` keeps the stored comment."""
 
     where: str
     indicator: str
@@ -99,6 +115,8 @@ class WriteResult:
     unchanged: int = 0
     rows: int = 0
     changes: list[tuple[str, ...]] = field(default_factory=list)
+    # (data set, unit, period) → the form's version after the write, for each form changed
+    versions: dict[tuple[str, str, str], int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -140,70 +158,6 @@ def entry_blocker(
     return None
 
 
-class _Problems:
-    """Collected problems; the status follows their kind when they are all of one kind:
-    403 when every row is outside the user's reach, 409 when every row is settled data."""
-
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-        self.conflicts = 0
-        self.denied: list[str] = []
-
-    def add(self, where: str, message: str, *, conflict: bool = False) -> None:
-        self.items.append(Problem(where, message))
-        self.conflicts += conflict
-
-    def deny(self, where: str, unit: str) -> None:
-        self.add(where, f"you may not enter figures for {unit}")
-        self.denied.append(unit)
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        if len(self.denied) == len(self.items):
-            raise PermissionDenied(
-                f"you may not enter figures for {', '.join(sorted(set(self.denied)))}"
-            )
-        if self.conflicts == len(self.items):
-            raise ReportingConflict(self.items)
-        raise ReportingError(self.items)
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def stored_values(
-    unit_ids: Iterable[int], indicator_ids: Iterable[int], periods: Iterable[str]
-) -> dict[tuple[int, int, str], tuple[int, Decimal | None, str, str]]:
-    """(unit, indicator, period) → (pk, value, comment, state), read as plain tuples."""
-    units, inds, pers = sorted(set(unit_ids)), sorted(set(indicator_ids)), sorted(set(periods))
-    found: dict[tuple[int, int, str], tuple[int, Decimal | None, str, str]] = {}
-    if not (units and inds and pers):
-        return found
-    for unit_chunk in _chunks(units):
-        for ind_chunk in _chunks(inds):
-            rows = DataValue.objects.filter(
-                unit_id__in=unit_chunk, indicator_id__in=ind_chunk, period__in=pers
-            ).values_list("unit_id", "indicator_id", "period", "id", "value", "comment", "state")
-            for u, i, p, pk, v, c, s in rows.iterator(chunk_size=5000):
-                found[(u, i, p)] = (pk, v, c, s)
-    return found
-
-
-@dataclass
-class _Form:
-    """What is known about one (data set, unit, period) while checking."""
-
-    data_set: DataSet
-    unit: OrgUnit
-    period: str
-    state: str | None
-    submission_id: int | None
-    wheres: dict[int, str] = field(default_factory=dict)
-
-
 def write_values(
     rows: Sequence[RawValue],
     *,
@@ -212,40 +166,64 @@ def write_values(
     scope: Scope | None = None,
     action: str = "reporting.values.imported",
     reason: str = "",
+    version: int | None = None,
 ) -> WriteResult:
     """Check every row, then write them all in one transaction, or raise listing every problem.
 
-    `user=None` is the system (demo loader, benchmark): it skips the policy but
+    Every form written is locked (its Submission row, created first where missing) before
+    its state is read, so a submit, approval or lock of the same form waits for this write
+    or makes it fail; it can never slip in between the check and the write.
+
+    `version`, with a scope of one form: the form's version the writer read; when anyone
+    changed the form since, nothing is written and `VersionConflict` names every figure
+    changed. `user=None` is the system (demo loader, benchmark): it skips the policy but
     no other check.
     """
     today = today or timezone.localdate()
+    if version is not None and (scope is None or len(scope.units) != 1):
+        raise ValueError("a version is checked for one form at a time")
     with as_user(user), transaction.atomic():
-        plan = _check(rows, user=user, today=today, scope=scope)
+        plan = _check(rows, user=user, today=today, scope=scope, version=version)
         return _apply(plan, user=user, action=action, reason=reason)
 
 
 @dataclass
 class _Plan:
-    creates: list[tuple[int, int, str, Decimal | None, str, str]]
-    updates: list[tuple[int, Decimal | None, str, str]]
+    creates: list[tuple[int, int, str, Decimal | None, str, str, int]]
+    updates: list[tuple[int, Decimal | None, str, str, int]]
     unchanged: int
-    new_forms: list[_Form]
+    forms: dict[FormKey, LockedForm]
+    changed_forms: set[FormKey]
     changes: list[tuple[str, ...]]
     rows: int
     unit_ids: dict[str, int]
     counted: set[tuple[int, int, str]]  # (unit, indicator, month) of year-to-date totals touched
 
+    @property
+    def new_forms(self) -> list[LockedForm]:
+        return [f for f in self.forms.values() if f.created]
 
-def _check(
-    rows: Sequence[RawValue], *, user: User | None, today: date, scope: Scope | None
-) -> _Plan:
-    problems = _Problems()
-    ind_codes = {r.indicator for r in rows}
-    unit_codes = {r.unit for r in rows}
-    period_ids = {r.period for r in rows}
 
+@dataclass
+class _Loaded:
+    """What a write's rows name, loaded once per write in a handful of queries."""
+
+    indicators: dict[str, Indicator]
+    member_ds: dict[int, int]  # indicator id → its data set
+    data_sets: dict[int, DataSet]
+    units: dict[str, OrgUnit]
+    periods: dict[str, Period | str]  # the text as given → the period, or why it is none
+    enterable: set[int] | None  # units the user may enter; None: the system
+    windows: dict[tuple[int, str], ReportingPeriod]
+    exceptions: set[FormKey]
+
+
+def _load(rows: Sequence[RawValue], user: User | None) -> _Loaded:
     indicators = {
-        i.code: i for i in Indicator.objects.select_related("issuer").filter(code__in=ind_codes)
+        i.code: i
+        for i in Indicator.objects.select_related("issuer").filter(
+            code__in={r.indicator for r in rows}
+        )
     }
     member_ds = dict(
         DataSetMember.objects.filter(indicator__in=indicators.values()).values_list(
@@ -256,9 +234,9 @@ def _check(
         d.pk: d
         for d in DataSet.objects.select_related("owner").filter(pk__in=set(member_ds.values()))
     }
-    units = {u.code: u for u in OrgUnit.objects.filter(code__in=unit_codes)}
+    units = {u.code: u for u in OrgUnit.objects.filter(code__in={r.unit for r in rows})}
     periods: dict[str, Period | str] = {}
-    for text in period_ids:
+    for text in {r.period for r in rows}:
         try:
             periods[text] = parse_period(text)
         except (ValueError, TypeError) as exc:
@@ -272,47 +250,46 @@ def _check(
         )
     ds_ids = list(data_sets)
     canonical = sorted({p.id for p in periods.values() if isinstance(p, Period)})
-    unit_ids = [u.pk for u in units.values()]
     windows = {
         (rp.data_set_id, rp.period): rp
         for rp in ReportingPeriod.objects.filter(data_set_id__in=ds_ids, period__in=canonical)
     }
-    exceptions: set[tuple[int, int, str]] = set()
-    submissions: dict[tuple[int, int, str], tuple[int, str]] = {}
-    for chunk in _chunks(unit_ids):
+    exceptions: set[FormKey] = set()
+    for chunk in chunks([u.pk for u in units.values()]):
         exceptions.update(
             LockException.objects.filter(
                 data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk
             ).values_list("data_set_id", "unit_id", "period")
         )
-        for ds_id, unit_id, period, pk, sub_state in Submission.objects.filter(
-            data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk
-        ).values_list("data_set_id", "unit_id", "period", "id", "state"):
-            submissions[(ds_id, unit_id, period)] = (pk, sub_state)
+    return _Loaded(indicators, member_ds, data_sets, units, periods, enterable, windows, exceptions)
 
+
+_Accepted = tuple[RawValue, Indicator, int, FormKey]
+
+
+def _accept(
+    rows: Sequence[RawValue], loaded: _Loaded, scope: Scope | None, problems: Problems
+) -> tuple[list[_Accepted], dict[FormKey, tuple[DataSet, OrgUnit]]]:
+    """The rows whose codes, period, form and unit the user may write, and their forms."""
     reports: dict[tuple[int, int], bool] = {}
-    forms: dict[tuple[int, int, str], _Form] = {}
-    blocked: dict[tuple[int, int, str], str | None] = {}
-    incoming: dict[tuple[int, int, str], tuple[Decimal | None, str | None, str]] = {}
-    ind_by_id: dict[int, Indicator] = {}
-
+    form_units: dict[FormKey, tuple[DataSet, OrgUnit]] = {}
+    accepted: list[_Accepted] = []
     # What depends on (indicator, period) or (indicator, unit) alone is worked out once per pair;
-    # each row then costs a few dict lookups, the value check and the duplicate check.
+    # each row then costs a few dict lookups.
     pairs: dict[tuple[str, str], tuple[Indicator, int, str, DataSet, int] | tuple[str, str]] = {}
-    unit_pk = {code: u.pk for code, u in units.items()}
     for row in rows:
         where = row.where
         pair = pairs.get((row.indicator, row.period))
         if pair is None:
             pair = pairs[(row.indicator, row.period)] = _pair(
-                indicators.get(row.indicator),
+                loaded.indicators.get(row.indicator),
                 row.indicator,
-                periods.get(row.period),
+                loaded.periods.get(row.period),
                 row.period,
-                member_ds,
-                data_sets,
+                loaded.member_ds,
+                loaded.data_sets,
             )
-        unit = units.get(row.unit)
+        unit = loaded.units.get(row.unit)
         if len(pair) == 2 or unit is None:  # a (field, message) pair or no unit
             if len(pair) == 2:
                 problems.add(row.at(pair[0]), pair[1])  # type: ignore[arg-type]
@@ -323,8 +300,6 @@ def _check(
                 )
             continue
         ind, ind_id, period_id, ds, ds_id = pair  # type: ignore[misc]
-        unit_id = unit_pk[row.unit]
-        ind_by_id[ind_id] = ind
         if scope is not None and (
             ds_id != scope.data_set.pk or period_id != scope.period or row.unit not in scope.units
         ):
@@ -334,41 +309,58 @@ def _check(
                 f"({scope.data_set.code} {scope.period})",
             )
             continue
-        key_r = (ind_id, unit_id)
+        key_r = (ind_id, unit.pk)
         reported = reports.get(key_r)
         if reported is None:
             reported = reports[key_r] = ind.reported_by(unit)
         if not reported:
             problems.add(where, f"{row.unit} does not report {ind.code}")
             continue
-        if enterable is not None and unit_id not in enterable:
+        if loaded.enterable is not None and unit.pk not in loaded.enterable:
             problems.deny(where, row.unit)
             continue
-        form_key = (ds_id, unit_id, period_id)
-        form = forms.get(form_key)
-        if form is None:
-            sub = submissions.get(form_key)
-            state = sub[1] if sub else None
-            blocked[form_key] = entry_blocker(
-                windows.get((ds_id, period_id)),
-                form_key in exceptions,
-                state,
-                today,
-                period_id,
-                ds.code,
-            )
-            form = forms[form_key] = _Form(ds, unit, period_id, state, sub[0] if sub else None)
-        reason = blocked[form_key]
-        if reason is not None:
-            problems.add(where, f"{row.unit} {period_id}: {reason}", conflict=True)
+        form_key = (ds_id, unit.pk, period_id)
+        if form_key not in form_units:
+            form_units[form_key] = (ds, unit)
+        accepted.append((row, ind, ind_id, form_key))
+    return accepted, form_units
+
+
+Incoming = dict[tuple[int, int, str], tuple[Any, str | None, str]]
+
+
+def _read_values(
+    accepted: list[_Accepted], forms: dict[FormKey, LockedForm], problems: Problems
+) -> Incoming:
+    """(unit, indicator, period) → (value or UNCHANGED, comment or None, where) of every row
+    whose form is open for it and whose value and comment are good."""
+    incoming: Incoming = {}
+    for row, ind, ind_id, form_key in accepted:
+        where = row.where
+        form = forms[form_key]
+        period_id = form_key[2]
+        if form.blocker is not None:
+            problems.add(where, f"{row.unit} {period_id}: {form.blocker}", conflict=True)
             continue
-        try:
-            value = ind.clean_value(row.value)
-        except ValueError as exc:
-            problems.add(where, f"{ind.code}: {exc}")
-            continue
-        comment = row.comment.strip()[:500] if row.comment is not None else None
-        key = (unit_id, ind_id, period_id)
+        value: Any = UNCHANGED
+        if row.value is not UNCHANGED:
+            try:
+                value = ind.clean_value(row.value)
+            except ValueError as exc:
+                problems.add(where, f"{ind.code}: {exc}")
+                continue
+        comment = None
+        if row.comment is not None:
+            bad = first_control_character(row.comment)
+            if bad is not None:
+                problems.add(
+                    row.at("comment"),
+                    _("the comment holds a control character (%(char)s); remove it")
+                    % {"char": bad},
+                )
+                continue
+            comment = row.comment.strip()[:500]
+        key = (form_key[1], ind_id, period_id)
         if key in incoming:
             problems.add(
                 where, f"{row.unit} {ind.code} {period_id} is also given at {incoming[key][2]}"
@@ -376,7 +368,34 @@ def _check(
             continue
         incoming[key] = (value, comment, where)
         form.wheres[ind_id] = where
+    return incoming
 
+
+def _check(
+    rows: Sequence[RawValue],
+    *,
+    user: User | None,
+    today: date,
+    scope: Scope | None,
+    version: int | None = None,
+) -> _Plan:
+    problems = Problems()
+    loaded = _load(rows, user)
+    accepted, form_units = _accept(rows, loaded, scope, problems)
+    forms = lock_forms(form_units, write=not problems.items)
+    for key, form in forms.items():
+        form.blocker = entry_blocker(
+            loaded.windows.get((key[0], key[2])),
+            key in loaded.exceptions,
+            form.state,
+            today,
+            key[2],
+            form.data_set.code,
+        )
+    if version is not None and scope is not None:
+        unit = OrgUnit.objects.get(code=next(iter(scope.units)))
+        check_version(scope.data_set, unit, scope.period, version, forms)
+    incoming = _read_values(accepted, forms, problems)
     problems.raise_if_any()
 
     # Validation rules see the figures as they would be after the write.
@@ -387,38 +406,59 @@ def _check(
     stored = stored_values(
         (k[0] for k in incoming), {k[1] for k in incoming} | extra_ids, {k[2] for k in incoming}
     )
-    contexts = {ds_id: _RuleContext.of(members[ds_id], rules[ds_id]) for ds_id in members}
+    contexts = {ds_id: RuleContext.of(members[ds_id], rules[ds_id]) for ds_id in members}
+    given = {k: v[0] for k, v in incoming.items() if v[0] is not UNCHANGED}
     for (ds_id, _unit_id, _period_id), form in forms.items():
         ctx = contexts.get(ds_id)
         if ctx is not None:
-            _check_rules(form, ctx, stored, incoming, problems)
+            check_rules(form, ctx, stored, given, problems)
     problems.raise_if_any()
+    return _plan(incoming, stored, forms, loaded, len(rows))
 
-    now_state = {k: (f.state or State.DRAFT) for k, f in forms.items()}
+
+def _plan(
+    incoming: Incoming,
+    stored: dict[tuple[int, int, str], tuple[int, Decimal | None, str, str]],
+    forms: dict[FormKey, LockedForm],
+    loaded: _Loaded,
+    rows: int,
+) -> _Plan:
+    """What to insert and update, what changed (for the audit trail), which forms move to a
+    new version and which year-to-date totals to refresh."""
     # Year-to-date totals count approved and locked monthly figures only; a write never makes
     # a figure approved, but a stored row may be (data written outside the forms).
-    done_forms = any(s in DONE_STATES for s in now_state.values())
+    done_forms = any(f.state in DONE_STATES for f in forms.values())
     counted: set[tuple[int, int, str]] = set()
-    creates: list[tuple[int, int, str, Decimal | None, str, str]] = []
-    updates: list[tuple[int, Decimal | None, str, str]] = []
+    creates: list[tuple[int, int, str, Decimal | None, str, str, int]] = []
+    updates: list[tuple[int, Decimal | None, str, str, int]] = []
     changes: list[tuple[str, ...]] = []
+    changed_forms: set[FormKey] = set()
     unchanged = 0
-    unit_code = {u.pk: u.code for u in units.values()}
+    unit_code = {u.pk: u.code for u in loaded.units.values()}
+    ind_code = {i.pk: i.code for i in loaded.indicators.values()}
     for (unit_id, ind_id, period_id), (value, comment, _where) in incoming.items():
-        state = now_state[(member_ds[ind_id], unit_id, period_id)]
+        form_key = (loaded.member_ds[ind_id], unit_id, period_id)
+        form = forms[form_key]
+        state = form.state or State.DRAFT
+        new_version = form.version + 1
         old = stored.get((unit_id, ind_id, period_id))
-        code = ind_by_id[ind_id].code
+        code = ind_code[ind_id]
         if old is None:
+            if value is UNCHANGED:
+                value = None
             if value is None and not comment:
                 unchanged += 1
                 continue
-            creates.append((unit_id, ind_id, period_id, value, comment or "", state))
+            creates.append((unit_id, ind_id, period_id, value, comment or "", state, new_version))
+            changed_forms.add(form_key)
             if done_forms:
                 counted |= year_to_date_key(unit_id, ind_id, period_id, state)
             change: tuple[str, ...] = (unit_code[unit_id], code, period_id, "", fmt(value))
             changes.append((*change, "", comment) if comment else change)
             continue
         pk, old_value, old_comment, old_state = old
+        if value is UNCHANGED:
+            value = old_value
         new_comment = old_comment if comment is None else comment
         if (
             old_value == value
@@ -427,7 +467,8 @@ def _check(
         ):
             unchanged += 1
             continue
-        updates.append((pk, value, new_comment, state))
+        updates.append((pk, value, new_comment, state, new_version))
+        changed_forms.add(form_key)
         if old_state in DONE_STATES or state in DONE_STATES:
             counted |= year_to_date_key(unit_id, ind_id, period_id, old_state)
             counted |= year_to_date_key(unit_id, ind_id, period_id, state)
@@ -435,15 +476,15 @@ def _check(
         changes.append(
             (*change, old_comment, new_comment) if new_comment != old_comment else change
         )
-    new_forms = [f for f in forms.values() if f.submission_id is None]
     return _Plan(
         creates,
         updates,
         unchanged,
-        new_forms,
+        forms,
+        changed_forms,
         changes,
-        len(rows),
-        {u.code: u.pk for u in units.values()},
+        rows,
+        {u.code: u.pk for u in loaded.units.values()},
         counted,
     )
 
@@ -472,70 +513,6 @@ def _pair(
     return (ind, ind.pk, period.id, data_sets[ds_id], ds_id)
 
 
-@dataclass(frozen=True)
-class _RuleContext:
-    """A data set's rules with what evaluating them needs, worked out once per data set."""
-
-    entered: tuple[tuple[str, int], ...]
-    formulas: dict[str, Any]
-    rules: tuple[Any, ...]
-
-    @staticmethod
-    def of(members: list[Indicator], rules: list[Any]) -> _RuleContext:
-        return _RuleContext(
-            tuple((i.code, i.pk) for i in members if not i.is_computed),
-            {i.code: i.parsed_formula for i in members if i.parsed_formula is not None},
-            tuple(rules),
-        )
-
-
-def _check_rules(
-    form: _Form,
-    ctx: _RuleContext,
-    stored: dict[tuple[int, int, str], tuple[int, Decimal | None, str, str]],
-    incoming: dict[tuple[int, int, str], tuple[Decimal | None, str | None, str]],
-    problems: _Problems,
-) -> None:
-    values: dict[str, Decimal | None] = {}
-    unit_id, period = form.unit.pk, form.period
-    for code, ind_id in ctx.entered:
-        key = (unit_id, ind_id, period)
-        got = incoming.get(key)
-        if got is not None:
-            values[code] = got[0]
-        else:
-            old = stored.get(key)
-            if old is not None:
-                values[code] = old[1]
-    if ctx.formulas:
-        values.update(evaluate_all(ctx.formulas, values))
-    for rule in ctx.rules:
-        if rule.parsed.evaluate(values) is False:
-            code_where = {code: form.wheres[i] for code, i in ctx.entered if i in form.wheres}
-            refs = sorted(rule.parsed.references)
-            places = [code_where[c] for c in refs if c in code_where]
-            shown = ", ".join(f"{c} = {fmt(values.get(c)) or '—'}" for c in refs)
-            message = rule.message or f"rule '{rule.name}' is broken: {rule.expression}"
-            problems.add(
-                ", ".join(places) or f"{form.unit.code} {form.period}",
-                f"{form.unit.code} {form.period}: {message} ({shown})",
-            )
-
-
-def check_stored_rules(submission: Submission) -> list[Problem]:
-    """The data set's rules over the stored figures of one form (run again on submit)."""
-    ds = submission.data_set
-    rules = ds.rules()
-    if not rules:
-        return []
-    members = ds.members()
-    stored = stored_values([submission.unit_id], [i.pk for i in members], [submission.period])
-    form = _Form(ds, submission.unit, submission.period, submission.state, submission.pk)
-    problems = _Problems()
-    _check_rules(form, _RuleContext.of(members, rules), stored, {}, problems)
-    return problems.items
-
-
 def _execute_many(sql: str, params: list[tuple[Any, ...]], batch: int = 5000) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(params), batch):
@@ -551,14 +528,7 @@ def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> Write
     prep_now = meta.get_field("updated_at").get_db_prep_save(now, connection)
     # Values are Decimals already checked to fit the column; both drivers take them as they are.
     qn = connection.ops.quote_name
-    if plan.new_forms:
-        Submission.objects.bulk_create(
-            [
-                Submission(data_set=f.data_set, unit=f.unit, period=f.period, state=State.DRAFT)
-                for f in plan.new_forms
-            ],
-            batch_size=1000,
-        )
+    if plan.new_forms:  # created (and locked) while checking; recorded here with the write
         record(
             "reporting.submissions.created",
             object_type="reporting.submission",
@@ -576,6 +546,7 @@ def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> Write
                 "value",
                 "comment",
                 "state",
+                "version",
                 "updated_at",
                 "updated_by",
             )
@@ -585,25 +556,35 @@ def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> Write
             f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
         _execute_many(
-            sql, [(u, i, p, v, c, s, prep_now, user_id) for u, i, p, v, c, s in plan.creates]
+            sql,
+            [(u, i, p, v, c, s, n, prep_now, user_id) for u, i, p, v, c, s, n in plan.creates],
         )
     if plan.updates:
-        cols = ("value", "comment", "state", "updated_at", "updated_by_id")
+        cols = ("value", "comment", "state", "version", "updated_at", "updated_by_id")
         sql = (
             f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in cols)} "
             f"WHERE {qn('id')} = %s"
         )
-        _execute_many(sql, [(v, c, s, prep_now, user_id, pk) for pk, v, c, s in plan.updates])
+        _execute_many(sql, [(v, c, s, n, prep_now, user_id, pk) for pk, v, c, s, n in plan.updates])
+    versions: dict[tuple[str, str, str], int] = {}
+    if plan.changed_forms:
+        bumped = [plan.forms[k] for k in sorted(plan.changed_forms)]
+        _execute_many(
+            f"UPDATE {qn(Submission._meta.db_table)} SET {qn('version')} = %s "
+            f"WHERE {qn('id')} = %s",
+            [(f.version + 1, f.submission_id) for f in bumped],
+        )
+        versions = {(f.data_set.code, f.unit.code, f.period): f.version + 1 for f in bumped}
     _audit_changes(plan, action, reason)
     if plan.counted:  # after the audit entries: see year_to_date.refresh on concurrency
         year_to_date.refresh(plan.counted)
-    created = len(plan.creates)
     return WriteResult(
-        created=created,
+        created=len(plan.creates),
         updated=len(plan.updates),
         unchanged=plan.unchanged,
         rows=plan.rows,
         changes=plan.changes,
+        versions=versions,
     )
 
 
@@ -619,13 +600,13 @@ def _audit_changes(plan: _Plan, action: str, reason: str) -> None:
     for change in changes:
         by_unit[change[0]].append(change)
     if len(by_unit) <= PER_UNIT_ENTRIES:
-        chunks = [chunk for group in by_unit.values() for chunk in _chunks(group, AUDIT_CHUNK)]
+        parts = [part for group in by_unit.values() for part in chunks(group, AUDIT_CHUNK)]
     else:
-        chunks = list(_chunks(changes, AUDIT_CHUNK))
-    for n, chunk in enumerate(chunks, start=1):
+        parts = list(chunks(changes, AUDIT_CHUNK))
+    for n, chunk in enumerate(parts, start=1):
         units = sorted({c[0] for c in chunk})
         span = units[0] if len(units) == 1 else f"{units[0]}…{units[-1]} ({len(units)} units)"
-        part = f", part {n} of {len(chunks)}" if len(chunks) > 1 else ""
+        part = f", part {n} of {len(parts)}" if len(parts) > 1 else ""
         record(
             action,
             object_type="reporting.datavalue",

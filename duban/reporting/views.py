@@ -35,6 +35,7 @@ from duban.reporting.access import (
     unit_for,
 )
 from duban.reporting.api import export_response, selection_periods, template_units, xlsx_response
+from duban.reporting.errors import VersionConflict
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
 
 MAX_SHOWN_PROBLEMS = 500
@@ -222,22 +223,31 @@ def _form_context(
     entered: dict[str, str] | None = None,
     comments: dict[str, str] | None = None,
     problems: list[Problem] | None = None,
+    conflict: VersionConflict | None = None,
+    seen: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """What the form page shows. `entered`/`comments`: what the person typed (kept after a
+    refusal); `conflict` and `seen`: figures changed by someone else since he opened the form,
+    and what he saw then, so he can merge his changes with theirs."""
     user = request.user
     sub = target.submission()
     rows = figures.form_rows(target.data_set, target.unit, target.period)
     by_field: dict[str, list[str]] = {}
     for p in problems or []:
         by_field.setdefault(p.where, []).append(p.message)
+    changed = {c.indicator: c for c in conflict.changed} if conflict else {}
     for row in rows:
         ind: Indicator = row["indicator"]
         code = ind.code
         row["entered"] = (entered or {}).get(code)
+        row["stored_comment"] = row["comment"]
         if comments is not None and code in comments:
             row["comment"] = comments[code]
         row["problem"] = "; ".join(by_field.get(code, []))
         for key in ("value", "previous", "last_year"):
             row[f"{key}_text"] = shown(row[key], ind)
+        row["changed"] = code in changed
+        row["seen"] = (seen or {}).get(code, "") if code in changed else None
     rp = ReportingPeriod.objects.filter(data_set=target.data_set, period=target.period.id).first()
     today = timezone.localdate()
     excepted = LockException.objects.filter(
@@ -258,6 +268,8 @@ def _form_context(
         "unit": target.unit,
         "period": target.period,
         "sub": sub,
+        "version": sub.version if sub else 0,
+        "conflict": conflict,
         "state": state,
         "rows": rows,
         "rp": rp,
@@ -280,6 +292,27 @@ def _form_context(
     }
 
 
+def _touched(post: Any, prefix: str, codes: list[str]) -> dict[str, str]:
+    """The fields a person changed: what he typed where it differs from what the page showed
+    him (`i:` / `ic:` hidden fields). Fields he did not touch are never written, so a save
+    cannot put back a value someone else changed meanwhile."""
+    out = {}
+    for code in codes:
+        name = f"{prefix}:{code}"
+        if name not in post:
+            continue
+        typed = post.get(name, "")
+        initial = post.get(f"i{prefix}:{code}")
+        if initial is None or typed.strip() != initial.strip():
+            out[code] = typed
+    return out
+
+
+def _seen_version(post: Any) -> int | None:
+    text = post.get("version", "")
+    return int(text) if text.isdigit() else None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
@@ -290,8 +323,8 @@ def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
         return render(request, "reporting/form.html", _form_context(request, target))
     policy.require(request.user, Action.ENTER_DATA, target.unit)
     codes = [i.code for i in target.data_set.members() if i.reported_by(target.unit)]
-    values = {c: request.POST.get(f"v:{c}", "") for c in codes if f"v:{c}" in request.POST}
-    comments = {c: request.POST.get(f"c:{c}", "") for c in codes if f"c:{c}" in request.POST}
+    values = _touched(request.POST, "v", codes)
+    comments = _touched(request.POST, "c", codes)
     try:
         services.save_form(
             target.data_set,
@@ -300,6 +333,7 @@ def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
             values,
             user=actor(request),
             comments=comments,
+            version=_seen_version(request.POST),
         )
         if request.POST.get("do") == "submit":
             sub = target.submission()
@@ -309,6 +343,10 @@ def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
             messages.success(request, _("Submitted to the unit above."))
         else:
             messages.success(request, _("Draft saved."))
+    except VersionConflict as exc:
+        seen = {c: request.POST.get(f"iv:{c}", "") for c in codes}
+        context = _form_context(request, target, values, comments, exc.problems, exc, seen)
+        return render(request, "reporting/form.html", context, status=exc.status)
     except DubanError as exc:
         context = _form_context(request, target, values, comments, exc.problems)
         context["problems"] = _problems(exc)

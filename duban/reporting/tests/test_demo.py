@@ -9,7 +9,7 @@ from duban.periods import parse_period
 from duban.reporting.demo import load_reporting_demo
 from duban.reporting.figures import overview, statuses
 from duban.reporting.models import DataValue, State, Submission
-from duban.reporting.values import check_stored_rules
+from duban.reporting.rules import check_stored_rules
 
 
 @pytest.mark.django_db

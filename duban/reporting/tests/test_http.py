@@ -27,10 +27,11 @@ def login(username: str) -> Client:
 
 
 def put(client: Client, values: dict[str, object], unit: str = "COUNTY-A"):
+    """A PUT made from the form as it is now (its version read first, as a client does)."""
+    url = f"/api/reporting/forms/CITY-M/{unit}/201712"
+    version = client.get(url).json()["version"]
     return client.put(
-        f"/api/reporting/forms/CITY-M/{unit}/201712",
-        json.dumps({"values": values}),
-        content_type="application/json",
+        url, json.dumps({"values": values, "version": version}), content_type="application/json"
     )
 
 
@@ -46,6 +47,7 @@ def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
         "created": 2,
         "updated": 0,
         "unchanged": 0,
+        "version": 1,
     }
     form = rep.get("/api/reporting/forms/CITY-M/COUNTY-A/201712").json()
     rows = {r["indicator"]: r for r in form["rows"]}

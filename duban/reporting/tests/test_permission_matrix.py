@@ -91,9 +91,14 @@ def do(client: Client, op: str, unit) -> int:
             client.post(f"/reporting/forms/{b}/", {"v:case.filed": "5", "do": "save"}).status_code
         )
     if op == "write_form_api":
+        version = (
+            Submission.objects.filter(unit=unit, period="201712")
+            .values_list("version", flat=True)
+            .first()
+        )
         return client.put(
             f"/api/reporting/forms/{b}",
-            json.dumps({"values": {"case.filed": "5"}}),
+            json.dumps({"values": {"case.filed": "5"}, "version": version or 0}),
             content_type="application/json",
         ).status_code
     if op == "import_csv_api":
