@@ -22,33 +22,52 @@ class ReportingConflict(ReportingError, ConflictError):
     """The input is fine but the data is submitted, approved, locked or closed for entry."""
 
 
+MAX_PROBLEMS = 1000  # kept per refusal; the rest are only counted ("… and 41,250 more")
+
+
 class Problems:
     """Collected problems; the status follows their kind when they are all of one kind:
-    403 when every row is outside the user's reach, 409 when every row is settled data."""
+    403 when every row is outside the user's reach, 409 when every row is settled data.
+
+    At most MAX_PROBLEMS are kept: a file of half a million bad rows is refused with the
+    first thousand and a count, in bounded memory and a small answer."""
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        self.count = 0
         self.conflicts = 0
-        self.denied: list[str] = []
+        self.denials = 0
+        self.denied: set[str] = set()
 
     def add(self, where: str, message: str, *, conflict: bool = False) -> None:
-        self.items.append(Problem(where, message))
+        self.count += 1
         self.conflicts += conflict
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(Problem(where, message))
+
+    def extend(self, problems: list[Problem]) -> None:
+        for p in problems:
+            self.add(p.where, p.message)
 
     def deny(self, where: str, unit: str) -> None:
         self.add(where, f"you may not enter figures for {unit}")
-        self.denied.append(unit)
+        self.denials += 1
+        self.denied.add(unit)
 
     def raise_if_any(self) -> None:
-        if not self.items:
+        if not self.count:
             return
-        if len(self.denied) == len(self.items):
+        if self.denials == self.count:
             raise PermissionDenied(
-                f"you may not enter figures for {', '.join(sorted(set(self.denied)))}"
+                f"you may not enter figures for {', '.join(sorted(self.denied))}"
             )
-        if self.conflicts == len(self.items):
-            raise ReportingConflict(self.items)
-        raise ReportingError(self.items)
+        items = self.items
+        if self.count > len(items):
+            more = self.count - len(items)
+            items = [*items, Problem("", _("… and %(n)d more problems") % {"n": more})]
+        if self.conflicts == self.count:
+            raise ReportingConflict(items)
+        raise ReportingError(items)
 
 
 @dataclass(frozen=True)

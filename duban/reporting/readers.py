@@ -21,7 +21,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 
 from duban.errors import Problem
-from duban.reporting.errors import ReportingError
+from duban.reporting.errors import Problems, ReportingError
 from duban.reporting.values import UNCHANGED, RawValue
 
 TEMPLATE_KIND = "duban-reporting-template"
@@ -127,6 +127,7 @@ def read_csv(data: bytes | str) -> list[RawValue]:
     cols, problems = _header_map(header, "line 1")
     if problems:
         raise ReportingError(problems)
+    found = Problems()
     i_ind, i_per, i_unit, i_val = (cols[c] for c in REQUIRED)
     i_com = cols.get("comment")
     combos = [cols[c] for c in COMBO_COLUMNS if c in cols]
@@ -137,18 +138,16 @@ def read_csv(data: bytes | str) -> list[RawValue]:
             if len(rec) != width:
                 if not any(f.strip() for f in rec):
                     continue
-                problems.append(
-                    Problem(f"line {line}", f"has {len(rec)} fields, the header {width}")
-                )
+                found.add(f"line {line}", f"has {len(rec)} fields, the header {width}")
                 continue
             for c in combos:
                 if rec[c].strip() not in DEFAULT_COMBOS:
-                    problems.append(
-                        Problem(
-                            f"line {line}",
-                            "disaggregations (category option combos) are not supported",
-                        )
+                    found.add(
+                        f"line {line}",
+                        "disaggregations (category option combos) are not supported",
                     )
+            if found.count:  # the file is refused: only count what else is wrong
+                continue
             value = rec[i_val]
             rows.append(
                 RawValue(
@@ -161,9 +160,8 @@ def read_csv(data: bytes | str) -> list[RawValue]:
                 )
             )
     except csv.Error as exc:
-        problems.append(Problem(f"line {reader.line_num}", f"not CSV: {exc}"))
-    if problems:
-        raise ReportingError(problems)
+        found.add(f"line {reader.line_num}", f"not CSV: {exc}")
+    found.raise_if_any()
     return rows
 
 
@@ -195,35 +193,33 @@ def read_dhis2_json(data: bytes | str) -> list[RawValue]:
         raise ReportingError(f"not valid JSON: {exc}", where) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("dataValues"), list):
         raise ReportingError("expected a dataValueSet: an object with a 'dataValues' list", "file")
-    problems: list[Problem] = []
+    found = Problems()
     for key in ("attributeOptionCombo",):
         if str(doc.get(key, "") or "") not in DEFAULT_COMBOS:
-            problems.append(Problem(key, "attribute option combos are not supported"))
+            found.add(key, "attribute option combos are not supported")
     d_period, d_unit = doc.get("period"), doc.get("orgUnit")
     rows: list[RawValue] = []
     for pos, dv in enumerate(doc["dataValues"]):
         where = f"dataValues[{pos}]"
         if not isinstance(dv, dict):
-            problems.append(Problem(where, "must be an object"))
+            found.add(where, "must be an object")
             continue
         unknown = sorted(set(dv) - DHIS2_KNOWN)
         if unknown:
-            problems.append(Problem(where, f"unknown field(s): {', '.join(unknown)}"))
+            found.add(where, f"unknown field(s): {', '.join(unknown)}")
             continue
         if any(
             str(dv.get(k, "") or "") not in DEFAULT_COMBOS
             for k in ("categoryOptionCombo", "attributeOptionCombo")
         ):
-            problems.append(
-                Problem(where, "disaggregations (category option combos) are not supported")
-            )
+            found.add(where, "disaggregations (category option combos) are not supported")
             continue
         # No "value" key: the figure stays as it is (a comment alone); null or deleted: cleared.
         value: Any = dv.get("value", UNCHANGED)
         if dv.get("deleted") is True:
             value = None
         if isinstance(value, (dict, list)):
-            problems.append(Problem(where, "value must be a number or a string"))
+            found.add(where, "value must be a number or a string")
             continue
         comment = dv.get("comment")
         rows.append(
@@ -236,8 +232,7 @@ def read_dhis2_json(data: bytes | str) -> list[RawValue]:
                 None if comment is None else str(comment),
             )
         )
-    if problems:
-        raise ReportingError(problems)
+    found.raise_if_any()
     return rows
 
 
@@ -323,7 +318,7 @@ def _read_meta(ws: Any) -> TemplateMeta:
 
 def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
     """Codes are fixed: each row must still name the unit and indicator the template put there."""
-    problems: list[Problem] = []
+    found = Problems()
     out: list[RawValue] = []
     seen: set[int] = set()
     cols = {name: get_column_letter(i + 1) for i, name in enumerate(TEMPLATE_COLUMNS)}
@@ -333,35 +328,29 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
         ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True), start=FIRST_DATA_ROW
     ):
         if r > XLSX_MAX_ROWS:
-            problems.append(Problem(f"row {r}", f"more than {XLSX_MAX_ROWS} rows"))
+            found.add(f"row {r}", f"more than {XLSX_MAX_ROWS} rows")
             break
         cells = list(row) + [None] * (len(TEMPLATE_COLUMNS) - len(row))
         unit, ind = _text(cells[idx["unit"]]), _text(cells[idx["indicator"]])
         expected = meta.rows.get(r)
         if expected is None:
             if any(c not in (None, "") for c in cells):
-                problems.append(
-                    Problem(f"{cols['unit']}{r}", "this row is not part of the template")
-                )
+                found.add(f"{cols['unit']}{r}", "this row is not part of the template")
             continue
         seen.add(r)
         if all(c in (None, "") for c in cells):
-            problems.append(Problem(f"{cols['unit']}{r}", "a row of the template was deleted"))
+            found.add(f"{cols['unit']}{r}", "a row of the template was deleted")
             continue
         if (unit, ind) != expected:
             if unit != expected[0]:
-                problems.append(
-                    Problem(
-                        f"{cols['unit']}{r}",
-                        f"code changed: the template has {expected[0]}, the file {unit or '(empty)'}",
-                    )
+                found.add(
+                    f"{cols['unit']}{r}",
+                    f"code changed: the template has {expected[0]}, the file {unit or '(empty)'}",
                 )
             if ind != expected[1]:
-                problems.append(
-                    Problem(
-                        f"{cols['indicator']}{r}",
-                        f"code changed: the template has {expected[1]}, the file {ind or '(empty)'}",
-                    )
+                found.add(
+                    f"{cols['indicator']}{r}",
+                    f"code changed: the template has {expected[1]}, the file {ind or '(empty)'}",
                 )
             continue
         value = cells[idx["value"]]
@@ -379,9 +368,8 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
             )
         )
     for r in sorted(set(meta.rows) - seen):
-        problems.append(Problem(f"{cols['unit']}{r}", "a row of the template was deleted"))
-    if problems:
-        raise ReportingError(problems)
+        found.add(f"{cols['unit']}{r}", "a row of the template was deleted")
+    found.raise_if_any()
     return out
 
 
@@ -403,6 +391,7 @@ def _read_long(wb: Any) -> list[RawValue]:
                 *problems,
             ]
         )
+    found = Problems()
     letters = {name: get_column_letter(i + 1) for name, i in cols.items()}
     i_ind, i_per, i_unit, i_val = (cols[c] for c in REQUIRED)
     i_com = cols.get("comment")
@@ -410,7 +399,7 @@ def _read_long(wb: Any) -> list[RawValue]:
     out: list[RawValue] = []
     for r, row in enumerate(rows, start=2):
         if r > XLSX_MAX_ROWS:
-            problems.append(Problem(f"row {r}", f"more than {XLSX_MAX_ROWS} rows"))
+            found.add(f"row {r}", f"more than {XLSX_MAX_ROWS} rows")
             break
         if len(row) < need:
             row = tuple(row) + (None,) * (need - len(row))
@@ -429,8 +418,7 @@ def _read_long(wb: Any) -> list[RawValue]:
                 r,
             )
         )
-    if problems:
-        raise ReportingError(problems)
+    found.raise_if_any()
     return out
 
 

@@ -221,9 +221,8 @@ class _Loaded:
 def _load(rows: Sequence[RawValue], user: User | None) -> _Loaded:
     indicators = {
         i.code: i
-        for i in Indicator.objects.select_related("issuer").filter(
-            code__in={r.indicator for r in rows}
-        )
+        for codes in chunks(sorted({r.indicator for r in rows}))
+        for i in Indicator.objects.select_related("issuer").filter(code__in=codes)
     }
     member_ds = dict(
         DataSetMember.objects.filter(indicator__in=indicators.values()).values_list(
@@ -234,7 +233,11 @@ def _load(rows: Sequence[RawValue], user: User | None) -> _Loaded:
         d.pk: d
         for d in DataSet.objects.select_related("owner").filter(pk__in=set(member_ds.values()))
     }
-    units = {u.code: u for u in OrgUnit.objects.filter(code__in={r.unit for r in rows})}
+    units = {
+        u.code: u
+        for codes in chunks(sorted({r.unit for r in rows}))
+        for u in OrgUnit.objects.filter(code__in=codes)
+    }
     periods: dict[str, Period | str] = {}
     for text in {r.period for r in rows}:
         try:
@@ -243,11 +246,12 @@ def _load(rows: Sequence[RawValue], user: User | None) -> _Loaded:
             periods[text] = str(exc)
     enterable: set[int] | None = None
     if user is not None:
-        enterable = set(
-            policy.visible_units(user, Action.ENTER_DATA)
-            .filter(pk__in=[u.pk for u in units.values()])
-            .values_list("pk", flat=True)
-        )
+        reach = policy.visible_units(user, Action.ENTER_DATA)
+        enterable = {
+            pk
+            for ids in chunks([u.pk for u in units.values()])
+            for pk in reach.filter(pk__in=ids).values_list("pk", flat=True)
+        }
     ds_ids = list(data_sets)
     canonical = sorted({p.id for p in periods.values() if isinstance(p, Period)})
     windows = {
@@ -382,7 +386,7 @@ def _check(
     problems = Problems()
     loaded = _load(rows, user)
     accepted, form_units = _accept(rows, loaded, scope, problems)
-    forms = lock_forms(form_units, write=not problems.items)
+    forms = lock_forms(form_units, write=not problems.count)
     for key, form in forms.items():
         form.blocker = entry_blocker(
             loaded.windows.get((key[0], key[2])),

@@ -490,3 +490,44 @@ def test_a_control_character_in_a_comment_is_refused_naming_the_cell(open_form, 
     )
     assert r.status_code == 400 and "U+0005" in r.json()["errors"][0]["message"]
     assert db_dump() == before
+
+
+# Many bad rows: a small answer, bounded memory (issue 10, item 12: the reporting part) --------
+
+
+def test_a_file_of_many_bad_rows_is_refused_with_the_first_problems_and_a_count(
+    open_form, tree
+) -> None:
+    """The reproduction: a 17.5 MB CSV of bad rows answered with a 72 MB error body."""
+    from duban.reporting.errors import MAX_PROBLEMS
+
+    lines = ["indicator,period,unit,value"] + [
+        f"case.filed,201712,NO-SUCH-UNIT-{n:07d},{n}" for n in range(100_000)
+    ]
+    data = "\n".join(lines).encode()
+    assert len(data) > 3_500_000
+    client = login("county_reporter")
+    before = db_dump()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    r = client.post("/api/reporting/values/import", {"file": SimpleUploadedFile("bad.csv", data)})
+    assert r.status_code == 400
+    body = r.json()
+    assert len(r.content) < 300_000, len(r.content)
+    errors = body["errors"]
+    assert len(errors) <= MAX_PROBLEMS + 1
+    assert errors[0] == {"where": "line 2", "message": "unknown unit code 'NO-SUCH-UNIT-0000000'"}
+    assert str(100_000 - MAX_PROBLEMS) in errors[-1]["message"]
+    assert db_dump() == before
+
+
+def test_a_csv_of_misshapen_lines_is_counted_not_kept(open_form, tree) -> None:
+    from duban.reporting import readers
+    from duban.reporting.errors import MAX_PROBLEMS
+
+    data = ("indicator,period,unit,value\n" + "a,b\n" * 50_000).encode()
+    with pytest.raises(ReportingError) as exc:
+        readers.read_csv(data)
+    problems = exc.value.problems
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[0].where == "line 2" and "49000" in problems[-1].message
