@@ -1,0 +1,167 @@
+"""Fuzz the JSON API with schemathesis against a fresh demo; fail on any 5xx answer.
+
+    .venv/bin/python scripts/fuzz_api.py [--examples N] [--seed S] [--keep]
+
+A throwaway data directory gets its own SQLite database, the demo and one open month (so the
+write paths are reached, not only the "period not open" refusal); the server is started on a
+free port; then schemathesis runs every operation of /api/openapi.json once with the office's
+session (yz_office) and once with a reporter's (lst_reporter), with the check
+`not_a_server_error`. Codes the demo really has are fed in (scripts/fuzz/schemathesis.toml), so
+most requests get past the 404. Exit status 1 when any 5xx was found; the server's tracebacks
+are printed. `scripts/test` runs it after the test suite; CI runs `scripts/test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "scripts" / "fuzz" / "schemathesis.toml"
+PASSWORD = "Duban-demo-2017"
+SESSIONS = ("yz_office", "lst_reporter")
+OPEN_MONTH = """
+from duban.indicators.models import DataSet
+from duban.reporting.services import open_period
+from duban.tasks.services import today_local
+month = today_local().strftime("%Y%m")
+for ds in DataSet.objects.filter(code__in=["YZ-MONTHLY", "SX-MONTHLY"]):
+    if not ds.reporting_periods.filter(period=month).exists():
+        open_period(ds, month, user=None)
+"""
+
+
+def duban(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([str(ROOT / ".venv" / "bin" / "duban"), *args], env=env, check=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise SystemExit(f"the server did not answer at {url}")
+
+
+def log_in(base: str, username: str) -> tuple[str, str]:
+    """A session as a browser gets it: the cookie header and the CSRF token."""
+    s = requests.Session()
+    s.get(f"{base}/accounts/login/", timeout=10)
+    token = s.cookies["csrftoken"]
+    r = s.post(
+        f"{base}/accounts/login/",
+        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{base}/accounts/login/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    if r.status_code != 302 or "sessionid" not in s.cookies:
+        raise SystemExit(f"cannot log in as {username}: {r.status_code}")
+    token = s.cookies["csrftoken"]  # a login rotates the token
+    return f"sessionid={s.cookies['sessionid']}; csrftoken={token}", token
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=8, help="test cases per operation")
+    parser.add_argument("--seed", default="2017", help="schemathesis seed ('' for random)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="duban-fuzz-"))
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        DUBAN_DATA_DIR=str(data_dir),
+        DUBAN_SECURE_COOKIES="0",
+        DUBAN_DEBUG="0",
+        DUBAN_ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    print(f"==> fuzz: demo in {data_dir}", flush=True)
+    duban("migrate", "--noinput", "-v0", env=env)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "duban"), "demo"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    duban("shell", "-c", OPEN_MONTH, env=env)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (data_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "duban"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    failed: list[str] = []
+    try:
+        wait_for(f"{base}/accounts/login/")
+        for username in SESSIONS:
+            cookie, token = log_in(base, username)
+            print(f"==> fuzz: schemathesis as {username}", flush=True)
+            command = [
+                str(ROOT / ".venv" / "bin" / "schemathesis"),
+                "--config-file",
+                str(CONFIG),
+                "run",
+                f"{base}/api/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                str(args.examples),
+                "--workers",
+                "2",
+                "--header",
+                f"Cookie: {cookie}",
+                "--header",
+                f"X-CSRFToken: {token}",
+                "--header",
+                f"Referer: {base}/",
+                "--no-color",
+                "--warnings",
+                "off",
+            ]
+            if args.seed:
+                command += ["--seed", args.seed]
+            result = subprocess.run(command, cwd=data_dir, check=False)
+            if result.returncode != 0:
+                failed.append(username)
+    finally:
+        server.terminate()
+        server.wait(10)
+        log.close()
+    errors = (data_dir / "server.log").read_text(errors="replace").split("Internal Server Error")
+    if len(errors) > 1:
+        print(f"==> fuzz: the server's first tracebacks of {len(errors) - 1} errors")
+        for block in errors[1:6]:
+            print("Internal Server Error" + block[:4000])
+    if not args.keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if failed:
+        print(f"==> fuzz: 5xx answers found with the sessions of {', '.join(failed)}")
+        return 1
+    print("==> fuzz: no 5xx answer")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
