@@ -207,7 +207,7 @@ def update_meeting(request: HttpRequest, pk: int, payload: MeetingPatch) -> Meet
 @router.get("/meetings/{pk}/agenda", response=AgendaOut)
 def agenda(request: HttpRequest, pk: int) -> AgendaOut:
     """The agenda pack, built from the data as of the meeting day (or today, if it is still to come)."""
-    pack = build_pack(services.meeting_or_403(request.user, pk), today_local())
+    pack = build_pack(services.meeting_or_403(request.user, pk), today_local(), viewer=request.user)
     return AgendaOut(
         meeting=pk,
         since=pack.since,

@@ -134,6 +134,32 @@ def home_units(user: User | AnonymousUser) -> OrgUnitQuerySet:
     return OrgUnit.objects.filter(path__in={path for _, path in grants(user)})
 
 
+@dataclass(frozen=True)
+class FigureScope:
+    """Whose figures a reader sees in a document laid before more than one unit (a meeting's
+    pack), where figures are read, not checked.
+
+    `units`: every unit he may VIEW_DATA. `entering`: the units where he holds a business
+    role himself — the units that entered the figures he may read unapproved. Any other
+    unit's figures he reads only once approved or locked: a city leader is outside a county
+    whose draft is still moving, that county's reporter is inside. (An approver checks a
+    submitted form in reporting, on the form itself; a pack is not where that happens.)
+    """
+
+    units: OrgUnitQuerySet
+    entering: OrgUnitQuerySet
+
+
+def figure_scope(user: User | AnonymousUser) -> FigureScope:
+    readers = RULES[Action.VIEW_DATA].roles
+    return FigureScope(
+        units=visible_units(user, Action.VIEW_DATA),
+        entering=OrgUnit.objects.filter(
+            path__in={path for role, path in grants(user) if role in readers}
+        ),
+    )
+
+
 def can_any(user: User | AnonymousUser, action: Action) -> bool:
     return any(role in RULES[action].roles for role, _ in grants(user))
 
