@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
 
 from duban.orgs.models import Membership, OrgUnit, OrgUnitQuerySet, Role
 
@@ -158,6 +159,33 @@ def figure_scope(user: User | AnonymousUser) -> FigureScope:
             path__in={path for role, path in grants(user) if role in readers}
         ),
     )
+
+
+def managed_accounts(user: User | AnonymousUser) -> QuerySet[User]:
+    """The accounts a security administrator manages: those whose home units — every unit where
+    the account holds a role, active or not — all lie within his MANAGE_ACCOUNTS reach.
+
+    An account with a role beyond his reach belongs (also) to another tree, and one with no
+    role at all to none: neither is his, so he cannot take over another organisation's
+    account by granting it a role, nor learn through his answers that it exists. Such
+    accounts are handled from the shell (`duban grant`), which acts as the system.
+    """
+    from duban.accounts.models import User
+
+    reach = visible_units(user, Action.MANAGE_ACCOUNTS)
+    held = Membership.objects.filter(user=OuterRef("pk"))
+    return User.objects.filter(Exists(held)).exclude(Exists(held.exclude(unit__in=reach)))
+
+
+def manages_account(user: User | AnonymousUser, account: User) -> bool:
+    return managed_accounts(user).filter(pk=account.pk).exists()
+
+
+def managed_memberships(user: User | AnonymousUser) -> QuerySet[Membership]:
+    """The roles held at units within his MANAGE_ACCOUNTS reach, whoever holds them: what his
+    member lists show of each person, and what he may withdraw (a role at his own unit is his
+    to take back even from an account of another tree; he sees nothing else of that account)."""
+    return Membership.objects.filter(unit__in=visible_units(user, Action.MANAGE_ACCOUNTS))
 
 
 def can_any(user: User | AnonymousUser, action: Action) -> bool:
