@@ -90,6 +90,10 @@ def test_a_county_reporter_invited_to_the_city_meeting_reads_only_his_own_unit()
     assert [row.unit.code for row in pack.figures.rows] == ["YZ-LST"]
     assert _task_ids(pack) <= seen
     assert all(s.unit.is_within(OrgUnit.objects.get(code="YZ-LST")) for s in pack.units_behind)
+    html = page.content.decode()  # unit names are bold in the figures and units-behind lists
+    assert "<strong>冷水滩区公安分局</strong>" in html
+    for name in ("永州市公安局", "零陵区公安分局", "交警支队"):
+        assert f"<strong>{name}</strong>" not in html, name
 
 
 @pytest.fixture
