@@ -152,6 +152,7 @@ class FigureScope:
 
 
 def figure_scope(user: User | AnonymousUser) -> FigureScope:
+    """The user's `FigureScope`: his VIEW_DATA reach, and the units of his own business roles."""
     readers = RULES[Action.VIEW_DATA].roles
     return FigureScope(
         units=visible_units(user, Action.VIEW_DATA),
@@ -163,7 +164,9 @@ def figure_scope(user: User | AnonymousUser) -> FigureScope:
 
 def managed_accounts(user: User | AnonymousUser) -> QuerySet[User]:
     """The accounts a security administrator manages: those whose home units — every unit where
-    the account holds a role, active or not — all lie within his MANAGE_ACCOUNTS reach.
+    the account holds a role, as `home_units` says, but counting a switched-off account's and
+    an inactive unit's roles too, so an account does not change hands while it is off — all lie
+    within his MANAGE_ACCOUNTS reach.
 
     An account with a role beyond his reach belongs (also) to another tree, and one with no
     role at all to none: neither is his, so he cannot take over another organisation's
