@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -33,9 +34,24 @@ class DubanAdminSite(admin.AdminSite):
 
 
 class PolicyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Model admin whose every permission is the policy's EDIT_TREE (system administrator)."""
+    """Model admin whose every permission is the policy's EDIT_TREE (system administrator),
+    and whose rows are only those of the units that action reaches for him.
+
+    Each subclass states `unit_field`, the lookup from a row to the unit deciding whether it is
+    shown ("" for a unit itself). Lists, change pages and history all read `get_queryset`, so
+    a Yongzhou administrator never opens a Shaanxi row; a subclass that states nothing fails
+    loudly here, and `orgs/tests/test_admin.py` walks every registration.
+    """
 
     action = Action.EDIT_TREE
+    unit_field: ClassVar[str | None] = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        if self.unit_field is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} does not state its unit_field")
+        units = policy.visible_units(request.user, self.action)  # type: ignore[arg-type]
+        lookup = f"{self.unit_field}__in" if self.unit_field else "pk__in"
+        return super().get_queryset(request).filter(**{lookup: units})
 
     def _allowed(self, request: HttpRequest) -> bool:
         return policy.can_any(request.user, self.action)  # type: ignore[arg-type]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from duban.accounts import services
 from duban.accounts.current import user_of
 from duban.accounts.models import User
 from duban.orgs import policy
-from duban.orgs import services as org_services
 from duban.orgs.api import unit_for
-from duban.orgs.models import Membership, Role
+from duban.orgs.models import Membership
 from duban.orgs.policy import Action
 
 router = Router(tags=["accounts"])
@@ -63,6 +61,18 @@ def _roles(memberships: list[Membership]) -> list[RoleOut]:
     ]
 
 
+def _member(request: HttpRequest, account: User) -> MemberOut:
+    """An account as a security administrator sees it: only its roles within his reach."""
+    roles = policy.managed_memberships(user_of(request)).filter(user=account)
+    return MemberOut(
+        id=account.pk,
+        username=account.username,
+        full_name=account.full_name,
+        is_active=account.is_active,
+        roles=_roles(list(roles.select_related("unit").order_by("unit__path", "role"))),
+    )
+
+
 @router.get("/me", response=MeOut)
 def me(request: HttpRequest) -> MeOut:
     user = user_of(request)
@@ -85,16 +95,7 @@ def members(request: HttpRequest, code: str) -> list[MemberOut]:
     """People holding a role at this unit (security administrators only)."""
     unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
     users = User.objects.filter(memberships__unit=unit).distinct().order_by("username")
-    return [
-        MemberOut(
-            id=u.pk,
-            username=u.username,
-            full_name=u.full_name,
-            is_active=u.is_active,
-            roles=_roles(list(u.memberships.select_related("unit"))),
-        )
-        for u in users
-    ]
+    return [_member(request, u) for u in users]
 
 
 @router.post("/units/{code}/members", response={201: MemberOut})
@@ -109,33 +110,21 @@ def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status
         role=payload.role,
         language=payload.language,
     )
-    return Status(
-        201,
-        MemberOut(
-            id=account.pk,
-            username=account.username,
-            full_name=account.full_name,
-            is_active=account.is_active,
-            roles=_roles(list(account.memberships.select_related("unit"))),
-        ),
-    )
+    return Status(201, _member(request, account))
 
 
 @router.post("/units/{code}/roles", response={201: RoleOut})
 def grant(request: HttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
+    """Give an account of your tree a role here; any other name: 400, the same for all."""
     unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
-    member = get_object_or_404(User, username=payload.username)
-    if payload.role not in Role.values:
-        raise services.AccountError(f"{payload.role!r} is not a role", "role")
-    m = org_services.grant_role(member, unit, Role(payload.role), user=user_of(request))
+    m = services.grant(
+        user=user_of(request), unit=unit, username=payload.username, role=payload.role
+    )
     return Status(201, _roles([m])[0])
 
 
 @router.delete("/memberships/{membership_id}", response={204: None})
 def revoke(request: HttpRequest, membership_id: int, reason: str = "") -> Status[None]:
-    membership = get_object_or_404(
-        Membership.objects.select_related("unit", "user"), pk=membership_id
-    )
-    policy.require(user_of(request), Action.MANAGE_ACCOUNTS, membership.unit)
-    org_services.revoke_role(membership, user=user_of(request), reason=reason)
+    """Withdraw a role held at a unit of your tree; any other: 404, the same as none."""
+    services.revoke(user=user_of(request), membership_id=membership_id, reason=reason)
     return Status(204, None)

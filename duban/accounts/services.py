@@ -1,22 +1,89 @@
-"""Accounts: created, switched off and given passwords by a security administrator."""
+"""Accounts: created, switched off and given roles by a security administrator.
+
+He manages only the accounts of his own tree (`policy.managed_accounts`). Whatever he names
+beyond it — an account of another organisation, an administrator there, a name nobody has —
+gets one answer, the same status and words, so his answers tell him nothing of what exists
+elsewhere; the attempt is recorded as a refused access for the audit administrator.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from duban.accounts.models import User
 from duban.audit.services import record
 from duban.errors import DubanError, Problem
 from duban.orgs import policy
-from duban.orgs.models import OrgUnit, Role
+from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import Action
-from duban.orgs.services import grant_role
+from duban.orgs.services import grant_role, revoke_role
 
 
 class AccountError(DubanError):
     """An account change that cannot be made."""
+
+
+def _refused(attempt: str, *, unit: OrgUnit | None = None) -> None:
+    """Record a request for something beyond the administrator's reach, answered as absent.
+
+    Not inside the change's transaction: the refusal is raised right after and would roll
+    the record back with it."""
+    record(
+        "access.denied",
+        object_type="accounts",
+        object_repr=attempt[:200],
+        unit_id=unit.pk if unit else None,
+        after={"attempt": attempt},
+    )
+
+
+def managed_account(user: User, username: str, *, unit: OrgUnit) -> User:
+    """The account `username` if `user` manages it; else the one refusal (see the module)."""
+    account = policy.managed_accounts(user).filter(username=username).first()
+    if account is None:
+        _refused(f"account {username} at {unit.code}", unit=unit)
+        raise AccountError(
+            _("no account with this user name among the accounts you manage"), "username"
+        )
+    return account
+
+
+def managed_membership(
+    user: User, membership_id: object, *, unit: OrgUnit | None = None
+) -> Membership:
+    """A role held at a unit within `user`'s reach (at `unit`, if given); else a 404 that reads
+    the same for a role elsewhere and for none at all."""
+    roles = policy.managed_memberships(user).select_related("unit", "user")
+    if unit is not None:
+        roles = roles.filter(unit=unit)
+    try:
+        found = roles.filter(pk=int(str(membership_id))).first()
+    except ValueError:
+        found = None
+    if found is None:
+        _refused(f"role {membership_id}", unit=unit)
+        raise Http404(_("no such role among the roles you manage"))
+    return found
+
+
+def grant(*, user: User, unit: OrgUnit, username: str, role: str) -> Membership:
+    """Give an account of his tree a role at a unit of his tree."""
+    policy.require(user, Action.MANAGE_ACCOUNTS, unit)
+    account = managed_account(user, username, unit=unit)
+    if role not in Role.values:
+        raise AccountError(_("%(role)s is not a role") % {"role": role}, "role")
+    return grant_role(account, unit, Role(role), user=user)
+
+
+def revoke(
+    *, user: User, membership_id: object, reason: str = "", unit: OrgUnit | None = None
+) -> None:
+    """Withdraw a role held at a unit of his tree (whoever holds it)."""
+    revoke_role(managed_membership(user, membership_id, unit=unit), user=user, reason=reason)
 
 
 @transaction.atomic
@@ -35,11 +102,13 @@ def create_account(
         policy.require(user, Action.MANAGE_ACCOUNTS, unit)
     problems: list[Problem] = []
     if not username.strip():
-        problems.append(Problem("username", "is empty"))
+        problems.append(Problem("username", _("enter a user name")))
     elif User.objects.filter(username=username).exists():
-        problems.append(Problem("username", f"{username!r} is taken"))
+        # The same words wherever the account lives: a name is unique across the installation,
+        # so that it is taken cannot be hidden, but nothing more of the account is told.
+        problems.append(Problem("username", _("this user name is already in use")))
     if role not in Role.values:
-        problems.append(Problem("role", f"{role!r} is not a role"))
+        problems.append(Problem("role", _("%(role)s is not a role") % {"role": role}))
     candidate = User(username=username, full_name=full_name)
     try:
         validate_password(password, candidate)
@@ -68,8 +137,7 @@ def set_language(account: User, language: str) -> None:
 @transaction.atomic
 def deactivate_account(account: User, *, user: User, reason: str) -> None:
     """Switch an account off (never deleted: the audit trail names it)."""
-    units = list(OrgUnit.objects.filter(memberships__user=account).distinct())
-    if not units or not all(policy.can(user, Action.MANAGE_ACCOUNTS, u) for u in units):
+    if not policy.manages_account(user, account):
         raise policy.PermissionDenied("the account has roles outside your reach")
     if not reason.strip():
         raise AccountError("switching an account off needs a reason", "reason")

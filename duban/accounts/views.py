@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,10 +16,8 @@ from django.views.i18n import set_language as django_set_language
 from duban.accounts import services
 from duban.accounts.current import user_of
 from duban.accounts.forms import AccountForm, GrantForm
-from duban.accounts.models import User
 from duban.errors import DubanError
 from duban.orgs import policy
-from duban.orgs import services as org_services
 from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import Action
 from duban.orgs.views import add_problems, unit_or_403
@@ -81,16 +79,17 @@ def members(request: HttpRequest, code: str) -> HttpResponse:
                 return redirect("accounts:members", code=unit.code)
             if request.POST.get("form") == "grant" and grant_form.is_valid():
                 d = grant_form.cleaned_data
-                member = User.objects.filter(username=d["username"]).first()
-                if member is None:
-                    raise DubanError(_("no account has this user name"), "username")
-                org_services.grant_role(member, unit, Role(d["role"]), user=user_of(request))
+                services.grant(
+                    user=user_of(request), unit=unit, username=d["username"], role=d["role"]
+                )
                 messages.success(request, _("Role granted."))
                 return redirect("accounts:members", code=unit.code)
             if request.POST.get("form") == "revoke":
-                m = get_object_or_404(Membership, pk=request.POST.get("membership"), unit=unit)
-                org_services.revoke_role(
-                    m, user=user_of(request), reason=request.POST.get("reason", "")
+                services.revoke(
+                    user=user_of(request),
+                    membership_id=request.POST.get("membership"),
+                    reason=request.POST.get("reason", ""),
+                    unit=unit,
                 )
                 messages.success(request, _("Role withdrawn."))
                 return redirect("accounts:members", code=unit.code)

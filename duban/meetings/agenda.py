@@ -4,6 +4,11 @@ For a meeting of a unit: what happened since its previous meeting — tasks red
 or yellow, lead units behind, milestones missed or met late, supervision
 orders unanswered, decided matters still open, done tasks awaiting the check —
 everything the chair needs to know what to press for.
+
+A pack is built for one reader: a county invited to the city's meeting reads its
+own part of it, not its siblings' figures and tasks. Figures follow
+`reporting.figures.readable_values` (units he may see; another unit's only once
+approved), tasks `tasks.access.visible_tasks`; nothing here adds a rule of its own.
 """
 
 from __future__ import annotations
@@ -11,16 +16,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from duban.meetings.models import DecidedMatter, Meeting
+from duban.meetings.services import visible_meetings
 from duban.orgs.models import OrgUnit
 from duban.periods import Period, PeriodType, period_containing, periods_between
+from duban.tasks import access as task_access
 from duban.tasks.ledger import LedgerRow, UnitSummary, by_lead_unit, ledger_rows
-from duban.tasks.models import Milestone, Reminder, ReminderKind, Task
+from duban.tasks.models import Milestone, Reminder, ReminderKind, TaskQuerySet
 from duban.tasks.status import Status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from duban.accounts.models import User
 
 DEFAULT_LOOKBACK_DAYS = 30
 
@@ -55,22 +67,24 @@ def months_since(since: date, until: date) -> list[Period]:
     return months
 
 
-def unit_figures_since(unit: OrgUnit, since: date, until: date) -> FiguresSince | None:
-    """Each unit's figures (as reported, every state) over the months since the last meeting.
+def unit_figures_since(
+    unit: OrgUnit, since: date, until: date, *, viewer: User | AnonymousUser
+) -> FiguresSince | None:
+    """The figures `viewer` may read, of the unit and each unit below, since the last meeting.
 
     Figures come from duban.reporting: a parent's figure is its children's aggregate where the
     indicator says so, months are aggregated as each indicator says, and rates are computed from
-    the summed inputs, never averaged.
+    the summed inputs, never averaged — all from the readable figures only. A unit he may not
+    see has no row, and an indicator only he may not read has no column.
     """
     from duban.indicators.formula import evaluate_all
     from duban.indicators.models import Indicator
-    from duban.reporting.figures import aggregate_over_time, figure_table
-    from duban.reporting.models import DataValue
+    from duban.reporting.figures import aggregate_over_time, figure_table, readable_values
 
     months = months_since(since, until)
     ids = [m.id for m in months]
     subtree = OrgUnit.objects.subtree_of(unit)
-    used = DataValue.objects.filter(unit__in=subtree, period__in=ids, value__isnull=False)
+    used = readable_values(viewer).filter(unit__in=subtree, period__in=ids, value__isnull=False)
     indicators = list(
         Indicator.objects.filter(
             is_active=True, period_type=PeriodType.MONTHLY, pk__in=used.values("indicator_id")
@@ -87,11 +101,13 @@ def unit_figures_since(unit: OrgUnit, since: date, until: date) -> FiguresSince 
     indicators = indicators[:MAX_PACK_INDICATORS]
     if not indicators:
         return None
-    tables = [figure_table(indicators, unit, month) for month in months]
+    tables = [figure_table(indicators, unit, month, viewer=viewer) for month in months]
+    seen = tables[0].units
     entered = [i for i in indicators if not i.is_computed]
     formulas = {i.code: i.parsed_formula for i in indicators if i.parsed_formula is not None}
     rows = []
-    for member in [unit, *unit.children.filter(is_active=True).order_by("sort_order", "code")]:
+    members = [unit, *unit.children.filter(is_active=True).order_by("sort_order", "code")]
+    for member in (m for m in members if m.pk in seen):
         totals = {
             i.code: aggregate_over_time(
                 i.time_aggregation, [t.figure(member.pk, i) for t in tables]
@@ -135,22 +151,24 @@ class AgendaPack:
     reports_since: int = 0
 
 
-def tasks_in_scope(unit: OrgUnit) -> Any:
-    """Tasks the unit issued, or that units within it lead."""
-    return Task.objects.filter(Q(issuing_unit=unit) | Q(lead_unit__path__startswith=unit.path))
+def tasks_in_scope(unit: OrgUnit, viewer: User | AnonymousUser) -> TaskQuerySet:
+    """Tasks the unit issued, or that units within it lead, that `viewer` may see."""
+    return task_access.visible_tasks(viewer).filter(
+        Q(issuing_unit=unit) | Q(lead_unit__path__startswith=unit.path)
+    )
 
 
-def build_pack(meeting: Meeting, today: date) -> AgendaPack:
-    """The pack as of the meeting day, or today for a meeting still to come."""
+def build_pack(meeting: Meeting, today: date, *, viewer: User | AnonymousUser) -> AgendaPack:
+    """The pack as of the meeting day, or today for a meeting still to come, as `viewer` may
+    read it: the page and the API both show exactly this."""
     previous = meeting.previous()
     as_of = min(meeting.held_on, today)
     since = (
         previous.held_on if previous else meeting.held_on - timedelta(days=DEFAULT_LOOKBACK_DAYS)
     )
-    scope = tasks_in_scope(meeting.unit)
-    rows = ledger_rows(scope, as_of)
+    rows = ledger_rows(tasks_in_scope(meeting.unit, viewer), as_of)
     pack = AgendaPack(meeting=meeting, since=since, as_of=as_of, has_previous=previous is not None)
-    pack.figures = unit_figures_since(meeting.unit, since, as_of)
+    pack.figures = unit_figures_since(meeting.unit, since, as_of, viewer=viewer)
     pack.red = [r for r in rows if r.status == Status.OVERDUE]
     pack.yellow = [r for r in rows if r.status == Status.AT_RISK]
     pack.to_verify = [r for r in rows if r.status == Status.DONE]
@@ -176,6 +194,9 @@ def build_pack(meeting: Meeting, today: date) -> AgendaPack:
         .order_by("reply_by")
     )
     statuses = {r.task.pk: r.status for r in rows}
+    # A matter supervised as a task shows when its task does; one never supervised is only
+    # in the minutes of its meeting, so it shows to whoever may read that meeting.
+    meetings_seen = set(visible_meetings(viewer).values_list("pk", flat=True))
     for matter in (
         DecidedMatter.objects.filter(
             meeting__unit=meeting.unit, meeting__held_on__lt=meeting.held_on
@@ -183,6 +204,10 @@ def build_pack(meeting: Meeting, today: date) -> AgendaPack:
         .select_related("meeting", "lead_unit", "task")
         .order_by("meeting__held_on", "seq")
     ):
+        if matter.task_id is not None and matter.task_id not in statuses:
+            continue
+        if matter.task_id is None and matter.meeting_id not in meetings_seen:
+            continue
         status = statuses.get(matter.task_id) if matter.task_id else None
         if status != Status.CLOSED:
             pack.open_matters.append((matter, status))

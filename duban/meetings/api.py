@@ -42,6 +42,8 @@ class MeetingIn(Schema):
 
 
 class MeetingPatch(Schema):
+    """Only the fields sent change; none may be null (see services.refuse_nulls)."""
+
     kind: str | None = None
     title: str | None = None
     held_on: date | None = None
@@ -191,11 +193,13 @@ def meeting_detail(request: HttpRequest, pk: int) -> MeetingOut:
 def update_meeting(request: HttpRequest, pk: int, payload: MeetingPatch) -> MeetingOut:
     meeting = services.meeting_or_403(request.user, pk)
     data = payload.dict(exclude_unset=True)
+    # Before the lists are turned into text and units: a null there would read as "clear".
+    services.refuse_nulls(data)
     participants = (
-        _units(data.pop("participants") or [], "participants") if "participants" in data else None
+        _units(data.pop("participants"), "participants") if "participants" in data else None
     )
     if "branch_venues" in data:
-        data["branch_venues"] = "\n".join(data["branch_venues"] or [])
+        data["branch_venues"] = "\n".join(data["branch_venues"])
     m = services.update_meeting(meeting, user=request.user, participants=participants, **data)  # type: ignore[arg-type]
     return MeetingOut.of(m)
 
@@ -203,7 +207,7 @@ def update_meeting(request: HttpRequest, pk: int, payload: MeetingPatch) -> Meet
 @router.get("/meetings/{pk}/agenda", response=AgendaOut)
 def agenda(request: HttpRequest, pk: int) -> AgendaOut:
     """The agenda pack, built from the data as of the meeting day (or today, if it is still to come)."""
-    pack = build_pack(services.meeting_or_403(request.user, pk), today_local())
+    pack = build_pack(services.meeting_or_403(request.user, pk), today_local(), viewer=request.user)
     return AgendaOut(
         meeting=pk,
         since=pack.since,

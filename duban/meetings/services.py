@@ -6,7 +6,7 @@ meetings; everyone with VIEW_DATA over the convening or a participating unit rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,22 @@ MEETING_FIELDS = ("kind", "title", "held_on", "main_venue", "branch_venues", "ag
 
 class MeetingError(DubanError):
     """A meeting change that cannot be made; nothing was changed."""
+
+
+def refuse_nulls(fields: Mapping[str, object]) -> None:
+    """Refuse every field given as None, by name: nothing changes.
+
+    Null is not a way to clear a field: an empty text or list already clears one, and the
+    required fields (kind, title, date) have nothing to clear to. Left to the database, a
+    null text became a NOT NULL violation: a 500.
+    """
+    nulls = sorted(name for name, value in fields.items() if value is None)
+    if nulls:
+        message = _(
+            "null is not accepted: leave the field out to keep it, or send an empty text or "
+            "list to clear it"
+        )
+        raise MeetingError([Problem(name, message) for name in nulls])
 
 
 def visible_meetings(user: Any) -> MeetingQuerySet:
@@ -124,6 +140,7 @@ def update_meeting(
     unknown = sorted(set(fields) - set(MEETING_FIELDS))
     if unknown:
         raise MeetingError([Problem(f, _("unknown field")) for f in unknown])
+    refuse_nulls(fields)
     locked = Meeting.objects.select_for_update().get(pk=meeting.pk)
     for name, value in fields.items():
         setattr(locked, name, value)

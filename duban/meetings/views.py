@@ -96,7 +96,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = services.meeting_or_403(request.user, pk)
     today = today_local()
     can_manage = services.can_manage(request.user, meeting)
-    pack = build_pack(meeting, today)
+    pack = build_pack(meeting, today, viewer=request.user)
     return render(
         request,
         "meetings/detail.html",

@@ -6,9 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from duban.admin import PolicyAdmin
-from duban.orgs import policy
 from duban.orgs.models import OrgUnit, UnitMove
-from duban.orgs.policy import Action
 
 
 @admin.register(OrgUnit)
@@ -32,13 +30,18 @@ class OrgUnitAdmin(PolicyAdmin):
         "is_active",
     ]
 
-    def get_queryset(self, request: HttpRequest) -> Any:
-        return policy.visible_units(request.user, Action.EDIT_TREE).select_related("parent")  # type: ignore[arg-type]
+    unit_field = ""
+    list_select_related = ["parent"]
 
 
 @admin.register(UnitMove)
 class UnitMoveAdmin(PolicyAdmin):
+    """A move shows to whoever reaches the moved unit now: it is that unit's history. The
+    administrator of a tree the unit has left no longer reads its moves."""
+
+    unit_field = "unit"
     list_display = ["unit", "from_parent", "to_parent", "moved_at", "moved_by", "reason"]
+    list_select_related = ["unit", "from_parent", "to_parent", "moved_by"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
 
 from duban.orgs.models import Membership, OrgUnit, OrgUnitQuerySet, Role
 
@@ -132,6 +133,62 @@ def visible_units(user: User | AnonymousUser, action: Action = Action.VIEW_UNIT)
 def home_units(user: User | AnonymousUser) -> OrgUnitQuerySet:
     """The units where the user holds a role: where his home page starts."""
     return OrgUnit.objects.filter(path__in={path for _, path in grants(user)})
+
+
+@dataclass(frozen=True)
+class FigureScope:
+    """Whose figures a reader sees in a document laid before more than one unit (a meeting's
+    pack), where figures are read, not checked.
+
+    `units`: every unit he may VIEW_DATA. `entering`: the units where he holds a business
+    role himself — the units that entered the figures he may read unapproved. Any other
+    unit's figures he reads only once approved or locked: a city leader is outside a county
+    whose draft is still moving, that county's reporter is inside. (An approver checks a
+    submitted form in reporting, on the form itself; a pack is not where that happens.)
+    """
+
+    units: OrgUnitQuerySet
+    entering: OrgUnitQuerySet
+
+
+def figure_scope(user: User | AnonymousUser) -> FigureScope:
+    """The user's `FigureScope`: his VIEW_DATA reach, and the units of his own business roles."""
+    readers = RULES[Action.VIEW_DATA].roles
+    return FigureScope(
+        units=visible_units(user, Action.VIEW_DATA),
+        entering=OrgUnit.objects.filter(
+            path__in={path for role, path in grants(user) if role in readers}
+        ),
+    )
+
+
+def managed_accounts(user: User | AnonymousUser) -> QuerySet[User]:
+    """The accounts a security administrator manages: those whose home units — every unit where
+    the account holds a role, as `home_units` says, but counting a switched-off account's and
+    an inactive unit's roles too, so an account does not change hands while it is off — all lie
+    within his MANAGE_ACCOUNTS reach.
+
+    An account with a role beyond his reach belongs (also) to another tree, and one with no
+    role at all to none: neither is his, so he cannot take over another organisation's
+    account by granting it a role, nor learn through his answers that it exists. Such
+    accounts are handled from the shell (`duban grant`), which acts as the system.
+    """
+    from duban.accounts.models import User
+
+    reach = visible_units(user, Action.MANAGE_ACCOUNTS)
+    held = Membership.objects.filter(user=OuterRef("pk"))
+    return User.objects.filter(Exists(held)).exclude(Exists(held.exclude(unit__in=reach)))
+
+
+def manages_account(user: User | AnonymousUser, account: User) -> bool:
+    return managed_accounts(user).filter(pk=account.pk).exists()
+
+
+def managed_memberships(user: User | AnonymousUser) -> QuerySet[Membership]:
+    """The roles held at units within his MANAGE_ACCOUNTS reach, whoever holds them: what his
+    member lists show of each person, and what he may withdraw (a role at his own unit is his
+    to take back even from an account of another tree; he sees nothing else of that account)."""
+    return Membership.objects.filter(unit__in=visible_units(user, Action.MANAGE_ACCOUNTS))
 
 
 def can_any(user: User | AnonymousUser, action: Action) -> bool:

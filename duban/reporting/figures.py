@@ -17,15 +17,30 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from duban.indicators.formula import evaluate_all
 from duban.indicators.models import DataSet, Indicator, TimeAggregation, UnitAggregation
+from duban.orgs import policy
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import Action
 from duban.periods import Period, PeriodType, parse_period
-from duban.reporting.models import DataValue, ReportingPeriod, State, Submission
+from duban.reporting.models import (
+    DONE_STATES,
+    DataValue,
+    DataValueQuerySet,
+    ReportingPeriod,
+    State,
+    Submission,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from duban.accounts.models import User
 
 Figures = dict[str, Decimal | None]
 
@@ -105,9 +120,35 @@ class FigureTable:
         }
 
 
-def figure_table(indicators: list[Indicator], root: OrgUnit, period: Period) -> FigureTable:
-    """Load the subtree's stored figures for the period (or its sub-periods) in one query."""
-    units = {u.pk: u for u in OrgUnit.objects.subtree_of(root).filter(is_active=True)}
+def readable_values(viewer: User | AnonymousUser) -> DataValueQuerySet:
+    """The figures `viewer` may read in a pack (`policy.figure_scope`): those of the units
+    that he may see, and of a unit where he holds no role himself only approved or locked ones."""
+    scope = policy.figure_scope(viewer)
+    return DataValue.objects.filter(unit__in=scope.units).filter(
+        Q(state__in=DONE_STATES) | Q(unit__in=scope.entering)
+    )
+
+
+def figure_table(
+    indicators: list[Indicator],
+    root: OrgUnit,
+    period: Period,
+    *,
+    viewer: User | AnonymousUser | None = None,
+) -> FigureTable:
+    """Load the subtree's stored figures for the period (or its sub-periods) in one query.
+
+    With a `viewer`, the table holds only what he may read (`readable_values`) and only the
+    units he may see, so a parent's aggregate is built from those figures alone and never
+    shows a total that includes one he may not read. Without, every stored figure of the
+    subtree, as the reporting pages (which authorise the unit first) have always read them.
+    """
+    subtree = OrgUnit.objects.subtree_of(root).filter(is_active=True)
+    values = DataValue.objects.all()
+    if viewer is not None:
+        subtree = subtree.filter(pk__in=policy.visible_units(viewer, Action.VIEW_DATA))
+        values = readable_values(viewer)
+    units = {u.pk: u for u in subtree}
     children: dict[int | None, list[int]] = defaultdict(list)
     for u in sorted(units.values(), key=lambda u: (u.sort_order, u.code)):
         if u.parent_id in units:
@@ -115,7 +156,7 @@ def figure_table(indicators: list[Indicator], root: OrgUnit, period: Period) -> 
     entered = [i for i in indicators if not i.is_computed]
     subs = {i.pk: _sub_periods(period, i.period_type) for i in entered}
     wanted = {p.id for ps in subs.values() if ps for p in ps}
-    rows = DataValue.objects.filter(
+    rows = values.filter(
         unit_id__in=list(units), indicator__in=entered, period__in=sorted(wanted)
     ).values_list("unit_id", "indicator_id", "period", "value")
     by_period: dict[tuple[int, int], dict[str, Decimal | None]] = defaultdict(dict)
@@ -289,6 +330,7 @@ __all__ = [
     "figure_table",
     "form_rows",
     "overview",
+    "readable_values",
     "same_period_last_year",
     "statuses",
     "unit_figures",

@@ -8,8 +8,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from duban.meetings.agenda import months_since, unit_figures_since
-from duban.reporting.models import DataValue
+from duban.reporting.models import DataValue, State
 from duban.reporting.tests.conftest import make_form
+from duban.testing import make_user
 
 
 def test_months_that_ended_between_the_meetings() -> None:
@@ -37,9 +38,15 @@ def test_figures_sum_the_months_and_compute_rates_from_the_sums(tree) -> None:
     }
     for (unit, ind, period), value in rows.items():
         DataValue.objects.create(
-            unit=unit, indicator=ind, period=period, value=Decimal(value), updated_at=now
+            unit=unit,
+            indicator=ind,
+            period=period,
+            value=Decimal(value),
+            state=State.APPROVED,
+            updated_at=now,
         )
-    figures = unit_figures_since(tree.city, date(2017, 9, 8), date(2017, 12, 8))
+    office = make_user("office", tree.province, "office")
+    figures = unit_figures_since(tree.city, date(2017, 9, 8), date(2017, 12, 8), viewer=office)
     assert figures is not None and figures.periods == ["201709", "201710", "201711"]
     table = {row.unit.code: {i.code: v for i, v in row.cells} for row in figures.rows}
     # COUNTY-A: filed 10+30 = 40, solved 5+25 = 30, clearance 30/40 = 75 %
@@ -49,4 +56,8 @@ def test_figures_sum_the_months_and_compute_rates_from_the_sums(tree) -> None:
     # CITY sums its children: 60 filed, 35 solved: 35/60 = 58.33… %, not the mean of 75 and 25
     assert table["CITY"]["case.filed"] == 60
     assert round(table["CITY"]["case.clearance"], 2) == Decimal("58.33")
-    assert unit_figures_since(tree.other_city, date(2017, 9, 8), date(2017, 12, 8)) is None
+    outside = make_user("outside", tree.other_city, "office")
+    assert (
+        unit_figures_since(tree.other_city, date(2017, 9, 8), date(2017, 12, 8), viewer=outside)
+        is None
+    )

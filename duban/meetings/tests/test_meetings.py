@@ -177,7 +177,7 @@ def test_agenda_pack_from_the_data(tree) -> None:
     )
     meeting = dispatch(tree, date(2017, 12, 8))
 
-    pack = build_pack(meeting, date(2017, 12, 8))
+    pack = build_pack(meeting, date(2017, 12, 8), viewer=make_user("office", tree.city, "office"))
 
     assert (pack.since, pack.as_of, pack.has_previous) == (
         date(2017, 11, 8),

@@ -89,7 +89,8 @@ def changed(op: str, unit: OrgUnit, grantee: User) -> bool | None:
 @matrix_cells(EXPECTED, MATRIX_RELATIONS)
 def test_cell(tree, op: str, role: str, relation: str) -> None:
     client = log_in_actor(tree.county_a, role)
-    grantee = make_user("grantee")
+    # An account of the actor's tree: a security administrator manages no account beyond it.
+    grantee = make_user("grantee", tree.station_a1, "reporter")
     unit = relative_unit(tree, relation)
     fault = cell_fault(
         EXPECTED,
