@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -149,11 +150,16 @@ def main() -> int:
         server.terminate()
         server.wait(10)
         log.close()
-    errors = (data_dir / "server.log").read_text(errors="replace").split("Internal Server Error")
-    if len(errors) > 1:
-        print(f"==> fuzz: the server's first tracebacks of {len(errors) - 1} errors")
-        for block in errors[1:6]:
-            print("Internal Server Error" + block[:4000])
+    log_text = (data_dir / "server.log").read_text(errors="replace")
+    errors = log_text.split("Internal Server Error: ")[1:]
+    if errors:
+        print(f"==> fuzz: {len(errors)} server errors (path, then the exception)")
+        for block in errors:
+            lines = block.splitlines()
+            ends = [n for n, ln in enumerate(lines) if ln.startswith("[")]
+            lines = lines[: ends[0]] if ends else lines  # up to the server's request line
+            raised = [ln for ln in lines if re.match(r"^[\w.]+(Error|Exception|Overflow)\b", ln)]
+            print(f"  {lines[0]}: {raised[-1] if raised else '?'}")
     if not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     if failed:
