@@ -25,6 +25,7 @@ from duban.audit.context import acting_as
 from duban.audit.models import AuditEntry, AuditHead
 from duban.audit.services import record
 from duban.audit.verify import verify_chain
+from duban.orgs.models import OrgUnit
 from duban.testing import make_unit, make_user
 
 ENTRY = connection.ops.quote_name(AuditEntry._meta.db_table)
@@ -251,3 +252,14 @@ def test_the_problems_name_the_entry(trail: Chain) -> None:
     problems = verify_chain().problems
     assert [(p.entry_id, p.kind) for p in problems] == [(0, "id"), (trail.entries[2].pk, "mac")]
     assert str(problems[0]).startswith("entry #0 at position 0: orgs.unit.created 'forged'")
+
+
+def test_an_entry_with_id_zero_is_flagged_where_it_shows(trail: Chain, client) -> None:
+    unit = OrgUnit.objects.get(code="U1")
+    insert_with_id_zero(trail)
+    sql("UPDATE {entry} SET unit_id = %s WHERE id = 0", [unit.pk])
+    client.force_login(make_user("auditor", unit, "audit_admin"))
+    page = client.get("/audit/units/U1/").content.decode()
+    assert "forged" in page and page.count("完整性校验未通过") == 1
+    rows = client.get("/api/audit/units/U1/entries").json()
+    assert [(r["id"], r["intact"]) for r in rows if not r["intact"]] == [(0, False)]
