@@ -73,6 +73,32 @@ def test_anchor_refuses_inside_a_transaction(db, anchor_file: Path) -> None:
     assert not anchor_file.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_pass_ends_by_anchoring(anchor_file: Path) -> None:
+    units("A")
+    out = StringIO()
+    call_command("tasks_daily", "--today", "2017-06-01", stdout=out)
+    assert "audit chain anchored: 1 entries ending at #1" in out.getvalue()
+    assert [line["seq"] for line in lines(anchor_file)] == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_pass_fails_loudly_on_a_broken_chain(anchor_file: Path) -> None:
+    units("A")
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM audit_audithead")
+    with pytest.raises(CommandError, match="audit trail BROKEN"):
+        call_command("tasks_daily", "--today", "2017-06-01", stdout=StringIO(), stderr=StringIO())
+    assert not anchor_file.exists()
+
+
+def test_the_daily_pass_inside_a_transaction_anchors_nothing(db, anchor_file: Path) -> None:
+    units("A")
+    out = StringIO()
+    call_command("tasks_daily", "--today", "2017-06-01", stdout=out)
+    assert "not anchored" in out.getvalue() and not anchor_file.exists()
+
+
 def test_without_an_anchor_file_verify_warns_and_passes(db) -> None:
     units("A")
     result = verify_chain()
