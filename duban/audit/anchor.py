@@ -64,17 +64,20 @@ def read_anchors(path: Path | None = None) -> AnchorFile:
     if not found.exists:
         return found
     me = database_identity()
-    with path.open(encoding="utf-8") as f:
-        for number, text in enumerate(f, start=1):
-            if not text.strip():
-                continue
-            problem, anchor = _parse(number, text)
-            if problem:
-                found.bad.append((number, problem))
-            elif anchor is not None and anchor.db == me:
-                found.anchors.append(anchor)
-            elif anchor is not None:
-                found.other_databases.add(anchor.db)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for number, text in enumerate(f, start=1):
+                if not text.strip():
+                    continue
+                problem, anchor = _parse(number, text)
+                if problem:
+                    found.bad.append((number, problem))
+                elif anchor is not None and anchor.db == me:
+                    found.anchors.append(anchor)
+                elif anchor is not None:
+                    found.other_databases.add(anchor.db)
+    except OSError as exc:
+        found.bad.append((0, f"cannot be read: {exc.strerror}"))
     return found
 
 

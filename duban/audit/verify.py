@@ -264,7 +264,8 @@ def _check_head(r: Verification, head: AuditHead | None) -> None:
 
 def _check_anchors(r: Verification, walk: _Walk, found: AnchorFile) -> None:
     for number, what in found.bad:
-        r.problems.append(ChainProblem(None, f"line {number} of {found.path} {what}", "anchor"))
+        where = f"line {number} of {found.path}" if number else str(found.path)
+        r.problems.append(ChainProblem(None, f"{where} {what}", "anchor"))
     if not found.exists:
         r.warnings.append(
             f"no anchor file at {found.path} yet: until `duban audit anchor` runs (the daily "
@@ -316,15 +317,23 @@ def _check_anchors(r: Verification, walk: _Walk, found: AnchorFile) -> None:
             )
 
 
+class AnchorError(RuntimeError):
+    """No anchor can be written: inside a transaction, or the file cannot be appended to."""
+
+
 def anchor_chain() -> tuple[Verification, str | None]:
-    """Verify the chain and, when it is sound, append its head to the anchor file.
+    """Verify the chain and, when it is sound, append its head to the anchor file; the line
+    is None when the chain is broken (nothing is anchored then).
 
     Refuses inside a transaction: an anchor must record committed entries only, or a
     rollback would leave it claiming entries that never were (the suite's tests run that way).
     """
     if connection.in_atomic_block:
-        raise RuntimeError("an anchor records committed entries only: run it outside a transaction")
+        raise AnchorError("an anchor records committed entries only: run it outside a transaction")
     result = verify_chain()
     if result.problems:
         return result, None
-    return result, append_anchor(result.entries, result.last_id, result.last_hash)
+    try:
+        return result, append_anchor(result.entries, result.last_id, result.last_hash)
+    except OSError as exc:
+        raise AnchorError(f"cannot append to {exc.filename}: {exc.strerror}") from None

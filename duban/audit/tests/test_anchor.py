@@ -158,3 +158,14 @@ def test_entries_committed_after_the_walk_are_read_on(db, monkeypatch) -> None:
     result = verify.verify_chain()
     assert result.ok, result.problems
     assert result.entries == 4 and walks == [None, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_anchor_file_that_cannot_be_written_or_read_is_said_so(settings, tmp_path: Path) -> None:
+    units("A")
+    settings.DUBAN_AUDIT_ANCHOR = tmp_path / "no such directory" / "anchor.jsonl"
+    with pytest.raises(CommandError, match=r"cannot append to .*No such file or directory"):
+        call_command("audit", "anchor")
+    settings.DUBAN_AUDIT_ANCHOR = tmp_path  # a directory: exists, cannot be read as a file
+    problems = [str(p) for p in verify_chain().problems]
+    assert problems == [f"anchor: {tmp_path} cannot be read: Is a directory"]

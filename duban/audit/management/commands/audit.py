@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from duban.audit.anchor import anchor_path
-from duban.audit.verify import Verification, anchor_chain, replayers, verify_chain
+from duban.audit.verify import AnchorError, Verification, anchor_chain, replayers, verify_chain
 
 
 class Command(BaseCommand):
@@ -54,7 +54,7 @@ class Command(BaseCommand):
     def _anchor(self) -> None:
         try:
             result, line = anchor_chain()
-        except RuntimeError as exc:
+        except AnchorError as exc:
             raise CommandError(str(exc)) from None
         if line is None:
             self._report(result)

@@ -15,7 +15,7 @@ from django.db import connection
 
 from duban.audit.anchor import anchor_path
 from duban.audit.context import acting_as
-from duban.audit.verify import anchor_chain
+from duban.audit.verify import AnchorError, anchor_chain
 from duban.reporting.figures import year_to_date_figure
 from duban.tasks.links import check_indicator_targets
 from duban.tasks.reminders import daily_pass
@@ -59,7 +59,10 @@ class Command(BaseCommand):
         if connection.in_atomic_block:
             self.stdout.write("audit chain not anchored: the pass ran inside a transaction.")
             return
-        result, line = anchor_chain()
+        try:
+            result, line = anchor_chain()
+        except AnchorError as exc:
+            raise CommandError(f"audit chain not anchored: {exc}") from None
         if line is None:
             for problem in result.problems[:20]:
                 self.stderr.write(str(problem))
