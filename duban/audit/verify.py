@@ -171,16 +171,18 @@ class _Walk:
             self.seen_seqs.add(seq)
         self.max_seq = max(self.max_seq, seq)
         r.last_id, r.last_hash, self.prev_id = entry.pk, entry.hash, entry.pk
-        found = entry.after.get("problems") if isinstance(entry.after, dict) else None
-        if intact and entry.action == "audit.chain.rekeyed" and found:
-            r.warnings.append(
-                f"entry #{entry.pk}: the chain was re-signed although {len(found)} problem(s) "
-                f"had been found in it: {'; '.join(found[:5])}"
-            )
-        if intact:
-            for replayer in self.replay:
-                if entry.object_type in replayer.object_types:
-                    replayer.feed(entry)
+        if not intact:
+            return
+        if entry.action == "audit.chain.rekeyed" and isinstance(entry.after, dict):
+            found = entry.after.get("problems") or []
+            if found:
+                r.warnings.append(
+                    f"entry #{entry.pk}: the chain was re-signed although {len(found)} "
+                    f"problem(s) had been found in it: {'; '.join(found[:5])}"
+                )
+        for replayer in self.replay:
+            if entry.object_type in replayer.object_types:
+                replayer.feed(entry)
 
 
 def _entries(after: int | None, batch_size: int) -> Iterator[AuditEntry]:
