@@ -130,11 +130,11 @@ class ReportingReplay:
         col = {name: n for n, name in enumerate(after["columns"])}
         unit_i, ind_i, per_i = col["unit"], col["indicator"], col["period"]
         before_i, after_i = col["before"], col["after"]
-        cb_i, ca_i = col.get("comment_before", 99), col.get("comment_after", 99)
+        cb_i, ca_i = col.get("comment_before", -1), col.get("comment_after", -1)
         for row in after["changes"]:
             key = (row[unit_i], row[ind_i], row[per_i])
             known = self.figures.get(key)
-            commented = len(row) > ca_i
+            commented = 0 <= cb_i < ca_i < len(row)  # rows whose comment is unchanged are shorter
             self._continuity(
                 key,
                 known,
