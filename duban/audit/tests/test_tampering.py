@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +220,14 @@ CASES = [
     ("forge an anchor line", forge_an_anchor_line, {"anchor"}, "forged or edited", False),
     ("edit an anchor line", edit_the_anchor_line, {"anchor"}, "forged or edited", False),
 ]  # fmt: skip
+
+
+def test_an_untouched_chain_verifies_with_its_anchor(trail: Chain) -> None:
+    out = StringIO()
+    call_command("audit", "verify", stdout=out)
+    assert out.getvalue().strip() == (
+        "audit trail intact: 6 entries, chain verified; 1 anchor line(s) agree"
+    )
 
 
 @pytest.mark.parametrize(
