@@ -1,9 +1,11 @@
 """One settings module, driven by environment variables (see docs/deployment.md)."""
 
+import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from duban.env import env_bool, env_int, env_ints, env_list, env_str
@@ -26,6 +28,42 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _audit_key() -> str:
+    """The audit chain's HMAC key, from the environment, else generated once beside the data.
+
+    It is not the secret key, so rotating that one (sessions, password resets) leaves the trail
+    verifiable; it lives outside the database, so whoever edits the tables cannot re-sign them.
+    The file is written under a temporary name and linked into place, so two processes starting
+    together never read a half-written key.
+    """
+    key = env_str("DUBAN_AUDIT_KEY", "")
+    if not key:
+        path = DATA_DIR / "audit_key"
+        if not path.exists():
+            tmp = path.with_name(f".audit_key.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        key = path.read_text().strip()
+    if len(key) < 32:
+        raise ImproperlyConfigured("DUBAN_AUDIT_KEY must be at least 32 characters long")
+    if key == SECRET_KEY:
+        raise ImproperlyConfigured("DUBAN_AUDIT_KEY must differ from DUBAN_SECRET_KEY")
+    return key
+
+
+DUBAN_AUDIT_KEY = _audit_key()
+# Signed copies of the chain head, appended by `duban audit anchor` (the daily pass runs it).
+# Keep the file off the database server, or ship each line elsewhere (docs/deployment.md).
+DUBAN_AUDIT_ANCHOR = Path(env_str("DUBAN_AUDIT_ANCHOR", str(DATA_DIR / "audit-anchor.jsonl")))
 DEBUG = env_bool("DUBAN_DEBUG", False)
 ALLOWED_HOSTS = env_list("DUBAN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DUBAN_CSRF_TRUSTED_ORIGINS", [])

@@ -29,6 +29,9 @@ class EntryOut(Schema):
     before: Any
     after: Any
     reason: str
+    # False when the entry no longer carries its own MAC (edited, moved, or forged): shown,
+    # not hidden, so the audit administrator sees what was tampered with.
+    intact: bool
 
 
 def entry_out(e: AuditEntry) -> EntryOut:
@@ -46,6 +49,7 @@ def entry_out(e: AuditEntry) -> EntryOut:
         before=e.before,
         after=e.after,
         reason=e.reason,
+        intact=e.intact,
     )
 
 

@@ -16,7 +16,8 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
 
 
 class AuditEntry(models.Model):
-    """One recorded event. Never updated or deleted; `hash` chains it to the entry before."""
+    """One recorded event. Never updated or deleted; `hash` is the keyed MAC that chains it to
+    the entry before (duban.audit.chain). `seq` is its position: 1, 2, 3 … without gaps."""
 
     at = models.DateTimeField(_("time"), db_index=True)
     actor = models.ForeignKey(
@@ -49,6 +50,7 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    seq = models.BigIntegerField(unique=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -64,22 +66,33 @@ class AuditEntry(models.Model):
         return f"#{self.pk} {self.action} {self.object_repr}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
+        if not self._state.adding:
             raise ValueError("audit entries are append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("audit entries are append-only")
 
+    @property
+    def intact(self) -> bool:
+        """Whether the entry still carries its own MAC: unchanged since it was written, in its
+        place and under its id. Its links to its neighbours are for `duban audit verify`."""
+        from duban.audit.chain import entry_mac, same
+
+        return self.pk > 0 and self.seq > 0 and same(self.hash, entry_mac(self))
+
 
 class AuditHead(models.Model):
     """The chain's newest entry, one row: locking it serialises writers, and it
-    lets `audit verify` notice entries cut off the end of the chain."""
+    lets `audit verify` notice entries cut off the end of the chain. `mac` signs the three
+    values, so the head cannot be moved back without the key (only restored from a copy: the
+    anchor outside the database catches that)."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_entry_id = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")

@@ -1,28 +1,30 @@
-"""Writing and verifying the audit trail.
+"""Writing the audit trail (verifying it: duban.audit.verify).
 
 `record()` is the one way an entry is written. It must run inside the same
-transaction as the change it describes: it locks the chain head, links the new
-entry to the previous hash and moves the head, so a failure anywhere rolls the
-change back with it.
+transaction as the change it describes: it locks the chain head, gives the new
+entry the next position and id, signs it with the previous MAC and moves the
+head, so a failure anywhere rolls the change back with it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from duban.audit.chain import entry_mac, head_mac
 from duban.audit.context import current
 from duban.audit.models import AuditEntry, AuditHead
 
-GENESIS = "0" * 64
 SECRET = "[changed]"
+
+
+class AuditChainError(RuntimeError):
+    """The chain cannot be extended (its head is gone): nothing is written until it is repaired."""
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -54,30 +56,6 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[A
     return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
 
 
-def _canonical(entry: AuditEntry) -> bytes:
-    payload = {
-        "prev": entry.prev_hash,
-        "at": entry.at.isoformat(),
-        "actor": entry.actor_id,
-        "actor_name": entry.actor_name,
-        "ip": entry.ip,
-        "source": entry.source,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "object_repr": entry.object_repr,
-        "unit": entry.unit_id,
-        "before": entry.before,
-        "after": entry.after,
-        "reason": entry.reason,
-    }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def entry_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(_canonical(entry)).hexdigest()
-
-
 def record(
     action: str,
     *,
@@ -100,8 +78,16 @@ def record(
             unit_id = obj.audit_unit_id()
     actor = ctx.actor if ctx.actor is not None and ctx.actor.is_authenticated else None
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        head, created = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        if created and AuditEntry.objects.exists():
+            raise AuditChainError(
+                "the audit chain head is missing while entries exist; run `duban audit verify`"
+            )
         entry = AuditEntry(
+            # Ids follow the head rather than a database sequence, so the MAC can cover the id
+            # and no id is ever skipped on a rollback.
+            id=head.last_entry_id + 1,
+            seq=head.count + 1,
             # Microseconds are dropped so the stored time hashes the same on every database.
             at=timezone.now().replace(microsecond=0),
             actor=actor,
@@ -118,11 +104,12 @@ def record(
             reason=ctx.reason if reason is None else reason,
             prev_hash=head.last_hash,
         )
-        entry.hash = entry_hash(entry)
-        entry.save()
+        entry.hash = entry_mac(entry)
+        entry.save(force_insert=True)
         head.last_entry_id = entry.pk
         head.last_hash = entry.hash
-        head.count += 1
+        head.count = entry.seq
+        head.mac = head_mac(head.count, head.last_entry_id, head.last_hash)
         head.save()
     return entry
 
@@ -150,58 +137,3 @@ def audited_update(queryset: models.QuerySet[Any], reason: str | None = None, **
                     action_code(row, "updated"), obj=row, before=before, after=after, reason=reason
                 )
     return count
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    entry_id: int | None
-    message: str
-
-
-def verify_chain(batch_size: int = 2000) -> list[ChainProblem]:
-    """Walk the chain from the first entry and report every break.
-
-    An edited entry no longer matches its hash; an inserted or deleted entry
-    breaks the link from the next one; entries cut off the end disagree with
-    the head row.
-    """
-    problems: list[ChainProblem] = []
-    prev = GENESIS
-    count = 0
-    last_id = 0
-    for entry in _iter_entries(batch_size):
-        count += 1
-        last_id = entry.pk
-        if entry.prev_hash != prev:
-            problems.append(
-                ChainProblem(entry.pk, "link broken: an entry before it was removed or inserted")
-            )
-        if entry_hash(entry) != entry.hash:
-            problems.append(
-                ChainProblem(entry.pk, "content does not match its hash: the entry was edited")
-            )
-        prev = entry.hash
-    head = AuditHead.objects.filter(pk=1).first()
-    if head is None:
-        if count:
-            problems.append(ChainProblem(None, "chain head is missing"))
-    else:
-        if head.count != count or head.last_entry_id != last_id or head.last_hash != prev:
-            problems.append(
-                ChainProblem(
-                    None,
-                    f"chain head says {head.count} entries ending at #{head.last_entry_id}, "
-                    f"found {count} ending at #{last_id}: entries were added or removed",
-                )
-            )
-    return problems
-
-
-def _iter_entries(batch_size: int) -> Iterator[AuditEntry]:
-    last = 0
-    while True:
-        batch = list(AuditEntry.objects.filter(pk__gt=last).order_by("pk")[:batch_size])
-        if not batch:
-            return
-        yield from batch
-        last = batch[-1].pk

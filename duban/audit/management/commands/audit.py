@@ -1,4 +1,4 @@
-"""`duban audit verify`: walk the hash chain and report every break."""
+"""`duban audit verify [--data]` and `duban audit anchor`: check the trail, sign its head."""
 
 from __future__ import annotations
 
@@ -6,22 +6,60 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from duban.audit.models import AuditEntry
-from duban.audit.services import verify_chain
+from duban.audit.anchor import anchor_path
+from duban.audit.verify import AnchorError, Verification, anchor_chain, replayers, verify_chain
 
 
 class Command(BaseCommand):
-    help = "Work with the audit trail: 'verify' checks the hash chain end to end."
+    help = (
+        "Work with the audit trail. 'verify' checks every entry's position, link and MAC, the "
+        "head and the anchor file; with --data it also replays the trail's record of figures "
+        "and forms against the tables. 'anchor' verifies the chain and appends its signed head "
+        "to the anchor file (DUBAN_AUDIT_ANCHOR), printing the line on standard output."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", choices=["verify"])
+        parser.add_argument("action", choices=["verify", "anchor"])
+        parser.add_argument(
+            "--data",
+            action="store_true",
+            help="verify: also compare every figure and form with the trail's last record of it",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        problems = verify_chain()
-        total = AuditEntry.objects.count()
-        if problems:
-            for p in problems:
-                where = f"entry #{p.entry_id}" if p.entry_id is not None else "chain"
-                self.stderr.write(f"{where}: {p.message}")
-            raise CommandError(f"audit trail BROKEN: {len(problems)} problem(s) in {total} entries")
-        self.stdout.write(f"audit trail intact: {total} entries, chain verified")
+        if options["action"] == "anchor":
+            self._anchor()
+            return
+        result = verify_chain(replay=replayers() if options["data"] else ())
+        self._report(result)
+        if not result.ok:
+            raise CommandError(
+                f"audit trail BROKEN: {len(result.problems)} chain problem(s), "
+                f"{len(result.data)} data problem(s) in {result.rows} entries"
+            )
+        anchored = f"; {result.anchors} anchor line(s) agree" if result.anchors else ""
+        data = "; figures and forms match the trail" if options["data"] else ""
+        self.stdout.write(
+            f"audit trail intact: {result.entries} entries, chain verified{anchored}{data}"
+        )
+
+    def _report(self, result: Verification) -> None:
+        for problem in result.problems:
+            self.stderr.write(str(problem))
+        for data in result.data:
+            self.stderr.write(f"data: {data}")
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")
+
+    def _anchor(self) -> None:
+        try:
+            result, line = anchor_chain()
+        except AnchorError as exc:
+            raise CommandError(str(exc)) from None
+        if line is None:
+            self._report(result)
+            raise CommandError(
+                f"audit trail BROKEN: {len(result.problems)} problem(s); no anchor written to "
+                f"{anchor_path()}"
+            )
+        self.stdout.write(line)

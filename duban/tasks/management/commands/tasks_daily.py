@@ -1,7 +1,8 @@
 """`duban tasks_daily [--today YYYY-MM-DD]`: the daily pass (idempotent).
 
 Tasks linked to an indicator whose year-to-date figure has reached the target are declared
-done (awaiting the issuing unit's check); then reminders and supervision orders go out.
+done (awaiting the issuing unit's check); then reminders and supervision orders go out; last,
+the audit chain is verified and its head anchored outside the database (`duban audit anchor`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
+from duban.audit.anchor import anchor_path
 from duban.audit.context import acting_as
+from duban.audit.verify import AnchorError, anchor_chain
 from duban.reporting.figures import year_to_date_figure
 from duban.tasks.links import check_indicator_targets
 from duban.tasks.reminders import daily_pass
@@ -43,4 +47,30 @@ class Command(BaseCommand):
             f"{today}: {result.count('reminder')} reminders, {result.count('supervision')} supervision orders "
             f"issued; {result.emailed} e-mails sent, {result.email_failed} failed; "
             f"{len(reached)} tasks reached their indicator target (awaiting the issuing unit's check)."
+        )
+        self._anchor()
+
+    def _anchor(self) -> None:
+        """Anchor the audit chain once a day, after the pass has committed its own entries.
+
+        Called inside a transaction (the test suite does), it anchors nothing: a rollback would
+        leave the anchor claiming entries that never were.
+        """
+        if connection.in_atomic_block:
+            self.stdout.write("audit chain not anchored: the pass ran inside a transaction.")
+            return
+        try:
+            result, line = anchor_chain()
+        except AnchorError as exc:
+            raise CommandError(f"audit chain not anchored: {exc}") from None
+        if line is None:
+            for problem in result.problems[:20]:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                f"audit trail BROKEN: {len(result.problems)} problem(s), no anchor written; "
+                "run `duban audit verify`"
+            )
+        self.stdout.write(
+            f"audit chain anchored: {result.entries} entries ending at #{result.last_id}, "
+            f"in {anchor_path()}."
         )
