@@ -6,7 +6,9 @@ The entries each write path leaves, and what the replay takes from them:
 - `write_values` (form, API, Excel, CSV, DHIS2, the demo): compact entries of object type
   `reporting.datavalue` whose `after` lists `columns` and `changes` rows (unit code, indicator
   code, period, before, after[, comment before, comment after]). A figure written there takes
-  its form's state; new forms are listed first by `reporting.submissions.created` (drafts).
+  its form's state (or the entry's own `state`, for figures on no form, such as the office's
+  assessments in the evaluation demo); new forms are listed first by
+  `reporting.submissions.created` (drafts).
 - `_set_state` (submit, return, approve, unapprove, lock, unlock): the form's own
   `reporting.submission.updated` model entry, then `reporting.submission.<event>` with
   `after.state`: the form and every figure on its data set for that unit and period take it.
@@ -15,8 +17,8 @@ The entries each write path leaves, and what the replay takes from them:
 - Single saves and deletes (`DataValue.save`, `Submission.objects.get_or_create`, the admin):
   model entries with snapshots and diffs by primary key.
 
-An entry naming no row (the evaluation demo's `{"count": n}`) cannot be replayed: the rows it
-wrote show as having no trail, and the report names the entry that may account for them.
+An entry naming no row (`{"count": n}`) cannot be replayed: the rows it wrote show as having
+no trail, and the report names the entry that may account for them.
 Each row's `before` is also checked against the replay, so a change made behind the
 application's back and later overwritten through it still shows.
 """
@@ -150,7 +152,7 @@ class ReportingReplay:
                 comment = ""  # a figure created without a comment
             ds = self.data_set_of.get(key[1])
             form = self.forms.get((ds, key[0], key[2])) if ds else None
-            state = form.state if form is not None else State.DRAFT
+            state = after.get("state") or (form.state if form is not None else State.DRAFT)
             self.figures[key] = _Figure(_norm(row[after_i]), comment, state, entry.pk)
 
     def _figure_model(self, entry: AuditEntry, verb: str) -> None:
