@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, SupportsIndex
 
-# Nobody reads past a few hundred problems: the first ones show what is wrong with the file.
-SHOWN_PROBLEMS = 200
+# Nobody reads past the first problems: they show what is wrong with the file. The same
+# number as reporting.errors.MAX_PROBLEMS, which its readers keep (and count the rest).
+SHOWN_PROBLEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -93,16 +94,19 @@ class DubanError(Exception):
         return len(self.problems) + self.omitted
 
     def shown(self) -> list[Problem]:
-        """The problems to render: the first `SHOWN_PROBLEMS`, then one saying how many more."""
-        more = self.total - SHOWN_PROBLEMS
-        if more <= 0:
+        """The problems to render: the first `SHOWN_PROBLEMS`, then one saying how many more.
+        A line in place of one problem would say less than the problem: one over is shown
+        (so a list a reader already cut to the limit plus its own count line stays whole)."""
+        if not self.omitted and len(self.problems) <= SHOWN_PROBLEMS + 1:
             return list(self.problems)
+        kept = self.problems[:SHOWN_PROBLEMS]
+        more = self.total - len(kept)
         from django.utils.translation import ngettext
 
         summary = ngettext("… and %(n)d more problem", "… and %(n)d more problems", more) % {
             "n": more
         }
-        return [*self.problems[:SHOWN_PROBLEMS], Problem("", summary)]
+        return [*kept, Problem("", summary)]
 
     def as_json(self) -> dict[str, object]:
         return {"detail": str(self), "errors": [asdict(p) for p in self.shown()]}

@@ -226,23 +226,33 @@ def test_item_patch_null_target_removes_the_default(tree, personas, scheme) -> N
 # However many problems -------------------------------------------------------------------
 
 
-def test_an_error_renders_its_first_200_problems_and_a_count() -> None:
+def test_an_error_renders_its_first_1000_problems_and_a_count() -> None:
     error = DubanError([Problem(f"line {n}", "has 3 fields, the header 4") for n in range(50_000)])
     body = json.dumps(error.as_json())
-    assert len(body) < 25_000
-    assert len(error.as_json()["errors"]) == 201  # type: ignore[arg-type]
-    assert error.as_json()["errors"][-1] == {"where": "", "message": "……另有 49800 处问题未列出"}  # type: ignore[index]
+    assert len(body) < 120_000
+    assert len(error.as_json()["errors"]) == 1001  # type: ignore[arg-type]
+    assert error.as_json()["errors"][-1] == {"where": "", "message": "……另有 49000 处问题未列出"}  # type: ignore[index]
     assert error.total == 50_000 and len(error.problems) == 50_000
+
+
+def test_one_over_the_limit_is_shown_not_counted() -> None:
+    """A reader that kept 1,000 and added its own count line is rendered as it is."""
+    problems = [Problem(f"line {n}", "bad") for n in range(1000)]
+    error = DubanError([*problems, Problem("", "… and 41250 more problems")])
+    assert error.shown()[-1].message == "… and 41250 more problems"
+    assert len(error.shown()) == 1001
 
 
 def test_a_problem_list_keeps_memory_for_the_first_problems_only() -> None:
     problems = ProblemList()
     for n in range(100_000):
         problems.append(Problem(f"line {n}", "bad"))
-    assert len(problems) == 200 and problems.omitted == 99_800
+    assert len(problems) == 1000 and problems.omitted == 99_000
     error = DubanError(problems)
     assert error.total == 100_000
-    assert error.shown()[-1].message == "……另有 99800 处问题未列出"
+    assert error.shown()[-1].message == "……另有 99000 处问题未列出"
+    small = ProblemList([Problem("a", "x"), Problem("b", "y")], limit=1)
+    assert DubanError(small).shown() == [Problem("a", "x"), Problem("", "……另有 1 处问题未列出")]
 
 
 def test_a_large_csv_of_bad_rows_answers_a_small_error(tree, personas) -> None:
@@ -256,5 +266,6 @@ def test_a_large_csv_of_bad_rows_answers_a_small_error(tree, personas) -> None:
         "/api/reporting/values/import", {"file": SimpleUploadedFile("bad.csv", data)}
     )
     assert r.status_code == 400
-    assert len(r.content) < 64_000, len(r.content)
-    assert r.json()["errors"][-1]["message"] == "……另有 39800 处问题未列出"
+    assert len(r.content) < 250_000, len(r.content)
+    assert len(r.json()["errors"]) == 1001
+    assert "39000" in r.json()["errors"][-1]["message"]
