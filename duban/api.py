@@ -1,13 +1,33 @@
-"""The JSON API under /api/: one NinjaAPI, one router per app, errors as 4xx JSON."""
+"""The JSON API under /api/: one NinjaAPI, one router per app, errors as 4xx JSON.
+
+Every JSON body is read by one parser (`duban.core.json_input.load_json`): a control
+character in any string, or nesting past any real document, is refused before a route
+runs, naming its JSON path.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import HttpError
+from ninja.parser import Parser
 from ninja.security import django_auth
 
+from duban.core.json_input import load_json
 from duban.errors import DubanError
+
+
+class CheckedParser(Parser):
+    """Ninja's JSON parser, with the project's checks; what it refuses reaches the client
+    as the DubanError it is (see `_http_error`), not as "Cannot parse request body"."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        doc: dict[str, Any] = load_json(request.body)
+        return doc
+
 
 api = NinjaAPI(
     title="Duban API",
@@ -16,12 +36,21 @@ api = NinjaAPI(
     "under the same access policy as the pages; errors are JSON with `detail` and `errors`.",
     auth=django_auth,
     urls_namespace="api",
+    parser=CheckedParser(),
 )
 
 
 @api.exception_handler(DubanError)
 def _duban_error(request: HttpRequest, exc: DubanError) -> HttpResponse:
     return api.create_response(request, exc.as_json(), status=exc.status)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja wraps whatever the parser raises in a bare 400; ours says what and where."""
+    if isinstance(exc.__cause__, DubanError):
+        return _duban_error(request, exc.__cause__)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(PermissionDenied)

@@ -7,3 +7,12 @@ class CoreConfig(AppConfig):
 
     name = "duban.core"
     verbose_name = _("Duban")
+
+    def ready(self) -> None:
+        from django.db.models.signals import pre_save
+
+        from duban.core.saving import check_before_save
+
+        # One receiver for every model; it looks at AuditedModel instances only (the base
+        # of every domain model, and of User).
+        pre_save.connect(check_before_save, dispatch_uid="duban.core.check_before_save")

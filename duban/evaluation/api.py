@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
+from duban.core.patch import patch_changes
 from duban.evaluation import access, exports, services
 from duban.evaluation.engine import result_to_dict
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
@@ -153,7 +154,8 @@ def patch_item(request: HttpRequest, code: str, item: str, body: ItemPatch) -> d
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
     row = get_object_or_404(SchemeItem, scheme=scheme, code=item)
-    changes = body.dict(exclude_unset=True)
+    # `targets: null` changes nothing, as leaving it out; a null target removes the default.
+    changes = patch_changes(body, model=SchemeItem, nullable=("targets",))
     targets = changes.pop("targets", None)
     if changes:
         services.update_item(row, user=request.user, **changes)

@@ -1,35 +1,37 @@
 """Row iterators for results and reconciliation, and the csv / xlsx renderers that consume them.
 
-Every text cell goes through ``reporting.exports.safe_text``: a cell that starts
-with = + - @ (a formula to a spreadsheet) is written as text, so an exported
-unit name or explanation can never run in the reader's Excel.
+Every cell goes through ``duban.spreadsheets.safe_cell``: a text that starts with
+= + - @ (a formula to a spreadsheet) gets a leading apostrophe and control characters
+are removed, so an exported unit name or explanation can never run in the reader's
+Excel nor break the file. The row iterators hand numbers over as Decimals, never as
+text, so a negative gap stays a number and a unit named "-1" is still escaped.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpyxl import Workbook
 
 from duban.evaluation import engine
 from duban.evaluation.engine.decimals import figure, fixed, plain
-from duban.reporting.exports import safe_text
+from duban.spreadsheets import safe_cell
 
 Row = Sequence[Any]
 
 
-NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-
-
-def _cell(value: Any) -> Any:
-    """Text neutralised against formulas; a plain number (-3.5) is a number, not a formula."""
-    if isinstance(value, str) and not NUMBER.match(value):
-        return safe_text(value)
-    return value
+def _number(text: str) -> Decimal | str:
+    """A figure the engine formatted (``-3.50``) as the number it is, digits kept; anything
+    else (``∞``, an empty cell) as the text it is."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return text
+    return value if value.is_finite() else text
 
 
 def results_rows(snapshot: dict[str, Any], units: set[str] | None = None) -> Iterator[Row]:
@@ -44,7 +46,7 @@ def results_rows(snapshot: dict[str, Any], units: set[str] | None = None) -> Ite
             u["code"],
             u["name"],
             u["rank"],
-            u["total"],
+            _number(str(u["total"])),
             u["grade"]["name"],
             u["band"]["name"],
             "1" if u["vetoed"] else "0",
@@ -65,12 +67,12 @@ def reconciliation_rows(
                 u.unit.name.get(lang),
                 row.item.code,
                 row.item.name.get(lang),
-                "" if row.target is None else figure(row.target),
-                "" if row.actual is None else figure(row.actual),
-                "" if row.gap is None else figure(row.gap),
-                plain(row.points),
-                fixed(row.score, 2),
-                fixed(row.points_lost, 2),
+                "" if row.target is None else _number(figure(row.target)),
+                "" if row.actual is None else _number(figure(row.actual)),
+                "" if row.gap is None else _number(figure(row.gap)),
+                _number(plain(row.points)),
+                _number(fixed(row.score, 2)),
+                _number(fixed(row.points_lost, 2)),
                 "1" if row.counted else "0",
             )
 
@@ -79,7 +81,7 @@ def csv_text(rows: Iterable[Row]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return "\ufeff" + out.getvalue()  # a BOM so that Excel reads the Chinese as UTF-8
 
 
@@ -89,9 +91,9 @@ def xlsx_bytes(rows: Iterable[Row], *, title: str = "results", note: str = "") -
     assert sheet is not None
     sheet.title = title[:31]
     if note:
-        sheet.append([_cell(note)])
+        sheet.append([safe_cell(note)])
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([safe_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -6,7 +6,10 @@ Sheets: ``scheme`` (key | value), ``groups`` (one row per member unit),
 lower is better) and weighted counts as ``weights=A:10|B:3``. Reading goes
 through the same file-shaped data as YAML, so the checks are the engine's;
 every problem names its sheet and cell, and nothing is written unless all is
-well.
+well. Every cell written goes through ``duban.spreadsheets.safe_cell`` (a name that
+starts with ``=`` comes out as text) and every text read loses that apostrophe again
+(``unguard_text``), so a scheme survives the round trip; the upload is opened by
+``duban.spreadsheets.open_workbook`` (zip bomb, DOCTYPE).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from duban.errors import DubanError, Problem
@@ -26,7 +29,7 @@ from duban.evaluation.engine.decimals import plain
 from duban.evaluation.models import Scheme
 from duban.evaluation.services import save_engine_scheme
 from duban.orgs.models import OrgUnit
-from duban.reporting.exports import safe_text
+from duban.spreadsheets import open_workbook, read_rows, safe_row, unguard_text
 
 ITEM_COLUMNS = ("code", "category", "indicator", "name_zh", "name_en", "points", "rule",
                 "parameters", "direction", "cumulative", "target", "unit_targets", "levels",
@@ -78,43 +81,43 @@ def export_scheme_xlsx(scheme: Scheme) -> bytes:
     for key, value in zip(SCHEME_KEYS, (data["code"], zh, en, data["year"], data["issuer"],
                           data["calendar"]["start_month"], data["calendar"]["start_day"], limits),
                           strict=True):  # fmt: skip
-        head.append([key, safe_text(str(value))])
+        head.append(safe_row([key, str(value)]))
     groups = book.create_sheet("groups")
-    groups.append(list(GROUP_COLUMNS))
+    groups.append(safe_row(GROUP_COLUMNS))
     for g in data["groups"]:
         gzh, gen = _zh_en(g["name"])
         seq_of = {m: s for s in g.get("sequences", []) for m in s["members"]}
         for member in g["members"]:
             s = seq_of.get(member)
             szh, sen = _zh_en(s["name"]) if s else ("", "")
-            groups.append([g["code"], gzh, gen, member, s["code"] if s else "", szh, sen])
+            groups.append(safe_row([g["code"], gzh, gen, member, s["code"] if s else "", szh, sen]))
     cats = book.create_sheet("categories")
-    cats.append(list(CATEGORY_COLUMNS))
+    cats.append(safe_row(CATEGORY_COLUMNS))
     for c in data["categories"]:
         czh, cen = _zh_en(c["name"])
-        cats.append([c["code"], czh, cen, _n(c["points"])])
+        cats.append(safe_row([c["code"], czh, cen, _n(c["points"])]))
     items = book.create_sheet("items")
-    items.append(list(ITEM_COLUMNS))
+    items.append(safe_row(ITEM_COLUMNS))
     for i in data["items"]:
         izh, ien = _zh_en(i["name"])
         target = i.get("target")
         default, per_unit = (target.get("default"), target.get("units", {})) if isinstance(
             target, dict) else (target, {})  # fmt: skip
-        items.append([
+        items.append(safe_row([
             i["code"], i["category"], i["indicator"], izh, ien, _n(i["points"]), i["rule"]["kind"],
             _params(i["rule"]), i["direction"], "yes" if i["cumulative"] else "no",
             "" if default is None else _n(default),
             "; ".join(f"{u}={_n(v)}" for u, v in per_unit.items()),
             ", ".join(i.get("levels", [])), ", ".join(i.get("groups", [])),
-            ", ".join(i.get("not_ranked_levels", [])), safe_text(i.get("rule_text", "")),
-        ])  # fmt: skip
+            ", ".join(i.get("not_ranked_levels", [])), i.get("rule_text", ""),
+        ]))  # fmt: skip
     grades = book.create_sheet("grades")
-    grades.append(list(GRADE_COLUMNS))
+    grades.append(safe_row(GRADE_COLUMNS))
     for g in data.get("grades", []):
         gzh, gen = _zh_en(g["name"])
         quota = g.get("quota") or {}
         text = " ".join(f"{k.removesuffix('_percent')} {_n(v)}" for k, v in quota.items())
-        grades.append([g["code"], gzh, gen, _n(g["min"]), text])
+        grades.append(safe_row([g["code"], gzh, gen, _n(g["min"]), text]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -130,7 +133,7 @@ class _Sheet:
         if name not in book.sheetnames:
             problems.append(Problem(name, gettext("the workbook has no such sheet")))
             return
-        rows = list(book[name].iter_rows(values_only=True))
+        rows = list(read_rows(book[name], where=name))
         header = [str(c).strip() if c is not None else "" for c in (rows[0] if rows else ())]
         missing = [c for c in columns if c not in header]
         if missing:
@@ -157,7 +160,7 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return repr(value).removesuffix(".0") if value.is_integer() else repr(value)
-    return str(value).strip()
+    return unguard_text(str(value).strip())
 
 
 def _number(text: str, where: str, problems: list[Problem]) -> Decimal | None:
@@ -205,14 +208,18 @@ def _parse_params(text: str, where: str, problems: list[Problem]) -> dict[str, A
 
 def read_workbook(data: bytes) -> dict[str, Any]:
     """File-shaped scheme data from the workbook; DubanError naming every bad cell."""
-    problems: list[Problem] = []
+    book = open_workbook(data, where="file", data_only=True)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        raise DubanError(gettext("the file is not an xlsx workbook"), "file") from None
+        return _read_book(book)
+    finally:
+        book.close()
+
+
+def _read_book(book: Any) -> dict[str, Any]:
+    problems: list[Problem] = []
     head: dict[str, str] = {}
     if "scheme" in book.sheetnames:
-        for row in book["scheme"].iter_rows(values_only=True):
+        for row in read_rows(book["scheme"], where="scheme"):
             if row and row[0] is not None:
                 head[str(row[0]).strip()] = _text(row[1] if len(row) > 1 else None)
     else:
@@ -281,8 +288,7 @@ def read_workbook(data: bytes) -> dict[str, Any]:
         elif default is not None:
             item["target"] = default
         if r["rule_text"]:
-            item["rule_text"] = r["rule_text"].removeprefix("'") if r["rule_text"][:2] in (
-                "'=", "'+", "'-", "'@") else r["rule_text"]  # fmt: skip
+            item["rule_text"] = r["rule_text"]
         for key in ("levels", "groups", "not_ranked_levels"):
             if r[key]:
                 item[key] = _list(r[key])

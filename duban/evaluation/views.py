@@ -43,7 +43,7 @@ def _file(body: bytes | str, name: str, content_type: str) -> HttpResponse:
 
 def _problems_page(request: HttpRequest, exc: DubanError, back: str) -> HttpResponse:
     return render(
-        request, "evaluation/problems.html", {"problems": exc.problems, "back": back}, status=400
+        request, "evaluation/problems.html", {"problems": exc.shown(), "back": back}, status=400
     )
 
 
@@ -75,7 +75,7 @@ def scheme_import(request: HttpRequest) -> HttpResponse:
                     raise DubanError(_("the file is not UTF-8 text"), "file") from None
                 scheme = services.import_scheme_yaml(text, user=request.user, source=name)
         except DubanError as exc:
-            problems = exc.problems
+            problems = exc.shown()
         else:
             messages.success(request, _("Scheme imported."))
             return redirect("evaluation:scheme", code=scheme.code)
@@ -93,7 +93,7 @@ def scheme_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         built = scheme_to_engine(scheme)
     except DubanError as exc:
-        problems = exc.problems
+        problems = exc.shown()
     items = scheme.items.select_related("category").prefetch_related(targets_with_units())
     groups = scheme.groups.prefetch_related(members_with_units())
     warnings = []
@@ -170,7 +170,7 @@ def item_edit(request: HttpRequest, code: str, item: str) -> HttpResponse:
             targets.update({c: "" for c in existing if c not in targets})
             services.set_targets(row, targets, user=request.user)
         except DubanError as exc:
-            problems = exc.problems
+            problems = exc.shown()
         else:
             messages.success(request, _("Saved."))
             return redirect("evaluation:scheme", code=scheme.code)

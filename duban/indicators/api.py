@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
+from duban.core.patch import patch_changes
 from duban.indicators import services
 from duban.indicators.formula import FormulaError, parse_formula
 from duban.indicators.models import DataSet, Indicator, ValidationRule
@@ -249,7 +250,7 @@ def create_indicator(request: HttpRequest, payload: IndicatorIn) -> Status[Indic
 @router.patch("/indicators/{code}", response=IndicatorOut)
 def update_indicator(request: HttpRequest, code: str, payload: IndicatorPatch) -> IndicatorOut:
     ind = indicator_for(request, code)
-    changes = payload.dict(exclude_unset=True)
+    changes = patch_changes(payload, model=Indicator)
     if "division" in changes:
         changes["division"] = _division(changes["division"])
     ind = services.update_indicator(ind, user=actor(request), **changes)

@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language, gettext
@@ -34,7 +34,11 @@ indicator_code_validator = RegexValidator(
 # and keeps every value exact on SQLite, which keeps 15 significant digits.
 MAX_DIGITS = 18
 DECIMAL_PLACES = 6
-MAX_ABS = Decimal(10) ** 12
+MAX_WHOLE_DIGITS = 12
+MAX_ABS = Decimal(10) ** MAX_WHOLE_DIGITS
+# Entry for a period stays open, and its deadline falls, at most a year after it ends
+# (0 = never closes): a bound at input, so opening a period never adds 10**16 days.
+MAX_DAYS_AFTER_PERIOD = 366
 
 
 class ValueType(models.TextChoices):
@@ -292,6 +296,12 @@ class Indicator(AuditedModel):
     def _check(self, value: Decimal) -> Decimal:
         if not value.is_finite():
             raise ValueError("not a finite number")
+        # Judged on the exponent alone first: arithmetic on 1e999999999 (abs, rounding)
+        # raises decimal.Overflow, a 500, where the figure is simply too large.
+        if value.is_zero():
+            value = Decimal(0)  # 0E+999999999 is zero; its exponent must not travel on
+        elif value.adjusted() >= MAX_WHOLE_DIGITS:
+            raise ValueError("the number is too large")
         if abs(value) >= MAX_ABS:
             raise ValueError("the number is too large")
         low, high, whole, places = self._limits
@@ -345,10 +355,14 @@ class DataSet(AuditedModel):
         OrgUnit, on_delete=models.PROTECT, related_name="data_sets", verbose_name=_("issuing unit")
     )
     timely_days = models.PositiveSmallIntegerField(
-        _("days to the deadline after the period"), default=5
+        _("days to the deadline after the period"),
+        default=5,
+        validators=[MaxValueValidator(MAX_DAYS_AFTER_PERIOD)],
     )
     expiry_days = models.PositiveSmallIntegerField(
-        _("days entry stays open after the period"), default=15
+        _("days entry stays open after the period"),
+        default=15,
+        validators=[MaxValueValidator(MAX_DAYS_AFTER_PERIOD)],
     )
     indicators = models.ManyToManyField(
         Indicator, through="DataSetMember", related_name="data_sets"

@@ -154,7 +154,7 @@ def data_set_detail(request: HttpRequest, code: str) -> HttpResponse:
                     message=request.POST.get("message", ""),
                 )
         except DubanError as exc:
-            problems = exc.problems
+            problems = exc.shown()
         else:
             messages.success(request, _("Saved."))
             return redirect("indicators:data_set", code=ds.code)

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext
 
 from duban.errors import Problem
 from duban.orgs import policy
 from duban.orgs.models import Kind, Level, OrgUnit, code_validator
 from duban.orgs.policy import Action
 from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
+from duban.spreadsheets import safe_row, unguard_text
 
 if TYPE_CHECKING:
     from duban.accounts.models import User
@@ -69,11 +71,13 @@ def export_rows(units: Any) -> Iterator[dict[str, Any]]:
 
 
 def to_csv(units: Any) -> str:
+    """The tree as CSV; every cell through the spreadsheet guard (a unit named
+    ``=HYPERLINK(…)`` is written as text, a stored control character is dropped)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(safe_row(COLUMNS))
     for row in export_rows(units):
-        writer.writerow(row)
+        writer.writerow(safe_row(row[c] for c in COLUMNS))
     return out.getvalue()
 
 
@@ -101,7 +105,11 @@ def _raw_rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     if missing:
         raise TreeImportError(f"header lacks column(s): {', '.join(missing)}", "line 1")
     reader.fieldnames = header
-    return [(reader.line_num, row) for row in reader]
+    # A name our export guarded ('=…) reads back as it was stored.
+    return [
+        (reader.line_num, {k: unguard_text(v) if isinstance(v, str) else v for k, v in row.items()})
+        for row in reader
+    ]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -124,6 +132,8 @@ def _raw_rows_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
         raise TreeImportError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where) from None
+    except RecursionError:  # PyYAML composes nested lists recursively: [[[[… is a 500 else
+        raise TreeImportError(gettext("not valid YAML: nested too deeply"), "file") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
         raise TreeImportError("expected a mapping with a 'units' list", "file")
     rows = []

@@ -179,7 +179,7 @@ def tree_import(request: HttpRequest) -> HttpResponse:
             data = read_upload(form.cleaned_data["file"])
             summary = treefile.import_tree(data, form.cleaned_data["format"], user=user_of(request))
         except DubanError as exc:
-            problems = exc.problems
+            problems = exc.shown()
         else:
             messages.success(
                 request,

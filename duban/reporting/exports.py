@@ -1,10 +1,11 @@
 """Figures out: one row iterator per selection, consumed by the CSV, xlsx and DHIS2 writers;
 and the Excel entry template.
 
-Every text cell is neutralised against formula injection: a value starting
-with = + - @ (or a tab or carriage return) gets a leading apostrophe in CSV
-and xlsx alike, and xlsx text cells are always written as strings. Numbers
-stay numbers, so a negative figure is not touched.
+Every cell goes through `duban.spreadsheets.safe_cell`: text loses control characters
+(one stored ``\x05`` made openpyxl refuse the whole file) and a value starting with
+= + - @ (or a tab or carriage return) gets a leading apostrophe in CSV and xlsx alike;
+xlsx text cells are always written as strings. Numbers stay numbers, so a negative
+figure is not touched.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from duban.reporting.readers import (
     TEMPLATE_KIND,
     TEMPLATE_VERSION,
 )
-from duban.spreadsheets import safe_text
+from duban.spreadsheets import safe_cell, safe_row, safe_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -194,7 +195,7 @@ def csv_lines(rows: Iterable[ExportRow]) -> Iterator[str]:
             return text
 
     writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow(CSV_COLUMNS)  # type: ignore[func-returns-value]
+    yield "\ufeff" + writer.writerow(safe_row(CSV_COLUMNS))  # type: ignore[func-returns-value]
     for row in rows:
         cells = _cells(row)
         yield writer.writerow(  # type: ignore[func-returns-value]
@@ -212,7 +213,7 @@ def xlsx_bytes(rows: Iterable[ExportRow], *, title: str = "", demo: bool = False
     header_font = Font(bold=True)
     header = []
     for name in CSV_COLUMNS:
-        cell = WriteOnlyCell(ws, value=name)
+        cell = WriteOnlyCell(ws, value=safe_cell(name))
         cell.font = header_font
         header.append(cell)
     ws.append(header)
@@ -311,12 +312,12 @@ def build_template(
     ws.title = DATA_SHEET
     ws["A1"] = safe_text(f"{data_set.name_zh} {data_set.name_en} — {period.id}")
     ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = (
+    ws["A2"] = safe_text(
         "Fill in only the yellow cells (value, comment); keep codes and rows as they are. "
         "只填写黄色单元格，不要改动代码和行。"
     )
-    ws["A3"] = INVENTED if demo else ""
-    ws["A4"] = (
+    ws["A3"] = safe_text(INVENTED if demo else "")
+    ws["A4"] = safe_text(
         f"{data_set.code} · {period.id} · {period.start.isoformat()}..{period.end.isoformat()}"
     )
     head = FIRST_DATA_ROW - 1
@@ -332,18 +333,20 @@ def build_template(
         "comment / 备注",
     )
     for col, label in enumerate(labels, start=1):
-        cell = ws.cell(row=head, column=col, value=label)
+        cell = ws.cell(row=head, column=col, value=safe_cell(label))
         cell.font = Font(bold=True)
         cell.fill = HEAD_FILL
         cell.alignment = Alignment(wrap_text=True)
     for col, width in enumerate(WIDTHS, start=1):
         ws.column_dimensions[chr(64 + col)].width = width
     meta = wb.create_sheet(META_SHEET)
-    meta.append([TEMPLATE_KIND, TEMPLATE_VERSION])
-    meta.append(["data_set", data_set.code])
-    meta.append(["period", period.id])
-    meta.append(["units", ",".join(u.code for u in units)])
-    meta.append(["generated_at", timezone.now().isoformat()])
+    # Codes and periods only (their validators admit no formula or control character);
+    # through the guard all the same, which leaves them as they are for the reader.
+    meta.append(safe_row([TEMPLATE_KIND, TEMPLATE_VERSION]))
+    meta.append(safe_row(["data_set", data_set.code]))
+    meta.append(safe_row(["period", period.id]))
+    meta.append(safe_row(["units", ",".join(u.code for u in units)]))
+    meta.append(safe_row(["generated_at", timezone.now().isoformat()]))
     validations: dict[int, DataValidation] = {}
     r = FIRST_DATA_ROW
     value_col = TEMPLATE_COLUMNS.index("value") + 1
@@ -365,9 +368,7 @@ def build_template(
                 stored.get((unit.pk, ind.pk), ""),
             )
             for col, value in enumerate(cells, start=1):
-                cell = ws.cell(
-                    row=r, column=col, value=safe_text(value) if isinstance(value, str) else value
-                )
+                cell = ws.cell(row=r, column=col, value=safe_cell(value))
                 if isinstance(value, str):
                     cell.data_type = "s"
                 if col >= value_col:
@@ -376,7 +377,7 @@ def build_template(
             if ind.pk not in validations:
                 validations[ind.pk] = _validation(ind)
             validations[ind.pk].add(ws.cell(row=r, column=value_col).coordinate)
-            meta.append(["row", r, unit.code, ind.code])
+            meta.append(safe_row(["row", r, unit.code, ind.code]))
             r += 1
     for dv in validations.values():
         ws.add_data_validation(dv)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from duban.core.patch import patch_changes
 from duban.errors import DubanError, Problem
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
@@ -401,9 +402,9 @@ def task_detail(request: HttpRequest, pk: int) -> TaskOut:
 def update_task(request: HttpRequest, pk: int, payload: TaskPatch) -> TaskOut:
     task = _task(request, pk)
     access.require_manage(request.user, task)
-    data = payload.dict(exclude_unset=True)
+    data = patch_changes(payload, model=Task)
     lead = unit_code(data.pop("lead_unit"), "lead_unit") if "lead_unit" in data else None
-    partners = _units(data.pop("partners") or [], "partners") if "partners" in data else None
+    partners = _units(data.pop("partners"), "partners") if "partners" in data else None
     services.update_task(task, user=request.user, lead_unit=lead, partners=partners, **data)  # type: ignore[arg-type]
     return TaskOut.of(_fresh(pk), _today())
 
@@ -427,7 +428,7 @@ def update_milestone(request: HttpRequest, pk: int, payload: MilestonePatch) -> 
     m = _milestone(request, pk)
     access.require_manage(request.user, m.task)
     return MilestoneOut.of(
-        services.update_milestone(m, user=request.user, **payload.dict(exclude_unset=True))  # type: ignore[arg-type]
+        services.update_milestone(m, user=request.user, **patch_changes(payload, model=Milestone))  # type: ignore[arg-type]
     )  # type: ignore[arg-type]
 
 

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from duban.orgs.models import OrgUnit
-from duban.spreadsheets import safe_cell
+from duban.spreadsheets import safe_row
 from duban.tasks import conf
 from duban.tasks.models import ProgressReport, Task, TaskQuerySet
 from duban.tasks.status import Assessment, Status, assess, on_time
@@ -197,14 +197,16 @@ FILLS = {"red": "F8D7DA", "yellow": "FFF3CD", "green": "D4EDDA"}
 
 
 def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool = False) -> bytes:
-    """The ledger as one xlsx sheet; every text cell is safe against formula injection."""
+    """The ledger as one xlsx sheet. Every cell goes through the spreadsheet guard: a title
+    starting with = is text, and a control character stored before the input check (XML
+    cannot hold it) is dropped instead of breaking the file for everyone."""
     wb = Workbook()
     ws = wb.active
     ws.title = _("Ledger")[:31]
-    ws.append([safe_cell(title)])
-    ws.append([_("As of"), today.isoformat()])
+    ws.append(safe_row([title]))
+    ws.append(safe_row([_("As of"), today.isoformat()]))
     if invented:
-        ws.append([_("Demo data: every figure is invented.")])
+        ws.append(safe_row([_("Demo data: every figure is invented.")]))
     headers = [
         _("Issuing unit"),
         _("Lead unit"),
@@ -224,31 +226,33 @@ def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool =
         _("Open supervision orders"),
         _("Responsible"),
     ]
-    ws.append(headers)
+    ws.append(safe_row(headers))
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for r in rows:
         t = r.task
         ws.append(
-            [
-                safe_cell(t.issuing_unit.name),
-                safe_cell(t.lead_unit.name),
-                safe_cell(t.get_kind_display()),
-                safe_cell(t.title),
-                status_label(r.status),
-                t.start_date,
-                t.due_date,
-                r.milestones_total,
-                r.milestones_met,
-                r.on_time,
-                r.judged,
-                r.last_report.report_date if r.last_report else None,
-                r.last_report.percent if r.last_report else None,
-                r.expected_percent,
-                r.days_overdue,
-                r.open_orders,
-                safe_cell(t.responsible),
-            ]
+            safe_row(
+                [
+                    t.issuing_unit.name,
+                    t.lead_unit.name,
+                    t.get_kind_display(),
+                    t.title,
+                    status_label(r.status),
+                    t.start_date,
+                    t.due_date,
+                    r.milestones_total,
+                    r.milestones_met,
+                    r.on_time,
+                    r.judged,
+                    r.last_report.report_date if r.last_report else None,
+                    r.last_report.percent if r.last_report else None,
+                    r.expected_percent,
+                    r.days_overdue,
+                    r.open_orders,
+                    t.responsible,
+                ]
+            )
         )
         colour = r.status.colour
         if colour in FILLS:

@@ -98,7 +98,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     try:
         filters, today = filters_from(request.user, request.GET.dict())
     except DubanError as exc:
-        problems = exc.problems
+        problems = exc.shown()
         filters, today = Filters(), services.today_local()
     rows = ledger_rows(access.visible_tasks(request.user), today, filters) if not problems else []
     return render(
@@ -120,9 +120,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     try:
         filters, today = filters_from(request.user, request.GET.dict())
     except DubanError as exc:
-        return HttpResponse(
-            "; ".join(str(p) for p in exc.problems), status=400, content_type="text/plain"
-        )
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
     rows = ledger_rows(access.visible_tasks(request.user), today, filters)
     invented = any(r.task.issuing_unit.is_demo for r in rows)
     data = ledger_xlsx(rows, today, _("Task ledger as of %(d)s") % {"d": today}, invented=invented)

@@ -22,6 +22,7 @@ from duban.evaluation.engine.decimals import fixed, plain
 from duban.evaluation.engine.explain import LANGS
 from duban.evaluation.engine.files import load_scheme, load_values
 from duban.evaluation.engine.results import ItemResult, SchemeResult, UnitResult
+from duban.spreadsheets import safe_row
 
 FORMATS = ("table", "csv", "json")
 
@@ -195,36 +196,51 @@ CSV_COLUMNS = (
 )
 
 
+def _number(text: str | None) -> Decimal | str:
+    """A formatted figure as the number it is (digits kept), so the spreadsheet guard leaves
+    a negative one alone; "" when there is none, ``∞`` as text."""
+    if text is None:
+        return ""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return text
+    return value if value.is_finite() else text
+
+
 def render_csv(result: SchemeResult, lang: str = "zh") -> str:
-    """One row per unit and item, unit columns repeated: easy to filter in a spreadsheet."""
+    """One row per unit and item, unit columns repeated: easy to filter in a spreadsheet.
+    Every cell goes through the spreadsheet guard; figures are numbers, not text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(safe_row(CSV_COLUMNS))
     for u in result.units.values():
         for r in u.items.values():
             placed = result.item_place(u.unit.code, r.item.code)
             writer.writerow(
-                [
-                    u.group,
-                    u.sequence or "",
-                    u.unit.code,
-                    u.unit.name.get(lang),
-                    u.rank,
-                    u.group_rank,
-                    fixed(u.total, 2),
-                    u.grade.name.get(lang),
-                    "1" if u.vetoed else "0",
-                    r.item.category,
-                    r.item.code,
-                    r.item.name.get(lang),
-                    _opt(r.value) or "",
-                    _opt(r.target) or "",
-                    plain(r.item.points),
-                    fixed(r.score, 2),
-                    placed[0] if placed else "",
-                    " ".join(r.flags),
-                    r.explanation.text(lang),
-                ]
+                safe_row(
+                    [
+                        u.group,
+                        u.sequence or "",
+                        u.unit.code,
+                        u.unit.name.get(lang),
+                        u.rank,
+                        u.group_rank,
+                        _number(fixed(u.total, 2)),
+                        u.grade.name.get(lang),
+                        "1" if u.vetoed else "0",
+                        r.item.category,
+                        r.item.code,
+                        r.item.name.get(lang),
+                        _number(_opt(r.value)),
+                        _number(_opt(r.target)),
+                        _number(plain(r.item.points)),
+                        _number(fixed(r.score, 2)),
+                        placed[0] if placed else "",
+                        " ".join(r.flags),
+                        r.explanation.text(lang),
+                    ]
+                )
             )
     return out.getvalue()
 

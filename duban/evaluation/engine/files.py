@@ -37,6 +37,7 @@ from duban.evaluation.engine.model import (
 from duban.evaluation.engine.params import Reader
 from duban.evaluation.engine.rules import WeightedCount, read_rule, rule_to_dict
 from duban.periods import MAX_YEAR, MIN_YEAR, StatisticalCalendar, parse_period
+from duban.spreadsheets import safe_cell, unguard_text
 
 
 class _FileError(DubanError, ValueError):
@@ -248,6 +249,8 @@ def parse_scheme(text: str, *, source: str = "") -> Scheme:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         message = getattr(error, "problem", None) or str(error)
         raise SchemeFileError([Problem(where, f"not valid YAML: {message}")], source) from None
+    except RecursionError:  # PyYAML composes nested lists recursively: [[[[… is a 500 else
+        raise SchemeFileError([Problem("", "not valid YAML: nested too deeply")], source) from None
     problems: list[Problem] = []
     scheme = read_scheme(data, problems)
     if not problems:
@@ -489,7 +492,7 @@ def parse_values(text: str, scheme: Scheme, *, source: str = "") -> ValuesFile:
             continue
         first_line[value_key] = row_line
         found.values[value_key] = value
-        reason = cell("reason")
+        reason = unguard_text(cell("reason"))
         if reason:
             found.reasons[value_key] = reason
     if problems:
@@ -510,13 +513,20 @@ def load_values(path: str | Path, scheme: Scheme) -> ValuesFile:
 def values_to_csv(
     values: Mapping[ValueKey, Decimal | None], reasons: Mapping[ValueKey, str] | None = None
 ) -> str:
-    """Values as CSV text in the same format (one indicator code per row, no class column)."""
+    """Values as CSV text in the same format (one indicator code per row, no class column).
+    Text goes through the spreadsheet guard; a value is a number, written in full."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["indicator", "period", "unit", "value", "reason"])
     for (indicator, unit, period), value in values.items():
         reason = (reasons or {}).get((indicator, unit, period), "")
         writer.writerow(
-            [indicator, period, unit, "" if value is None else format(value, "f"), reason]
+            [
+                safe_cell(indicator),
+                safe_cell(period),
+                safe_cell(unit),
+                "" if value is None else format(value, "f"),
+                safe_cell(reason),
+            ]
         )
     return out.getvalue()

@@ -180,3 +180,24 @@ def test_grant_command_creates_the_first_admins(db, monkeypatch) -> None:
     assert Membership.objects.get(user__username="sec").role == "security_admin"
     with pytest.raises(CommandError, match="separation of duties"):
         call_command("grant", "sec", "ROOT", "audit_admin")
+
+
+def test_a_yaml_tree_nested_too_deeply_is_refused(db) -> None:
+    """[[[[… in YAML (JSON is YAML) was PyYAML's RecursionError: a 500."""
+    with pytest.raises(TreeImportError) as caught:
+        treefile.parse("units: " + "[" * 5000 + "]" * 5000, "yaml")
+    assert caught.value.problems[0].where == "file"
+
+
+def test_formula_names_are_text_in_the_csv_and_read_back_as_typed(db) -> None:
+    """A unit named =HYPERLINK(…) came out raw in /api/orgs/tree.csv."""
+    treefile.import_tree(GOOD_CSV, "csv", user=None)
+    OrgUnit.objects.filter(code="C1").update(name_zh='=HYPERLINK("http://x","y")')
+    OrgUnit.objects.filter(code="C2").update(name_zh="-1\x05")
+    text = treefile.to_csv(OrgUnit.objects.all())
+    assert 'C1,ROOT,"\'=HYPERLINK(""http://x"",""y"")"' in text
+    assert "C2,ROOT,'-1," in text
+    assert "\x05" not in text
+    treefile.import_tree(text, "csv", user=None)
+    assert OrgUnit.objects.get(code="C1").name_zh == '=HYPERLINK("http://x","y")'
+    assert OrgUnit.objects.get(code="C2").name_zh == "-1"

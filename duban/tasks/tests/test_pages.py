@@ -11,8 +11,8 @@ import time_machine
 from django.test import Client
 from openpyxl import load_workbook
 
+from duban.spreadsheets import safe_cell
 from duban.tasks import services
-from duban.tasks.ledger import safe_cell
 from duban.tasks.models import Task
 from duban.tasks.tests.factories import make_milestone, make_task
 from duban.testing import PASSWORD, make_user
