@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from duban.errors import ConflictError, DubanError, Problem
+from duban.errors import SHOWN_PROBLEMS, ConflictError, DubanError, Problem, ProblemList
 
 
 class ReportingError(DubanError):
@@ -22,32 +22,30 @@ class ReportingConflict(ReportingError, ConflictError):
     """The input is fine but the data is submitted, approved, locked or closed for entry."""
 
 
-MAX_PROBLEMS = 1000  # kept per refusal; the rest are only counted ("… and 41,250 more")
+MAX_PROBLEMS = SHOWN_PROBLEMS  # kept per refusal; the rest are only counted
 
 
 class Problems:
     """Collected problems; the status follows their kind when they are all of one kind:
     403 when every row is outside the user's reach, 409 when every row is settled data.
 
-    At most MAX_PROBLEMS are kept: a file of half a million bad rows is refused with the
-    first thousand and a count, in bounded memory and a small answer."""
+    The first MAX_PROBLEMS are kept and the rest counted (`ProblemList`): a file of half a
+    million bad rows is refused with the first thousand and a count, in bounded memory and
+    a small answer."""
 
     def __init__(self) -> None:
-        self.items: list[Problem] = []
-        self.count = 0
+        self.items = ProblemList(limit=MAX_PROBLEMS)
         self.conflicts = 0
         self.denials = 0
         self.denied: set[str] = set()
 
-    def add(self, where: str, message: str, *, conflict: bool = False) -> None:
-        self.count += 1
-        self.conflicts += conflict
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append(Problem(where, message))
+    @property
+    def count(self) -> int:
+        return self.items.total
 
-    def extend(self, problems: list[Problem]) -> None:
-        for p in problems:
-            self.add(p.where, p.message)
+    def add(self, where: str, message: str, *, conflict: bool = False) -> None:
+        self.items.append(Problem(where, message))
+        self.conflicts += conflict
 
     def deny(self, where: str, unit: str) -> None:
         self.add(where, f"you may not enter figures for {unit}")
@@ -61,13 +59,9 @@ class Problems:
             raise PermissionDenied(
                 f"you may not enter figures for {', '.join(sorted(self.denied))}"
             )
-        items = self.items
-        if self.count > len(items):
-            more = self.count - len(items)
-            items = [*items, Problem("", _("… and %(n)d more problems") % {"n": more})]
         if self.conflicts == self.count:
-            raise ReportingConflict(items)
-        raise ReportingError(items)
+            raise ReportingConflict(self.items)
+        raise ReportingError(self.items)
 
 
 @dataclass(frozen=True)

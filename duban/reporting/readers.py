@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,9 +18,11 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from duban.core.json_input import load_json
 from duban.errors import Problem
 from duban.reporting.errors import Problems, ReportingError
 from duban.reporting.values import UNCHANGED, RawValue
+from duban.spreadsheets import open_workbook, read_rows, unguard_text
 
 TEMPLATE_KIND = "duban-reporting-template"
 TEMPLATE_VERSION = 1
@@ -43,8 +43,6 @@ TEMPLATE_COLUMNS = (
 VALUE_COL = get_column_letter(TEMPLATE_COLUMNS.index("value") + 1)
 COMMENT_COL = get_column_letter(TEMPLATE_COLUMNS.index("comment") + 1)
 
-# A workbook unpacks to far more than its size; past this it is refused before parsing.
-XLSX_MAX_UNPACKED = 400 * 1024 * 1024
 XLSX_MAX_ROWS = 1_000_000
 
 REQUIRED = ("indicator", "period", "unit", "value")
@@ -156,7 +154,7 @@ def read_csv(data: bytes | str) -> list[RawValue]:
                     rec[i_per].strip(),
                     rec[i_unit].strip(),
                     value if value.strip() else None,
-                    rec[i_com] if i_com is not None else None,
+                    unguard_text(rec[i_com]) if i_com is not None else None,
                 )
             )
     except csv.Error as exc:
@@ -186,11 +184,7 @@ DHIS2_KNOWN = frozenset(
 def read_dhis2_json(data: bytes | str) -> list[RawValue]:
     """A DHIS2 dataValueSet (idScheme CODE): top-level dataSet, period and orgUnit apply to
     every value that does not name its own. Decimals are read exactly, never through float."""
-    try:
-        doc = json.loads(data, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "file"
-        raise ReportingError(f"not valid JSON: {exc}", where) from None
+    doc = load_json(data, where="file", parse_float=Decimal)
     if not isinstance(doc, dict) or not isinstance(doc.get("dataValues"), list):
         raise ReportingError("expected a dataValueSet: an object with a 'dataValues' list", "file")
     found = Problems()
@@ -247,35 +241,9 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _open_workbook(data: bytes) -> Any:
-    """Refuse what is not a workbook or unpacks to too much, before openpyxl parses it."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ReportingError("the file is not an Excel workbook (.xlsx)", "file") from None
-    with archive:
-        names = set(archive.namelist())
-        if "xl/workbook.xml" not in names:
-            raise ReportingError(
-                "the file is a zip archive but not an Excel workbook (.xlsx)", "file"
-            )
-        unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > XLSX_MAX_UNPACKED:
-            raise ReportingError(
-                f"the workbook unpacks to {unpacked} bytes; the limit is {XLSX_MAX_UNPACKED}",
-                "file",
-            )
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise ReportingError(f"the workbook cannot be read: {exc}", "file") from None
-
-
 def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
     """A Duban template (with its hidden sheet) or a sheet with indicator, period, unit, value."""
-    wb = _open_workbook(data)
+    wb = open_workbook(data, where="file")
     try:
         if META_SHEET in wb.sheetnames:
             meta = _read_meta(wb[META_SHEET])
@@ -288,7 +256,7 @@ def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
 
 
 def _read_meta(ws: Any) -> TemplateMeta:
-    rows = ws.iter_rows(values_only=True)
+    rows = read_rows(ws)
     first = next(rows, None)
     if not first or first[0] != TEMPLATE_KIND:
         raise ReportingError("this workbook is not a Duban reporting template", "file")
@@ -324,9 +292,7 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
     cols = {name: get_column_letter(i + 1) for i, name in enumerate(TEMPLATE_COLUMNS)}
     code_cols = {k: cols[k] for k in ("unit", "indicator", "value")}
     idx = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
-    for r, row in enumerate(
-        ws.iter_rows(min_row=FIRST_DATA_ROW, values_only=True), start=FIRST_DATA_ROW
-    ):
+    for r, row in enumerate(read_rows(ws, min_row=FIRST_DATA_ROW), start=FIRST_DATA_ROW):
         if r > XLSX_MAX_ROWS:
             found.add(f"row {r}", f"more than {XLSX_MAX_ROWS} rows")
             break
@@ -362,7 +328,7 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
                 meta.period,
                 unit,
                 None if value == "" else value,
-                "" if comment is None else str(comment),
+                "" if comment is None else unguard_text(str(comment)),
                 code_cols,
                 r,
             )
@@ -375,7 +341,7 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
 
 def _read_long(wb: Any) -> list[RawValue]:
     ws = wb[wb.sheetnames[0]]
-    rows = ws.iter_rows(values_only=True)
+    rows = read_rows(ws)
     header = next(rows, None)
     if header is None:
         raise ReportingError("the workbook's first sheet is empty", "file")
@@ -413,7 +379,9 @@ def _read_long(wb: Any) -> list[RawValue]:
                 _text(row[i_per]),
                 _text(row[i_unit]),
                 None if value == "" else value,
-                (None if row[i_com] is None else str(row[i_com])) if i_com is not None else None,
+                (None if row[i_com] is None else unguard_text(str(row[i_com])))
+                if i_com is not None
+                else None,
                 letters,
                 r,
             )

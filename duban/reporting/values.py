@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from duban.audit.services import record
 from duban.indicators.models import DataSet, DataSetMember, Indicator, fmt
@@ -48,7 +47,7 @@ from duban.reporting.rules import (
     check_rules,
     stored_values,
 )
-from duban.text import first_control_character
+from duban.text import control_character_message
 
 if TYPE_CHECKING:
     from duban.accounts.models import User
@@ -355,13 +354,9 @@ def _read_values(
                 continue
         comment = None
         if row.comment is not None:
-            bad = first_control_character(row.comment)
-            if bad is not None:
-                problems.add(
-                    row.at("comment"),
-                    _("the comment holds a control character (%(char)s); remove it")
-                    % {"char": bad},
-                )
+            bad = control_character_message(row.comment)
+            if bad is not None:  # bulk writes never meet the pre_save check: checked here
+                problems.add(row.at("comment"), bad)
                 continue
             comment = row.comment.strip()[:500]
         key = (form_key[1], ind_id, period_id)

@@ -38,19 +38,6 @@ from duban.reporting.api import export_response, selection_periods, template_uni
 from duban.reporting.errors import VersionConflict
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
 
-MAX_SHOWN_PROBLEMS = 500
-
-
-def _problems(exc: DubanError) -> list[Problem]:
-    items = exc.problems
-    if len(items) > MAX_SHOWN_PROBLEMS:
-        more = len(items) - MAX_SHOWN_PROBLEMS
-        items = [
-            *items[:MAX_SHOWN_PROBLEMS],
-            Problem("", _("… and %(n)d more problems") % {"n": more}),
-        ]
-    return items
-
 
 @login_required
 @require_GET
@@ -178,7 +165,7 @@ def data_set(request: HttpRequest, code: str) -> HttpResponse:
             if do not in ("open", "exception"):
                 raise Http404("unknown action")
         except DubanError as exc:
-            problems = _problems(exc)
+            problems = exc.shown()
         except Http404:
             raise
     today = timezone.localdate()
@@ -349,7 +336,7 @@ def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
         return render(request, "reporting/form.html", context, status=exc.status)
     except DubanError as exc:
         context = _form_context(request, target, values, comments, exc.problems)
-        context["problems"] = _problems(exc)
+        context["problems"] = exc.shown()
         return render(request, "reporting/form.html", context, status=exc.status)
     return redirect("reporting:form", *target.url_args())
 
@@ -390,7 +377,7 @@ def transition(request: HttpRequest, ds: str, unit: str, period: str, action: st
         fn(sub, **kwargs)
     except DubanError as exc:
         context = _form_context(request, target)
-        context["problems"] = _problems(exc)
+        context["problems"] = exc.shown()
         return render(request, "reporting/form.html", context, status=exc.status)
     messages.success(request, str(DONE_MESSAGES[action]))
     nxt = request.POST.get("next", "")
@@ -441,7 +428,7 @@ def upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpRespons
         )
     except DubanError as exc:
         context = _form_context(request, target)
-        context["problems"] = _problems(exc)
+        context["problems"] = exc.shown()
         return render(request, "reporting/form.html", context, status=exc.status)
     messages.success(
         request,
@@ -475,7 +462,7 @@ def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> Ht
         )
     except DubanError as exc:
         context = _form_context(request, target)
-        context["problems"] = _problems(exc)
+        context["problems"] = exc.shown()
         return render(request, "reporting/form.html", context, status=exc.status)
     messages.success(request, _("Evidence attached."))
     return redirect("reporting:form", *target.url_args())
@@ -547,7 +534,7 @@ def import_values(request: HttpRequest) -> HttpResponse:
             fmt_ = form_.cleaned_data["format"] or importing.sniff_format(file.name or "", data)
             result = importing.import_file(data, fmt_, user=actor(request))
         except DubanError as exc:
-            problems = _problems(exc)
+            problems = exc.shown()
             return render(
                 request,
                 "reporting/import.html",
@@ -605,7 +592,7 @@ def export_values(request: HttpRequest) -> HttpResponseBase:
             selection = exports.Selection(root, periods, ds, codes, c["children"])
             return export_response(selection, c["format"], request.user)
         except DubanError as exc:
-            problems = _problems(exc)
+            problems = exc.shown()
     if not request.GET:
         roots = policy.roots(request.user, Action.VIEW_DATA)
         first = OrgUnit.objects.filter(path__in=roots).first()

@@ -138,3 +138,25 @@ def test_a_model_admin_that_does_not_state_its_scope_is_caught(rf) -> None:
     with pytest.raises(ImproperlyConfigured, match="Unstated does not state its unit_field"):
         Unstated(Group, admin.site).get_queryset(rf.get("/admin/"))
     assert not admin.site.is_registered(Group)  # Django's groups are not Duban's roles
+
+
+def test_a_control_character_typed_in_the_admin_is_named_beside_its_field() -> None:
+    """The save's own check (duban.core.saving) runs in the admin's form: a form error, not a
+    500, and the unit keeps its name."""
+    load_demo(activity=False)
+    client = Client()
+    assert client.login(username="yz_sysadmin", password=DEMO_PASSWORD)
+    unit = OrgUnit.objects.get(code="YZ-LST")
+    url = reverse("admin:orgs_orgunit_change", args=[unit.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data.update(name_zh="冷水滩\x05分局", sort_order=unit.sort_order, kind=unit.kind)
+    if unit.is_active:
+        data["is_active"] = "on"
+    r = client.post(url, data)
+    assert r.status_code == 200
+    assert "U+0005" in str(r.context["adminform"].form.errors.get("name_zh"))
+    unit.refresh_from_db()
+    assert "\x05" not in unit.name_zh

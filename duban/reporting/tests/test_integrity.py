@@ -528,6 +528,81 @@ def test_a_csv_of_misshapen_lines_is_counted_not_kept(open_form, tree) -> None:
     data = ("indicator,period,unit,value\n" + "a,b\n" * 50_000).encode()
     with pytest.raises(ReportingError) as exc:
         readers.read_csv(data)
-    problems = exc.value.problems
-    assert len(problems) == MAX_PROBLEMS + 1
-    assert problems[0].where == "line 2" and "49000" in problems[-1].message
+    assert len(exc.value.problems) == MAX_PROBLEMS and exc.value.total == 50_000
+    shown = exc.value.shown()
+    assert shown[0].where == "line 2" and "49000" in shown[-1].message
+
+
+# Bad files at the figures' import (issue 10, items 11 and 12: the reporting part) -----------
+
+
+def _import(client: Client, name: str, data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post("/api/reporting/values/import", {"file": SimpleUploadedFile(name, data)})
+
+
+def test_a_dhis2_value_with_an_absurd_exponent_is_refused_naming_it(open_form, tree) -> None:
+    """The reproduction: `1e999999999` was a decimal.Overflow 500."""
+    client = login("county_reporter")
+    before = db_dump()
+    body = b'{"dataValues": [{"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "value": 1e999999999}]}'
+    r = client.post("/api/reporting/dataValueSets", body, content_type="application/json")
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["where"] == "dataValues[0]"
+    assert _import(client, "v.json", body).status_code == 400
+    assert db_dump() == before
+
+
+def test_deeply_nested_dhis2_json_is_refused_not_a_recursion_error(open_form, tree) -> None:
+    client = login("county_reporter")
+    body = b'{"dataValues": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
+    r = _import(client, "v.json", body)
+    assert r.status_code == 400 and r.json()["errors"][0]["where"] == "file"
+
+
+def test_an_xlsx_with_a_doctype_entity_is_refused_naming_the_file(open_form, tree) -> None:
+    from duban.core.tests.test_spreadsheets import rewritten, workbook
+
+    laughs = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;">]>'
+    data = rewritten(
+        workbook(
+            [["indicator", "period", "unit", "value"], ["case.filed", "201712", "COUNTY-A", 3]]
+        ),
+        "xl/worksheets/sheet1.xml",
+        lambda body: (laughs + body.decode().split("?>", 1)[-1]).encode(),
+    )
+    client = login("county_reporter")
+    before = db_dump()
+    r = _import(client, "v.xlsx", data)
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["where"] == "file" and "DOCTYPE" in r.json()["detail"]
+    assert db_dump() == before
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(open_form, tree) -> None:
+    """The reproduction: 800 KB unpacking to 390 MB kept a worker for 127 s."""
+    import io
+    import zipfile
+
+    from duban.core.tests.test_spreadsheets import workbook
+
+    source = zipfile.ZipFile(io.BytesIO(workbook([["indicator", "period", "unit", "value"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(info.filename, source.read(info))
+                continue
+            with target.open(info.filename, "w", force_zip64=True) as sheet:
+                row = b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' * 20_000
+                for _ in range(100_000_000 // len(row)):
+                    sheet.write(row)
+    data = out.getvalue()
+    assert len(data) < 1_000_000
+    client = login("county_reporter")
+    started = time.monotonic()
+    r = _import(client, "bomb.xlsx", data)
+    elapsed = time.monotonic() - started
+    assert r.status_code == 400 and r.json()["errors"][0]["where"] == "file"
+    assert elapsed < 5  # refused from the zip's directory, not after parsing 100 MB of XML
