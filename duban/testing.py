@@ -19,6 +19,14 @@ from duban.orgs.models import Membership, OrgUnit
 
 PASSWORD = "Test-pass-2017!"
 
+
+def logged_in(username: str) -> Client:
+    """A test client signed in as `username` (made with `make_user`, so with PASSWORD)."""
+    client = Client()
+    assert client.login(username=username, password=PASSWORD)
+    return client
+
+
 # Every permission matrix walks all roles; its expected cells stay written out by hand per app.
 MATRIX_ROLES = [
     "system_admin",

@@ -25,15 +25,9 @@ from duban.indicators.models import Indicator
 from duban.reporting.tests.conftest import make_form, values_of
 from duban.tasks.models import Task
 from duban.tasks.tests.factories import make_task
-from duban.testing import PASSWORD
+from duban.testing import logged_in
 
 CONTROL = "note\u0005x"
-
-
-def login(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def patch(client: Client, url: str, body: object) -> Any:
@@ -80,7 +74,7 @@ def test_a_row_stored_before_the_check_still_saves_its_other_fields(tree) -> Non
 def test_the_api_refuses_a_control_character_anywhere_in_the_body(tree, personas) -> None:
     """The reporter's comment (issue 10, item 9): refused naming its JSON path, nothing kept."""
     make_form(tree, expiry_days=0)
-    reporter = login("county_reporter")
+    reporter = logged_in("county_reporter")
     before = AuditEntry.objects.count()
     r = reporter.put(
         "/api/reporting/forms/CITY-M/COUNTY-A/201712",
@@ -97,7 +91,7 @@ def test_the_api_refuses_a_control_character_anywhere_in_the_body(tree, personas
 
 def test_a_task_title_with_a_control_character_is_a_400_in_english_too(tree, personas) -> None:
     task = make_task(tree.city, tree.county_a)
-    office = login("prov_office")
+    office = logged_in("prov_office")
     office.post("/accounts/language/", {"language": "en"})
     r = patch(office, f"/api/tasks/tasks/{task.pk}", {"title": "a\x05b"})
     assert r.status_code == 400
@@ -113,7 +107,7 @@ def test_a_task_title_with_a_control_character_is_a_400_in_english_too(tree, per
 def test_the_page_form_shows_the_refusal_beside_the_field(tree, personas) -> None:
     """The task edit page: the pre_save check's problem lands on the form's title field."""
     task = make_task(tree.city, tree.county_a)
-    office = login("prov_office")
+    office = logged_in("prov_office")
     r = office.post(
         f"/tasks/{task.pk}/edit/",
         {
@@ -131,7 +125,7 @@ def test_the_page_form_shows_the_refusal_beside_the_field(tree, personas) -> Non
 
 
 def test_the_account_page_shows_the_refusal_beside_full_name(tree, personas) -> None:
-    r = login("city_secadmin").post(
+    r = logged_in("city_secadmin").post(
         "/accounts/members/CITY/",
         {
             "form": "create",
@@ -165,7 +159,7 @@ def test_deeply_nested_json_is_a_400_naming_where(tree, personas, scheme, depth:
     """A rule nested 600 deep was a RecursionError (500) in the engine; 100,000 a bare 400."""
     rule = SchemeItem.objects.get(scheme=scheme, code="solved").rule
     body = '{"rule": {"kind": "attainment", "x": ' + "[" * depth + "]" * depth + "}}"
-    r = patch(login("prov_office"), "/api/evaluation/schemes/t-2017/items/solved", body)
+    r = patch(logged_in("prov_office"), "/api/evaluation/schemes/t-2017/items/solved", body)
     assert r.status_code == 400
     error = r.json()["errors"][0]
     assert error["message"] == f"嵌套超过 {MAX_DEPTH} 层"
@@ -175,7 +169,7 @@ def test_deeply_nested_json_is_a_400_naming_where(tree, personas, scheme, depth:
 
 def test_a_body_that_is_not_json_says_where(tree, personas) -> None:
     task = make_task(tree.city, tree.county_a)
-    r = patch(login("prov_office"), f"/api/tasks/tasks/{task.pk}", '{"title": ')
+    r = patch(logged_in("prov_office"), f"/api/tasks/tasks/{task.pk}", '{"title": ')
     assert r.status_code == 400
     assert r.json()["errors"][0]["where"] == "body"
     assert "第 1 行" in r.json()["errors"][0]["message"]
@@ -212,13 +206,17 @@ def test_none_in_a_not_null_column_is_refused_naming_it(tree) -> None:
 def test_item_patch_refuses_null_where_the_item_needs_a_value(
     tree, personas, scheme, field: str
 ) -> None:
-    r = patch(login("prov_office"), "/api/evaluation/schemes/t-2017/items/solved", {field: None})
+    r = patch(
+        logged_in("prov_office"), "/api/evaluation/schemes/t-2017/items/solved", {field: None}
+    )
     assert r.status_code == 400
     assert r.json()["errors"][0]["where"] == field
 
 
 def test_item_patch_null_target_removes_the_default(tree, personas, scheme) -> None:
-    r = patch(login("prov_office"), "/api/evaluation/schemes/t-2017/items/solved", {"target": None})
+    r = patch(
+        logged_in("prov_office"), "/api/evaluation/schemes/t-2017/items/solved", {"target": None}
+    )
     assert r.status_code == 200
     assert SchemeItem.objects.get(scheme=scheme, code="solved").target is None
 
@@ -262,7 +260,7 @@ def test_a_large_csv_of_bad_rows_answers_a_small_error(tree, personas) -> None:
     data = ("indicator,period,unit,value\n" + rows).encode()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    r = login("county_reporter").post(
+    r = logged_in("county_reporter").post(
         "/api/reporting/values/import", {"file": SimpleUploadedFile("bad.csv", data)}
     )
     assert r.status_code == 400

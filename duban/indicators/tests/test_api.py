@@ -5,16 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 
 from duban.indicators import services
-from duban.testing import PASSWORD
-
-
-def login(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
+from duban.testing import logged_in
 
 
 @pytest.fixture
@@ -35,15 +28,15 @@ def defined(tree):
 
 def test_readers_below_and_above_see_the_catalogue_outsiders_do_not(personas, defined) -> None:
     assert [
-        i["code"] for i in login("county_reporter").get("/api/indicators/indicators").json()
+        i["code"] for i in logged_in("county_reporter").get("/api/indicators/indicators").json()
     ] == ["case.filed"]
-    assert [i["code"] for i in login("prov_office").get("/api/indicators/indicators").json()] == [
-        "case.filed"
-    ]
-    assert login("outsider").get("/api/indicators/indicators").json() == []
-    assert login("outsider").get("/api/indicators/indicators/case.filed").status_code == 403
-    assert login("outsider").get("/api/indicators/datasets/DS").status_code == 403
-    assert login("county_reporter").get("/api/indicators/datasets/DS").json()["indicators"] == [
+    assert [
+        i["code"] for i in logged_in("prov_office").get("/api/indicators/indicators").json()
+    ] == ["case.filed"]
+    assert logged_in("outsider").get("/api/indicators/indicators").json() == []
+    assert logged_in("outsider").get("/api/indicators/indicators/case.filed").status_code == 403
+    assert logged_in("outsider").get("/api/indicators/datasets/DS").status_code == 403
+    assert logged_in("county_reporter").get("/api/indicators/datasets/DS").json()["indicators"] == [
         "case.filed"
     ]
 
@@ -57,16 +50,16 @@ def test_office_creates_reporter_may_not(personas, defined) -> None:
         "levels": ["county"],
         "kinds": ["territorial"],
     }
-    r = login("county_reporter").post(
+    r = logged_in("county_reporter").post(
         "/api/indicators/indicators", json.dumps(body), content_type="application/json"
     )
     assert r.status_code == 403
-    r = login("prov_office").post(
+    r = logged_in("prov_office").post(
         "/api/indicators/indicators", json.dumps(body), content_type="application/json"
     )
     assert r.status_code == 201, r.content
     bad = body | {"code": "case.rate", "formula": "case.solved / nothing"}
-    r = login("prov_office").post(
+    r = logged_in("prov_office").post(
         "/api/indicators/indicators", json.dumps(bad), content_type="application/json"
     )
     assert r.status_code == 400
@@ -74,7 +67,7 @@ def test_office_creates_reporter_may_not(personas, defined) -> None:
 
 
 def test_rules_over_http(personas, defined) -> None:
-    client = login("prov_office")
+    client = logged_in("prov_office")
     r = client.post(
         "/api/indicators/datasets/DS/rules",
         json.dumps({"name": "n", "expression": "case.filed >= 0"}),
@@ -83,20 +76,22 @@ def test_rules_over_http(personas, defined) -> None:
     assert r.status_code == 201
     rule_id = r.json()["id"]
     assert (
-        login("county_reporter").delete(f"/api/indicators/datasets/DS/rules/{rule_id}").status_code
+        logged_in("county_reporter")
+        .delete(f"/api/indicators/datasets/DS/rules/{rule_id}")
+        .status_code
         == 403
     )
     assert client.delete(f"/api/indicators/datasets/DS/rules/{rule_id}").status_code == 204
 
 
 def test_formula_check_names_the_position(personas) -> None:
-    r = login("county_reporter").post(
+    r = logged_in("county_reporter").post(
         "/api/indicators/formula/check",
         json.dumps({"formula": "a.b / (c"}),
         content_type="application/json",
     )
     assert r.json()["ok"] is False and r.json()["position"] == 6
-    r = login("county_reporter").post(
+    r = logged_in("county_reporter").post(
         "/api/indicators/formula/check",
         json.dumps({"formula": "case.solved ÷ case.filed × 100"}),
         content_type="application/json",
@@ -105,13 +100,13 @@ def test_formula_check_names_the_position(personas) -> None:
 
 
 def test_pages_render_for_readers_and_edit_is_office_only(personas, defined) -> None:
-    assert login("county_reporter").get("/indicators/").status_code == 200
-    assert login("county_reporter").get("/indicators/case.filed/").status_code == 200
-    assert login("county_reporter").get("/indicators/datasets/DS/").status_code == 200
-    assert login("county_reporter").get("/indicators/case.filed/edit/").status_code == 403
-    assert login("prov_office").get("/indicators/case.filed/edit/").status_code == 200
-    assert login("outsider").get("/indicators/case.filed/").status_code == 403
-    r = login("prov_office").post(
+    assert logged_in("county_reporter").get("/indicators/").status_code == 200
+    assert logged_in("county_reporter").get("/indicators/case.filed/").status_code == 200
+    assert logged_in("county_reporter").get("/indicators/datasets/DS/").status_code == 200
+    assert logged_in("county_reporter").get("/indicators/case.filed/edit/").status_code == 403
+    assert logged_in("prov_office").get("/indicators/case.filed/edit/").status_code == 200
+    assert logged_in("outsider").get("/indicators/case.filed/").status_code == 403
+    r = logged_in("prov_office").post(
         "/indicators/new/CITY/",
         {
             "code": "poll.score",

@@ -112,6 +112,12 @@ def form(tree) -> Form:
     return make_form(tree)
 
 
+@pytest.fixture
+def open_form(tree, personas) -> Form:
+    """The form with the personas, its periods never expiring (for tests run on any date)."""
+    return make_form(tree, expiry_days=0)
+
+
 TODAY = date(2017, 12, 20)  # 201711 closed on 2017-12-15 (expired), 201712 open
 
 

@@ -5,25 +5,13 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from openpyxl import load_workbook
 
 from duban.reporting.models import State, Submission
-from duban.reporting.tests.conftest import db_dump, make_form, values_of
-from duban.testing import PASSWORD
-
-
-@pytest.fixture
-def open_form(tree, personas):
-    return make_form(tree, expiry_days=0)
-
-
-def login(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
+from duban.reporting.tests.conftest import db_dump, values_of
+from duban.testing import logged_in
 
 
 def put(client: Client, values: dict[str, object], unit: str = "COUNTY-A"):
@@ -36,7 +24,7 @@ def put(client: Client, values: dict[str, object], unit: str = "COUNTY-A"):
 
 
 def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
-    rep = login("county_reporter")
+    rep = logged_in("county_reporter")
     r = put(rep, {"case.filed": "ten", "case.solved": 3})
     assert r.status_code == 400
     assert r.json()["errors"] == [
@@ -61,7 +49,7 @@ def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
     r = put(rep, {"case.filed": 11})
     assert r.status_code == 409
     assert "locked by the evaluation office" in r.json()["errors"][0]["message"]
-    r = login("prov_office").post(
+    r = logged_in("prov_office").post(
         "/api/reporting/forms/CITY-M/COUNTY-A/201712/unlock",
         json.dumps({"reason": ""}),
         content_type="application/json",
@@ -72,26 +60,26 @@ def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
 
 
 def test_api_approve_waits_for_children(open_form, tree) -> None:
-    rep = login("county_reporter")
+    rep = logged_in("county_reporter")
     put(rep, {"case.filed": 1})
     rep.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/submit")
-    r = login("city_approver").post("/api/reporting/forms/CITY-M/COUNTY-A/201712/approve")
+    r = logged_in("city_approver").post("/api/reporting/forms/CITY-M/COUNTY-A/201712/approve")
     assert r.status_code == 409 and "STATION-A1" in r.json()["detail"]
 
 
 def test_overview_api_shows_aggregate_and_statuses(open_form, tree) -> None:
-    put(login("county_reporter"), {"case.filed": 8, "case.solved": 2})
-    put(login("sibling_reporter"), {"case.filed": 2, "case.solved": 2}, unit="COUNTY-B")
-    data = login("city_leader").get("/api/reporting/overview/CITY-M/CITY/201712").json()
+    put(logged_in("county_reporter"), {"case.filed": 8, "case.solved": 2})
+    put(logged_in("sibling_reporter"), {"case.filed": 2, "case.solved": 2}, unit="COUNTY-B")
+    data = logged_in("city_leader").get("/api/reporting/overview/CITY-M/CITY/201712").json()
     assert data["figures"]["case.filed"] == "10" and data["figures"]["case.clearance"] == "40"
     children = {c["unit"]: c for c in data["children"]}
     assert children["COUNTY-A"]["state"] == "draft"
-    quarter = login("city_leader").get("/api/reporting/overview/CITY-M/CITY/2017Q4").json()
+    quarter = logged_in("city_leader").get("/api/reporting/overview/CITY-M/CITY/2017Q4").json()
     assert quarter["figures"]["case.filed"] == "10"
 
 
 def test_data_value_sets_both_ways_and_unknown_codes_reported(open_form, tree) -> None:
-    rep = login("county_reporter")
+    rep = logged_in("county_reporter")
     body: dict = {
         "dataValues": [
             {"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "value": "6"}
@@ -115,8 +103,8 @@ def test_data_value_sets_both_ways_and_unknown_codes_reported(open_form, tree) -
 
 
 def test_exports_over_http(open_form, tree) -> None:
-    put(login("county_reporter"), {"case.filed": 4})
-    leader = login("city_leader")
+    put(logged_in("county_reporter"), {"case.filed": 4})
+    leader = logged_in("city_leader")
     r = leader.get(
         "/api/reporting/values?unit=CITY&start=201711&end=201712&format=csv&data_set=CITY-M"
     )
@@ -131,7 +119,7 @@ def test_exports_over_http(open_form, tree) -> None:
 
 
 def test_template_download_and_upload_over_http(open_form, tree) -> None:
-    rep = login("county_reporter")
+    rep = logged_in("county_reporter")
     r = rep.get("/reporting/forms/CITY-M/COUNTY-A/201712/template.xlsx")
     assert r.status_code == 200 and r["Content-Disposition"].startswith("attachment")
     wb = load_workbook(io.BytesIO(r.content))
@@ -156,7 +144,7 @@ def test_template_download_and_upload_over_http(open_form, tree) -> None:
 
 def test_a_huge_upload_is_refused_before_reading(open_form, settings) -> None:
     settings.DUBAN_IMPORT_MAX_BYTES = 1000
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     before = db_dump()
     r = client.post(
         "/api/reporting/values/import", {"file": SimpleUploadedFile("big.csv", b"x" * 5000)}
@@ -166,7 +154,7 @@ def test_a_huge_upload_is_refused_before_reading(open_form, settings) -> None:
 
 
 def test_pages_render(open_form, tree) -> None:
-    rep = login("county_reporter")
+    rep = logged_in("county_reporter")
     put(rep, {"case.filed": 4})
     for url in (
         "/reporting/",
@@ -180,14 +168,14 @@ def test_pages_render(open_form, tree) -> None:
         assert r.status_code == 200, url
     assert (
         "CITY-M"
-        in login("city_leader").get("/reporting/overview/CITY-M/CITY/201712/").content.decode()
+        in logged_in("city_leader").get("/reporting/overview/CITY-M/CITY/201712/").content.decode()
     )
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "abc", "do": "save"})
     assert r.status_code == 400 and "is not a number" in r.content.decode()
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "5", "do": "submit"})
     assert r.status_code == 302
     assert Submission.objects.get(unit=tree.county_a).state == State.SUBMITTED
-    office = login("prov_office")
+    office = logged_in("prov_office")
     r = office.post("/reporting/datasets/CITY-M/", {"do": "open", "period": "201801"})
     assert r.status_code == 302
     r = office.post(

@@ -28,21 +28,10 @@ from duban.reporting import importing, services, values
 from duban.reporting.errors import ReportingError
 from duban.reporting.models import DataValue, State, Submission
 from duban.reporting.tests.conftest import db_dump, make_form, values_of
-from duban.testing import PASSWORD
+from duban.testing import logged_in
 
 FORM = "/reporting/forms/CITY-M/COUNTY-A/201712/"
 API_FORM = "/api/reporting/forms/CITY-M/COUNTY-A/201712"
-
-
-@pytest.fixture
-def open_form(tree, personas):
-    return make_form(tree, expiry_days=0)
-
-
-def login(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 def reporter() -> User:
@@ -208,7 +197,7 @@ def test_the_second_save_from_an_older_page_is_refused_and_then_merged(open_form
     services.save_form(
         open_form.data_set, tree.county_a, "201712", {"case.filed": "55"}, user=reporter()
     )
-    a, b = login("county_reporter"), login("county_reporter")
+    a, b = logged_in("county_reporter"), logged_in("county_reporter")
     page_a, page_b = opened(a), opened(b)
     assert page_a["v:case.filed"] == "55" and page_a["version"] == "1"
 
@@ -236,7 +225,7 @@ def test_a_field_changed_by_both_shows_both_values(open_form, tree) -> None:
     services.save_form(
         open_form.data_set, tree.county_a, "201712", {"case.filed": "55"}, user=reporter()
     )
-    a, b = login("county_reporter"), login("county_reporter")
+    a, b = logged_in("county_reporter"), logged_in("county_reporter")
     page_a, page_b = opened(a), opened(b)
     save(a, page_a, case_filed="61")
     refused = save(b, page_b, case_filed="60")
@@ -260,7 +249,7 @@ def test_a_save_writes_only_the_fields_the_person_touched(open_form, tree) -> No
         {"case.filed": "55", "case.solved": "5"},
         user=reporter(),
     )
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     page = opened(client)
     before = AuditEntry.objects.count()
     assert save(client, page, case_solved="6").status_code == 302
@@ -270,7 +259,7 @@ def test_a_save_writes_only_the_fields_the_person_touched(open_form, tree) -> No
 
 
 def test_the_api_put_refuses_an_older_version_naming_the_change(open_form, tree) -> None:
-    a, b = login("county_reporter"), login("county_reporter")
+    a, b = logged_in("county_reporter"), logged_in("county_reporter")
     version = a.get(API_FORM).json()["version"]
     assert version == 0
     first = a.put(
@@ -303,7 +292,7 @@ def test_the_api_put_refuses_an_older_version_naming_the_change(open_form, tree)
 
 
 def test_the_api_put_needs_the_version_it_read(open_form, tree) -> None:
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     before = db_dump()
     r = client.put(
         API_FORM, json.dumps({"values": {"case.filed": 1}}), content_type="application/json"
@@ -327,7 +316,7 @@ def test_submitting_from_an_older_page_shows_the_changes_first(open_form, tree) 
     nobody submits figures he has not seen."""
     ds = open_form.data_set
     services.save_form(ds, tree.county_a, "201712", {"case.filed": "5"}, user=reporter())
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     page = opened(client)
     services.save_form(ds, tree.county_a, "201712", {"case.filed": "7"}, user=reporter())
     r = client.post(FORM, {**page, "do": "submit"})
@@ -340,7 +329,7 @@ def test_submitting_from_an_older_page_shows_the_changes_first(open_form, tree) 
 
 def test_a_comment_alone_keeps_the_figure(open_form, tree) -> None:
     """The reproduction: PUT {"comments": {...}} turned 12 into NULL."""
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     services.save_form(
         open_form.data_set, tree.county_a, "201712", {"case.filed": "12"}, user=reporter()
     )
@@ -357,7 +346,7 @@ def test_a_comment_alone_keeps_the_figure(open_form, tree) -> None:
 
 
 def test_an_explicit_null_clears_the_figure_and_is_audited_as_cleared(open_form, tree) -> None:
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     services.save_form(
         open_form.data_set, tree.county_a, "201712", {"case.filed": "12"}, user=reporter()
     )
@@ -462,7 +451,7 @@ def test_one_comma_five_in_a_file_is_refused_naming_its_line(open_form, tree) ->
 
 
 def test_one_comma_five_on_the_page_is_refused_beside_its_field(open_form, tree) -> None:
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     page = opened(client)
     r = save(client, page, case_filed="1,5")
     assert r.status_code == 400
@@ -481,7 +470,7 @@ def test_a_control_character_in_a_comment_is_refused_naming_the_cell(open_form, 
     assert [p.where for p in exc.value.problems] == ["line 2"]
     assert "U+0005" in exc.value.problems[0].message
     assert db_dump() == before
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     before = db_dump()
     r = client.put(
         API_FORM,
@@ -506,7 +495,7 @@ def test_a_file_of_many_bad_rows_is_refused_with_the_first_problems_and_a_count(
     ]
     data = "\n".join(lines).encode()
     assert len(data) > 3_500_000
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     before = db_dump()
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -544,7 +533,7 @@ def _import(client: Client, name: str, data: bytes):
 
 def test_a_dhis2_value_with_an_absurd_exponent_is_refused_naming_it(open_form, tree) -> None:
     """The reproduction: `1e999999999` was a decimal.Overflow 500."""
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     before = db_dump()
     body = b'{"dataValues": [{"dataElement": "case.filed", "period": "201712", "orgUnit": "COUNTY-A", "value": 1e999999999}]}'
     r = client.post("/api/reporting/dataValueSets", body, content_type="application/json")
@@ -555,7 +544,7 @@ def test_a_dhis2_value_with_an_absurd_exponent_is_refused_naming_it(open_form, t
 
 
 def test_deeply_nested_dhis2_json_is_refused_not_a_recursion_error(open_form, tree) -> None:
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     body = b'{"dataValues": [' + b"[" * 5000 + b"]" * 5000 + b"]}"
     r = _import(client, "v.json", body)
     assert r.status_code == 400 and r.json()["errors"][0]["where"] == "file"
@@ -572,7 +561,7 @@ def test_an_xlsx_with_a_doctype_entity_is_refused_naming_the_file(open_form, tre
         "xl/worksheets/sheet1.xml",
         lambda body: (laughs + body.decode().split("?>", 1)[-1]).encode(),
     )
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     before = db_dump()
     r = _import(client, "v.xlsx", data)
     assert r.status_code == 400
@@ -600,7 +589,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(open_form, tree) -> None:
                     sheet.write(row)
     data = out.getvalue()
     assert len(data) < 1_000_000
-    client = login("county_reporter")
+    client = logged_in("county_reporter")
     started = time.monotonic()
     r = _import(client, "bomb.xlsx", data)
     elapsed = time.monotonic() - started

@@ -8,23 +8,16 @@ from datetime import date
 
 import pytest
 import time_machine
-from django.test import Client
 from openpyxl import load_workbook
 
 from duban.spreadsheets import safe_cell
 from duban.tasks import services
 from duban.tasks.models import Task
 from duban.tasks.tests.factories import make_milestone, make_task
-from duban.testing import PASSWORD, make_user
+from duban.testing import logged_in, make_user
 
 pytestmark = pytest.mark.django_db
 FROZEN = "2017-07-10 10:00 +0800"
-
-
-def login(username: str) -> Client:
-    client = Client()
-    assert client.login(username=username, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -39,17 +32,17 @@ def data(tree, personas):
 
 @time_machine.travel(FROZEN, tick=False)
 def test_lists_are_scoped(data) -> None:
-    county = {t["title"] for t in login("county_reporter").get("/api/tasks/tasks").json()}
+    county = {t["title"] for t in logged_in("county_reporter").get("/api/tasks/tasks").json()}
     assert county == {data["red"].title}
-    city = {t["title"] for t in login("city_leader").get("/api/tasks/tasks").json()}
+    city = {t["title"] for t in logged_in("city_leader").get("/api/tasks/tasks").json()}
     assert city == {data["red"].title, "社区警务"}
-    assert login("outsider").get("/api/tasks/ledger").json()[0]["title"] == "外市任务"
-    assert login("city_sysadmin").get("/api/tasks/tasks").json() == []
+    assert logged_in("outsider").get("/api/tasks/ledger").json()[0]["title"] == "外市任务"
+    assert logged_in("city_sysadmin").get("/api/tasks/tasks").json() == []
 
 
 @time_machine.travel(FROZEN, tick=False)
 def test_ledger_filters_and_bad_input(data) -> None:
-    c = login("city_leader")
+    c = logged_in("city_leader")
     rows = c.get("/api/tasks/ledger?status=overdue").json()
     assert [(r["title"], r["days_overdue"], r["milestones_judged"]) for r in rows] == [
         (data["red"].title, 10, 1)
@@ -70,7 +63,7 @@ def test_ledger_filters_and_bad_input(data) -> None:
 
 @time_machine.travel(FROZEN, tick=False)
 def test_ledger_xlsx_reads_back_and_is_formula_safe(data) -> None:
-    response = login("city_leader").get("/api/tasks/ledger.xlsx")
+    response = logged_in("city_leader").get("/api/tasks/ledger.xlsx")
     assert response.status_code == 200
     ws = load_workbook(io.BytesIO(response.content)).active
     rows = [[c.value for c in r] for r in ws.iter_rows()]
@@ -81,14 +74,14 @@ def test_ledger_xlsx_reads_back_and_is_formula_safe(data) -> None:
     assert first[3] == '\'=HYPERLINK("http://x")' and first[16] == "'@张三"
     assert (first[4], first[14], first[0], first[1]) == ("已逾期（红灯）", 10, "市局", "甲县局")
     assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
-    page = login("city_leader").get("/tasks/ledger.xlsx?scope=CITY")
+    page = logged_in("city_leader").get("/tasks/ledger.xlsx?scope=CITY")
     assert page["Content-Disposition"].startswith("attachment")
     assert [safe_cell(v) for v in ("-1", "+1", "\tx", "ok", 5)] == ["'-1", "'+1", "'\tx", "ok", 5]
 
 
 @time_machine.travel(FROZEN, tick=False)
 def test_pages_render_for_the_office(data, tree) -> None:
-    c = login("city_office")
+    c = logged_in("city_office")
     for url in (
         "/tasks/",
         "/tasks/?unit=COUNTY-A",
@@ -112,7 +105,7 @@ def test_pages_render_for_the_office(data, tree) -> None:
 
 @time_machine.travel(FROZEN, tick=False)
 def test_issue_a_task_through_the_form(tree, data) -> None:
-    c = login("city_office")
+    c = logged_in("city_office")
     form = {
         "kind": "highlight",
         "title": "智慧安防小区",
@@ -131,13 +124,13 @@ def test_issue_a_task_through_the_form(tree, data) -> None:
     assert late.status_code == 200 and "完成时限早于开始日期" in late.content.decode()
     # an office below cannot issue in the city's name
     make_user("county_office", tree.county_a, "office")
-    r = login("county_office").post("/tasks/new/", form | {"title": "越权"})
+    r = logged_in("county_office").post("/tasks/new/", form | {"title": "越权"})
     assert r.status_code == 200 and not Task.objects.filter(title="越权").exists()
 
 
 @time_machine.travel(FROZEN, tick=False)
 def test_api_bad_input_names_the_field(tree, data) -> None:
-    c = login("city_office")
+    c = logged_in("city_office")
     j = "application/json"
     r = c.post(
         "/api/tasks/tasks",
@@ -187,7 +180,7 @@ def test_report_with_evidence_through_the_page(tree, data, settings, tmp_path) -
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.MEDIA_ROOT = tmp_path
-    c = login("county_reporter")
+    c = logged_in("county_reporter")
     m = data["red"].milestones.get()
     r = c.post(
         f"/tasks/{data['red'].pk}/report/",
