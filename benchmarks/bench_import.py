@@ -62,6 +62,7 @@ def build_world() -> tuple[Any, list[str], list[str]]:
     from duban.accounts.models import User
     from duban.indicators import services as ind
     from duban.orgs.models import Membership, OrgUnit
+    from duban.orgs.policy import SYSTEM
     from duban.periods import PeriodType, periods_between
     from duban.reporting import services
 
@@ -92,7 +93,7 @@ def build_world() -> tuple[Any, list[str], list[str]]:
     codes = [f"bench.i{n:02d}" for n in range(INDICATORS)]
     for n, code in enumerate(codes):
         ind.create_indicator(
-            user=None,
+            user=SYSTEM,
             issuer=city,
             code=code,
             name_zh=f"指标{n}",
@@ -102,7 +103,7 @@ def build_world() -> tuple[Any, list[str], list[str]]:
             sort_order=n,
         )
     ind.create_indicator(
-        user=None,
+        user=SYSTEM,
         issuer=city,
         code="bench.rate",
         name_zh="比率",
@@ -110,20 +111,20 @@ def build_world() -> tuple[Any, list[str], list[str]]:
         formula="bench.i01 / bench.i00 * 100",
     )
     ds = ind.create_data_set(
-        user=None,
+        user=SYSTEM,
         owner=city,
         code="BENCH-M",
         name_zh="基准月报",
         indicators=[*codes, "bench.rate"],
         expiry_days=0,
     )
-    ind.add_rule(ds, user=None, name="i01 ≤ i00", expression="bench.i01 <= bench.i00")
-    ind.add_rule(ds, user=None, name="rate ≤ 100", expression="bench.rate <= 100")
+    ind.add_rule(ds, user=SYSTEM, name="i01 ≤ i00", expression="bench.i01 <= bench.i00")
+    ind.add_rule(ds, user=SYSTEM, name="rate ≤ 100", expression="bench.rate <= 100")
     months = [
         p.id for p in periods_between(PeriodType.MONTHLY, date(2017, 1, 1), date(2017, 12, 31))
     ]
     for p in months:
-        services.open_period(ds, p, user=None)
+        services.open_period(ds, p, user=SYSTEM)
     units = [f"C{i:04d}" for i in range(UNITS)]
     return user, units, months
 

@@ -313,6 +313,7 @@ def db_build(units: int, items: int) -> None:
     from duban.evaluation import services
     from duban.indicators.models import Indicator
     from duban.orgs.models import OrgUnit
+    from duban.orgs.policy import SYSTEM
     from duban.reporting import year_to_date
 
     root = OrgUnit.objects.create(code="root", name_zh="部", level="province", kind="territorial")
@@ -331,7 +332,7 @@ def db_build(units: int, items: int) -> None:
         written = year_to_date.rebuild()
     out(f"build the stored year-to-date totals ({written:,} rows)", time.perf_counter() - start)
     analyze()
-    services.save_engine_scheme(build_scheme(units, items), user=None)
+    services.save_engine_scheme(build_scheme(units, items), user=SYSTEM)
     settle()
 
 

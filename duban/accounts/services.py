@@ -8,6 +8,8 @@ elsewhere; the attempt is recorded as a refused access for the audit administrat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +23,9 @@ from duban.orgs import policy
 from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import Action
 from duban.orgs.services import grant_role, revoke_role
+
+if TYPE_CHECKING:
+    from duban.orgs.policy import Actor
 
 
 class AccountError(DubanError):
@@ -89,7 +94,7 @@ def revoke(
 @transaction.atomic
 def create_account(
     *,
-    user: User | None,
+    user: Actor,
     unit: OrgUnit,
     username: str,
     full_name: str,
@@ -98,8 +103,7 @@ def create_account(
     language: str = "",
 ) -> User:
     """Create a person at `unit` with a first role; the password must meet the policy."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_ACCOUNTS, unit)
+    policy.require(user, Action.MANAGE_ACCOUNTS, unit)
     problems: list[Problem] = []
     if not username.strip():
         problems.append(Problem("username", _("enter a user name")))

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 
 @dataclass(frozen=True)
 class AuditContext:
-    actor: User | None = None
+    actor: Actor | None = None  # None: nobody signed in (a login page, a command's start)
     ip: str | None = None
     source: str = "system"
     reason: str = ""

@@ -76,7 +76,11 @@ def record(
         object_repr = object_repr or str(obj)[:200]
         if unit_id is None and hasattr(obj, "audit_unit_id"):
             unit_id = obj.audit_unit_id()
-    actor = ctx.actor if ctx.actor is not None and ctx.actor.is_authenticated else None
+    # A person is kept by id; the system actor (pk None) and anonymous requests are not
+    # accounts: the entry names the system, or the request's source.
+    signed_in = ctx.actor is not None and ctx.actor.is_authenticated
+    actor: Any = ctx.actor if signed_in and getattr(ctx.actor, "pk", None) is not None else None
+    system = signed_in and actor is None
     with transaction.atomic():
         head, created = AuditHead.objects.select_for_update().get_or_create(pk=1)
         if created and AuditEntry.objects.exists():
@@ -91,7 +95,9 @@ def record(
             # Microseconds are dropped so the stored time hashes the same on every database.
             at=timezone.now().replace(microsecond=0),
             actor=actor,
-            actor_name=(actor.get_username() if actor else ctx.source)[:150],
+            actor_name=(actor.get_username() if actor else "system" if system else ctx.source)[
+                :150
+            ],
             ip=ctx.ip,
             source=ctx.source[:40],
             action=action,

@@ -17,6 +17,7 @@ from duban.meetings.demo import load_meetings_demo
 from duban.orgs import services as org_services
 from duban.orgs import treefile
 from duban.orgs.models import Membership, OrgUnit, Role
+from duban.orgs.policy import SYSTEM
 from duban.reporting.demo import load_reporting_demo
 from duban.tasks.demo import load_tasks_demo
 
@@ -45,7 +46,7 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
     `activity=False` loads only the organisations and accounts (tests build on that).
     """
     with acting_as(source="duban demo", reason="demo data"):
-        treefile.import_tree((DATA / "orgs.csv").read_bytes(), "csv", user=None)
+        treefile.import_tree((DATA / "orgs.csv").read_bytes(), "csv", user=SYSTEM)
         codes = [row.code for row in treefile.parse((DATA / "orgs.csv").read_bytes(), "csv")]
         audited_update(OrgUnit.objects.filter(code__in=codes, is_demo=False), is_demo=True)
         accounts = demo_accounts()
@@ -57,7 +58,7 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
                 user.save()
             unit = OrgUnit.objects.get(code=acc.unit)
             if not Membership.objects.filter(user=user, unit=unit, role=acc.role).exists():
-                org_services.grant_role(user, unit, Role(acc.role), user=None)
+                org_services.grant_role(user, unit, Role(acc.role), user=SYSTEM)
         if activity:
             load_reporting_demo()
             load_evaluation_demo()

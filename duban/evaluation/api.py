@@ -19,6 +19,7 @@ from duban.evaluation.engine import result_to_dict
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import score
 from duban.orgs.models import OrgUnit
+from duban.web import actor
 
 router = Router(tags=["evaluation"])
 
@@ -69,7 +70,7 @@ class ImportIn(Schema):
 @router.post("/schemes", response={201: SchemeOut})
 def import_scheme(request: HttpRequest, body: ImportIn) -> Status[SchemeOut]:
     """Create a scheme from YAML text (or replace the draft of the same code)."""
-    s = services.import_scheme_yaml(body.yaml, user=request.user)
+    s = services.import_scheme_yaml(body.yaml, user=actor(request))
     return Status(
         201,
         SchemeOut(
@@ -158,9 +159,9 @@ def patch_item(request: HttpRequest, code: str, item: str, body: ItemPatch) -> d
     changes = patch_changes(body, model=SchemeItem, nullable=("targets",))
     targets = changes.pop("targets", None)
     if changes:
-        services.update_item(row, user=request.user, **changes)
+        services.update_item(row, user=actor(request), **changes)
     if targets is not None:
-        services.set_targets(row, targets, user=request.user)
+        services.set_targets(row, targets, user=actor(request))
     return {"code": item, "scheme": scheme.code}
 
 
@@ -168,7 +169,7 @@ def patch_item(request: HttpRequest, code: str, item: str, body: ItemPatch) -> d
 def copy(request: HttpRequest, code: str) -> Status[SchemeOut]:
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
-    c = services.copy_scheme_as_draft(scheme, user=request.user)
+    c = services.copy_scheme_as_draft(scheme, user=actor(request))
     return Status(201, SchemeOut(
         code=c.code, name=c.name, year=c.year, issuer=c.issuer.code, status=c.status,
         based_on=scheme.code,
@@ -214,7 +215,7 @@ def publish(request: HttpRequest, code: str, body: PublishIn) -> Status[Publicat
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
     pub = services.publish_results(
-        scheme, body.period, user=request.user, objection_deadline=body.objection_deadline
+        scheme, body.period, user=actor(request), objection_deadline=body.objection_deadline
     )
     return Status(201, _pub_out(pub))
 
@@ -249,7 +250,9 @@ def lodge(request: HttpRequest, pk: int, body: ObjectionIn) -> Status[dict[str, 
     pub = get_object_or_404(Publication.objects.select_related("scheme__issuer"), pk=pk)
     access.require_view(request.user, pub.scheme)
     unit = get_object_or_404(OrgUnit, code=body.unit)
-    o = services.lodge_objection(pub, user=request.user, unit=unit, text=body.text, item=body.item)
+    o = services.lodge_objection(
+        pub, user=actor(request), unit=unit, text=body.text, item=body.item
+    )
     return Status(201, {"id": o.pk, "state": o.state})
 
 
@@ -262,7 +265,7 @@ class RulingIn(Schema):
 def ruling(request: HttpRequest, pk: int, body: RulingIn) -> dict[str, Any]:
     o = get_object_or_404(Objection.objects.select_related("publication__scheme__issuer"), pk=pk)
     access.require_manage(request.user, o.publication.scheme)
-    o = services.rule_objection(o, user=request.user, upheld=body.upheld, reason=body.reason)
+    o = services.rule_objection(o, user=actor(request), upheld=body.upheld, reason=body.reason)
     return {"id": o.pk, "state": o.state}
 
 
@@ -270,4 +273,4 @@ def ruling(request: HttpRequest, pk: int, body: RulingIn) -> dict[str, Any]:
 def finalise(request: HttpRequest, pk: int) -> PublicationOut:
     pub = get_object_or_404(Publication.objects.select_related("scheme__issuer"), pk=pk)
     access.require_manage(request.user, pub.scheme)
-    return _pub_out(services.finalise_publication(pub, user=request.user))
+    return _pub_out(services.finalise_publication(pub, user=actor(request)))

@@ -25,6 +25,7 @@ from duban.evaluation.models import Scheme
 from duban.indicators import services as ind_services
 from duban.indicators.models import Indicator, fmt
 from duban.orgs.models import Kind, OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.periods import PeriodType
 from duban.reporting import year_to_date
 from duban.reporting.models import DataValue, State
@@ -195,7 +196,7 @@ def _eval_values(root: OrgUnit, scheme: Scheme) -> int:
     indicators = {}
     for code, zh, en, how in EVAL_INDICATORS:
         ind = Indicator.objects.filter(code=code).first() or ind_services.create_indicator(
-            user=None, issuer=root, code=code, name_zh=zh, name_en=en, description=INVENTED,
+            user=SYSTEM, issuer=root, code=code, name_zh=zh, name_en=en, description=INVENTED,
             value_type="decimal" if how == "average" else "integer", decimals=1 if how == "average" else 0,
             period_type=PeriodType.MONTHLY, time_aggregation=how, levels=[], kinds=[],
         )  # fmt: skip
@@ -244,15 +245,15 @@ def load_evaluation_demo() -> dict[str, int]:
         yz = OrgUnit.objects.filter(code="YZ", is_demo=True).first()
         sx = OrgUnit.objects.filter(code="SX", is_demo=True).first()
         if yz is not None and not Scheme.objects.filter(code="yz-2017").exists():
-            scheme = services.save_engine_scheme(data_to_engine(yongzhou(yz)), user=None)
-            services.publish_scheme(scheme, user=None)
+            scheme = services.save_engine_scheme(data_to_engine(yongzhou(yz)), user=SYSTEM)
+            services.publish_scheme(scheme, user=SYSTEM)
             counts["values"] += _eval_values(yz, scheme)
-            services.publish_results(scheme, "2017Q3", user=None,
+            services.publish_results(scheme, "2017Q3", user=SYSTEM,
                                      objection_deadline=timezone.localdate() + timedelta(days=14))  # fmt: skip
             counts["schemes"] += 1
             counts["publications"] += 1
         if sx is not None and not Scheme.objects.filter(code="sx-2017").exists():
-            scheme = services.save_engine_scheme(data_to_engine(shaanxi(sx)), user=None)
-            services.publish_scheme(scheme, user=None)
+            scheme = services.save_engine_scheme(data_to_engine(shaanxi(sx)), user=SYSTEM)
+            services.publish_scheme(scheme, user=SYSTEM)
             counts["schemes"] += 1
     return counts

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -47,12 +47,13 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 
+if TYPE_CHECKING:
+    from duban.orgs.policy import Actor
+
 LANGS = ("zh", "en")
 
 
-def _manage(user: Any, scheme_or_unit: Scheme | OrgUnit) -> None:
-    if user is None:
-        return
+def _manage(user: Actor, scheme_or_unit: Scheme | OrgUnit) -> None:
     unit = scheme_or_unit.issuer if isinstance(scheme_or_unit, Scheme) else scheme_or_unit
     policy.require(user, Action.MANAGE_EVALUATION, unit)
 
@@ -67,7 +68,7 @@ def _editable(scheme: Scheme) -> None:
 # Schemes: import and export ------------------------------------------------------------------
 
 
-def import_scheme_yaml(text: str, *, user: Any, source: str = "") -> Scheme:
+def import_scheme_yaml(text: str, *, user: Actor, source: str = "") -> Scheme:
     """Create a scheme from a YAML file, or replace a draft with the same code; all or nothing."""
     try:
         built = parse_scheme(text, source=source)
@@ -78,7 +79,7 @@ def import_scheme_yaml(text: str, *, user: Any, source: str = "") -> Scheme:
 
 @transaction.atomic
 def save_engine_scheme(
-    built: engine.Scheme, *, user: Any, based_on: Scheme | None = None
+    built: engine.Scheme, *, user: Actor, based_on: Scheme | None = None
 ) -> Scheme:
     """Write an engine scheme as rows (new, or replacing the draft of the same code)."""
     problems: list[Problem] = []
@@ -194,7 +195,7 @@ ITEM_FIELDS = ("name_zh", "name_en", "points", "rule", "rule_text", "target", "c
 
 
 @transaction.atomic
-def update_item(item: SchemeItem, *, user: Any, **changes: Any) -> SchemeItem:
+def update_item(item: SchemeItem, *, user: Actor, **changes: Any) -> SchemeItem:
     """Change an item of a draft (points, rule and parameters, rule text, default target).
 
     The whole scheme is re-read through the engine before the change is kept, so
@@ -229,7 +230,7 @@ def update_item(item: SchemeItem, *, user: Any, **changes: Any) -> SchemeItem:
 
 
 @transaction.atomic
-def set_targets(item: SchemeItem, targets: dict[str, Any], *, user: Any) -> SchemeItem:
+def set_targets(item: SchemeItem, targets: dict[str, Any], *, user: Actor) -> SchemeItem:
     """Set (or, with an empty value, remove) units' own targets on a draft's item."""
     scheme = item.scheme
     _manage(user, scheme)
@@ -297,7 +298,7 @@ def _revalidate(scheme: Scheme, item: SchemeItem) -> None:
 
 
 @transaction.atomic
-def publish_scheme(scheme: Scheme, *, user: Any) -> Scheme:
+def publish_scheme(scheme: Scheme, *, user: Actor) -> Scheme:
     """Issue a draft: from now on it is scored for the units in scope and no longer edited."""
     _manage(user, scheme)
     if scheme.is_what_if:
@@ -313,7 +314,7 @@ def publish_scheme(scheme: Scheme, *, user: Any) -> Scheme:
 
 
 @transaction.atomic
-def copy_scheme_as_draft(scheme: Scheme, *, user: Any, code: str = "") -> Scheme:
+def copy_scheme_as_draft(scheme: Scheme, *, user: Actor, code: str = "") -> Scheme:
     """A what-if draft copy: edit its weights and targets, compare, never touch the original."""
     _manage(user, scheme)
     code = code or _free_code(f"{scheme.code}-whatif")
@@ -339,7 +340,7 @@ def _free_code(base: str) -> str:
 
 
 @transaction.atomic
-def delete_draft(scheme: Scheme, *, user: Any) -> None:
+def delete_draft(scheme: Scheme, *, user: Actor) -> None:
     _manage(user, scheme)
     _editable(scheme)
     if scheme.publications.exists():
@@ -417,7 +418,7 @@ def _snapshot(scheme: Scheme, period: str) -> tuple[dict[str, Any], list[list[st
 
 @transaction.atomic
 def publish_results(
-    scheme: Scheme, period: str, *, user: Any, objection_deadline: date
+    scheme: Scheme, period: str, *, user: Actor, objection_deadline: date
 ) -> Publication:
     """Publish one period's results for review (公示); objections until the deadline (inclusive)."""
     _manage(user, scheme)
@@ -442,7 +443,7 @@ def publish_results(
         snapshot=snapshot,
         values=used,
         published_at=timezone.now(),
-        published_by=user,
+        published_by=policy.person(user),
     )
     record(
         "evaluation.results.published",
@@ -464,15 +465,14 @@ def _totals(snapshot: dict[str, Any]) -> dict[str, str]:
 def lodge_objection(
     pub: Publication,
     *,
-    user: Any,
+    user: Actor,
     unit: OrgUnit,
     text: str,
     item: str = "",
     evidence: tuple[str, bytes] | None = None,
 ) -> Objection:
     """A unit objects to its published result, with evidence, inside the window (deadline inclusive)."""
-    if user is not None:
-        policy.require(user, access.OBJECT, unit)
+    policy.require(user, access.OBJECT, unit)
     pub = Publication.objects.select_for_update().get(pk=pub.pk)
     if pub.state != PublicationState.REVIEW:
         raise ConflictError(_("the results are final; objections are closed"), "state")
@@ -509,7 +509,7 @@ def lodge_objection(
         item=item,
         text=text.strip(),
         lodged_at=timezone.now(),
-        lodged_by=user,
+        lodged_by=policy.person(user),
     )
     if evidence is not None:
         name, data = evidence
@@ -528,7 +528,7 @@ def lodge_objection(
 
 
 @transaction.atomic
-def rule_objection(objection: Objection, *, user: Any, upheld: bool, reason: str) -> Objection:
+def rule_objection(objection: Objection, *, user: Actor, upheld: bool, reason: str) -> Objection:
     """The issuing office rules on an objection, always with a written reason.
 
     Upholding records the decision; the correction itself goes through the data
@@ -545,7 +545,7 @@ def rule_objection(objection: Objection, *, user: Any, upheld: bool, reason: str
     objection.state = ObjectionState.UPHELD if upheld else ObjectionState.REJECTED
     objection.ruling = reason.strip()
     objection.ruled_at = timezone.now()
-    objection.ruled_by = user
+    objection.ruled_by = policy.person(user)
     objection.save()
     record(
         "evaluation.objection.ruled",
@@ -557,7 +557,7 @@ def rule_objection(objection: Objection, *, user: Any, upheld: bool, reason: str
 
 
 @transaction.atomic
-def refresh_publication(pub: Publication, *, user: Any, reason: str) -> Publication:
+def refresh_publication(pub: Publication, *, user: Actor, reason: str) -> Publication:
     """Re-take the review snapshot from current approved data (after an upheld objection).
 
     Allowed only while under review, only with a reason; the audit entry keeps
@@ -583,7 +583,7 @@ def refresh_publication(pub: Publication, *, user: Any, reason: str) -> Publicat
 
 
 @transaction.atomic
-def finalise_publication(pub: Publication, *, user: Any) -> Publication:
+def finalise_publication(pub: Publication, *, user: Actor) -> Publication:
     """Make the results final: the window has closed and no objection is open."""
     _manage(user, pub.scheme)
     pub = Publication.objects.select_for_update().get(pk=pub.pk)
@@ -608,7 +608,7 @@ def finalise_publication(pub: Publication, *, user: Any) -> Publication:
         )
     pub.state = PublicationState.FINAL
     pub.finalised_at = timezone.now()
-    pub.finalised_by = user
+    pub.finalised_by = policy.person(user)
     pub.save()
     record("evaluation.results.finalised", obj=pub, after={"totals": _totals(pub.snapshot)})
     return pub

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext
 from openpyxl import Workbook
@@ -30,6 +30,9 @@ from duban.evaluation.models import Scheme
 from duban.evaluation.services import save_engine_scheme
 from duban.orgs.models import OrgUnit
 from duban.spreadsheets import open_workbook, read_rows, safe_row, unguard_text
+
+if TYPE_CHECKING:
+    from duban.orgs.policy import Actor
 
 ITEM_COLUMNS = ("code", "category", "indicator", "name_zh", "name_en", "points", "rule",
                 "parameters", "direction", "cumulative", "target", "unit_targets", "levels",
@@ -355,6 +358,6 @@ def _name(zh: str, en: str) -> Any:
     return {"zh": zh, "en": en} if en else zh
 
 
-def import_scheme_xlsx(data: bytes, *, user: Any) -> Scheme:
+def import_scheme_xlsx(data: bytes, *, user: Actor) -> Scheme:
     """Create or replace a draft from a workbook; all or nothing."""
     return save_engine_scheme(data_to_engine(read_workbook(data)), user=user)

@@ -23,6 +23,7 @@ from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import OrgUnit
 from duban.orgs.views import read_upload
+from duban.web import actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -67,13 +68,13 @@ def scheme_import(request: HttpRequest) -> HttpResponse:
             data = read_upload(upload)
             name = (upload.name or "").lower()
             if name.endswith(".xlsx"):
-                scheme = sheets.import_scheme_xlsx(data, user=request.user)
+                scheme = sheets.import_scheme_xlsx(data, user=actor(request))
             else:
                 try:
                     text = data.decode("utf-8-sig")
                 except UnicodeDecodeError:
                     raise DubanError(_("the file is not UTF-8 text"), "file") from None
-                scheme = services.import_scheme_yaml(text, user=request.user, source=name)
+                scheme = services.import_scheme_yaml(text, user=actor(request), source=name)
         except DubanError as exc:
             problems = exc.shown()
         else:
@@ -155,7 +156,7 @@ def item_edit(request: HttpRequest, code: str, item: str) -> HttpResponse:
                 ) from None
             services.update_item(
                 row,
-                user=request.user,
+                user=actor(request),
                 points=post.get("points", ""),
                 target=post.get("target", ""),
                 rule=rule,
@@ -168,7 +169,7 @@ def item_edit(request: HttpRequest, code: str, item: str) -> HttpResponse:
                     targets[unit.strip()] = value.strip()
             existing = {t.unit.code for t in row.targets.select_related("unit")}
             targets.update({c: "" for c in existing if c not in targets})
-            services.set_targets(row, targets, user=request.user)
+            services.set_targets(row, targets, user=actor(request))
         except DubanError as exc:
             problems = exc.shown()
         else:
@@ -196,7 +197,7 @@ def scheme_publish(request: HttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_manage(request.user, scheme)
     try:
-        services.publish_scheme(scheme, user=request.user)
+        services.publish_scheme(scheme, user=actor(request))
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
     messages.success(request, _("Scheme issued."))
@@ -209,7 +210,7 @@ def scheme_copy(request: HttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_manage(request.user, scheme)
     try:
-        copy = services.copy_scheme_as_draft(scheme, user=request.user)
+        copy = services.copy_scheme_as_draft(scheme, user=actor(request))
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
     messages.success(request, _("What-if copy made: edit its weights and targets, then compare."))
@@ -415,7 +416,7 @@ def publish_results(request: HttpRequest, code: str) -> HttpResponse:
         except ValueError:
             raise DubanError(_("give a date such as 2018-01-15"), "objection_deadline") from None
         pub = services.publish_results(
-            scheme, request.POST.get("period", ""), user=request.user, objection_deadline=deadline
+            scheme, request.POST.get("period", ""), user=actor(request), objection_deadline=deadline
         )
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
@@ -482,7 +483,7 @@ def lodge_objection(request: HttpRequest, pk: int) -> HttpResponse:
         evidence = (upload.name or "evidence", read_upload(upload)) if upload else None
         services.lodge_objection(
             pub,
-            user=request.user,
+            user=actor(request),
             unit=unit,
             item=request.POST.get("item", ""),
             text=request.POST.get("text", ""),
@@ -502,7 +503,7 @@ def rule_objection(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.rule_objection(
             objection,
-            user=request.user,
+            user=actor(request),
             upheld=request.POST.get("decision") == "upheld",
             reason=request.POST.get("reason", ""),
         )
@@ -531,7 +532,9 @@ def refresh_publication(request: HttpRequest, pk: int) -> HttpResponse:
     pub, _seen = _publication(request, pk)
     access.require_manage(request.user, pub.scheme)
     try:
-        services.refresh_publication(pub, user=request.user, reason=request.POST.get("reason", ""))
+        services.refresh_publication(
+            pub, user=actor(request), reason=request.POST.get("reason", "")
+        )
     except DubanError as exc:
         return _problems_page(request, exc, pub.scheme.code)
     messages.success(request, _("Published results refreshed."))
@@ -544,7 +547,7 @@ def finalise(request: HttpRequest, pk: int) -> HttpResponse:
     pub, _seen = _publication(request, pk)
     access.require_manage(request.user, pub.scheme)
     try:
-        services.finalise_publication(pub, user=request.user)
+        services.finalise_publication(pub, user=actor(request))
     except DubanError as exc:
         return _problems_page(request, exc, pub.scheme.code)
     messages.success(request, _("Results are final."))

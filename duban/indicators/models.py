@@ -23,7 +23,7 @@ from duban.periods import PeriodType
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 indicator_code_validator = RegexValidator(
     rf"^{CODE_PATTERN}$",
@@ -95,7 +95,7 @@ TRUE_WORDS = frozenset({"1", "yes", "y", "true", "是", "有"})
 FALSE_WORDS = frozenset({"0", "no", "n", "false", "否", "无"})
 
 
-def _scope_filter(user: User | AnonymousUser, field: str) -> Q:
+def _scope_filter(user: Actor | AnonymousUser, field: str) -> Q:
     """Definitions issued at a unit apply to its subtree: visible from inside it and from above."""
     roots = policy.roots(user, Action.VIEW_DATA)
     if not roots:
@@ -109,7 +109,7 @@ def _scope_filter(user: User | AnonymousUser, field: str) -> Q:
 
 
 class IndicatorQuerySet(models.QuerySet["Indicator"]):
-    def visible_to(self, user: User | AnonymousUser) -> IndicatorQuerySet:
+    def visible_to(self, user: Actor | AnonymousUser) -> IndicatorQuerySet:
         return self.filter(_scope_filter(user, "issuer"))
 
     def active(self) -> IndicatorQuerySet:
@@ -333,7 +333,7 @@ def fmt(value: Decimal | None) -> str:
 
 
 class DataSetQuerySet(models.QuerySet["DataSet"]):
-    def visible_to(self, user: User | AnonymousUser) -> DataSetQuerySet:
+    def visible_to(self, user: Actor | AnonymousUser) -> DataSetQuerySet:
         return self.filter(_scope_filter(user, "owner"))
 
 

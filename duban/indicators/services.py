@@ -26,7 +26,7 @@ from duban.orgs.policy import Action
 from duban.reporting.actor import attributed
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 
 class IndicatorError(DubanError):
@@ -78,9 +78,8 @@ def _full_clean(obj: Any, exclude: list[str] | None = None) -> list[Problem]:
     return []
 
 
-def _require(user: User | None, unit: OrgUnit) -> None:
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, unit)
+def _require(user: Actor, unit: OrgUnit) -> None:
+    policy.require(user, Action.MANAGE_EVALUATION, unit)
 
 
 def _check_indicator(ind: Indicator) -> list[Problem]:
@@ -146,7 +145,7 @@ def _check_formula(ind: Indicator) -> list[Problem]:
 
 @attributed
 @transaction.atomic
-def create_indicator(*, user: User | None, issuer: OrgUnit, **fields: Any) -> Indicator:
+def create_indicator(*, user: Actor, issuer: OrgUnit, **fields: Any) -> Indicator:
     """Define an indicator issued at `issuer` (the office's unit); it applies to that subtree."""
     _require(user, issuer)
     unknown = sorted(set(fields) - set(INDICATOR_FIELDS))
@@ -162,7 +161,7 @@ def create_indicator(*, user: User | None, issuer: OrgUnit, **fields: Any) -> In
 
 @attributed
 @transaction.atomic
-def update_indicator(ind: Indicator, *, user: User | None, **fields: Any) -> Indicator:
+def update_indicator(ind: Indicator, *, user: Actor, **fields: Any) -> Indicator:
     """Change a definition. The code is the indicator's identity in files: it never changes."""
     _require(user, ind.issuer)
     unknown = sorted(set(fields) - set(INDICATOR_FIELDS))
@@ -190,7 +189,7 @@ def update_indicator(ind: Indicator, *, user: User | None, **fields: Any) -> Ind
 @attributed
 @transaction.atomic
 def create_data_set(
-    *, user: User | None, owner: OrgUnit, indicators: list[str] | None = None, **fields: Any
+    *, user: Actor, owner: OrgUnit, indicators: list[str] | None = None, **fields: Any
 ) -> DataSet:
     _require(user, owner)
     unknown = sorted(set(fields) - set(DATASET_FIELDS))
@@ -208,7 +207,7 @@ def create_data_set(
 
 @attributed
 @transaction.atomic
-def update_data_set(ds: DataSet, *, user: User | None, **fields: Any) -> DataSet:
+def update_data_set(ds: DataSet, *, user: Actor, **fields: Any) -> DataSet:
     _require(user, ds.owner)
     unknown = sorted(set(fields) - set(DATASET_FIELDS))
     if unknown:
@@ -229,7 +228,7 @@ def update_data_set(ds: DataSet, *, user: User | None, **fields: Any) -> DataSet
 
 @attributed
 @transaction.atomic
-def set_members(ds: DataSet, codes: list[str], *, user: User | None) -> list[Indicator]:
+def set_members(ds: DataSet, codes: list[str], *, user: Actor) -> list[Indicator]:
     """Make the form hold exactly these indicators, in this order.
 
     An indicator already on another data set, of another period type or issued
@@ -294,7 +293,7 @@ def set_members(ds: DataSet, codes: list[str], *, user: User | None) -> list[Ind
 @attributed
 @transaction.atomic
 def add_rule(
-    ds: DataSet, *, user: User | None, name: str, expression: str, message: str = ""
+    ds: DataSet, *, user: Actor, name: str, expression: str, message: str = ""
 ) -> ValidationRule:
     """A condition over the form's indicators; refused unless it parses and names only them."""
     _require(user, ds.owner)
@@ -318,6 +317,6 @@ def add_rule(
 
 @attributed
 @transaction.atomic
-def delete_rule(rule: ValidationRule, *, user: User | None) -> None:
+def delete_rule(rule: ValidationRule, *, user: Actor) -> None:
     _require(user, rule.data_set.owner)
     rule.delete()

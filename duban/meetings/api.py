@@ -18,6 +18,7 @@ from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.tasks.api import LedgerOut
 from duban.tasks.services import today_local
+from duban.web import actor
 
 router = Router(tags=["meetings"])
 
@@ -180,7 +181,7 @@ def create_meeting(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOu
         raise DubanError("no unit has this code", "unit")
     participants = _units(data.pop("participants"), "participants")
     data["branch_venues"] = "\n".join(data["branch_venues"])
-    m = services.create_meeting(unit, user=request.user, participants=participants, **data)  # type: ignore[arg-type]
+    m = services.create_meeting(unit, user=actor(request), participants=participants, **data)  # type: ignore[arg-type]
     return Status(201, MeetingOut.of(m))
 
 
@@ -200,7 +201,7 @@ def update_meeting(request: HttpRequest, pk: int, payload: MeetingPatch) -> Meet
     )
     if "branch_venues" in data:
         data["branch_venues"] = "\n".join(data["branch_venues"])
-    m = services.update_meeting(meeting, user=request.user, participants=participants, **data)  # type: ignore[arg-type]
+    m = services.update_meeting(meeting, user=actor(request), participants=participants, **data)  # type: ignore[arg-type]
     return MeetingOut.of(m)
 
 
@@ -255,14 +256,14 @@ def agenda(request: HttpRequest, pk: int) -> AgendaOut:
 def decide(request: HttpRequest, pk: int, payload: DecisionIn) -> Status[DecisionOut]:
     """Record a decided matter; with `supervise` (default) it becomes a task in the same step."""
     meeting = services.meeting_or_403(request.user, pk)
-    if not services.can_manage(request.user, meeting):
+    if not services.can_manage(actor(request), meeting):
         raise policy.PermissionDenied("only the convening unit's office records decisions")
     lead = OrgUnit.objects.filter(code=payload.lead_unit).first()
     if lead is None:
         raise DubanError("no unit has this code", "lead_unit")
     d = services.decide(
         meeting,
-        user=request.user,  # type: ignore[arg-type]
+        user=actor(request),  # type: ignore[arg-type]
         text=payload.text,
         lead_unit=lead,  # type: ignore[arg-type]
         due_date=payload.due_date,
@@ -277,7 +278,7 @@ def decide(request: HttpRequest, pk: int, payload: DecisionIn) -> Status[Decisio
 def supervise(request: HttpRequest, pk: int) -> DecisionOut:
     matter = get_object_or_404(DecidedMatter, pk=pk)
     services.meeting_or_403(request.user, matter.meeting_id)
-    services.supervise_matter(matter, user=request.user)  # type: ignore[arg-type]
+    services.supervise_matter(matter, user=actor(request))  # type: ignore[arg-type]
     return DecisionOut.of(DecidedMatter.objects.select_related("lead_unit").get(pk=pk))
 
 
@@ -315,7 +316,7 @@ def set_cadence(request: HttpRequest, code: str, payload: CadenceIn) -> CadenceO
     c = services.set_cadence(
         unit,
         payload.mechanism,
-        user=request.user,  # type: ignore[arg-type]
+        user=actor(request),  # type: ignore[arg-type]
         since=payload.since,
         active=payload.active,  # type: ignore[arg-type]
     )  # type: ignore[arg-type]
@@ -329,7 +330,7 @@ def record_held(request: HttpRequest, code: str, payload: HeldIn) -> Status[Cade
         unit,
         payload.mechanism,
         payload.period,
-        user=request.user,  # type: ignore[arg-type]
+        user=actor(request),  # type: ignore[arg-type]
         held_on=payload.held_on,
         reference=payload.reference,
     )

@@ -11,6 +11,7 @@ from duban.audit.context import acting_as
 from duban.meetings import services
 from duban.meetings.models import Mechanism, Meeting, MeetingKind
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.periods import PeriodType, period_containing
 from duban.tasks import services as task_services
 from duban.tasks.demo import INVENTED_NOTE, Event, add_months, demo_start, replay
@@ -73,7 +74,7 @@ def load_meetings_demo(today: date | None = None) -> int:
                 continue
             meeting = services.create_meeting(
                 yz,
-                user=None,
+                user=SYSTEM,
                 kind=MeetingKind.DISPATCH,
                 held_on=held,
                 title=f"全市公安机关视频调度会（{held.month}月）",
@@ -90,7 +91,7 @@ def load_meetings_demo(today: date | None = None) -> int:
             for text, lead, days, late in decisions:  # type: ignore[attr-defined]
                 matter = services.decide(
                     meeting,
-                    user=None,
+                    user=SYSTEM,
                     text=text,
                     lead_unit=unit(lead),
                     due_date=held + timedelta(days=days),
@@ -105,7 +106,11 @@ def load_meetings_demo(today: date | None = None) -> int:
                             mid,
                             1,
                             lambda d, t=task: task_services.submit_report(  # type: ignore[misc]
-                                t, user=None, text=f"正在落实。{INVENTED_NOTE}", percent=50, today=d
+                                t,
+                                user=SYSTEM,
+                                text=f"正在落实。{INVENTED_NOTE}",
+                                percent=50,
+                                today=d,
                             ),
                         )
                     )
@@ -116,7 +121,9 @@ def load_meetings_demo(today: date | None = None) -> int:
                             (
                                 done,
                                 3,
-                                lambda d, t=task: task_services.declare_done(t, user=None, today=d),  # type: ignore[misc]
+                                lambda d, t=task: task_services.declare_done(
+                                    t, user=SYSTEM, today=d
+                                ),  # type: ignore[misc]
                             )
                         )
                         if done + timedelta(days=3) <= today:
@@ -125,14 +132,14 @@ def load_meetings_demo(today: date | None = None) -> int:
                                     done + timedelta(days=3),
                                     4,
                                     lambda d, t=task: task_services.close_task(  # type: ignore[misc]
-                                        t, user=None, today=d
+                                        t, user=SYSTEM, today=d
                                     ),
                                 )
                             )
         # the Shaanxi department's recurring mechanisms (seed 004)
         start = demo_start(today)
         for mech in Mechanism:
-            services.set_cadence(sx, mech, user=None, since=start)
+            services.set_cadence(sx, mech, user=SYSTEM, since=start)
         for n in range(0, 7):
             month_start = add_months(start, n)
             if n in (3,):  # one monthly study missed, on purpose
@@ -141,7 +148,7 @@ def load_meetings_demo(today: date | None = None) -> int:
             if held <= today:
                 services.create_meeting(
                     sx,
-                    user=None,
+                    user=SYSTEM,
                     kind=MeetingKind.MONTHLY_STUDY,
                     held_on=held,
                     title=f"厅党委重点亮点工作月度研究（{held.month}月）",
@@ -156,7 +163,7 @@ def load_meetings_demo(today: date | None = None) -> int:
                     sx,
                     Mechanism.MONTHLY_BULLETIN,
                     p.id,
-                    user=None,
+                    user=SYSTEM,
                     held_on=bulletin,
                     reference=f"陕公改通〔{bulletin.year}〕{n + 1}号（演示）",
                 )
@@ -164,7 +171,7 @@ def load_meetings_demo(today: date | None = None) -> int:
         if review <= today:
             services.create_meeting(
                 sx,
-                user=None,
+                user=SYSTEM,
                 kind=MeetingKind.QUARTERLY_REVIEW,
                 held_on=review,
                 title="重点亮点工作季度点评",
@@ -176,7 +183,7 @@ def load_meetings_demo(today: date | None = None) -> int:
         if half_year <= today:
             services.create_meeting(
                 sx,
-                user=None,
+                user=SYSTEM,
                 kind=MeetingKind.CONFERENCE,
                 held_on=half_year,
                 title="全省公安机关上半年重点亮点工作推进电视电话会议",

@@ -35,7 +35,7 @@ from duban.tasks import services as task_services
 from duban.tasks.models import Task, TaskKind
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 MEETING_FIELDS = ("kind", "title", "held_on", "main_venue", "branch_venues", "agenda", "minutes")
 
@@ -69,7 +69,7 @@ def can_view(user: Any, meeting: Meeting) -> bool:
     return any(policy.can(user, Action.VIEW_DATA, u) for u in units)
 
 
-def can_manage(user: Any, meeting: Meeting) -> bool:
+def can_manage(user: Actor, meeting: Meeting) -> bool:
     return policy.can(user, Action.MANAGE_EVALUATION, meeting.unit)
 
 
@@ -112,14 +112,13 @@ def _set_participants(meeting: Meeting, units: Sequence[OrgUnit]) -> None:
 
 @transaction.atomic
 def create_meeting(
-    unit: OrgUnit, *, user: User | None, participants: Sequence[OrgUnit] = (), **fields: Any
+    unit: OrgUnit, *, user: Actor, participants: Sequence[OrgUnit] = (), **fields: Any
 ) -> Meeting:
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, unit)
+    policy.require(user, Action.MANAGE_EVALUATION, unit)
     unknown = sorted(set(fields) - set(MEETING_FIELDS))
     if unknown:
         raise MeetingError([Problem(f, _("unknown field")) for f in unknown])
-    meeting = Meeting(unit=unit, created_by=user, **fields)
+    meeting = Meeting(unit=unit, created_by=policy.person(user), **fields)
     _validate(meeting, exclude=["unit", "created_by"])
     meeting.save()
     _set_participants(meeting, participants)
@@ -130,12 +129,12 @@ def create_meeting(
 def update_meeting(
     meeting: Meeting,
     *,
-    user: User | None,
+    user: Actor,
     participants: Sequence[OrgUnit] | None = None,
     **fields: Any,
 ) -> Meeting:
     """Edit the meeting or keep its minutes."""
-    if user is not None and not can_manage(user, meeting):
+    if not can_manage(user, meeting):
         raise PermissionDenied("only the convening unit's office edits a meeting")
     unknown = sorted(set(fields) - set(MEETING_FIELDS))
     if unknown:
@@ -155,7 +154,7 @@ def update_meeting(
 def decide(
     meeting: Meeting,
     *,
-    user: User | None,
+    user: Actor,
     text: str,
     lead_unit: OrgUnit,
     due_date: date,
@@ -165,7 +164,7 @@ def decide(
     today: date | None = None,
 ) -> DecidedMatter:
     """Record a decided matter (议定事项) and, in the same step, make it a supervised task."""
-    if user is not None and not can_manage(user, meeting):
+    if not can_manage(user, meeting):
         raise PermissionDenied("only the convening unit's office records decisions")
     text = (text or "").strip()
     if not text:
@@ -187,13 +186,13 @@ def decide(
 def supervise_matter(
     matter: DecidedMatter,
     *,
-    user: User | None,
+    user: Actor,
     partners: Sequence[OrgUnit] = (),
     responsible: str = "",
 ) -> Task:
     """Turn a decided matter into a supervised task issued by the convening unit."""
     meeting = matter.meeting
-    if user is not None and not can_manage(user, meeting):
+    if not can_manage(user, meeting):
         raise PermissionDenied("only the convening unit's office supervises decisions")
     locked = DecidedMatter.objects.select_for_update().get(pk=matter.pk)
     if locked.task_id is not None:
@@ -224,10 +223,9 @@ def supervise_matter(
 
 @transaction.atomic
 def set_cadence(
-    unit: OrgUnit, mechanism: str, *, user: User | None, since: date, active: bool = True
+    unit: OrgUnit, mechanism: str, *, user: Actor, since: date, active: bool = True
 ) -> Cadence:
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, unit)
+    policy.require(user, Action.MANAGE_EVALUATION, unit)
     if mechanism not in Mechanism.values:
         raise MeetingError(_("unknown mechanism"), "mechanism")
     cadence = Cadence.objects.filter(unit=unit, mechanism=mechanism).first()
@@ -251,13 +249,12 @@ def record_held(
     mechanism: str,
     period: str,
     *,
-    user: User | None,
+    user: Actor,
     held_on: date,
     reference: str = "",
 ) -> CadenceRecord:
     """Note that a mechanism was held for a period outside a meeting here (a bulletin's number)."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, unit)
+    policy.require(user, Action.MANAGE_EVALUATION, unit)
     if mechanism not in Mechanism.values:
         raise MeetingError(_("unknown mechanism"), "mechanism")
     try:

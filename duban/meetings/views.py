@@ -25,6 +25,7 @@ from duban.orgs.policy import Action
 from duban.pages import form_page, post_action
 from duban.tasks import access as task_access
 from duban.tasks.services import today_local
+from duban.web import actor
 
 
 def _managed_units(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -38,7 +39,7 @@ def _meeting_page(meeting: Meeting) -> str:
 def _managed_meeting(request: HttpRequest, pk: int, why: str) -> Meeting:
     """Fetch a meeting the user may see (404, 403) and manage (403, saying `why` not)."""
     meeting = services.meeting_or_403(request.user, pk)
-    if not services.can_manage(request.user, meeting):
+    if not services.can_manage(actor(request), meeting):
         raise PermissionDenied(why)
     return meeting
 
@@ -78,7 +79,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     def save(data: dict[str, Any]) -> Meeting:
         d = dict(data)
         unit, participants = d.pop("unit"), list(d.pop("participants"))
-        return services.create_meeting(unit, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
+        return services.create_meeting(unit, user=actor(request), participants=participants, **d)  # type: ignore[arg-type]
 
     return form_page(
         request,
@@ -95,7 +96,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = services.meeting_or_403(request.user, pk)
     today = today_local()
-    can_manage = services.can_manage(request.user, meeting)
+    can_manage = services.can_manage(actor(request), meeting)
     pack = build_pack(meeting, today, viewer=request.user)
     return render(
         request,
@@ -131,7 +132,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     def save(data: dict[str, Any]) -> Meeting:
         d = dict(data)
         participants = list(d.pop("participants"))
-        return services.update_meeting(meeting, user=request.user, participants=participants, **d)  # type: ignore[arg-type]
+        return services.update_meeting(meeting, user=actor(request), participants=participants, **d)  # type: ignore[arg-type]
 
     return form_page(
         request, form, save, title=_("Edit meeting"), back=_meeting_page(meeting), done=_("Saved.")
@@ -144,7 +145,7 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = _managed_meeting(request, pk, "only the convening unit's office keeps the minutes")
     form = MinutesForm(request.POST)
     if form.is_valid():
-        services.update_meeting(meeting, user=request.user, minutes=form.cleaned_data["minutes"])  # type: ignore[arg-type]
+        services.update_meeting(meeting, user=actor(request), minutes=form.cleaned_data["minutes"])  # type: ignore[arg-type]
         messages.success(request, _("Minutes saved."))
     return redirect("meetings:meeting", pk=pk)
 
@@ -159,7 +160,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         DecisionForm(request.POST or None, units=OrgUnit.objects.subtree_of(meeting.unit)),
         lambda d: services.decide(
             meeting,
-            user=request.user,  # type: ignore[arg-type]
+            user=actor(request),  # type: ignore[arg-type]
             text=d["text"],
             lead_unit=d["lead_unit"],
             due_date=d["due_date"],
@@ -190,7 +191,7 @@ def supervise_matter(request: HttpRequest, pk: int) -> HttpResponse:
     )
     return post_action(
         request,
-        lambda: services.supervise_matter(matter, user=request.user),  # type: ignore[arg-type]
+        lambda: services.supervise_matter(matter, user=actor(request)),  # type: ignore[arg-type]
         back=_meeting_page(meeting),
         done=_("Supervised as a task."),
         then=lambda task: reverse("tasks:task", args=[task.pk]),
@@ -224,7 +225,7 @@ def cadence(request: HttpRequest, code: str) -> HttpResponse:
                     services.set_cadence(
                         unit,
                         d["mechanism"],
-                        user=request.user,  # type: ignore[arg-type]
+                        user=actor(request),  # type: ignore[arg-type]
                         since=d["since"],
                         active=d["active"],
                     )  # type: ignore[arg-type]
@@ -237,7 +238,7 @@ def cadence(request: HttpRequest, code: str) -> HttpResponse:
                         unit,
                         d["mechanism"],
                         d["period"],
-                        user=request.user,  # type: ignore[arg-type]
+                        user=actor(request),  # type: ignore[arg-type]
                         held_on=d["held_on"],
                         reference=d["reference"],
                     )

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from duban.orgs.models import Membership, OrgUnit, OrgUnitQuerySet, Role
 
@@ -63,9 +63,61 @@ RULES: dict[Action, Rule] = {
 }
 
 
-def grants(user: User | AnonymousUser) -> list[tuple[Role, str]]:
+class System:
+    """The one actor that is not a person: commands, the daily pass, file feeds run from the
+    shell and the demo act as it. The policy allows it everything, the audit trail names it
+    ("system", with the command as the entry's source), and no request can act as it:
+    the policy refuses it while a web or API request is being served (`_is_system`)."""
+
+    is_authenticated = True
+    is_active = True
+    pk = None
+
+    def get_username(self) -> str:
+        return "system"
+
+    def __str__(self) -> str:
+        return "system"
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = System()
+
+if TYPE_CHECKING:
+    # Who acts: a person, or the system (commands, the daily pass, the demo). Never None.
+    Actor: TypeAlias = User | System
+REQUEST_SOURCES = frozenset({"web", "api"})  # what the audit middleware sets for a request
+
+
+def _is_system(actor: object) -> bool:
+    """Whether `actor` is the system, refusing it inside a request: a view that passed it
+    would skip the policy for whoever is signed in."""
+    if actor is not SYSTEM:
+        return False
+    from duban.audit.context import current
+
+    if current().source in REQUEST_SOURCES:
+        raise PermissionDenied("the system acts only from the shell, never inside a request")
+    return True
+
+
+def is_system(actor: object) -> bool:
+    """Whether the actor is the system (refused inside a request, as everywhere)."""
+    return _is_system(actor)
+
+
+def person(actor: Actor) -> User | None:
+    """The account behind an actor, for `…_by` columns: None for the system."""
+    return None if actor is SYSTEM else actor  # type: ignore[return-value]
+
+
+def grants(user: Actor | AnonymousUser) -> list[tuple[Role, str]]:
     """(role, unit path) pairs the user holds, read once per request and cached on the user."""
-    if not user.is_authenticated or not user.is_active:
+    if user is None:
+        raise TypeError("no actor: pass the signed-in user, or policy.SYSTEM from the shell")
+    if isinstance(user, System) or not user.is_authenticated or not user.is_active:
         return []
     cached: list[tuple[Role, str]] | None = getattr(user, "_duban_grants", None)
     if cached is None:
@@ -84,6 +136,10 @@ def forget_grants(user: Any) -> None:
         del user._duban_grants
 
 
+# One rule table, read two ways: `_reaches` for one unit, `_reach_q` for a list. Both say the
+# same thing about one grant; `can` and `visible_units` combine grants the same way (any).
+
+
 def _reaches(reach: Reach, grant_path: str, unit_path: str) -> bool:
     if reach is Reach.SELF:
         return unit_path == grant_path
@@ -92,23 +148,21 @@ def _reaches(reach: Reach, grant_path: str, unit_path: str) -> bool:
     return unit_path.startswith(grant_path)
 
 
-def can(user: User | AnonymousUser, action: Action, unit: OrgUnit) -> bool:
-    rule = RULES[action]
-    return any(
-        role in rule.roles and _reaches(rule.reach, path, unit.path) for role, path in grants(user)
-    )
+def _reach_q(reach: Reach, grant_path: str) -> Q:
+    if reach is Reach.SELF:
+        return Q(path=grant_path)
+    if reach is Reach.BELOW:
+        return Q(path__startswith=grant_path) & ~Q(path=grant_path)
+    return Q(path__startswith=grant_path)
 
 
-def require(user: User | AnonymousUser, action: Action, unit: OrgUnit) -> None:
-    """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
-    if not can(user, action, unit):
-        raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
-
-
-def roots(user: User | AnonymousUser, action: Action = Action.VIEW_UNIT) -> list[str]:
-    """The paths at the top of what the user may reach for an action (no path inside another)."""
+def _grant_paths(user: Actor | AnonymousUser, action: Action) -> list[str]:
+    """The unit paths of the user's grants that count for `action`, without a path whose
+    reach another one's holds already (a subtree or below inside another)."""
     rule = RULES[action]
     paths = sorted({path for role, path in grants(user) if role in rule.roles})
+    if rule.reach is Reach.SELF:
+        return paths
     top: list[str] = []
     for path in paths:
         if not any(path.startswith(t) for t in top):
@@ -116,21 +170,45 @@ def roots(user: User | AnonymousUser, action: Action = Action.VIEW_UNIT) -> list
     return top
 
 
-def visible_units(user: User | AnonymousUser, action: Action = Action.VIEW_UNIT) -> OrgUnitQuerySet:
-    """Every unit the user may act on for `action`, as one queryset."""
-    rule = RULES[action]
+def can(user: Actor | AnonymousUser, action: Action, unit: OrgUnit) -> bool:
+    if _is_system(user):
+        return True
+    reach = RULES[action].reach
+    return any(_reaches(reach, path, unit.path) for path in _grant_paths(user, action))
+
+
+def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit) -> None:
+    """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
+    if not can(user, action, unit):
+        raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
+
+
+def roots(user: Actor | AnonymousUser, action: Action = Action.VIEW_UNIT) -> list[str]:
+    """The paths at the top of what the user may reach for an action (no path inside another)."""
+    if _is_system(user):
+        return sorted(OrgUnit.objects.filter(parent=None).values_list("path", flat=True))
+    return _grant_paths(user, action)
+
+
+def visible_units(
+    user: Actor | AnonymousUser, action: Action = Action.VIEW_UNIT
+) -> OrgUnitQuerySet:
+    """Every unit the user may act on for `action`, as one queryset: the units `can` allows,
+    from the same rule, grant by grant."""
     qs = OrgUnit.objects.all()
-    if rule.reach is Reach.SELF:
-        paths = [path for role, path in grants(user) if role in rule.roles]
-        return qs.filter(path__in=paths)
-    units = qs.under_paths(roots(user, action))
-    if rule.reach is Reach.BELOW:
-        own = [path for role, path in grants(user) if role in rule.roles]
-        units = units.exclude(path__in=own)
-    return units
+    if _is_system(user):
+        return qs
+    reach = RULES[action].reach
+    paths = _grant_paths(user, action)
+    if not paths:
+        return qs.none()
+    where = Q()
+    for path in paths:
+        where |= _reach_q(reach, path)
+    return qs.filter(where)
 
 
-def home_units(user: User | AnonymousUser) -> OrgUnitQuerySet:
+def home_units(user: Actor | AnonymousUser) -> OrgUnitQuerySet:
     """The units where the user holds a role: where his home page starts."""
     return OrgUnit.objects.filter(path__in={path for _, path in grants(user)})
 
@@ -151,7 +229,7 @@ class FigureScope:
     entering: OrgUnitQuerySet
 
 
-def figure_scope(user: User | AnonymousUser) -> FigureScope:
+def figure_scope(user: Actor | AnonymousUser) -> FigureScope:
     """The user's `FigureScope`: his VIEW_DATA reach, and the units of his own business roles."""
     readers = RULES[Action.VIEW_DATA].roles
     return FigureScope(
@@ -162,7 +240,7 @@ def figure_scope(user: User | AnonymousUser) -> FigureScope:
     )
 
 
-def managed_accounts(user: User | AnonymousUser) -> QuerySet[User]:
+def managed_accounts(user: Actor | AnonymousUser) -> QuerySet[User]:
     """The accounts a security administrator manages: those whose home units — every unit where
     the account holds a role, as `home_units` says, but counting a switched-off account's and
     an inactive unit's roles too, so an account does not change hands while it is off — all lie
@@ -180,18 +258,20 @@ def managed_accounts(user: User | AnonymousUser) -> QuerySet[User]:
     return User.objects.filter(Exists(held)).exclude(Exists(held.exclude(unit__in=reach)))
 
 
-def manages_account(user: User | AnonymousUser, account: User) -> bool:
+def manages_account(user: Actor | AnonymousUser, account: User) -> bool:
     return managed_accounts(user).filter(pk=account.pk).exists()
 
 
-def managed_memberships(user: User | AnonymousUser) -> QuerySet[Membership]:
+def managed_memberships(user: Actor | AnonymousUser) -> QuerySet[Membership]:
     """The roles held at units within his MANAGE_ACCOUNTS reach, whoever holds them: what his
     member lists show of each person, and what he may withdraw (a role at his own unit is his
     to take back even from an account of another tree; he sees nothing else of that account)."""
     return Membership.objects.filter(unit__in=visible_units(user, Action.MANAGE_ACCOUNTS))
 
 
-def can_any(user: User | AnonymousUser, action: Action) -> bool:
+def can_any(user: Actor | AnonymousUser, action: Action) -> bool:
+    if _is_system(user):
+        return True
     return any(role in RULES[action].roles for role, _ in grants(user))
 
 

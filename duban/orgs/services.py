@@ -18,6 +18,7 @@ from duban.orgs.policy import Action
 
 if TYPE_CHECKING:
     from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 
 class OrgError(DubanError):
@@ -44,12 +45,12 @@ def check_placement(level: str, parent: OrgUnit | None) -> str | None:
 
 
 @transaction.atomic
-def create_unit(*, user: User | None, parent: OrgUnit | None, **fields: Any) -> OrgUnit:
+def create_unit(*, user: Actor, parent: OrgUnit | None, **fields: Any) -> OrgUnit:
     """Add a unit under `parent`; only a system administrator of the parent may."""
     if parent is None:
-        if user is not None and not getattr(user, "is_superuser", False):
+        if not (policy.is_system(user) or getattr(user, "is_superuser", False)):
             raise OrgError("only the installation's superuser creates a root unit", "parent")
-    elif user is not None:
+    else:
         policy.require(user, Action.EDIT_TREE, parent)
     unit = OrgUnit(parent=parent, **{k: v for k, v in fields.items() if k in UNIT_FIELDS})
     _validate(unit, exclude=["parent"])
@@ -61,10 +62,9 @@ def create_unit(*, user: User | None, parent: OrgUnit | None, **fields: Any) -> 
 
 
 @transaction.atomic
-def update_unit(unit: OrgUnit, *, user: User | None, **fields: Any) -> OrgUnit:
+def update_unit(unit: OrgUnit, *, user: Actor, **fields: Any) -> OrgUnit:
     """Rename or reclassify a unit. Its code is its identity in files and paths: not changed here."""
-    if user is not None:
-        policy.require(user, Action.EDIT_TREE, unit)
+    policy.require(user, Action.EDIT_TREE, unit)
     unknown = sorted(set(fields) - set(UNIT_FIELDS) - {"code"})
     if unknown:
         raise OrgError([Problem(f, "unknown field") for f in unknown])
@@ -89,7 +89,7 @@ def update_unit(unit: OrgUnit, *, user: User | None, **fields: Any) -> OrgUnit:
 
 
 @transaction.atomic
-def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, user: User | None, reason: str) -> UnitMove:
+def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, user: Actor, reason: str) -> UnitMove:
     """Put a unit and its subtree under another parent.
 
     The unit keeps its id, so its figures, memberships and audit history stay
@@ -97,9 +97,8 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, user: User | None, reason: 
     """
     if not reason.strip():
         raise OrgError("a move needs a reason", "reason")
-    if user is not None:
-        policy.require(user, Action.EDIT_TREE, unit)
-        policy.require(user, Action.EDIT_TREE, new_parent)
+    policy.require(user, Action.EDIT_TREE, unit)
+    policy.require(user, Action.EDIT_TREE, new_parent)
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     if new_parent.is_within(unit):
         raise OrgError(
@@ -131,18 +130,17 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, user: User | None, reason: 
             to_parent=new_parent,
             old_path=old_path,
             new_path=new_path,
-            moved_by=user,
+            moved_by=policy.person(user),
             reason=reason,
         )
 
 
 @transaction.atomic
-def grant_role(member: User, unit: OrgUnit, role: Role, *, user: User | None) -> Membership:
+def grant_role(member: User, unit: OrgUnit, role: Role, *, user: Actor) -> Membership:
     """Give `member` a role at `unit`; a security administrator above the unit decides."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_ACCOUNTS, unit)
-        if user.pk == member.pk:
-            raise OrgError("nobody grants roles to himself", "user")
+    policy.require(user, Action.MANAGE_ACCOUNTS, unit)
+    if user.pk is not None and user.pk == member.pk:
+        raise OrgError("nobody grants roles to himself", "user")
     held = [Role(r) for r in Membership.objects.filter(user=member).values_list("role", flat=True)]
     conflicts = policy.conflicting_roles(held, role)
     if conflicts:
@@ -158,9 +156,8 @@ def grant_role(member: User, unit: OrgUnit, role: Role, *, user: User | None) ->
 
 
 @transaction.atomic
-def revoke_role(membership: Membership, *, user: User | None, reason: str = "") -> None:
-    if user is not None:
-        policy.require(user, Action.MANAGE_ACCOUNTS, membership.unit)
+def revoke_role(membership: Membership, *, user: Actor, reason: str = "") -> None:
+    policy.require(user, Action.MANAGE_ACCOUNTS, membership.unit)
     with with_reason(reason):
         membership.delete()
     policy.forget_grants(membership.user)

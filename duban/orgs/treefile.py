@@ -26,7 +26,7 @@ from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
 from duban.spreadsheets import safe_row, unguard_text
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 COLUMNS = ("code", "parent", "name_zh", "name_en", "level", "kind", "sort_order")
 REQUIRED = ("code", "name_zh", "level", "kind")
@@ -270,7 +270,7 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
 
 @transaction.atomic
 def import_tree(
-    data: bytes | str, fmt: str, *, user: User | None, reason: str = "tree import"
+    data: bytes | str, fmt: str, *, user: Actor, reason: str = "tree import"
 ) -> ImportSummary:
     """Create or update every unit in the file, parents first; all or nothing."""
     rows = parse(data, fmt)
@@ -302,15 +302,14 @@ def import_tree(
         }
         try:
             if unit is None:
-                if user is not None and parent is None:
+                if parent is None and not policy.is_system(user):
                     raise TreeImportError(
                         "only the installation's superuser creates a root unit", "parent"
                     )
                 create_unit(user=user, parent=parent, code=row.code, **fields)
                 created += 1
                 continue
-            if user is not None:
-                policy.require(user, Action.EDIT_TREE, unit)
+            policy.require(user, Action.EDIT_TREE, unit)
             if (unit.parent.code if unit.parent else "") != row.parent:
                 if parent is None:
                     raise TreeImportError("a unit cannot be made a root by import", "parent")

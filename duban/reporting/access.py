@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -18,9 +18,10 @@ from duban.orgs.policy import Action
 from duban.orgs.views import unit_or_403
 from duban.periods import Period, parse_period
 from duban.reporting.models import Submission
+from duban.web import actor
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    pass
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,12 @@ def require_reports(target: FormTarget) -> None:
         raise Http404(f"{target.unit.code} does not report {target.data_set.code}")
 
 
-def actor(request: HttpRequest) -> User:
-    """The signed-in user of a route that requires one (login_required / django_auth)."""
-    return cast("User", request.user)
+__all__ = [
+    "FormTarget",
+    "actor",
+    "data_set_or_404",
+    "form_target",
+    "parse_period_or_404",
+    "require_reports",
+    "unit_for",
+]

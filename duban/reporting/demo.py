@@ -24,6 +24,7 @@ from duban.audit.services import record
 from duban.indicators import services as ind_services
 from duban.indicators.models import DataSet, Indicator
 from duban.orgs.models import Kind, Membership, OrgUnit, Role
+from duban.orgs.policy import SYSTEM
 from duban.periods import PeriodType, periods_between
 from duban.reporting import services, year_to_date
 from duban.reporting.models import DataValue, ReportingPeriod, State, Submission, is_month
@@ -161,7 +162,7 @@ def _define(root: OrgUnit, prefix: str, levels: tuple[str, ...], ds_code: str) -
     for order, spec in enumerate(specs(prefix, levels)):
         division = divisions.get(spec.division) if spec.division else None
         ind_services.create_indicator(
-            user=None,
+            user=SYSTEM,
             issuer=root,
             code=spec.code,
             name_zh=spec.name_zh,
@@ -184,7 +185,7 @@ def _define(root: OrgUnit, prefix: str, levels: tuple[str, ...], ds_code: str) -
         )
         codes.append(spec.code)
     ds = ind_services.create_data_set(
-        user=None,
+        user=SYSTEM,
         owner=root,
         code=ds_code,
         name_zh=f"{root.name_zh}重点工作月报",
@@ -197,14 +198,14 @@ def _define(root: OrgUnit, prefix: str, levels: tuple[str, ...], ds_code: str) -
     p = prefix
     ind_services.add_rule(
         ds,
-        user=None,
+        user=SYSTEM,
         name="破案数不超过立案数 (solved ≤ filed)",
         expression=f"{p}case.solved <= {p}case.filed",
         message="破案数不能大于立案数 / cases solved cannot exceed cases filed",
     )
     ind_services.add_rule(
         ds,
-        user=None,
+        user=SYSTEM,
         name="目标逃犯不超过逃犯总数 (target ≤ all)",
         expression=f"{p}fugitive.target <= {p}fugitive.caught",
         message="目标逃犯数不能大于抓获逃犯总数 / target fugitives cannot exceed fugitives caught",
@@ -294,7 +295,7 @@ def _load_figures(ds: DataSet, root: OrgUnit, prefix: str) -> tuple[int, int]:
     written = 0
     plan: dict[tuple[int, str], str] = {}
     for period in periods:
-        services.open_period(ds, period.id, user=None)
+        services.open_period(ds, period.id, user=SYSTEM)
         rows: list[RawValue] = []
         for pos, unit in enumerate(units):
             fate = _fate(rng, period.id, pos)
@@ -309,7 +310,7 @@ def _load_figures(ds: DataSet, root: OrgUnit, prefix: str) -> tuple[int, int]:
                         RawValue(f"{unit.code} {ind.code}", ind.code, period.id, unit.code, value)
                     )
         if rows:
-            written += write_values(rows, user=None, today=period.end + timedelta(days=2)).created
+            written += write_values(rows, user=SYSTEM, today=period.end + timedelta(days=2)).created
     _set_states(ds, units, periods, plan, rng)
     return written, len(plan)
 

@@ -44,7 +44,7 @@ from duban.spreadsheets import safe_cell, safe_row, safe_text
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 CSV_COLUMNS = (
     "indicator",
@@ -84,21 +84,18 @@ class ExportRow:
     updated_at: str
 
 
-def selected_indicators(selection: Selection, user: User | AnonymousUser | None) -> list[Indicator]:
+def selected_indicators(selection: Selection, user: Actor | AnonymousUser) -> list[Indicator]:
     if selection.data_set is not None:
         inds = selection.data_set.members()
     else:
-        qs = Indicator.objects.select_related("issuer")
-        if user is not None:
-            qs = qs.visible_to(user)
-        inds = list(qs)
+        inds = list(Indicator.objects.select_related("issuer").visible_to(user))
     if selection.indicators:
         wanted = set(selection.indicators)
         inds = [i for i in inds if i.code in wanted]
     return inds
 
 
-def export_rows(selection: Selection, user: User | AnonymousUser | None) -> Iterator[ExportRow]:
+def export_rows(selection: Selection, user: Actor | AnonymousUser) -> Iterator[ExportRow]:
     """Stored figures of the selection, then computed indicators evaluated per unit and period.
 
     Streams in (period, unit path) order; computed figures need each group's inputs,
@@ -115,7 +112,7 @@ def export_rows(selection: Selection, user: User | AnonymousUser | None) -> Iter
         if selection.subtree
         else OrgUnit.objects.filter(pk=selection.root.pk)
     )
-    if user is not None:
+    if not policy.is_system(user):
         units = units.filter(pk__in=policy.visible_units(user, Action.VIEW_DATA))
     qs = (
         DataValue.objects.filter(

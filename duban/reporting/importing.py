@@ -14,7 +14,7 @@ from duban.reporting.errors import ReportingError
 from duban.reporting.values import RawValue, Scope, WriteResult, write_values
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 FORMATS = ("csv", "xlsx", "json")
 
@@ -46,7 +46,7 @@ def import_file(
     data: bytes,
     fmt: str,
     *,
-    user: User | None,
+    user: Actor,
     form: tuple[DataSet, OrgUnit, str, list[OrgUnit]] | None = None,
     today: date | None = None,
 ) -> WriteResult:

@@ -27,7 +27,7 @@ from duban.periods import Period, parse_period
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 
 class State(models.TextChoices):
@@ -43,7 +43,7 @@ DONE_STATES = frozenset({State.APPROVED, State.LOCKED})
 
 
 class ReportingPeriodQuerySet(models.QuerySet["ReportingPeriod"]):
-    def visible_to(self, user: User | AnonymousUser) -> ReportingPeriodQuerySet:
+    def visible_to(self, user: Actor | AnonymousUser) -> ReportingPeriodQuerySet:
         return self.filter(data_set__in=DataSet.objects.visible_to(user))
 
 
@@ -109,7 +109,7 @@ class SubmissionQuerySet(models.QuerySet["Submission"]):
     def for_period(self, period: str) -> SubmissionQuerySet:
         return self.filter(period=period)
 
-    def visible_to(self, user: User | AnonymousUser) -> SubmissionQuerySet:
+    def visible_to(self, user: Actor | AnonymousUser) -> SubmissionQuerySet:
         return self.filter(unit__in=policy.visible_units(user, Action.VIEW_DATA))
 
 
@@ -173,7 +173,7 @@ class DataValueQuerySet(models.QuerySet["DataValue"]):
     def for_units(self, units: models.QuerySet[OrgUnit]) -> DataValueQuerySet:
         return self.filter(unit__in=units)
 
-    def visible_to(self, user: User | AnonymousUser) -> DataValueQuerySet:
+    def visible_to(self, user: Actor | AnonymousUser) -> DataValueQuerySet:
         return self.filter(unit__in=policy.visible_units(user, Action.VIEW_DATA))
 
     def with_value(self) -> DataValueQuerySet:

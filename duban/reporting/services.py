@@ -54,7 +54,7 @@ from duban.reporting.values import (
 )
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 EVIDENCE_TYPES: Mapping[str, tuple[str, tuple[bytes, ...]]] = {
     ".pdf": ("application/pdf", (b"%PDF-",)),
@@ -104,14 +104,13 @@ def open_period(
     data_set: DataSet,
     period: str,
     *,
-    user: User | None,
+    user: Actor,
     opens_on: date | None = None,
     deadline: date | None = None,
     closes_on: date | None = None,
 ) -> ReportingPeriod:
     """Open a data set for one period; dates default from the data set as in DHIS2."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, data_set.owner)
+    policy.require(user, Action.MANAGE_EVALUATION, data_set.owner)
     pid = _period_id(period, data_set)
     if ReportingPeriod.objects.filter(data_set=data_set, period=pid).exists():
         raise ReportingConflict(
@@ -135,7 +134,7 @@ def open_period(
         opens_on=opens_on,
         deadline=deadline,
         closes_on=closes_on,
-        opened_by=user,
+        opened_by=policy.person(user),
     )
 
 
@@ -144,15 +143,14 @@ def open_period(
 def change_period(
     rp: ReportingPeriod,
     *,
-    user: User | None,
+    user: Actor,
     is_closed: bool | None = None,
     deadline: date | None = None,
     closes_on: date | None = None,
     reason: str = "",
 ) -> ReportingPeriod:
     """Close or reopen entry, or move its dates; the reason goes into the audit trail."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, rp.data_set.owner)
+    policy.require(user, Action.MANAGE_EVALUATION, rp.data_set.owner)
     locked = ReportingPeriod.objects.select_for_update().get(pk=rp.pk)
     if is_closed is not None:
         locked.is_closed = is_closed
@@ -174,11 +172,10 @@ def change_period(
 @attributed
 @transaction.atomic
 def grant_lock_exception(
-    data_set: DataSet, unit: OrgUnit, period: str, *, user: User | None, reason: str
+    data_set: DataSet, unit: OrgUnit, period: str, *, user: Actor, reason: str
 ) -> LockException:
     """Let one unit enter one expired or closed period (the office, at the unit or above)."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, unit)
+    policy.require(user, Action.MANAGE_EVALUATION, unit)
     if not reason.strip():
         raise ReportingError(_("say why the exception is granted"), "reason")
     pid = _period_id(period, data_set)
@@ -194,15 +191,18 @@ def grant_lock_exception(
             "unit",
         )
     return LockException.objects.create(
-        data_set=data_set, unit=unit, period=pid, reason=reason.strip(), granted_by=user
+        data_set=data_set,
+        unit=unit,
+        period=pid,
+        reason=reason.strip(),
+        granted_by=policy.person(user),
     )
 
 
 @attributed
 @transaction.atomic
-def revoke_lock_exception(exc: LockException, *, user: User | None) -> None:
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, exc.unit)
+def revoke_lock_exception(exc: LockException, *, user: Actor) -> None:
+    policy.require(user, Action.MANAGE_EVALUATION, exc.unit)
     exc.delete()
 
 
@@ -216,7 +216,7 @@ def save_form(
     period: str,
     values: Mapping[str, object],
     *,
-    user: User | None,
+    user: Actor,
     comments: Mapping[str, str] | None = None,
     today: date | None = None,
     version: int | None = None,
@@ -229,8 +229,7 @@ def save_form(
     the form is refused with a VersionConflict naming each figure changed since.
     Problems are named by indicator code, the form's field names.
     """
-    if user is not None:
-        policy.require(user, Action.ENTER_DATA, unit)
+    policy.require(user, Action.ENTER_DATA, unit)
     pid = _period_id(period, data_set)
     comments = comments or {}
     codes = {i.code for i in data_set.members()}
@@ -281,7 +280,7 @@ def get_or_create_submission(data_set: DataSet, unit: OrgUnit, period: str) -> S
 
 
 def _set_state(
-    sub: Submission, state: State, event: str, *, user: User | None, reason: str = "", **fields: Any
+    sub: Submission, state: State, event: str, *, user: Actor, reason: str = "", **fields: Any
 ) -> Submission:
     """Move the form and every figure on it to `state`, with one semantic audit entry; the
     year-to-date totals follow when the figures enter or leave approved/locked."""
@@ -323,10 +322,9 @@ def _window_reason(sub: Submission, today: date) -> str | None:
 
 @attributed
 @transaction.atomic
-def submit(sub: Submission, *, user: User | None, today: date | None = None) -> Submission:
+def submit(sub: Submission, *, user: Actor, today: date | None = None) -> Submission:
     """Send the form to the unit above: the rules must hold and entry must still be open."""
-    if user is not None:
-        policy.require(user, Action.ENTER_DATA, sub.unit)
+    policy.require(user, Action.ENTER_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in EDITABLE_STATES:
         raise ReportingConflict(
@@ -347,7 +345,7 @@ def submit(sub: Submission, *, user: User | None, today: date | None = None) -> 
         "submitted",
         user=user,
         submitted_at=now,
-        submitted_by=user,
+        submitted_by=policy.person(user),
         first_submitted_at=sub.first_submitted_at or now,
         return_reason="",
     )
@@ -355,10 +353,9 @@ def submit(sub: Submission, *, user: User | None, today: date | None = None) -> 
 
 @attributed
 @transaction.atomic
-def return_form(sub: Submission, *, user: User | None, reason: str) -> Submission:
+def return_form(sub: Submission, *, user: Actor, reason: str) -> Submission:
     """Send a submitted form back to the reporter with a reason (the unit above)."""
-    if user is not None:
-        policy.require(user, Action.APPROVE_DATA, sub.unit)
+    policy.require(user, Action.APPROVE_DATA, sub.unit)
     if not reason.strip():
         raise ReportingError(_("say what the reporter should correct"), "reason")
     sub = _submission(sub.data_set, sub.unit, sub.period)
@@ -393,10 +390,9 @@ def reporting_children(sub: Submission) -> list[Submission | OrgUnit]:
 
 @attributed
 @transaction.atomic
-def approve(sub: Submission, *, user: User | None) -> Submission:
+def approve(sub: Submission, *, user: Actor) -> Submission:
     """Accept a submitted form (approver above it). Every reporting child must be approved first."""
-    if user is not None:
-        policy.require(user, Action.APPROVE_DATA, sub.unit)
+    policy.require(user, Action.APPROVE_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.SUBMITTED:
         raise ReportingConflict(
@@ -415,16 +411,20 @@ def approve(sub: Submission, *, user: User | None) -> Submission:
             "state",
         )
     return _set_state(
-        sub, State.APPROVED, "approved", user=user, approved_at=timezone.now(), approved_by=user
+        sub,
+        State.APPROVED,
+        "approved",
+        user=user,
+        approved_at=timezone.now(),
+        approved_by=policy.person(user),
     )
 
 
 @attributed
 @transaction.atomic
-def unapprove(sub: Submission, *, user: User | None, reason: str = "") -> Submission:
+def unapprove(sub: Submission, *, user: Actor, reason: str = "") -> Submission:
     """Take back an approval (approval rights at the unit or above); back to submitted."""
-    if user is not None:
-        policy.require(user, Action.APPROVE_DATA, sub.unit)
+    policy.require(user, Action.APPROVE_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.APPROVED:
         raise ReportingConflict(
@@ -456,10 +456,9 @@ def unapprove(sub: Submission, *, user: User | None, reason: str = "") -> Submis
 
 @attributed
 @transaction.atomic
-def lock(sub: Submission, *, user: User | None) -> Submission:
+def lock(sub: Submission, *, user: Actor) -> Submission:
     """Freeze approved figures for evaluation (the office at the unit or above)."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
+    policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state != State.APPROVED:
         raise ReportingConflict(
@@ -468,17 +467,21 @@ def lock(sub: Submission, *, user: User | None) -> Submission:
             "state",
         )
     return _set_state(
-        sub, State.LOCKED, "locked", user=user, locked_at=timezone.now(), locked_by=user
+        sub,
+        State.LOCKED,
+        "locked",
+        user=user,
+        locked_at=timezone.now(),
+        locked_by=policy.person(user),
     )
 
 
 @attributed
 @transaction.atomic
-def unlock(sub: Submission, *, user: User | None, reason: str) -> Submission:
+def unlock(sub: Submission, *, user: Actor, reason: str) -> Submission:
     """The one way approved or locked figures change again: the office reopens the form for
     the reporter, with a reason kept in the audit trail."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
+    policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
     if not reason.strip():
         raise ReportingError(_("an unlock needs a reason"), "reason")
     sub = _submission(sub.data_set, sub.unit, sub.period)
@@ -505,11 +508,10 @@ def unlock(sub: Submission, *, user: User | None, reason: str) -> Submission:
 @attributed
 @transaction.atomic
 def lock_period(
-    data_set: DataSet, period: str, under: OrgUnit, *, user: User | None
+    data_set: DataSet, period: str, under: OrgUnit, *, user: Actor
 ) -> tuple[int, list[str]]:
     """Lock every approved form of a period in a subtree; say which forms were not approved."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, under)
+    policy.require(user, Action.MANAGE_EVALUATION, under)
     pid = _period_id(period, data_set)
     subs = Submission.objects.filter(
         data_set=data_set, period=pid, unit__in=OrgUnit.objects.subtree_of(under)
@@ -533,12 +535,11 @@ def attach_evidence(
     name: str,
     data: bytes,
     *,
-    user: User | None,
+    user: Actor,
     indicator: Indicator | None = None,
 ) -> Evidence:
     """Keep a supporting file with the form or one of its figures; checked for type and size."""
-    if user is not None:
-        policy.require(user, Action.ENTER_DATA, sub.unit)
+    policy.require(user, Action.ENTER_DATA, sub.unit)
     sub = _submission(sub.data_set, sub.unit, sub.period)
     if sub.state not in EDITABLE_STATES:
         raise ReportingConflict(
@@ -562,7 +563,7 @@ def attach_evidence(
         content_type=EVIDENCE_TYPES[ext][0],
         size=len(data),
         sha256=digest,
-        uploaded_by=user,
+        uploaded_by=policy.person(user),
     )
     ev.file.save(f"{digest}{ext}", ContentFile(data), save=False)
     ev.save()

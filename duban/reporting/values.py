@@ -50,7 +50,7 @@ from duban.reporting.rules import (
 from duban.text import control_character_message
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 AUDIT_CHUNK = 5000
 PER_UNIT_ENTRIES = 50
@@ -160,7 +160,7 @@ def entry_blocker(
 def write_values(
     rows: Sequence[RawValue],
     *,
-    user: User | None,
+    user: Actor,
     today: date | None = None,
     scope: Scope | None = None,
     action: str = "reporting.values.imported",
@@ -175,8 +175,8 @@ def write_values(
 
     `version`, with a scope of one form: the form's version the writer read; when anyone
     changed the form since, nothing is written and `VersionConflict` names every figure
-    changed. `user=None` is the system (demo loader, benchmark): it skips the policy but
-    no other check.
+    changed. `user=SYSTEM` (the demo loader, the benchmark, a feed run from the shell): the
+    policy allows it every unit; every other check holds.
     """
     today = today or timezone.localdate()
     if version is not None and (scope is None or len(scope.units) != 1):
@@ -217,7 +217,7 @@ class _Loaded:
     exceptions: set[FormKey]
 
 
-def _load(rows: Sequence[RawValue], user: User | None) -> _Loaded:
+def _load(rows: Sequence[RawValue], user: Actor) -> _Loaded:
     indicators = {
         i.code: i
         for codes in chunks(sorted({r.indicator for r in rows}))
@@ -243,8 +243,8 @@ def _load(rows: Sequence[RawValue], user: User | None) -> _Loaded:
             periods[text] = parse_period(text)
         except (ValueError, TypeError) as exc:
             periods[text] = str(exc)
-    enterable: set[int] | None = None
-    if user is not None:
+    enterable: set[int] | None = None  # None: the system, which may enter for any unit
+    if not policy.is_system(user):
         reach = policy.visible_units(user, Action.ENTER_DATA)
         enterable = {
             pk
@@ -373,7 +373,7 @@ def _read_values(
 def _check(
     rows: Sequence[RawValue],
     *,
-    user: User | None,
+    user: Actor,
     today: date,
     scope: Scope | None,
     version: int | None = None,
@@ -518,11 +518,11 @@ def _execute_many(sql: str, params: list[tuple[Any, ...]], batch: int = 5000) ->
             cursor.executemany(sql, params[start : start + batch])
 
 
-def _apply(plan: _Plan, *, user: User | None, action: str, reason: str) -> WriteResult:
+def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult:
     """Write the checked plan. Figures go in through executemany with values prepared by the
     fields themselves: bulk_create's per-object SQL compiling costs more than all the checks."""
     now = timezone.now()
-    user_id = user.pk if user is not None else None
+    user_id = user.pk  # None for the system
     meta = DataValue._meta
     prep_now = meta.get_field("updated_at").get_db_prep_save(now, connection)
     # Values are Decimals already checked to fit the column; both drivers take them as they are.

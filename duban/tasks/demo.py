@@ -20,6 +20,7 @@ from django.test import override_settings
 
 from duban.audit.context import acting_as
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.tasks import services
 from duban.tasks.models import Task, TaskKind
 from duban.tasks.reminders import daily_pass
@@ -210,7 +211,7 @@ def plan_events(task: Task, plan: Plan, start: date, today: date) -> list[Event]
         def report(d: date, p: int = percent, m: Any = due_soon, n: int = n) -> None:
             services.submit_report(
                 task,
-                user=None,
+                user=SYSTEM,
                 text=f"第{n}个月：按路线图推进，完成阶段工作。{INVENTED_NOTE}",
                 percent=p,
                 problems="基层警力紧张，经费到位偏慢。" if plan.pace < 0.9 else "",
@@ -226,16 +227,16 @@ def plan_events(task: Task, plan: Plan, start: date, today: date) -> list[Event]
         met = m.due_date + timedelta(days=delay)
         if met <= today:
             events.append(
-                (met, 2, lambda d, m=m: services.mark_milestone_met(m, user=None, on=d, today=d))  # type: ignore[misc]
+                (met, 2, lambda d, m=m: services.mark_milestone_met(m, user=SYSTEM, on=d, today=d))  # type: ignore[misc]
             )
     if done_day and reopen_day:
-        events.append((done_day, 3, lambda d: services.declare_done(task, user=None, today=d)))
+        events.append((done_day, 3, lambda d: services.declare_done(task, user=SYSTEM, today=d)))
         if plan.outcome == "closed_reopened":
             events.append(
                 (
                     done_day + timedelta(days=6),
                     4,
-                    lambda d: services.close_task(task, user=None, today=d),
+                    lambda d: services.close_task(task, user=SYSTEM, today=d),
                 )
             )
             events.append(
@@ -244,7 +245,7 @@ def plan_events(task: Task, plan: Plan, start: date, today: date) -> list[Event]
                     5,
                     lambda d: services.reopen_task(
                         task,
-                        user=None,
+                        user=SYSTEM,
                         today=d,
                         reason="抽查发现3个示范站未按标准配备装备，退回牵头单位整改（演示数据）",
                     ),
@@ -256,7 +257,7 @@ def plan_events(task: Task, plan: Plan, start: date, today: date) -> list[Event]
 def create_planned(plan: Plan, issuer: OrgUnit, start: date, goal_step: Any = None) -> Task:
     due = month_end(start, 12)
     task = services.create_task(
-        user=None,
+        user=SYSTEM,
         issuing_unit=issuer,
         lead_unit=unit(plan.lead),
         partners=[unit(c) for c in plan.partners],
@@ -274,7 +275,7 @@ def create_planned(plan: Plan, issuer: OrgUnit, start: date, goal_step: Any = No
     for n, title, deliverable, _ in plan.milestones:
         services.add_milestone(
             task,
-            user=None,
+            user=SYSTEM,
             title=title,
             due_date=month_end(start, n),
             deliverable=deliverable,
@@ -312,7 +313,7 @@ def load_tasks_demo(today: date | None = None) -> int:
     with acting_as(source="duban demo", reason="demo data"):
         goal = services.create_goal(
             sx,
-            user=None,
+            user=SYSTEM,
             title="全省公安工作“三年三步走”（演示）",
             first_year=start.year - 1,
             aims=["打基础、补短板", "上台阶、求突破", "创一流、争先进"],
@@ -335,7 +336,7 @@ def load_tasks_demo(today: date | None = None) -> int:
                     6,
                     lambda d: services.issue_supervision(
                         supervised,
-                        user=None,
+                        user=SYSTEM,
                         today=d,
                         reply_days=7,
                         message="招标采购节点已超期，请说明原因并报送整改措施和完成时限（演示数据）",

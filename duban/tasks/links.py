@@ -14,6 +14,7 @@ from django.db import transaction
 
 from duban.audit.context import acting_as
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.tasks import services
 from duban.tasks.models import Milestone, Task
 
@@ -81,6 +82,6 @@ def check_indicator_targets(
             ):
                 with transaction.atomic():
                     done.append(
-                        services.declare_done(task, user=None, today=today, via="indicator")
+                        services.declare_done(task, user=SYSTEM, today=today, via="indicator")
                     )
     return done

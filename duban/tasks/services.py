@@ -1,7 +1,8 @@
 """State changes on tasks. Views, API routes, commands and the demo all call these.
 
-Each function checks the access policy (when a user is given; `user=None` is the
-system: the daily pass, the demo), runs in one transaction, raises TaskError
+Each function asks the access policy about its actor (a person, or `policy.SYSTEM` for the
+daily pass and the demo, which the policy allows and no request can be), runs in one
+transaction, raises TaskError
 naming the field, and leaves an audit entry (rows are audited models; the
 semantic events — done, closed, reopened, supervision issued — are recorded too).
 """
@@ -45,7 +46,7 @@ from duban.tasks.models import (
 from duban.tasks.status import Status
 
 if TYPE_CHECKING:
-    from duban.accounts.models import User
+    from duban.orgs.policy import Actor
 
 TASK_FIELDS = (
     "kind",
@@ -134,15 +135,14 @@ def _require_open(task: Task, today: date) -> None:
 @transaction.atomic
 def create_task(
     *,
-    user: User | None,
+    user: Actor,
     issuing_unit: OrgUnit,
     lead_unit: OrgUnit,
     partners: Sequence[OrgUnit] = (),
     **fields: Any,
 ) -> Task:
     """A new task issued by `issuing_unit`; only its office (or one above) may issue it."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, issuing_unit)
+    policy.require(user, Action.MANAGE_EVALUATION, issuing_unit)
     unknown = sorted(set(fields) - set(TASK_FIELDS))
     if unknown:
         raise TaskError([Problem(f, _("unknown field")) for f in unknown])
@@ -165,14 +165,13 @@ def _check_dates(start: date, due: date) -> None:
 def update_task(
     task: Task,
     *,
-    user: User | None,
+    user: Actor,
     lead_unit: OrgUnit | None = None,
     partners: Sequence[OrgUnit] | None = None,
     **fields: Any,
 ) -> Task:
     """Change what a task says; the issuing unit never changes (issue a new task instead)."""
-    if user is not None:
-        access.require_manage(user, task)
+    access.require_manage(user, task)
     unknown = sorted(set(fields) - set(TASK_FIELDS))
     if unknown:
         raise TaskError([Problem(f, _("unknown field")) for f in unknown])
@@ -212,10 +211,9 @@ def _check_milestone_dates(task: Task, due: date) -> None:
 
 
 @transaction.atomic
-def add_milestone(task: Task, *, user: User | None, **fields: Any) -> Milestone:
+def add_milestone(task: Task, *, user: Actor, **fields: Any) -> Milestone:
     """Add a point to the roadmap; without `seq` it goes last."""
-    if user is not None:
-        access.require_manage(user, task)
+    access.require_manage(user, task)
     _require_open(task, today_local())
     unknown = sorted(set(fields) - set(MILESTONE_FIELDS))
     if unknown:
@@ -233,10 +231,9 @@ def add_milestone(task: Task, *, user: User | None, **fields: Any) -> Milestone:
 
 
 @transaction.atomic
-def update_milestone(milestone: Milestone, *, user: User | None, **fields: Any) -> Milestone:
+def update_milestone(milestone: Milestone, *, user: Actor, **fields: Any) -> Milestone:
     task = milestone.task
-    if user is not None:
-        access.require_manage(user, task)
+    access.require_manage(user, task)
     _require_open(task, today_local())
     unknown = sorted(set(fields) - set(MILESTONE_FIELDS))
     if unknown:
@@ -254,14 +251,12 @@ def update_milestone(milestone: Milestone, *, user: User | None, **fields: Any) 
 
 @transaction.atomic
 def mark_milestone_met(
-    milestone: Milestone, *, user: User | None, on: date | None = None, today: date | None = None
+    milestone: Milestone, *, user: Actor, on: date | None = None, today: date | None = None
 ) -> Milestone:
     """Record the day the deliverable came in: the lead unit's reporter or the issuing office."""
     today = today or today_local()
     task = milestone.task
-    if user is not None and not (
-        access.can_report_as_lead(user, task) or access.can_manage(user, task)
-    ):
+    if not (access.can_report_as_lead(user, task) or access.can_manage(user, task)):
         raise PermissionDenied("only the lead unit or the issuing office marks a milestone met")
     _require_open(task, today)
     on = on or today
@@ -309,7 +304,7 @@ def _check_evidence(files: Sequence[UploadedFile]) -> None:
 def submit_report(
     task: Task,
     *,
-    user: User | None,
+    user: Actor,
     unit: OrgUnit | None = None,
     text: str,
     percent: int | None = None,
@@ -323,8 +318,7 @@ def submit_report(
     """A progress report: by the lead unit (with percent done) or a co-operating unit's part."""
     today = today or today_local()
     unit = unit or task.lead_unit
-    if user is not None:
-        policy.require(user, Action.ENTER_DATA, unit)
+    policy.require(user, Action.ENTER_DATA, unit)
     is_lead = unit.pk == task.lead_unit_id
     if not is_lead and not task.partners.filter(unit=unit).exists():
         raise TaskError(
@@ -356,12 +350,12 @@ def submit_report(
         percent=percent,
         problems=problems.strip(),
         next_steps=next_steps.strip(),
-        author=user,
+        author=policy.person(user),
     )
     for f in files:
         _store(report, f)
     if milestone_met and milestone is not None and milestone.met_on is None:
-        mark_milestone_met(milestone, user=None, on=today, today=today)
+        mark_milestone_met(milestone, user=user, on=today, today=today)
     return report
 
 
@@ -369,13 +363,12 @@ def submit_report(
 def add_evidence(
     report: ProgressReport,
     *,
-    user: User | None,
+    user: Actor,
     files: Sequence[UploadedFile],
     today: date | None = None,
 ) -> list[Evidence]:
     """Attach files to a report, by the reporting unit's reporter while the task is open."""
-    if user is not None:
-        policy.require(user, Action.ENTER_DATA, report.unit)
+    policy.require(user, Action.ENTER_DATA, report.unit)
     _require_open(report.task, today or today_local())
     if not files:
         raise TaskError(_("choose at least one file"), "files")
@@ -399,12 +392,11 @@ def _store(report: ProgressReport, f: UploadedFile) -> Evidence:
 
 @transaction.atomic
 def declare_done(
-    task: Task, *, user: User | None, today: date | None = None, via: str = "report"
+    task: Task, *, user: Actor, today: date | None = None, via: str = "report"
 ) -> Task:
     """The lead unit says the task is done; it waits for the issuing unit's check."""
     today = today or today_local()
-    if user is not None:
-        access.require_lead(user, task)
+    access.require_lead(user, task)
     locked = Task.objects.select_for_update().get(pk=task.pk)
     _require_open(locked, today)
     if locked.completed_on is not None:
@@ -421,11 +413,10 @@ def declare_done(
 
 
 @transaction.atomic
-def close_task(task: Task, *, user: User | None, today: date | None = None, note: str = "") -> Task:
+def close_task(task: Task, *, user: Actor, today: date | None = None, note: str = "") -> Task:
     """对账销号: the issuing unit checks a done task and closes it off the ledger."""
     today = today or today_local()
-    if user is not None:
-        access.require_manage(user, task)
+    access.require_manage(user, task)
     locked = Task.objects.select_for_update().get(pk=task.pk)
     if locked.closed_on is not None:
         raise TaskConflict(_("already closed on %(d)s") % {"d": locked.closed_on}, "status")
@@ -438,11 +429,10 @@ def close_task(task: Task, *, user: User | None, today: date | None = None, note
 
 
 @transaction.atomic
-def reopen_task(task: Task, *, user: User | None, reason: str, today: date | None = None) -> Task:
+def reopen_task(task: Task, *, user: Actor, reason: str, today: date | None = None) -> Task:
     """The issuing unit sends a done or closed task back to the lead unit, saying why."""
     today = today or today_local()
-    if user is not None:
-        access.require_manage(user, task)
+    access.require_manage(user, task)
     if not (reason or "").strip():
         raise TaskError(_("say why the task is reopened"), "reason")
     locked = Task.objects.select_for_update().get(pk=task.pk)
@@ -464,7 +454,7 @@ def reopen_task(task: Task, *, user: User | None, reason: str, today: date | Non
 def issue_supervision(
     task: Task,
     *,
-    user: User | None,
+    user: Actor,
     message: str,
     reply_days: int | None = None,
     milestone: Milestone | None = None,
@@ -472,8 +462,7 @@ def issue_supervision(
 ) -> Reminder:
     """督办: a formal escalation to the lead unit, with a reply deadline."""
     today = today or today_local()
-    if user is not None:
-        access.require_manage(user, task)
+    access.require_manage(user, task)
     _require_open(task, today)
     if not (message or "").strip():
         raise TaskError(_("write what the lead unit must do"), "message")
@@ -493,7 +482,7 @@ def issue_supervision(
         to_unit=task.lead_unit,
         message=message.strip(),
         reply_by=today + timedelta(days=days),
-        issued_by=user,
+        issued_by=policy.person(user),
         email_wanted=conf.email_enabled(),
     )
     record("tasks.reminder.supervision_issued", obj=order, after={"reply_by": order.reply_by})
@@ -502,12 +491,11 @@ def issue_supervision(
 
 @transaction.atomic
 def reply_reminder(
-    reminder: Reminder, *, user: User | None, text: str, today: date | None = None
+    reminder: Reminder, *, user: Actor, text: str, today: date | None = None
 ) -> Reminder:
     """The lead unit answers a supervision order (or acknowledges a reminder)."""
     today = today or today_local()
-    if user is not None:
-        policy.require(user, Action.ENTER_DATA, reminder.to_unit)
+    policy.require(user, Action.ENTER_DATA, reminder.to_unit)
     if not (text or "").strip():
         raise TaskError(_("write the reply"), "text")
     locked = Reminder.objects.select_for_update().get(pk=reminder.pk)
@@ -515,7 +503,7 @@ def reply_reminder(
         raise TaskConflict(_("already answered on %(d)s") % {"d": locked.replied_on}, "text")
     locked.reply = text.strip()
     locked.replied_on = today
-    locked.replied_by = user
+    locked.replied_by = policy.person(user)
     locked.save()
     return locked
 
@@ -524,15 +512,14 @@ def reply_reminder(
 def create_goal(
     unit: OrgUnit,
     *,
-    user: User | None,
+    user: Actor,
     title: str,
     first_year: int,
     aims: Sequence[str],
     description: str = "",
 ) -> Goal:
     """A multi-year goal with one step (aim) per year, e.g. 三年三步走."""
-    if user is not None:
-        policy.require(user, Action.MANAGE_EVALUATION, unit)
+    policy.require(user, Action.MANAGE_EVALUATION, unit)
     aims = [a.strip() for a in aims if a and a.strip()]
     if not aims:
         raise TaskError(_("name the aim of at least one year"), "aims")

@@ -18,6 +18,7 @@ from duban.audit.models import AuditEntry
 from duban.demo.loader import DEMO_PASSWORD, load_demo
 from duban.orgs import services as org_services
 from duban.orgs.models import Membership, OrgUnit, Role
+from duban.orgs.policy import SYSTEM
 from duban.testing import make_user
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +110,9 @@ def test_an_account_with_roles_in_both_trees_is_managed_by_neither_and_listed_in
 ) -> None:
     # As the bug let it happen (or the shell does): sx_office also holds a Yongzhou role.
     sx_office = User.objects.get(username="sx_office")
-    org_services.grant_role(sx_office, OrgUnit.objects.get(code="YZ-LST"), Role.APPROVER, user=None)
+    org_services.grant_role(
+        sx_office, OrgUnit.objects.get(code="YZ-LST"), Role.APPROVER, user=SYSTEM
+    )
     yz, sx = _client("yz_secadmin"), _client("sx_secadmin")
 
     listed = {m["username"]: m for m in yz.get("/api/accounts/units/YZ-LST/members").json()}

@@ -10,6 +10,7 @@ from duban.accounts.models import User
 from duban.errors import DubanError
 from duban.orgs import services as org_services
 from duban.orgs.models import Membership, Role
+from duban.orgs.policy import SYSTEM
 from duban.testing import PASSWORD, make_user
 
 
@@ -29,10 +30,10 @@ def test_separation_of_duties(tree, held: str, new: str, refused: bool) -> None:
     person = make_user("person", tree.city, held)
     if refused:
         with pytest.raises(DubanError, match="separation of duties"):
-            org_services.grant_role(person, tree.county_a, Role(new), user=None)
+            org_services.grant_role(person, tree.county_a, Role(new), user=SYSTEM)
         assert Membership.objects.filter(user=person).count() == 1
     else:
-        org_services.grant_role(person, tree.county_a, Role(new), user=None)
+        org_services.grant_role(person, tree.county_a, Role(new), user=SYSTEM)
         assert Membership.objects.filter(user=person).count() == 2
 
 

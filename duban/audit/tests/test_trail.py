@@ -8,6 +8,7 @@ from duban.audit.context import acting_as
 from duban.audit.models import AuditEntry, AuditHead
 from duban.orgs import services as org_services
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.testing import PASSWORD, make_unit, make_user
 
 
@@ -93,7 +94,7 @@ def test_logins_failures_and_refusals_are_recorded(tree) -> None:
 
 def test_history_page_shows_the_units_entries(tree) -> None:
     make_user("auditor", tree.city, "audit_admin")
-    org_services.update_unit(tree.county_a, user=None, name_zh="甲县公安局")
+    org_services.update_unit(tree.county_a, user=SYSTEM, name_zh="甲县公安局")
     client = Client()
     client.login(username="auditor", password=PASSWORD)
     page = client.get("/audit/units/COUNTY-A/").content.decode()

@@ -30,6 +30,7 @@ from duban.evaluation.builder import data_to_engine
 from duban.evaluation.models import Category, Publication, Scheme, SchemeItem
 from duban.indicators.models import Indicator
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.reporting.models import DataValue
 from duban.reporting.tests.conftest import make_form
 from duban.spreadsheets import FORMULA_START
@@ -169,13 +170,13 @@ def world(tree: Any, personas: Any) -> dict[str, Any]:
         {"code": "good", "name": "=优秀", "min": Decimal(60)},
         {"code": "rest", "name": "-其他", "min": Decimal(0)},
     ]
-    scheme = evaluation.save_engine_scheme(data_to_engine(data), user=None)
-    evaluation.publish_scheme(scheme, user=None)
+    scheme = evaluation.save_engine_scheme(data_to_engine(data), user=SYSTEM)
+    evaluation.publish_scheme(scheme, user=SYSTEM)
     for unit, value in (("COUNTY-A", 30), ("COUNTY-B", 20), ("STATION-A1", 10)):
         put(unit, "t.solved", "201701", value)
         put(unit, "t.poll", "201703", value + 60)
     publication = evaluation.publish_results(
-        scheme, "2017Q1", user=None, objection_deadline=date(2030, 1, 1)
+        scheme, "2017Q1", user=SYSTEM, objection_deadline=date(2030, 1, 1)
     )
     _rename(Category, f"业务{CONTROL}", scheme=scheme)
     _rename(SchemeItem, f"民调{CONTROL}", scheme=scheme, code="poll")

@@ -22,6 +22,7 @@ from duban.evaluation import services as evaluation
 from duban.evaluation.builder import data_to_engine
 from duban.evaluation.models import SchemeItem
 from duban.indicators.models import Indicator
+from duban.orgs.policy import SYSTEM
 from duban.reporting.tests.conftest import make_form, values_of
 from duban.tasks.models import Task
 from duban.tasks.tests.factories import make_task
@@ -151,7 +152,7 @@ def scheme(tree):
         Indicator.objects.create(
             code=code, name_zh=code, value_type="decimal", issuer=tree.province
         )
-    return evaluation.save_engine_scheme(data_to_engine(scheme_data()), user=None)
+    return evaluation.save_engine_scheme(data_to_engine(scheme_data()), user=SYSTEM)
 
 
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 600, 100_000])

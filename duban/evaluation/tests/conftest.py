@@ -13,6 +13,7 @@ from duban.evaluation.builder import data_to_engine
 from duban.evaluation.models import Scheme
 from duban.indicators.models import Indicator
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.reporting.models import DataValue
 
 MEMBERS = ("CITY", "COUNTY-A", "COUNTY-B", "STATION-A1")
@@ -65,8 +66,8 @@ def indicators(tree: Any) -> None:
 @pytest.fixture
 def scheme(tree: Any, indicators: None) -> Scheme:
     """Published; COUNTY-A solved 30+30, COUNTY-B 20+20, poll A 90 / B 95 / CITY 80 (March)."""
-    s = services.save_engine_scheme(data_to_engine(scheme_data()), user=None)
-    services.publish_scheme(s, user=None)
+    s = services.save_engine_scheme(data_to_engine(scheme_data()), user=SYSTEM)
+    services.publish_scheme(s, user=SYSTEM)
     for month in ("201701", "201702"):
         put("COUNTY-A", "t.solved", month, 30)
         put("COUNTY-B", "t.solved", month, 20)

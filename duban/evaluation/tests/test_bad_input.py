@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from duban.evaluation import services, sheets
 from duban.evaluation.models import Scheme, SchemeItem
 from duban.evaluation.tests.test_builder import _block, yz_units  # noqa: F401
+from duban.orgs.policy import SYSTEM
 from duban.spreadsheets import WorkbookError
 from duban.testing import PASSWORD, make_user
 
@@ -35,7 +36,7 @@ def with_doctype(data: bytes) -> bytes:
 
 def test_formula_names_come_out_as_text_and_read_back_as_typed(yz_units: None) -> None:  # noqa: F811
     """Category and item names starting with = were live formulas in scheme.xlsx."""
-    scheme = services.import_scheme_yaml(_block("example-scheme"), user=None)
+    scheme = services.import_scheme_yaml(_block("example-scheme"), user=SYSTEM)
     category = scheme.categories.order_by("sort_order").first()
     assert category is not None
     category.name_zh = '=HYPERLINK("http://x","y")'
@@ -55,7 +56,7 @@ def test_formula_names_come_out_as_text_and_read_back_as_typed(yz_units: None) -
 
 
 def test_a_scheme_workbook_with_a_doctype_is_refused(yz_units: None) -> None:  # noqa: F811
-    scheme = services.import_scheme_yaml(_block("example-scheme"), user=None)
+    scheme = services.import_scheme_yaml(_block("example-scheme"), user=SYSTEM)
     data = with_doctype(sheets.export_scheme_xlsx(scheme))
     with pytest.raises(WorkbookError) as caught:
         sheets.read_workbook(data)

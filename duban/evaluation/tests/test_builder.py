@@ -12,6 +12,7 @@ from duban.errors import DubanError
 from duban.evaluation import engine, services
 from duban.evaluation.builder import scheme_to_engine
 from duban.evaluation.models import Scheme, SchemeItem
+from duban.orgs.policy import SYSTEM
 from duban.testing import make_unit
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "scheme-format.md"
@@ -33,7 +34,7 @@ def yz_units(db: None) -> None:
 
 def test_yaml_import_builds_the_same_engine_scheme(yz_units: None) -> None:
     text = _block("example-scheme")
-    scheme = services.import_scheme_yaml(text, user=None)
+    scheme = services.import_scheme_yaml(text, user=SYSTEM)
     built, parsed = scheme_to_engine(scheme), engine.parse_scheme(text)
     # unit names come from the organisation tree, not from the file
     assert [(u.code, u.level) for u in built.units] == [(u.code, u.level) for u in parsed.units]
@@ -44,15 +45,15 @@ def test_yaml_import_builds_the_same_engine_scheme(yz_units: None) -> None:
 
 
 def test_yaml_round_trip_is_stable(yz_units: None) -> None:
-    scheme = services.import_scheme_yaml(_block("example-scheme"), user=None)
+    scheme = services.import_scheme_yaml(_block("example-scheme"), user=SYSTEM)
     exported = services.export_scheme_yaml(scheme)
     assert engine.parse_scheme(exported) == scheme_to_engine(scheme)
-    again = services.import_scheme_yaml(exported, user=None)  # replaces the draft in place
+    again = services.import_scheme_yaml(exported, user=SYSTEM)  # replaces the draft in place
     assert again.pk == scheme.pk and services.export_scheme_yaml(again) == exported
 
 
 def test_db_scores_equal_file_scores_on_the_documented_example(yz_units: None) -> None:
-    scheme = services.import_scheme_yaml(_block("example-scheme"), user=None)
+    scheme = services.import_scheme_yaml(_block("example-scheme"), user=SYSTEM)
     built = engine.parse_scheme(_block("example-scheme"))
     table = engine.parse_values(_block("example-values"), built)
     result = engine.compute_scores(
@@ -69,7 +70,7 @@ def test_bad_file_names_every_problem_and_writes_nothing(yz_units: None) -> None
         .replace("{code: jh,", "{code: nosuch,")
     )
     with pytest.raises(DubanError) as caught:
-        services.import_scheme_yaml(text, user=None)
+        services.import_scheme_yaml(text, user=SYSTEM)
     wheres = {p.where for p in caught.value.problems}
     assert "items[2].category" in wheres
     assert Scheme.objects.count() == 0
@@ -84,14 +85,14 @@ def test_unit_codes_must_exist_below_the_issuer(yz_units: None) -> None:
         .replace("jh: 200", "elsewhere: 200")
     )
     with pytest.raises(DubanError) as caught:
-        services.import_scheme_yaml(text, user=None)
+        services.import_scheme_yaml(text, user=SYSTEM)
     assert [p.where for p in caught.value.problems] == ["units[5].code"]
     assert Scheme.objects.count() == 0
 
 
 def test_a_published_scheme_is_not_replaced(yz_units: None) -> None:
-    scheme = services.import_scheme_yaml(_block("example-scheme"), user=None)
-    services.publish_scheme(scheme, user=None)
+    scheme = services.import_scheme_yaml(_block("example-scheme"), user=SYSTEM)
+    services.publish_scheme(scheme, user=SYSTEM)
     with pytest.raises(DubanError) as caught:
-        services.import_scheme_yaml(_block("example-scheme"), user=None)
+        services.import_scheme_yaml(_block("example-scheme"), user=SYSTEM)
     assert caught.value.status == 409

@@ -10,6 +10,7 @@ import time_machine
 from django.test import Client
 
 from duban.evaluation import services
+from duban.orgs.policy import SYSTEM
 from duban.testing import PASSWORD
 
 
@@ -94,7 +95,7 @@ def test_demo_loads_and_scores(db) -> None:
 def test_a_publication_shows_each_comparison_group_under_its_name(office, scheme) -> None:
     with time_machine.travel(date(2018, 1, 10), tick=False):
         pub = services.publish_results(
-            scheme, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+            scheme, "2017Q1", user=SYSTEM, objection_deadline=date(2018, 1, 20)
         )
         html = office.get(f"/evaluation/publications/{pub.pk}/").content.decode()
     assert "<h2>全部</h2>" in html  # the scheme's one peer group

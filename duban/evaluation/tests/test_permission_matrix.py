@@ -19,6 +19,7 @@ from duban.evaluation.builder import data_to_engine
 from duban.evaluation.models import Objection, Publication, Scheme
 from duban.evaluation.tests.conftest import scheme_data
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.testing import (
     MATRIX_RELATIONS,
     MATRIX_ROLES,
@@ -47,11 +48,11 @@ EXPECTED: Expected = {
 @pytest.fixture
 def world(tree, indicators):
     """A published scheme of PROV scoring all four units, and one draft issued at each of them."""
-    shared = services.save_engine_scheme(data_to_engine(scheme_data()), user=None)
-    services.publish_scheme(shared, user=None)
+    shared = services.save_engine_scheme(data_to_engine(scheme_data()), user=SYSTEM)
+    services.publish_scheme(shared, user=SYSTEM)
     with time_machine.travel(date(2018, 1, 10), tick=False):
         pub = services.publish_results(
-            shared, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+            shared, "2017Q1", user=SYSTEM, objection_deadline=date(2018, 1, 20)
         )
     for unit in (tree.county_a, tree.station_a1, tree.county_b, tree.city):
         members = tuple(
@@ -63,12 +64,12 @@ def world(tree, indicators):
         if unit == tree.city:
             members = ("COUNTY-B",)  # a parent's scheme over a sibling only
         draft = services.save_engine_scheme(
-            data_to_engine(scheme_data(unit.code, members, code=f"d-{unit.code}")), user=None
+            data_to_engine(scheme_data(unit.code, members, code=f"d-{unit.code}")), user=SYSTEM
         )
-        services.publish_scheme(draft, user=None)
+        services.publish_scheme(draft, user=SYSTEM)
         with time_machine.travel(date(2018, 1, 10), tick=False):
             p = services.publish_results(
-                draft, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+                draft, "2017Q1", user=SYSTEM, objection_deadline=date(2018, 1, 20)
             )
         Objection.objects.create(publication=p, unit=OrgUnit.objects.get(code=members[-1]), text="x",
                                  lodged_at=p.published_at)  # fmt: skip
@@ -109,7 +110,7 @@ def do(client: Client, op: str, unit: OrgUnit, shared: Scheme, pub: Publication)
         s = client.post(f"/api/evaluation/schemes/{own.code}/copy").status_code
         return 200 if s == 201 else s
     if op in ("item_patch_api", "item_edit_page"):
-        copy = services.copy_scheme_as_draft(own, user=None, code=f"w-{c}")
+        copy = services.copy_scheme_as_draft(own, user=SYSTEM, code=f"w-{c}")
         if op == "item_edit_page":
             return client.get(f"/evaluation/schemes/{copy.code}/items/poll/edit/").status_code
         return client.patch(f"/api/evaluation/schemes/{copy.code}/items/poll", json.dumps({"points": "12"}),

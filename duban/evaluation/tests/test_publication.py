@@ -14,6 +14,7 @@ from duban.errors import DubanError
 from duban.evaluation import services
 from duban.evaluation.models import Publication
 from duban.evaluation.tests.conftest import put
+from duban.orgs.policy import SYSTEM
 from duban.testing import make_user
 
 DAY = date(2018, 1, 10)
@@ -23,7 +24,7 @@ DAY = date(2018, 1, 10)
 def pub(scheme, tree) -> Publication:
     with time_machine.travel(DAY, tick=False):
         return services.publish_results(
-            scheme, "2017Q1", user=None, objection_deadline=date(2018, 1, 20)
+            scheme, "2017Q1", user=SYSTEM, objection_deadline=date(2018, 1, 20)
         )
 
 

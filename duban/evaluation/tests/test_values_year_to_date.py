@@ -14,6 +14,7 @@ from duban.evaluation.scoring import score
 from duban.evaluation.tests.conftest import put
 from duban.evaluation.tests.test_perf_year_to_date import same
 from duban.evaluation.values import load_source
+from duban.orgs.policy import SYSTEM
 from duban.periods import parse_period
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,7 @@ def test_a_july_to_june_year_reads_totals_across_two_named_years(
 
     data = scheme_data(code="t-2017-july")
     data["calendar"] = {"start_month": 7, "start_day": 1}
-    july = services.save_engine_scheme(data_to_engine(data), user=None)
+    july = services.save_engine_scheme(data_to_engine(data), user=SYSTEM)
     for month, value in (
         ("201706", 9),
         ("201707", 10),

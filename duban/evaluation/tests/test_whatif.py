@@ -8,6 +8,7 @@ from duban.errors import DubanError
 from duban.evaluation import services
 from duban.evaluation.models import SchemeItem
 from duban.evaluation.scoring import score
+from duban.orgs.policy import SYSTEM
 
 
 def test_copy_edit_compare_leaves_the_original_alone(scheme, personas) -> None:
@@ -26,7 +27,7 @@ def test_copy_edit_compare_leaves_the_original_alone(scheme, personas) -> None:
 def test_published_scheme_is_not_edited(scheme) -> None:
     with pytest.raises(DubanError) as caught:
         services.update_item(
-            SchemeItem.objects.get(scheme=scheme, code="solved"), user=None, points="5"
+            SchemeItem.objects.get(scheme=scheme, code="solved"), user=SYSTEM, points="5"
         )
     assert caught.value.status == 409
 
@@ -35,7 +36,9 @@ def test_bad_rule_parameters_are_named(scheme, personas) -> None:
     copy = services.copy_scheme_as_draft(scheme, user=personas.province_office)
     item = SchemeItem.objects.get(scheme=copy, code="poll")
     with pytest.raises(DubanError) as caught:
-        services.update_item(item, user=None, rule={"kind": "rank", "per_place": "x"}, points="-1")
+        services.update_item(
+            item, user=SYSTEM, rule={"kind": "rank", "per_place": "x"}, points="-1"
+        )
     assert {p.where for p in caught.value.problems} >= {"rule.per_place"}
     item.refresh_from_db()
     assert item.rule == {"kind": "rank", "per_place": "2"}

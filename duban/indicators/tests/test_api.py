@@ -7,13 +7,14 @@ import json
 import pytest
 
 from duban.indicators import services
+from duban.orgs.policy import SYSTEM
 from duban.testing import logged_in
 
 
 @pytest.fixture
 def defined(tree):
     services.create_indicator(
-        user=None,
+        user=SYSTEM,
         issuer=tree.city,
         code="case.filed",
         name_zh="立案",
@@ -22,7 +23,7 @@ def defined(tree):
         kinds=["territorial"],
     )
     return services.create_data_set(
-        user=None, owner=tree.city, code="DS", name_zh="表", indicators=["case.filed"]
+        user=SYSTEM, owner=tree.city, code="DS", name_zh="表", indicators=["case.filed"]
     )
 
 

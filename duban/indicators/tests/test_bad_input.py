@@ -10,6 +10,7 @@ from django.test import Client
 
 from duban.indicators import services
 from duban.indicators.models import DataSet, Indicator
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services as reporting
 from duban.testing import PASSWORD
 
@@ -34,11 +35,11 @@ def patch(client: Client, url: str, body: dict[str, object]):
 @pytest.fixture
 def defined(tree, personas) -> DataSet:
     services.create_indicator(
-        user=None, issuer=tree.city, code="case.filed", name_zh="立案", value_type="integer",
+        user=SYSTEM, issuer=tree.city, code="case.filed", name_zh="立案", value_type="integer",
         levels=["county"], kinds=["territorial"], min_value=Decimal(0),
     )  # fmt: skip
     return services.create_data_set(
-        user=None, owner=tree.city, code="DS", name_zh="表", indicators=["case.filed"]
+        user=SYSTEM, owner=tree.city, code="DS", name_zh="表", indicators=["case.filed"]
     )
 
 
@@ -81,13 +82,13 @@ def test_days_after_the_period_are_bounded_at_input(defined, field: str, value: 
         content_type="application/json",
     )
     assert r.status_code == 400 and r.json()["errors"][0]["where"] == field
-    reporting.open_period(DataSet.objects.get(code="DS"), "201801", user=None)
+    reporting.open_period(DataSet.objects.get(code="DS"), "201801", user=SYSTEM)
 
 
 def test_a_year_after_the_period_is_the_longest(defined) -> None:
     r = patch(office(), "/api/indicators/datasets/DS", {"expiry_days": 366})
     assert r.status_code == 200
-    reporting.open_period(DataSet.objects.get(code="DS"), "201801", user=None)
+    reporting.open_period(DataSet.objects.get(code="DS"), "201801", user=SYSTEM)
 
 
 @pytest.mark.parametrize(

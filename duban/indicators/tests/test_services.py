@@ -9,6 +9,7 @@ from duban.audit.models import AuditEntry
 from duban.indicators import services
 from duban.indicators.models import Indicator
 from duban.indicators.services import IndicatorError
+from duban.orgs.policy import SYSTEM
 
 
 def make(tree, code: str, **fields: object) -> Indicator:
@@ -19,7 +20,7 @@ def make(tree, code: str, **fields: object) -> Indicator:
         "kinds": ["territorial"],
     }
     defaults.update(fields)
-    return services.create_indicator(user=None, issuer=tree.city, code=code, **defaults)
+    return services.create_indicator(user=SYSTEM, issuer=tree.city, code=code, **defaults)
 
 
 def problems(exc: pytest.ExceptionInfo[IndicatorError]) -> list[tuple[str, str]]:
@@ -70,7 +71,7 @@ def test_computed_indicators_may_not_form_a_cycle(tree) -> None:
     make(tree, "a.z", formula="a.y * 2")
     y = Indicator.objects.get(code="a.y")
     with pytest.raises(IndicatorError) as exc:
-        services.update_indicator(y, user=None, formula="a.z + 1")
+        services.update_indicator(y, user=SYSTEM, formula="a.z + 1")
     assert "cycle" in problems(exc)[0][1]
 
 
@@ -85,7 +86,7 @@ def test_levels_kinds_and_division_are_checked(tree) -> None:
 def test_code_never_changes(tree) -> None:
     ind = make(tree, "a.b")
     with pytest.raises(IndicatorError, match="code cannot change"):
-        services.update_indicator(ind, user=None, code="a.c")
+        services.update_indicator(ind, user=SYSTEM, code="a.c")
 
 
 def test_an_indicator_sits_on_one_data_set_of_its_period_type(tree) -> None:
@@ -93,18 +94,18 @@ def test_an_indicator_sits_on_one_data_set_of_its_period_type(tree) -> None:
     make(tree, "a.q", period_type="quarterly")
     make(tree, "a.r", formula="a.b * 2")
     services.create_data_set(
-        user=None, owner=tree.city, code="DS1", name_zh="一", indicators=["a.b"]
+        user=SYSTEM, owner=tree.city, code="DS1", name_zh="一", indicators=["a.b"]
     )
-    ds2 = services.create_data_set(user=None, owner=tree.city, code="DS2", name_zh="二")
+    ds2 = services.create_data_set(user=SYSTEM, owner=tree.city, code="DS2", name_zh="二")
     with pytest.raises(IndicatorError) as exc:
-        services.set_members(ds2, ["a.b", "a.q", "nope", "a.q"], user=None)
+        services.set_members(ds2, ["a.b", "a.q", "nope", "a.q"], user=SYSTEM)
     messages = [m for _, m in problems(exc)]
     assert any("already on data set DS1" in m for m in messages)
     assert any("a.q is quarterly" in m for m in messages)
     assert any("unknown indicator 'nope'" in m for m in messages)
     assert any("listed twice" in m for m in messages)
     with pytest.raises(IndicatorError) as exc:
-        services.set_members(ds2, ["a.r"], user=None)
+        services.set_members(ds2, ["a.r"], user=SYSTEM)
     assert problems(exc) == [("indicators", "a.r needs a.b on the same form")]
 
 
@@ -113,13 +114,13 @@ def test_rules_are_conditions_over_the_form(tree) -> None:
     make(tree, "a.c")
     make(tree, "z.z")
     ds = services.create_data_set(
-        user=None, owner=tree.city, code="DS", name_zh="表", indicators=["a.b", "a.c"]
+        user=SYSTEM, owner=tree.city, code="DS", name_zh="表", indicators=["a.b", "a.c"]
     )
-    rule = services.add_rule(ds, user=None, name="c ≤ b", expression="a.c ≤ a.b")
+    rule = services.add_rule(ds, user=SYSTEM, name="c ≤ b", expression="a.c ≤ a.b")
     assert rule.parsed.is_condition
     with pytest.raises(IndicatorError) as exc:
-        services.add_rule(ds, user=None, name="x", expression="a.b + 1")
+        services.add_rule(ds, user=SYSTEM, name="x", expression="a.b + 1")
     assert "must be a condition" in problems(exc)[0][1]
     with pytest.raises(IndicatorError) as exc:
-        services.add_rule(ds, user=None, name="x", expression="z.z < a.b")
+        services.add_rule(ds, user=SYSTEM, name="x", expression="z.z < a.b")
     assert problems(exc) == [("expression", "z.z is not on data set DS")]

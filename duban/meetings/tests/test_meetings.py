@@ -15,6 +15,7 @@ from duban.meetings import services
 from duban.meetings.agenda import build_pack
 from duban.meetings.cadence import cadence_table
 from duban.meetings.models import DecidedMatter, Mechanism, MeetingKind
+from duban.orgs.policy import SYSTEM
 from duban.tasks import services as task_services
 from duban.tasks.models import Task, TaskKind
 from duban.tasks.status import Status
@@ -28,7 +29,7 @@ FROZEN = "2017-12-08 10:00 +0800"
 def dispatch(tree, day: date, **kw):  # type: ignore[no-untyped-def]
     return services.create_meeting(
         tree.city,
-        user=None,
+        user=SYSTEM,
         kind=MeetingKind.DISPATCH,
         title=f"全市公安工作视频调度会 {day}",
         held_on=day,
@@ -85,29 +86,29 @@ def test_decision_rules_and_rights(tree) -> None:
         )
     with pytest.raises(DubanError) as exc:
         services.decide(
-            meeting, user=None, text="x", lead_unit=tree.other_city, due_date=date(2017, 12, 31)
+            meeting, user=SYSTEM, text="x", lead_unit=tree.other_city, due_date=date(2017, 12, 31)
         )
     assert exc.value.problems[0].where == "lead_unit"
     with pytest.raises(DubanError) as exc:
         services.decide(
-            meeting, user=None, text="x", lead_unit=tree.county_a, due_date=date(2017, 12, 1)
+            meeting, user=SYSTEM, text="x", lead_unit=tree.county_a, due_date=date(2017, 12, 1)
         )
     assert exc.value.problems[0].where == "due_date"
     later = services.decide(
         meeting,
-        user=None,
+        user=SYSTEM,
         text="研究部署",
         lead_unit=tree.county_a,
         due_date=date(2018, 1, 31),
         supervise=False,
     )
     assert later.task_id is None and DecidedMatter.objects.count() == 1
-    task = services.supervise_matter(later, user=None)
+    task = services.supervise_matter(later, user=SYSTEM)
     assert DecidedMatter.objects.get(pk=later.pk).task_id == task.pk
     with pytest.raises(DubanError) as exc:
         services.create_meeting(
             tree.city,
-            user=None,
+            user=SYSTEM,
             kind="dispatch",
             title="t",
             held_on=date(2017, 1, 1),
@@ -147,7 +148,7 @@ def test_agenda_pack_from_the_data(tree) -> None:
     first = dispatch(tree, date(2017, 11, 8))
     services.decide(
         first,
-        user=None,
+        user=SYSTEM,
         text="十一月议定事项",
         lead_unit=tree.county_b,
         due_date=date(2017, 11, 30),
@@ -168,9 +169,9 @@ def test_agenda_pack_from_the_data(tree) -> None:
         due_date=date(2017, 12, 31),
     )
     late_m = make_milestone(late, date(2017, 11, 15))
-    task_services.submit_report(late, user=None, text="进度", percent=90, today=date(2017, 12, 1))
+    task_services.submit_report(late, user=SYSTEM, text="进度", percent=90, today=date(2017, 12, 1))
     task_services.mark_milestone_met(
-        late_m, user=None, on=date(2017, 11, 18), today=date(2017, 11, 18)
+        late_m, user=SYSTEM, on=date(2017, 11, 18), today=date(2017, 11, 18)
     )
     elsewhere = make_task(
         tree.other_city, tree.other_city, title="外市任务", due_date=date(2017, 10, 1)
@@ -200,26 +201,26 @@ def test_agenda_pack_from_the_data(tree) -> None:
 
 @time_machine.travel(FROZEN, tick=False)
 def test_cadence_held_due_and_missed(tree) -> None:
-    services.set_cadence(tree.city, Mechanism.MONTHLY_STUDY, user=None, since=date(2017, 9, 1))
-    services.set_cadence(tree.city, Mechanism.MONTHLY_BULLETIN, user=None, since=date(2017, 1, 1))
-    services.set_cadence(tree.city, Mechanism.QUARTERLY_REVIEW, user=None, since=date(2017, 1, 1))
+    services.set_cadence(tree.city, Mechanism.MONTHLY_STUDY, user=SYSTEM, since=date(2017, 9, 1))
+    services.set_cadence(tree.city, Mechanism.MONTHLY_BULLETIN, user=SYSTEM, since=date(2017, 1, 1))
+    services.set_cadence(tree.city, Mechanism.QUARTERLY_REVIEW, user=SYSTEM, since=date(2017, 1, 1))
     services.create_meeting(
         tree.city,
-        user=None,
+        user=SYSTEM,
         kind=MeetingKind.MONTHLY_STUDY,
         title="九月研究",
         held_on=date(2017, 9, 26),
     )
     services.create_meeting(
         tree.city,
-        user=None,
+        user=SYSTEM,
         kind=MeetingKind.MONTHLY_STUDY,
         title="十一月研究",
         held_on=date(2017, 11, 28),
     )
     services.create_meeting(
         tree.city,
-        user=None,
+        user=SYSTEM,
         kind=MeetingKind.QUARTERLY_REVIEW,
         title="三季度点评",
         held_on=date(2017, 10, 12),
@@ -228,18 +229,18 @@ def test_cadence_held_due_and_missed(tree) -> None:
         tree.city,
         Mechanism.MONTHLY_BULLETIN,
         "201711",
-        user=None,
+        user=SYSTEM,
         held_on=date(2017, 11, 5),
         reference="市公改通〔2017〕11号",
     )
     with pytest.raises(DubanError) as exc:
         services.record_held(
-            tree.city, Mechanism.QUARTERLY_REVIEW, "201711", user=None, held_on=date(2017, 11, 5)
+            tree.city, Mechanism.QUARTERLY_REVIEW, "201711", user=SYSTEM, held_on=date(2017, 11, 5)
         )
     assert exc.value.problems[0].where == "period"
     with pytest.raises(ConflictError):
         services.record_held(
-            tree.city, Mechanism.MONTHLY_BULLETIN, "201711", user=None, held_on=date(2017, 11, 6)
+            tree.city, Mechanism.MONTHLY_BULLETIN, "201711", user=SYSTEM, held_on=date(2017, 11, 6)
         )
 
     lines = {

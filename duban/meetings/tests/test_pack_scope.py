@@ -23,6 +23,7 @@ from duban.meetings.agenda import AgendaPack
 from duban.meetings.demo import load_meetings_demo
 from duban.meetings.models import Meeting
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.reporting.demo import load_reporting_demo
 from duban.reporting.models import DataValue, State
 from duban.reporting.tests.conftest import make_form
@@ -121,7 +122,7 @@ def city_pack(tree) -> dict[str, Any]:
             )
     meeting = services.create_meeting(
         tree.city,
-        user=None,
+        user=SYSTEM,
         kind="dispatch",
         title="全市调度会",
         held_on=date(2017, 12, 8),

@@ -11,6 +11,7 @@ from django.test import Client
 from duban.meetings import services
 from duban.meetings.api import MeetingPatch
 from duban.meetings.models import Meeting
+from duban.orgs.policy import SYSTEM
 from duban.testing import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def test_null_is_refused_for_every_field_by_name_and_nothing_changes(tree) -> No
     make_user("city_office", tree.city, "office")
     meeting = services.create_meeting(
         tree.city,
-        user=None,
+        user=SYSTEM,
         kind="dispatch",
         title="调度会",
         held_on=date(2017, 12, 8),
@@ -54,7 +55,7 @@ def test_empty_values_still_clear_and_the_refusal_reads_in_chinese(tree) -> None
     make_user("city_office", tree.city, "office")
     meeting = services.create_meeting(
         tree.city,
-        user=None,
+        user=SYSTEM,
         kind="dispatch",
         title="调度会",
         held_on=date(2017, 12, 8),

@@ -15,6 +15,7 @@ from django.test import Client
 
 from duban.meetings import services
 from duban.meetings.models import Cadence, CadenceRecord, DecidedMatter, Meeting
+from duban.orgs.policy import SYSTEM
 from duban.testing import (
     MATRIX_RELATIONS,
     RELATIVES,
@@ -57,7 +58,7 @@ def place(tree, relation: str) -> Meeting:
     participants = [tree.county_a] if relation == "joined_here" else []
     meeting = services.create_meeting(
         unit,
-        user=None,
+        user=SYSTEM,
         kind="dispatch",
         title="调度会",
         held_on=date(2017, 12, 8),
@@ -65,7 +66,7 @@ def place(tree, relation: str) -> Meeting:
     )
     services.decide(
         meeting,
-        user=None,
+        user=SYSTEM,
         text="待督办事项",
         lead_unit=unit,
         due_date=date(2017, 12, 31),

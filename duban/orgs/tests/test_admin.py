@@ -19,6 +19,7 @@ from duban.admin import PolicyAdmin
 from duban.demo.loader import DEMO_PASSWORD, load_demo
 from duban.orgs import services
 from duban.orgs.models import OrgUnit, UnitMove
+from duban.orgs.policy import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +40,13 @@ def _moves() -> None:
     """A unit move in each organisation, each with its reason."""
     unit = OrgUnit.objects.get
     services.move_unit(
-        unit(code="YZ-LST-FH"), unit(code="YZ-LL"), user=None, reason="永州辖区调整：凤凰所划归零陵"
+        unit(code="YZ-LST-FH"),
+        unit(code="YZ-LL"),
+        user=SYSTEM,
+        reason="永州辖区调整：凤凰所划归零陵",
     )
     services.move_unit(
-        unit(code="SX-XA-YT"), unit(code="SX-BJ"), user=None, reason="陕西机构改革：雁塔分局调整"
+        unit(code="SX-XA-YT"), unit(code="SX-BJ"), user=SYSTEM, reason="陕西机构改革：雁塔分局调整"
     )
 
 

@@ -6,6 +6,7 @@ from duban.audit.models import AuditEntry
 from duban.errors import DubanError
 from duban.orgs import services
 from duban.orgs.models import Membership, OrgUnit, UnitMove
+from duban.orgs.policy import SYSTEM
 from duban.testing import make_unit, make_user
 
 
@@ -37,7 +38,7 @@ def test_prefix_codes_do_not_leak_into_subtree(db) -> None:
 def test_move_keeps_history_and_rewrites_the_subtree(tree) -> None:
     reporter = make_user("r", tree.county_a, "reporter")
     entries_before = AuditEntry.objects.filter(unit=tree.county_a).count()
-    move = services.move_unit(tree.county_a, tree.division, user=None, reason="restructuring")
+    move = services.move_unit(tree.county_a, tree.division, user=SYSTEM, reason="restructuring")
     tree.county_a.refresh_from_db()
     tree.station_a1.refresh_from_db()
     assert tree.county_a.path == "/PROV/CITY/DIV/COUNTY-A/"
@@ -52,26 +53,26 @@ def test_move_keeps_history_and_rewrites_the_subtree(tree) -> None:
 
 def test_move_into_own_subtree_is_refused(tree) -> None:
     with pytest.raises(DubanError, match="cycle"):
-        services.move_unit(tree.city, tree.county_a, user=None, reason="x")
+        services.move_unit(tree.city, tree.county_a, user=SYSTEM, reason="x")
     tree.city.refresh_from_db()
     assert tree.city.parent_id == tree.province.pk
 
 
 def test_move_needs_a_reason(tree) -> None:
     with pytest.raises(DubanError) as exc:
-        services.move_unit(tree.county_a, tree.county_b, user=None, reason=" ")
+        services.move_unit(tree.county_a, tree.county_b, user=SYSTEM, reason=" ")
     assert exc.value.problems[0].where == "reason"
 
 
 def test_a_county_cannot_sit_below_a_station(tree) -> None:
     with pytest.raises(DubanError, match="level"):
-        services.move_unit(tree.county_b, tree.station_a1, user=None, reason="x")
+        services.move_unit(tree.county_b, tree.station_a1, user=SYSTEM, reason="x")
 
 
 def test_create_unit_validates_fields_by_name(tree) -> None:
     with pytest.raises(DubanError) as exc:
         services.create_unit(
-            user=None, parent=tree.city, code="bad code!", name_zh="", level="moon", kind="x"
+            user=SYSTEM, parent=tree.city, code="bad code!", name_zh="", level="moon", kind="x"
         )
     fields = {p.where for p in exc.value.problems}
     assert {"code", "name_zh", "level", "kind"} <= fields
@@ -80,5 +81,5 @@ def test_create_unit_validates_fields_by_name(tree) -> None:
 
 def test_update_refuses_a_code_change(tree) -> None:
     with pytest.raises(DubanError) as exc:
-        services.update_unit(tree.county_a, user=None, code="NEW")
+        services.update_unit(tree.county_a, user=SYSTEM, code="NEW")
     assert exc.value.problems[0].where == "code"

@@ -6,6 +6,7 @@ from django.test import Client
 from duban.audit.models import AuditEntry
 from duban.orgs import treefile
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.orgs.treefile import TreeImportError
 from duban.testing import PASSWORD, make_user
 
@@ -27,26 +28,26 @@ def state() -> tuple:
 def test_csv_import_creates_parents_before_children(db) -> None:
     rows = GOOD_CSV.splitlines()
     shuffled = "\n".join([rows[0], rows[4], rows[2], rows[1], rows[3]])
-    summary = treefile.import_tree(shuffled, "csv", user=None)
+    summary = treefile.import_tree(shuffled, "csv", user=SYSTEM)
     assert summary.created == 4
     assert OrgUnit.objects.get(code="S1").path == "/ROOT/C1/S1/"
 
 
 def test_round_trip_csv_and_yaml(db) -> None:
-    treefile.import_tree(GOOD_CSV, "csv", user=None)
+    treefile.import_tree(GOOD_CSV, "csv", user=SYSTEM)
     csv_out = treefile.to_csv(OrgUnit.objects.all())
     yaml_out = treefile.to_yaml(OrgUnit.objects.all())
     assert csv_out.splitlines()[1] == "ROOT,,测试市局,Test city,city,territorial,0"
     before = state()
-    again = treefile.import_tree(yaml_out, "yaml", user=None)
+    again = treefile.import_tree(yaml_out, "yaml", user=SYSTEM)
     assert (again.created, again.updated, again.moved, again.unchanged) == (0, 0, 0, 4)
     assert state() == before
 
 
 def test_reimport_moves_and_renames(db) -> None:
-    treefile.import_tree(GOOD_CSV, "csv", user=None)
+    treefile.import_tree(GOOD_CSV, "csv", user=SYSTEM)
     changed = GOOD_CSV.replace("S1,C1,一所", "S1,C2,一所改")
-    summary = treefile.import_tree(changed, "csv", user=None)
+    summary = treefile.import_tree(changed, "csv", user=SYSTEM)
     assert (summary.moved, summary.updated) == (1, 1)
     s1 = OrgUnit.objects.get(code="S1")
     assert (s1.path, s1.name_zh) == ("/ROOT/C2/S1/", "一所改")
@@ -68,11 +69,11 @@ def test_bad_file_reports_every_row_and_imports_nothing(db) -> None:
     treefile.import_tree(
         "code,parent,name_zh,name_en,level,kind\nKEEP,,保留,Keep,city,territorial\n",
         "csv",
-        user=None,
+        user=SYSTEM,
     )
     before = state()
     with pytest.raises(TreeImportError) as exc:
-        treefile.import_tree(BAD_CSV, "csv", user=None)
+        treefile.import_tree(BAD_CSV, "csv", user=SYSTEM)
     messages = [str(p) for p in exc.value.problems]
     assert any(m.startswith("line 3:") and "cycle" in m for m in messages)
     assert any(m.startswith("line 4:") and "cycle" in m for m in messages)
@@ -89,20 +90,20 @@ def test_bad_file_reports_every_row_and_imports_nothing(db) -> None:
 def test_yaml_errors_carry_line_numbers(db) -> None:
     text = "units:\n  - code: R\n    name_zh: 市\n    level: city\n    kind: territorial\n  - code: K\n    parent: MISSING\n    name_zh: 县\n    level: county\n    kind: territorial\n"
     with pytest.raises(TreeImportError) as exc:
-        treefile.import_tree(text, "yaml", user=None)
+        treefile.import_tree(text, "yaml", user=SYSTEM)
     assert [str(p) for p in exc.value.problems] == ["line 6: unknown parent 'MISSING'"]
     assert not OrgUnit.objects.exists()
 
 
 def test_broken_yaml_and_unknown_format(db) -> None:
     with pytest.raises(TreeImportError, match="line 3: not valid YAML"):
-        treefile.import_tree("units:\n  - [unclosed\n", "yaml", user=None)
+        treefile.import_tree("units:\n  - [unclosed\n", "yaml", user=SYSTEM)
     with pytest.raises(TreeImportError, match="format"):
-        treefile.import_tree(GOOD_CSV, "xls", user=None)
+        treefile.import_tree(GOOD_CSV, "xls", user=SYSTEM)
 
 
 def test_gb18030_csv_from_excel_is_read(db) -> None:
-    treefile.import_tree(GOOD_CSV.encode("gb18030"), "csv", user=None)
+    treefile.import_tree(GOOD_CSV.encode("gb18030"), "csv", user=SYSTEM)
     assert OrgUnit.objects.get(code="C1").name_zh == "一县"
 
 
@@ -174,7 +175,7 @@ def test_grant_command_creates_the_first_admins(db, monkeypatch) -> None:
 
     from duban.orgs.models import Membership
 
-    treefile.import_tree(GOOD_CSV, "csv", user=None)
+    treefile.import_tree(GOOD_CSV, "csv", user=SYSTEM)
     monkeypatch.setenv("DUBAN_PASSWORD", "A-long-secret-2017")
     call_command("grant", "sec", "ROOT", "security_admin", "--create")
     assert Membership.objects.get(user__username="sec").role == "security_admin"
@@ -191,13 +192,13 @@ def test_a_yaml_tree_nested_too_deeply_is_refused(db) -> None:
 
 def test_formula_names_are_text_in_the_csv_and_read_back_as_typed(db) -> None:
     """A unit named =HYPERLINK(…) came out raw in /api/orgs/tree.csv."""
-    treefile.import_tree(GOOD_CSV, "csv", user=None)
+    treefile.import_tree(GOOD_CSV, "csv", user=SYSTEM)
     OrgUnit.objects.filter(code="C1").update(name_zh='=HYPERLINK("http://x","y")')
     OrgUnit.objects.filter(code="C2").update(name_zh="-1\x05")
     text = treefile.to_csv(OrgUnit.objects.all())
     assert 'C1,ROOT,"\'=HYPERLINK(""http://x"",""y"")"' in text
     assert "C2,ROOT,'-1," in text
     assert "\x05" not in text
-    treefile.import_tree(text, "csv", user=None)
+    treefile.import_tree(text, "csv", user=SYSTEM)
     assert OrgUnit.objects.get(code="C1").name_zh == '=HYPERLINK("http://x","y")'
     assert OrgUnit.objects.get(code="C2").name_zh == "-1"

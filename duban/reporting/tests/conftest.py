@@ -9,6 +9,7 @@ import pytest
 
 from duban.indicators import services as ind_services
 from duban.indicators.models import DataSet, Indicator
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 
 
@@ -26,7 +27,7 @@ def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -
     levels = levels or ["county", "station"]
     make = ind_services.create_indicator
     filed = make(
-        user=None,
+        user=SYSTEM,
         issuer=tree.city,
         code="case.filed",
         name_zh="立案数",
@@ -38,7 +39,7 @@ def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -
         sort_order=1,
     )
     solved = make(
-        user=None,
+        user=SYSTEM,
         issuer=tree.city,
         code="case.solved",
         name_zh="破案数",
@@ -49,7 +50,7 @@ def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -
         sort_order=2,
     )
     clearance = make(
-        user=None,
+        user=SYSTEM,
         issuer=tree.city,
         code="case.clearance",
         name_zh="破案率",
@@ -59,7 +60,7 @@ def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -
         sort_order=3,
     )
     poll = make(
-        user=None,
+        user=SYSTEM,
         issuer=tree.city,
         code="poll.score",
         name_zh="民调得分",
@@ -72,7 +73,7 @@ def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -
         sort_order=4,
     )
     gangs = make(
-        user=None,
+        user=SYSTEM,
         issuer=tree.city,
         code="crime.gangs",
         name_zh="打掉团伙",
@@ -85,7 +86,7 @@ def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -
         sort_order=5,
     )
     ds = ind_services.create_data_set(
-        user=None,
+        user=SYSTEM,
         owner=tree.city,
         code="CITY-M",
         name_zh="月报",
@@ -97,13 +98,13 @@ def make_form(tree, *, expiry_days: int = 15, levels: list[str] | None = None) -
     )
     ind_services.add_rule(
         ds,
-        user=None,
+        user=SYSTEM,
         name="solved ≤ filed",
         expression="case.solved <= case.filed",
         message="cases solved cannot exceed cases filed",
     )
     for period in ("201711", "201712"):
-        services.open_period(ds, period, user=None)
+        services.open_period(ds, period, user=SYSTEM)
     return Form(ds, filed, solved, clearance, poll, gangs)
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from duban.audit.services import record
 from duban.audit.verify import verify_chain
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 from duban.reporting.audit_replay import ReportingReplay
 from duban.reporting.models import DataValue, State, Submission
@@ -59,7 +60,7 @@ def written(form: Form, tree, personas) -> Written:
     ds = form.data_set
 
     def save(unit: OrgUnit, values: dict[str, object], period: str = "201712", **kw: Any) -> None:
-        services.save_form(ds, unit, period, values, user=None, today=TODAY, **kw)
+        services.save_form(ds, unit, period, values, user=SYSTEM, today=TODAY, **kw)
 
     def sub(unit: OrgUnit, period: str = "201712") -> Submission:
         return Submission.objects.get(data_set=ds, unit=unit, period=period)
@@ -69,19 +70,19 @@ def written(form: Form, tree, personas) -> Written:
     save(tree.county_a, {"poll.score": None})  # cleared: the row stays, without a value
     save(tree.station_a1, {"case.filed": "3", "case.solved": "1"})
     county_approver = make_user("county_approver", tree.county_a, "approver")
-    services.submit(sub(tree.station_a1), user=None, today=TODAY)
+    services.submit(sub(tree.station_a1), user=SYSTEM, today=TODAY)
     services.approve(sub(tree.station_a1), user=county_approver)
-    services.submit(sub(tree.county_a), user=None, today=TODAY)
+    services.submit(sub(tree.county_a), user=SYSTEM, today=TODAY)
     services.approve(sub(tree.county_a), user=personas.city_approver)
     services.lock(sub(tree.county_a), user=personas.province_office)
     services.unlock(sub(tree.county_a), user=personas.province_office, reason="口径调整")
     save(tree.county_a, {"case.solved": "8"})
-    services.submit(sub(tree.county_a), user=None, today=TODAY)
+    services.submit(sub(tree.county_a), user=SYSTEM, today=TODAY)
     # 201711 expired on 2017-12-15: entered before, returned after.
     services.save_form(
-        ds, tree.county_b, "201711", {"case.filed": "5"}, user=None, today=TODAY.replace(day=10)
+        ds, tree.county_b, "201711", {"case.filed": "5"}, user=SYSTEM, today=TODAY.replace(day=10)
     )
-    services.submit(sub(tree.county_b, "201711"), user=None, today=TODAY.replace(day=10))
+    services.submit(sub(tree.county_b, "201711"), user=SYSTEM, today=TODAY.replace(day=10))
     services.return_form(sub(tree.county_b, "201711"), user=personas.city_approver, reason="请核对")
     # Single saves and deletes through the models (the admin's way).
     services.get_or_create_submission(ds, tree.county_b, "201712")
@@ -211,9 +212,9 @@ def test_a_change_later_overwritten_through_the_application_still_shows(written:
         "UPDATE {values} SET value = %s WHERE unit_id = %s AND indicator_id = %s",
         [Decimal(30), t.county_b.pk, f.filed.pk],
     )
-    services.grant_lock_exception(f.data_set, t.county_b, "201711", user=None, reason="补报")
+    services.grant_lock_exception(f.data_set, t.county_b, "201711", user=SYSTEM, reason="补报")
     services.save_form(
-        f.data_set, t.county_b, "201711", {"case.filed": "6"}, user=None, today=TODAY
+        f.data_set, t.county_b, "201711", {"case.filed": "6"}, user=SYSTEM, today=TODAY
     )
     problems, _ = replay()
     assert len(problems) == 1

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from duban.audit.models import AuditEntry
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import DataValue, State, Submission
@@ -118,13 +119,13 @@ def test_computed_and_foreign_fields_are_refused(form, tree, personas) -> None:
 def test_a_station_does_not_report_the_poll(form, tree) -> None:
     with pytest.raises(ReportingError, match=r"STATION-A1 does not report poll\.score"):
         services.save_form(
-            form.data_set, tree.station_a1, "201712", {"poll.score": "90"}, user=None, today=TODAY
+            form.data_set, tree.station_a1, "201712", {"poll.score": "90"}, user=SYSTEM, today=TODAY
         )
 
 
 def test_the_owning_division_reports_its_line(form, tree) -> None:
     services.save_form(
-        form.data_set, tree.division, "201712", {"crime.gangs": "2"}, user=None, today=TODAY
+        form.data_set, tree.division, "201712", {"crime.gangs": "2"}, user=SYSTEM, today=TODAY
     )
     assert values_of(tree.division, "201712") == {"crime.gangs": 2}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import Evidence, State, Submission
@@ -18,7 +19,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def sub(form, tree, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     services.save_form(
-        form.data_set, tree.county_a, "201712", {"case.filed": "3"}, user=None, today=TODAY
+        form.data_set, tree.county_a, "201712", {"case.filed": "3"}, user=SYSTEM, today=TODAY
     )
     return Submission.objects.get(unit=tree.county_a)
 

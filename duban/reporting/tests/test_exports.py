@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from duban.indicators import services as ind_services
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.reporting import exports, services
 from duban.reporting.tests.conftest import TODAY
 
@@ -25,7 +26,7 @@ def filled(form, tree):
         "201712",
         {"case.filed": "10", "case.solved": "4"},
         comments={"case.filed": NASTY[0], "case.solved": NASTY[1]},
-        user=None,
+        user=SYSTEM,
         today=TODAY,
     )
     services.save_form(
@@ -34,7 +35,7 @@ def filled(form, tree):
         "201712",
         {"case.filed": "0", "case.solved": "0"},
         comments={"case.filed": NASTY[2], "case.solved": NASTY[3]},
-        user=None,
+        user=SYSTEM,
         today=TODAY,
     )
     return exports.Selection(tree.city, ("201712",), form.data_set)
@@ -48,7 +49,7 @@ def test_safe_text(text: str) -> None:
 
 
 def test_rows_hold_stored_and_computed_figures(filled) -> None:
-    rows = list(exports.export_rows(filled, None))
+    rows = list(exports.export_rows(filled, SYSTEM))
     got = {(r.unit, r.indicator): r.value for r in rows}
     assert got[("COUNTY-A", "case.clearance")] == 40
     assert got[("COUNTY-B", "case.clearance")] is None, "0 / 0 is no value, not 0"
@@ -56,7 +57,7 @@ def test_rows_hold_stored_and_computed_figures(filled) -> None:
 
 
 def test_csv_cells_never_start_a_formula(filled) -> None:
-    text = "".join(exports.csv_lines(exports.export_rows(filled, None)))
+    text = "".join(exports.csv_lines(exports.export_rows(filled, SYSTEM)))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     for row in rows[1:]:
@@ -67,7 +68,7 @@ def test_csv_cells_never_start_a_formula(filled) -> None:
 
 def test_xlsx_cells_are_text_and_neutralised(filled) -> None:
     wb = load_workbook(
-        io.BytesIO(exports.xlsx_bytes(exports.export_rows(filled, None), title="t", demo=True))
+        io.BytesIO(exports.xlsx_bytes(exports.export_rows(filled, SYSTEM), title="t", demo=True))
     )
     ws = wb["Values"]
     for row in ws.iter_rows(min_row=2):
@@ -84,16 +85,16 @@ def test_an_export_reads_back_as_an_import(filled, form, tree) -> None:
     """Round trip: what is exported as csv can be imported again unchanged."""
     from duban.reporting import importing
 
-    rows = [r for r in exports.export_rows(filled, None) if r.state != "computed"]
+    rows = [r for r in exports.export_rows(filled, SYSTEM) if r.state != "computed"]
     data = "".join(exports.csv_lines(rows)).encode()
-    result = importing.import_file(data, "csv", user=None, today=TODAY)
+    result = importing.import_file(data, "csv", user=SYSTEM, today=TODAY)
     # Values and comments come back as they went out: the guard's apostrophe is dropped.
     assert (result.created, result.updated, result.unchanged) == (0, 0, 4)
 
 
 def test_negative_figures_stay_numbers(tree) -> None:
     ind_services.create_indicator(
-        user=None,
+        user=SYSTEM,
         issuer=tree.city,
         code="trend.change",
         name_zh="增幅",
@@ -103,12 +104,12 @@ def test_negative_figures_stay_numbers(tree) -> None:
         kinds=["territorial"],
     )
     ds = ind_services.create_data_set(
-        user=None, owner=tree.city, code="T", name_zh="t", indicators=["trend.change"]
+        user=SYSTEM, owner=tree.city, code="T", name_zh="t", indicators=["trend.change"]
     )
-    services.open_period(ds, "201712", user=None)
+    services.open_period(ds, "201712", user=SYSTEM)
     services.save_form(
-        ds, tree.county_a, "201712", {"trend.change": "-12.5"}, user=None, today=TODAY
+        ds, tree.county_a, "201712", {"trend.change": "-12.5"}, user=SYSTEM, today=TODAY
     )
     sel = exports.Selection(tree.county_a, ("201712",), ds)
-    lines = list(exports.csv_lines(exports.export_rows(sel, None)))
+    lines = list(exports.csv_lines(exports.export_rows(sel, SYSTEM)))
     assert lines[1].split(",")[3] == "-12.5"

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from duban.indicators import services as ind_services
+from duban.orgs.policy import SYSTEM
 from duban.periods import parse_period
 from duban.reporting import services
 from duban.reporting.figures import (
@@ -30,7 +31,7 @@ def put(form, unit, period, **values: str) -> None:
         unit,
         period,
         {k.replace("_", "."): v for k, v in values.items()},
-        user=None,
+        user=SYSTEM,
         today=TODAY,
     )
 
@@ -80,7 +81,7 @@ def test_division_by_zero_or_a_missing_input_is_no_value(form, tree) -> None:
 def test_quarter_and_year_aggregate_over_time(tree) -> None:
     form = make_form(tree)
     for p in ("201710",):
-        services.open_period(form.data_set, p, user=None)
+        services.open_period(form.data_set, p, user=SYSTEM)
     from datetime import date
 
     put_on = date(2017, 11, 10)
@@ -89,7 +90,7 @@ def test_quarter_and_year_aggregate_over_time(tree) -> None:
         tree.county_a,
         "201710",
         {"case.filed": "1", "poll.score": "80"},
-        user=None,
+        user=SYSTEM,
         today=put_on,
     )
     services.save_form(
@@ -97,7 +98,7 @@ def test_quarter_and_year_aggregate_over_time(tree) -> None:
         tree.county_a,
         "201711",
         {"case.filed": "2", "poll.score": "90"},
-        user=None,
+        user=SYSTEM,
         today=put_on,
     )
     put(form, tree.county_a, "201712", case_filed="4")
@@ -123,7 +124,7 @@ def test_overview_lists_children_status_and_missing_below(form, tree) -> None:
 def test_form_shows_last_period_and_last_year(tree) -> None:
     form = make_form(tree, expiry_days=0)
     for p in ("201612",):
-        services.open_period(form.data_set, p, user=None)
+        services.open_period(form.data_set, p, user=SYSTEM)
     put(form, tree.county_a, "201612", case_filed="6")
     put(form, tree.county_a, "201711", case_filed="8")
     put(form, tree.county_a, "201712", case_filed="9")
@@ -155,7 +156,7 @@ def test_a_sum_indicator_of_the_city_is_the_sum_of_what_its_counties_entered(tre
             unit,
             "201712",
             {"case.filed": "" if value is None else str(value)},
-            user=None,
+            user=SYSTEM,
             today=TODAY,
         )
     present = [v for v in figs if v is not None]

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from duban.errors import DubanError
+from duban.orgs.policy import SYSTEM
 from duban.periods import parse_period
 from duban.reporting import exports, importing, readers, services
 from duban.reporting.errors import ReportingConflict, ReportingError
@@ -158,7 +159,7 @@ def test_dhis2_json_both_ways(form, tree, reporter) -> None:
     imp(json.dumps(doc).encode(), "json", reporter)
     assert values_of(tree.county_a, "201712") == {"case.filed": 12, "case.solved": 7}
     sel = exports.Selection(tree.city, ("201712",), form.data_set)
-    out = exports.dhis2_json(exports.export_rows(sel, None))
+    out = exports.dhis2_json(exports.export_rows(sel, SYSTEM))
     assert {(d["dataElement"], d["orgUnit"], d["value"]) for d in out["dataValues"]} == {
         ("case.filed", "COUNTY-A", "12"),
         ("case.solved", "COUNTY-A", "7"),
@@ -217,7 +218,7 @@ def rows_of(data: bytes) -> dict[tuple[str, str], int]:
 def test_template_is_protected_with_fixed_codes_validation_and_previous_values(
     form, tree, reporter
 ) -> None:
-    services.open_period(form.data_set, "201612", user=None)
+    services.open_period(form.data_set, "201612", user=SYSTEM)
     from datetime import date
 
     services.save_form(
@@ -225,7 +226,7 @@ def test_template_is_protected_with_fixed_codes_validation_and_previous_values(
         tree.county_a,
         "201711",
         {"case.filed": "8"},
-        user=None,
+        user=SYSTEM,
         today=date(2017, 12, 1),
     )
     data = template_for(form, [tree.county_a], tree.county_a)

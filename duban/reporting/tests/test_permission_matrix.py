@@ -10,6 +10,7 @@ import json
 
 from django.test import Client
 
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 from duban.reporting.models import DataValue, State, Submission
 from duban.reporting.tests.conftest import make_form
@@ -135,7 +136,7 @@ def effect(op: str, unit) -> bool | None:
 def test_cell(tree, op: str, role: str, relation: str) -> None:
     form = make_form(tree, expiry_days=0, levels=["city", "county", "station"])
     for unit in (tree.county_a, tree.station_a1, tree.county_b, tree.city):
-        services.save_form(form.data_set, unit, "201712", {"case.filed": "3"}, user=None)
+        services.save_form(form.data_set, unit, "201712", {"case.filed": "3"}, user=SYSTEM)
     if op in GIVEN:
         Submission.objects.update(state=GIVEN[op])
     client = log_in_actor(tree.county_a, role)
@@ -148,7 +149,7 @@ def test_cell(tree, op: str, role: str, relation: str) -> None:
 
 def test_outsider_sees_no_form_no_values_and_no_data_set(tree, personas) -> None:
     form = make_form(tree, expiry_days=0)
-    services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "3"}, user=None)
+    services.save_form(form.data_set, tree.county_a, "201712", {"case.filed": "3"}, user=SYSTEM)
     client = Client()
     client.login(username="outsider", password=PASSWORD)
     assert client.get("/api/reporting/forms/CITY-M/COUNTY-A/201712").status_code == 403

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from duban.audit.models import AuditEntry
 from duban.indicators import services as ind_services
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import DataValue, State, Submission
@@ -16,7 +17,7 @@ from duban.testing import make_user
 
 
 def enter(form, unit, values, period="201712"):
-    services.save_form(form.data_set, unit, period, values, user=None, today=TODAY)
+    services.save_form(form.data_set, unit, period, values, user=SYSTEM, today=TODAY)
     return Submission.objects.get(data_set=form.data_set, unit=unit, period=period)
 
 
@@ -63,7 +64,7 @@ def test_the_unit_above_approves_only_when_every_child_is_approved(
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
     with pytest.raises(ReportingConflict, match="下级单位尚未审核通过：STATION-A1"):
         services.approve(county_sub, user=personas.city_approver)
-    services.submit(station_sub, user=None, today=TODAY)
+    services.submit(station_sub, user=SYSTEM, today=TODAY)
     services.approve(station_sub, user=personas.city_approver)
     services.approve(county_sub, user=personas.city_approver)
 
@@ -124,7 +125,9 @@ def test_a_return_carries_the_reason_and_reopens_entry(form, tree, personas, cou
 
 def test_submit_checks_the_rules_again(form, tree, personas) -> None:
     sub = enter(form, tree.county_a, {"case.filed": "5"})
-    ind_services.add_rule(form.data_set, user=None, name="at most 4", expression="case.filed <= 4")
+    ind_services.add_rule(
+        form.data_set, user=SYSTEM, name="at most 4", expression="case.filed <= 4"
+    )
     with pytest.raises(ReportingError, match="at most 4"):
         services.submit(sub, user=personas.county_reporter, today=TODAY)
     assert Submission.objects.get(pk=sub.pk).state == State.DRAFT
@@ -133,7 +136,7 @@ def test_submit_checks_the_rules_again(form, tree, personas) -> None:
 def test_unapprove_needs_approval_rights_and_goes_top_down(
     form, tree, personas, county_sub, station_sub
 ) -> None:
-    services.submit(station_sub, user=None, today=TODAY)
+    services.submit(station_sub, user=SYSTEM, today=TODAY)
     services.approve(station_sub, user=personas.city_approver)
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
     services.approve(county_sub, user=personas.city_approver)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 from duban.reporting.errors import ReportingConflict
 from duban.reporting.figures import statuses
@@ -21,7 +22,7 @@ def at(day: str, hour: int = 10):
     return time_machine.travel(datetime(y, m, d, hour, tzinfo=SH), tick=False)
 
 
-def save(form, unit, user=None, period="201712"):
+def save(form, unit, user=SYSTEM, period="201712"):
     return services.save_form(form.data_set, unit, period, {"case.filed": "3"}, user=user)
 
 
@@ -90,10 +91,10 @@ def test_timeliness_on_time_late_missing_and_pending(form, tree, personas) -> No
     units = [tree.county_a, tree.county_b, tree.station_a1]
     with at("2018-01-05", 23):
         save(form, tree.county_a)
-        services.submit(Submission.objects.get(unit=tree.county_a), user=None)
+        services.submit(Submission.objects.get(unit=tree.county_a), user=SYSTEM)
     with at("2018-01-06", 0):
         save(form, tree.station_a1)
-        services.submit(Submission.objects.get(unit=tree.station_a1), user=None)
+        services.submit(Submission.objects.get(unit=tree.station_a1), user=SYSTEM)
     with at("2018-01-05"):
         got = {s.unit.code: s.status for s in statuses(form.data_set, "201712", units).values()}
     assert got == {"COUNTY-A": "on_time", "COUNTY-B": "pending", "STATION-A1": "late"}
@@ -105,11 +106,11 @@ def test_timeliness_on_time_late_missing_and_pending(form, tree, personas) -> No
 def test_a_return_does_not_make_a_form_late(form, tree, personas) -> None:
     with at("2018-01-02"):
         save(form, tree.county_a)
-        sub = services.submit(Submission.objects.get(unit=tree.county_a), user=None)
+        sub = services.submit(Submission.objects.get(unit=tree.county_a), user=SYSTEM)
         services.return_form(sub, user=personas.city_approver, reason="fix")
     with at("2018-01-10"):
         save(form, tree.county_a)
-        services.submit(sub, user=None)
+        services.submit(sub, user=SYSTEM)
         assert (
             statuses(form.data_set, "201712", [tree.county_a])[tree.county_a.pk].status == "on_time"
         )

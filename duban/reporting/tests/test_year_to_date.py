@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from duban.audit.models import AuditEntry
+from duban.orgs.policy import SYSTEM
 from duban.reporting import services, year_to_date
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import DONE_STATES, DataValue, State, Submission, YearToDateTotal
@@ -34,21 +35,21 @@ def form(tree: Any) -> Form:
         for month in range(1, 13):
             period = f"{year}{month:02d}"
             if period not in ("201711", "201712"):
-                services.open_period(form.data_set, period, user=None)
+                services.open_period(form.data_set, period, user=SYSTEM)
     return form
 
 
 def enter(form: Form, unit: Any, period: str, **values: object) -> Submission:
     codes = {k.replace("_", "."): "" if v is None else str(v) for k, v in values.items()}
-    services.save_form(form.data_set, unit, period, codes, user=None, today=LATER)
+    services.save_form(form.data_set, unit, period, codes, user=SYSTEM, today=LATER)
     return Submission.objects.get(data_set=form.data_set, unit=unit, period=period)
 
 
 def approved(form: Form, unit: Any, period: str, **values: object) -> Submission:
     """Enter, submit and approve one form (a unit with no reporting children)."""
     sub = enter(form, unit, period, **values)
-    services.submit(sub, user=None, today=LATER)
-    return services.approve(sub, user=None)
+    services.submit(sub, user=SYSTEM, today=LATER)
+    return services.approve(sub, user=SYSTEM)
 
 
 def months(first: str, last: str) -> tuple[str, ...]:
@@ -160,18 +161,18 @@ def test_a_returned_unapproved_or_unlocked_form_leaves_the_totals(form: Form, tr
     approved(form, county, "201701", case_filed=10)
     march = approved(form, county, "201703", case_filed=5)
     assert filed(form, county, "201701", "201703") == (D(15), 2)
-    services.unapprove(march, user=None)  # back to submitted
+    services.unapprove(march, user=SYSTEM)  # back to submitted
     assert filed(form, county, "201701", "201703") == (D(10), 1)
-    services.return_form(march, user=None, reason="check the count")
+    services.return_form(march, user=SYSTEM, reason="check the count")
     assert filed(form, county, "201701", "201703") == (D(10), 1)
-    services.submit(march, user=None, today=LATER)
-    services.approve(march, user=None)
-    services.lock(march, user=None)
+    services.submit(march, user=SYSTEM, today=LATER)
+    services.approve(march, user=SYSTEM)
+    services.lock(march, user=SYSTEM)
     assert filed(form, county, "201701", "201703") == (D(15), 2)
-    services.unlock(march, user=None, reason="a miscount")
+    services.unlock(march, user=SYSTEM, reason="a miscount")
     assert filed(form, county, "201701", "201703") == (D(10), 1)
     january = Submission.objects.get(unit=county, period="201701")
-    services.unlock(january, user=None, reason="a miscount")
+    services.unlock(january, user=SYSTEM, reason="a miscount")
     assert filed(form, county, "201701", "201712") is None
     assert not YearToDateTotal.objects.filter(unit=county).exists()  # no value: no rows
     assert year_to_date.verify() == []
@@ -183,18 +184,18 @@ def test_a_correction_after_approval_goes_through_unlock_and_a_lock_exception(
     county = tree.county_b
     approved(form, county, "201705", case_filed=8, case_solved=3)
     rp = form.data_set.reporting_periods.get(period="201705")
-    services.change_period(rp, user=None, is_closed=True, reason="books closed")
+    services.change_period(rp, user=SYSTEM, is_closed=True, reason="books closed")
     sub = Submission.objects.get(unit=county, period="201705")
-    services.unlock(sub, user=None, reason="the county found two more cases")
+    services.unlock(sub, user=SYSTEM, reason="the county found two more cases")
     with pytest.raises(ReportingConflict, match="closed entry"):
         enter(form, county, "201705", case_filed=10)
     services.grant_lock_exception(
-        form.data_set, county, "201705", user=None, reason="correction after approval"
+        form.data_set, county, "201705", user=SYSTEM, reason="correction after approval"
     )
     enter(form, county, "201705", case_filed=10)
     assert filed(form, county, "201701", "201712") is None  # returned: nothing counts yet
-    services.submit(sub, user=None, today=LATER)
-    services.approve(sub, user=None)
+    services.submit(sub, user=SYSTEM, today=LATER)
+    services.approve(sub, user=SYSTEM)
     assert filed(form, county, "201701", "201712") == (D(10), 1)
     assert filed(form, county, "201706", "201712") is None
 
@@ -228,16 +229,16 @@ def test_single_saves_and_deletes_keep_the_totals(form: Form, tree: Any) -> None
 def test_drafts_cost_nothing_and_an_approval_a_few_statements(form: Form, tree: Any) -> None:
     with CaptureQueriesContext(connection) as queries:
         sub = enter(form, tree.county_b, "201703", case_filed=4, case_solved=1)
-        services.submit(sub, user=None, today=LATER)
+        services.submit(sub, user=SYSTEM, today=LATER)
     assert not [q for q in queries if "yeartodatetotal" in q["sql"].lower()]
     with CaptureQueriesContext(connection) as queries:
-        services.approve(sub, user=None)
+        services.approve(sub, user=SYSTEM)
     touching = [q["sql"] for q in queries if "yeartodatetotal" in q["sql"].lower()]
     kinds = [next(w for w in ("DELETE", "SELECT", "INSERT") if w in sql) for sql in touching]
     # March on: February's row is the base; PostgreSQL inserts by COPY, which is not captured
     assert kinds == ["DELETE", "SELECT"] + (["INSERT"] if connection.vendor == "sqlite" else [])
     with CaptureQueriesContext(connection) as queries:
-        services.lock(sub, user=None)  # approved → locked: the same figures count
+        services.lock(sub, user=SYSTEM)  # approved → locked: the same figures count
     assert not [q for q in queries if "yeartodatetotal" in q["sql"].lower()]
 
 
@@ -254,7 +255,7 @@ def test_a_stored_approved_figure_written_again_is_refreshed(form: Form, tree: A
     )
     assert filed(form, tree.county_b, "201701", "201712") == (D(5), 1)
     write_values(
-        [RawValue("row 1", "case.filed", "201703", "COUNTY-B", "7")], user=None, today=LATER
+        [RawValue("row 1", "case.filed", "201703", "COUNTY-B", "7")], user=SYSTEM, today=LATER
     )
     assert filed(form, tree.county_b, "201701", "201712") is None
     assert year_to_date.verify() == []
@@ -276,7 +277,7 @@ def test_submitting_a_draft_form_takes_out_a_figure_approved_outside_it(
     assert year_to_date.sums([tree.county_b.pk], [form.solved.pk], ["201611"]) == {
         form.solved.pk: {tree.county_b.pk: (D(0), 1)}
     }
-    services.submit(sub, user=None, today=LATER)
+    services.submit(sub, user=SYSTEM, today=LATER)
     assert year_to_date.sums([tree.county_b.pk], [form.solved.pk], ["201611"]) == {}
     assert year_to_date.verify() == []
 
@@ -356,13 +357,15 @@ def _run(form: Form, tree: Any, unit_name: str, period: str, operation: tuple[An
         return
     reason = "a reason"
     {
-        "submit": lambda: services.submit(sub, user=None, today=LATER),
-        "approve": lambda: services.approve(sub, user=None),
-        "settle": lambda: services.approve(services.submit(sub, user=None, today=LATER), user=None),
-        "return": lambda: services.return_form(sub, user=None, reason=reason),
-        "unapprove": lambda: services.unapprove(sub, user=None),
-        "lock": lambda: services.lock(sub, user=None),
-        "unlock": lambda: services.unlock(sub, user=None, reason=reason),
+        "submit": lambda: services.submit(sub, user=SYSTEM, today=LATER),
+        "approve": lambda: services.approve(sub, user=SYSTEM),
+        "settle": lambda: services.approve(
+            services.submit(sub, user=SYSTEM, today=LATER), user=SYSTEM
+        ),
+        "return": lambda: services.return_form(sub, user=SYSTEM, reason=reason),
+        "unapprove": lambda: services.unapprove(sub, user=SYSTEM),
+        "lock": lambda: services.lock(sub, user=SYSTEM),
+        "unlock": lambda: services.unlock(sub, user=SYSTEM, reason=reason),
     }[kind]()
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 from duban.tasks import services
 from duban.tasks.models import Milestone, Task
 
@@ -23,7 +24,7 @@ def make_task(
     }
     defaults.update(fields)
     return services.create_task(
-        user=None,
+        user=SYSTEM,
         issuing_unit=issuer,
         lead_unit=lead or issuer,
         partners=partners or [],
@@ -33,4 +34,4 @@ def make_task(
 
 def make_milestone(task: Task, due: date, **fields: Any) -> Milestone:
     fields.setdefault("title", f"节点 {due}")
-    return services.add_milestone(task, user=None, due_date=due, **fields)
+    return services.add_milestone(task, user=SYSTEM, due_date=due, **fields)

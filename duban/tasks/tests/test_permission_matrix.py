@@ -15,6 +15,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from duban.orgs.policy import SYSTEM
 from duban.tasks import services
 from duban.tasks.models import Milestone, Reminder, Task
 from duban.tasks.tests.factories import make_milestone, make_task
@@ -87,15 +88,15 @@ def prepare(op: str, task: Task, tmp_path) -> dict[str, int]:  # type: ignore[no
     m = make_milestone(task, date(2017, 6, 30))
     ids = {"milestone": m.pk}
     if op.startswith("close"):
-        services.declare_done(task, user=None)
+        services.declare_done(task, user=SYSTEM)
     if op.startswith("reopen"):
-        services.declare_done(task, user=None)
-        services.close_task(task, user=None)
+        services.declare_done(task, user=SYSTEM)
+        services.close_task(task, user=SYSTEM)
     if op.startswith("reply"):
-        ids["reminder"] = services.issue_supervision(task, user=None, message="限期整改").pk
+        ids["reminder"] = services.issue_supervision(task, user=SYSTEM, message="限期整改").pk
     if op == "evidence_page":
         f = SimpleUploadedFile("佐证.pdf", b"%PDF-1.4")
-        r = services.submit_report(task, user=None, text="进展", percent=10, files=[f])
+        r = services.submit_report(task, user=SYSTEM, text="进展", percent=10, files=[f])
         ids["evidence"] = r.evidence.get().pk
     return ids
 

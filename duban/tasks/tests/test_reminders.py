@@ -10,6 +10,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
+from duban.orgs.policy import SYSTEM
 from duban.tasks import services
 from duban.tasks.models import Reminder
 from duban.tasks.tests.factories import make_milestone, make_task
@@ -97,10 +98,10 @@ def test_a_late_first_run_issues_only_the_latest_point(setup) -> None:
 
 def test_met_milestones_and_done_tasks_are_left_alone(setup) -> None:
     task, m = setup
-    services.mark_milestone_met(m, user=None, on=date(2017, 6, 20), today=date(2017, 6, 20))
+    services.mark_milestone_met(m, user=SYSTEM, on=date(2017, 6, 20), today=date(2017, 6, 20))
     run("2017-06-29")
     assert points(task) == []
-    services.declare_done(task, user=None, today=date(2017, 12, 20))
+    services.declare_done(task, user=SYSTEM, today=date(2017, 12, 20))
     run("2018-01-30")
     assert points(task) == []
 
@@ -113,7 +114,7 @@ def test_monthly_report_reminder_once_a_month(setup, settings) -> None:
     run("2017-05-25")
     run("2017-05-31")
     assert points(task) == [("reminder", "monthly_report", 0)]
-    services.submit_report(task, user=None, text="六月进展", percent=50, today=date(2017, 6, 3))
+    services.submit_report(task, user=SYSTEM, text="六月进展", percent=50, today=date(2017, 6, 3))
     run("2017-06-25")
     monthly = Reminder.objects.filter(task=task, trigger="monthly_report").order_by("due_point")
     assert [r.due_point for r in monthly.all()] == [date(2017, 5, 1)]  # June was reported

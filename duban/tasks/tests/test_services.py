@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from duban.audit.models import AuditEntry
 from duban.errors import ConflictError, DubanError
+from duban.orgs.policy import SYSTEM
 from duban.tasks import links, services
 from duban.tasks.models import Task
 from duban.tasks.status import Status
@@ -165,13 +166,13 @@ def test_milestones_on_time_share(tree) -> None:
     task = make_task(tree.city, tree.county_a)
     ms = [make_milestone(task, date(2017, m, 28)) for m in (3, 4, 5, 6, 8)]
     services.mark_milestone_met(
-        ms[0], user=None, on=date(2017, 3, 28), today=date(2017, 7, 10)
+        ms[0], user=SYSTEM, on=date(2017, 3, 28), today=date(2017, 7, 10)
     )  # on time
     services.mark_milestone_met(
-        ms[1], user=None, on=date(2017, 5, 2), today=date(2017, 7, 10)
+        ms[1], user=SYSTEM, on=date(2017, 5, 2), today=date(2017, 7, 10)
     )  # late
     # ms[2] missed; ms[3] met early; ms[4] not yet due
-    services.mark_milestone_met(ms[3], user=None, on=date(2017, 6, 1), today=date(2017, 7, 10))
+    services.mark_milestone_met(ms[3], user=SYSTEM, on=date(2017, 6, 1), today=date(2017, 7, 10))
     share = links.milestones_on_time_share(
         tree.county_a, date(2017, 1, 1), date(2017, 12, 31), today=date(2017, 7, 10)
     )

@@ -13,6 +13,7 @@ from duban.accounts.models import User
 from duban.audit.context import acting_as
 from duban.errors import DubanError
 from duban.orgs.models import OrgUnit, Role
+from duban.orgs.policy import SYSTEM
 from duban.orgs.services import grant_role
 
 
@@ -39,14 +40,14 @@ class Command(BaseCommand):
                 if options["create"]:
                     password = os.environ.get("DUBAN_PASSWORD") or getpass.getpass("Password: ")
                     services.create_account(
-                        user=None, unit=unit, username=options["username"],
+                        user=SYSTEM, unit=unit, username=options["username"],
                         full_name=options["full_name"], password=password, role=role,
                     )  # fmt: skip
                 else:
                     member = User.objects.filter(username=options["username"]).first()
                     if member is None:
                         raise CommandError(f"no account {options['username']!r}; use --create")
-                    grant_role(member, unit, role, user=None)
+                    grant_role(member, unit, role, user=SYSTEM)
         except DubanError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"{options['username']} is now {role.label} at {unit.code}")

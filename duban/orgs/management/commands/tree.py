@@ -15,6 +15,7 @@ from duban.audit.context import acting_as
 from duban.errors import DubanError
 from duban.orgs import treefile
 from duban.orgs.models import OrgUnit
+from duban.orgs.policy import SYSTEM
 
 
 class Command(BaseCommand):
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         fmt = options["format"] or ("yaml" if path.suffix in (".yaml", ".yml") else "csv")
         try:
             with acting_as(source="duban tree import", reason=f"tree import from {path.name}"):
-                summary = treefile.import_tree(path.read_bytes(), fmt, user=None)
+                summary = treefile.import_tree(path.read_bytes(), fmt, user=SYSTEM)
         except DubanError as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
