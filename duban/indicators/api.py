@@ -39,6 +39,7 @@ class IndicatorOut(Schema):
     issuer: str
     division: str | None
     division_reports: bool
+    line: str
     formula: str
     data_set: str | None
     is_active: bool
@@ -65,6 +66,7 @@ class IndicatorOut(Schema):
             issuer=ind.issuer.code,
             division=ind.division.code if ind.division else None,
             division_reports=ind.division_reports,
+            line=ind.line,
             formula=ind.formula,
             data_set=member.data_set.code if member else None,
             is_active=ind.is_active,
@@ -90,6 +92,7 @@ class IndicatorIn(Schema):
     kinds: list[str] = []
     division: str | None = None
     division_reports: bool = False
+    line: str = ""
     formula: str = ""
     sort_order: int = 0
 
@@ -109,6 +112,7 @@ class IndicatorPatch(Schema):
     kinds: list[str] | None = None
     division: str | None = None
     division_reports: bool | None = None
+    line: str | None = None
     formula: str | None = None
     sort_order: int | None = None
     is_active: bool | None = None

@@ -45,6 +45,7 @@ class IndicatorForm(forms.ModelForm):
             "levels",
             "kinds",
             "division_reports",
+            "line",
             "formula",
             "sort_order",
             "is_active",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from duban.audit.models import AuditedModel
 from duban.indicators.formula import CODE_PATTERN, Formula, parse_formula
 from duban.orgs import policy
-from duban.orgs.models import Kind, Level, OrgUnit, code_validator
+from duban.orgs.models import Kind, Level, Line, OrgUnit, code_validator
 from duban.orgs.policy import Action
 from duban.periods import PeriodType
 
@@ -182,6 +182,9 @@ class Indicator(AuditedModel):
     )
     # Divisions report "their line": the owning division reports this indicator for its own work.
     division_reports = models.BooleanField(_("owning division reports it"), default=False)
+    # The line of work (条线) it belongs to: the division heading the line follows it in every
+    # territorial unit under the division's parent. Taken from the owning division when unset.
+    line = models.CharField(_("line"), max_length=20, choices=Line.choices, blank=True)
     formula = models.TextField(_("formula"), blank=True)
     sort_order = models.IntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from duban.errors import DubanError, Problem
 from duban.indicators.formula import FormulaError, evaluation_order, parse_formula
@@ -21,7 +22,7 @@ from duban.indicators.models import (
     ValidationRule,
 )
 from duban.orgs import policy
-from duban.orgs.models import Kind, Level, OrgUnit
+from duban.orgs.models import Kind, Level, Line, OrgUnit
 from duban.orgs.policy import Action
 from duban.reporting.actor import attributed
 
@@ -51,6 +52,7 @@ INDICATOR_FIELDS = (
     "kinds",
     "division",
     "division_reports",
+    "line",
     "formula",
     "sort_order",
     "is_active",
@@ -102,6 +104,17 @@ def _check_indicator(ind: Indicator) -> list[Problem]:
             problems.append(Problem("division", f"{division.code} is not inside {ind.issuer.code}"))
     elif ind.division_reports:
         problems.append(Problem("division_reports", "no owning division is set"))
+    if division is not None and division.line:
+        if not ind.line:
+            ind.line = division.line  # the owning division's line, unless another is named
+        elif ind.line != division.line:
+            problems.append(
+                Problem(
+                    "line",
+                    gettext("%(division)s heads the line %(line)s")
+                    % {"division": division.name, "line": Line(division.line).label},
+                )
+            )
     if ind.formula.strip():
         problems.extend(_check_formula(ind))
     return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +33,21 @@ class Kind(models.TextChoices):
     TERRITORIAL = "territorial", _("Territorial bureau")
     DIVISION = "division", _("Police division")
     OFFICE = "office", _("Office")
+
+
+class Line(models.TextChoices):
+    """A line of police work (条线): the division heading it at a city (支队) or province (总队)
+    follows its indicators, figures, scores and tasks in every territorial unit under its
+    parent. An indicator or task belongs to at most one line."""
+
+    TRAFFIC = "traffic", _("Traffic police")
+    CRIMINAL = "criminal", _("Criminal investigation")
+    PUBLIC_ORDER = "public_order", _("Public order")
+    NARCOTICS = "narcotics", _("Narcotics control")
+    ECONOMIC = "economic", _("Economic crime investigation")
+    CYBER = "cyber", _("Cyber security")
+    IMMIGRATION = "immigration", _("Exit and entry administration")
+    DETENTION = "detention", _("Detention supervision")
 
 
 class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
@@ -72,6 +88,8 @@ class OrgUnit(AuditedModel):
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     sort_order = models.IntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # A division heading a line (交警支队: traffic); empty for every other unit.
+    line = models.CharField(_("line"), max_length=20, choices=Line.choices, blank=True)
     # Units loaded by `duban demo`: every page showing their figures says they are invented.
     is_demo = models.BooleanField(_("demo unit"), default=False, editable=False)
 
@@ -88,6 +106,11 @@ class OrgUnit(AuditedModel):
         ]
         constraints = [
             models.UniqueConstraint(fields=["path"], name="orgs_orgunit_path_unique"),
+            models.CheckConstraint(
+                condition=Q(line="") | Q(kind="division"),
+                name="orgs_orgunit_line_on_divisions",
+                violation_error_message=_("only a police division heads a line"),
+            ),
         ]
 
     def __str__(self) -> str:

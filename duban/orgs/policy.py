@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from duban.orgs.models import Membership, OrgUnit, OrgUnitQuerySet, Role
+from duban.orgs.models import Kind, Membership, OrgUnit, OrgUnitQuerySet, Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -49,6 +49,9 @@ class Rule:
 
 
 BUSINESS_ROLES = frozenset({Role.OFFICE, Role.REPORTER, Role.APPROVER, Role.LEADER})
+# The actions a division's roles extend along its line (条线): reading, nothing more. Entering,
+# approving and managing stay with the territorial chain.
+LINE_ACTIONS = frozenset({"view_data"})
 
 RULES: dict[Action, Rule] = {
     Action.VIEW_UNIT: Rule(frozenset(Role)),
@@ -132,8 +135,39 @@ def grants(user: Actor | AnonymousUser) -> list[tuple[Role, str]]:
 
 
 def forget_grants(user: Any) -> None:
-    if hasattr(user, "_duban_grants"):
-        del user._duban_grants
+    for cache in ("_duban_grants", "_duban_lines"):
+        if hasattr(user, cache):
+            delattr(user, cache)
+
+
+@dataclass(frozen=True)
+class LineReach:
+    """A role held at a division heading a line: for that line's data, it reaches every
+    territorial unit whose path starts with `territory` (the division's parent's path)."""
+
+    role: Role
+    line: str
+    territory: str
+
+
+def line_reaches(user: Actor | AnonymousUser, action: Action) -> list[LineReach]:
+    """The user's line reaches that count for `action` (only LINE_ACTIONS have any)."""
+    if action not in LINE_ACTIONS or isinstance(user, System) or not user.is_authenticated:
+        return []
+    if not user.is_active:
+        return []
+    cached: list[LineReach] | None = getattr(user, "_duban_lines", None)
+    if cached is None:
+        cached = [
+            LineReach(Role(role), line, parent_path)
+            for role, line, parent_path in Membership.objects.active()
+            .filter(user=user, unit__kind=Kind.DIVISION, unit__parent__isnull=False)
+            .exclude(unit__line="")
+            .values_list("role", "unit__line", "unit__parent__path")
+        ]
+        user._duban_lines = cached  # type: ignore[union-attr,attr-defined]
+    roles = RULES[action].roles
+    return [r for r in cached if r.role in roles]
 
 
 # One rule table, read two ways: `_reaches` for one unit, `_reach_q` for a list. Both say the
@@ -148,12 +182,12 @@ def _reaches(reach: Reach, grant_path: str, unit_path: str) -> bool:
     return unit_path.startswith(grant_path)
 
 
-def _reach_q(reach: Reach, grant_path: str) -> Q:
+def _reach_q(reach: Reach, grant_path: str, field: str = "path") -> Q:
     if reach is Reach.SELF:
-        return Q(path=grant_path)
+        return Q(**{field: grant_path})
     if reach is Reach.BELOW:
-        return Q(path__startswith=grant_path) & ~Q(path=grant_path)
-    return Q(path__startswith=grant_path)
+        return Q(**{f"{field}__startswith": grant_path}) & ~Q(**{field: grant_path})
+    return Q(**{f"{field}__startswith": grant_path})
 
 
 def _grant_paths(user: Actor | AnonymousUser, action: Action) -> list[str]:
@@ -170,16 +204,26 @@ def _grant_paths(user: Actor | AnonymousUser, action: Action) -> list[str]:
     return top
 
 
-def can(user: Actor | AnonymousUser, action: Action, unit: OrgUnit) -> bool:
+def can(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str = "") -> bool:
+    """Whether the user may do `action` at `unit`; for data of a `line` (an indicator's,
+    a task's), a division's roles also reach the territorial units under its parent."""
     if _is_system(user):
         return True
     reach = RULES[action].reach
-    return any(_reaches(reach, path, unit.path) for path in _grant_paths(user, action))
+    if any(_reaches(reach, path, unit.path) for path in _grant_paths(user, action)):
+        return True
+    return (
+        bool(line)
+        and unit.kind == Kind.TERRITORIAL
+        and any(
+            r.line == line and unit.path.startswith(r.territory) for r in line_reaches(user, action)
+        )
+    )
 
 
-def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit) -> None:
+def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str = "") -> None:
     """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
-    if not can(user, action, unit):
+    if not can(user, action, unit, line=line):
         raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
 
 
@@ -191,21 +235,72 @@ def roots(user: Actor | AnonymousUser, action: Action = Action.VIEW_UNIT) -> lis
 
 
 def visible_units(
-    user: Actor | AnonymousUser, action: Action = Action.VIEW_UNIT
+    user: Actor | AnonymousUser, action: Action = Action.VIEW_UNIT, *, line: str = ""
 ) -> OrgUnitQuerySet:
-    """Every unit the user may act on for `action`, as one queryset: the units `can` allows,
-    from the same rule, grant by grant."""
+    """Every unit the user may act on for `action` (for data of `line`, when given), as one
+    queryset: the units `can` allows, from the same rules, grant by grant."""
     qs = OrgUnit.objects.all()
     if _is_system(user):
         return qs
+    where = _units_q(user, action, "")
+    if line:
+        where |= _line_q(user, action, "", lambda r: Q() if r.line == line else None)
+    return qs.filter(where) if where else qs.none()
+
+
+def _units_q(user: Actor | AnonymousUser, action: Action, prefix: str) -> Q:
+    """The units the user's grants reach for `action`, as a filter on `<prefix>path`."""
     reach = RULES[action].reach
-    paths = _grant_paths(user, action)
-    if not paths:
-        return qs.none()
     where = Q()
-    for path in paths:
-        where |= _reach_q(reach, path)
-    return qs.filter(where)
+    for path in _grant_paths(user, action):
+        where |= _reach_q(reach, path, f"{prefix}path")
+    return where
+
+
+def _line_q(user: Actor | AnonymousUser, action: Action, prefix: str, extra: Any) -> Q:
+    """The territorial units the user's line reaches take in, each with `extra(reach)` (the
+    condition on the data's line; None leaves that reach out), as a filter on `<prefix>…`."""
+    where = Q()
+    for r in line_reaches(user, action):
+        condition = extra(r)
+        if condition is None:
+            continue
+        where |= (
+            Q(**{f"{prefix}kind": Kind.TERRITORIAL, f"{prefix}path__startswith": r.territory})
+            & condition
+        )
+    return where
+
+
+def data_filter(
+    user: Actor | AnonymousUser,
+    action: Action = Action.VIEW_DATA,
+    *,
+    unit: str = "unit",
+    line: str = "indicator__line",
+) -> Q:
+    """Rows of data (figures, scores, tasks) the user may read, as one filter: those of the
+    units he reaches, and — for a division's roles — those of its line in the territorial
+    units under its parent. `unit` and `line` name the row's unit and line lookups."""
+    if _is_system(user):
+        return Q()
+    where = _units_q(user, action, f"{unit}__")
+    where |= _line_q(user, action, f"{unit}__", lambda r: Q(**{line: r.line}))
+    return where if where else Q(pk__in=[])
+
+
+def lines_at(
+    user: Actor | AnonymousUser, unit: OrgUnit, action: Action = Action.VIEW_DATA
+) -> frozenset[str] | None:
+    """What of a unit's data the user may read: None for all of it (the unit is in his
+    reach), else the lines his division roles follow there (maybe none)."""
+    if can(user, action, unit):
+        return None
+    if unit.kind != Kind.TERRITORIAL:
+        return frozenset()
+    return frozenset(
+        r.line for r in line_reaches(user, action) if unit.path.startswith(r.territory)
+    )
 
 
 def home_units(user: Actor | AnonymousUser) -> OrgUnitQuerySet:

@@ -25,7 +25,7 @@ class OrgError(DubanError):
     """A tree or membership change that cannot be made."""
 
 
-UNIT_FIELDS = ("code", "name_zh", "name_en", "level", "kind", "sort_order", "is_active")
+UNIT_FIELDS = ("code", "name_zh", "name_en", "level", "kind", "sort_order", "is_active", "line")
 
 
 def _validate(unit: OrgUnit, exclude: list[str] | None = None) -> None:

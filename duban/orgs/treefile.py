@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from duban.errors import Problem
 from duban.orgs import policy
-from duban.orgs.models import Kind, Level, OrgUnit, code_validator
+from duban.orgs.models import Kind, Level, Line, OrgUnit, code_validator
 from duban.orgs.policy import Action
 from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
 from duban.spreadsheets import safe_row, unguard_text
@@ -28,13 +28,13 @@ from duban.spreadsheets import safe_row, unguard_text
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
 
-COLUMNS = ("code", "parent", "name_zh", "name_en", "level", "kind", "sort_order")
+COLUMNS = ("code", "parent", "name_zh", "name_en", "level", "kind", "sort_order", "line")
 REQUIRED = ("code", "name_zh", "level", "kind")
 
 
 @dataclass
 class TreeRow:
-    line: int
+    source_line: int  # where the row stands in the file
     code: str
     parent: str
     name_zh: str
@@ -42,6 +42,7 @@ class TreeRow:
     level: str
     kind: str
     sort_order: int
+    line: str = ""  # the line a division heads (traffic, criminal …)
 
 
 class TreeImportError(OrgError):
@@ -67,6 +68,7 @@ def export_rows(units: Any) -> Iterator[dict[str, Any]]:
             "level": unit.level,
             "kind": unit.kind,
             "sort_order": unit.sort_order,
+            "line": unit.line,
         }
 
 
@@ -155,7 +157,7 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
         raise TreeImportError(f"unknown format {fmt!r}: use csv or yaml", "format")
     problems: list[Problem] = []
     rows: list[TreeRow] = []
-    levels, kinds = set(Level.values), set(Kind.values)
+    levels, kinds, lines = set(Level.values), set(Kind.values), set(Line.values)
     for line, item in raw:
         where = f"line {line}"
         values = {k: ("" if item.get(k) is None else str(item.get(k)).strip()) for k in COLUMNS}
@@ -180,6 +182,14 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
                 Problem(where, f"kind {values['kind']!r} is not one of {sorted(kinds)}")
             )
             bad = True
+        if values["line"] and values["line"] not in lines:
+            problems.append(
+                Problem(where, f"line {values['line']!r} is not one of {sorted(lines)}")
+            )
+            bad = True
+        elif values["line"] and values["kind"] != Kind.DIVISION:
+            problems.append(Problem(where, "only a police division heads a line"))
+            bad = True
         try:
             sort_order = int(values["sort_order"] or 0)
         except ValueError:
@@ -199,6 +209,7 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
                     values["level"],
                     values["kind"],
                     sort_order,
+                    values["line"],
                 )
             )
     _check_tree(rows, problems)
@@ -219,12 +230,12 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
         if row.code in first_line:
             problems.append(
                 Problem(
-                    f"line {row.line}",
+                    f"line {row.source_line}",
                     f"duplicate code {row.code!r} (first on line {first_line[row.code]})",
                 )
             )
         else:
-            first_line[row.code] = row.line
+            first_line[row.code] = row.source_line
     in_file = {row.code: row for row in rows}
     existing = {
         u.code: (u.parent.code if u.parent else "", u.level)
@@ -240,7 +251,7 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
         return in_file[code].level if code in in_file else existing.get(code, ("", ""))[1]
 
     for row in rows:
-        where = f"line {row.line}"
+        where = f"line {row.source_line}"
         if row.parent:
             if row.parent == row.code:
                 problems.append(Problem(where, f"{row.code} is its own parent"))
@@ -299,6 +310,7 @@ def import_tree(
             "level": row.level,
             "kind": row.kind,
             "sort_order": row.sort_order,
+            "line": row.line,
         }
         try:
             if unit is None:
@@ -322,10 +334,10 @@ def import_tree(
             else:
                 unchanged += 1
         except OrgError as exc:
-            problems.extend(Problem(f"line {row.line}", p.message) for p in exc.problems)
+            problems.extend(Problem(f"line {row.source_line}", p.message) for p in exc.problems)
         except PermissionDenied:
             problems.append(
-                Problem(f"line {row.line}", f"you may not change the tree at {row.code}")
+                Problem(f"line {row.source_line}", f"you may not change the tree at {row.code}")
             )
     if problems:
         raise TreeImportError(problems)

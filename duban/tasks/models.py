@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from duban.audit.models import AuditedModel
-from duban.orgs.models import OrgUnit
+from duban.orgs.models import Line, OrgUnit
 from duban.tasks import conf
 from duban.tasks.status import Assessment, MilestoneFacts, TaskFacts, assess, on_time
 
@@ -103,6 +103,9 @@ class Task(AuditedModel):
         OrgUnit, on_delete=models.PROTECT, related_name="led_tasks", verbose_name=_("lead unit")
     )
     responsible = models.CharField(_("responsible person"), max_length=100, blank=True)
+    # The line of work (条线): its division follows the task in every territorial unit under
+    # the division's parent. Taken from the linked indicator when unset.
+    line = models.CharField(_("line"), max_length=20, choices=Line.choices, blank=True)
     start_date = models.DateField(_("start date"))
     due_date = models.DateField(_("due date"))
     tags = models.CharField(

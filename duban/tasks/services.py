@@ -61,6 +61,7 @@ TASK_FIELDS = (
     "indicator_code",
     "indicator_target",
     "indicator_higher_is_better",
+    "line",
 )
 MILESTONE_FIELDS = ("title", "due_date", "deliverable", "owner", "seq")
 
@@ -147,6 +148,7 @@ def create_task(
     if unknown:
         raise TaskError([Problem(f, _("unknown field")) for f in unknown])
     task = Task(issuing_unit=issuing_unit, lead_unit=lead_unit, **fields)
+    _line_from_indicator(task)
     _validate(task)
     _check_dates(task.start_date, task.due_date)
     _check_units(issuing_unit, lead_unit, partners)
@@ -154,6 +156,19 @@ def create_task(
     task.save()
     _set_partners(task, partners)
     return task
+
+
+def _line_from_indicator(task: Task) -> None:
+    """A task tied to an indicator belongs to the indicator's line unless it names one."""
+    if not task.line and task.indicator_code:
+        from duban.indicators.models import Indicator
+
+        task.line = (
+            Indicator.objects.filter(code=task.indicator_code)
+            .values_list("line", flat=True)
+            .first()
+            or ""
+        )
 
 
 def _check_dates(start: date, due: date) -> None:
@@ -181,6 +196,7 @@ def update_task(
         setattr(locked, name, value)
     if lead_unit is not None:
         locked.lead_unit = lead_unit
+    _line_from_indicator(locked)
     _validate(locked)
     _check_dates(locked.start_date, locked.due_date)
     current = (

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from duban.audit.context import acting_as
 from duban.orgs import policy
-from duban.orgs.models import Membership, OrgUnit, Role
+from duban.orgs.models import Line, Membership, OrgUnit, Role
 from duban.orgs.policy import SYSTEM, Action
 from duban.testing import make_unit, make_user
 
@@ -36,10 +36,20 @@ def worlds(draw: st.DrawFn) -> tuple[list[int | None], list[tuple[Role, int]]]:
     return parents, grants
 
 
-def _build(parents: list[int | None], grants: list[tuple[Role, int]]) -> tuple[object, list]:
+LINES = ["", Line.TRAFFIC, Line.CRIMINAL]
+
+
+def _build(
+    parents: list[int | None], grants: list[tuple[Role, int]], lines: list[str] | None = None
+) -> tuple[object, list]:
+    """Units U0… (a unit with a line is a division heading it), a user holding the grants."""
     units: list[OrgUnit] = []
     for i, parent in enumerate(parents):
-        units.append(make_unit(f"U{i}", units[parent] if parent is not None else None))
+        line = lines[i] if lines else ""
+        kind = "division" if line else "territorial"
+        units.append(
+            make_unit(f"U{i}", units[parent] if parent is not None else None, kind=kind, line=line)
+        )
     user = make_user("someone")
     for role, at in set(grants):
         Membership.objects.create(user=user, unit=units[at], role=role)
@@ -96,3 +106,71 @@ def test_no_request_can_act_as_the_system(tree, source: str) -> None:
 def test_none_is_no_actor(tree) -> None:
     with pytest.raises(TypeError, match=r"policy\.SYSTEM"):
         policy.can(None, Action.VIEW_DATA, tree.city)  # type: ignore[arg-type]
+
+
+@st.composite
+def lined_worlds(draw: st.DrawFn) -> tuple[list[int | None], list[tuple[Role, int]], list[str]]:
+    """A world whose units may be divisions heading a line, with tasks of each line."""
+    parents, grants = draw(worlds())
+    lines = [draw(st.sampled_from(LINES)) for _ in parents]
+    return parents, grants, lines
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(world=lined_worlds())
+def test_line_reach_agrees_in_can_visible_units_and_data_filter(world) -> None:
+    """A division's roles read their line's data in the territorial units under the
+    division's parent (issue 11, item 2): `can(…, line=…)`, `visible_units(…, line=…)` and
+    `data_filter` on rows of data say the same, for every line and unit."""
+    from datetime import date
+
+    from duban.tasks.models import Task
+
+    parents, grants, lines = world
+    with transaction.atomic():
+        user, units = _build(parents, grants, lines)
+        tasks = [
+            Task.objects.create(
+                title=f"t{n}",
+                issuing_unit=units[0],
+                lead_unit=unit,
+                line=line,
+                start_date=date(2017, 1, 1),
+                due_date=date(2017, 12, 31),
+            )
+            for n, (unit, line) in enumerate((u, ln) for u in units for ln in LINES)
+        ]
+        for action in Action:
+            for line in LINES:
+                listed = set(
+                    policy.visible_units(user, action, line=line).values_list("pk", flat=True)
+                )
+                for unit in units:
+                    assert policy.can(user, action, unit, line=line) == (unit.pk in listed)
+            readable = set(
+                Task.objects.filter(
+                    policy.data_filter(user, action, unit="lead_unit", line="line")
+                ).values_list("pk", flat=True)
+            )
+            for task in tasks:
+                allowed = policy.can(user, action, task.lead_unit, line=task.line)
+                assert allowed == (task.pk in readable), (action, task.lead_unit.path, task.line)
+        transaction.set_rollback(True)
+
+
+def test_a_traffic_division_reads_traffic_data_of_the_counties_and_nothing_else(tree) -> None:
+    """DOMAIN.md: the traffic division owns yellow-label vehicles; it ranks the counties on
+    them, and does not read their discipline cases."""
+    traffic = make_unit("TRAFFIC", tree.city, level="city", kind="division", line=Line.TRAFFIC)
+    head = make_user("traffic_head", traffic, "leader")
+    for unit in (tree.county_a, tree.county_b, tree.station_a1, tree.city):
+        assert policy.can(head, Action.VIEW_DATA, unit, line=Line.TRAFFIC)
+        assert not policy.can(head, Action.VIEW_DATA, unit, line=Line.CRIMINAL)
+        assert not policy.can(head, Action.VIEW_DATA, unit)  # data of no line
+        assert policy.lines_at(head, unit) == {Line.TRAFFIC}
+    assert not policy.can(head, Action.VIEW_DATA, tree.division, line=Line.TRAFFIC)  # 刑侦支队
+    assert not policy.can(head, Action.VIEW_DATA, tree.other_city, line=Line.TRAFFIC)
+    assert not policy.can(head, Action.ENTER_DATA, tree.county_a, line=Line.TRAFFIC)
+    assert policy.lines_at(head, traffic) is None  # its own unit: everything
