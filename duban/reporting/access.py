@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from duban.indicators.models import DataSet
+from duban.indicators.models import DataSet, Indicator
+from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.orgs.views import unit_or_403
@@ -26,9 +28,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class FormTarget:
+    """One form, as its reader may see it: `lines` None for all of it, else only the
+    indicators of these lines (a division head reading his line in a county)."""
+
     data_set: DataSet
     unit: OrgUnit
     period: Period
+    lines: frozenset[str] | None = None
+
+    def shows(self, indicator: Indicator) -> bool:
+        return self.lines is None or indicator.line in self.lines
 
     def submission(self) -> Submission | None:
         return (
@@ -72,13 +81,32 @@ def form_target(
     `coarser` admits a quarter or year of a monthly data set (overviews aggregate).
     """
     ds = data_set_or_404(ds_code)
-    unit = unit_for(request, unit_code, action)
+    lines: frozenset[str] | None = None
+    if action == Action.VIEW_DATA:
+        unit, lines = readable_unit(request, unit_code, {i.line for i in ds.members()})
+    else:
+        unit = unit_for(request, unit_code, action)
     p = parse_period_or_404(period, None if coarser else ds)
     if coarser and p.type.rank < parse_period_or_404(_sample(ds.period_type)).type.rank:
         raise Http404(f"{ds.code} has no period {period!r}")
     if not unit.path.startswith(ds.owner.path):
         raise Http404(f"{unit.code} is outside data set {ds.code}")
-    return FormTarget(ds, unit, p)
+    return FormTarget(ds, unit, p, lines)
+
+
+def readable_unit(
+    request: HttpRequest, code: str, lines_there: set[str] | None = None
+) -> tuple[OrgUnit, frozenset[str] | None]:
+    """The unit whose figures are read, and which of them: None for all, else the lines a
+    division head follows there (of `lines_there`, when given). 403 when neither."""
+    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
+    lines = policy.lines_at(actor(request), unit)
+    if lines is not None:
+        if lines_there is not None:
+            lines = lines & lines_there
+        if not lines:
+            raise PermissionDenied(f"view_data not allowed at {unit.code}")
+    return unit, lines
 
 
 def _sample(period_type: str) -> str:

@@ -30,6 +30,7 @@ from duban.reporting.access import (
     data_set_or_404,
     form_target,
     parse_period_or_404,
+    readable_unit,
     require_reports,
     unit_for,
 )
@@ -280,7 +281,11 @@ def form_out(target: FormTarget) -> FormOut:
     from django.utils import timezone
 
     sub = target.submission()
-    rows = figures.form_rows(target.data_set, target.unit, target.period)
+    rows = [
+        r
+        for r in figures.form_rows(target.data_set, target.unit, target.period)
+        if target.shows(r["indicator"])
+    ]
     rp = ReportingPeriod.objects.filter(data_set=target.data_set, period=target.period.id).first()
     entry = rp.entry_state(timezone.localdate()) if rp else "not_opened"
     evidence = (
@@ -427,6 +432,8 @@ def template(
 ) -> HttpResponse:
     """The Excel entry template of this unit, or of all units directly below it."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    if target.lines is not None:  # a template is the whole form: for its reporters
+        raise policy.PermissionDenied(f"view_data not allowed at {target.unit.code}")
     if not children:
         require_reports(target)
     units = template_units(target, children)
@@ -524,7 +531,9 @@ def evidence_response(ev: Evidence) -> HttpResponseBase:
 def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewOut:
     """Figures of the unit (own or aggregated) and of each unit below, with who is missing or late."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
-    data: dict[str, Any] = figures.overview(target.data_set, target.unit, target.period)
+    data: dict[str, Any] = figures.overview(
+        target.data_set, target.unit, target.period, lines=target.lines, reader=actor(request)
+    )
     return OverviewOut(
         data_set=ds,
         unit=unit,
@@ -572,7 +581,7 @@ def selection_from(
     indicator: str,
     children: bool,
 ) -> exports.Selection:
-    root = unit_for(request, unit, Action.VIEW_DATA)
+    root, _lines = readable_unit(request, unit)  # rows are filtered by line in export_rows
     periods = selection_periods(period, start, end)
     if len(periods) > 120:
         raise ReportingError("at most 120 periods at once", "period")

@@ -112,11 +112,12 @@ def export_rows(selection: Selection, user: Actor | AnonymousUser) -> Iterator[E
         if selection.subtree
         else OrgUnit.objects.filter(pk=selection.root.pk)
     )
-    if not policy.is_system(user):
-        units = units.filter(pk__in=policy.visible_units(user, Action.VIEW_DATA))
     qs = (
         DataValue.objects.filter(
-            unit__in=units, indicator__in=read, period__in=list(selection.periods)
+            policy.data_filter(user, Action.VIEW_DATA),
+            unit__in=units,
+            indicator__in=read,
+            period__in=list(selection.periods),
         )
         .order_by("period", "unit__path", "indicator__sort_order", "indicator__code")
         .values_list(

@@ -236,11 +236,20 @@ class ChildRow:
 
 
 def overview(
-    data_set: DataSet, unit: OrgUnit, period: Period, today: date | None = None
+    data_set: DataSet,
+    unit: OrgUnit,
+    period: Period,
+    today: date | None = None,
+    *,
+    lines: frozenset[str] | None = None,
+    reader: User | AnonymousUser | None = None,
 ) -> dict[str, Any]:
     """What the unit above sees for one period: each child's status and figures, the
-    aggregate, and which reporting units below are missing or late."""
-    members = data_set.members()
+    aggregate, and which reporting units below are missing or late.
+
+    `lines`: a division head's view — only those lines' indicators, and only the children
+    whose figures of those lines `reader` may read."""
+    members = [i for i in data_set.members() if lines is None or i.line in lines]
     table = figure_table(members, unit, period)
     reporting = [
         u
@@ -255,6 +264,10 @@ def overview(
     rows: list[ChildRow] = []
     for child_id in table.children.get(unit.pk, []):
         child = table.units[child_id]
+        if lines is not None and reader is not None:
+            there = policy.lines_at(reader, child)
+            if there is not None and not there & lines:
+                continue
         subtree = [u for u in reporting if u.path.startswith(child.path)]
         if not subtree:
             continue

@@ -15,14 +15,14 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from duban.errors import DubanError, Problem
 from duban.indicators.models import DataSet, Indicator, fmt
 from duban.orgs import policy
-from duban.orgs.models import OrgUnit
+from duban.orgs.models import Line, OrgUnit
 from duban.orgs.policy import Action
 from duban.orgs.views import read_upload
 from duban.reporting import exports, figures, importing, services
@@ -31,6 +31,7 @@ from duban.reporting.access import (
     actor,
     data_set_or_404,
     form_target,
+    readable_unit,
     require_reports,
     unit_for,
 )
@@ -218,7 +219,11 @@ def _form_context(
     and what he saw then, so he can merge his changes with theirs."""
     user = request.user
     sub = target.submission()
-    rows = figures.form_rows(target.data_set, target.unit, target.period)
+    rows = [
+        r
+        for r in figures.form_rows(target.data_set, target.unit, target.period)
+        if target.shows(r["indicator"])
+    ]
     by_field: dict[str, list[str]] = {}
     for p in problems or []:
         by_field.setdefault(p.where, []).append(p.message)
@@ -276,7 +281,14 @@ def _form_context(
             c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
         ],
         "demo": target.unit.is_demo,
+        "line_names": line_names(target.lines),
     }
+
+
+def line_names(lines: frozenset[str] | None) -> str:
+    """The lines a division head reads, by name, as the page's language lists them."""
+    sep = "、" if (get_language() or "zh").startswith("zh") else ", "
+    return sep.join(str(Line(x).label) for x in sorted(lines or ()))
 
 
 def _touched(post: Any, prefix: str, codes: list[str]) -> dict[str, str]:
@@ -390,6 +402,8 @@ def transition(request: HttpRequest, ds: str, unit: str, period: str, action: st
 @require_GET
 def template(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
+    if target.lines is not None:  # a template is the whole form: for its reporters
+        raise policy.PermissionDenied(f"view_data not allowed at {target.unit.code}")
     children = request.GET.get("children") in ("1", "true", "on")
     if not children:
         require_reports(target)
@@ -483,7 +497,9 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
 def overview(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     """What the unit above sees: each child's status and figures, the aggregate, who is missing."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
-    data = figures.overview(target.data_set, target.unit, target.period)
+    data = figures.overview(
+        target.data_set, target.unit, target.period, lines=target.lines, reader=actor(request)
+    )
     ptype_same = target.period.type == target.data_set.period_type
     return render(
         request,
@@ -502,6 +518,7 @@ def overview(request: HttpRequest, ds: str, unit: str, period: str) -> HttpRespo
                 policy.can(request.user, Action.APPROVE_DATA, r.unit) for r in data["rows"]
             ),
             "demo": target.unit.is_demo,
+            "line_names": line_names(target.lines),
         },
     )
 
@@ -580,7 +597,7 @@ def export_values(request: HttpRequest) -> HttpResponseBase:
     problems: list[Problem] = []
     if request.GET and form_.is_valid():
         c = form_.cleaned_data
-        root = unit_for(request, c["unit"], Action.VIEW_DATA)
+        root, _lines = readable_unit(request, c["unit"])  # export_rows filters by line
         try:
             periods = selection_periods("", c["start"], c["end"])
             if len(periods) > 120:

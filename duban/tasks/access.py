@@ -1,6 +1,7 @@
 """Who may do what to a task, phrased with the one access policy (duban.orgs.policy).
 
-- see: VIEW_DATA over the issuing, lead or a co-operating unit;
+- see: VIEW_DATA over the issuing, lead or a co-operating unit, or — for a division's roles —
+  a task of its line led by a territorial unit under the division's parent;
 - manage (edit, milestones, close, reopen, supervision orders): MANAGE_EVALUATION
   over the issuing unit, i.e. its evaluation office or one above it;
 - report: ENTER_DATA at the lead unit, or at a co-operating unit for its own part.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from duban.orgs import policy
@@ -23,7 +25,13 @@ if TYPE_CHECKING:
 
 
 def visible_tasks(user: Any) -> TaskQuerySet:
-    return Task.objects.involving_units(policy.visible_units(user, Action.VIEW_DATA))
+    involved = Task.objects.involving_units(policy.visible_units(user, Action.VIEW_DATA))
+    if not policy.line_reaches(user, Action.VIEW_DATA):
+        return involved
+    of_line = Task.objects.filter(
+        policy.data_filter(user, Action.VIEW_DATA, unit="lead_unit", line="line")
+    )
+    return Task.objects.filter(Q(pk__in=involved.values("pk")) | Q(pk__in=of_line.values("pk")))
 
 
 def involved_units(task: Task) -> list[OrgUnit]:
@@ -31,7 +39,9 @@ def involved_units(task: Task) -> list[OrgUnit]:
 
 
 def can_view(user: Any, task: Task) -> bool:
-    return any(policy.can(user, Action.VIEW_DATA, u) for u in involved_units(task))
+    if any(policy.can(user, Action.VIEW_DATA, u) for u in involved_units(task)):
+        return True
+    return bool(task.line) and policy.can(user, Action.VIEW_DATA, task.lead_unit, line=task.line)
 
 
 def can_manage(user: Any, task: Task) -> bool:

@@ -17,7 +17,7 @@ from duban.testing import PASSWORD
 NULL_REFUSED = (
     "name_zh", "name_en", "description", "unit_of_measure", "decimals", "direction",
     "time_aggregation", "unit_aggregation", "levels", "kinds", "division_reports", "formula",
-    "sort_order", "is_active",
+    "sort_order", "is_active", "line",
 )  # fmt: skip
 NULL_MEANS_NONE = ("min_value", "max_value", "division")
 

@@ -37,7 +37,7 @@ def test_round_trip_csv_and_yaml(db) -> None:
     treefile.import_tree(GOOD_CSV, "csv", user=SYSTEM)
     csv_out = treefile.to_csv(OrgUnit.objects.all())
     yaml_out = treefile.to_yaml(OrgUnit.objects.all())
-    assert csv_out.splitlines()[1] == "ROOT,,测试市局,Test city,city,territorial,0"
+    assert csv_out.splitlines()[1] == "ROOT,,测试市局,Test city,city,territorial,0,"
     before = state()
     again = treefile.import_tree(yaml_out, "yaml", user=SYSTEM)
     assert (again.created, again.updated, again.moved, again.unchanged) == (0, 0, 0, 4)
@@ -161,8 +161,8 @@ def test_tree_command_imports_and_exports(db, tmp_path, capsys) -> None:
     assert "4 created" in capsys.readouterr().out
     call_command("tree", "export", "--under", "C1")
     assert capsys.readouterr().out.splitlines()[1:] == [
-        "C1,ROOT,一县,County 1,county,territorial,1",
-        "S1,C1,一所,Station 1,station,territorial,1",
+        "C1,ROOT,一县,County 1,county,territorial,1,",
+        "S1,C1,一所,Station 1,station,territorial,1,",
     ]
     path.write_text(BAD_CSV, encoding="utf-8")
     with pytest.raises(CommandError, match="nothing was imported"):
