@@ -33,12 +33,13 @@ PASSWORD = "Duban-demo-2017"
 SESSIONS = ("yz_office", "lst_reporter")
 OPEN_MONTH = """
 from duban.indicators.models import DataSet
+from duban.orgs.policy import SYSTEM
 from duban.reporting.services import open_period
 from duban.tasks.services import today_local
 month = today_local().strftime("%Y%m")
 for ds in DataSet.objects.filter(code__in=["YZ-MONTHLY", "SX-MONTHLY"]):
     if not ds.reporting_periods.filter(period=month).exists():
-        open_period(ds, month, user=None)
+        open_period(ds, month, user=SYSTEM)
 """
 
 
