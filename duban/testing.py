@@ -112,15 +112,6 @@ def _check_table(expected: Expected, relations: Sequence[str]) -> None:
             )
 
 
-def matrix_cells(expected: Expected, relations: Sequence[str]) -> pytest.MarkDecorator:
-    """Parametrise a test as (op, role, relation) over every operation × role × relation."""
-    _check_table(expected, relations)
-    cells = [(op, role, rel) for op in expected for role in MATRIX_ROLES for rel in relations]
-    return pytest.mark.parametrize(
-        ("op", "role", "relation"), cells, ids=["-".join(cell) for cell in cells]
-    )
-
-
 def log_in_actor(unit: OrgUnit, role: str) -> Client:
     """A client logged in as the matrix's actor, who holds just `role` at `unit`."""
     make_user("actor", unit, role)
