@@ -17,7 +17,7 @@ from duban.orgs.models import Line, OrgUnit
 from duban.tasks.models import Task
 from duban.tasks.tests.factories import make_task
 from duban.tasks.tests.test_permission_matrix import EXPECTED as UNIT_EXPECTED
-from duban.tasks.tests.test_permission_matrix import changed, do, prepare
+from duban.tasks.tests.test_permission_matrix import cell_runner
 from duban.testing import MATRIX_ROLES, Expected, log_in_actor, only, role_faults
 
 LINE_RELATIONS = ["county", "station", "sibling", "parent", "unlined", "other_city"]
@@ -48,17 +48,7 @@ def test_line_cells(tree, settings, tmp_path, role: str) -> None:
         relation: make_task(getattr(tree, issuer), getattr(tree, lead), line=line)
         for relation, (issuer, lead, line) in PLACES.items()
     }
-    client = log_in_actor(tree.division, role)
-    ids: dict[str, int] = {}
-
-    def act(op: str, relation: str) -> int:
-        ids.clear()
-        ids.update(prepare(op, tasks[relation], tmp_path))
-        return do(client, op, tasks[relation], ids, relation)
-
-    def effect(op: str, relation: str) -> bool | None:
-        return changed(op, tasks[relation], ids)
-
+    act, effect = cell_runner(log_in_actor(tree.division, role), tasks, tmp_path)
     assert role_faults(EXPECTED, role, LINE_RELATIONS, act, effect) == []
 
 

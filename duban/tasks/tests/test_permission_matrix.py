@@ -9,7 +9,9 @@ co-operating (`partner_here`). The expected cells are written by hand.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -228,7 +230,14 @@ def test_cells(tree, settings, tmp_path, role: str) -> None:
     savepoint rolled back afterwards."""
     settings.MEDIA_ROOT = tmp_path
     tasks = {relation: place(tree, relation) for relation in RELATIONS}
-    client = log_in_actor(tree.county_a, role)
+    act, effect = cell_runner(log_in_actor(tree.county_a, role), tasks, tmp_path)
+    assert role_faults(EXPECTED, role, RELATIONS, act, effect) == []
+
+
+def cell_runner(
+    client: Client, tasks: dict[str, Task], tmp_path: Path
+) -> tuple[Callable[[str, str], int], Callable[[str, str], bool | None]]:
+    """`act` and `effect` for role_faults over tasks placed by relation."""
     ids: dict[str, int] = {}
 
     def act(op: str, relation: str) -> int:
@@ -239,4 +248,4 @@ def test_cells(tree, settings, tmp_path, role: str) -> None:
     def effect(op: str, relation: str) -> bool | None:
         return changed(op, tasks[relation], ids)
 
-    assert role_faults(EXPECTED, role, RELATIONS, act, effect) == []
+    return act, effect
