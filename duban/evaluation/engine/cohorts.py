@@ -53,8 +53,7 @@ def score_item_fast(reading: Reading, ip: ItemPlan) -> ItemColumn:
     months = len(reading.months)
     total_of = sums.totals.get(key, NO_SUMS).get
     given_of = sums.given.get(key, NO_SUMS).get
-    units = column.units
-    keys = units if sums.unit_keys is None else list(map(sums.unit_keys.get, units))
+    keys = reading.sum_keys(ip.layout)
     for start, stop in ip.layout.slices:
         cohort_keys = keys[start:stop]
         if list(map(given_of, cohort_keys)).count(months) != stop - start:

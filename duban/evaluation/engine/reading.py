@@ -17,7 +17,7 @@ from typing import Any
 from duban.evaluation.engine.decimals import ZERO
 from duban.evaluation.engine.explain import Text
 from duban.evaluation.engine.model import Item, Scheme
-from duban.evaluation.engine.plan import ItemPlan
+from duban.evaluation.engine.plan import ItemPlan, Layout
 from duban.evaluation.engine.results import NOT_RANKED, ScoreProblem
 
 ValueKey = tuple[str, str, str]  # (indicator code, unit code, period id)
@@ -91,6 +91,7 @@ class Reading:
     _expected: dict[Decimal, Decimal] = field(default_factory=dict)
     _flags: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     _given_here: set[str] | None = None
+    _sum_keys: dict[int, list[Any]] = field(default_factory=dict)
 
     def expected(self, target: Decimal) -> Decimal:
         """序时进度: the target times the share of the year elapsed (once per distinct target)."""
@@ -110,6 +111,16 @@ class Reading:
     def summed(self, key: str) -> bool:
         """Whether the caller handed in year-to-date sums for this indicator code."""
         return self.sums is not None and key in self.sums.codes
+
+    def sum_keys(self, layout: Layout) -> list[Any]:
+        """A layout's rows as the sums are keyed (unit codes, or the caller's unit keys),
+        worked out once per layout: items applying to the same units share it."""
+        found = self._sum_keys.get(id(layout))
+        if found is None:
+            unit_keys = self.sums.unit_keys if self.sums is not None else None
+            found = layout.units if unit_keys is None else list(map(unit_keys.get, layout.units))
+            self._sum_keys[id(layout)] = found
+        return found
 
     def given_for_period(self, key: str) -> bool:
         """Whether some unit has a value of ``key`` given directly for the asked period."""
