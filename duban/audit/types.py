@@ -9,7 +9,6 @@ their codes, looking every name up in one query per model for the whole page.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,8 +18,9 @@ from django.apps import apps
 from django.db import models
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
+from duban.audit.labels import CODE_FIELDS, field_label, model_label
 from duban.audit.models import AuditedModel, AuditEntry
 
 Label = str | Promise
@@ -127,10 +127,23 @@ def show(value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "✗"
-    if isinstance(value, dict | list):
-        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        value = "、".join(_item(v) for v in value) or "—"
+    elif isinstance(value, dict):
+        # A structure's keys are code names; its full form stays in the API's before/after.
+        return ngettext("(%(n)d setting)", "(%(n)d settings)", len(value)) % {"n": len(value)}
     text = str(value)
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def _item(value: Any) -> str:
+    """One element of a stored list: a named thing by its name, a scalar as it is."""
+    if isinstance(value, dict):
+        for key in ("name_zh", "name", "title", "code"):
+            if value.get(key):
+                return str(value[key])
+        return show(value)
+    return show(value)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -201,7 +214,7 @@ class ModelChange(EntryType):
         self.model, self.verb = model, verb
         meta = model._meta
         # Translated when shown, in the reader's language.
-        label = lazy(lambda: str(VERBS[verb][0]) % {"model": meta.verbose_name}, str)()
+        label = lazy(lambda: str(VERBS[verb][0]) % {"model": self.model_name()}, str)()
         super().__init__(f"{meta.app_label}.{meta.model_name}.{verb}", label)
         self.fields = {f.attname: f for f in meta.concrete_fields}
 
@@ -212,10 +225,16 @@ class ModelChange(EntryType):
                 f = self.fields.get(attname)
                 if f is not None and f.is_relation and f.related_model is not None:
                     names.want(f.related_model._meta.label_lower, value)
+                elif (self.model._meta.label_lower, attname) in CODE_FIELDS:
+                    model, by = CODE_FIELDS[(self.model._meta.label_lower, attname)]
+                    names.want(model, value, by=by)
+
+    def model_name(self) -> str:
+        return model_label(self.model) or str(self.model._meta.verbose_name)
 
     def display(self, entry: AuditEntry, names: Names) -> str:
         return str(VERBS[self.verb][1]) % {
-            "model": self.model._meta.verbose_name,
+            "model": self.model_name(),
             "object": self.subject(entry, names),
         }
 
@@ -223,7 +242,7 @@ class ModelChange(EntryType):
         f = self.fields.get(attname)
         if f is None:  # a field since removed: say so rather than show its code name
             return _("a former field")
-        return str(getattr(f, "verbose_name", attname))
+        return field_label(f, attname) or str(f.verbose_name)
 
     def value(self, attname: str, value: Any, names: Names) -> str:
         f = self.fields.get(attname)
@@ -233,6 +252,9 @@ class ModelChange(EntryType):
             return _("(changed)")
         if f.is_relation and f.related_model is not None:
             return names.name(f.related_model._meta.label_lower, value)
+        if (self.model._meta.label_lower, attname) in CODE_FIELDS:
+            model, by = CODE_FIELDS[(self.model._meta.label_lower, attname)]
+            return names.name(model, value, by=by)
         if f.choices:
             labels = {str(k): v for k, v in f.flatchoices}  # type: ignore[attr-defined]
             return show(str(labels.get(str(value), value)))
