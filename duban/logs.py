@@ -75,19 +75,25 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
+def fields(**values: Any) -> dict[str, Any]:
+    """`extra` for a log call, safe: a name a LogRecord already has (`created`, `name`,
+    `module` …) would make the call raise, so it gets a trailing underscore."""
+    return {f"{k}_" if k in _STANDARD else k: v for k, v in values.items()}
+
+
 @contextmanager
-def timed(log: logging.Logger, what: str, **fields: Any) -> Iterator[dict[str, Any]]:
+def timed(log: logging.Logger, what: str, **given: Any) -> Iterator[dict[str, Any]]:
     """Log `<what> started`, then `<what> finished` with the fields the block adds to the
     yielded dict and `seconds`; `<what> failed` at WARNING when it raises."""
-    log.info("%s started", what, extra=fields)
+    log.info("%s started", what, extra=fields(**given))
     start = time.perf_counter()
-    out: dict[str, Any] = dict(fields)
+    out: dict[str, Any] = dict(given)
     try:
         yield out
     except Exception as exc:
         out["seconds"] = round(time.perf_counter() - start, 3)
         out["error"] = type(exc).__name__
-        log.warning("%s failed", what, extra=out)
+        log.warning("%s failed", what, extra=fields(**out))
         raise
     out["seconds"] = round(time.perf_counter() - start, 3)
-    log.info("%s finished", what, extra=out)
+    log.info("%s finished", what, extra=fields(**out))
