@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from duban.audit.models import AuditEntry
+from duban.audit.types import Rendered, render
 from duban.orgs.api import unit_for
 from duban.orgs.policy import Action
 
@@ -21,7 +22,9 @@ class EntryOut(Schema):
     actor: str
     ip: str | None
     source: str
-    action: str
+    action: str  # the code, stable for programs
+    label: str  # the code in words, in the caller's language
+    text: str  # the entry as a sentence (names, not codes)
     object_type: str
     object_id: str
     object_repr: str
@@ -34,7 +37,8 @@ class EntryOut(Schema):
     intact: bool
 
 
-def entry_out(e: AuditEntry) -> EntryOut:
+def entry_out(r: Rendered) -> EntryOut:
+    e = r.entry
     return EntryOut(
         id=e.pk,
         at=e.at,
@@ -42,6 +46,8 @@ def entry_out(e: AuditEntry) -> EntryOut:
         ip=e.ip,
         source=e.source,
         action=e.action,
+        label=r.label,
+        text=r.text,
         object_type=e.object_type,
         object_id=e.object_id,
         object_repr=e.object_repr,
@@ -67,4 +73,4 @@ def unit_entries(
     entries = entries.for_unit_subtree(unit.path) if subtree else entries.filter(unit=unit)
     if before_id:
         entries = entries.filter(pk__lt=before_id)
-    return [entry_out(e) for e in entries.order_by("-pk")[: max(1, min(limit, 1000))]]
+    return [entry_out(r) for r in render(entries.order_by("-pk")[: max(1, min(limit, 1000))])]

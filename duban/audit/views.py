@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
 from duban.accounts.current import user_of
 from duban.audit.models import AuditEntry
+from duban.audit.types import areas, render
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
@@ -33,8 +35,15 @@ def unit_history(request: HttpRequest, code: str) -> HttpResponse:
     if action:
         entries = entries.filter(action__startswith=action)
     page = Paginator(entries.order_by("-pk"), 50).get_page(request.GET.get("page"))
-    return render(
+    return TemplateResponse(
         request,
         "audit/unit_history.html",
-        {"unit": unit, "page": page, "subtree": subtree, "action": action},
+        {
+            "unit": unit,
+            "page": page,
+            "rows": render(page),
+            "areas": areas(),
+            "subtree": subtree,
+            "action": action,
+        },
     )

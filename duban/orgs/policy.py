@@ -8,6 +8,7 @@ below. The three administrators (三员分立) each do only their own work.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from duban.accounts.models import User
+
+log = logging.getLogger(__name__)
 
 
 class Action(StrEnum):
@@ -224,6 +227,10 @@ def can(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str
 def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str = "") -> None:
     """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
     if not can(user, action, unit, line=line):
+        log.warning(
+            "policy refused",
+            extra={"action": action.value, "unit": unit.code, "line": line or "-"},
+        )
         raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
 
 
