@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from duban.audit.models import AuditEntry
-from duban.orgs.api import unit_for
 from duban.orgs.policy import Action
+from duban.web import unit_or_403
 
 router = Router(tags=["audit"])
 
@@ -62,7 +62,7 @@ def unit_entries(
     before_id: int | None = None,
 ) -> list[EntryOut]:
     """A unit's history, newest first; `subtree=true` adds the units below it."""
-    unit = unit_for(request, code, Action.VIEW_AUDIT)
+    unit = unit_or_403(request, code, Action.VIEW_AUDIT)
     entries = AuditEntry.objects.select_related("unit")
     entries = entries.for_unit_subtree(unit.path) if subtree else entries.filter(unit=unit)
     if before_id:

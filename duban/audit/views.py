@@ -7,17 +7,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from duban.accounts.current import user_of
 from duban.audit.models import AuditEntry
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import unit_or_403
+from duban.web import actor, unit_or_403
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    units = OrgUnit.objects.filter(path__in=policy.roots(user_of(request), Action.VIEW_AUDIT))
+    units = OrgUnit.objects.filter(path__in=policy.roots(actor(request), Action.VIEW_AUDIT))
     if not units:
         raise policy.PermissionDenied("the audit trail is for audit administrators")
     return redirect("audit:unit", code=units[0].code)

@@ -22,8 +22,7 @@ from duban.evaluation.engine.results import label
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import OrgUnit
-from duban.orgs.views import read_upload
-from duban.web import actor
+from duban.web import actor, read_upload
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -15,7 +15,7 @@ from duban.indicators.models import DataSet, Indicator, ValidationRule
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.reporting.access import actor
+from duban.web import actor
 
 router = Router(tags=["indicators"])
 

@@ -18,8 +18,7 @@ from duban.indicators.models import DataSet, Indicator
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import add_problems
-from duban.reporting.access import actor
+from duban.web import actor, add_problems
 
 
 def _visible_indicator(request: HttpRequest, code: str) -> Indicator:

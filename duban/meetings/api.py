@@ -16,7 +16,7 @@ from duban.meetings.models import DecidedMatter, Meeting
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.tasks.api import LedgerOut
+from duban.tasks.schemas import LedgerOut
 from duban.tasks.services import today_local
 from duban.web import actor
 

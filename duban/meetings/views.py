@@ -22,10 +22,9 @@ from duban.meetings.models import DecidedMatter, Meeting, MeetingKind
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.pages import form_page, post_action
 from duban.tasks import access as task_access
 from duban.tasks.services import today_local
-from duban.web import actor
+from duban.web import actor, form_page, post_action
 
 
 def _managed_units(request: HttpRequest):  # type: ignore[no-untyped-def]

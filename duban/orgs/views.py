@@ -4,46 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from duban import errors
-from duban.accounts.current import user_of
 from duban.errors import DubanError, Problem
 from duban.orgs import policy, services, treefile
 from duban.orgs.forms import MoveForm, NewUnitForm, TreeImportForm, UnitForm
 from duban.orgs.models import Membership, OrgUnit, UnitMove
 from duban.orgs.policy import Action
-
-
-def read_upload(file: UploadedFile) -> bytes:
-    """Read an uploaded file, refusing one larger than the import limit before reading it."""
-    limit = settings.DUBAN_IMPORT_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        raise DubanError(f"the file has {file.size} bytes; the limit is {limit}", "file")
-    return file.read()
-
-
-def unit_or_403(request: HttpRequest, code: str, action: Action) -> OrgUnit:
-    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
-    policy.require(user_of(request), action, unit)
-    return unit
+from duban.web import actor, add_problems, read_upload, unit_or_403
 
 
 def with_child_counts(units: Any) -> Any:
     return units.annotate(n_children=Count("children")).order_by("sort_order", "code")
-
-
-def add_problems(form: Any, exc: DubanError) -> list[Problem]:
-    """Problems beside their fields; the rest above the form (these pages show no list)."""
-    return errors.add_problems(form, exc, rest_to_form=True)
 
 
 @login_required
@@ -51,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """The user's units, his roles there and what lies directly below."""
     memberships = (
         Membership.objects.active()
-        .filter(user=user_of(request))
+        .filter(user=actor(request))
         .select_related("unit")
         .order_by("unit__path")
     )
@@ -70,13 +48,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def tree(request: HttpRequest) -> HttpResponse:
     """The tree from the top of what the user may see; branches open on demand (htmx)."""
     q = request.GET.get("q", "").strip()
-    visible = policy.visible_units(user_of(request))
+    visible = policy.visible_units(actor(request))
     if q:
         found = visible.filter(
             Q(code__icontains=q) | Q(name_zh__icontains=q) | Q(name_en__icontains=q)
         ).order_by("path")[:200]
         return render(request, "orgs/tree.html", {"q": q, "found": found})
-    tops = with_child_counts(visible.filter(path__in=policy.roots(user_of(request))))
+    tops = with_child_counts(visible.filter(path__in=policy.roots(actor(request))))
     return render(request, "orgs/tree.html", {"q": q, "nodes": tops})
 
 
@@ -112,7 +90,7 @@ def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = UnitForm(request.POST or None, instance=OrgUnit.objects.get(pk=unit.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_unit(unit, user=user_of(request), **form.cleaned_data)
+            services.update_unit(unit, user=actor(request), **form.cleaned_data)
         except DubanError as exc:
             add_problems(form, exc)
         else:
@@ -130,7 +108,7 @@ def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
     form = NewUnitForm(request.POST or None, initial={"level": parent.level, "kind": parent.kind})
     if request.method == "POST" and form.is_valid():
         try:
-            child = services.create_unit(user=user_of(request), parent=parent, **form.cleaned_data)
+            child = services.create_unit(user=actor(request), parent=parent, **form.cleaned_data)
         except DubanError as exc:
             add_problems(form, exc)
         else:
@@ -153,9 +131,9 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
         try:
             if target is None:
                 raise DubanError(_("no unit has this code"), "parent")
-            policy.require(user_of(request), Action.EDIT_TREE, target)
+            policy.require(actor(request), Action.EDIT_TREE, target)
             services.move_unit(
-                unit, target, user=user_of(request), reason=form.cleaned_data["reason"]
+                unit, target, user=actor(request), reason=form.cleaned_data["reason"]
             )
         except DubanError as exc:
             add_problems(form, exc)
@@ -170,14 +148,14 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def tree_import(request: HttpRequest) -> HttpResponse:
-    if not policy.can_any(user_of(request), Action.EDIT_TREE):
+    if not policy.can_any(actor(request), Action.EDIT_TREE):
         raise policy.PermissionDenied("tree import needs a system administrator")
     form = TreeImportForm(request.POST or None, request.FILES or None)
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
         try:
             data = read_upload(form.cleaned_data["file"])
-            summary = treefile.import_tree(data, form.cleaned_data["format"], user=user_of(request))
+            summary = treefile.import_tree(data, form.cleaned_data["format"], user=actor(request))
         except DubanError as exc:
             problems = exc.shown()
         else:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -19,10 +19,7 @@ from ninja.files import UploadedFile
 
 from duban.indicators.models import fmt
 from duban.orgs import policy
-from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import read_upload
-from duban.periods import parse_period, periods_between
 from duban.reporting import exports, figures, importing, services
 from duban.reporting.access import (
     FormTarget,
@@ -32,11 +29,15 @@ from duban.reporting.access import (
     parse_period_or_404,
     readable_unit,
     require_reports,
+    selection_periods,
+    template_units,
     unit_for,
 )
+from duban.reporting.downloads import evidence_response, export_response
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, Submission
 from duban.reporting.values import WriteResult
+from duban.web import read_upload, xlsx_response
 
 router = Router(tags=["reporting"])
 
@@ -411,21 +412,6 @@ def unlock(request: HttpRequest, ds: str, unit: str, period: str, payload: Reaso
     return _state_out(services.unlock(sub, user=actor(request), reason=payload.reason))
 
 
-def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
-    if not children:
-        return [target.unit]
-    kids = [
-        c
-        for c in target.unit.children.filter(is_active=True).order_by("sort_order", "code")
-        if target.data_set.reported_by(c)
-    ]
-    if not kids:
-        raise ReportingError(
-            f"no unit below {target.unit.code} reports {target.data_set.code}", "children"
-        )
-    return kids
-
-
 @router.get("/forms/{ds}/{unit}/{period}/template.xlsx")
 def template(
     request: HttpRequest, ds: str, unit: str, period: str, children: bool = False
@@ -487,11 +473,9 @@ def attach_evidence(
         if ind is None:
             raise ReportingError(f"unknown indicator {indicator!r}", "indicator")
     sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
-    limit = services.evidence_max_bytes()
-    if file.size is not None and file.size > limit:
-        raise ReportingError(f"{file.name!r} has {file.size} bytes; the limit is {limit}", "file")
+    data = read_upload(file, limit=services.evidence_max_bytes())
     ev = services.attach_evidence(
-        sub, file.name or "file", file.read(), user=actor(request), indicator=ind
+        sub, file.name or "file", data, user=actor(request), indicator=ind
     )
     return Status(
         201,
@@ -510,18 +494,6 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
     ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
     policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)
     return evidence_response(ev)
-
-
-def evidence_response(ev: Evidence) -> HttpResponseBase:
-    """Always a download, never rendered inline: an uploaded file is not trusted content."""
-    response = FileResponse(
-        ev.file.open("rb"),
-        as_attachment=True,
-        filename=ev.original_name,
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # Overview, export, import -----------------------------------------------------------------------
@@ -556,21 +528,6 @@ def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewO
     )
 
 
-def selection_periods(period: str = "", start: str = "", end: str = "") -> tuple[str, ...]:
-    """`period=201701,201702` or `start=201701&end=201712` (same period type)."""
-    try:
-        if period:
-            return tuple(parse_period(p).id for p in period.split(",") if p.strip())
-        if start and end:
-            a, b = parse_period(start), parse_period(end)
-            if a.type != b.type:
-                raise ReportingError("start and end are periods of different types", "end")
-            return tuple(p.id for p in periods_between(a.type, a.start, b.end))
-    except ValueError as exc:
-        raise ReportingError(str(exc), "period") from None
-    raise ReportingError("name a period, or a start and an end", "period")
-
-
 def selection_from(
     request: HttpRequest,
     unit: str,
@@ -590,41 +547,6 @@ def selection_from(
     return exports.Selection(root, periods, ds, codes, children)
 
 
-def xlsx_response(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def export_response(selection: exports.Selection, fmt_: str, user: Any) -> HttpResponseBase:
-    rows = exports.export_rows(selection, user)
-    name_parts = (
-        selection.data_set.code if selection.data_set else "values",
-        selection.root.code,
-        selection.periods[0]
-        if len(selection.periods) == 1
-        else f"{selection.periods[0]}-{selection.periods[-1]}",
-    )
-    if fmt_ == "csv":
-        response = StreamingHttpResponse(
-            exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{exports.filename(*name_parts, ext="csv")}"'
-        )
-        return response
-    if fmt_ == "xlsx":
-        data = exports.xlsx_bytes(rows, title=" ".join(name_parts), demo=selection.root.is_demo)
-        return xlsx_response(data, exports.filename(*name_parts, ext="xlsx"))
-    if fmt_ == "json":
-        from django.http import JsonResponse
-
-        return JsonResponse(exports.dhis2_json(rows))
-    raise ReportingError(f"unknown format {fmt_!r}: use csv, xlsx or json", "format")
-
-
 @router.get("/values")
 def export_values(
     request: HttpRequest,
@@ -640,7 +562,7 @@ def export_values(
     """Stored and computed figures of a unit (and its subtree) for periods, as csv, xlsx or
     DHIS2 JSON; only units the caller may see."""
     selection = selection_from(request, unit, period, start, end, data_set, indicator, children)
-    return export_response(selection, format, request.user)
+    return export_response(selection, format, actor(request))
 
 
 @router.post("/values/import", response=WriteOut)
@@ -680,7 +602,7 @@ def get_data_value_set(
 ) -> HttpResponseBase:
     """DHIS2's /api/dataValueSets read, with codes as identifiers."""
     selection = selection_from(request, orgUnit, period, startDate, endDate, dataSet, "", children)
-    return export_response(selection, "json", request.user)
+    return export_response(selection, "json", actor(request))
 
 
 @router.post("/dataValueSets", response=ImportSummary)

@@ -24,7 +24,6 @@ from duban.indicators.models import DataSet, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import Line, OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import read_upload
 from duban.reporting import exports, figures, importing, services
 from duban.reporting.access import (
     FormTarget,
@@ -33,11 +32,14 @@ from duban.reporting.access import (
     form_target,
     readable_unit,
     require_reports,
+    selection_periods,
+    template_units,
     unit_for,
 )
-from duban.reporting.api import export_response, selection_periods, template_units, xlsx_response
+from duban.reporting.downloads import evidence_response, export_response
 from duban.reporting.errors import VersionConflict
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
+from duban.web import read_upload, xlsx_response
 
 
 @login_required
@@ -460,19 +462,11 @@ def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> Ht
     file = request.FILES.get("file")
     code = request.POST.get("indicator", "")
     try:
-        if file is None:
-            raise DubanError(_("choose a file"), "file")
-        limit = services.evidence_max_bytes()
-        if file.size is not None and file.size > limit:
-            raise DubanError(
-                _("the file has %(size)d bytes; the limit is %(limit)d")
-                % {"size": file.size, "limit": limit},
-                "file",
-            )
+        data = read_upload(file, limit=services.evidence_max_bytes())
         ind = Indicator.objects.filter(code=code).first() if code else None
         sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
         services.attach_evidence(
-            sub, file.name or "file", file.read(), user=actor(request), indicator=ind
+            sub, (file.name if file else None) or "file", data, user=actor(request), indicator=ind
         )
     except DubanError as exc:
         context = _form_context(request, target)
@@ -485,8 +479,6 @@ def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> Ht
 @login_required
 @require_GET
 def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
-    from duban.reporting.api import evidence_response
-
     ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
     policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)
     return evidence_response(ev)
@@ -607,7 +599,7 @@ def export_values(request: HttpRequest) -> HttpResponseBase:
                 raise DubanError(_("unknown data set"), "data_set")
             codes = tuple(x.strip() for x in c["indicator"].split(",") if x.strip())
             selection = exports.Selection(root, periods, ds, codes, c["children"])
-            return export_response(selection, c["format"], request.user)
+            return export_response(selection, c["format"], actor(request))
         except DubanError as exc:
             problems = exc.shown()
     if not request.GET:

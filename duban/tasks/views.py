@@ -17,7 +17,6 @@ from duban.errors import DubanError, Problem
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.pages import form_page, post_action
 from duban.tasks import access, services
 from duban.tasks.forms import (
     GoalForm,
@@ -41,6 +40,7 @@ from duban.tasks.ledger import (
 )
 from duban.tasks.models import Evidence, Goal, Milestone, Reminder, Task, TaskKind
 from duban.tasks.status import Status
+from duban.web import form_page, post_action
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -199,18 +199,11 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.can_manage(user, task),
             "can_lead": access.can_report_as_lead(user, task),
             "report_units": access.reporting_units(user, task),
-            "decided_at": _decided_at(task.pk),
+            "decided_at": getattr(task, "decided_at", None),
             "expected": round(a.expected_percent),
             "can_view_issuer": policy.can(user, Action.VIEW_DATA, task.issuing_unit),  # type: ignore[arg-type]
         },
     )
-
-
-def _decided_at(task_pk: int) -> Any:
-    """The meeting decision this task came from, if any (meetings depend on tasks, not back)."""
-    from duban.meetings.models import DecidedMatter
-
-    return DecidedMatter.objects.filter(task_id=task_pk).select_related("meeting").first()
 
 
 @login_required

@@ -10,9 +10,16 @@ from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from duban.errors import DubanError, Problem, add_problems
+from duban import errors
+from duban.errors import DubanError, Problem
 
 T = TypeVar("T")
+
+
+def add_problems(form: BaseForm | None, exc: DubanError) -> list[Problem]:
+    """Every problem on the form: beside its field, the rest above it (for pages that show
+    no separate list of problems)."""
+    return errors.add_problems(form, exc, rest_to_form=True)
 
 
 def form_page(
@@ -31,21 +38,21 @@ def form_page(
     `save` gets the cleaned data and calls the service. If it returns, the `done` message is
     shown and the browser goes to `then(result)` (by default `back`). If the service refuses
     (a DubanError, nothing written), the form is shown again, still 200, each problem beside
-    its field and the others above the form. The page is tasks/form.html, which the meetings
-    pages share; its <form> posts multipart when the form has a file field.
+    its field and the others above the form. The page is duban/form.html, shared by every
+    app; its <form> posts multipart when the form has a file field.
     """
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
         try:
             result = save(form.cleaned_data)
         except DubanError as exc:
-            problems = add_problems(form, exc)
+            problems = errors.add_problems(form, exc)
         else:
             messages.success(request, done(result) if callable(done) else done)
             return redirect(then(result) if then is not None else back)
     return render(
         request,
-        "tasks/form.html",
+        "duban/form.html",
         {
             "form": form,
             "title": title,
