@@ -22,9 +22,7 @@ from duban.evaluation.engine.results import label
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import OrgUnit
-from duban.web import actor, read_upload
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from duban.web import CSV, XLSX, actor, download, read_upload
 
 
 def lang() -> str:
@@ -33,12 +31,6 @@ def lang() -> str:
 
 def _scheme(code: str) -> Scheme:
     return get_object_or_404(Scheme.objects.select_related("issuer", "based_on"), code=code)
-
-
-def _file(body: bytes | str, name: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
 
 
 def _problems_page(request: HttpRequest, exc: DubanError, back: str) -> HttpResponse:
@@ -125,14 +117,14 @@ def scheme_yaml(request: HttpRequest, code: str) -> HttpResponse:
         text = services.export_scheme_yaml(scheme)
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
-    return _file(text, f"{scheme.code}.yaml", "application/yaml; charset=utf-8")
+    return download(text, f"{scheme.code}.yaml", "application/yaml; charset=utf-8")
 
 
 @login_required
 def scheme_xlsx(request: HttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_view(request.user, scheme)
-    return _file(sheets.export_scheme_xlsx(scheme), f"{scheme.code}.xlsx", XLSX)
+    return download(sheets.export_scheme_xlsx(scheme), f"{scheme.code}.xlsx", XLSX)
 
 
 @login_required
@@ -251,8 +243,8 @@ def scores(request: HttpRequest, code: str) -> HttpResponse:
         rows = exports.results_rows(snapshot, seen)
         name = f"{scheme.code}-{result.period.id}"
         if fmt == "csv":
-            return _file(exports.csv_text(rows), f"{name}.csv", "text/csv; charset=utf-8")
-        return _file(exports.xlsx_bytes(rows, note=_note(scheme)), f"{name}.xlsx", XLSX)
+            return download(exports.csv_text(rows), f"{name}.csv", CSV)
+        return download(exports.xlsx_bytes(rows, note=_note(scheme)), f"{name}.xlsx", XLSX)
     groups = {g.code: g for g in scored.engine.groups}
     cohorts = []
     for group_code, sequence, members in result.cohorts:
@@ -388,9 +380,9 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
     fmt = request.GET.get("format", "")
     name = f"{scheme.code}-{result.period.id}-reconciliation"
     if fmt == "csv":
-        return _file(exports.csv_text(rows), f"{name}.csv", "text/csv; charset=utf-8")
+        return download(exports.csv_text(rows), f"{name}.csv", CSV)
     if fmt == "xlsx":
-        return _file(exports.xlsx_bytes(rows, title="reconciliation", note=_note(scheme)),
+        return download(exports.xlsx_bytes(rows, title="reconciliation", note=_note(scheme)),
                      f"{name}.xlsx", XLSX)  # fmt: skip
     context = {
         "scheme": scheme,
@@ -522,7 +514,7 @@ def objection_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("no evidence")
     with objection.evidence.open("rb") as fh:
         data = fh.read()
-    return _file(data, objection.evidence_name or "evidence", "application/octet-stream")
+    return download(data, objection.evidence_name or "evidence", "application/octet-stream")
 
 
 @login_required
@@ -560,7 +552,7 @@ def publication_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     rows = exports.results_rows(pub.snapshot_for(lang()), seen)
     name = f"{pub.scheme.code}-{pub.period}-{pub.state}"
     if fmt == "csv":
-        return _file(exports.csv_text(rows), f"{name}.csv", "text/csv; charset=utf-8")
+        return download(exports.csv_text(rows), f"{name}.csv", CSV)
     if fmt == "xlsx":
-        return _file(exports.xlsx_bytes(rows, note=_note(pub.scheme)), f"{name}.xlsx", XLSX)
+        return download(exports.xlsx_bytes(rows, note=_note(pub.scheme)), f"{name}.xlsx", XLSX)
     raise Http404("csv or xlsx")

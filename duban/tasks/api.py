@@ -20,6 +20,7 @@ from duban.tasks import access, links, services
 from duban.tasks.ledger import filters_from, ledger_rows, ledger_xlsx, reason_text
 from duban.tasks.models import GoalStep, Milestone, ProgressReport, Reminder, Task
 from duban.tasks.schemas import LedgerOut
+from duban.web import xlsx_response
 
 router = Router(tags=["tasks"])
 
@@ -498,11 +499,7 @@ def ledger_export(request: HttpRequest, q: Query[LedgerQuery]) -> HttpResponse: 
     data = ledger_xlsx(
         rows, today, f"Task ledger {today}", invented=any(r.task.issuing_unit.is_demo for r in rows)
     )
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="ledger-{today.isoformat()}.xlsx"'
-    return response
+    return xlsx_response(data, f"ledger-{today.isoformat()}.xlsx")
 
 
 @router.get("/units/{code}/on-time-share", response=ShareOut)

@@ -40,7 +40,7 @@ from duban.tasks.ledger import (
 )
 from duban.tasks.models import Evidence, Goal, Milestone, Reminder, Task, TaskKind
 from duban.tasks.status import Status
-from duban.web import form_page, post_action
+from duban.web import form_page, post_action, stored_file, xlsx_response
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -124,11 +124,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     rows = ledger_rows(access.visible_tasks(request.user), today, filters)
     invented = any(r.task.issuing_unit.is_demo for r in rows)
     data = ledger_xlsx(rows, today, _("Task ledger as of %(d)s") % {"d": today}, invented=invented)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="ledger-{today.isoformat()}.xlsx"'
-    return response
+    return xlsx_response(data, f"ledger-{today.isoformat()}.xlsx")
 
 
 def _unit_querysets(request: HttpRequest) -> tuple[Any, Any]:
@@ -385,7 +381,7 @@ def evidence(request: HttpRequest, pk: int) -> FileResponse:
         fh = default_storage.open(item.path, "rb")
     except FileNotFoundError:
         raise Http404("the file is missing from storage") from None
-    return FileResponse(fh, as_attachment=True, filename=item.name)
+    return stored_file(fh, item.name)
 
 
 @login_required
