@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from duban.accounts import services
@@ -10,7 +9,7 @@ from duban.accounts.models import User
 from duban.orgs import policy
 from duban.orgs.models import Membership
 from duban.orgs.policy import Action
-from duban.web import actor, unit_or_403
+from duban.web import AuthenticatedHttpRequest, actor, unit_or_403
 
 router = Router(tags=["accounts"])
 
@@ -60,7 +59,7 @@ def _roles(memberships: list[Membership]) -> list[RoleOut]:
     ]
 
 
-def _member(request: HttpRequest, account: User) -> MemberOut:
+def _member(request: AuthenticatedHttpRequest, account: User) -> MemberOut:
     """An account as a security administrator sees it: only its roles within his reach."""
     roles = policy.managed_memberships(actor(request)).filter(user=account)
     return MemberOut(
@@ -73,7 +72,7 @@ def _member(request: HttpRequest, account: User) -> MemberOut:
 
 
 @router.get("/me", response=MeOut)
-def me(request: HttpRequest) -> MeOut:
+def me(request: AuthenticatedHttpRequest) -> MeOut:
     user = actor(request)
     return MeOut(
         username=user.username,
@@ -84,13 +83,13 @@ def me(request: HttpRequest) -> MeOut:
 
 
 @router.post("/me/language", response=MeOut)
-def set_language(request: HttpRequest, payload: LanguageIn) -> MeOut:
+def set_language(request: AuthenticatedHttpRequest, payload: LanguageIn) -> MeOut:
     services.set_language(actor(request), payload.language)
     return me(request)
 
 
 @router.get("/units/{code}/members", response=list[MemberOut])
-def members(request: HttpRequest, code: str) -> list[MemberOut]:
+def members(request: AuthenticatedHttpRequest, code: str) -> list[MemberOut]:
     """People holding a role at this unit (security administrators only)."""
     unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
     users = User.objects.filter(memberships__unit=unit).distinct().order_by("username")
@@ -98,7 +97,9 @@ def members(request: HttpRequest, code: str) -> list[MemberOut]:
 
 
 @router.post("/units/{code}/members", response={201: MemberOut})
-def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status[MemberOut]:
+def create_member(
+    request: AuthenticatedHttpRequest, code: str, payload: AccountIn
+) -> Status[MemberOut]:
     unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
     account = services.create_account(
         user=actor(request),
@@ -113,7 +114,7 @@ def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status
 
 
 @router.post("/units/{code}/roles", response={201: RoleOut})
-def grant(request: HttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
+def grant(request: AuthenticatedHttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
     """Give an account of your tree a role here; any other name: 400, the same for all."""
     unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
     m = services.grant(user=actor(request), unit=unit, username=payload.username, role=payload.role)
@@ -121,7 +122,7 @@ def grant(request: HttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
 
 
 @router.delete("/memberships/{membership_id}", response={204: None})
-def revoke(request: HttpRequest, membership_id: int, reason: str = "") -> Status[None]:
+def revoke(request: AuthenticatedHttpRequest, membership_id: int, reason: str = "") -> Status[None]:
     """Withdraw a role held at a unit of your tree; any other: 404, the same as none."""
     services.revoke(user=actor(request), membership_id=membership_id, reason=reason)
     return Status(204, None)

@@ -19,7 +19,7 @@ from duban.errors import DubanError
 from duban.orgs import policy
 from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import Action
-from duban.web import actor, add_problems, unit_or_403
+from duban.web import AuthenticatedHttpRequest, actor, add_problems, unit_or_403
 
 
 class LoginView(auth_views.LoginView):
@@ -45,7 +45,7 @@ def language(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def members_home(request: HttpRequest) -> HttpResponse:
+def members_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = OrgUnit.objects.filter(path__in=policy.roots(actor(request), Action.MANAGE_ACCOUNTS))
     if not units:
         raise policy.PermissionDenied("account management needs a security administrator")
@@ -54,7 +54,7 @@ def members_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def members(request: HttpRequest, code: str) -> HttpResponse:
+def members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
     account_form = AccountForm(
         request.POST if request.POST.get("form") == "create" else None, prefix="new"

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from duban.audit.models import AuditEntry
 from duban.orgs.policy import Action
-from duban.web import unit_or_403
+from duban.web import AuthenticatedHttpRequest, unit_or_403
 
 router = Router(tags=["audit"])
 
@@ -55,7 +54,7 @@ def entry_out(e: AuditEntry) -> EntryOut:
 
 @router.get("/units/{code}/entries", response=list[EntryOut])
 def unit_entries(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     code: str,
     subtree: bool = False,
     limit: int = 200,

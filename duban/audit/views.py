@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from duban.audit.models import AuditEntry
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.web import actor, unit_or_403
+from duban.web import AuthenticatedHttpRequest, actor, unit_or_403
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = OrgUnit.objects.filter(path__in=policy.roots(actor(request), Action.VIEW_AUDIT))
     if not units:
         raise policy.PermissionDenied("the audit trail is for audit administrators")
@@ -23,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def unit_history(request: HttpRequest, code: str) -> HttpResponse:
+def unit_history(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.VIEW_AUDIT)
     subtree = request.GET.get("subtree") == "1"
     entries = AuditEntry.objects.select_related("unit")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -18,10 +18,10 @@ from duban.indicators.models import DataSet, Indicator
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.web import actor, add_problems
+from duban.web import AuthenticatedHttpRequest, actor, add_problems
 
 
-def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
+def _visible_indicator(request: AuthenticatedHttpRequest, code: str) -> Indicator:
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
         raise policy.PermissionDenied(f"indicator {code} is outside your units")
@@ -30,7 +30,7 @@ def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
 
 @login_required
 @require_GET
-def indicator_list(request: HttpRequest) -> HttpResponse:
+def indicator_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     indicators = Indicator.objects.visible_to(request.user).select_related("issuer", "division")
     data_sets = DataSet.objects.visible_to(request.user).select_related("owner")
     issuers = OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.MANAGE_EVALUATION))
@@ -47,7 +47,7 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
+def indicator_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     ind = _visible_indicator(request, code)
     member = ind.memberships.select_related("data_set").first()
     return render(
@@ -73,7 +73,7 @@ def _division(form: IndicatorForm) -> Any:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def indicator_new(request: HttpRequest, unit: str) -> HttpResponse:
+def indicator_new(request: AuthenticatedHttpRequest, unit: str) -> HttpResponse:
     issuer = get_object_or_404(OrgUnit, code=unit)
     policy.require(request.user, Action.MANAGE_EVALUATION, issuer)
     form = IndicatorForm(request.POST or None)
@@ -98,7 +98,7 @@ def indicator_new(request: HttpRequest, unit: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
+def indicator_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     ind = _visible_indicator(request, code)
     policy.require(request.user, Action.MANAGE_EVALUATION, ind.issuer)
     form = IndicatorForm(
@@ -131,7 +131,7 @@ def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def data_set_detail(request: HttpRequest, code: str) -> HttpResponse:
+def data_set_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The form's indicators and its validation rules; the office adds and removes rules."""
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from duban.orgs import policy, services, treefile
 from duban.orgs.models import OrgUnit, UnitMove
 from duban.orgs.policy import Action
-from duban.web import actor, read_upload, unit_or_403
+from duban.web import AuthenticatedHttpRequest, actor, read_upload, unit_or_403
 
 router = Router(tags=["organisation"])
 
@@ -83,7 +83,9 @@ class ImportOut(Schema):
 
 
 @router.get("/units", response=list[UnitOut])
-def list_units(request: HttpRequest, under: str | None = None, q: str = "") -> list[UnitOut]:
+def list_units(
+    request: AuthenticatedHttpRequest, under: str | None = None, q: str = ""
+) -> list[UnitOut]:
     """Units the caller may see; `under` limits to one subtree, `q` searches code and names."""
     units = policy.visible_units(actor(request)).select_related("parent")
     if under:
@@ -98,13 +100,13 @@ def list_units(request: HttpRequest, under: str | None = None, q: str = "") -> l
 
 
 @router.get("/units/{code}", response=UnitOut)
-def unit_detail(request: HttpRequest, code: str) -> UnitOut:
+def unit_detail(request: AuthenticatedHttpRequest, code: str) -> UnitOut:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return UnitOut.of(unit, children=unit.children.count())
 
 
 @router.get("/units/{code}/children", response=list[UnitOut])
-def unit_children(request: HttpRequest, code: str) -> list[UnitOut]:
+def unit_children(request: AuthenticatedHttpRequest, code: str) -> list[UnitOut]:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return [
         UnitOut.of(c) for c in unit.children.select_related("parent").order_by("sort_order", "code")
@@ -112,7 +114,7 @@ def unit_children(request: HttpRequest, code: str) -> list[UnitOut]:
 
 
 @router.post("/units", response={201: UnitOut})
-def create_unit(request: HttpRequest, payload: UnitCreate) -> Status[UnitOut]:
+def create_unit(request: AuthenticatedHttpRequest, payload: UnitCreate) -> Status[UnitOut]:
     parent = unit_or_403(request, payload.parent, Action.EDIT_TREE)
     data = payload.dict(exclude={"parent"})
     unit = services.create_unit(user=actor(request), parent=parent, **data)
@@ -120,7 +122,7 @@ def create_unit(request: HttpRequest, payload: UnitCreate) -> Status[UnitOut]:
 
 
 @router.patch("/units/{code}", response=UnitOut)
-def update_unit(request: HttpRequest, code: str, payload: UnitPatch) -> UnitOut:
+def update_unit(request: AuthenticatedHttpRequest, code: str, payload: UnitPatch) -> UnitOut:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
     unit = services.update_unit(unit, user=actor(request), **changes)
@@ -128,7 +130,7 @@ def update_unit(request: HttpRequest, code: str, payload: UnitPatch) -> UnitOut:
 
 
 @router.post("/units/{code}/move", response=MoveOut)
-def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> MoveOut:
+def move_unit(request: AuthenticatedHttpRequest, code: str, payload: MoveIn) -> MoveOut:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
     parent = unit_or_403(request, payload.parent, Action.EDIT_TREE)
     move = services.move_unit(unit, parent, user=actor(request), reason=payload.reason)
@@ -138,7 +140,7 @@ def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> MoveOut:
 
 
 @router.get("/units/{code}/moves", response=list[MoveOut])
-def unit_moves(request: HttpRequest, code: str) -> list[MoveOut]:
+def unit_moves(request: AuthenticatedHttpRequest, code: str) -> list[MoveOut]:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return [
         MoveOut(unit=unit.code, old_path=m.old_path, new_path=m.new_path, reason=m.reason)
@@ -147,7 +149,9 @@ def unit_moves(request: HttpRequest, code: str) -> list[MoveOut]:
 
 
 @router.get("/tree.{fmt}")
-def export_tree(request: HttpRequest, fmt: str, under: str | None = None) -> HttpResponse:
+def export_tree(
+    request: AuthenticatedHttpRequest, fmt: str, under: str | None = None
+) -> HttpResponse:
     """The visible tree (or one subtree) as CSV or YAML, ready to edit and import again."""
     units = policy.visible_units(actor(request))
     if under:
@@ -161,7 +165,7 @@ def export_tree(request: HttpRequest, fmt: str, under: str | None = None) -> Htt
 
 @router.post("/tree/import", response=ImportOut)
 def import_tree(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     file: UploadedFile = File(...),
     format: str = Form("csv"),
 ) -> ImportOut:

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -17,7 +17,7 @@ from duban.orgs import policy, services, treefile
 from duban.orgs.forms import MoveForm, NewUnitForm, TreeImportForm, UnitForm
 from duban.orgs.models import Membership, OrgUnit, UnitMove
 from duban.orgs.policy import Action
-from duban.web import actor, add_problems, read_upload, unit_or_403
+from duban.web import AuthenticatedHttpRequest, actor, add_problems, read_upload, unit_or_403
 
 
 def with_child_counts(units: Any) -> Any:
@@ -25,7 +25,7 @@ def with_child_counts(units: Any) -> Any:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's units, his roles there and what lies directly below."""
     memberships = (
         Membership.objects.active()
@@ -45,7 +45,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tree(request: HttpRequest) -> HttpResponse:
+def tree(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The tree from the top of what the user may see; branches open on demand (htmx)."""
     q = request.GET.get("q", "").strip()
     visible = policy.visible_units(actor(request))
@@ -59,13 +59,13 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def children(request: HttpRequest, code: str) -> HttpResponse:
+def children(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return render(request, "orgs/_nodes.html", {"nodes": with_child_counts(unit.children.all())})
 
 
 @login_required
-def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
+def unit_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     user = request.user
     ancestors = [
@@ -85,7 +85,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
+def unit_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
     form = UnitForm(request.POST or None, instance=OrgUnit.objects.get(pk=unit.pk))
     if request.method == "POST" and form.is_valid():
@@ -103,7 +103,7 @@ def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
+def unit_add_child(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     parent = unit_or_403(request, code, Action.EDIT_TREE)
     form = NewUnitForm(request.POST or None, initial={"level": parent.level, "kind": parent.kind})
     if request.method == "POST" and form.is_valid():
@@ -123,7 +123,7 @@ def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_move(request: HttpRequest, code: str) -> HttpResponse:
+def unit_move(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
     form = MoveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -147,7 +147,7 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tree_import(request: HttpRequest) -> HttpResponse:
+def tree_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_any(actor(request), Action.EDIT_TREE):
         raise policy.PermissionDenied("tree import needs a system administrator")
     form = TreeImportForm(request.POST or None, request.FILES or None)

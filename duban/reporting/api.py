@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -37,7 +37,7 @@ from duban.reporting.downloads import evidence_response, export_response
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, Submission
 from duban.reporting.values import WriteResult
-from duban.web import read_upload, xlsx_response
+from duban.web import AuthenticatedHttpRequest, read_upload, xlsx_response
 
 router = Router(tags=["reporting"])
 
@@ -200,7 +200,7 @@ def _write_out(result: WriteResult) -> WriteOut:
 
 
 @router.get("/periods", response=list[PeriodOut])
-def list_periods(request: HttpRequest, data_set: str | None = None) -> list[PeriodOut]:
+def list_periods(request: AuthenticatedHttpRequest, data_set: str | None = None) -> list[PeriodOut]:
     qs = ReportingPeriod.objects.visible_to(request.user).select_related("data_set")
     if data_set:
         qs = qs.filter(data_set__code=data_set)
@@ -208,7 +208,7 @@ def list_periods(request: HttpRequest, data_set: str | None = None) -> list[Peri
 
 
 @router.post("/periods", response={201: PeriodOut})
-def open_period(request: HttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
+def open_period(request: AuthenticatedHttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
     ds = data_set_or_404(payload.data_set)
     rp = services.open_period(
         ds,
@@ -222,7 +222,9 @@ def open_period(request: HttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
 
 
 @router.patch("/periods/{ds}/{period}", response=PeriodOut)
-def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPatch) -> PeriodOut:
+def change_period(
+    request: AuthenticatedHttpRequest, ds: str, period: str, payload: PeriodPatch
+) -> PeriodOut:
     rp = get_object_or_404(
         ReportingPeriod.objects.select_related("data_set__owner"), data_set__code=ds, period=period
     )
@@ -238,7 +240,9 @@ def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPat
 
 
 @router.post("/lock-exceptions", response={201: ExceptionOut})
-def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[ExceptionOut]:
+def grant_exception(
+    request: AuthenticatedHttpRequest, payload: ExceptionIn
+) -> Status[ExceptionOut]:
     ds = data_set_or_404(payload.data_set)
     unit = unit_for(request, payload.unit, Action.MANAGE_EVALUATION)
     exc = services.grant_lock_exception(
@@ -253,7 +257,9 @@ def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[Except
 
 
 @router.get("/lock-exceptions", response=list[ExceptionOut])
-def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[ExceptionOut]:
+def list_exceptions(
+    request: AuthenticatedHttpRequest, data_set: str | None = None
+) -> list[ExceptionOut]:
     qs = LockException.objects.filter(
         unit__in=policy.visible_units(request.user, Action.VIEW_DATA)
     ).select_related("data_set", "unit")
@@ -268,7 +274,7 @@ def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[E
 
 
 @router.delete("/lock-exceptions/{pk}", response={204: None})
-def revoke_exception(request: HttpRequest, pk: int) -> Status[None]:
+def revoke_exception(request: AuthenticatedHttpRequest, pk: int) -> Status[None]:
     exc = get_object_or_404(LockException.objects.select_related("unit"), pk=pk)
     services.revoke_lock_exception(exc, user=actor(request))
     return Status(204, None)
@@ -329,7 +335,7 @@ def form_out(target: FormTarget) -> FormOut:
 
 
 @router.get("/forms/{ds}/{unit}/{period}", response=FormOut)
-def get_form(request: HttpRequest, ds: str, unit: str, period: str) -> FormOut:
+def get_form(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> FormOut:
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     require_reports(target)
     return form_out(target)
@@ -337,7 +343,7 @@ def get_form(request: HttpRequest, ds: str, unit: str, period: str) -> FormOut:
 
 @router.put("/forms/{ds}/{unit}/{period}", response=FormWriteOut)
 def save_form(
-    request: HttpRequest, ds: str, unit: str, period: str, payload: FormIn
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: FormIn
 ) -> FormWriteOut:
     """Save figures as a draft; problems are named by indicator code. 409 when the form is
     submitted, approved, locked or closed for entry, or changed since `version`."""
@@ -362,7 +368,7 @@ def save_form(
 
 
 def _transition(
-    request: HttpRequest, ds: str, unit: str, period: str, action: Action
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, action: Action
 ) -> Submission:
     target = form_target(request, ds, unit, period, action)
     require_reports(target)
@@ -375,46 +381,50 @@ def _transition(
 
 
 @router.post("/forms/{ds}/{unit}/{period}/submit", response=StateOut)
-def submit(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+def submit(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.ENTER_DATA)
     return _state_out(services.submit(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/return", response=StateOut)
 def return_form(
-    request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
 ) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
     return _state_out(services.return_form(sub, user=actor(request), reason=payload.reason))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/approve", response=StateOut)
-def approve(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+def approve(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
     return _state_out(services.approve(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/unapprove", response=StateOut)
-def unapprove(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+def unapprove(
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
+) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
     return _state_out(services.unapprove(sub, user=actor(request), reason=payload.reason))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/lock", response=StateOut)
-def lock(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+def lock(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
     return _state_out(services.lock(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/unlock", response=StateOut)
-def unlock(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+def unlock(
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
+) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
     return _state_out(services.unlock(sub, user=actor(request), reason=payload.reason))
 
 
 @router.get("/forms/{ds}/{unit}/{period}/template.xlsx")
 def template(
-    request: HttpRequest, ds: str, unit: str, period: str, children: bool = False
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, children: bool = False
 ) -> HttpResponse:
     """The Excel entry template of this unit, or of all units directly below it."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
@@ -433,7 +443,11 @@ def template(
 
 @router.post("/forms/{ds}/{unit}/{period}/upload", response=WriteOut)
 def upload_template(
-    request: HttpRequest, ds: str, unit: str, period: str, file: UploadedFile = File(...)
+    request: AuthenticatedHttpRequest,
+    ds: str,
+    unit: str,
+    period: str,
+    file: UploadedFile = File(...),
 ) -> WriteOut:
     """Fill this form (or its children's) from its Excel template: all cells or none."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
@@ -454,7 +468,7 @@ def upload_template(
 
 @router.post("/forms/{ds}/{unit}/{period}/evidence", response={201: EvidenceOut})
 def attach_evidence(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     ds: str,
     unit: str,
     period: str,
@@ -490,7 +504,7 @@ def attach_evidence(
 
 
 @router.get("/evidence/{pk}", url_name="reporting_evidence")
-def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
+def evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
     policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)
     return evidence_response(ev)
@@ -500,7 +514,7 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @router.get("/overview/{ds}/{unit}/{period}", response=OverviewOut)
-def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewOut:
+def overview(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> OverviewOut:
     """Figures of the unit (own or aggregated) and of each unit below, with who is missing or late."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
     data: dict[str, Any] = figures.overview(
@@ -529,7 +543,7 @@ def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewO
 
 
 def selection_from(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     unit: str,
     period: str,
     start: str,
@@ -549,7 +563,7 @@ def selection_from(
 
 @router.get("/values")
 def export_values(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     unit: str,
     period: str = "",
     start: str = "",
@@ -567,7 +581,7 @@ def export_values(
 
 @router.post("/values/import", response=WriteOut)
 def import_values(
-    request: HttpRequest, file: UploadedFile = File(...), format: str = Form("")
+    request: AuthenticatedHttpRequest, file: UploadedFile = File(...), format: str = Form("")
 ) -> WriteOut:
     """CSV, DHIS2 JSON or xlsx (template or long sheet). Every figure is checked; one bad
     figure and nothing is written, with every problem named by line, path or cell."""
@@ -592,7 +606,7 @@ class ImportSummary(Schema):
 
 @router.get("/dataValueSets")
 def get_data_value_set(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     orgUnit: str,
     period: str = "",
     startDate: str = "",
@@ -606,7 +620,7 @@ def get_data_value_set(
 
 
 @router.post("/dataValueSets", response=ImportSummary)
-def post_data_value_set(request: HttpRequest) -> ImportSummary:
+def post_data_value_set(request: AuthenticatedHttpRequest) -> ImportSummary:
     """DHIS2's /api/dataValueSets write (JSON body, idScheme CODE); all or nothing."""
     if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("importing figures needs a reporter")
