@@ -20,7 +20,7 @@ from ninja.files import UploadedFile
 from duban.indicators.models import fmt
 from duban.orgs import policy
 from duban.orgs.policy import Action
-from duban.reporting import exports, figures, importing, services
+from duban.reporting import exports, figures, files, importing, services
 from duban.reporting.access import (
     FormTarget,
     actor,
@@ -33,8 +33,8 @@ from duban.reporting.access import (
     template_units,
     unit_for,
 )
-from duban.reporting.downloads import evidence_response, export_response
 from duban.reporting.errors import ReportingConflict, ReportingError
+from duban.reporting.files import evidence_response, export_response
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, Submission
 from duban.reporting.values import WriteResult
 from duban.web import AuthenticatedHttpRequest, read_upload, xlsx_response
@@ -453,17 +453,7 @@ def upload_template(
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("uploading figures needs a reporter")
-    units = [target.unit] + [
-        c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
-    ]
-    data = read_upload(file)
-    result = importing.import_file(
-        data,
-        importing.sniff_format(file.name or "", data),
-        user=actor(request),
-        form=(target.data_set, target.unit, target.period.id, units),
-    )
-    return _write_out(result)
+    return _write_out(files.import_template(target, file, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/evidence", response={201: EvidenceOut})

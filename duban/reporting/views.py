@@ -24,7 +24,7 @@ from duban.indicators.models import DataSet, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import Line, OrgUnit
 from duban.orgs.policy import Action
-from duban.reporting import exports, figures, importing, services
+from duban.reporting import exports, figures, files, importing, services
 from duban.reporting.access import (
     FormTarget,
     actor,
@@ -36,8 +36,8 @@ from duban.reporting.access import (
     template_units,
     unit_for,
 )
-from duban.reporting.downloads import evidence_response, export_response
 from duban.reporting.errors import VersionConflict
+from duban.reporting.files import evidence_response, export_response
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
 from duban.web import AuthenticatedHttpRequest, read_upload, xlsx_response
 
@@ -431,19 +431,10 @@ def upload(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -
     if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("uploading figures needs a reporter")
     file = request.FILES.get("file")
-    units = [target.unit] + [
-        c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
-    ]
     try:
         if file is None:
             raise DubanError(_("choose the filled-in template"), "file")
-        data = read_upload(file)
-        result = importing.import_file(
-            data,
-            importing.sniff_format(file.name or "", data),
-            user=actor(request),
-            form=(target.data_set, target.unit, target.period.id, units),
-        )
+        result = files.import_template(target, file, user=actor(request))
     except DubanError as exc:
         context = _form_context(request, target)
         context["problems"] = exc.shown()

@@ -1,19 +1,23 @@
-"""Reporting's downloads, shared by its pages and its API: exports and evidence files."""
+"""The files reporting's pages and API routes exchange: exports, evidence, filled-in templates."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import JsonResponse
 from django.http.response import HttpResponseBase
 
-from duban.reporting import exports
+from duban.reporting import exports, importing
+from duban.reporting.access import FormTarget
 from duban.reporting.errors import ReportingError
 from duban.reporting.models import Evidence
+from duban.web import read_upload
 from duban.web.files import csv_stream, stored_file, xlsx_response
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
+    from duban.reporting.values import WriteResult
 
 
 def evidence_response(ev: Evidence) -> HttpResponseBase:
@@ -39,3 +43,18 @@ def export_response(selection: exports.Selection, fmt_: str, user: Actor) -> Htt
     if fmt_ == "json":
         return JsonResponse(exports.dhis2_json(rows))
     raise ReportingError(f"unknown format {fmt_!r}: use csv, xlsx or json", "format")
+
+
+def import_template(target: FormTarget, file: UploadedFile, *, user: Actor) -> WriteResult:
+    """The filled-in template of the form, or of the forms of the units below it that report
+    the data set: every cell written or none."""
+    units = [target.unit] + [
+        c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
+    ]
+    data = read_upload(file)
+    return importing.import_file(
+        data,
+        importing.sniff_format(file.name or "", data),
+        user=user,
+        form=(target.data_set, target.unit, target.period.id, units),
+    )
