@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -17,7 +20,13 @@ from duban.orgs import policy, services, treefile
 from duban.orgs.forms import MoveForm, NewUnitForm, TreeImportForm, UnitForm
 from duban.orgs.models import Membership, OrgUnit, UnitMove
 from duban.orgs.policy import Action
-from duban.web import AuthenticatedHttpRequest, actor, add_problems, read_upload, unit_or_403
+from duban.web import (
+    AuthenticatedHttpRequest,
+    actor,
+    form_page,
+    read_upload,
+    unit_or_403,
+)
 
 
 def with_child_counts(units: Any) -> Any:
@@ -87,17 +96,13 @@ def unit_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unit_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
-    form = UnitForm(request.POST or None, instance=OrgUnit.objects.get(pk=unit.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_unit(unit, user=actor(request), **form.cleaned_data)
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("orgs:unit", code=unit.code)
-    return render(
-        request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Edit unit")}
+    return _unit_form(
+        request,
+        unit,
+        UnitForm(request.POST or None, instance=OrgUnit.objects.get(pk=unit.pk)),
+        lambda d: services.update_unit(unit, user=request.user, **d),
+        title=_("Edit unit"),
+        done=_("Saved."),
     )
 
 
@@ -105,19 +110,13 @@ def unit_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def unit_add_child(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     parent = unit_or_403(request, code, Action.EDIT_TREE)
-    form = NewUnitForm(request.POST or None, initial={"level": parent.level, "kind": parent.kind})
-    if request.method == "POST" and form.is_valid():
-        try:
-            child = services.create_unit(user=actor(request), parent=parent, **form.cleaned_data)
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Unit added."))
-            return redirect("orgs:unit", code=child.code)
-    return render(
+    return _unit_form(
         request,
-        "orgs/unit_form.html",
-        {"unit": parent, "form": form, "title": _("Add a unit below")},
+        parent,
+        NewUnitForm(request.POST or None, initial={"level": parent.level, "kind": parent.kind}),
+        lambda d: services.create_unit(user=request.user, parent=parent, **d),
+        title=_("Add a unit below"),
+        done=_("Unit added."),
     )
 
 
@@ -125,23 +124,45 @@ def unit_add_child(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def unit_move(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
-    form = MoveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        target = OrgUnit.objects.filter(code=form.cleaned_data["parent"]).first()
-        try:
-            if target is None:
-                raise DubanError(_("no unit has this code"), "parent")
-            policy.require(actor(request), Action.EDIT_TREE, target)
-            services.move_unit(
-                unit, target, user=actor(request), reason=form.cleaned_data["reason"]
-            )
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Unit moved; its history moves with it."))
-            return redirect("orgs:unit", code=unit.code)
-    return render(
-        request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Move unit")}
+
+    def move(data: dict[str, Any]) -> OrgUnit:
+        target = OrgUnit.objects.filter(code=data["parent"]).first()
+        if target is None:
+            raise DubanError(_("no unit has this code"), "parent")
+        policy.require(request.user, Action.EDIT_TREE, target)
+        services.move_unit(unit, target, user=request.user, reason=data["reason"])
+        return unit
+
+    return _unit_form(
+        request,
+        unit,
+        MoveForm(request.POST or None),
+        move,
+        title=_("Move unit"),
+        done=_("Unit moved; its history moves with it."),
+    )
+
+
+def _unit_form(
+    request: AuthenticatedHttpRequest,
+    unit: OrgUnit,
+    form: forms.BaseForm,
+    save: Callable[[dict[str, Any]], OrgUnit],
+    *,
+    title: str,
+    done: str,
+) -> HttpResponse:
+    """A form about `unit` whose service returns the unit the browser goes to next."""
+    return form_page(
+        request,
+        form,
+        save,
+        title=title,
+        back=reverse("orgs:unit", args=[unit.code]),
+        done=done,
+        then=lambda u: reverse("orgs:unit", args=[u.code]),
+        template="orgs/unit_form.html",
+        context={"unit": unit},
     )
 
 

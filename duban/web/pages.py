@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.contrib import messages
@@ -32,6 +32,9 @@ def form_page(
     done: str | Callable[[T], str],
     then: Callable[[T], str] | None = None,
     intro: str = "",
+    template: str = "duban/form.html",
+    context: Mapping[str, Any] | None = None,
+    invalid_status: int = 200,
 ) -> HttpResponse:
     """A page with one form whose valid POST calls one service.
 
@@ -39,7 +42,8 @@ def form_page(
     shown and the browser goes to `then(result)` (by default `back`). If the service refuses
     (a DubanError, nothing written), the form is shown again, still 200, each problem beside
     its field and the others above the form. The page is duban/form.html, shared by every
-    app; its <form> posts multipart when the form has a file field.
+    app (its <form> posts multipart when the form has a file field), or `template` with
+    `context` added; a form with errors answers `invalid_status`.
     """
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
@@ -50,18 +54,17 @@ def form_page(
         else:
             messages.success(request, done(result) if callable(done) else done)
             return redirect(then(result) if then is not None else back)
-    return render(
-        request,
-        "duban/form.html",
-        {
-            "form": form,
-            "title": title,
-            "back": back,
-            "problems": problems,
-            "multipart": form.is_multipart(),
-            "intro": intro,
-        },
-    )
+    page = {
+        "form": form,
+        "title": title,
+        "back": back,
+        "problems": problems,
+        "multipart": form.is_multipart(),
+        "intro": intro,
+        **(context or {}),
+    }
+    status = invalid_status if form.errors or problems else 200
+    return render(request, template, page, status=status)
 
 
 def post_action(
