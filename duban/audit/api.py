@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from duban.audit.models import AuditEntry
 from duban.audit.types import Rendered, render
-from duban.orgs.api import unit_for
 from duban.orgs.policy import Action
+from duban.web import AuthenticatedHttpRequest, unit_or_403
 
 router = Router(tags=["audit"])
 
@@ -61,14 +60,14 @@ def entry_out(r: Rendered) -> EntryOut:
 
 @router.get("/units/{code}/entries", response=list[EntryOut])
 def unit_entries(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     code: str,
     subtree: bool = False,
     limit: int = 200,
     before_id: int | None = None,
 ) -> list[EntryOut]:
     """A unit's history, newest first; `subtree=true` adds the units below it."""
-    unit = unit_for(request, code, Action.VIEW_AUDIT)
+    unit = unit_or_403(request, code, Action.VIEW_AUDIT)
     entries = AuditEntry.objects.select_related("unit")
     entries = entries.for_unit_subtree(unit.path) if subtree else entries.filter(unit=unit)
     if before_id:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -353,11 +354,11 @@ def managed_accounts(user: Actor | AnonymousUser) -> QuerySet[User]:
     account by granting it a role, nor learn through his answers that it exists. Such
     accounts are handled from the shell (`duban grant`), which acts as the system.
     """
-    from duban.accounts.models import User
-
     reach = visible_units(user, Action.MANAGE_ACCOUNTS)
     held = Membership.objects.filter(user=OuterRef("pk"))
-    return User.objects.filter(Exists(held)).exclude(Exists(held.exclude(unit__in=reach)))
+    return (
+        get_user_model().objects.filter(Exists(held)).exclude(Exists(held.exclude(unit__in=reach)))
+    )
 
 
 def manages_account(user: Actor | AnonymousUser, account: User) -> bool:

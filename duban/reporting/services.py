@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.audit.services import record
+from duban.core.acting import attributed
 from duban.errors import Problem
 from duban.indicators.models import PERIOD_TYPE_LABELS, DataSet, Indicator
 from duban.orgs import policy
@@ -29,7 +30,6 @@ from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import PeriodType, parse_period
 from duban.reporting import year_to_date
-from duban.reporting.actor import attributed
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
     DONE_STATES,

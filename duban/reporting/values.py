@@ -23,13 +23,13 @@ from django.db.models import Field
 from django.utils import timezone
 
 from duban.audit.services import record
+from duban.core.acting import as_user
 from duban.indicators.models import DataSet, DataSetMember, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import Period, parse_period
 from duban.reporting import year_to_date
-from duban.reporting.actor import as_user
 from duban.reporting.errors import Problems
 from duban.reporting.locking import FormKey, LockedForm, check_version, chunks, lock_forms
 from duban.reporting.models import (
