@@ -23,6 +23,7 @@ from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import OrgUnit
 from duban.orgs.views import read_upload
+from duban.text import UndecodableText, decode_text
 from duban.web import actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,9 +72,9 @@ def scheme_import(request: HttpRequest) -> HttpResponse:
                 scheme = sheets.import_scheme_xlsx(data, user=actor(request))
             else:
                 try:
-                    text = data.decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    raise DubanError(_("the file is not UTF-8 text"), "file") from None
+                    text = decode_text(data, upload.name or "")
+                except UndecodableText as exc:
+                    raise DubanError(str(exc), "file") from None
                 scheme = services.import_scheme_yaml(text, user=actor(request), source=name)
         except DubanError as exc:
             problems = exc.shown()

@@ -24,6 +24,7 @@ from duban.orgs.models import Kind, Level, Line, OrgUnit, code_validator
 from duban.orgs.policy import Action
 from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
 from duban.spreadsheets import safe_row, unguard_text
+from duban.text import UndecodableText, decode_text
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -90,14 +91,10 @@ def to_yaml(units: Any) -> str:
 
 
 def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise TreeImportError("the file is neither UTF-8 nor GB18030 text", "file")
+    try:
+        return decode_text(data)
+    except UndecodableText as exc:
+        raise TreeImportError(str(exc), "file") from None
 
 
 def _raw_rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from openpyxl.utils import get_column_letter
 
+from duban import text
 from duban.core.json_input import load_json
 from duban.errors import Problem
 from duban.reporting.errors import Problems, ReportingError
@@ -80,14 +81,13 @@ class TemplateMeta:
     rows: dict[int, tuple[str, str]]
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030, which Excel in China writes."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ReportingError("the file is neither UTF-8 nor GB18030 text", "file")
+def decode_text(data: bytes | str, name: str = "") -> str:
+    """UTF-8 (with or without BOM), else GB18030, which Excel in China writes
+    (`duban.text.decode_text`); neither is refused naming the file and line."""
+    try:
+        return text.decode_text(data, name)
+    except text.UndecodableText as exc:
+        raise ReportingError(str(exc), "file") from None
 
 
 def _header_map(header: list[str], where: str) -> tuple[dict[str, int], list[Problem]]:
@@ -114,8 +114,7 @@ def _header_map(header: list[str], where: str) -> tuple[dict[str, int], list[Pro
 
 def read_csv(data: bytes | str) -> list[RawValue]:
     """indicator, period, unit, value[, comment] with a header; DHIS2's column names work too."""
-    text = decode_text(data) if isinstance(data, bytes) else data
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(decode_text(data), newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -184,7 +183,7 @@ DHIS2_KNOWN = frozenset(
 def read_dhis2_json(data: bytes | str) -> list[RawValue]:
     """A DHIS2 dataValueSet (idScheme CODE): top-level dataSet, period and orgUnit apply to
     every value that does not name its own. Decimals are read exactly, never through float."""
-    doc = load_json(data, where="file", parse_float=Decimal)
+    doc = load_json(decode_text(data), where="file", parse_float=Decimal)
     if not isinstance(doc, dict) or not isinstance(doc.get("dataValues"), list):
         raise ReportingError("expected a dataValueSet: an object with a 'dataValues' list", "file")
     found = Problems()
