@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 from duban.accounts.current import user_of
 from duban.audit.models import AuditEntry
@@ -19,7 +20,7 @@ from duban.orgs.views import unit_or_403
 def home(request: HttpRequest) -> HttpResponse:
     units = OrgUnit.objects.filter(path__in=policy.roots(user_of(request), Action.VIEW_AUDIT))
     if not units:
-        raise policy.PermissionDenied("the audit trail is for audit administrators")
+        raise policy.PermissionDenied(_("the audit trail is for audit administrators"))
     return redirect("audit:unit", code=units[0].code)
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from duban.core.patch import patch_changes
@@ -208,14 +209,16 @@ def indicator_for(request: HttpRequest, code: str) -> Indicator:
     """404 for an unknown code, 403 for one issued outside the caller's reach."""
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
-        raise policy.PermissionDenied(f"indicator {code} is outside your units")
+        raise policy.PermissionDenied(
+            _("indicator %(code)s is outside your units") % {"code": code}
+        )
     return ind
 
 
 def data_set_for(request: HttpRequest, code: str) -> DataSet:
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
-        raise policy.PermissionDenied(f"data set {code} is outside your units")
+        raise policy.PermissionDenied(_("data set %(code)s is outside your units") % {"code": code})
     return ds
 
 
@@ -226,7 +229,7 @@ def _division(code: str | None) -> OrgUnit | None:
 
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is None:
-        raise IndicatorError(f"unknown unit {code!r}", "division")
+        raise IndicatorError(_("unknown unit %(code)s") % {"code": repr(code)}, "division")
     return unit
 
 

@@ -25,7 +25,9 @@ from duban.reporting.access import actor
 def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
-        raise policy.PermissionDenied(f"indicator {code} is outside your units")
+        raise policy.PermissionDenied(
+            _("indicator %(code)s is outside your units") % {"code": code}
+        )
     return ind
 
 
@@ -136,7 +138,7 @@ def data_set_detail(request: HttpRequest, code: str) -> HttpResponse:
     """The form's indicators and its validation rules; the office adds and removes rules."""
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
-        raise policy.PermissionDenied(f"data set {code} is outside your units")
+        raise policy.PermissionDenied(_("data set %(code)s is outside your units") % {"code": code})
     can_edit = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)
     problems = []
     if request.method == "POST":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -171,7 +172,7 @@ def import_tree(
 ) -> ImportOut:
     """Create or update units from a file; every bad row is reported and nothing is imported."""
     if not policy.can_any(user_of(request), Action.EDIT_TREE):
-        raise policy.PermissionDenied("tree import needs a system administrator")
+        raise policy.PermissionDenied(_("tree import needs a system administrator"))
     from duban.orgs.views import read_upload
 
     summary = treefile.import_tree(read_upload(file), format, user=user_of(request))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from duban.orgs.models import Kind, Membership, OrgUnit, OrgUnitQuerySet, Role
 
@@ -102,7 +103,7 @@ def _is_system(actor: object) -> bool:
     from duban.audit.context import current
 
     if current().source in REQUEST_SOURCES:
-        raise PermissionDenied("the system acts only from the shell, never inside a request")
+        raise PermissionDenied(_("the system acts only from the shell, never inside a request"))
     return True
 
 
@@ -224,7 +225,9 @@ def can(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str
 def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str = "") -> None:
     """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
     if not can(user, action, unit, line=line):
-        raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
+        raise PermissionDenied(
+            _("%(action)s not allowed at %(code)s") % {"action": action.value, "code": unit.code}
+        )
 
 
 def roots(user: Actor | AnonymousUser, action: Action = Action.VIEW_UNIT) -> list[str]:

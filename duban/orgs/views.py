@@ -27,7 +27,11 @@ def read_upload(file: UploadedFile) -> bytes:
     """Read an uploaded file, refusing one larger than the import limit before reading it."""
     limit = settings.DUBAN_IMPORT_MAX_BYTES
     if file.size is not None and file.size > limit:
-        raise DubanError(f"the file has {file.size} bytes; the limit is {limit}", "file")
+        raise DubanError(
+            _("the file has %(size)s bytes; the limit is %(limit)s")
+            % {"size": file.size, "limit": limit},
+            "file",
+        )
     return file.read()
 
 
@@ -171,7 +175,7 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def tree_import(request: HttpRequest) -> HttpResponse:
     if not policy.can_any(user_of(request), Action.EDIT_TREE):
-        raise policy.PermissionDenied("tree import needs a system administrator")
+        raise policy.PermissionDenied(_("tree import needs a system administrator"))
     form = TreeImportForm(request.POST or None, request.FILES or None)
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():

@@ -41,7 +41,9 @@ GETTEXT = {
 
 # TODO(i18n merge): duban/reporting/values.py and duban/reporting/services.py are being
 # translated on the `reporting` branch; the lead removes these two lines when merging.
-EXCLUDED = {"reporting/values.py", "reporting/services.py"}
+# TODO(i18n merge): duban/audit/verify.py belongs to the `audit` branch (the trail), which
+# rewrites it; its findings are translated there or after the merge.
+EXCLUDED = {"reporting/values.py", "reporting/services.py", "audit/verify.py"}
 
 # Messages no user reads, each with why: (file, line text fragment).
 ALLOWED: dict[tuple[str, str], str] = {}

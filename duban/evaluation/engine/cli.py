@@ -51,8 +51,9 @@ def score_files(
         raise ValueError(f"unknown language {lang!r} (expected one of: {', '.join(LANGS)})")
     scheme = load_scheme(scheme_path)
     table = load_values(values_path, scheme)
-    for warning in table.warnings if warn is not None else ():
-        warn(f"{values_path}: {warning}")
+    if warn is not None:
+        for warning in table.warnings:
+            warn(f"{values_path}: {warning}")
     result = compute_scores(scheme, table.values, period_id, today=today, reasons=table.reasons)
     return render(result, fmt, lang)
 

@@ -178,7 +178,7 @@ def _grade(r: Reader) -> Grade:
         q = r.sub("quota")
         kinds = [kind for kind in ("at_most", "at_least") if q.has(f"{kind}_percent")]
         if len(kinds) != 1:
-            q.problem("", "give exactly one of at_most_percent or at_least_percent")
+            q.problem("", _("give exactly one of at_most_percent or at_least_percent"))
         else:
             percent = q.number(f"{kinds[0]}_percent", positive=True, maximum=Decimal(100))
             quota = Quota(kinds[0], percent)
@@ -208,7 +208,7 @@ def read_scheme(data: object, problems: list[Problem]) -> Scheme:
     name = r.text("name")
     year = r.integer("year", minimum=MIN_YEAR)
     if year > MAX_YEAR:
-        r.problem("year", f"must be at most {MAX_YEAR}")
+        r.problem("year", _("must be at most %(max_year)s") % {"max_year": MAX_YEAR})
     issuer = r.string("issuer")
     calendar = _calendar(r)
 

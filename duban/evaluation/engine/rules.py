@@ -27,6 +27,7 @@ from duban.errors import Problem
 from duban.evaluation.engine.decimals import HUNDRED, INFINITY, ONE, ZERO
 from duban.evaluation.engine.explain import Step, Text
 from duban.evaluation.engine.params import Reader, join
+from duban.text import gettext as _
 
 if TYPE_CHECKING:
     from duban.evaluation.engine.model import Item
@@ -344,17 +345,17 @@ class Steps(Rule):
             band = Reader(element, where, r.problems)
             kind = "at_most" if band.has("at_most") else "at_least"
             if band.has("at_most") and band.has("at_least"):
-                band.problem("", "give either at_least or at_most, not both")
+                band.problem("", _("give either at_least or at_most, not both"))
             kinds.add(kind)
             bands.append(Band(band.number(kind), band.number("points", minimum=ZERO)))
             band.done()
         if not bands and r.has("bands"):
-            r.problem("bands", "must list at least one band")
+            r.problem("bands", _("must list at least one band"))
         if len(kinds) > 1:
-            r.problem("bands", "all bands must use the same key (at_least or at_most)")
+            r.problem("bands", _("all bands must use the same key (at_least or at_most)"))
         for index in range(1, len(bands)):
             if bands[index].bound <= bands[index - 1].bound:
-                r.problem(join("bands", index), "bands must be in strictly ascending order")
+                r.problem(join("bands", index), _("bands must be in strictly ascending order"))
         return cls(
             bands=tuple(bands), bound=kinds.pop() if len(kinds) == 1 else "at_least", basis=basis
         )
@@ -463,9 +464,9 @@ class WeightedCount(Rule):
     @classmethod
     def parse(cls, r: Reader) -> Rule:
         weights = r.number_map("weights", minimum=ZERO)
-        for code, _ in weights:
+        for code, _weight in weights:
             if not CLASS_CODE.match(code):
-                r.problem(join("weights", code), "class codes use letters, digits, '_' or '-'")
+                r.problem(join("weights", code), _("class codes use letters, digits, '_' or '-'"))
         return cls(weights=weights)
 
     def params(self) -> dict[str, object]:
@@ -545,7 +546,7 @@ class Discretionary(Rule):
         minimum = r.number("min", minimum=ZERO)
         maximum = r.number("max", minimum=ZERO)
         if maximum < minimum:
-            r.problem("max", "must not be below min")
+            r.problem("max", _("must not be below min"))
         return cls(minimum=minimum, maximum=maximum)
 
     def params(self) -> dict[str, object]:
@@ -683,7 +684,10 @@ def read_rule(r: Reader) -> Rule:
     cls = RULES.get(kind)
     if cls is None:
         if kind:
-            r.problem("kind", f"unknown rule kind (expected one of: {', '.join(RULES)})")
+            r.problem(
+                "kind",
+                _("unknown rule kind (expected one of: %(rules)s)") % {"rules": ", ".join(RULES)},
+            )
         return Veto()
     rule = cls.parse(r)
     r.done()

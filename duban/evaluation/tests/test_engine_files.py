@@ -40,6 +40,10 @@ from duban.evaluation.engine import (
 from duban.evaluation.tests import D, make_item, make_scheme, make_units
 from duban.periods import StatisticalCalendar
 
+# The engine's tests check the wording of its English messages (the msgids); the Chinese is
+# checked in duban/core/tests/test_refusals_translated.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "scheme-format.md"
 
 

@@ -34,7 +34,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Refusals and warnings in the language asked for, as the output is.
-        translation.activate("zh-hans" if options["lang"] == "zh" else options["lang"])
+        with translation.override("zh-hans" if options["lang"] == "zh" else options["lang"]):
+            self._score(options)
+
+    def _score(self, options: dict[str, Any]) -> None:
         try:
             output = score_files(
                 options["scheme"],
