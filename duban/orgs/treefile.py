@@ -159,6 +159,8 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
         raise TreeImportError(
             _("unknown format %(fmt)s: use csv or yaml") % {"fmt": repr(fmt)}, "format"
         )
+    if not raw:  # a header alone (or `units: []`) imports nothing: say so, never silence
+        raise TreeImportError(_("the file has a header and no rows: there is nothing to import"))
     problems: list[Problem] = []
     rows: list[TreeRow] = []
     levels, kinds, lines = set(Level.values), set(Kind.values), set(Line.values)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from duban.audit.models import AuditEntry
 from duban.orgs import treefile
@@ -200,3 +201,24 @@ def test_formula_names_are_text_in_the_csv_and_read_back_as_typed(db) -> None:
     treefile.import_tree(text, "csv", user=SYSTEM)
     assert OrgUnit.objects.get(code="C1").name_zh == '=HYPERLINK("http://x","y")'
     assert OrgUnit.objects.get(code="C2").name_zh == "-1"
+
+
+def test_a_tree_file_in_gb18030_imports(db) -> None:
+    text = "code,parent,name_zh,name_en,level,kind\nWZ,,王庄市局,Wangzhuang,city,territorial\n"
+    treefile.import_tree(text.encode("gb18030"), "csv", user=SYSTEM)
+    assert OrgUnit.objects.get(code="WZ").name_zh == "王庄市局"
+
+
+def test_a_tree_file_in_neither_encoding_or_without_rows_is_refused(db) -> None:
+    with pytest.raises(TreeImportError, match="第 2 行"):
+        treefile.import_tree(
+            b"code,parent,name_zh,level,kind\nX,,\xff,city,territorial\n", "csv", user=SYSTEM
+        )
+    with pytest.raises(TreeImportError, match="只有表头"):
+        treefile.import_tree(b"code,parent,name_zh,name_en,level,kind\n", "csv", user=SYSTEM)
+    with (
+        pytest.raises(TreeImportError, match="header and no rows"),
+        translation.override("en"),
+    ):
+        treefile.import_tree("units: []\n", "yaml", user=SYSTEM)
+    assert not OrgUnit.objects.exists()
