@@ -11,6 +11,7 @@ gettext call. A message held in a variable passes: the name is checked where it 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,50 @@ def test_the_check_tells_literals_from_gettext(source: str, bad: bool) -> None:
     call = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call))
     args = _message_args(call, set(BASES))
     assert any(_untranslated(a) for a in args) is bad
+
+
+def _tree_format() -> None:
+    from duban.orgs import treefile
+
+    treefile.parse("code\n", "toml")
+
+
+def _values_column() -> None:
+    from duban.evaluation.engine.files import parse_values
+    from duban.evaluation.tests import make_item, make_scheme
+
+    parse_values("indicator,period,unit,value,colour\n", make_scheme([make_item()]))
+
+
+def _json_shape() -> None:
+    from duban.reporting import readers
+
+    readers.read_dhis2_json(b"[]")
+
+
+@pytest.mark.parametrize(
+    ("refuse", "chinese", "english"),
+    [
+        (
+            _tree_format,
+            "未知的格式 'toml'：请使用 csv 或 yaml",
+            "unknown format 'toml': use csv or yaml",
+        ),
+        (_values_column, "未知的列 'colour'", "unknown column 'colour'"),
+        (_json_shape, "应为 dataValueSet", "expected a dataValueSet"),
+    ],
+    ids=["tree file", "values file", "DHIS2 JSON"],
+)
+def test_refusals_are_chinese_by_default_and_english_in_english(
+    refuse: Callable[[], None], chinese: str, english: str
+) -> None:
+    from django.utils import translation
+
+    from duban.errors import DubanError
+
+    with pytest.raises(DubanError) as caught:
+        refuse()
+    assert chinese in str(caught.value)
+    with translation.override("en"), pytest.raises(DubanError) as caught:
+        refuse()
+    assert english in str(caught.value)
