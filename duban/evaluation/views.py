@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.errors import DubanError
-from duban.evaluation import access, exports, services, sheets
+from duban.evaluation import access, exports, lines, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
 from duban.evaluation.engine.decimals import figure, fixed, plain
 from duban.evaluation.engine.results import label
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
-from duban.orgs.models import OrgUnit
+from duban.orgs.models import Line, OrgUnit
 from duban.orgs.views import read_upload
 from duban.text import UndecodableText, decode_text
 from duban.web import actor
@@ -53,7 +53,10 @@ def _problems_page(request: HttpRequest, exc: DubanError, back: str) -> HttpResp
 def scheme_list(request: HttpRequest) -> HttpResponse:
     """The landing page: schemes the user may open."""
     schemes = access.visible_schemes(request.user)
-    return render(request, "evaluation/scheme_list.html", {"schemes": schemes})
+    along = [(s, Line(line)) for s, line in lines.line_schemes(actor(request))]
+    return render(
+        request, "evaluation/scheme_list.html", {"schemes": schemes, "line_schemes": along}
+    )
 
 
 @login_required
