@@ -60,7 +60,9 @@ def personas(tree: Tree) -> Personas:
 
 # The fixtures through which a test reaches the database (pytest-django's, and so every
 # fixture built on them, such as `tree`).
-DATABASE_FIXTURES = frozenset({"db", "transactional_db", "django_db_reset_sequences", "live_server"})
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+)
 
 
 def touches_database(item: pytest.Item) -> bool:
