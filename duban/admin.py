@@ -29,7 +29,7 @@ class DubanAdminSite(admin.AdminSite):
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         """One login page for the whole product; a signed-in non-administrator gets a 403."""
         if request.user.is_authenticated:
-            raise PermissionDenied("the configuration pages are for system administrators")
+            raise PermissionDenied(_("the configuration pages are for system administrators"))
         return redirect_to_login(
             request.GET.get("next", reverse("admin:index")), reverse("accounts:login")
         )

@@ -38,3 +38,56 @@ def control_character_message(text: str) -> str | None:
     return gettext("contains the invisible control character %(char)s; delete it and try again") % {
         "char": char
     }
+
+
+def gettext(message: str) -> str:
+    """Django's gettext, imported when called: the plain modules that use this one (the
+    scoring engine's files) import no Django at import time."""
+    from django.utils.translation import gettext as translate
+
+    return translate(message)
+
+
+class UndecodableText(ValueError):
+    """Bytes that are neither UTF-8 nor GB18030; `line` is where the first bad byte is."""
+
+    def __init__(self, name: str, line: int) -> None:
+        self.name = name
+        self.line = line
+        if name:
+            message = gettext(
+                "the file %(name)s is neither UTF-8 nor GB18030 text (the encodings Excel "
+                "saves in): the first byte neither can read is on line %(line)d; save it as "
+                "CSV UTF-8 and try again"
+            )
+        else:
+            message = gettext(
+                "the file is neither UTF-8 nor GB18030 text (the encodings Excel saves in): "
+                "the first byte neither can read is on line %(line)d; save it as CSV UTF-8 "
+                "and try again"
+            )
+        super().__init__(message % {"name": name, "line": line})
+
+
+def decode_text(data: bytes | str, name: str = "") -> str:
+    """Uploaded or read text: UTF-8 with or without a BOM, else GB18030 (what Excel in China
+    saves as "CSV"). GB18030 reads most byte pairs, so UTF-8 is tried first. Bytes neither
+    reads raise `UndecodableText` naming `name` and the line of the first bad byte in the
+    encoding that read further (the one the file was most likely meant to be in)."""
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError as gb:
+            bad = max(utf8.start, gb.start)
+            raise UndecodableText(name, data.count(b"\n", 0, bad) + 1) from None
+
+
+def ngettext(singular: str, plural: str, number: int) -> str:
+    """Django's ngettext, imported when called (as `gettext`)."""
+    from django.utils.translation import ngettext as translate
+
+    return translate(singular, plural, number)

@@ -133,7 +133,9 @@ def set_language(account: User, language: str) -> None:
     from django.conf import settings
 
     if language and language not in dict(settings.LANGUAGES):
-        raise AccountError(f"{language!r} is not offered", "language")
+        raise AccountError(
+            _("%(language)s is not offered") % {"language": repr(language)}, "language"
+        )
     account.language = language
     account.save(update_fields=["language"])
 
@@ -142,9 +144,9 @@ def set_language(account: User, language: str) -> None:
 def deactivate_account(account: User, *, user: User, reason: str) -> None:
     """Switch an account off (never deleted: the audit trail names it)."""
     if not policy.manages_account(user, account):
-        raise policy.PermissionDenied("the account has roles outside your reach")
+        raise policy.PermissionDenied(_("the account has roles outside your reach"))
     if not reason.strip():
-        raise AccountError("switching an account off needs a reason", "reason")
+        raise AccountError(_("switching an account off needs a reason"), "reason")
     account.is_active = False
     account.save(update_fields=["is_active"])
     record("accounts.user.deactivated", obj=account, reason=reason)

@@ -48,7 +48,7 @@ def language(request: HttpRequest) -> HttpResponse:
 def members_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = OrgUnit.objects.filter(path__in=policy.roots(actor(request), Action.MANAGE_ACCOUNTS))
     if not units:
-        raise policy.PermissionDenied("account management needs a security administrator")
+        raise policy.PermissionDenied(_("account management needs a security administrator"))
     return redirect("accounts:members", code=units[0].code)
 
 

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
 from duban.audit.models import AuditEntry
 from duban.audit.types import areas, render
@@ -20,7 +21,7 @@ from duban.web import AuthenticatedHttpRequest, actor, unit_or_403
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = OrgUnit.objects.filter(path__in=policy.roots(actor(request), Action.VIEW_AUDIT))
     if not units:
-        raise policy.PermissionDenied("the audit trail is for audit administrators")
+        raise policy.PermissionDenied(_("the audit trail is for audit administrators"))
     return redirect("audit:unit", code=units[0].code)
 
 

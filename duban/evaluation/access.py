@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from duban.evaluation.models import Scheme, SchemeStatus
 from duban.orgs import policy
@@ -70,13 +71,18 @@ def require_view(user: Any, scheme: Scheme) -> set[str]:
     """The member codes the user may read; 403 when there is none."""
     seen = visible_members(user, scheme, member_codes(scheme))
     if not seen:
-        raise PermissionDenied(f"no results of {scheme.code} are visible to you")
+        raise PermissionDenied(
+            _("no results of %(code)s are visible to you") % {"code": scheme.code}
+        )
     return seen
 
 
 def require_unit(user: Any, scheme: Scheme, unit: OrgUnit) -> None:
     if unit.code not in visible_members(user, scheme, [unit.code]):
-        raise PermissionDenied(f"results of {unit.code} in {scheme.code} are not visible to you")
+        raise PermissionDenied(
+            _("results of %(code)s in %(code2)s are not visible to you")
+            % {"code": unit.code, "code2": scheme.code}
+        )
 
 
 def visible_schemes(user: Any) -> list[Scheme]:

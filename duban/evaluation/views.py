@@ -22,6 +22,7 @@ from duban.evaluation.engine.results import label
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import Line, OrgUnit
+from duban.text import UndecodableText, decode_text
 from duban.web import CSV, XLSX, AuthenticatedHttpRequest, actor, download, read_upload
 
 
@@ -65,9 +66,9 @@ def scheme_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                 scheme = sheets.import_scheme_xlsx(data, user=actor(request))
             else:
                 try:
-                    text = data.decode("utf-8-sig")
-                except UnicodeDecodeError:
-                    raise DubanError(_("the file is not UTF-8 text"), "file") from None
+                    text = decode_text(data, upload.name or "")
+                except UndecodableText as exc:
+                    raise DubanError(str(exc), "file") from None
                 scheme = services.import_scheme_yaml(text, user=actor(request), source=name)
         except DubanError as exc:
             problems = exc.shown()

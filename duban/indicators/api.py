@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from duban.core.patch import patch_changes
@@ -207,14 +208,16 @@ def indicator_for(request: AuthenticatedHttpRequest, code: str) -> Indicator:
     """404 for an unknown code, 403 for one issued outside the caller's reach."""
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
-        raise policy.PermissionDenied(f"indicator {code} is outside your units")
+        raise policy.PermissionDenied(
+            _("indicator %(code)s is outside your units") % {"code": code}
+        )
     return ind
 
 
 def data_set_for(request: AuthenticatedHttpRequest, code: str) -> DataSet:
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
-        raise policy.PermissionDenied(f"data set {code} is outside your units")
+        raise policy.PermissionDenied(_("data set %(code)s is outside your units") % {"code": code})
     return ds
 
 
@@ -225,7 +228,7 @@ def _division(code: str | None) -> OrgUnit | None:
 
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is None:
-        raise IndicatorError(f"unknown unit {code!r}", "division")
+        raise IndicatorError(_("unknown unit %(code)s") % {"code": repr(code)}, "division")
     return unit
 
 

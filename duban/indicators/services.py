@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from duban.core.acting import attributed
 from duban.errors import DubanError, Problem, clean_problems
@@ -80,21 +81,35 @@ def _check_indicator(ind: Indicator) -> list[Problem]:
     for field, allowed in (("levels", set(Level.values)), ("kinds", set(Kind.values))):
         value = getattr(ind, field)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problems.append(Problem(field, "must be a list of names"))
+            problems.append(Problem(field, _("must be a list of names")))
             continue
         bad = sorted(set(value) - allowed)
         if bad:
             problems.append(
-                Problem(field, f"unknown: {', '.join(bad)} (use {', '.join(sorted(allowed))})")
+                Problem(
+                    field,
+                    _("unknown: %(bad)s (use %(allowed)s)")
+                    % {"bad": ", ".join(bad), "allowed": ", ".join(sorted(allowed))},
+                )
             )
     division = ind.division if ind.division_id is not None else None
     if division is not None:
         if division.kind != Kind.DIVISION:
-            problems.append(Problem("division", f"{division.code} is not a police division"))
+            problems.append(
+                Problem(
+                    "division", _("%(code)s is not a police division") % {"code": division.code}
+                )
+            )
         elif not division.path.startswith(ind.issuer.path):
-            problems.append(Problem("division", f"{division.code} is not inside {ind.issuer.code}"))
+            problems.append(
+                Problem(
+                    "division",
+                    _("%(code)s is not inside %(code2)s")
+                    % {"code": division.code, "code2": ind.issuer.code},
+                )
+            )
     elif ind.division_reports:
-        problems.append(Problem("division_reports", "no owning division is set"))
+        problems.append(Problem("division_reports", _("no owning division is set")))
     if division is not None and division.line:
         if not ind.line:
             ind.line = division.line  # the owning division's line, unless another is named
@@ -118,20 +133,30 @@ def _check_formula(ind: Indicator) -> list[Problem]:
     except FormulaError as exc:
         return [Problem("formula", str(exc))]
     if formula.is_condition:
-        return [Problem("formula", "a computed indicator needs a number, not a condition")]
+        return [Problem("formula", _("a computed indicator needs a number, not a condition"))]
     known = {
         i.code: i for i in Indicator.objects.filter(code__in=formula.references).exclude(pk=ind.pk)
     }
     problems = [
-        Problem("formula", f"unknown indicator {code!r}")
+        Problem("formula", _("unknown indicator %(code)s") % {"code": repr(code)})
         for code in sorted(formula.references - set(known) - {ind.code})
     ]
     if ind.code in formula.references:
-        problems.append(Problem("formula", f"{ind.code} cannot be computed from itself"))
+        problems.append(
+            Problem("formula", _("%(code)s cannot be computed from itself") % {"code": ind.code})
+        )
     for code, other in sorted(known.items()):
         if other.period_type != ind.period_type:
             problems.append(
-                Problem("formula", f"{code} is {other.period_type}, not {ind.period_type}")
+                Problem(
+                    "formula",
+                    _("%(code)s is %(period_type)s, not %(period_type2)s")
+                    % {
+                        "code": code,
+                        "period_type": other.period_type,
+                        "period_type2": ind.period_type,
+                    },
+                )
             )
     if problems:
         return problems
@@ -154,7 +179,7 @@ def create_indicator(*, user: Actor, issuer: OrgUnit, **fields: Any) -> Indicato
     _require(user, issuer)
     unknown = sorted(set(fields) - set(INDICATOR_FIELDS))
     if unknown:
-        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+        raise IndicatorError([Problem(f, _("unknown field")) for f in unknown])
     ind = Indicator(issuer=issuer, **fields)
     problems = _check_indicator(ind)
     if problems:
@@ -170,16 +195,16 @@ def update_indicator(ind: Indicator, *, user: Actor, **fields: Any) -> Indicator
     _require(user, ind.issuer)
     unknown = sorted(set(fields) - set(INDICATOR_FIELDS))
     if unknown:
-        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+        raise IndicatorError([Problem(f, _("unknown field")) for f in unknown])
     if "code" in fields and fields.pop("code") != ind.code:
-        raise IndicatorError("an indicator's code cannot change", "code")
+        raise IndicatorError(_("an indicator's code cannot change"), "code")
     locked = Indicator.objects.select_for_update().select_related("issuer").get(pk=ind.pk)
     if "formula" in fields and bool(fields["formula"].strip()) != locked.is_computed:
         raise IndicatorError(
-            "an entered indicator cannot become computed or the reverse", "formula"
+            _("an entered indicator cannot become computed or the reverse"), "formula"
         )
     if "period_type" in fields and fields["period_type"] != locked.period_type:
-        raise IndicatorError("the period type cannot change once defined", "period_type")
+        raise IndicatorError(_("the period type cannot change once defined"), "period_type")
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.__dict__.pop("parsed_formula", None)
@@ -198,7 +223,7 @@ def create_data_set(
     _require(user, owner)
     unknown = sorted(set(fields) - set(DATASET_FIELDS))
     if unknown:
-        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+        raise IndicatorError([Problem(f, _("unknown field")) for f in unknown])
     ds = DataSet(owner=owner, **fields)
     problems = _full_clean(ds, exclude=["owner"])
     if problems:
@@ -215,12 +240,12 @@ def update_data_set(ds: DataSet, *, user: Actor, **fields: Any) -> DataSet:
     _require(user, ds.owner)
     unknown = sorted(set(fields) - set(DATASET_FIELDS))
     if unknown:
-        raise IndicatorError([Problem(f, "unknown field") for f in unknown])
+        raise IndicatorError([Problem(f, _("unknown field")) for f in unknown])
     if "code" in fields and fields.pop("code") != ds.code:
-        raise IndicatorError("a data set's code cannot change", "code")
+        raise IndicatorError(_("a data set's code cannot change"), "code")
     locked = DataSet.objects.select_for_update().get(pk=ds.pk)
     if "period_type" in fields and fields["period_type"] != locked.period_type:
-        raise IndicatorError("the period type cannot change once defined", "period_type")
+        raise IndicatorError(_("the period type cannot change once defined"), "period_type")
     for name, value in fields.items():
         setattr(locked, name, value)
     problems = _full_clean(locked, exclude=["owner"])
@@ -246,21 +271,33 @@ def set_members(ds: DataSet, codes: list[str], *, user: Actor) -> list[Indicator
         where = f"indicators[{pos}]"
         ind = found.get(code)
         if code in seen:
-            problems.append(Problem(where, f"{code} is listed twice"))
+            problems.append(Problem(where, _("%(code)s is listed twice") % {"code": code}))
             continue
         seen.add(code)
         if ind is None:
-            problems.append(Problem(where, f"unknown indicator {code!r}"))
+            problems.append(Problem(where, _("unknown indicator %(code)s") % {"code": repr(code)}))
             continue
         if ind.period_type != ds.period_type:
             problems.append(
-                Problem(where, f"{code} is {ind.period_type}, the data set {ds.period_type}")
+                Problem(
+                    where,
+                    _("%(code)s is %(period_type)s, the data set %(period_type2)s")
+                    % {
+                        "code": code,
+                        "period_type": ind.period_type,
+                        "period_type2": ds.period_type,
+                    },
+                )
             )
         if not (
             ds.owner.path.startswith(ind.issuer.path) or ind.issuer.path.startswith(ds.owner.path)
         ):
             problems.append(
-                Problem(where, f"{code} is issued by {ind.issuer.code}, outside {ds.owner.code}")
+                Problem(
+                    where,
+                    _("%(code)s is issued by %(code2)s, outside %(code3)s")
+                    % {"code": code, "code2": ind.issuer.code, "code3": ds.owner.code},
+                )
             )
         other = (
             DataSetMember.objects.filter(indicator=ind)
@@ -269,13 +306,23 @@ def set_members(ds: DataSet, codes: list[str], *, user: Actor) -> list[Indicator
             .first()
         )
         if other is not None:
-            problems.append(Problem(where, f"{code} is already on data set {other.data_set.code}"))
+            problems.append(
+                Problem(
+                    where,
+                    _("%(code)s is already on data set %(code2)s")
+                    % {"code": code, "code2": other.data_set.code},
+                )
+            )
     computed = [found[c] for c in codes if c in found and found[c].is_computed]
     for ind in computed:
         missing = sorted(ind.parsed_formula.references - set(codes)) if ind.parsed_formula else []
         if missing:
             problems.append(
-                Problem("indicators", f"{ind.code} needs {', '.join(missing)} on the same form")
+                Problem(
+                    "indicators",
+                    _("%(code)s needs %(missing)s on the same form")
+                    % {"code": ind.code, "missing": ", ".join(missing)},
+                )
             )
     if problems:
         raise IndicatorError(problems)
@@ -309,10 +356,15 @@ def add_rule(
         problems.append(Problem("expression", str(exc)))
     else:
         if not formula.is_condition:
-            problems.append(Problem("expression", "a rule must be a condition such as a <= b"))
+            problems.append(Problem("expression", _("a rule must be a condition such as a <= b")))
         codes = set(ds.memberships.values_list("indicator__code", flat=True))
         for code in sorted(formula.references - codes):
-            problems.append(Problem("expression", f"{code} is not on data set {ds.code}"))
+            problems.append(
+                Problem(
+                    "expression",
+                    _("%(code)s is not on data set %(code2)s") % {"code": code, "code2": ds.code},
+                )
+            )
     if problems:
         raise IndicatorError(problems)
     rule.save()

@@ -26,7 +26,9 @@ from duban.web import AuthenticatedHttpRequest, actor, form_page
 def _visible_indicator(request: AuthenticatedHttpRequest, code: str) -> Indicator:
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
-        raise policy.PermissionDenied(f"indicator {code} is outside your units")
+        raise policy.PermissionDenied(
+            _("indicator %(code)s is outside your units") % {"code": code}
+        )
     return ind
 
 
@@ -147,7 +149,7 @@ def data_set_detail(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
     """The form's indicators and its validation rules; the office adds and removes rules."""
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
-        raise policy.PermissionDenied(f"data set {code} is outside your units")
+        raise policy.PermissionDenied(_("data set %(code)s is outside your units") % {"code": code})
     can_edit = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)
     problems = []
     if request.method == "POST":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from duban.errors import DubanError, Problem
@@ -26,7 +27,9 @@ def _units(codes: list[str], where: str) -> list[OrgUnit]:
     units = list(OrgUnit.objects.filter(code__in=codes))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
-        raise DubanError([Problem(where, f"no unit has the code {c}") for c in missing])
+        raise DubanError(
+            [Problem(where, _("no unit has the code %(c)s") % {"c": c}) for c in missing]
+        )
     return units
 
 
@@ -177,7 +180,7 @@ def create_meeting(request: AuthenticatedHttpRequest, payload: MeetingIn) -> Sta
     data = payload.dict()
     unit = OrgUnit.objects.filter(code=data.pop("unit")).first()
     if unit is None:
-        raise DubanError("no unit has this code", "unit")
+        raise DubanError(_("no unit has this code"), "unit")
     participants = _units(data.pop("participants"), "participants")
     data["branch_venues"] = "\n".join(data["branch_venues"])
     m = services.create_meeting(unit, user=actor(request), participants=participants, **data)
@@ -256,10 +259,10 @@ def decide(request: AuthenticatedHttpRequest, pk: int, payload: DecisionIn) -> S
     """Record a decided matter; with `supervise` (default) it becomes a task in the same step."""
     meeting = services.meeting_or_403(request.user, pk)
     if not services.can_manage(actor(request), meeting):
-        raise policy.PermissionDenied("only the convening unit's office records decisions")
+        raise policy.PermissionDenied(_("only the convening unit's office records decisions"))
     lead = OrgUnit.objects.filter(code=payload.lead_unit).first()
     if lead is None:
-        raise DubanError("no unit has this code", "lead_unit")
+        raise DubanError(_("no unit has this code"), "lead_unit")
     d = services.decide(
         meeting,
         user=actor(request),
@@ -295,7 +298,7 @@ def cadence(
     today = today_local()
     year = year or today.year
     if not 2000 <= year <= 2100:
-        raise DubanError("a year between 2000 and 2100", "year")
+        raise DubanError(_("a year between 2000 and 2100"), "year")
     return [
         CadenceOut(
             mechanism=line.cadence.mechanism,

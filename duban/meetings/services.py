@@ -76,7 +76,7 @@ def can_manage(user: Actor, meeting: Meeting) -> bool:
 def meeting_or_403(user: Any, pk: int) -> Meeting:
     meeting = get_object_or_404(Meeting.objects.select_related("unit"), pk=pk)
     if not can_view(user, meeting):
-        raise PermissionDenied(f"meeting {pk} is outside your units")
+        raise PermissionDenied(_("meeting %(pk)s is outside your units") % {"pk": pk})
     return meeting
 
 
@@ -128,7 +128,7 @@ def update_meeting(
 ) -> Meeting:
     """Edit the meeting or keep its minutes."""
     if not can_manage(user, meeting):
-        raise PermissionDenied("only the convening unit's office edits a meeting")
+        raise PermissionDenied(_("only the convening unit's office edits a meeting"))
     unknown = sorted(set(fields) - set(MEETING_FIELDS))
     if unknown:
         raise MeetingError([Problem(f, _("unknown field")) for f in unknown])
@@ -158,7 +158,7 @@ def decide(
 ) -> DecidedMatter:
     """Record a decided matter (议定事项) and, in the same step, make it a supervised task."""
     if not can_manage(user, meeting):
-        raise PermissionDenied("only the convening unit's office records decisions")
+        raise PermissionDenied(_("only the convening unit's office records decisions"))
     text = (text or "").strip()
     if not text:
         raise MeetingError(_("write the decision"), "text")
@@ -186,7 +186,7 @@ def supervise_matter(
     """Turn a decided matter into a supervised task issued by the convening unit."""
     meeting = matter.meeting
     if not can_manage(user, meeting):
-        raise PermissionDenied("only the convening unit's office supervises decisions")
+        raise PermissionDenied(_("only the convening unit's office supervises decisions"))
     locked = DecidedMatter.objects.select_for_update().get(pk=matter.pk)
     if locked.task_id is not None:
         raise ConflictError(

@@ -73,7 +73,7 @@ def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def meeting_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = _managed_units(request)
     if not units.exists():
-        raise PermissionDenied("convening meetings needs the evaluation office")
+        raise PermissionDenied(_("convening meetings needs the evaluation office"))
 
     def save(data: dict[str, Any]) -> Meeting:
         d = dict(data)
@@ -215,7 +215,7 @@ def cadence(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     problems: list[Problem] = []
     if request.method == "POST":
         if not can_manage:
-            raise PermissionDenied("only the unit's office sets its mechanisms")
+            raise PermissionDenied(_("only the unit's office sets its mechanisms"))
         try:
             if "c-mechanism" in request.POST:
                 cad_form = CadenceForm(request.POST, prefix="c")

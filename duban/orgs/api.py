@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -171,6 +172,6 @@ def import_tree(
 ) -> ImportOut:
     """Create or update units from a file; every bad row is reported and nothing is imported."""
     if not policy.can_any(actor(request), Action.EDIT_TREE):
-        raise policy.PermissionDenied("tree import needs a system administrator")
+        raise policy.PermissionDenied(_("tree import needs a system administrator"))
     summary = treefile.import_tree(read_upload(file), format, user=actor(request))
     return ImportOut(**summary.__dict__)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from duban.orgs.models import Kind, Membership, OrgUnit, OrgUnitQuerySet, Role
 
@@ -106,7 +107,7 @@ def _is_system(actor: object) -> bool:
     from duban.audit.context import current
 
     if current().source in REQUEST_SOURCES:
-        raise PermissionDenied("the system acts only from the shell, never inside a request")
+        raise PermissionDenied(_("the system acts only from the shell, never inside a request"))
     return True
 
 
@@ -232,7 +233,9 @@ def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line:
             "policy refused",
             extra={"action": action.value, "unit": unit.code, "line": line or "-"},
         )
-        raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
+        raise PermissionDenied(
+            _("%(action)s not allowed at %(code)s") % {"action": action.value, "code": unit.code}
+        )
 
 
 def roots(user: Actor | AnonymousUser, action: Action = Action.VIEW_UNIT) -> list[str]:

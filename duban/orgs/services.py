@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
+from django.utils.translation import gettext as _
 
 from duban.audit.context import with_reason
 from duban.audit.services import record
@@ -45,7 +46,7 @@ def create_unit(*, user: Actor, parent: OrgUnit | None, **fields: Any) -> OrgUni
     """Add a unit under `parent`; only a system administrator of the parent may."""
     if parent is None:
         if not (policy.is_system(user) or getattr(user, "is_superuser", False)):
-            raise OrgError("only the installation's superuser creates a root unit", "parent")
+            raise OrgError(_("only the installation's superuser creates a root unit"), "parent")
     else:
         policy.require(user, Action.EDIT_TREE, parent)
     unit = OrgUnit(parent=parent, **{k: v for k, v in fields.items() if k in UNIT_FIELDS})
@@ -63,9 +64,9 @@ def update_unit(unit: OrgUnit, *, user: Actor, **fields: Any) -> OrgUnit:
     policy.require(user, Action.EDIT_TREE, unit)
     unknown = sorted(set(fields) - set(UNIT_FIELDS) - {"code"})
     if unknown:
-        raise OrgError([Problem(f, "unknown field") for f in unknown])
+        raise OrgError([Problem(f, _("unknown field")) for f in unknown])
     if "code" in fields and fields["code"] != unit.code:
-        raise OrgError("a unit's code cannot change", "code")
+        raise OrgError(_("a unit's code cannot change"), "code")
     locked = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
@@ -77,7 +78,9 @@ def update_unit(unit: OrgUnit, *, user: Actor, **fields: Any) -> OrgUnit:
     for child in below:
         if Level.rank(child.level) < Level.rank(locked.level):
             raise OrgError(
-                f"child {child.code} is at level {child.level}, above {locked.level}", "level"
+                _("child %(code)s is at level %(level)s, above %(level2)s")
+                % {"code": child.code, "level": child.level, "level2": locked.level},
+                "level",
             )
     locked.save()
     unit.refresh_from_db()
@@ -92,13 +95,15 @@ def move_unit(unit: OrgUnit, new_parent: OrgUnit, *, user: Actor, reason: str) -
     with it; the move itself is kept as a `UnitMove`.
     """
     if not reason.strip():
-        raise OrgError("a move needs a reason", "reason")
+        raise OrgError(_("a move needs a reason"), "reason")
     policy.require(user, Action.EDIT_TREE, unit)
     policy.require(user, Action.EDIT_TREE, new_parent)
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
     if new_parent.is_within(unit):
         raise OrgError(
-            f"{new_parent.code} lies inside {unit.code}: the move would make a cycle", "parent"
+            _("%(code)s lies inside %(code2)s: the move would make a cycle")
+            % {"code": new_parent.code, "code2": unit.code},
+            "parent",
         )
     problem = check_placement(unit.level, new_parent)
     if problem:
@@ -136,17 +141,23 @@ def grant_role(member: User, unit: OrgUnit, role: Role, *, user: Actor) -> Membe
     """Give `member` a role at `unit`; a security administrator above the unit decides."""
     policy.require(user, Action.MANAGE_ACCOUNTS, unit)
     if user.pk is not None and user.pk == member.pk:
-        raise OrgError("nobody grants roles to himself", "user")
+        raise OrgError(_("nobody grants roles to himself"), "user")
     held = [Role(r) for r in Membership.objects.filter(user=member).values_list("role", flat=True)]
     conflicts = policy.conflicting_roles(held, role)
     if conflicts:
         names = ", ".join(str(Role(c).label) for c in conflicts)
         raise OrgError(
-            f"separation of duties: {Role(role).label} cannot be held with {names}", "role"
+            _("separation of duties: %(label)s cannot be held with %(names)s")
+            % {"label": Role(role).label, "names": names},
+            "role",
         )
     membership, created = Membership.objects.get_or_create(user=member, unit=unit, role=role)
     if not created:
-        raise OrgError(f"{member} already holds this role at {unit.code}", "role")
+        raise OrgError(
+            _("%(member)s already holds this role at %(code)s")
+            % {"member": member, "code": unit.code},
+            "role",
+        )
     policy.forget_grants(member)
     return membership
 

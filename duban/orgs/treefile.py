@@ -17,6 +17,7 @@ import yaml
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from duban.errors import Problem
 from duban.orgs import policy
@@ -24,6 +25,7 @@ from duban.orgs.models import Kind, Level, Line, OrgUnit, code_validator
 from duban.orgs.policy import Action
 from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
 from duban.spreadsheets import safe_row, unguard_text
+from duban.text import UndecodableText, decode_text
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -90,14 +92,10 @@ def to_yaml(units: Any) -> str:
 
 
 def _decode(data: bytes | str) -> str:
-    if isinstance(data, str):
-        return data
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise TreeImportError("the file is neither UTF-8 nor GB18030 text", "file")
+    try:
+        return decode_text(data)
+    except UndecodableText as exc:
+        raise TreeImportError(str(exc), "file") from None
 
 
 def _raw_rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -105,7 +103,9 @@ def _raw_rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise TreeImportError(f"header lacks column(s): {', '.join(missing)}", "line 1")
+        raise TreeImportError(
+            _("header lacks column(s): %(missing)s") % {"missing": ", ".join(missing)}, "line 1"
+        )
     reader.fieldnames = header
     # A name our export guarded ('=…) reads back as it was stored.
     return [
@@ -133,15 +133,17 @@ def _raw_rows_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"
-        raise TreeImportError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where) from None
+        raise TreeImportError(
+            _("not valid YAML: %(exc)s") % {"exc": getattr(exc, "problem", exc)}, where
+        ) from None
     except RecursionError:  # PyYAML composes nested lists recursively: [[[[… is a 500 else
         raise TreeImportError(gettext("not valid YAML: nested too deeply"), "file") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
-        raise TreeImportError("expected a mapping with a 'units' list", "file")
+        raise TreeImportError(_("expected a mapping with a 'units' list"), "file")
     rows = []
     for item in doc["units"]:
         if not isinstance(item, dict):
-            raise TreeImportError("each unit must be a mapping", "units")
+            raise TreeImportError(_("each unit must be a mapping"), "units")
         rows.append((item.pop("__line__"), item))
     return rows
 
@@ -154,7 +156,11 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
     elif fmt in ("yaml", "yml"):
         raw = _raw_rows_yaml(text)
     else:
-        raise TreeImportError(f"unknown format {fmt!r}: use csv or yaml", "format")
+        raise TreeImportError(
+            _("unknown format %(fmt)s: use csv or yaml") % {"fmt": repr(fmt)}, "format"
+        )
+    if not raw:  # a header alone (or `units: []`) imports nothing: say so, never silence
+        raise TreeImportError(_("the file has a header and no rows: there is nothing to import"))
     problems: list[Problem] = []
     rows: list[TreeRow] = []
     levels, kinds, lines = set(Level.values), set(Kind.values), set(Line.values)
@@ -164,37 +170,58 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
         bad = False
         for col in REQUIRED:
             if not values[col]:
-                problems.append(Problem(where, f"{col} is empty"))
+                problems.append(Problem(where, _("%(col)s is empty") % {"col": col}))
                 bad = True
         if values["code"]:
             try:
                 code_validator(values["code"])
             except Exception:
-                problems.append(Problem(where, f"code {values['code']!r} is not a valid code"))
+                problems.append(
+                    Problem(
+                        where,
+                        _("code %(code)s is not a valid code") % {"code": repr(values["code"])},
+                    )
+                )
                 bad = True
         if values["level"] and values["level"] not in levels:
             problems.append(
-                Problem(where, f"level {values['level']!r} is not one of {sorted(levels)}")
+                Problem(
+                    where,
+                    _("level %(level)s is not one of %(levels)s")
+                    % {"level": repr(values["level"]), "levels": sorted(levels)},
+                )
             )
             bad = True
         if values["kind"] and values["kind"] not in kinds:
             problems.append(
-                Problem(where, f"kind {values['kind']!r} is not one of {sorted(kinds)}")
+                Problem(
+                    where,
+                    _("kind %(kind)s is not one of %(kinds)s")
+                    % {"kind": repr(values["kind"]), "kinds": sorted(kinds)},
+                )
             )
             bad = True
         if values["line"] and values["line"] not in lines:
             problems.append(
-                Problem(where, f"line {values['line']!r} is not one of {sorted(lines)}")
+                Problem(
+                    where,
+                    _("line %(line)s is not one of %(lines)s")
+                    % {"line": repr(values["line"]), "lines": sorted(lines)},
+                )
             )
             bad = True
         elif values["line"] and values["kind"] != Kind.DIVISION:
-            problems.append(Problem(where, "only a police division heads a line"))
+            problems.append(Problem(where, _("only a police division heads a line")))
             bad = True
         try:
             sort_order = int(values["sort_order"] or 0)
         except ValueError:
             problems.append(
-                Problem(where, f"sort_order {values['sort_order']!r} is not a whole number")
+                Problem(
+                    where,
+                    _("sort_order %(sort_order)s is not a whole number")
+                    % {"sort_order": repr(values["sort_order"])},
+                )
             )
             bad = True
             sort_order = 0
@@ -231,7 +258,8 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
             problems.append(
                 Problem(
                     f"line {row.source_line}",
-                    f"duplicate code {row.code!r} (first on line {first_line[row.code]})",
+                    _("duplicate code %(code)s (first on line %(first_line)s)")
+                    % {"code": repr(row.code), "first_line": first_line[row.code]},
                 )
             )
         else:
@@ -254,17 +282,25 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
         where = f"line {row.source_line}"
         if row.parent:
             if row.parent == row.code:
-                problems.append(Problem(where, f"{row.code} is its own parent"))
+                problems.append(
+                    Problem(where, _("%(code)s is its own parent") % {"code": row.code})
+                )
                 continue
             if row.parent not in in_file and row.parent not in existing:
-                problems.append(Problem(where, f"unknown parent {row.parent!r}"))
+                problems.append(
+                    Problem(where, _("unknown parent %(parent)s") % {"parent": repr(row.parent)})
+                )
                 continue
             seen = {row.code}
             cursor = row.parent
             while cursor:
                 if cursor in seen:
                     problems.append(
-                        Problem(where, f"parent chain of {row.code} makes a cycle through {cursor}")
+                        Problem(
+                            where,
+                            _("parent chain of %(code)s makes a cycle through %(cursor)s")
+                            % {"code": row.code, "cursor": cursor},
+                        )
                     )
                     break
                 seen.add(cursor)
@@ -274,7 +310,8 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
                 problems.append(
                     Problem(
                         where,
-                        f"level {row.level} cannot sit below a {parent_level} unit ({row.parent})",
+                        _("level %(level)s cannot sit below a %(parent_level)s unit (%(parent)s)")
+                        % {"level": row.level, "parent_level": parent_level, "parent": row.parent},
                     )
                 )
 
@@ -316,7 +353,7 @@ def import_tree(
             if unit is None:
                 if parent is None and not policy.is_system(user):
                     raise TreeImportError(
-                        "only the installation's superuser creates a root unit", "parent"
+                        _("only the installation's superuser creates a root unit"), "parent"
                     )
                 create_unit(user=user, parent=parent, code=row.code, **fields)
                 created += 1
@@ -324,7 +361,7 @@ def import_tree(
             policy.require(user, Action.EDIT_TREE, unit)
             if (unit.parent.code if unit.parent else "") != row.parent:
                 if parent is None:
-                    raise TreeImportError("a unit cannot be made a root by import", "parent")
+                    raise TreeImportError(_("a unit cannot be made a root by import"), "parent")
                 move_unit(unit, parent, user=user, reason=reason)
                 unit.refresh_from_db()
                 moved += 1
@@ -337,7 +374,10 @@ def import_tree(
             problems.extend(Problem(f"line {row.source_line}", p.message) for p in exc.problems)
         except PermissionDenied:
             problems.append(
-                Problem(f"line {row.source_line}", f"you may not change the tree at {row.code}")
+                Problem(
+                    f"line {row.source_line}",
+                    _("you may not change the tree at %(code)s") % {"code": row.code},
+                )
             )
     if problems:
         raise TreeImportError(problems)

@@ -170,7 +170,7 @@ def _unit_form(
 @require_http_methods(["GET", "POST"])
 def tree_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_any(actor(request), Action.EDIT_TREE):
-        raise policy.PermissionDenied("tree import needs a system administrator")
+        raise policy.PermissionDenied(_("tree import needs a system administrator"))
     form = TreeImportForm(request.POST or None, request.FILES or None)
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from duban.indicators.models import DataSet, Indicator
 from duban.orgs import policy
@@ -105,7 +106,7 @@ def readable_unit(
         if lines_there is not None:
             lines = lines & lines_there
         if not lines:
-            raise PermissionDenied(f"view_data not allowed at {unit.code}")
+            raise PermissionDenied(_("view_data not allowed at %(code)s") % {"code": unit.code})
     return unit, lines
 
 

@@ -375,7 +375,9 @@ def _transition(
     sub = target.submission()
     if sub is None:
         raise ReportingConflict(
-            f"{target.unit.code} has entered nothing for {target.period.id} yet", "state"
+            _("%(code)s has entered nothing for %(id)s yet")
+            % {"code": target.unit.code, "id": target.period.id},
+            "state",
         )
     return sub
 
@@ -429,7 +431,9 @@ def template(
     """The Excel entry template of this unit, or of all units directly below it."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if target.lines is not None:  # a template is the whole form: for its reporters
-        raise policy.PermissionDenied(f"view_data not allowed at {target.unit.code}")
+        raise policy.PermissionDenied(
+            _("view_data not allowed at %(code)s") % {"code": target.unit.code}
+        )
     if not children:
         require_reports(target)
     units = template_units(target, children)
@@ -452,7 +456,7 @@ def upload_template(
     """Fill this form (or its children's) from its Excel template: all cells or none."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if not policy.can_any(request.user, Action.ENTER_DATA):
-        raise policy.PermissionDenied("uploading figures needs a reporter")
+        raise policy.PermissionDenied(_("uploading figures needs a reporter"))
     return _write_out(files.import_template(target, file, user=actor(request)))
 
 
@@ -475,7 +479,9 @@ def attach_evidence(
     if indicator:
         ind = Indicator.objects.filter(code=indicator).first()
         if ind is None:
-            raise ReportingError(f"unknown indicator {indicator!r}", "indicator")
+            raise ReportingError(
+                _("unknown indicator %(indicator)s") % {"indicator": repr(indicator)}, "indicator"
+            )
     sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
     data = read_upload(file, limit=services.evidence_max_bytes())
     ev = services.attach_evidence(
@@ -545,7 +551,7 @@ def selection_from(
     root, _lines = readable_unit(request, unit)  # rows are filtered by line in export_rows
     periods = selection_periods(period, start, end)
     if len(periods) > 120:
-        raise ReportingError("at most 120 periods at once", "period")
+        raise ReportingError(_("at most 120 periods at once"), "period")
     ds = data_set_or_404(data_set) if data_set else None
     codes = tuple(c.strip() for c in indicator.split(",") if c.strip())
     return exports.Selection(root, periods, ds, codes, children)
@@ -576,7 +582,7 @@ def import_values(
     """CSV, DHIS2 JSON or xlsx (template or long sheet). Every figure is checked; one bad
     figure and nothing is written, with every problem named by line, path or cell."""
     if not policy.can_any(request.user, Action.ENTER_DATA):
-        raise policy.PermissionDenied("importing figures needs a reporter")
+        raise policy.PermissionDenied(_("importing figures needs a reporter"))
     data = read_upload(file)
     fmt_ = format or importing.sniff_format(file.name or "", data)
     return _write_out(importing.import_file(data, fmt_, user=actor(request)))
@@ -613,11 +619,13 @@ def get_data_value_set(
 def post_data_value_set(request: AuthenticatedHttpRequest) -> ImportSummary:
     """DHIS2's /api/dataValueSets write (JSON body, idScheme CODE); all or nothing."""
     if not policy.can_any(request.user, Action.ENTER_DATA):
-        raise policy.PermissionDenied("importing figures needs a reporter")
+        raise policy.PermissionDenied(_("importing figures needs a reporter"))
     limit = settings.DUBAN_IMPORT_MAX_BYTES
     if len(request.body) > limit:
         raise ReportingError(
-            f"the body has {len(request.body)} bytes; the limit is {limit}", "file"
+            _("the body has %(n)s bytes; the limit is %(limit)s")
+            % {"n": len(request.body), "limit": limit},
+            "file",
         )
     result = importing.import_file(request.body, "json", user=actor(request))
     return ImportSummary(

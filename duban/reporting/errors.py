@@ -48,7 +48,7 @@ class Problems:
         self.conflicts += conflict
 
     def deny(self, where: str, unit: str) -> None:
-        self.add(where, f"you may not enter figures for {unit}")
+        self.add(where, _("you may not enter figures for %(unit)s") % {"unit": unit})
         self.denials += 1
         self.denied.add(unit)
 
@@ -57,7 +57,8 @@ class Problems:
             return
         if self.denials == self.count:
             raise PermissionDenied(
-                f"you may not enter figures for {', '.join(sorted(self.denied))}"
+                _("you may not enter figures for %(denied)s")
+                % {"denied": ", ".join(sorted(self.denied))}
             )
         if self.conflicts == self.count:
             raise ReportingConflict(self.items)

@@ -7,6 +7,8 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
 from duban.errors import Problem
 from duban.indicators.models import DataSet
 from duban.logs import timed
@@ -42,7 +44,11 @@ def read_rows(data: bytes, fmt: str) -> tuple[list[RawValue], readers.TemplateMe
         return readers.read_dhis2_json(data), None
     if fmt == "xlsx":
         return readers.read_xlsx(data)
-    raise ReportingError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}", "format")
+    raise ReportingError(
+        _("unknown format %(fmt)s: use %(formats)s")
+        % {"fmt": repr(fmt), "formats": ", ".join(FORMATS)},
+        "format",
+    )
 
 
 def import_file(
@@ -76,32 +82,41 @@ def _import_file(
     today: date | None,
 ) -> WriteResult:
     if not data:
-        raise ReportingError("the file is empty", "file")
+        raise ReportingError(_("the file is empty"), "file")
     rows, meta = read_rows(data, fmt)
     scope = None
     if form is not None:
         ds, _unit, period, units = form
         problems: list[Problem] = []
         if meta is None:
-            problems.append(Problem("file", "upload the Excel template downloaded for this form"))
+            problems.append(
+                Problem("file", _("upload the Excel template downloaded for this form"))
+            )
         else:
             if meta.data_set != ds.code:
                 problems.append(
                     Problem(
                         "file",
-                        f"this template is for data set {meta.data_set}, the form is {ds.code}",
+                        _("this template is for data set %(data_set)s, the form is %(code)s")
+                        % {"data_set": meta.data_set, "code": ds.code},
                     )
                 )
             if meta.period != period:
                 problems.append(
                     Problem(
-                        "file", f"this template is for period {meta.period}, the form is {period}"
+                        "file",
+                        _("this template is for period %(period)s, the form is %(period2)s")
+                        % {"period": meta.period, "period2": period},
                     )
                 )
             foreign = sorted(set(meta.units) - {u.code for u in units})
             if foreign:
                 problems.append(
-                    Problem("file", f"this template holds other units: {', '.join(foreign[:10])}")
+                    Problem(
+                        "file",
+                        _("this template holds other units: %(foreign)s")
+                        % {"foreign": ", ".join(foreign[:10])},
+                    )
                 )
         if problems:
             raise ReportingError(problems)
@@ -110,9 +125,11 @@ def _import_file(
         named = DataSet.objects.filter(code=meta.data_set).first()
         if named is None:
             raise ReportingError(
-                f"the template names an unknown data set {meta.data_set!r}", "file"
+                _("the template names an unknown data set %(data_set)s")
+                % {"data_set": repr(meta.data_set)},
+                "file",
             )
         scope = Scope(named, meta.period, frozenset(meta.units))
     if not rows:
-        raise ReportingError("the file holds no figures", "file")
+        raise ReportingError(_("the file holds no figures"), "file")
     return write_values(rows, user=user, today=today, scope=scope)

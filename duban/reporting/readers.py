@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
+from duban import text
 from duban.core.json_input import load_json
 from duban.errors import Problem
 from duban.reporting.errors import Problems, ReportingError
@@ -80,14 +82,13 @@ class TemplateMeta:
     rows: dict[int, tuple[str, str]]
 
 
-def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030, which Excel in China writes."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ReportingError("the file is neither UTF-8 nor GB18030 text", "file")
+def decode_text(data: bytes | str, name: str = "") -> str:
+    """UTF-8 (with or without BOM), else GB18030, which Excel in China writes
+    (`duban.text.decode_text`); neither is refused naming the file and line."""
+    try:
+        return text.decode_text(data, name)
+    except text.UndecodableText as exc:
+        raise ReportingError(str(exc), "file") from None
 
 
 def _header_map(header: list[str], where: str) -> tuple[dict[str, int], list[Problem]]:
@@ -99,29 +100,36 @@ def _header_map(header: list[str], where: str) -> tuple[dict[str, int], list[Pro
         if not name:
             continue
         if name in columns:
-            problems.append(Problem(where, f"column {name!r} appears twice"))
+            problems.append(
+                Problem(where, _("column %(name)s appears twice") % {"name": repr(name)})
+            )
         elif name in (*REQUIRED, "comment", *COMBO_COLUMNS) or name in INFORMATIVE:
             columns[name] = pos
         else:
             problems.append(
-                Problem(where, f"unknown column {raw!r} (expected {', '.join(REQUIRED)}, comment)")
+                Problem(
+                    where,
+                    _("unknown column %(raw)s (expected %(required)s, comment)")
+                    % {"raw": repr(raw), "required": ", ".join(REQUIRED)},
+                )
             )
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        problems.append(Problem(where, f"missing column(s): {', '.join(missing)}"))
+        problems.append(
+            Problem(where, _("missing column(s): %(missing)s") % {"missing": ", ".join(missing)})
+        )
     return columns, problems
 
 
 def read_csv(data: bytes | str) -> list[RawValue]:
     """indicator, period, unit, value[, comment] with a header; DHIS2's column names work too."""
-    text = decode_text(data) if isinstance(data, bytes) else data
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(decode_text(data), newline=""))
     try:
         header = next(reader)
     except StopIteration:
-        raise ReportingError("the file is empty", "line 1") from None
+        raise ReportingError(_("the file is empty"), "line 1") from None
     except csv.Error as exc:
-        raise ReportingError(f"not CSV: {exc}", "line 1") from None
+        raise ReportingError(_("not CSV: %(exc)s") % {"exc": exc}, "line 1") from None
     cols, problems = _header_map(header, "line 1")
     if problems:
         raise ReportingError(problems)
@@ -136,13 +144,16 @@ def read_csv(data: bytes | str) -> list[RawValue]:
             if len(rec) != width:
                 if not any(f.strip() for f in rec):
                     continue
-                found.add(f"line {line}", f"has {len(rec)} fields, the header {width}")
+                found.add(
+                    f"line {line}",
+                    _("has %(n)s fields, the header %(width)s") % {"n": len(rec), "width": width},
+                )
                 continue
             for c in combos:
                 if rec[c].strip() not in DEFAULT_COMBOS:
                     found.add(
                         f"line {line}",
-                        "disaggregations (category option combos) are not supported",
+                        _("disaggregations (category option combos) are not supported"),
                     )
             if found.count:  # the file is refused: only count what else is wrong
                 continue
@@ -158,7 +169,7 @@ def read_csv(data: bytes | str) -> list[RawValue]:
                 )
             )
     except csv.Error as exc:
-        found.add(f"line {reader.line_num}", f"not CSV: {exc}")
+        found.add(f"line {reader.line_num}", _("not CSV: %(exc)s") % {"exc": exc})
     found.raise_if_any()
     return rows
 
@@ -184,36 +195,38 @@ DHIS2_KNOWN = frozenset(
 def read_dhis2_json(data: bytes | str) -> list[RawValue]:
     """A DHIS2 dataValueSet (idScheme CODE): top-level dataSet, period and orgUnit apply to
     every value that does not name its own. Decimals are read exactly, never through float."""
-    doc = load_json(data, where="file", parse_float=Decimal)
+    doc = load_json(decode_text(data), where="file", parse_float=Decimal)
     if not isinstance(doc, dict) or not isinstance(doc.get("dataValues"), list):
-        raise ReportingError("expected a dataValueSet: an object with a 'dataValues' list", "file")
+        raise ReportingError(
+            _("expected a dataValueSet: an object with a 'dataValues' list"), "file"
+        )
     found = Problems()
     for key in ("attributeOptionCombo",):
         if str(doc.get(key, "") or "") not in DEFAULT_COMBOS:
-            found.add(key, "attribute option combos are not supported")
+            found.add(key, _("attribute option combos are not supported"))
     d_period, d_unit = doc.get("period"), doc.get("orgUnit")
     rows: list[RawValue] = []
     for pos, dv in enumerate(doc["dataValues"]):
         where = f"dataValues[{pos}]"
         if not isinstance(dv, dict):
-            found.add(where, "must be an object")
+            found.add(where, _("must be an object"))
             continue
         unknown = sorted(set(dv) - DHIS2_KNOWN)
         if unknown:
-            found.add(where, f"unknown field(s): {', '.join(unknown)}")
+            found.add(where, _("unknown field(s): %(unknown)s") % {"unknown": ", ".join(unknown)})
             continue
         if any(
             str(dv.get(k, "") or "") not in DEFAULT_COMBOS
             for k in ("categoryOptionCombo", "attributeOptionCombo")
         ):
-            found.add(where, "disaggregations (category option combos) are not supported")
+            found.add(where, _("disaggregations (category option combos) are not supported"))
             continue
         # No "value" key: the figure stays as it is (a comment alone); null or deleted: cleared.
         value: Any = dv.get("value", UNCHANGED)
         if dv.get("deleted") is True:
             value = None
         if isinstance(value, (dict, list)):
-            found.add(where, "value must be a number or a string")
+            found.add(where, _("value must be a number or a string"))
             continue
         comment = dv.get("comment")
         rows.append(
@@ -248,7 +261,11 @@ def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
         if META_SHEET in wb.sheetnames:
             meta = _read_meta(wb[META_SHEET])
             if DATA_SHEET not in wb.sheetnames:
-                raise ReportingError(f"the template has lost its sheet {DATA_SHEET!r}", "file")
+                raise ReportingError(
+                    _("the template has lost its sheet %(data_sheet)s")
+                    % {"data_sheet": repr(DATA_SHEET)},
+                    "file",
+                )
             return _read_template(wb[DATA_SHEET], meta), meta
         return _read_long(wb), None
     finally:
@@ -259,10 +276,12 @@ def _read_meta(ws: Any) -> TemplateMeta:
     rows = read_rows(ws)
     first = next(rows, None)
     if not first or first[0] != TEMPLATE_KIND:
-        raise ReportingError("this workbook is not a Duban reporting template", "file")
+        raise ReportingError(_("this workbook is not a Duban reporting template"), "file")
     if first[1] != TEMPLATE_VERSION:
         raise ReportingError(
-            f"template version {first[1]!r} is not supported; download a new one", "file"
+            _("template version %(first)s is not supported; download a new one")
+            % {"first": repr(first[1])},
+            "file",
         )
     fields: dict[str, Any] = {}
     expected: dict[int, tuple[str, str]] = {}
@@ -281,7 +300,9 @@ def _read_meta(ws: Any) -> TemplateMeta:
             expected,
         )
     except KeyError as exc:
-        raise ReportingError(f"the template's hidden sheet lacks {exc}", "file") from None
+        raise ReportingError(
+            _("the template's hidden sheet lacks %(exc)s") % {"exc": exc}, "file"
+        ) from None
 
 
 def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
@@ -294,29 +315,33 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
     idx = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
     for r, row in enumerate(read_rows(ws, min_row=FIRST_DATA_ROW), start=FIRST_DATA_ROW):
         if r > XLSX_MAX_ROWS:
-            found.add(f"row {r}", f"more than {XLSX_MAX_ROWS} rows")
+            found.add(
+                f"row {r}", _("more than %(xlsx_max_rows)s rows") % {"xlsx_max_rows": XLSX_MAX_ROWS}
+            )
             break
         cells = list(row) + [None] * (len(TEMPLATE_COLUMNS) - len(row))
         unit, ind = _text(cells[idx["unit"]]), _text(cells[idx["indicator"]])
         expected = meta.rows.get(r)
         if expected is None:
             if any(c not in (None, "") for c in cells):
-                found.add(f"{cols['unit']}{r}", "this row is not part of the template")
+                found.add(f"{cols['unit']}{r}", _("this row is not part of the template"))
             continue
         seen.add(r)
         if all(c in (None, "") for c in cells):
-            found.add(f"{cols['unit']}{r}", "a row of the template was deleted")
+            found.add(f"{cols['unit']}{r}", _("a row of the template was deleted"))
             continue
         if (unit, ind) != expected:
             if unit != expected[0]:
                 found.add(
                     f"{cols['unit']}{r}",
-                    f"code changed: the template has {expected[0]}, the file {unit or '(empty)'}",
+                    _("code changed: the template has %(expected)s, the file %(value)s")
+                    % {"expected": expected[0], "value": unit or "(empty)"},
                 )
             if ind != expected[1]:
                 found.add(
                     f"{cols['indicator']}{r}",
-                    f"code changed: the template has {expected[1]}, the file {ind or '(empty)'}",
+                    _("code changed: the template has %(expected)s, the file %(value)s")
+                    % {"expected": expected[1], "value": ind or "(empty)"},
                 )
             continue
         value = cells[idx["value"]]
@@ -334,7 +359,7 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
             )
         )
     for r in sorted(set(meta.rows) - seen):
-        found.add(f"{cols['unit']}{r}", "a row of the template was deleted")
+        found.add(f"{cols['unit']}{r}", _("a row of the template was deleted"))
     found.raise_if_any()
     return out
 
@@ -344,15 +369,17 @@ def _read_long(wb: Any) -> list[RawValue]:
     rows = read_rows(ws)
     header = next(rows, None)
     if header is None:
-        raise ReportingError("the workbook's first sheet is empty", "file")
+        raise ReportingError(_("the workbook's first sheet is empty"), "file")
     cols, problems = _header_map([str(h) if h is not None else "" for h in header], "row 1")
     if problems:
         raise ReportingError(
             [
                 Problem(
                     "file",
-                    "this workbook is neither a Duban template nor a sheet with the "
-                    "columns indicator, period, unit, value",
+                    _(
+                        "this workbook is neither a Duban template nor a sheet with the "
+                        "columns indicator, period, unit, value"
+                    ),
                 ),
                 *problems,
             ]
@@ -365,7 +392,9 @@ def _read_long(wb: Any) -> list[RawValue]:
     out: list[RawValue] = []
     for r, row in enumerate(rows, start=2):
         if r > XLSX_MAX_ROWS:
-            found.add(f"row {r}", f"more than {XLSX_MAX_ROWS} rows")
+            found.add(
+                f"row {r}", _("more than %(xlsx_max_rows)s rows") % {"xlsx_max_rows": XLSX_MAX_ROWS}
+            )
             break
         if len(row) < need:
             row = tuple(row) + (None,) * (need - len(row))

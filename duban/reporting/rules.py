@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from duban.errors import Problem
 from duban.indicators.formula import evaluate_all
 from duban.indicators.models import Indicator, fmt
@@ -83,7 +85,13 @@ def check_rules(
             message = rule.message or f"rule '{rule.name}' is broken: {rule.expression}"
             problems.add(
                 ", ".join(places) or f"{form.unit.code} {form.period}",
-                f"{form.unit.code} {form.period}: {message} ({shown})",
+                _("%(code)s %(period)s: %(message)s (%(shown)s)")
+                % {
+                    "code": form.unit.code,
+                    "period": form.period,
+                    "message": message,
+                    "shown": shown,
+                },
             )
 
 

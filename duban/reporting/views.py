@@ -116,7 +116,7 @@ def data_set(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """A data set's periods (open, deadline, expiry), and for the office: open, close, exceptions."""
     ds = data_set_or_404(code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
-        raise policy.PermissionDenied(f"data set {code} is outside your units")
+        raise policy.PermissionDenied(_("data set %(code)s is outside your units") % {"code": code})
     can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)
     open_form = OpenPeriodForm(request.POST if request.POST.get("do") == "open" else None)
     exc_form = ExceptionForm(request.POST if request.POST.get("do") == "exception" else None)
@@ -407,7 +407,9 @@ def transition(
 def template(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if target.lines is not None:  # a template is the whole form: for its reporters
-        raise policy.PermissionDenied(f"view_data not allowed at {target.unit.code}")
+        raise policy.PermissionDenied(
+            _("view_data not allowed at %(code)s") % {"code": target.unit.code}
+        )
     children = request.GET.get("children") in ("1", "true", "on")
     if not children:
         require_reports(target)
@@ -429,7 +431,7 @@ def upload(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -
     """Fill the form (or the children's forms) from the Excel template."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if not policy.can_any(request.user, Action.ENTER_DATA):
-        raise policy.PermissionDenied("uploading figures needs a reporter")
+        raise policy.PermissionDenied(_("uploading figures needs a reporter"))
     file = request.FILES.get("file")
     try:
         if file is None:
@@ -528,7 +530,7 @@ class ImportForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def import_values(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_any(request.user, Action.ENTER_DATA):
-        raise policy.PermissionDenied("importing figures needs a reporter")
+        raise policy.PermissionDenied(_("importing figures needs a reporter"))
     form_ = ImportForm(request.POST or None, request.FILES or None)
     problems: list[Problem] = []
     if request.method == "POST" and form_.is_valid():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
@@ -61,17 +62,21 @@ def can_report_as_lead(user: Any, task: Task) -> bool:
 
 def require_view(user: User | Any, task: Task) -> None:
     if not can_view(user, task):
-        raise PermissionDenied(f"task {task.pk} is outside your units")
+        raise PermissionDenied(_("task %(pk)s is outside your units") % {"pk": task.pk})
 
 
 def require_manage(user: User | Any, task: Task) -> None:
     if not can_manage(user, task):
-        raise PermissionDenied(f"only the issuing unit's office manages task {task.pk}")
+        raise PermissionDenied(
+            _("only the issuing unit's office manages task %(pk)s") % {"pk": task.pk}
+        )
 
 
 def require_lead(user: User | Any, task: Task) -> None:
     if not can_report_as_lead(user, task):
-        raise PermissionDenied(f"only the lead unit's reporter writes this for task {task.pk}")
+        raise PermissionDenied(
+            _("only the lead unit's reporter writes this for task %(pk)s") % {"pk": task.pk}
+        )
 
 
 def task_or_403(user: Any, pk: int) -> Task:

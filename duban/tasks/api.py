@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -28,7 +29,7 @@ router = Router(tags=["tasks"])
 def unit_code(code: str | None, where: str) -> OrgUnit:
     unit = OrgUnit.objects.filter(code=code or "").first()
     if unit is None:
-        raise DubanError("no unit has this code", where)
+        raise DubanError(_("no unit has this code"), where)
     return unit
 
 
@@ -313,7 +314,9 @@ def _units(codes: list[str], where: str) -> list[OrgUnit]:
     units = list(OrgUnit.objects.filter(code__in=codes))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
-        raise DubanError([Problem(where, f"no unit has the code {c}") for c in missing])
+        raise DubanError(
+            [Problem(where, _("no unit has the code %(c)s") % {"c": c}) for c in missing]
+        )
     return units
 
 
@@ -322,7 +325,7 @@ def _goal_step(pk: int | None) -> GoalStep | None:
         return None
     step = GoalStep.objects.select_related("goal").filter(pk=pk).first()
     if step is None:
-        raise DubanError("no goal step has this id", "goal_step")
+        raise DubanError(_("no goal step has this id"), "goal_step")
     return step
 
 
@@ -424,7 +427,7 @@ def submit_report(
     if data.get("milestone") is not None:
         milestone = task.milestones.filter(pk=data["milestone"]).first()
         if milestone is None:
-            raise DubanError("no milestone of this task has this id", "milestone")
+            raise DubanError(_("no milestone of this task has this id"), "milestone")
     data.pop("milestone")
     r = services.submit_report(task, user=request.user, unit=unit, milestone=milestone, **data)
     return Status(201, ReportOut.of(r))
@@ -474,7 +477,7 @@ def issue_supervision(
     if payload.milestone is not None:
         milestone = task.milestones.filter(pk=payload.milestone).first()
         if milestone is None:
-            raise DubanError("no milestone of this task has this id", "milestone")
+            raise DubanError(_("no milestone of this task has this id"), "milestone")
     r = services.issue_supervision(
         task,
         user=request.user,
@@ -516,7 +519,7 @@ def on_time_share(request: AuthenticatedHttpRequest, code: str, start: date, end
     unit = get_object_or_404(OrgUnit, code=code)
     policy.require(request.user, Action.VIEW_DATA, unit)
     if end < start:
-        raise DubanError("the end is before the start", "end")
+        raise DubanError(_("the end is before the start"), "end")
     return ShareOut(
         unit=code, start=start, end=end, share=links.milestones_on_time_share(unit, start, end)
     )

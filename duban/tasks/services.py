@@ -266,7 +266,7 @@ def mark_milestone_met(
     today = today or today_local()
     task = milestone.task
     if not (access.can_report_as_lead(user, task) or access.can_manage(user, task)):
-        raise PermissionDenied("only the lead unit or the issuing office marks a milestone met")
+        raise PermissionDenied(_("only the lead unit or the issuing office marks a milestone met"))
     _require_open(task, today)
     on = on or today
     if on > today:

@@ -58,7 +58,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     else:
         first = OrgUnit.objects.filter(path__in=roots).order_by("depth", "path").first()
         if first is None:
-            raise PermissionDenied("no unit whose tasks you may see")
+            raise PermissionDenied(_("no unit whose tasks you may see"))
         unit = first
     today = services.today_local()
     rows = ledger_rows(access.visible_tasks(request.user), today, Filters(scope=unit))
@@ -152,7 +152,7 @@ def _managed_task(request: AuthenticatedHttpRequest, pk: int) -> Task:
 def task_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     issuers, units = _unit_querysets(request)
     if not issuers.exists():
-        raise PermissionDenied("issuing tasks needs the evaluation office")
+        raise PermissionDenied(_("issuing tasks needs the evaluation office"))
     return form_page(
         request,
         TaskForm(request.POST or None, issuers=issuers, units=units),
@@ -289,7 +289,7 @@ def report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = access.task_or_403(request.user, pk)
     units = access.reporting_units(request.user, task)
     if not units:
-        raise PermissionDenied("only the lead or a co-operating unit's reporter writes progress")
+        raise PermissionDenied(_("only the lead or a co-operating unit's reporter writes progress"))
     return form_page(
         request,
         ReportForm(request.POST or None, request.FILES or None, units=units, task=task),
@@ -424,7 +424,7 @@ def goals(request: AuthenticatedHttpRequest) -> HttpResponse:
 def goal_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = policy.visible_units(request.user, Action.MANAGE_EVALUATION)
     if not units.exists():
-        raise PermissionDenied("setting goals needs the evaluation office")
+        raise PermissionDenied(_("setting goals needs the evaluation office"))
     return form_page(
         request,
         GoalForm(request.POST or None, units=units),

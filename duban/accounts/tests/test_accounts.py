@@ -29,7 +29,7 @@ from duban.testing import PASSWORD, make_user
 def test_separation_of_duties(tree, held: str, new: str, refused: bool) -> None:
     person = make_user("person", tree.city, held)
     if refused:
-        with pytest.raises(DubanError, match="separation of duties"):
+        with pytest.raises(DubanError, match="职责分离"):
             org_services.grant_role(person, tree.county_a, Role(new), user=SYSTEM)
         assert Membership.objects.filter(user=person).count() == 1
     else:
@@ -39,7 +39,7 @@ def test_separation_of_duties(tree, held: str, new: str, refused: bool) -> None:
 
 def test_security_admin_cannot_grant_himself(tree) -> None:
     admin = make_user("sec", tree.city, "security_admin")
-    with pytest.raises(DubanError, match="himself"):
+    with pytest.raises(DubanError, match="不能给自己授予角色"):
         org_services.grant_role(admin, tree.county_a, Role.LEADER, user=admin)
 
 

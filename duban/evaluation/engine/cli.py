@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -35,11 +36,14 @@ def score_files(
     lang: str = "zh",
     *,
     today: date | None = None,
+    warn: Callable[[str], object] | None = None,
 ) -> str:
     """Load both files, score the period and render it as a table, CSV or JSON.
 
     Raises SchemeFileError / ValuesFileError (both ValueError) naming every
-    problem, or ValueError for a bad period, format or language.
+    problem, or ValueError for a bad period, format or language. What the values file
+    holds that no score uses (no rows, another year's periods) goes to `warn`, one line
+    each, so the output itself stays a clean table, CSV or JSON.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
@@ -47,6 +51,9 @@ def score_files(
         raise ValueError(f"unknown language {lang!r} (expected one of: {', '.join(LANGS)})")
     scheme = load_scheme(scheme_path)
     table = load_values(values_path, scheme)
+    if warn is not None:
+        for warning in table.warnings:
+            warn(f"{values_path}: {warning}")
     result = compute_scores(scheme, table.values, period_id, today=today, reasons=table.reasons)
     return render(result, fmt, lang)
 

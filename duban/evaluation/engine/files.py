@@ -37,7 +37,9 @@ from duban.evaluation.engine.model import (
 from duban.evaluation.engine.params import Reader
 from duban.evaluation.engine.rules import read_rule, rule_to_dict
 from duban.periods import MAX_YEAR, MIN_YEAR, StatisticalCalendar, parse_period
-from duban.spreadsheets import safe_cell, unguard_text
+from duban.spreadsheets import gettext_noop, safe_cell, unguard_text
+from duban.text import UndecodableText, decode_text, gettext, ngettext
+from duban.text import gettext as _
 
 
 class _FileError(DubanError, ValueError):
@@ -50,9 +52,10 @@ class _FileError(DubanError, ValueError):
         super().__init__(problems)
 
     def __str__(self) -> str:
-        name = f"{self.what} {self.source}" if self.source else self.what
+        name = f"{gettext(self.what)} {self.source}" if self.source else gettext(self.what)
         count = len(self.problems)
-        lines = [f"{name}: {count} problem{'s' if count != 1 else ''}"]
+        summary = ngettext("%(n)d problem", "%(n)d problems", count) % {"n": count}
+        lines = [f"{name}: {summary}"]
         lines.extend(f"  {problem}" for problem in self.problems)
         return "\n".join(lines)
 
@@ -60,13 +63,13 @@ class _FileError(DubanError, ValueError):
 class SchemeFileError(_FileError):
     """The scheme file cannot be used; nothing was loaded."""
 
-    what = "scheme file"
+    what = gettext_noop("scheme file")
 
 
 class ValuesFileError(_FileError):
     """The values file cannot be used; nothing was loaded."""
 
-    what = "values file"
+    what = gettext_noop("values file")
 
 
 # ---------------------------------------------------------------- YAML in
@@ -175,7 +178,7 @@ def _grade(r: Reader) -> Grade:
         q = r.sub("quota")
         kinds = [kind for kind in ("at_most", "at_least") if q.has(f"{kind}_percent")]
         if len(kinds) != 1:
-            q.problem("", "give exactly one of at_most_percent or at_least_percent")
+            q.problem("", _("give exactly one of at_most_percent or at_least_percent"))
         else:
             percent = q.number(f"{kinds[0]}_percent", positive=True, maximum=Decimal(100))
             quota = Quota(kinds[0], percent)
@@ -205,7 +208,7 @@ def read_scheme(data: object, problems: list[Problem]) -> Scheme:
     name = r.text("name")
     year = r.integer("year", minimum=MIN_YEAR)
     if year > MAX_YEAR:
-        r.problem("year", f"must be at most {MAX_YEAR}")
+        r.problem("year", _("must be at most %(max_year)s") % {"max_year": MAX_YEAR})
     issuer = r.string("issuer")
     calendar = _calendar(r)
 
@@ -248,9 +251,11 @@ def parse_scheme(text: str, *, source: str = "") -> Scheme:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         message = getattr(error, "problem", None) or str(error)
-        raise SchemeFileError([Problem(where, f"not valid YAML: {message}")], source) from None
+        message = _("not valid YAML: %(reason)s") % {"reason": message}
+        raise SchemeFileError([Problem(where, message)], source) from None
     except RecursionError:  # PyYAML composes nested lists recursively: [[[[… is a 500 else
-        raise SchemeFileError([Problem("", "not valid YAML: nested too deeply")], source) from None
+        message = _("not valid YAML: nested too deeply")
+        raise SchemeFileError([Problem("", message)], source) from None
     problems: list[Problem] = []
     scheme = read_scheme(data, problems)
     if not problems:
@@ -264,9 +269,11 @@ def load_scheme(path: str | Path) -> Scheme:
     """Read and validate a YAML scheme file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_text(path.read_bytes(), str(path))
     except OSError as error:
-        raise SchemeFileError([Problem("", f"cannot read: {error.strerror}")], str(path)) from None
+        raise SchemeFileError([_cannot_read(error)], str(path)) from None
+    except UndecodableText as error:
+        raise SchemeFileError([Problem(f"line {error.line}", str(error))], str(path)) from None
     return parse_scheme(text, source=str(path))
 
 
@@ -393,6 +400,8 @@ class ValuesFile:
 
     values: dict[ValueKey, Decimal | None] = field(default_factory=dict)
     reasons: dict[ValueKey, str] = field(default_factory=dict)
+    # What the file holds that no score will use (the CLI prints these, pages show them).
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def _weighted_classes(scheme: Scheme) -> dict[str, list[str]]:
@@ -412,16 +421,18 @@ def parse_values(text: str, scheme: Scheme, *, source: str = "") -> ValuesFile:
     rows = csv.reader(io.StringIO(text))
     header = next(rows, None)
     if header is None:
-        raise ValuesFileError([Problem("line 1", "the file is empty")], source)
+        raise ValuesFileError([Problem("line 1", _("the file is empty"))], source)
     columns = [name.strip().lower() for name in header]
     for index, name in enumerate(columns, start=1):
         if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS:
-            problems.append(Problem(f"line 1, column {index}", f"unknown column {name!r}"))
+            message = _("unknown column %(name)s") % {"name": repr(name)}
+            problems.append(Problem(f"line 1, column {index}", message))
         elif columns.index(name) != index - 1:
-            problems.append(Problem(f"line 1, column {index}", f"duplicate column {name!r}"))
+            message = _("duplicate column %(name)s") % {"name": repr(name)}
+            problems.append(Problem(f"line 1, column {index}", message))
     for name in REQUIRED_COLUMNS:
         if name not in columns:
-            problems.append(Problem("line 1", f"missing column {name!r}"))
+            problems.append(Problem("line 1", _("missing column %(name)s") % {"name": repr(name)}))
     if problems:
         raise ValuesFileError(problems, source)
 
@@ -430,14 +441,21 @@ def parse_values(text: str, scheme: Scheme, *, source: str = "") -> ValuesFile:
     classes = _weighted_classes(scheme)
     found = ValuesFile()
     first_line: dict[ValueKey, int] = {}
+    out_of_year: dict[str, list[int]] = {}
+    data_rows = 0
     line = rows.line_num + 1
     for row in rows:
         row_line, line = line, rows.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
+        data_rows += 1
         if len(row) != len(columns):
             problems.append(
-                Problem(f"line {row_line}", f"expected {len(columns)} fields, found {len(row)}")
+                Problem(
+                    f"line {row_line}",
+                    _("expected %(expected)d fields, found %(found)d")
+                    % {"expected": len(columns), "found": len(row)},
+                )
             )
             continue
 
@@ -455,18 +473,28 @@ def parse_values(text: str, scheme: Scheme, *, source: str = "") -> ValuesFile:
             if klass and indicator in classes:
                 known = ", ".join(classes[indicator])
                 problems.append(
-                    Problem(where("class"), f"unknown class {klass!r} (expected one of: {known})")
+                    Problem(
+                        where("class"),
+                        _("unknown class %(name)s (expected one of: %(known)s)")
+                        % {"name": repr(klass), "known": known},
+                    )
                 )
             elif not klass and indicator in classes:
                 known = ", ".join(classes[indicator])
-                message = f"indicator {indicator!r} is counted per class: give a class ({known})"
+                message = _("indicator %(name)s is counted per class: give a class (%(known)s)") % {
+                    "name": repr(indicator),
+                    "known": known,
+                }
                 problems.append(Problem(where("indicator"), message))
             else:
-                problems.append(Problem(where("indicator"), f"unknown indicator {indicator!r}"))
+                message = _("unknown indicator %(name)s") % {"name": repr(indicator)}
+                problems.append(Problem(where("indicator"), message))
         unit = cell("unit")
         if unit not in scheme.unit_map:
             bad = True
-            problems.append(Problem(where("unit"), f"unknown unit {unit!r}"))
+            problems.append(
+                Problem(where("unit"), _("unknown unit %(name)s") % {"name": repr(unit)})
+            )
         period = cell("period")
         try:
             period = parse_period(period).id
@@ -482,32 +510,65 @@ def parse_values(text: str, scheme: Scheme, *, source: str = "") -> ValuesFile:
                 value = None
             if value is None or not value.is_finite():
                 bad = True
-                problems.append(Problem(where("value"), f"{raw!r} is not a number"))
+                message = _("%(value)s is not a number") % {"value": repr(raw)}
+                problems.append(Problem(where("value"), message))
         if bad:
             continue
         value_key = (key, unit, period)
         if value_key in first_line:
-            message = f"duplicate of line {first_line[value_key]} (same indicator, unit and period)"
+            message = _("duplicate of line %(line)d (same indicator, unit and period)") % {
+                "line": first_line[value_key]
+            }
             problems.append(Problem(f"line {row_line}", message))
             continue
         first_line[value_key] = row_line
+        if parse_period(period).year != scheme.year:
+            out_of_year.setdefault(period, []).append(row_line)
         found.values[value_key] = value
         reason = unguard_text(cell("reason"))
         if reason:
             found.reasons[value_key] = reason
     if problems:
         raise ValuesFileError(problems, source)
+    found.warnings.extend(_values_warnings(data_rows, out_of_year, scheme.year))
     return found
+
+
+def _values_warnings(rows: int, out_of_year: dict[str, list[int]], year: int) -> list[Problem]:
+    """What a file that loads may still hold by mistake: no rows at all, or figures of
+    another year, which no score of this scheme reads."""
+    if not rows:
+        return [Problem("line 2", _("the file has a header and no rows: there are no figures"))]
+    return [
+        Problem(
+            f"line {lines[0]}",
+            ngettext(
+                "period %(period)s is outside the scheme's year %(year)d: "
+                "%(n)d row is not used by any score",
+                "period %(period)s is outside the scheme's year %(year)d: "
+                "%(n)d rows are not used by any score",
+                len(lines),
+            )
+            % {"period": period, "year": year, "n": len(lines)},
+        )
+        for period, lines in out_of_year.items()
+    ]
 
 
 def load_values(path: str | Path, scheme: Scheme) -> ValuesFile:
     """Read a CSV values file (UTF-8, with or without the BOM Excel writes)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode_text(path.read_bytes(), str(path))
     except OSError as error:
-        raise ValuesFileError([Problem("", f"cannot read: {error.strerror}")], str(path)) from None
+        raise ValuesFileError([_cannot_read(error)], str(path)) from None
+    except UndecodableText as error:
+        raise ValuesFileError([Problem(f"line {error.line}", str(error))], str(path)) from None
     return parse_values(text, scheme, source=str(path))
+
+
+def _cannot_read(error: OSError) -> Problem:
+    return Problem("", _("cannot read: %(reason)s") % {"reason": error.strerror})
 
 
 def values_to_csv(

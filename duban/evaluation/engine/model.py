@@ -20,6 +20,7 @@ from duban.evaluation.engine.decimals import HUNDRED, ZERO
 from duban.evaluation.engine.explain import Text
 from duban.evaluation.engine.rules import Rule
 from duban.periods import MAX_YEAR, MIN_YEAR, StatisticalCalendar
+from duban.text import gettext as _
 
 # Unit codes follow OrgUnit.code; indicator and item codes may be a little longer.
 UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -201,13 +202,18 @@ def _duplicates(codes: list[str], where: str, problems: list[Problem], what: str
     seen: set[str] = set()
     for index, code in enumerate(codes):
         if code in seen:
-            problems.append(Problem(f"{where}[{index}].{what}", f"duplicate {what} {code!r}"))
+            problems.append(
+                Problem(
+                    f"{where}[{index}].{what}",
+                    _("duplicate %(what)s %(code)s") % {"what": what, "code": repr(code)},
+                )
+            )
         seen.add(code)
 
 
 def _check_code(code: str, pattern: re.Pattern[str], where: str, problems: list[Problem]) -> None:
     if code and not pattern.match(code):
-        problems.append(Problem(where, f"{code!r} is not a valid code"))
+        problems.append(Problem(where, _("%(code)s is not a valid code") % {"code": repr(code)}))
 
 
 def validate_scheme(scheme: Scheme) -> list[Problem]:
@@ -215,20 +221,26 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
     problems: list[Problem] = []
     add = problems.append
     if not scheme.code:
-        add(Problem("code", "is required"))
+        add(Problem("code", _("is required")))
     if not MIN_YEAR <= scheme.year <= MAX_YEAR:
-        add(Problem("year", f"must be within {MIN_YEAR}..{MAX_YEAR}"))
+        add(
+            Problem(
+                "year",
+                _("must be within %(min_year)s..%(max_year)s")
+                % {"min_year": MIN_YEAR, "max_year": MAX_YEAR},
+            )
+        )
     if not scheme.issuer:
-        add(Problem("issuer", "is required"))
+        add(Problem("issuer", _("is required")))
     for key in ("units", "groups", "categories", "items"):
         if not getattr(scheme, key):
-            add(Problem(key, "must list at least one"))
+            add(Problem(key, _("must list at least one")))
 
     units = scheme.unit_map
     for index, unit in enumerate(scheme.units):
         _check_code(unit.code, UNIT_CODE, f"units[{index}].code", problems)
         if not unit.level:
-            add(Problem(f"units[{index}].level", "is required"))
+            add(Problem(f"units[{index}].level", _("is required")))
     _duplicates([u.code for u in scheme.units], "units", problems)
     levels = set(STANDARD_LEVELS) | {unit.level for unit in scheme.units}
 
@@ -238,18 +250,24 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
         where = f"groups[{gi}]"
         for mi, member in enumerate(group.members):
             if member not in units:
-                add(Problem(f"{where}.members[{mi}]", f"unknown unit {member!r}"))
+                add(
+                    Problem(
+                        f"{where}.members[{mi}]",
+                        _("unknown unit %(member)s") % {"member": repr(member)},
+                    )
+                )
             elif member in placed:
                 add(
                     Problem(
                         f"{where}.members[{mi}]",
-                        f"{member!r} is already in group {placed[member]!r}",
+                        _("%(member)s is already in group %(placed)s")
+                        % {"member": repr(member), "placed": repr(placed[member])},
                     )
                 )
             else:
                 placed[member] = group.code
         if not group.members:
-            add(Problem(f"{where}.members", "must list at least one unit"))
+            add(Problem(f"{where}.members", _("must list at least one unit")))
         if group.sequences:
             _duplicates([s.code for s in group.sequences], f"{where}.sequences", problems)
             in_sequence: dict[str, str] = {}
@@ -257,26 +275,47 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
                 for mi, member in enumerate(sequence.members):
                     path = f"{where}.sequences[{si}].members[{mi}]"
                     if member not in group.members:
-                        add(Problem(path, f"{member!r} is not a member of group {group.code!r}"))
+                        add(
+                            Problem(
+                                path,
+                                _("%(member)s is not a member of group %(code)s")
+                                % {"member": repr(member), "code": repr(group.code)},
+                            )
+                        )
                     elif member in in_sequence:
                         add(
                             Problem(
-                                path, f"{member!r} is already in sequence {in_sequence[member]!r}"
+                                path,
+                                _("%(member)s is already in sequence %(in_sequence)s")
+                                % {
+                                    "member": repr(member),
+                                    "in_sequence": repr(in_sequence[member]),
+                                },
                             )
                         )
                     else:
                         in_sequence[member] = sequence.code
             for member in group.members:
                 if member in units and member not in in_sequence:
-                    add(Problem(f"{where}.sequences", f"unit {member!r} is in no sequence"))
+                    add(
+                        Problem(
+                            f"{where}.sequences",
+                            _("unit %(member)s is in no sequence") % {"member": repr(member)},
+                        )
+                    )
     for index, unit in enumerate(scheme.units):
         if unit.code not in placed:
-            add(Problem(f"units[{index}]", f"unit {unit.code!r} belongs to no peer group"))
+            add(
+                Problem(
+                    f"units[{index}]",
+                    _("unit %(code)s belongs to no peer group") % {"code": repr(unit.code)},
+                )
+            )
 
     _duplicates([c.code for c in scheme.categories], "categories", problems)
     for index, category in enumerate(scheme.categories):
         if category.points < 0:
-            add(Problem(f"categories[{index}].points", "must be at least 0"))
+            add(Problem(f"categories[{index}].points", _("must be at least 0")))
 
     _duplicates([i.code for i in scheme.items], "items", problems)
     groups = {group.code for group in scheme.groups}
@@ -285,62 +324,83 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
         _check_code(item.code, CODE, f"{where}.code", problems)
         _check_code(item.indicator, CODE, f"{where}.indicator", problems)
         if item.category not in scheme.category_map:
-            add(Problem(f"{where}.category", f"unknown category {item.category!r}"))
+            add(
+                Problem(
+                    f"{where}.category",
+                    _("unknown category %(category)s") % {"category": repr(item.category)},
+                )
+            )
         if item.points < 0:
-            add(Problem(f"{where}.points", "must be at least 0"))
+            add(Problem(f"{where}.points", _("must be at least 0")))
         if item.target is not None and item.target < 0:
-            add(Problem(f"{where}.target.default", "must be at least 0"))
+            add(Problem(f"{where}.target.default", _("must be at least 0")))
         seen_targets: set[str] = set()
         for code, target in item.unit_targets:
             path = f"{where}.target.units.{code}"
             if code not in units:
-                add(Problem(path, f"unknown unit {code!r}"))
+                add(Problem(path, _("unknown unit %(code)s") % {"code": repr(code)}))
             if code in seen_targets:
-                add(Problem(path, "duplicate target"))
+                add(Problem(path, _("duplicate target")))
             seen_targets.add(code)
             if target < 0:
-                add(Problem(path, "must be at least 0"))
+                add(Problem(path, _("must be at least 0")))
         for key in ("levels", "not_ranked_levels"):
             for li, level in enumerate(getattr(item, key)):
                 if level not in levels:
-                    add(Problem(f"{where}.{key}[{li}]", f"unknown level {level!r}"))
+                    add(
+                        Problem(
+                            f"{where}.{key}[{li}]",
+                            _("unknown level %(level)s") % {"level": repr(level)},
+                        )
+                    )
         for gi, group_code in enumerate(item.groups):
             if group_code not in groups:
-                add(Problem(f"{where}.groups[{gi}]", f"unknown peer group {group_code!r}"))
+                add(
+                    Problem(
+                        f"{where}.groups[{gi}]",
+                        _("unknown peer group %(group_code)s") % {"group_code": repr(group_code)},
+                    )
+                )
         for path, message in item.rule.check(item):
             add(Problem(f"{where}.{path}", message))
 
     if not scheme.grades:
-        add(Problem("grades", "must list at least one grade"))
+        add(Problem("grades", _("must list at least one grade")))
     _duplicates([g.code for g in scheme.grades], "grades", problems)
     last = len(scheme.grades) - 1
     for index, grade in enumerate(scheme.grades):
         where = f"grades[{index}]"
         if index > 0 and grade.min >= scheme.grades[index - 1].min:
-            add(Problem(f"{where}.min", "grades must be listed from the highest min down"))
+            add(Problem(f"{where}.min", _("grades must be listed from the highest min down")))
         if index == last and grade.min != 0:
             add(
                 Problem(
-                    f"{where}.min", "the lowest grade must start at 0 (it takes every other total)"
+                    f"{where}.min",
+                    _("the lowest grade must start at 0 (it takes every other total)"),
                 )
             )
         quota = grade.quota
         if quota is None:
             continue
         if not 0 < quota.percent <= 100:
-            add(Problem(f"{where}.quota", "percent must be above 0 and at most 100"))
+            add(Problem(f"{where}.quota", _("percent must be above 0 and at most 100")))
         if quota.kind == "at_most" and index == last:
-            add(Problem(f"{where}.quota", "the lowest grade cannot have an at-most quota"))
+            add(Problem(f"{where}.quota", _("the lowest grade cannot have an at-most quota")))
         if quota.kind == "at_least" and index != last:
-            add(Problem(f"{where}.quota", "only the lowest grade can have an at-least quota"))
+            add(Problem(f"{where}.quota", _("only the lowest grade can have an at-least quota")))
         if quota.kind not in ("at_most", "at_least"):
-            add(Problem(f"{where}.quota", "kind must be at_most or at_least"))
+            add(Problem(f"{where}.quota", _("kind must be at_most or at_least")))
 
     for level, count in scheme.max_items_per_level:
         if level not in levels:
-            add(Problem(f"max_items_per_level.{level}", f"unknown level {level!r}"))
+            add(
+                Problem(
+                    f"max_items_per_level.{level}",
+                    _("unknown level %(level)s") % {"level": repr(level)},
+                )
+            )
         if count < 1:
-            add(Problem(f"max_items_per_level.{level}", "must be at least 1"))
+            add(Problem(f"max_items_per_level.{level}", _("must be at least 1")))
     return problems
 
 
@@ -366,7 +426,9 @@ def scheme_warnings(scheme: Scheme) -> list[Problem]:
         ]
         if missing:
             shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-            warnings.append(Problem(f"items[{index}].target", f"no target for {shown}"))
+            warnings.append(
+                Problem(f"items[{index}].target", _("no target for %(shown)s") % {"shown": shown})
+            )
     for index, category in enumerate(scheme.categories):
         # Units with no item in the category (divisions on crackdown figures) are not odd.
         sums = Counter(

@@ -15,6 +15,7 @@ from typing import Any
 from duban.errors import Problem
 from duban.evaluation.engine.decimals import ZERO
 from duban.evaluation.engine.explain import Text
+from duban.text import gettext as _
 
 
 def join(where: str, key: str | int) -> str:
@@ -49,7 +50,7 @@ class Reader:
             self.data: Mapping[Any, Any] = data
         else:
             self.data = {}
-            self.problem("", "must be a mapping")
+            self.problem("", _("must be a mapping"))
 
     def problem(self, key: str | int, message: str) -> None:
         where = join(self.where, key) if key != "" else self.where
@@ -80,18 +81,18 @@ class Reader:
         self.seen.add(key)
         if key not in self.data or self.data[key] is None:
             if default is None and required:
-                self.problem(key, "is required")
+                self.problem(key, _("is required"))
             return default if default is not None else ZERO
         number = to_number(self.data[key])
         if number is None:
-            self.problem(key, "must be a number")
+            self.problem(key, _("must be a number"))
             return default if default is not None else ZERO
         if positive and number <= 0:
-            self.problem(key, "must be greater than 0")
+            self.problem(key, _("must be greater than 0"))
         if minimum is not None and number < minimum:
-            self.problem(key, f"must be at least {minimum}")
+            self.problem(key, _("must be at least %(minimum)s") % {"minimum": minimum})
         if maximum is not None and number > maximum:
-            self.problem(key, f"must be at most {maximum}")
+            self.problem(key, _("must be at most %(maximum)s") % {"maximum": maximum})
         return number
 
     def optional_number(self, key: str, *, minimum: Decimal | None = None) -> Decimal | None:
@@ -105,14 +106,14 @@ class Reader:
         value = self.data.get(key)
         if value is None:
             if default is None:
-                self.problem(key, "is required")
+                self.problem(key, _("is required"))
                 return minimum
             return default
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(key, "must be an integer")
+            self.problem(key, _("must be an integer"))
             return default if default is not None else minimum
         if value < minimum:
-            self.problem(key, f"must be at least {minimum}")
+            self.problem(key, _("must be at least %(minimum)s") % {"minimum": minimum})
         return value
 
     def string(self, key: str, *, required: bool = True, default: str = "") -> str:
@@ -120,10 +121,10 @@ class Reader:
         value = self.data.get(key)
         if value is None or value == "":
             if required:
-                self.problem(key, "is required")
+                self.problem(key, _("is required"))
             return default
         if isinstance(value, bool) or not isinstance(value, str | int):
-            self.problem(key, "must be text")
+            self.problem(key, _("must be text"))
             return default
         return str(value).strip()
 
@@ -133,14 +134,14 @@ class Reader:
         if value is None:
             return default
         if not isinstance(value, bool):
-            self.problem(key, "must be true or false")
+            self.problem(key, _("must be true or false"))
             return default
         return value
 
     def choice(self, key: str, options: tuple[str, ...], *, default: str) -> str:
         value = self.string(key, required=False, default=default)
         if value not in options:
-            self.problem(key, f"must be one of {', '.join(options)}")
+            self.problem(key, _("must be one of %(options)s") % {"options": ", ".join(options)})
             return default
         return value
 
@@ -150,7 +151,7 @@ class Reader:
         value = self.data.get(key)
         if value is None:
             if required:
-                self.problem(key, "is required")
+                self.problem(key, _("is required"))
             return Text("")
         if isinstance(value, str):
             return Text(value.strip())
@@ -165,10 +166,10 @@ class Reader:
         value = self.data.get(key)
         if value is None:
             if required:
-                self.problem(key, "is required")
+                self.problem(key, _("is required"))
             return
         if not isinstance(value, list):
-            self.problem(key, "must be a list")
+            self.problem(key, _("must be a list"))
             return
         for index, element in enumerate(value):
             yield element, join(join(self.where, key), index)
@@ -178,7 +179,7 @@ class Reader:
         found: list[str] = []
         for element, where in self.items(key, required=False):
             if isinstance(element, bool) or not isinstance(element, str | int) or element == "":
-                self.problems.append(Problem(where, "must be a code"))
+                self.problems.append(Problem(where, _("must be a code")))
             else:
                 found.append(str(element))
         return tuple(found)
@@ -190,17 +191,22 @@ class Reader:
         self.seen.add(key)
         value = self.data.get(key)
         if not isinstance(value, Mapping) or not value:
-            self.problem(key, "must be a non-empty mapping of code: number")
+            self.problem(key, _("must be a non-empty mapping of code: number"))
             return ()
         where = join(self.where, key)
         found: list[tuple[str, Decimal]] = []
         for code, raw in value.items():
             number = to_number(raw)
             if number is None:
-                self.problems.append(Problem(join(where, str(code)), "must be a number"))
+                self.problems.append(Problem(join(where, str(code)), _("must be a number")))
                 continue
             if minimum is not None and number < minimum:
-                self.problems.append(Problem(join(where, str(code)), f"must be at least {minimum}"))
+                self.problems.append(
+                    Problem(
+                        join(where, str(code)),
+                        _("must be at least %(minimum)s") % {"minimum": minimum},
+                    )
+                )
             found.append((str(code), number))
         return tuple(found)
 
@@ -208,4 +214,4 @@ class Reader:
         """Report keys nobody asked for: a typo must not silently become a default."""
         for key in self.data:
             if key not in self.seen:
-                self.problem(str(key), "unknown key")
+                self.problem(str(key), _("unknown key"))

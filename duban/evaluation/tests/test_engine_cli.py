@@ -153,6 +153,7 @@ def test_bad_arguments(files: tuple[Path, Path], args: tuple[str, str, str], err
         score_files(*files, *args)
 
 
+@pytest.mark.usefixtures("english")
 def test_file_errors_propagate(files: tuple[Path, Path]) -> None:
     scheme, values = files
     values.write_text("indicator,period,unit,value\nnope,2017,lst,1\n", encoding="utf-8")
@@ -196,7 +197,11 @@ def test_command_errors_carry_the_file_errors_message(files: tuple[Path, Path]) 
     scheme.write_text("code: x\nyear: 2017\n", encoding="utf-8")
     with pytest.raises(CommandError) as caught:
         call_command(Command(), str(scheme), str(values), period="2017")
-    message = str(caught.value)
-    assert message.startswith(f"scheme file {scheme}: ")
-    assert "  name: is required" in message.splitlines()
-    assert "  issuer: is required" in message.splitlines()
+    message = str(caught.value)  # in Chinese, the command's default --lang
+    assert message.startswith(f"方案文件 {scheme}: ")
+    assert "  name: 必填" in message.splitlines()
+    assert "  issuer: 必填" in message.splitlines()
+    with pytest.raises(CommandError) as caught:
+        call_command(Command(), str(scheme), str(values), period="2017", lang="en")
+    assert str(caught.value).startswith(f"scheme file {scheme}: ")
+    assert "  name: is required" in str(caught.value).splitlines()

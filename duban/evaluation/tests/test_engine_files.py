@@ -40,6 +40,10 @@ from duban.evaluation.engine import (
 from duban.evaluation.tests import D, make_item, make_scheme, make_units
 from duban.periods import StatisticalCalendar
 
+# The engine's tests check the wording of its English messages (the msgids); the Chinese is
+# checked in duban/core/tests/test_refusals_translated.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "scheme-format.md"
 
 
@@ -208,7 +212,7 @@ DELETE = object()
         (_set("items.0.rule.per_piont", 1), "items[0].rule.per_piont: unknown key"),
         (
             _set("items.0.rule.kind", "magic"),
-            "items[0].rule.kind: 指标 i0：未知的计分规则类型“magic”",
+            "items[0].rule.kind: item i0: unknown rule kind “magic”",  # English: see pytestmark
         ),
         (_set("items.0.rule", "shortfall"), "items[0].rule: must be a mapping"),
         (_set("items.0.category", "zzz"), "items[0].category: unknown category 'zzz'"),

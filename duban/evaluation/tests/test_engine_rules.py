@@ -30,6 +30,10 @@ from duban.evaluation.engine.decimals import ENGINE_CONTEXT, figure, round2
 from duban.evaluation.engine.rules import Extra, Rule, rule_from_dict, rule_to_dict
 from duban.evaluation.tests import D, make_item, make_scheme, make_units, values_for
 
+# The engine's tests check the wording of its English messages (the msgids); the Chinese is
+# checked in duban/core/tests/test_refusals_translated.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def score(
     rule: Rule,

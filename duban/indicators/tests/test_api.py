@@ -64,7 +64,7 @@ def test_office_creates_reporter_may_not(personas, defined) -> None:
         "/api/indicators/indicators", json.dumps(bad), content_type="application/json"
     )
     assert r.status_code == 400
-    assert r.json()["errors"] == [{"where": "formula", "message": "unknown indicator 'nothing'"}]
+    assert r.json()["errors"] == [{"where": "formula", "message": "指标 'nothing' 不存在"}]
 
 
 def test_rules_over_http(personas, defined) -> None:

@@ -56,10 +56,10 @@ def test_formula_must_name_known_indicators_and_give_a_number(tree) -> None:
     make(tree, "case.filed")
     with pytest.raises(IndicatorError) as exc:
         make(tree, "case.rate", formula="case.solved / case.filed")
-    assert problems(exc) == [("formula", "unknown indicator 'case.solved'")]
+    assert problems(exc) == [("formula", "指标 'case.solved' 不存在")]
     with pytest.raises(IndicatorError) as exc:
         make(tree, "case.check", formula="case.filed > 3")
-    assert "a number, not a condition" in problems(exc)[0][1]
+    assert "须得出数值，不能是条件" in problems(exc)[0][1]
     with pytest.raises(IndicatorError) as exc:
         make(tree, "case.bad", formula="case.filed / (")
     assert problems(exc)[0][0] == "formula" and "position" in problems(exc)[0][1]
@@ -80,12 +80,12 @@ def test_levels_kinds_and_division_are_checked(tree) -> None:
         make(tree, "a.b", levels=["county", "village"], kinds=["secret"], division=tree.county_a)
     found = dict(problems(exc))
     assert "village" in found["levels"] and "secret" in found["kinds"]
-    assert "not a police division" in found["division"]
+    assert "不是警种部门" in found["division"]
 
 
 def test_code_never_changes(tree) -> None:
     ind = make(tree, "a.b")
-    with pytest.raises(IndicatorError, match="code cannot change"):
+    with pytest.raises(IndicatorError, match="指标代码不能修改"):
         services.update_indicator(ind, user=SYSTEM, code="a.c")
 
 
@@ -100,13 +100,13 @@ def test_an_indicator_sits_on_one_data_set_of_its_period_type(tree) -> None:
     with pytest.raises(IndicatorError) as exc:
         services.set_members(ds2, ["a.b", "a.q", "nope", "a.q"], user=SYSTEM)
     messages = [m for _, m in problems(exc)]
-    assert any("already on data set DS1" in m for m in messages)
-    assert any("a.q is quarterly" in m for m in messages)
-    assert any("unknown indicator 'nope'" in m for m in messages)
-    assert any("listed twice" in m for m in messages)
+    assert any("已在填报表 DS1 中" in m for m in messages)
+    assert any("a.q 的统计周期是 quarterly" in m for m in messages)
+    assert any("指标 'nope' 不存在" in m for m in messages)
+    assert any("列出了两次" in m for m in messages)
     with pytest.raises(IndicatorError) as exc:
         services.set_members(ds2, ["a.r"], user=SYSTEM)
-    assert problems(exc) == [("indicators", "a.r needs a.b on the same form")]
+    assert problems(exc) == [("indicators", "a.r 需要 a.b 在同一张填报表中")]
 
 
 def test_rules_are_conditions_over_the_form(tree) -> None:
@@ -120,7 +120,7 @@ def test_rules_are_conditions_over_the_form(tree) -> None:
     assert rule.parsed.is_condition
     with pytest.raises(IndicatorError) as exc:
         services.add_rule(ds, user=SYSTEM, name="x", expression="a.b + 1")
-    assert "must be a condition" in problems(exc)[0][1]
+    assert "须为条件" in problems(exc)[0][1]
     with pytest.raises(IndicatorError) as exc:
         services.add_rule(ds, user=SYSTEM, name="x", expression="z.z < a.b")
-    assert problems(exc) == [("expression", "z.z is not on data set DS")]
+    assert problems(exc) == [("expression", "z.z 不在填报表 DS 中")]

@@ -99,7 +99,7 @@ def test_the_system_may_do_everything_from_the_shell(tree) -> None:
 @pytest.mark.parametrize("source", ["web", "api"])
 def test_no_request_can_act_as_the_system(tree, source: str) -> None:
     """A view that passed the system actor would skip the policy for whoever is signed in."""
-    with acting_as(source=source), pytest.raises(PermissionDenied, match="only from the shell"):
+    with acting_as(source=source), pytest.raises(PermissionDenied, match="只能在命令行中使用"):
         policy.can(SYSTEM, Action.VIEW_DATA, tree.city)
 
 

@@ -52,7 +52,7 @@ def test_move_keeps_history_and_rewrites_the_subtree(tree) -> None:
 
 
 def test_move_into_own_subtree_is_refused(tree) -> None:
-    with pytest.raises(DubanError, match="cycle"):
+    with pytest.raises(DubanError, match="形成循环"):
         services.move_unit(tree.city, tree.county_a, user=SYSTEM, reason="x")
     tree.city.refresh_from_db()
     assert tree.city.parent_id == tree.province.pk

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from duban.audit.models import AuditEntry
 from duban.orgs import treefile
@@ -75,15 +76,15 @@ def test_bad_file_reports_every_row_and_imports_nothing(db) -> None:
     with pytest.raises(TreeImportError) as exc:
         treefile.import_tree(BAD_CSV, "csv", user=SYSTEM)
     messages = [str(p) for p in exc.value.problems]
-    assert any(m.startswith("line 3:") and "cycle" in m for m in messages)
-    assert any(m.startswith("line 4:") and "cycle" in m for m in messages)
+    assert any(m.startswith("line 3:") and "形成循环" in m for m in messages)
+    assert any(m.startswith("line 4:") and "形成循环" in m for m in messages)
     assert any(
-        m.startswith("line 6:") and "duplicate code 'C1' (first on line 5)" in m for m in messages
+        m.startswith("line 6:") and "代码 'C1' 重复（首次出现在第 5 行）" in m for m in messages
     )
-    assert any(m.startswith("line 7:") and "unknown parent 'NOPE'" in m for m in messages)
-    assert any(m.startswith("line 8:") and "name_zh is empty" in m for m in messages)
-    assert any(m.startswith("line 8:") and "level 'planet'" in m for m in messages)
-    assert any(m.startswith("line 8:") and "sort_order 'x'" in m for m in messages)
+    assert any(m.startswith("line 7:") and "上级单位 'NOPE' 不存在" in m for m in messages)
+    assert any(m.startswith("line 8:") and "name_zh 为空" in m for m in messages)
+    assert any(m.startswith("line 8:") and "层级 'planet'" in m for m in messages)
+    assert any(m.startswith("line 8:") and "sort_order 'x' 不是整数" in m for m in messages)
     assert state() == before
 
 
@@ -91,12 +92,12 @@ def test_yaml_errors_carry_line_numbers(db) -> None:
     text = "units:\n  - code: R\n    name_zh: 市\n    level: city\n    kind: territorial\n  - code: K\n    parent: MISSING\n    name_zh: 县\n    level: county\n    kind: territorial\n"
     with pytest.raises(TreeImportError) as exc:
         treefile.import_tree(text, "yaml", user=SYSTEM)
-    assert [str(p) for p in exc.value.problems] == ["line 6: unknown parent 'MISSING'"]
+    assert [str(p) for p in exc.value.problems] == ["line 6: 上级单位 'MISSING' 不存在"]
     assert not OrgUnit.objects.exists()
 
 
 def test_broken_yaml_and_unknown_format(db) -> None:
-    with pytest.raises(TreeImportError, match="line 3: not valid YAML"):
+    with pytest.raises(TreeImportError, match="line 3: 不是有效的 YAML"):
         treefile.import_tree("units:\n  - [unclosed\n", "yaml", user=SYSTEM)
     with pytest.raises(TreeImportError, match="format"):
         treefile.import_tree(GOOD_CSV, "xls", user=SYSTEM)
@@ -146,9 +147,7 @@ def test_api_import_answers_400_with_rows(tree) -> None:
     )
     assert response.status_code == 400
     body = response.json()
-    assert body["errors"] == [
-        {"where": "line 3", "message": "duplicate code 'N1' (first on line 2)"}
-    ]
+    assert body["errors"] == [{"where": "line 3", "message": "代码 'N1' 重复（首次出现在第 2 行）"}]
 
 
 def test_tree_command_imports_and_exports(db, tmp_path, capsys) -> None:
@@ -179,7 +178,7 @@ def test_grant_command_creates_the_first_admins(db, monkeypatch) -> None:
     monkeypatch.setenv("DUBAN_PASSWORD", "A-long-secret-2017")
     call_command("grant", "sec", "ROOT", "security_admin", "--create")
     assert Membership.objects.get(user__username="sec").role == "security_admin"
-    with pytest.raises(CommandError, match="separation of duties"):
+    with pytest.raises(CommandError, match="职责分离"):
         call_command("grant", "sec", "ROOT", "audit_admin")
 
 
@@ -202,3 +201,24 @@ def test_formula_names_are_text_in_the_csv_and_read_back_as_typed(db) -> None:
     treefile.import_tree(text, "csv", user=SYSTEM)
     assert OrgUnit.objects.get(code="C1").name_zh == '=HYPERLINK("http://x","y")'
     assert OrgUnit.objects.get(code="C2").name_zh == "-1"
+
+
+def test_a_tree_file_in_gb18030_imports(db) -> None:
+    text = "code,parent,name_zh,name_en,level,kind\nWZ,,王庄市局,Wangzhuang,city,territorial\n"
+    treefile.import_tree(text.encode("gb18030"), "csv", user=SYSTEM)
+    assert OrgUnit.objects.get(code="WZ").name_zh == "王庄市局"
+
+
+def test_a_tree_file_in_neither_encoding_or_without_rows_is_refused(db) -> None:
+    with pytest.raises(TreeImportError, match="第 2 行"):
+        treefile.import_tree(
+            b"code,parent,name_zh,level,kind\nX,,\xff,city,territorial\n", "csv", user=SYSTEM
+        )
+    with pytest.raises(TreeImportError, match="只有表头"):
+        treefile.import_tree(b"code,parent,name_zh,name_en,level,kind\n", "csv", user=SYSTEM)
+    with (
+        pytest.raises(TreeImportError, match="header and no rows"),
+        translation.override("en"),
+    ):
+        treefile.import_tree("units: []\n", "yaml", user=SYSTEM)
+    assert not OrgUnit.objects.exists()

@@ -83,7 +83,7 @@ def test_a_bad_csv_lists_every_bad_line_and_imports_nothing(form, tree, reporter
         imp(bad.encode(), "csv", reporter)
     assert exc.value.status == 400
     assert where(exc) == {
-        "line 10": "has 3 fields, the header 4",
+        "line 10": "有 3 个字段，表头有 4 个",
     }, "the shape is checked first"
     with pytest.raises(ReportingError) as exc:
         imp(bad.replace("COUNTY-B\n", "COUNTY-B,1\n").encode(), "csv", reporter)
@@ -94,7 +94,7 @@ def test_a_bad_csv_lists_every_bad_line_and_imports_nothing(form, tree, reporter
     assert got["line 6"] == "case.solved: 'lots' is not a number"
     assert got["line 7"] == "COUNTY-A case.filed 201712 is also given at line 2"
     assert "never entered" in got["line 8"]
-    assert got["line 9"] == "you may not enter figures for STATION-A1"
+    assert got["line 9"] == "您无权为 STATION-A1 填报数据"
     assert "line 2" not in got and "line 10" not in got
     assert db_dump() == before
 
@@ -107,7 +107,7 @@ def test_unknown_columns_are_refused(form, reporter) -> None:
             reporter,
         )
     assert where(exc) == {
-        "line 1": "unknown column 'colour' (expected indicator, period, unit, value, comment)"
+        "line 1": "未知的列 'colour'（应为 indicator, period, unit, value、comment）"
     }
 
 
@@ -287,9 +287,9 @@ def test_template_for_all_children(form, tree, reporter) -> None:
         ("text", {"H{filed}": "case.filed: 'twelve' is not a number"}),
         ("formula", {"H{filed}": "case.filed: a formula is not accepted: type the figure itself"}),
         ("decimal", {"H{filed}": "case.filed: must be a whole number"}),
-        ("code", {"C{filed}": "code changed: the template has case.filed, the file case.fild"}),
-        ("extra", {"A{extra}": "this row is not part of the template"}),
-        ("deleted", {"A{solved}": "a row of the template was deleted"}),
+        ("code", {"C{filed}": "代码被改动：模板中是 case.filed，文件中是 case.fild"}),
+        ("extra", {"A{extra}": "此行不属于模板"}),
+        ("deleted", {"A{solved}": "模板中有一行被删除了"}),
     ],
 )
 def test_bad_cells_are_named_by_address_and_nothing_is_imported(
@@ -337,9 +337,9 @@ def test_another_template_or_period_is_refused_by_name(form, tree, personas) -> 
             personas.county_reporter,
             form=(form.data_set, tree.county_a, "201712", [tree.county_a]),
         )
-    assert where(exc) == {"file": "this template is for period 201711, the form is 201712"}
+    assert where(exc) == {"file": "此模板属于统计期 201711，当前填报表是 201712"}
     sibling = template_for(form, [tree.county_b], tree.county_b)
-    with pytest.raises(ReportingError, match="other units: COUNTY-B"):
+    with pytest.raises(ReportingError, match="其他单位：COUNTY-B"):
         imp(
             sibling,
             "xlsx",
@@ -350,7 +350,7 @@ def test_another_template_or_period_is_refused_by_name(form, tree, personas) -> 
     tree_export.active.append(["code", "parent", "name_zh"])
     buf = io.BytesIO()
     tree_export.save(buf)
-    with pytest.raises(ReportingError, match="neither a Duban template"):
+    with pytest.raises(ReportingError, match="既不是督办平台的模板"):
         imp(buf.getvalue(), "xlsx", personas.county_reporter)
     assert db_dump() == before
 
@@ -367,7 +367,7 @@ def test_the_wrong_period_in_an_expired_template_is_a_conflict(form, tree, perso
     ("payload", "message"),
     [
         (b"indicator,period,unit,value\n", "Excel"),
-        (b"", "empty"),
+        (b"", "文件是空的"),
         (b"%PDF-1.4 not a workbook", "Excel"),
     ],
 )

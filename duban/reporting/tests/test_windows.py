@@ -54,7 +54,7 @@ def test_expired_entry_names_the_date_and_a_lock_exception_reopens_it(form, tree
     with at("2018-02-01"):
         with pytest.raises(ReportingConflict, match=r"expired after 2018-01-15.*lock exception"):
             save(form, tree.county_a, personas.county_reporter)
-        with pytest.raises(Exception, match="not allowed"):
+        with pytest.raises(Exception, match="不允许在"):
             services.grant_lock_exception(
                 form.data_set, tree.county_a, "201712", user=personas.city_approver, reason="x"
             )

@@ -12,6 +12,7 @@ from duban.evaluation.engine.explain import Step
 from duban.evaluation.engine.params import Reader, join
 from duban.evaluation.engine.rules.base import CLASS_CODE, Extra, Rule, Trace, done, floor_zero
 from duban.evaluation.engine.rules.registry import register
+from duban.text import gettext as _
 
 if TYPE_CHECKING:
     from duban.evaluation.engine.model import Item
@@ -41,9 +42,9 @@ class WeightedCount(Rule):
     @classmethod
     def parse(cls, r: Reader) -> Rule:
         weights = r.number_map("weights", minimum=ZERO)
-        for code, _ in weights:
+        for code, _weight in weights:
             if not CLASS_CODE.match(code):
-                r.problem(join("weights", code), "class codes use letters, digits, '_' or '-'")
+                r.problem(join("weights", code), _("class codes use letters, digits, '_' or '-'"))
         return cls(weights=weights)
 
     def params(self) -> dict[str, object]:

@@ -12,6 +12,7 @@ from duban.evaluation.engine.explain import Step, Text
 from duban.evaluation.engine.params import Reader
 from duban.evaluation.engine.rules.base import Extra, Rule, Trace, done, floor_zero
 from duban.evaluation.engine.rules.registry import register
+from duban.text import gettext as _
 
 if TYPE_CHECKING:
     from duban.evaluation.engine.model import Item
@@ -44,7 +45,7 @@ class Discretionary(Rule):
         minimum = r.number("min", minimum=ZERO)
         maximum = r.number("max", minimum=ZERO)
         if maximum < minimum:
-            r.problem("max", "must not be below min")
+            r.problem("max", _("must not be below min"))
         return cls(minimum=minimum, maximum=maximum)
 
     def params(self) -> dict[str, object]:

@@ -21,6 +21,7 @@ from duban.evaluation.engine.rules.base import (
     floor_zero,
 )
 from duban.evaluation.engine.rules.registry import register
+from duban.text import gettext as _
 
 if TYPE_CHECKING:
     from duban.evaluation.engine.model import Item
@@ -149,17 +150,17 @@ class Steps(Rule):
             band = Reader(element, where, r.problems)
             kind = "at_most" if band.has("at_most") else "at_least"
             if band.has("at_most") and band.has("at_least"):
-                band.problem("", "give either at_least or at_most, not both")
+                band.problem("", _("give either at_least or at_most, not both"))
             kinds.add(kind)
             bands.append(Band(band.number(kind), band.number("points", minimum=ZERO)))
             band.done()
         if not bands and r.has("bands"):
-            r.problem("bands", "must list at least one band")
+            r.problem("bands", _("must list at least one band"))
         if len(kinds) > 1:
-            r.problem("bands", "all bands must use the same key (at_least or at_most)")
+            r.problem("bands", _("all bands must use the same key (at_least or at_most)"))
         for index in range(1, len(bands)):
             if bands[index].bound <= bands[index - 1].bound:
-                r.problem(join("bands", index), "bands must be in strictly ascending order")
+                r.problem(join("bands", index), _("bands must be in strictly ascending order"))
         return cls(
             bands=tuple(bands), bound=kinds.pop() if len(kinds) == 1 else "at_least", basis=basis
         )

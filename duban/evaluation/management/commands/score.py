@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from duban.evaluation.engine.cli import FORMATS, score_files
 from duban.evaluation.engine.explain import LANGS
@@ -32,6 +33,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Refusals and warnings in the language asked for, as the output is.
+        with translation.override("zh-hans" if options["lang"] == "zh" else options["lang"]):
+            self._score(options)
+
+    def _score(self, options: dict[str, Any]) -> None:
         try:
             output = score_files(
                 options["scheme"],
@@ -40,6 +46,7 @@ class Command(BaseCommand):
                 options["fmt"],
                 options["lang"],
                 today=options["today"],
+                warn=lambda line: self.stderr.write(self.style.WARNING(line)),
             )
         except ValueError as error:  # SchemeFileError and ValuesFileError are ValueErrors
             raise CommandError(str(error)) from error
