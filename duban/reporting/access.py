@@ -129,11 +129,11 @@ def selection_periods(period: str = "", start: str = "", end: str = "") -> tuple
         if start and end:
             a, b = parse_period(start), parse_period(end)
             if a.type != b.type:
-                raise ReportingError("start and end are periods of different types", "end")
+                raise ReportingError(_("start and end are periods of different types"), "end")
             return tuple(p.id for p in periods_between(a.type, a.start, b.end))
     except ValueError as exc:
         raise ReportingError(str(exc), "period") from None
-    raise ReportingError("name a period, or a start and an end", "period")
+    raise ReportingError(_("name a period, or a start and an end"), "period")
 
 
 def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
@@ -148,7 +148,9 @@ def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
     ]
     if not kids:
         raise ReportingError(
-            f"no unit below {target.unit.code} reports {target.data_set.code}", "children"
+            _("no unit below %(code)s reports %(code2)s")
+            % {"code": target.unit.code, "code2": target.data_set.code},
+            "children",
         )
     return kids
 

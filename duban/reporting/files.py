@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.core.files.uploadedfile import UploadedFile
 from django.http import JsonResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
 
 from duban.reporting import exports, importing
 from duban.reporting.access import FormTarget
@@ -42,7 +43,9 @@ def export_response(selection: exports.Selection, fmt_: str, user: Actor) -> Htt
         return xlsx_response(data, exports.filename(*name_parts, ext="xlsx"))
     if fmt_ == "json":
         return JsonResponse(exports.dhis2_json(rows))
-    raise ReportingError(f"unknown format {fmt_!r}: use csv, xlsx or json", "format")
+    raise ReportingError(
+        _("unknown format %(fmt)s: use csv, xlsx or json") % {"fmt": repr(fmt_)}, "format"
+    )
 
 
 def import_template(target: FormTarget, file: UploadedFile, *, user: Actor) -> WriteResult:

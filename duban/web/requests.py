@@ -32,7 +32,7 @@ class AuthenticatedHttpRequest(HttpRequest):
 def actor(request: HttpRequest) -> User:
     """The signed-in user of a route that requires one (login_required / django_auth)."""
     if not request.user.is_authenticated:
-        raise PermissionDenied("sign in first")
+        raise PermissionDenied(_("sign in first"))
     return cast("User", request.user)
 
 
