@@ -166,7 +166,9 @@ def test_only_the_office_locks_and_unlocks_with_a_reason(form, tree, personas, c
     sub = services.unlock(county_sub, user=personas.province_office, reason="年终对账更正")
     assert sub.state == State.RETURNED and states(tree.county_a) == {State.RETURNED}
     entry = AuditEntry.objects.get(action="reporting.submission.unlocked")
-    assert entry.reason == "年终对账更正" and entry.before == {"state": "locked"}
+    assert entry.reason == "年终对账更正" and entry.before["state"] == "locked"
+    assert entry.after["state"] == "returned" and entry.after["return_reason"] == "年终对账更正"
+    assert entry.after["locked_at"] is None and entry.before["locked_at"] is not None
     services.save_form(
         form.data_set,
         tree.county_a,
