@@ -79,7 +79,7 @@ def test_writes_to_submitted_approved_or_locked_figures_are_409_with_the_reason(
     form, tree, personas, county_sub
 ) -> None:
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
-    for expected in ("waits for approval", "approved", "locked"):
+    for expected in ("正在等待审核", "审核通过", "锁定"):
         with pytest.raises(ReportingConflict) as exc:
             services.save_form(
                 form.data_set,

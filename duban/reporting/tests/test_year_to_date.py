@@ -194,7 +194,7 @@ def test_a_correction_after_approval_goes_through_unlock_and_a_lock_exception(
     services.change_period(rp, user=SYSTEM, is_closed=True, reason="books closed")
     sub = Submission.objects.get(unit=county, period="201705")
     services.unlock(sub, user=SYSTEM, reason="the county found two more cases")
-    with pytest.raises(ReportingConflict, match="closed entry"):
+    with pytest.raises(ReportingConflict, match="已关闭"):
         enter(form, county, "201705", case_filed=10)
     services.grant_lock_exception(
         form.data_set, county, "201705", user=SYSTEM, reason="correction after approval"
