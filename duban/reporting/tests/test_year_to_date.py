@@ -417,3 +417,18 @@ def test_any_sequence_keeps_the_totals_equal_to_a_plain_sum(
             assert totals == {i: {u: t for u, (t, _) in of.items()} for i, of in expected.items()}
             assert given == {i: {u: n for u, (_, n) in of.items()} for i, of in expected.items()}
         transaction.set_rollback(True)
+
+
+def test_the_admin_shows_figures_read_only(form: Form, tree: Any, rf: Any) -> None:
+    from django.contrib import admin
+
+    from duban.testing import make_user
+
+    model_admin = admin.site._registry[DataValue]
+    request = rf.get("/admin/")
+    request.user = make_user("sysadmin_ytd", tree.city, "system_admin")
+    dv = put_figure(tree.county_b, form.filed, "201702", D(3), State.APPROVED)
+    assert model_admin.has_view_permission(request, dv)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, dv)
+    assert not model_admin.has_delete_permission(request, dv)
