@@ -1,8 +1,9 @@
 """`duban tasks_daily [--today YYYY-MM-DD]`: the daily pass (idempotent).
 
 Tasks linked to an indicator whose approved figures over the scheme's statistical year have
-reached the target are declared done (awaiting the issuing unit's check); then reminders and supervision orders go out; last,
-the audit chain is verified and its head anchored outside the database (`duban audit anchor`).
+reached the target are declared done (awaiting the issuing unit's check); then reminders and
+supervision orders go out; last, the audit chain is verified and its head anchored outside
+the database (`duban audit anchor`).
 """
 
 from __future__ import annotations
