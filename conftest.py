@@ -56,6 +56,31 @@ def personas(tree: Tree) -> Personas:
     )
 
 
+# The fixtures through which a test reaches the database (pytest-django's, and so every
+# fixture built on them, such as `tree`).
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+)
+
+
+def touches_database(item: pytest.Item) -> bool:
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With DUBAN_TEST_DATABASE_ONLY=1 (scripts/test's second run, on PostgreSQL) only the
+    tests that reach the database run: the others (the engine's properties, the formula
+    parser, translations) ran on the first run and would prove nothing new."""
+    if os.environ.get("DUBAN_TEST_DATABASE_ONLY") != "1":
+        return
+    kept = [item for item in items if touches_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[i for i in items if not touches_database(i)])
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings) -> None:
     """PBKDF2's deliberate slowness is for attackers, not for a test suite of logins."""

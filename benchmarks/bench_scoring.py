@@ -252,9 +252,9 @@ def load_figures(units: int, items: int) -> None:
     uid = [unit_ids[f"u{u}"] for u in range(units)]
     iid = [ind_ids[f"i{i}"] for i in range(items)]
     stamp = "2017-12-31 00:00:00+00:00"
-    rows = ((uid[u], iid[i], month, figure(u, i, m), "", "approved", stamp)
+    rows = ((uid[u], iid[i], month, figure(u, i, m), "", "approved", stamp, 0)
             for i in range(items) for u in range(units) for m, month in enumerate(MONTHS, start=1))  # fmt: skip
-    columns = "unit_id, indicator_id, period, value, comment, state, updated_at"
+    columns = "unit_id, indicator_id, period, value, comment, state, updated_at, version"
     if connection.vendor == "postgresql":
         connection.ensure_connection()
         raw = connection.connection
@@ -265,7 +265,7 @@ def load_figures(units: int, items: int) -> None:
     else:
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO reporting_datavalue ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                f"INSERT INTO reporting_datavalue ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 cast(Any, rows),  # a generator: 5.4 M rows are never held at once
             )
 

@@ -54,3 +54,14 @@ def env_ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
         return tuple(int(part) for part in raw.split(",") if part.strip())
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a list of integers (use 7,1)") from None
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (compared in upper case, e.g. a log level)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not one of {', '.join(choices)}")
+    return value

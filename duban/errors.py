@@ -136,3 +136,19 @@ def add_problems(form: Any, exc: DubanError, *, rest_to_form: bool = False) -> l
         else:
             rest.append(p)
     return rest
+
+
+def clean_problems(obj: Any, **full_clean: Any) -> list[Problem]:
+    """The problems `obj.full_clean(**full_clean)` finds, each naming its field ("" for the
+    whole row): the one way a service turns Django's ValidationError into Problems."""
+    from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+    try:
+        obj.full_clean(**full_clean)
+    except ValidationError as exc:
+        return [
+            Problem("" if field == NON_FIELD_ERRORS else field, str(message))
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    return []

@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from duban.env import env_bool, env_int, env_ints, env_list, env_str
+from duban.env import env_bool, env_choice, env_int, env_ints, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("DUBAN_DATA_DIR", str(BASE_DIR.parent / "var")))
@@ -213,9 +213,21 @@ EMAIL_HOST_PASSWORD = env_str("DUBAN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DUBAN_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DUBAN_EMAIL_FROM", "duban@localhost")
 
+# Operational logs (docs/deployment.md, "Logs"): key=value lines on stderr with the request id
+# and the actor (duban/logs.py). DUBAN_LOG_LEVEL sets Duban's own loggers (duban.reporting,
+# duban.tasks …), DUBAN_LOG_LEVEL_OTHERS Django's and the libraries'.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("DUBAN_LOG_LEVEL", "WARNING")},
+    "filters": {"context": {"()": "duban.logs.ContextFilter"}},
+    "formatters": {"kv": {"()": "duban.logs.KeyValueFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": "kv"}
+    },
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("DUBAN_LOG_LEVEL_OTHERS", "WARNING", LOG_LEVELS),
+    },
+    "loggers": {"duban": {"level": env_choice("DUBAN_LOG_LEVEL", "INFO", LOG_LEVELS)}},
 }

@@ -4,6 +4,7 @@ the permission matrices share (each matrix keeps its own hand-written table)."""
 from __future__ import annotations
 
 import functools
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
@@ -111,15 +112,6 @@ def _check_table(expected: Expected, relations: Sequence[str]) -> None:
             )
 
 
-def matrix_cells(expected: Expected, relations: Sequence[str]) -> pytest.MarkDecorator:
-    """Parametrise a test as (op, role, relation) over every operation × role × relation."""
-    _check_table(expected, relations)
-    cells = [(op, role, rel) for op in expected for role in MATRIX_ROLES for rel in relations]
-    return pytest.mark.parametrize(
-        ("op", "role", "relation"), cells, ids=["-".join(cell) for cell in cells]
-    )
-
-
 def log_in_actor(unit: OrgUnit, role: str) -> Client:
     """A client logged in as the matrix's actor, who holds just `role` at `unit`."""
     make_user("actor", unit, role)
@@ -176,12 +168,17 @@ def _undone() -> Iterator[None]:
 
 
 def role_faults(
-    expected: Expected, role: str, relations: Sequence[str], act: Callable[[str, str], int]
+    expected: Expected,
+    role: str,
+    relations: Sequence[str],
+    act: Callable[[str, str], int],
+    effect: Callable[[str, str], bool | None] = lambda op, relation: None,
 ) -> list[str]:
     """Every operation × relation for one role against one world that is costly to build.
 
-    `act(op, relation)` performs a cell; each runs in a savepoint rolled back afterwards, so
-    no cell sees another's writes. Returns every wrong cell, not just the first.
+    `act(op, relation)` performs a cell and `effect(op, relation)` says afterwards whether
+    its write changed the data (None for reads); each cell runs in a savepoint rolled back
+    afterwards, so no cell sees another's writes. Returns every wrong cell, not just the first.
     """
     _check_table(expected, relations)
     faults = []
@@ -189,8 +186,26 @@ def role_faults(
         for relation in relations:
             with _undone():
                 fault = cell_fault(
-                    expected, op, role, relation, functools.partial(act, op, relation)
+                    expected,
+                    op,
+                    role,
+                    relation,
+                    functools.partial(act, op, relation),
+                    functools.partial(effect, op, relation),
                 )
             if fault is not None:
                 faults.append(fault)
     return faults
+
+
+def opened_parts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the zip parts opened from now on (the real ZipFile.open, watched)."""
+    opened: list[str] = []
+    real = zipfile.ZipFile.open
+
+    def watched(self: zipfile.ZipFile, name: Any, *args: Any, **kwargs: Any) -> Any:
+        opened.append(getattr(name, "filename", name))
+        return real(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", watched)
+    return opened

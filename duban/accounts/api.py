@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from duban.accounts import services
-from duban.accounts.current import user_of
 from duban.accounts.models import User
 from duban.orgs import policy
-from duban.orgs.api import unit_for
 from duban.orgs.models import Membership
 from duban.orgs.policy import Action
+from duban.web import AuthenticatedHttpRequest, actor, unit_or_403
 
 router = Router(tags=["accounts"])
 
@@ -61,9 +59,9 @@ def _roles(memberships: list[Membership]) -> list[RoleOut]:
     ]
 
 
-def _member(request: HttpRequest, account: User) -> MemberOut:
+def _member(request: AuthenticatedHttpRequest, account: User) -> MemberOut:
     """An account as a security administrator sees it: only its roles within his reach."""
-    roles = policy.managed_memberships(user_of(request)).filter(user=account)
+    roles = policy.managed_memberships(actor(request)).filter(user=account)
     return MemberOut(
         id=account.pk,
         username=account.username,
@@ -74,8 +72,8 @@ def _member(request: HttpRequest, account: User) -> MemberOut:
 
 
 @router.get("/me", response=MeOut)
-def me(request: HttpRequest) -> MeOut:
-    user = user_of(request)
+def me(request: AuthenticatedHttpRequest) -> MeOut:
+    user = actor(request)
     return MeOut(
         username=user.username,
         full_name=user.full_name,
@@ -85,24 +83,26 @@ def me(request: HttpRequest) -> MeOut:
 
 
 @router.post("/me/language", response=MeOut)
-def set_language(request: HttpRequest, payload: LanguageIn) -> MeOut:
-    services.set_language(user_of(request), payload.language)
+def set_language(request: AuthenticatedHttpRequest, payload: LanguageIn) -> MeOut:
+    services.set_language(actor(request), payload.language)
     return me(request)
 
 
 @router.get("/units/{code}/members", response=list[MemberOut])
-def members(request: HttpRequest, code: str) -> list[MemberOut]:
+def members(request: AuthenticatedHttpRequest, code: str) -> list[MemberOut]:
     """People holding a role at this unit (security administrators only)."""
-    unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
+    unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
     users = User.objects.filter(memberships__unit=unit).distinct().order_by("username")
     return [_member(request, u) for u in users]
 
 
 @router.post("/units/{code}/members", response={201: MemberOut})
-def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status[MemberOut]:
-    unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
+def create_member(
+    request: AuthenticatedHttpRequest, code: str, payload: AccountIn
+) -> Status[MemberOut]:
+    unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
     account = services.create_account(
-        user=user_of(request),
+        user=actor(request),
         unit=unit,
         username=payload.username,
         full_name=payload.full_name,
@@ -114,17 +114,15 @@ def create_member(request: HttpRequest, code: str, payload: AccountIn) -> Status
 
 
 @router.post("/units/{code}/roles", response={201: RoleOut})
-def grant(request: HttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
+def grant(request: AuthenticatedHttpRequest, code: str, payload: GrantIn) -> Status[RoleOut]:
     """Give an account of your tree a role here; any other name: 400, the same for all."""
-    unit = unit_for(request, code, Action.MANAGE_ACCOUNTS)
-    m = services.grant(
-        user=user_of(request), unit=unit, username=payload.username, role=payload.role
-    )
+    unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
+    m = services.grant(user=actor(request), unit=unit, username=payload.username, role=payload.role)
     return Status(201, _roles([m])[0])
 
 
 @router.delete("/memberships/{membership_id}", response={204: None})
-def revoke(request: HttpRequest, membership_id: int, reason: str = "") -> Status[None]:
+def revoke(request: AuthenticatedHttpRequest, membership_id: int, reason: str = "") -> Status[None]:
     """Withdraw a role held at a unit of your tree; any other: 404, the same as none."""
-    services.revoke(user=user_of(request), membership_id=membership_id, reason=reason)
+    services.revoke(user=actor(request), membership_id=membership_id, reason=reason)
     return Status(204, None)

@@ -14,13 +14,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from duban.accounts import services
-from duban.accounts.current import user_of
 from duban.accounts.forms import AccountForm, GrantForm
 from duban.errors import DubanError
 from duban.orgs import policy
 from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import Action
-from duban.orgs.views import add_problems, unit_or_403
+from duban.web import AuthenticatedHttpRequest, actor, add_problems, unit_or_403
 
 
 class LoginView(auth_views.LoginView):
@@ -35,7 +34,7 @@ def language(request: HttpRequest) -> HttpResponse:
     if code not in dict(settings.LANGUAGES):
         return redirect("home")
     if request.user.is_authenticated:
-        services.set_language(user_of(request), code)
+        services.set_language(actor(request), code)
         target = request.POST.get("next", "/")
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
             target = "/"
@@ -46,8 +45,8 @@ def language(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def members_home(request: HttpRequest) -> HttpResponse:
-    units = OrgUnit.objects.filter(path__in=policy.roots(user_of(request), Action.MANAGE_ACCOUNTS))
+def members_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    units = OrgUnit.objects.filter(path__in=policy.roots(actor(request), Action.MANAGE_ACCOUNTS))
     if not units:
         raise policy.PermissionDenied("account management needs a security administrator")
     return redirect("accounts:members", code=units[0].code)
@@ -55,7 +54,7 @@ def members_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def members(request: HttpRequest, code: str) -> HttpResponse:
+def members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.MANAGE_ACCOUNTS)
     account_form = AccountForm(
         request.POST if request.POST.get("form") == "create" else None, prefix="new"
@@ -68,7 +67,7 @@ def members(request: HttpRequest, code: str) -> HttpResponse:
             if request.POST.get("form") == "create" and account_form.is_valid():
                 d = account_form.cleaned_data
                 services.create_account(
-                    user=user_of(request),
+                    user=actor(request),
                     unit=unit,
                     username=d["username"],
                     full_name=d["full_name"],
@@ -80,13 +79,13 @@ def members(request: HttpRequest, code: str) -> HttpResponse:
             if request.POST.get("form") == "grant" and grant_form.is_valid():
                 d = grant_form.cleaned_data
                 services.grant(
-                    user=user_of(request), unit=unit, username=d["username"], role=d["role"]
+                    user=actor(request), unit=unit, username=d["username"], role=d["role"]
                 )
                 messages.success(request, _("Role granted."))
                 return redirect("accounts:members", code=unit.code)
             if request.POST.get("form") == "revoke":
                 services.revoke(
-                    user=user_of(request),
+                    user=actor(request),
                     membership_id=request.POST.get("membership"),
                     reason=request.POST.get("reason", ""),
                     unit=unit,

@@ -23,6 +23,7 @@ class AuditContext:
     ip: str | None = None
     source: str = "system"
     reason: str = ""
+    request_id: str = ""  # set per request by the middleware; named in every log line
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(

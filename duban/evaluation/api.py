@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
@@ -19,12 +19,12 @@ from duban.evaluation.engine import result_to_dict
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import score
 from duban.orgs.models import OrgUnit
-from duban.web import actor
+from duban.web import AuthenticatedHttpRequest, actor
 
 router = Router(tags=["evaluation"])
 
 
-def _scheme(request: HttpRequest, code: str) -> tuple[Scheme, set[str]]:
+def _scheme(request: AuthenticatedHttpRequest, code: str) -> tuple[Scheme, set[str]]:
     scheme = get_object_or_404(Scheme.objects.select_related("issuer", "based_on"), code=code)
     return scheme, access.require_view(request.user, scheme)
 
@@ -43,7 +43,7 @@ class SchemeOut(Schema):
 
 
 @router.get("/schemes", response=list[SchemeOut])
-def list_schemes(request: HttpRequest) -> list[SchemeOut]:
+def list_schemes(request: AuthenticatedHttpRequest) -> list[SchemeOut]:
     return [
         SchemeOut(
             code=s.code,
@@ -58,7 +58,7 @@ def list_schemes(request: HttpRequest) -> list[SchemeOut]:
 
 
 @router.get("/schemes/{code}/scheme.yaml")
-def scheme_yaml(request: HttpRequest, code: str) -> HttpResponse:
+def scheme_yaml(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme, _seen = _scheme(request, code)
     return HttpResponse(services.export_scheme_yaml(scheme), content_type="application/yaml")
 
@@ -68,7 +68,7 @@ class ImportIn(Schema):
 
 
 @router.post("/schemes", response={201: SchemeOut})
-def import_scheme(request: HttpRequest, body: ImportIn) -> Status[SchemeOut]:
+def import_scheme(request: AuthenticatedHttpRequest, body: ImportIn) -> Status[SchemeOut]:
     """Create a scheme from YAML text (or replace the draft of the same code)."""
     s = services.import_scheme_yaml(body.yaml, user=actor(request))
     return Status(
@@ -93,7 +93,9 @@ def _filtered(data: dict[str, Any], seen: set[str]) -> dict[str, Any]:
 
 
 @router.get("/schemes/{code}/scores")
-def scores(request: HttpRequest, code: str, period: str = "", lang: str = "zh") -> dict[str, Any]:
+def scores(
+    request: AuthenticatedHttpRequest, code: str, period: str = "", lang: str = "zh"
+) -> dict[str, Any]:
     """Every visible unit's result with item explanations, shortfalls and rank change."""
     scheme, seen = _scheme(request, code)
     scored = score(scheme, period or None)
@@ -107,7 +109,7 @@ def scores(request: HttpRequest, code: str, period: str = "", lang: str = "zh") 
 
 @router.get("/schemes/{code}/units/{unit}")
 def unit_scores(
-    request: HttpRequest, code: str, unit: str, period: str = "", lang: str = "zh"
+    request: AuthenticatedHttpRequest, code: str, unit: str, period: str = "", lang: str = "zh"
 ) -> dict[str, Any]:
     """One unit: items with explanations, shortfalls with room (上升空间), reconciliation."""
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
@@ -131,7 +133,7 @@ def unit_scores(
 
 @router.get("/schemes/{code}/reconciliation")
 def reconciliation(
-    request: HttpRequest, code: str, period: str = "", lang: str = "zh"
+    request: AuthenticatedHttpRequest, code: str, period: str = "", lang: str = "zh"
 ) -> list[dict[str, Any]]:
     scheme, seen = _scheme(request, code)
     result = score(scheme, period or None, with_previous=False).result
@@ -150,7 +152,9 @@ class ItemPatch(Schema):
 
 
 @router.patch("/schemes/{code}/items/{item}")
-def patch_item(request: HttpRequest, code: str, item: str, body: ItemPatch) -> dict[str, Any]:
+def patch_item(
+    request: AuthenticatedHttpRequest, code: str, item: str, body: ItemPatch
+) -> dict[str, Any]:
     """Edit a draft's item (what-if copies included); the published scheme is refused (409)."""
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
@@ -166,7 +170,7 @@ def patch_item(request: HttpRequest, code: str, item: str, body: ItemPatch) -> d
 
 
 @router.post("/schemes/{code}/copy", response={201: SchemeOut})
-def copy(request: HttpRequest, code: str) -> Status[SchemeOut]:
+def copy(request: AuthenticatedHttpRequest, code: str) -> Status[SchemeOut]:
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
     c = services.copy_scheme_as_draft(scheme, user=actor(request))
@@ -177,7 +181,7 @@ def copy(request: HttpRequest, code: str) -> Status[SchemeOut]:
 
 
 @router.get("/schemes/{code}/compare")
-def compare(request: HttpRequest, code: str, period: str = "") -> list[dict[str, Any]]:
+def compare(request: AuthenticatedHttpRequest, code: str, period: str = "") -> list[dict[str, Any]]:
     scheme = get_object_or_404(Scheme.objects.select_related("issuer", "based_on"), code=code)
     access.require_manage(request.user, scheme)
     return [
@@ -211,7 +215,9 @@ def _pub_out(p: Publication) -> PublicationOut:
 
 
 @router.post("/schemes/{code}/publications", response={201: PublicationOut})
-def publish(request: HttpRequest, code: str, body: PublishIn) -> Status[PublicationOut]:
+def publish(
+    request: AuthenticatedHttpRequest, code: str, body: PublishIn
+) -> Status[PublicationOut]:
     scheme = get_object_or_404(Scheme.objects.select_related("issuer"), code=code)
     access.require_manage(request.user, scheme)
     pub = services.publish_results(
@@ -221,7 +227,7 @@ def publish(request: HttpRequest, code: str, body: PublishIn) -> Status[Publicat
 
 
 @router.get("/publications/{pk}")
-def publication(request: HttpRequest, pk: int, lang: str = "zh") -> dict[str, Any]:
+def publication(request: AuthenticatedHttpRequest, pk: int, lang: str = "zh") -> dict[str, Any]:
     """The results as published (frozen) and any difference with current approved data."""
     pub = get_object_or_404(Publication.objects.select_related("scheme__issuer"), pk=pk)
     seen = access.require_view(request.user, pub.scheme)
@@ -246,7 +252,7 @@ class ObjectionIn(Schema):
 
 
 @router.post("/publications/{pk}/objections", response={201: dict[str, Any]})
-def lodge(request: HttpRequest, pk: int, body: ObjectionIn) -> Status[dict[str, Any]]:
+def lodge(request: AuthenticatedHttpRequest, pk: int, body: ObjectionIn) -> Status[dict[str, Any]]:
     pub = get_object_or_404(Publication.objects.select_related("scheme__issuer"), pk=pk)
     access.require_view(request.user, pub.scheme)
     unit = get_object_or_404(OrgUnit, code=body.unit)
@@ -262,7 +268,7 @@ class RulingIn(Schema):
 
 
 @router.post("/objections/{pk}/ruling")
-def ruling(request: HttpRequest, pk: int, body: RulingIn) -> dict[str, Any]:
+def ruling(request: AuthenticatedHttpRequest, pk: int, body: RulingIn) -> dict[str, Any]:
     o = get_object_or_404(Objection.objects.select_related("publication__scheme__issuer"), pk=pk)
     access.require_manage(request.user, o.publication.scheme)
     o = services.rule_objection(o, user=actor(request), upheld=body.upheld, reason=body.reason)
@@ -270,7 +276,7 @@ def ruling(request: HttpRequest, pk: int, body: RulingIn) -> dict[str, Any]:
 
 
 @router.post("/publications/{pk}/finalise", response=PublicationOut)
-def finalise(request: HttpRequest, pk: int) -> PublicationOut:
+def finalise(request: AuthenticatedHttpRequest, pk: int) -> PublicationOut:
     pub = get_object_or_404(Publication.objects.select_related("scheme__issuer"), pk=pk)
     access.require_manage(request.user, pub.scheme)
     return _pub_out(services.finalise_publication(pub, user=actor(request)))

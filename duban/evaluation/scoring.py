@@ -7,6 +7,8 @@ the exception, frozen in ``Publication.snapshot``.
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +23,7 @@ from duban.evaluation.models import Scheme
 from duban.evaluation.values import ValueSource, load_source
 from duban.periods import Period, PeriodType, parse_period
 
+log = logging.getLogger(__name__)
 PERIOD_TYPES = (PeriodType.MONTHLY, PeriodType.QUARTERLY, PeriodType.SIXMONTHLY, PeriodType.YEARLY)
 
 
@@ -94,8 +97,20 @@ def score(
     built: engine.Scheme | None = None,
 ) -> Scored:
     """Every unit's result for one period, and the rank change since the period before."""
+    start = time.perf_counter()
     with engine.collector_paused():  # hundreds of thousands of figures, no cycles
-        return _score(scheme, period_id, today, with_previous, built)
+        scored = _score(scheme, period_id, today, with_previous, built)
+    log.info(
+        "scheme scored",
+        extra={
+            "scheme": scheme.code,
+            "period": scored.period,
+            "units": len(scored.result.units),
+            "problems": len(scored.result.problems),
+            "seconds": round(time.perf_counter() - start, 3),
+        },
+    )
+    return scored
 
 
 def _score(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from duban.evaluation import views
+from duban.evaluation import line_views, views
 
 app_name = "evaluation"
 urlpatterns = [
@@ -15,6 +15,7 @@ urlpatterns = [
     path("schemes/<str:code>/compare/", views.compare, name="compare"),
     path("schemes/<str:code>/scores/", views.scores, name="scores"),
     path("schemes/<str:code>/units/<str:unit>/", views.unit_scores, name="unit"),
+    path("schemes/<str:code>/lines/<str:line>/", line_views.line_scores, name="line"),
     path("schemes/<str:code>/reconciliation/", views.reconciliation, name="reconciliation"),
     path("schemes/<str:code>/publications/", views.publish_results, name="publish_results"),
     path("publications/<int:pk>/", views.publication, name="publication"),

@@ -214,7 +214,7 @@ def load_source(scheme: engine.Scheme, periods: Sequence[Period] | None = None) 
     noted = {
         code
         for item in scheme.items
-        if isinstance(item.rule, engine.Discretionary)
+        if item.rule.needs_reason
         for code in item.rule.keys(item.indicator)
     }
     noted_ids = [pk for pk, code in stored.items() if code in summed and code in noted]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -15,17 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.errors import DubanError
-from duban.evaluation import access, exports, services, sheets
+from duban.evaluation import access, exports, lines, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
 from duban.evaluation.engine.decimals import figure, fixed, plain
 from duban.evaluation.engine.results import label
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
-from duban.orgs.models import OrgUnit
-from duban.orgs.views import read_upload
-from duban.web import actor
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from duban.orgs.models import Line, OrgUnit
+from duban.web import CSV, XLSX, AuthenticatedHttpRequest, actor, download, read_upload
 
 
 def lang() -> str:
@@ -36,28 +33,25 @@ def _scheme(code: str) -> Scheme:
     return get_object_or_404(Scheme.objects.select_related("issuer", "based_on"), code=code)
 
 
-def _file(body: bytes | str, name: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def _problems_page(request: HttpRequest, exc: DubanError, back: str) -> HttpResponse:
+def _problems_page(request: AuthenticatedHttpRequest, exc: DubanError, back: str) -> HttpResponse:
     return render(
         request, "evaluation/problems.html", {"problems": exc.shown(), "back": back}, status=400
     )
 
 
 @login_required
-def scheme_list(request: HttpRequest) -> HttpResponse:
+def scheme_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The landing page: schemes the user may open."""
     schemes = access.visible_schemes(request.user)
-    return render(request, "evaluation/scheme_list.html", {"schemes": schemes})
+    along = [(s, Line(line)) for s, line in lines.line_schemes(actor(request))]
+    return render(
+        request, "evaluation/scheme_list.html", {"schemes": schemes, "line_schemes": along}
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def scheme_import(request: HttpRequest) -> HttpResponse:
+def scheme_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create or replace a draft from a YAML file or an xlsx sheet (all or nothing)."""
     problems: list[Any] = []
     if request.method == "POST":
@@ -86,7 +80,7 @@ def scheme_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def scheme_detail(request: HttpRequest, code: str) -> HttpResponse:
+def scheme_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_view(request.user, scheme)
     built = None
@@ -119,26 +113,26 @@ def scheme_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def scheme_yaml(request: HttpRequest, code: str) -> HttpResponse:
+def scheme_yaml(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_view(request.user, scheme)
     try:
         text = services.export_scheme_yaml(scheme)
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
-    return _file(text, f"{scheme.code}.yaml", "application/yaml; charset=utf-8")
+    return download(text, f"{scheme.code}.yaml", "application/yaml; charset=utf-8")
 
 
 @login_required
-def scheme_xlsx(request: HttpRequest, code: str) -> HttpResponse:
+def scheme_xlsx(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_view(request.user, scheme)
-    return _file(sheets.export_scheme_xlsx(scheme), f"{scheme.code}.xlsx", XLSX)
+    return download(sheets.export_scheme_xlsx(scheme), f"{scheme.code}.xlsx", XLSX)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def item_edit(request: HttpRequest, code: str, item: str) -> HttpResponse:
+def item_edit(request: AuthenticatedHttpRequest, code: str, item: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_manage(request.user, scheme)
     row = get_object_or_404(SchemeItem, scheme=scheme, code=item)
@@ -193,7 +187,7 @@ def item_edit(request: HttpRequest, code: str, item: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def scheme_publish(request: HttpRequest, code: str) -> HttpResponse:
+def scheme_publish(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_manage(request.user, scheme)
     try:
@@ -206,7 +200,7 @@ def scheme_publish(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def scheme_copy(request: HttpRequest, code: str) -> HttpResponse:
+def scheme_copy(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_manage(request.user, scheme)
     try:
@@ -218,7 +212,7 @@ def scheme_copy(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def compare(request: HttpRequest, code: str) -> HttpResponse:
+def compare(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_manage(request.user, scheme)
     period = request.GET.get("period") or str(scheme.year)
@@ -231,12 +225,12 @@ def compare(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _scored(request: HttpRequest, scheme: Scheme) -> Scored:
+def _scored(request: AuthenticatedHttpRequest, scheme: Scheme) -> Scored:
     return score(scheme, request.GET.get("period") or None)
 
 
 @login_required
-def scores(request: HttpRequest, code: str) -> HttpResponse:
+def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The ranking table of one period (year to date by default), rows the user may see."""
     scheme = _scheme(code)
     seen = access.require_view(request.user, scheme)
@@ -252,8 +246,8 @@ def scores(request: HttpRequest, code: str) -> HttpResponse:
         rows = exports.results_rows(snapshot, seen)
         name = f"{scheme.code}-{result.period.id}"
         if fmt == "csv":
-            return _file(exports.csv_text(rows), f"{name}.csv", "text/csv; charset=utf-8")
-        return _file(exports.xlsx_bytes(rows, note=_note(scheme)), f"{name}.xlsx", XLSX)
+            return download(exports.csv_text(rows), f"{name}.csv", CSV)
+        return download(exports.xlsx_bytes(rows, note=_note(scheme)), f"{name}.xlsx", XLSX)
     groups = {g.code: g for g in scored.engine.groups}
     cohorts = []
     for group_code, sequence, members in result.cohorts:
@@ -310,7 +304,7 @@ def _result_dict(scored: Scored, lg: str) -> dict[str, Any]:
 
 
 @login_required
-def unit_scores(request: HttpRequest, code: str, unit: str) -> HttpResponse:
+def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> HttpResponse:
     """One unit: every item with its derivation, shortfalls (短板) with room (上升空间), 对账."""
     scheme = _scheme(code)
     target = get_object_or_404(OrgUnit, code=unit)
@@ -370,7 +364,7 @@ def unit_scores(request: HttpRequest, code: str, unit: str) -> HttpResponse:
 
 
 @login_required
-def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
+def reconciliation(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """收官对账 for one unit (?unit=) or every unit the user may see; csv / xlsx export."""
     scheme = _scheme(code)
     seen = access.require_view(request.user, scheme)
@@ -389,9 +383,9 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
     fmt = request.GET.get("format", "")
     name = f"{scheme.code}-{result.period.id}-reconciliation"
     if fmt == "csv":
-        return _file(exports.csv_text(rows), f"{name}.csv", "text/csv; charset=utf-8")
+        return download(exports.csv_text(rows), f"{name}.csv", CSV)
     if fmt == "xlsx":
-        return _file(exports.xlsx_bytes(rows, title="reconciliation", note=_note(scheme)),
+        return download(exports.xlsx_bytes(rows, title="reconciliation", note=_note(scheme)),
                      f"{name}.xlsx", XLSX)  # fmt: skip
     context = {
         "scheme": scheme,
@@ -407,7 +401,7 @@ def reconciliation(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def publish_results(request: HttpRequest, code: str) -> HttpResponse:
+def publish_results(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
     access.require_manage(request.user, scheme)
     try:
@@ -424,14 +418,14 @@ def publish_results(request: HttpRequest, code: str) -> HttpResponse:
     return redirect("evaluation:publication", pk=pub.pk)
 
 
-def _publication(request: HttpRequest, pk: int) -> tuple[Publication, set[str]]:
+def _publication(request: AuthenticatedHttpRequest, pk: int) -> tuple[Publication, set[str]]:
     pub = get_object_or_404(Publication.objects.select_related("scheme__issuer"), pk=pk)
     seen = access.require_view(request.user, pub.scheme)
     return pub, seen
 
 
 @login_required
-def publication(request: HttpRequest, pk: int) -> HttpResponse:
+def publication(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The frozen results as published, the objections, and any difference with today's data."""
     pub, seen = _publication(request, pk)
     lg = lang()
@@ -475,7 +469,7 @@ def publication(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def lodge_objection(request: HttpRequest, pk: int) -> HttpResponse:
+def lodge_objection(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pub, _seen = _publication(request, pk)
     unit = get_object_or_404(OrgUnit, code=request.POST.get("unit", ""))
     upload = request.FILES.get("evidence")
@@ -497,7 +491,7 @@ def lodge_objection(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rule_objection(request: HttpRequest, pk: int) -> HttpResponse:
+def rule_objection(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     objection = get_object_or_404(Objection.objects.select_related("publication__scheme"), pk=pk)
     access.require_manage(request.user, objection.publication.scheme)
     try:
@@ -514,7 +508,7 @@ def rule_objection(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def objection_evidence(request: HttpRequest, pk: int) -> HttpResponse:
+def objection_evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     objection = get_object_or_404(Objection.objects.select_related("publication__scheme"), pk=pk)
     scheme = objection.publication.scheme
     if not access.can_manage(request.user, scheme):
@@ -523,12 +517,12 @@ def objection_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("no evidence")
     with objection.evidence.open("rb") as fh:
         data = fh.read()
-    return _file(data, objection.evidence_name or "evidence", "application/octet-stream")
+    return download(data, objection.evidence_name or "evidence", "application/octet-stream")
 
 
 @login_required
 @require_POST
-def refresh_publication(request: HttpRequest, pk: int) -> HttpResponse:
+def refresh_publication(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pub, _seen = _publication(request, pk)
     access.require_manage(request.user, pub.scheme)
     try:
@@ -543,7 +537,7 @@ def refresh_publication(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def finalise(request: HttpRequest, pk: int) -> HttpResponse:
+def finalise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     pub, _seen = _publication(request, pk)
     access.require_manage(request.user, pub.scheme)
     try:
@@ -555,13 +549,13 @@ def finalise(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def publication_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+def publication_export(request: AuthenticatedHttpRequest, pk: int, fmt: str) -> HttpResponse:
     """Final results for the incentive mechanisms (三项机制), as published."""
     pub, seen = _publication(request, pk)
     rows = exports.results_rows(pub.snapshot_for(lang()), seen)
     name = f"{pub.scheme.code}-{pub.period}-{pub.state}"
     if fmt == "csv":
-        return _file(exports.csv_text(rows), f"{name}.csv", "text/csv; charset=utf-8")
+        return download(exports.csv_text(rows), f"{name}.csv", CSV)
     if fmt == "xlsx":
-        return _file(exports.xlsx_bytes(rows, note=_note(pub.scheme)), f"{name}.xlsx", XLSX)
+        return download(exports.xlsx_bytes(rows, note=_note(pub.scheme)), f"{name}.xlsx", XLSX)
     raise Http404("csv or xlsx")

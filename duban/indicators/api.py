@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
@@ -15,7 +14,7 @@ from duban.indicators.models import DataSet, Indicator, ValidationRule
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.reporting.access import actor
+from duban.web import AuthenticatedHttpRequest, actor
 
 router = Router(tags=["indicators"])
 
@@ -198,13 +197,13 @@ class FormulaOut(Schema):
     position: int | None = None
 
 
-def _unit(request: HttpRequest, code: str, action: Action) -> OrgUnit:
+def _unit(request: AuthenticatedHttpRequest, code: str, action: Action) -> OrgUnit:
     unit = get_object_or_404(OrgUnit, code=code)
     policy.require(request.user, action, unit)
     return unit
 
 
-def indicator_for(request: HttpRequest, code: str) -> Indicator:
+def indicator_for(request: AuthenticatedHttpRequest, code: str) -> Indicator:
     """404 for an unknown code, 403 for one issued outside the caller's reach."""
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
@@ -212,7 +211,7 @@ def indicator_for(request: HttpRequest, code: str) -> Indicator:
     return ind
 
 
-def data_set_for(request: HttpRequest, code: str) -> DataSet:
+def data_set_for(request: AuthenticatedHttpRequest, code: str) -> DataSet:
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
         raise policy.PermissionDenied(f"data set {code} is outside your units")
@@ -231,18 +230,20 @@ def _division(code: str | None) -> OrgUnit | None:
 
 
 @router.get("/indicators", response=list[IndicatorOut])
-def list_indicators(request: HttpRequest) -> list[IndicatorOut]:
+def list_indicators(request: AuthenticatedHttpRequest) -> list[IndicatorOut]:
     qs = Indicator.objects.visible_to(request.user).select_related("issuer", "division")
     return [IndicatorOut.of(i) for i in qs[:2000]]
 
 
 @router.get("/indicators/{code}", response=IndicatorOut)
-def get_indicator(request: HttpRequest, code: str) -> IndicatorOut:
+def get_indicator(request: AuthenticatedHttpRequest, code: str) -> IndicatorOut:
     return IndicatorOut.of(indicator_for(request, code))
 
 
 @router.post("/indicators", response={201: IndicatorOut})
-def create_indicator(request: HttpRequest, payload: IndicatorIn) -> Status[IndicatorOut]:
+def create_indicator(
+    request: AuthenticatedHttpRequest, payload: IndicatorIn
+) -> Status[IndicatorOut]:
     issuer = _unit(request, payload.issuer, Action.MANAGE_EVALUATION)
     data = payload.dict(exclude={"issuer", "division"})
     ind = services.create_indicator(
@@ -252,7 +253,9 @@ def create_indicator(request: HttpRequest, payload: IndicatorIn) -> Status[Indic
 
 
 @router.patch("/indicators/{code}", response=IndicatorOut)
-def update_indicator(request: HttpRequest, code: str, payload: IndicatorPatch) -> IndicatorOut:
+def update_indicator(
+    request: AuthenticatedHttpRequest, code: str, payload: IndicatorPatch
+) -> IndicatorOut:
     ind = indicator_for(request, code)
     changes = patch_changes(payload, model=Indicator)
     if "division" in changes:
@@ -262,18 +265,18 @@ def update_indicator(request: HttpRequest, code: str, payload: IndicatorPatch) -
 
 
 @router.get("/datasets", response=list[DataSetOut])
-def list_data_sets(request: HttpRequest) -> list[DataSetOut]:
+def list_data_sets(request: AuthenticatedHttpRequest) -> list[DataSetOut]:
     qs = DataSet.objects.visible_to(request.user).select_related("owner")
     return [DataSetOut.of(d) for d in qs[:500]]
 
 
 @router.get("/datasets/{code}", response=DataSetOut)
-def get_data_set(request: HttpRequest, code: str) -> DataSetOut:
+def get_data_set(request: AuthenticatedHttpRequest, code: str) -> DataSetOut:
     return DataSetOut.of(data_set_for(request, code))
 
 
 @router.post("/datasets", response={201: DataSetOut})
-def create_data_set(request: HttpRequest, payload: DataSetIn) -> Status[DataSetOut]:
+def create_data_set(request: AuthenticatedHttpRequest, payload: DataSetIn) -> Status[DataSetOut]:
     owner = _unit(request, payload.owner, Action.MANAGE_EVALUATION)
     data = payload.dict(exclude={"owner"})
     ds = services.create_data_set(user=actor(request), owner=owner, **data)
@@ -281,7 +284,9 @@ def create_data_set(request: HttpRequest, payload: DataSetIn) -> Status[DataSetO
 
 
 @router.patch("/datasets/{code}", response=DataSetOut)
-def update_data_set(request: HttpRequest, code: str, payload: DataSetPatch) -> DataSetOut:
+def update_data_set(
+    request: AuthenticatedHttpRequest, code: str, payload: DataSetPatch
+) -> DataSetOut:
     ds = data_set_for(request, code)
     ds = services.update_data_set(
         ds, user=actor(request), **payload.dict(exclude_unset=True, exclude_none=True)
@@ -290,14 +295,14 @@ def update_data_set(request: HttpRequest, code: str, payload: DataSetPatch) -> D
 
 
 @router.put("/datasets/{code}/indicators", response=DataSetOut)
-def set_members(request: HttpRequest, code: str, payload: MembersIn) -> DataSetOut:
+def set_members(request: AuthenticatedHttpRequest, code: str, payload: MembersIn) -> DataSetOut:
     ds = data_set_for(request, code)
     services.set_members(ds, payload.indicators, user=actor(request))
     return DataSetOut.of(ds)
 
 
 @router.post("/datasets/{code}/rules", response={201: RuleOut})
-def add_rule(request: HttpRequest, code: str, payload: RuleIn) -> Status[RuleOut]:
+def add_rule(request: AuthenticatedHttpRequest, code: str, payload: RuleIn) -> Status[RuleOut]:
     ds = data_set_for(request, code)
     rule = services.add_rule(ds, user=actor(request), **payload.dict())
     return Status(
@@ -306,7 +311,7 @@ def add_rule(request: HttpRequest, code: str, payload: RuleIn) -> Status[RuleOut
 
 
 @router.delete("/datasets/{code}/rules/{pk}", response={204: None})
-def delete_rule(request: HttpRequest, code: str, pk: int) -> Status[None]:
+def delete_rule(request: AuthenticatedHttpRequest, code: str, pk: int) -> Status[None]:
     ds = data_set_for(request, code)
     rule = get_object_or_404(ValidationRule, pk=pk, data_set=ds)
     services.delete_rule(rule, user=actor(request))
@@ -314,7 +319,7 @@ def delete_rule(request: HttpRequest, code: str, pk: int) -> Status[None]:
 
 
 @router.post("/formula/check", response=FormulaOut)
-def check_formula(request: HttpRequest, payload: FormulaIn) -> FormulaOut:
+def check_formula(request: AuthenticatedHttpRequest, payload: FormulaIn) -> FormulaOut:
     """Parse a formula or rule as the office types it; says what is wrong and where."""
     try:
         f = parse_formula(payload.formula)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from duban.errors import DubanError, Problem
+from duban.core.acting import attributed
+from duban.errors import DubanError, Problem, clean_problems
 from duban.indicators.formula import FormulaError, evaluation_order, parse_formula
 from duban.indicators.models import (
     DataSet,
@@ -24,7 +24,6 @@ from duban.indicators.models import (
 from duban.orgs import policy
 from duban.orgs.models import Kind, Level, Line, OrgUnit
 from duban.orgs.policy import Action
-from duban.reporting.actor import attributed
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -69,15 +68,7 @@ DATASET_FIELDS = (
 
 
 def _full_clean(obj: Any, exclude: list[str] | None = None) -> list[Problem]:
-    try:
-        obj.full_clean(exclude=exclude, validate_unique=True)
-    except ValidationError as exc:
-        return [
-            Problem(f if f != "__all__" else "", str(m))
-            for f, ms in exc.message_dict.items()
-            for m in ms
-        ]
-    return []
+    return clean_problems(obj, exclude=exclude, validate_unique=True)
 
 
 def _require(user: Actor, unit: OrgUnit) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -18,11 +20,10 @@ from duban.indicators.models import DataSet, Indicator
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import add_problems
-from duban.reporting.access import actor
+from duban.web import AuthenticatedHttpRequest, actor, form_page
 
 
-def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
+def _visible_indicator(request: AuthenticatedHttpRequest, code: str) -> Indicator:
     ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
         raise policy.PermissionDenied(f"indicator {code} is outside your units")
@@ -31,7 +32,7 @@ def _visible_indicator(request: HttpRequest, code: str) -> Indicator:
 
 @login_required
 @require_GET
-def indicator_list(request: HttpRequest) -> HttpResponse:
+def indicator_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     indicators = Indicator.objects.visible_to(request.user).select_related("issuer", "division")
     data_sets = DataSet.objects.visible_to(request.user).select_related("owner")
     issuers = OrgUnit.objects.filter(path__in=policy.roots(request.user, Action.MANAGE_EVALUATION))
@@ -48,7 +49,7 @@ def indicator_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
+def indicator_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     ind = _visible_indicator(request, code)
     member = ind.memberships.select_related("data_set").first()
     return render(
@@ -74,32 +75,26 @@ def _division(form: IndicatorForm) -> Any:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def indicator_new(request: HttpRequest, unit: str) -> HttpResponse:
+def indicator_new(request: AuthenticatedHttpRequest, unit: str) -> HttpResponse:
     issuer = get_object_or_404(OrgUnit, code=unit)
     policy.require(request.user, Action.MANAGE_EVALUATION, issuer)
     form = IndicatorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "division_code"}
-        try:
-            ind = services.create_indicator(
-                user=actor(request), issuer=issuer, division=_division(form), **data
-            )
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Indicator defined."))
-            return redirect("indicators:detail", code=ind.code)
-    return render(
+    return _indicator_form(
         request,
-        "indicators/form.html",
-        {"form": form, "title": _("New indicator"), "issuer": issuer},
-        status=400 if form.errors else 200,
+        form,
+        lambda d: services.create_indicator(
+            user=request.user, issuer=issuer, division=_division(form), **d
+        ),
+        title=_("New indicator"),
+        done=_("Indicator defined."),
+        issuer=issuer,
+        fixed=(),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
+def indicator_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     ind = _visible_indicator(request, code)
     policy.require(request.user, Action.MANAGE_EVALUATION, ind.issuer)
     form = IndicatorForm(
@@ -109,30 +104,46 @@ def indicator_edit(request: HttpRequest, code: str) -> HttpResponse:
     )
     form.fields["code"].disabled = True
     form.fields["period_type"].disabled = True
-    if request.method == "POST" and form.is_valid():
-        data = {
-            k: v
-            for k, v in form.cleaned_data.items()
-            if k not in ("division_code", "code", "period_type")
-        }
-        try:
-            services.update_indicator(ind, user=actor(request), division=_division(form), **data)
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("indicators:detail", code=ind.code)
-    return render(
+    return _indicator_form(
         request,
-        "indicators/form.html",
-        {"form": form, "title": _("Edit indicator"), "issuer": ind.issuer},
-        status=400 if form.errors else 200,
+        form,
+        lambda d: services.update_indicator(ind, user=request.user, division=_division(form), **d),
+        title=_("Edit indicator"),
+        done=_("Saved."),
+        issuer=ind.issuer,
+        fixed=("code", "period_type"),
+    )
+
+
+def _indicator_form(
+    request: AuthenticatedHttpRequest,
+    form: IndicatorForm,
+    save: Callable[..., Indicator],
+    *,
+    title: str,
+    done: str,
+    issuer: OrgUnit,
+    fixed: tuple[str, ...],
+) -> HttpResponse:
+    """The indicator form; `save` gets its fields less the division code and the `fixed` ones."""
+    skip = ("division_code", *fixed)
+    return form_page(
+        request,
+        form,
+        lambda d: save({k: v for k, v in d.items() if k not in skip}),
+        title=title,
+        back=reverse("indicators:list"),
+        done=done,
+        then=lambda ind: reverse("indicators:detail", kwargs={"code": ind.code}),
+        template="indicators/form.html",
+        context={"issuer": issuer},
+        invalid_status=400,
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def data_set_detail(request: HttpRequest, code: str) -> HttpResponse:
+def data_set_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The form's indicators and its validation rules; the office adds and removes rules."""
     ds = get_object_or_404(DataSet.objects.select_related("owner"), code=code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():

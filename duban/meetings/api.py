@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
@@ -16,9 +15,9 @@ from duban.meetings.models import DecidedMatter, Meeting
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.tasks.api import LedgerOut
+from duban.tasks.schemas import LedgerOut
 from duban.tasks.services import today_local
-from duban.web import actor
+from duban.web import AuthenticatedHttpRequest, actor
 
 router = Router(tags=["meetings"])
 
@@ -166,7 +165,7 @@ class CadenceIn(Schema):
 
 
 @router.get("/meetings", response=list[MeetingOut])
-def list_meetings(request: HttpRequest, unit: str = "") -> list[MeetingOut]:
+def list_meetings(request: AuthenticatedHttpRequest, unit: str = "") -> list[MeetingOut]:
     meetings = services.visible_meetings(request.user).select_related("unit")
     if unit:
         meetings = meetings.filter(unit__code=unit)
@@ -174,24 +173,24 @@ def list_meetings(request: HttpRequest, unit: str = "") -> list[MeetingOut]:
 
 
 @router.post("/meetings", response={201: MeetingOut})
-def create_meeting(request: HttpRequest, payload: MeetingIn) -> Status[MeetingOut]:
+def create_meeting(request: AuthenticatedHttpRequest, payload: MeetingIn) -> Status[MeetingOut]:
     data = payload.dict()
     unit = OrgUnit.objects.filter(code=data.pop("unit")).first()
     if unit is None:
         raise DubanError("no unit has this code", "unit")
     participants = _units(data.pop("participants"), "participants")
     data["branch_venues"] = "\n".join(data["branch_venues"])
-    m = services.create_meeting(unit, user=actor(request), participants=participants, **data)  # type: ignore[arg-type]
+    m = services.create_meeting(unit, user=actor(request), participants=participants, **data)
     return Status(201, MeetingOut.of(m))
 
 
 @router.get("/meetings/{pk}", response=MeetingOut)
-def meeting_detail(request: HttpRequest, pk: int) -> MeetingOut:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> MeetingOut:
     return MeetingOut.of(services.meeting_or_403(request.user, pk))
 
 
 @router.patch("/meetings/{pk}", response=MeetingOut)
-def update_meeting(request: HttpRequest, pk: int, payload: MeetingPatch) -> MeetingOut:
+def update_meeting(request: AuthenticatedHttpRequest, pk: int, payload: MeetingPatch) -> MeetingOut:
     meeting = services.meeting_or_403(request.user, pk)
     data = payload.dict(exclude_unset=True)
     # Before the lists are turned into text and units: a null there would read as "clear".
@@ -201,12 +200,12 @@ def update_meeting(request: HttpRequest, pk: int, payload: MeetingPatch) -> Meet
     )
     if "branch_venues" in data:
         data["branch_venues"] = "\n".join(data["branch_venues"])
-    m = services.update_meeting(meeting, user=actor(request), participants=participants, **data)  # type: ignore[arg-type]
+    m = services.update_meeting(meeting, user=actor(request), participants=participants, **data)
     return MeetingOut.of(m)
 
 
 @router.get("/meetings/{pk}/agenda", response=AgendaOut)
-def agenda(request: HttpRequest, pk: int) -> AgendaOut:
+def agenda(request: AuthenticatedHttpRequest, pk: int) -> AgendaOut:
     """The agenda pack, built from the data as of the meeting day (or today, if it is still to come)."""
     pack = build_pack(services.meeting_or_403(request.user, pk), today_local(), viewer=request.user)
     return AgendaOut(
@@ -253,7 +252,7 @@ def agenda(request: HttpRequest, pk: int) -> AgendaOut:
 
 
 @router.post("/meetings/{pk}/decisions", response={201: DecisionOut})
-def decide(request: HttpRequest, pk: int, payload: DecisionIn) -> Status[DecisionOut]:
+def decide(request: AuthenticatedHttpRequest, pk: int, payload: DecisionIn) -> Status[DecisionOut]:
     """Record a decided matter; with `supervise` (default) it becomes a task in the same step."""
     meeting = services.meeting_or_403(request.user, pk)
     if not services.can_manage(actor(request), meeting):
@@ -263,9 +262,9 @@ def decide(request: HttpRequest, pk: int, payload: DecisionIn) -> Status[Decisio
         raise DubanError("no unit has this code", "lead_unit")
     d = services.decide(
         meeting,
-        user=actor(request),  # type: ignore[arg-type]
+        user=actor(request),
         text=payload.text,
-        lead_unit=lead,  # type: ignore[arg-type]
+        lead_unit=lead,
         due_date=payload.due_date,
         supervise=payload.supervise,
         partners=_units(payload.partners, "partners"),
@@ -275,21 +274,23 @@ def decide(request: HttpRequest, pk: int, payload: DecisionIn) -> Status[Decisio
 
 
 @router.post("/decisions/{pk}/supervise", response=DecisionOut)
-def supervise(request: HttpRequest, pk: int) -> DecisionOut:
+def supervise(request: AuthenticatedHttpRequest, pk: int) -> DecisionOut:
     matter = get_object_or_404(DecidedMatter, pk=pk)
     services.meeting_or_403(request.user, matter.meeting_id)
-    services.supervise_matter(matter, user=actor(request))  # type: ignore[arg-type]
+    services.supervise_matter(matter, user=actor(request))
     return DecisionOut.of(DecidedMatter.objects.select_related("lead_unit").get(pk=pk))
 
 
-def _unit(request: HttpRequest, code: str, action: Action) -> OrgUnit:
+def _unit(request: AuthenticatedHttpRequest, code: str, action: Action) -> OrgUnit:
     unit = get_object_or_404(OrgUnit, code=code)
-    policy.require(request.user, action, unit)  # type: ignore[arg-type]
+    policy.require(request.user, action, unit)
     return unit
 
 
 @router.get("/units/{code}/cadence", response=list[CadenceOut])
-def cadence(request: HttpRequest, code: str, year: int | None = None) -> list[CadenceOut]:
+def cadence(
+    request: AuthenticatedHttpRequest, code: str, year: int | None = None
+) -> list[CadenceOut]:
     unit = _unit(request, code, Action.VIEW_DATA)
     today = today_local()
     year = year or today.year
@@ -311,26 +312,28 @@ def cadence(request: HttpRequest, code: str, year: int | None = None) -> list[Ca
 
 
 @router.put("/units/{code}/cadence", response=CadenceOut)
-def set_cadence(request: HttpRequest, code: str, payload: CadenceIn) -> CadenceOut:
+def set_cadence(request: AuthenticatedHttpRequest, code: str, payload: CadenceIn) -> CadenceOut:
     unit = _unit(request, code, Action.MANAGE_EVALUATION)
     c = services.set_cadence(
         unit,
         payload.mechanism,
-        user=actor(request),  # type: ignore[arg-type]
+        user=actor(request),
         since=payload.since,
-        active=payload.active,  # type: ignore[arg-type]
-    )  # type: ignore[arg-type]
+        active=payload.active,
+    )
     return CadenceOut(mechanism=c.mechanism, since=c.since, cells=[])
 
 
 @router.post("/units/{code}/cadence/held", response={201: CadenceCellOut})
-def record_held(request: HttpRequest, code: str, payload: HeldIn) -> Status[CadenceCellOut]:
+def record_held(
+    request: AuthenticatedHttpRequest, code: str, payload: HeldIn
+) -> Status[CadenceCellOut]:
     unit = _unit(request, code, Action.MANAGE_EVALUATION)
     r = services.record_held(
         unit,
         payload.mechanism,
         payload.period,
-        user=actor(request),  # type: ignore[arg-type]
+        user=actor(request),
         held_on=payload.held_on,
         reference=payload.reference,
     )

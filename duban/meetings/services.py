@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from duban.audit.services import record
-from duban.errors import ConflictError, DubanError, Problem
+from duban.errors import ConflictError, DubanError, Problem, clean_problems
 from duban.indicators.models import PERIOD_TYPE_LABELS
 from duban.meetings.models import (
     Cadence,
@@ -81,16 +81,9 @@ def meeting_or_403(user: Any, pk: int) -> Meeting:
 
 
 def _validate(obj: Any, exclude: list[str]) -> None:
-    try:
-        obj.full_clean(exclude=exclude, validate_constraints=False)
-    except ValidationError as exc:
-        raise MeetingError(
-            [
-                Problem(f if f != "__all__" else "", str(m))
-                for f, ms in exc.message_dict.items()
-                for m in ms
-            ]
-        ) from None
+    problems = clean_problems(obj, exclude=exclude, validate_constraints=False)
+    if problems:
+        raise MeetingError(problems)
 
 
 def _set_participants(meeting: Meeting, units: Sequence[OrgUnit]) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,21 +22,20 @@ from duban.meetings.models import DecidedMatter, Meeting, MeetingKind
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.pages import form_page, post_action
 from duban.tasks import access as task_access
 from duban.tasks.services import today_local
-from duban.web import actor
+from duban.web import AuthenticatedHttpRequest, actor, form_page, post_action
 
 
-def _managed_units(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+def _managed_units(request: AuthenticatedHttpRequest):
+    return policy.visible_units(request.user, Action.MANAGE_EVALUATION)
 
 
 def _meeting_page(meeting: Meeting) -> str:
     return reverse("meetings:meeting", args=[meeting.pk])
 
 
-def _managed_meeting(request: HttpRequest, pk: int, why: str) -> Meeting:
+def _managed_meeting(request: AuthenticatedHttpRequest, pk: int, why: str) -> Meeting:
     """Fetch a meeting the user may see (404, 403) and manage (403, saying `why` not)."""
     meeting = services.meeting_or_403(request.user, pk)
     if not services.can_manage(actor(request), meeting):
@@ -45,13 +44,13 @@ def _managed_meeting(request: HttpRequest, pk: int, why: str) -> Meeting:
 
 
 @login_required
-def meeting_list(request: HttpRequest) -> HttpResponse:
+def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     meetings = services.visible_meetings(request.user).select_related("unit")
     code = request.GET.get("unit", "").strip()
     unit = None
     if code:
         unit = get_object_or_404(OrgUnit, code=code)
-        policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
+        policy.require(request.user, Action.VIEW_DATA, unit)
         meetings = meetings.filter(unit=unit)
     kind = request.GET.get("kind", "")
     if kind in MeetingKind.values:
@@ -64,14 +63,14 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
             "unit": unit,
             "kinds": MeetingKind.choices,
             "kind": kind,
-            "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
+            "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),
         },
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def meeting_new(request: HttpRequest) -> HttpResponse:
+def meeting_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = _managed_units(request)
     if not units.exists():
         raise PermissionDenied("convening meetings needs the evaluation office")
@@ -79,7 +78,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
     def save(data: dict[str, Any]) -> Meeting:
         d = dict(data)
         unit, participants = d.pop("unit"), list(d.pop("participants"))
-        return services.create_meeting(unit, user=actor(request), participants=participants, **d)  # type: ignore[arg-type]
+        return services.create_meeting(unit, user=actor(request), participants=participants, **d)
 
     return form_page(
         request,
@@ -93,7 +92,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = services.meeting_or_403(request.user, pk)
     today = today_local()
     can_manage = services.can_manage(actor(request), meeting)
@@ -105,7 +104,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "meeting": meeting,
             "pack": pack,
             "open_tasks": set(task_access.visible_tasks(request.user).values_list("pk", flat=True)),
-            "can_view_unit": policy.can(request.user, Action.VIEW_DATA, meeting.unit),  # type: ignore[arg-type]
+            "can_view_unit": policy.can(request.user, Action.VIEW_DATA, meeting.unit),
             "today": today,
             "can_manage": can_manage,
             "decisions": meeting.decisions.select_related("lead_unit", "task"),
@@ -119,7 +118,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _managed_meeting(request, pk, "only the convening unit's office edits a meeting")
     form = MeetingForm(
         request.POST or None,
@@ -132,7 +131,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     def save(data: dict[str, Any]) -> Meeting:
         d = dict(data)
         participants = list(d.pop("participants"))
-        return services.update_meeting(meeting, user=actor(request), participants=participants, **d)  # type: ignore[arg-type]
+        return services.update_meeting(meeting, user=actor(request), participants=participants, **d)
 
     return form_page(
         request, form, save, title=_("Edit meeting"), back=_meeting_page(meeting), done=_("Saved.")
@@ -141,18 +140,18 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def minutes(request: HttpRequest, pk: int) -> HttpResponse:
+def minutes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _managed_meeting(request, pk, "only the convening unit's office keeps the minutes")
     form = MinutesForm(request.POST)
     if form.is_valid():
-        services.update_meeting(meeting, user=actor(request), minutes=form.cleaned_data["minutes"])  # type: ignore[arg-type]
+        services.update_meeting(meeting, user=actor(request), minutes=form.cleaned_data["minutes"])
         messages.success(request, _("Minutes saved."))
     return redirect("meetings:meeting", pk=pk)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _managed_meeting(request, pk, "only the convening unit's office records decisions")
     back = _meeting_page(meeting)
     return form_page(
@@ -160,7 +159,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         DecisionForm(request.POST or None, units=OrgUnit.objects.subtree_of(meeting.unit)),
         lambda d: services.decide(
             meeting,
-            user=actor(request),  # type: ignore[arg-type]
+            user=actor(request),
             text=d["text"],
             lead_unit=d["lead_unit"],
             due_date=d["due_date"],
@@ -184,14 +183,14 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def supervise_matter(request: HttpRequest, pk: int) -> HttpResponse:
+def supervise_matter(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     matter = get_object_or_404(DecidedMatter.objects.select_related("meeting"), pk=pk)
     meeting = _managed_meeting(
         request, matter.meeting_id, "only the convening unit's office supervises decisions"
     )
     return post_action(
         request,
-        lambda: services.supervise_matter(matter, user=actor(request)),  # type: ignore[arg-type]
+        lambda: services.supervise_matter(matter, user=actor(request)),
         back=_meeting_page(meeting),
         done=_("Supervised as a task."),
         then=lambda task: reverse("tasks:task", args=[task.pk]),
@@ -200,11 +199,11 @@ def supervise_matter(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def cadence(request: HttpRequest, code: str) -> HttpResponse:
+def cadence(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The unit's monthly and quarterly mechanisms for a year: held, due or missed."""
     unit = get_object_or_404(OrgUnit, code=code)
-    policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
-    can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, unit)  # type: ignore[arg-type]
+    policy.require(request.user, Action.VIEW_DATA, unit)
+    can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, unit)
     today = today_local()
     try:
         year = int(request.GET.get("year") or today.year)
@@ -225,10 +224,10 @@ def cadence(request: HttpRequest, code: str) -> HttpResponse:
                     services.set_cadence(
                         unit,
                         d["mechanism"],
-                        user=actor(request),  # type: ignore[arg-type]
+                        user=actor(request),
                         since=d["since"],
                         active=d["active"],
-                    )  # type: ignore[arg-type]
+                    )
                     return redirect(f"{reverse('meetings:cadence', args=[code])}?year={year}")
             else:
                 held_form = HeldForm(request.POST, prefix="h")
@@ -238,7 +237,7 @@ def cadence(request: HttpRequest, code: str) -> HttpResponse:
                         unit,
                         d["mechanism"],
                         d["period"],
-                        user=actor(request),  # type: ignore[arg-type]
+                        user=actor(request),
                         held_on=d["held_on"],
                         reference=d["reference"],
                     )

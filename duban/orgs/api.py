@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from duban.accounts.current import user_of
 from duban.orgs import policy, services, treefile
 from duban.orgs.models import OrgUnit, UnitMove
 from duban.orgs.policy import Action
-from duban.orgs.views import unit_or_403
+from duban.web import AuthenticatedHttpRequest, actor, read_upload, unit_or_403
 
 router = Router(tags=["organisation"])
 
@@ -83,15 +82,14 @@ class ImportOut(Schema):
     unchanged: int
 
 
-unit_for = unit_or_403  # one fetch-and-authorise for pages and API routes
-
-
 @router.get("/units", response=list[UnitOut])
-def list_units(request: HttpRequest, under: str | None = None, q: str = "") -> list[UnitOut]:
+def list_units(
+    request: AuthenticatedHttpRequest, under: str | None = None, q: str = ""
+) -> list[UnitOut]:
     """Units the caller may see; `under` limits to one subtree, `q` searches code and names."""
-    units = policy.visible_units(user_of(request)).select_related("parent")
+    units = policy.visible_units(actor(request)).select_related("parent")
     if under:
-        units = units.subtree_of(unit_for(request, under, Action.VIEW_UNIT))
+        units = units.subtree_of(unit_or_403(request, under, Action.VIEW_UNIT))
     if q:
         from django.db.models import Q
 
@@ -102,48 +100,48 @@ def list_units(request: HttpRequest, under: str | None = None, q: str = "") -> l
 
 
 @router.get("/units/{code}", response=UnitOut)
-def unit_detail(request: HttpRequest, code: str) -> UnitOut:
-    unit = unit_for(request, code, Action.VIEW_UNIT)
+def unit_detail(request: AuthenticatedHttpRequest, code: str) -> UnitOut:
+    unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return UnitOut.of(unit, children=unit.children.count())
 
 
 @router.get("/units/{code}/children", response=list[UnitOut])
-def unit_children(request: HttpRequest, code: str) -> list[UnitOut]:
-    unit = unit_for(request, code, Action.VIEW_UNIT)
+def unit_children(request: AuthenticatedHttpRequest, code: str) -> list[UnitOut]:
+    unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return [
         UnitOut.of(c) for c in unit.children.select_related("parent").order_by("sort_order", "code")
     ]
 
 
 @router.post("/units", response={201: UnitOut})
-def create_unit(request: HttpRequest, payload: UnitCreate) -> Status[UnitOut]:
-    parent = unit_for(request, payload.parent, Action.EDIT_TREE)
+def create_unit(request: AuthenticatedHttpRequest, payload: UnitCreate) -> Status[UnitOut]:
+    parent = unit_or_403(request, payload.parent, Action.EDIT_TREE)
     data = payload.dict(exclude={"parent"})
-    unit = services.create_unit(user=user_of(request), parent=parent, **data)
+    unit = services.create_unit(user=actor(request), parent=parent, **data)
     return Status(201, UnitOut.of(unit))
 
 
 @router.patch("/units/{code}", response=UnitOut)
-def update_unit(request: HttpRequest, code: str, payload: UnitPatch) -> UnitOut:
-    unit = unit_for(request, code, Action.EDIT_TREE)
+def update_unit(request: AuthenticatedHttpRequest, code: str, payload: UnitPatch) -> UnitOut:
+    unit = unit_or_403(request, code, Action.EDIT_TREE)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
-    unit = services.update_unit(unit, user=user_of(request), **changes)
+    unit = services.update_unit(unit, user=actor(request), **changes)
     return UnitOut.of(unit)
 
 
 @router.post("/units/{code}/move", response=MoveOut)
-def move_unit(request: HttpRequest, code: str, payload: MoveIn) -> MoveOut:
-    unit = unit_for(request, code, Action.EDIT_TREE)
-    parent = unit_for(request, payload.parent, Action.EDIT_TREE)
-    move = services.move_unit(unit, parent, user=user_of(request), reason=payload.reason)
+def move_unit(request: AuthenticatedHttpRequest, code: str, payload: MoveIn) -> MoveOut:
+    unit = unit_or_403(request, code, Action.EDIT_TREE)
+    parent = unit_or_403(request, payload.parent, Action.EDIT_TREE)
+    move = services.move_unit(unit, parent, user=actor(request), reason=payload.reason)
     return MoveOut(
         unit=unit.code, old_path=move.old_path, new_path=move.new_path, reason=move.reason
     )
 
 
 @router.get("/units/{code}/moves", response=list[MoveOut])
-def unit_moves(request: HttpRequest, code: str) -> list[MoveOut]:
-    unit = unit_for(request, code, Action.VIEW_UNIT)
+def unit_moves(request: AuthenticatedHttpRequest, code: str) -> list[MoveOut]:
+    unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return [
         MoveOut(unit=unit.code, old_path=m.old_path, new_path=m.new_path, reason=m.reason)
         for m in UnitMove.objects.filter(unit=unit)
@@ -151,11 +149,13 @@ def unit_moves(request: HttpRequest, code: str) -> list[MoveOut]:
 
 
 @router.get("/tree.{fmt}")
-def export_tree(request: HttpRequest, fmt: str, under: str | None = None) -> HttpResponse:
+def export_tree(
+    request: AuthenticatedHttpRequest, fmt: str, under: str | None = None
+) -> HttpResponse:
     """The visible tree (or one subtree) as CSV or YAML, ready to edit and import again."""
-    units = policy.visible_units(user_of(request))
+    units = policy.visible_units(actor(request))
     if under:
-        units = units.subtree_of(unit_for(request, under, Action.VIEW_UNIT))
+        units = units.subtree_of(unit_or_403(request, under, Action.VIEW_UNIT))
     if fmt == "csv":
         return HttpResponse(treefile.to_csv(units), content_type="text/csv; charset=utf-8")
     if fmt in ("yaml", "yml"):
@@ -165,14 +165,12 @@ def export_tree(request: HttpRequest, fmt: str, under: str | None = None) -> Htt
 
 @router.post("/tree/import", response=ImportOut)
 def import_tree(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     file: UploadedFile = File(...),
     format: str = Form("csv"),
 ) -> ImportOut:
     """Create or update units from a file; every bad row is reported and nothing is imported."""
-    if not policy.can_any(user_of(request), Action.EDIT_TREE):
+    if not policy.can_any(actor(request), Action.EDIT_TREE):
         raise policy.PermissionDenied("tree import needs a system administrator")
-    from duban.orgs.views import read_upload
-
-    summary = treefile.import_tree(read_upload(file), format, user=user_of(request))
+    summary = treefile.import_tree(read_upload(file), format, user=actor(request))
     return ImportOut(**summary.__dict__)

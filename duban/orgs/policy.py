@@ -8,11 +8,13 @@ below. The three administrators (三员分立) each do only their own work.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from duban.accounts.models import User
+
+log = logging.getLogger(__name__)
 
 
 class Action(StrEnum):
@@ -224,6 +228,10 @@ def can(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str
 def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str = "") -> None:
     """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
     if not can(user, action, unit, line=line):
+        log.warning(
+            "policy refused",
+            extra={"action": action.value, "unit": unit.code, "line": line or "-"},
+        )
         raise PermissionDenied(f"{action.value} not allowed at {unit.code}")
 
 
@@ -346,11 +354,11 @@ def managed_accounts(user: Actor | AnonymousUser) -> QuerySet[User]:
     account by granting it a role, nor learn through his answers that it exists. Such
     accounts are handled from the shell (`duban grant`), which acts as the system.
     """
-    from duban.accounts.models import User
-
     reach = visible_units(user, Action.MANAGE_ACCOUNTS)
     held = Membership.objects.filter(user=OuterRef("pk"))
-    return User.objects.filter(Exists(held)).exclude(Exists(held.exclude(unit__in=reach)))
+    return (
+        get_user_model().objects.filter(Exists(held)).exclude(Exists(held.exclude(unit__in=reach)))
+    )
 
 
 def manages_account(user: Actor | AnonymousUser, account: User) -> bool:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 
 from duban.audit.context import with_reason
 from duban.audit.services import record
-from duban.errors import DubanError, Problem
+from duban.errors import DubanError, Problem, clean_problems
 from duban.orgs import policy
 from duban.orgs.models import Kind, Level, Membership, OrgUnit, Role, UnitMove
 from duban.orgs.policy import Action
@@ -29,12 +28,9 @@ UNIT_FIELDS = ("code", "name_zh", "name_en", "level", "kind", "sort_order", "is_
 
 
 def _validate(unit: OrgUnit, exclude: list[str] | None = None) -> None:
-    try:
-        unit.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise OrgError(
-            [Problem(f, str(m)) for f, ms in exc.message_dict.items() for m in ms]
-        ) from None
+    problems = clean_problems(unit, exclude=exclude)
+    if problems:
+        raise OrgError(problems)
 
 
 def check_placement(level: str, parent: OrgUnit | None) -> str | None:

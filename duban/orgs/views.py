@@ -2,56 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from duban import errors
-from duban.accounts.current import user_of
 from duban.errors import DubanError, Problem
 from duban.orgs import policy, services, treefile
 from duban.orgs.forms import MoveForm, NewUnitForm, TreeImportForm, UnitForm
 from duban.orgs.models import Membership, OrgUnit, UnitMove
 from duban.orgs.policy import Action
-
-
-def read_upload(file: UploadedFile) -> bytes:
-    """Read an uploaded file, refusing one larger than the import limit before reading it."""
-    limit = settings.DUBAN_IMPORT_MAX_BYTES
-    if file.size is not None and file.size > limit:
-        raise DubanError(f"the file has {file.size} bytes; the limit is {limit}", "file")
-    return file.read()
-
-
-def unit_or_403(request: HttpRequest, code: str, action: Action) -> OrgUnit:
-    unit = get_object_or_404(OrgUnit.objects.select_related("parent"), code=code)
-    policy.require(user_of(request), action, unit)
-    return unit
+from duban.web import (
+    AuthenticatedHttpRequest,
+    actor,
+    form_page,
+    read_upload,
+    unit_or_403,
+)
 
 
 def with_child_counts(units: Any) -> Any:
     return units.annotate(n_children=Count("children")).order_by("sort_order", "code")
 
 
-def add_problems(form: Any, exc: DubanError) -> list[Problem]:
-    """Problems beside their fields; the rest above the form (these pages show no list)."""
-    return errors.add_problems(form, exc, rest_to_form=True)
-
-
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's units, his roles there and what lies directly below."""
     memberships = (
         Membership.objects.active()
-        .filter(user=user_of(request))
+        .filter(user=actor(request))
         .select_related("unit")
         .order_by("unit__path")
     )
@@ -67,27 +54,27 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def tree(request: HttpRequest) -> HttpResponse:
+def tree(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The tree from the top of what the user may see; branches open on demand (htmx)."""
     q = request.GET.get("q", "").strip()
-    visible = policy.visible_units(user_of(request))
+    visible = policy.visible_units(actor(request))
     if q:
         found = visible.filter(
             Q(code__icontains=q) | Q(name_zh__icontains=q) | Q(name_en__icontains=q)
         ).order_by("path")[:200]
         return render(request, "orgs/tree.html", {"q": q, "found": found})
-    tops = with_child_counts(visible.filter(path__in=policy.roots(user_of(request))))
+    tops = with_child_counts(visible.filter(path__in=policy.roots(actor(request))))
     return render(request, "orgs/tree.html", {"q": q, "nodes": tops})
 
 
 @login_required
-def children(request: HttpRequest, code: str) -> HttpResponse:
+def children(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     return render(request, "orgs/_nodes.html", {"nodes": with_child_counts(unit.children.all())})
 
 
 @login_required
-def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
+def unit_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.VIEW_UNIT)
     user = request.user
     ancestors = [
@@ -107,77 +94,89 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
+def unit_edit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
-    form = UnitForm(request.POST or None, instance=OrgUnit.objects.get(pk=unit.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_unit(unit, user=user_of(request), **form.cleaned_data)
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("orgs:unit", code=unit.code)
-    return render(
-        request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Edit unit")}
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
-    parent = unit_or_403(request, code, Action.EDIT_TREE)
-    form = NewUnitForm(request.POST or None, initial={"level": parent.level, "kind": parent.kind})
-    if request.method == "POST" and form.is_valid():
-        try:
-            child = services.create_unit(user=user_of(request), parent=parent, **form.cleaned_data)
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Unit added."))
-            return redirect("orgs:unit", code=child.code)
-    return render(
+    return _unit_form(
         request,
-        "orgs/unit_form.html",
-        {"unit": parent, "form": form, "title": _("Add a unit below")},
+        unit,
+        UnitForm(request.POST or None, instance=OrgUnit.objects.get(pk=unit.pk)),
+        lambda d: services.update_unit(unit, user=request.user, **d),
+        title=_("Edit unit"),
+        done=_("Saved."),
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_move(request: HttpRequest, code: str) -> HttpResponse:
+def unit_add_child(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    parent = unit_or_403(request, code, Action.EDIT_TREE)
+    return _unit_form(
+        request,
+        parent,
+        NewUnitForm(request.POST or None, initial={"level": parent.level, "kind": parent.kind}),
+        lambda d: services.create_unit(user=request.user, parent=parent, **d),
+        title=_("Add a unit below"),
+        done=_("Unit added."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unit_move(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     unit = unit_or_403(request, code, Action.EDIT_TREE)
-    form = MoveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        target = OrgUnit.objects.filter(code=form.cleaned_data["parent"]).first()
-        try:
-            if target is None:
-                raise DubanError(_("no unit has this code"), "parent")
-            policy.require(user_of(request), Action.EDIT_TREE, target)
-            services.move_unit(
-                unit, target, user=user_of(request), reason=form.cleaned_data["reason"]
-            )
-        except DubanError as exc:
-            add_problems(form, exc)
-        else:
-            messages.success(request, _("Unit moved; its history moves with it."))
-            return redirect("orgs:unit", code=unit.code)
-    return render(
-        request, "orgs/unit_form.html", {"unit": unit, "form": form, "title": _("Move unit")}
+
+    def move(data: dict[str, Any]) -> OrgUnit:
+        target = OrgUnit.objects.filter(code=data["parent"]).first()
+        if target is None:
+            raise DubanError(_("no unit has this code"), "parent")
+        policy.require(request.user, Action.EDIT_TREE, target)
+        services.move_unit(unit, target, user=request.user, reason=data["reason"])
+        return unit
+
+    return _unit_form(
+        request,
+        unit,
+        MoveForm(request.POST or None),
+        move,
+        title=_("Move unit"),
+        done=_("Unit moved; its history moves with it."),
+    )
+
+
+def _unit_form(
+    request: AuthenticatedHttpRequest,
+    unit: OrgUnit,
+    form: forms.BaseForm,
+    save: Callable[[dict[str, Any]], OrgUnit],
+    *,
+    title: str,
+    done: str,
+) -> HttpResponse:
+    """A form about `unit` whose service returns the unit the browser goes to next."""
+    return form_page(
+        request,
+        form,
+        save,
+        title=title,
+        back=reverse("orgs:unit", args=[unit.code]),
+        done=done,
+        then=lambda u: reverse("orgs:unit", args=[u.code]),
+        template="orgs/unit_form.html",
+        context={"unit": unit},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tree_import(request: HttpRequest) -> HttpResponse:
-    if not policy.can_any(user_of(request), Action.EDIT_TREE):
+def tree_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not policy.can_any(actor(request), Action.EDIT_TREE):
         raise policy.PermissionDenied("tree import needs a system administrator")
     form = TreeImportForm(request.POST or None, request.FILES or None)
     problems: list[Problem] = []
     if request.method == "POST" and form.is_valid():
         try:
             data = read_upload(form.cleaned_data["file"])
-            summary = treefile.import_tree(data, form.cleaned_data["format"], user=user_of(request))
+            summary = treefile.import_tree(data, form.cleaned_data["format"], user=actor(request))
         except DubanError as exc:
             problems = exc.shown()
         else:

@@ -17,10 +17,10 @@ from duban.indicators.models import DataSet, Indicator
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import unit_or_403
-from duban.periods import Period, parse_period
+from duban.periods import Period, parse_period, periods_between
+from duban.reporting.errors import ReportingError
 from duban.reporting.models import Submission
-from duban.web import actor
+from duban.web import actor, unit_or_403
 
 if TYPE_CHECKING:
     pass
@@ -120,6 +120,38 @@ def _sample(period_type: str) -> str:
     }[period_type]
 
 
+def selection_periods(period: str = "", start: str = "", end: str = "") -> tuple[str, ...]:
+    """`period=201701,201702` or `start=201701&end=201712` (same period type)."""
+    try:
+        if period:
+            return tuple(parse_period(p).id for p in period.split(",") if p.strip())
+        if start and end:
+            a, b = parse_period(start), parse_period(end)
+            if a.type != b.type:
+                raise ReportingError("start and end are periods of different types", "end")
+            return tuple(p.id for p in periods_between(a.type, a.start, b.end))
+    except ValueError as exc:
+        raise ReportingError(str(exc), "period") from None
+    raise ReportingError("name a period, or a start and an end", "period")
+
+
+def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
+    """The units an entry template covers: the form's own, or each active one below that
+    reports the data set."""
+    if not children:
+        return [target.unit]
+    kids = [
+        c
+        for c in target.unit.children.filter(is_active=True).order_by("sort_order", "code")
+        if target.data_set.reported_by(c)
+    ]
+    if not kids:
+        raise ReportingError(
+            f"no unit below {target.unit.code} reports {target.data_set.code}", "children"
+        )
+    return kids
+
+
 def require_reports(target: FormTarget) -> None:
     if not target.data_set.reported_by(target.unit):
         raise Http404(f"{target.unit.code} does not report {target.data_set.code}")
@@ -132,5 +164,7 @@ __all__ = [
     "form_target",
     "parse_period_or_404",
     "require_reports",
+    "selection_periods",
+    "template_units",
     "unit_for",
 ]

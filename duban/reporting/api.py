@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -19,11 +19,8 @@ from ninja.files import UploadedFile
 
 from duban.indicators.models import fmt
 from duban.orgs import policy
-from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import read_upload
-from duban.periods import parse_period, periods_between
-from duban.reporting import exports, figures, importing, services
+from duban.reporting import exports, figures, files, importing, services
 from duban.reporting.access import (
     FormTarget,
     actor,
@@ -32,11 +29,15 @@ from duban.reporting.access import (
     parse_period_or_404,
     readable_unit,
     require_reports,
+    selection_periods,
+    template_units,
     unit_for,
 )
 from duban.reporting.errors import ReportingConflict, ReportingError
+from duban.reporting.files import evidence_response, export_response
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, Submission
 from duban.reporting.values import WriteResult
+from duban.web import AuthenticatedHttpRequest, read_upload, xlsx_response
 
 router = Router(tags=["reporting"])
 
@@ -199,7 +200,7 @@ def _write_out(result: WriteResult) -> WriteOut:
 
 
 @router.get("/periods", response=list[PeriodOut])
-def list_periods(request: HttpRequest, data_set: str | None = None) -> list[PeriodOut]:
+def list_periods(request: AuthenticatedHttpRequest, data_set: str | None = None) -> list[PeriodOut]:
     qs = ReportingPeriod.objects.visible_to(request.user).select_related("data_set")
     if data_set:
         qs = qs.filter(data_set__code=data_set)
@@ -207,7 +208,7 @@ def list_periods(request: HttpRequest, data_set: str | None = None) -> list[Peri
 
 
 @router.post("/periods", response={201: PeriodOut})
-def open_period(request: HttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
+def open_period(request: AuthenticatedHttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
     ds = data_set_or_404(payload.data_set)
     rp = services.open_period(
         ds,
@@ -221,7 +222,9 @@ def open_period(request: HttpRequest, payload: PeriodIn) -> Status[PeriodOut]:
 
 
 @router.patch("/periods/{ds}/{period}", response=PeriodOut)
-def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPatch) -> PeriodOut:
+def change_period(
+    request: AuthenticatedHttpRequest, ds: str, period: str, payload: PeriodPatch
+) -> PeriodOut:
     rp = get_object_or_404(
         ReportingPeriod.objects.select_related("data_set__owner"), data_set__code=ds, period=period
     )
@@ -237,7 +240,9 @@ def change_period(request: HttpRequest, ds: str, period: str, payload: PeriodPat
 
 
 @router.post("/lock-exceptions", response={201: ExceptionOut})
-def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[ExceptionOut]:
+def grant_exception(
+    request: AuthenticatedHttpRequest, payload: ExceptionIn
+) -> Status[ExceptionOut]:
     ds = data_set_or_404(payload.data_set)
     unit = unit_for(request, payload.unit, Action.MANAGE_EVALUATION)
     exc = services.grant_lock_exception(
@@ -252,7 +257,9 @@ def grant_exception(request: HttpRequest, payload: ExceptionIn) -> Status[Except
 
 
 @router.get("/lock-exceptions", response=list[ExceptionOut])
-def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[ExceptionOut]:
+def list_exceptions(
+    request: AuthenticatedHttpRequest, data_set: str | None = None
+) -> list[ExceptionOut]:
     qs = LockException.objects.filter(
         unit__in=policy.visible_units(request.user, Action.VIEW_DATA)
     ).select_related("data_set", "unit")
@@ -267,7 +274,7 @@ def list_exceptions(request: HttpRequest, data_set: str | None = None) -> list[E
 
 
 @router.delete("/lock-exceptions/{pk}", response={204: None})
-def revoke_exception(request: HttpRequest, pk: int) -> Status[None]:
+def revoke_exception(request: AuthenticatedHttpRequest, pk: int) -> Status[None]:
     exc = get_object_or_404(LockException.objects.select_related("unit"), pk=pk)
     services.revoke_lock_exception(exc, user=actor(request))
     return Status(204, None)
@@ -328,7 +335,7 @@ def form_out(target: FormTarget) -> FormOut:
 
 
 @router.get("/forms/{ds}/{unit}/{period}", response=FormOut)
-def get_form(request: HttpRequest, ds: str, unit: str, period: str) -> FormOut:
+def get_form(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> FormOut:
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     require_reports(target)
     return form_out(target)
@@ -336,7 +343,7 @@ def get_form(request: HttpRequest, ds: str, unit: str, period: str) -> FormOut:
 
 @router.put("/forms/{ds}/{unit}/{period}", response=FormWriteOut)
 def save_form(
-    request: HttpRequest, ds: str, unit: str, period: str, payload: FormIn
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: FormIn
 ) -> FormWriteOut:
     """Save figures as a draft; problems are named by indicator code. 409 when the form is
     submitted, approved, locked or closed for entry, or changed since `version`."""
@@ -361,7 +368,7 @@ def save_form(
 
 
 def _transition(
-    request: HttpRequest, ds: str, unit: str, period: str, action: Action
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, action: Action
 ) -> Submission:
     target = form_target(request, ds, unit, period, action)
     require_reports(target)
@@ -374,61 +381,50 @@ def _transition(
 
 
 @router.post("/forms/{ds}/{unit}/{period}/submit", response=StateOut)
-def submit(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+def submit(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.ENTER_DATA)
     return _state_out(services.submit(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/return", response=StateOut)
 def return_form(
-    request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
 ) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
     return _state_out(services.return_form(sub, user=actor(request), reason=payload.reason))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/approve", response=StateOut)
-def approve(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+def approve(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
     return _state_out(services.approve(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/unapprove", response=StateOut)
-def unapprove(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+def unapprove(
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
+) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.APPROVE_DATA)
     return _state_out(services.unapprove(sub, user=actor(request), reason=payload.reason))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/lock", response=StateOut)
-def lock(request: HttpRequest, ds: str, unit: str, period: str) -> StateOut:
+def lock(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
     return _state_out(services.lock(sub, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/unlock", response=StateOut)
-def unlock(request: HttpRequest, ds: str, unit: str, period: str, payload: ReasonIn) -> StateOut:
+def unlock(
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, payload: ReasonIn
+) -> StateOut:
     sub = _transition(request, ds, unit, period, Action.MANAGE_EVALUATION)
     return _state_out(services.unlock(sub, user=actor(request), reason=payload.reason))
 
 
-def template_units(target: FormTarget, children: bool) -> list[OrgUnit]:
-    if not children:
-        return [target.unit]
-    kids = [
-        c
-        for c in target.unit.children.filter(is_active=True).order_by("sort_order", "code")
-        if target.data_set.reported_by(c)
-    ]
-    if not kids:
-        raise ReportingError(
-            f"no unit below {target.unit.code} reports {target.data_set.code}", "children"
-        )
-    return kids
-
-
 @router.get("/forms/{ds}/{unit}/{period}/template.xlsx")
 def template(
-    request: HttpRequest, ds: str, unit: str, period: str, children: bool = False
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, children: bool = False
 ) -> HttpResponse:
     """The Excel entry template of this unit, or of all units directly below it."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
@@ -447,28 +443,22 @@ def template(
 
 @router.post("/forms/{ds}/{unit}/{period}/upload", response=WriteOut)
 def upload_template(
-    request: HttpRequest, ds: str, unit: str, period: str, file: UploadedFile = File(...)
+    request: AuthenticatedHttpRequest,
+    ds: str,
+    unit: str,
+    period: str,
+    file: UploadedFile = File(...),
 ) -> WriteOut:
     """Fill this form (or its children's) from its Excel template: all cells or none."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("uploading figures needs a reporter")
-    units = [target.unit] + [
-        c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
-    ]
-    data = read_upload(file)
-    result = importing.import_file(
-        data,
-        importing.sniff_format(file.name or "", data),
-        user=actor(request),
-        form=(target.data_set, target.unit, target.period.id, units),
-    )
-    return _write_out(result)
+    return _write_out(files.import_template(target, file, user=actor(request)))
 
 
 @router.post("/forms/{ds}/{unit}/{period}/evidence", response={201: EvidenceOut})
 def attach_evidence(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     ds: str,
     unit: str,
     period: str,
@@ -487,11 +477,9 @@ def attach_evidence(
         if ind is None:
             raise ReportingError(f"unknown indicator {indicator!r}", "indicator")
     sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
-    limit = services.evidence_max_bytes()
-    if file.size is not None and file.size > limit:
-        raise ReportingError(f"{file.name!r} has {file.size} bytes; the limit is {limit}", "file")
+    data = read_upload(file, limit=services.evidence_max_bytes())
     ev = services.attach_evidence(
-        sub, file.name or "file", file.read(), user=actor(request), indicator=ind
+        sub, file.name or "file", data, user=actor(request), indicator=ind
     )
     return Status(
         201,
@@ -506,29 +494,17 @@ def attach_evidence(
 
 
 @router.get("/evidence/{pk}", url_name="reporting_evidence")
-def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
+def evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
     policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)
     return evidence_response(ev)
-
-
-def evidence_response(ev: Evidence) -> HttpResponseBase:
-    """Always a download, never rendered inline: an uploaded file is not trusted content."""
-    response = FileResponse(
-        ev.file.open("rb"),
-        as_attachment=True,
-        filename=ev.original_name,
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # Overview, export, import -----------------------------------------------------------------------
 
 
 @router.get("/overview/{ds}/{unit}/{period}", response=OverviewOut)
-def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewOut:
+def overview(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> OverviewOut:
     """Figures of the unit (own or aggregated) and of each unit below, with who is missing or late."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
     data: dict[str, Any] = figures.overview(
@@ -556,23 +532,8 @@ def overview(request: HttpRequest, ds: str, unit: str, period: str) -> OverviewO
     )
 
 
-def selection_periods(period: str = "", start: str = "", end: str = "") -> tuple[str, ...]:
-    """`period=201701,201702` or `start=201701&end=201712` (same period type)."""
-    try:
-        if period:
-            return tuple(parse_period(p).id for p in period.split(",") if p.strip())
-        if start and end:
-            a, b = parse_period(start), parse_period(end)
-            if a.type != b.type:
-                raise ReportingError("start and end are periods of different types", "end")
-            return tuple(p.id for p in periods_between(a.type, a.start, b.end))
-    except ValueError as exc:
-        raise ReportingError(str(exc), "period") from None
-    raise ReportingError("name a period, or a start and an end", "period")
-
-
 def selection_from(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     unit: str,
     period: str,
     start: str,
@@ -590,44 +551,9 @@ def selection_from(
     return exports.Selection(root, periods, ds, codes, children)
 
 
-def xlsx_response(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def export_response(selection: exports.Selection, fmt_: str, user: Any) -> HttpResponseBase:
-    rows = exports.export_rows(selection, user)
-    name_parts = (
-        selection.data_set.code if selection.data_set else "values",
-        selection.root.code,
-        selection.periods[0]
-        if len(selection.periods) == 1
-        else f"{selection.periods[0]}-{selection.periods[-1]}",
-    )
-    if fmt_ == "csv":
-        response = StreamingHttpResponse(
-            exports.csv_lines(rows), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="{exports.filename(*name_parts, ext="csv")}"'
-        )
-        return response
-    if fmt_ == "xlsx":
-        data = exports.xlsx_bytes(rows, title=" ".join(name_parts), demo=selection.root.is_demo)
-        return xlsx_response(data, exports.filename(*name_parts, ext="xlsx"))
-    if fmt_ == "json":
-        from django.http import JsonResponse
-
-        return JsonResponse(exports.dhis2_json(rows))
-    raise ReportingError(f"unknown format {fmt_!r}: use csv, xlsx or json", "format")
-
-
 @router.get("/values")
 def export_values(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     unit: str,
     period: str = "",
     start: str = "",
@@ -640,12 +566,12 @@ def export_values(
     """Stored and computed figures of a unit (and its subtree) for periods, as csv, xlsx or
     DHIS2 JSON; only units the caller may see."""
     selection = selection_from(request, unit, period, start, end, data_set, indicator, children)
-    return export_response(selection, format, request.user)
+    return export_response(selection, format, actor(request))
 
 
 @router.post("/values/import", response=WriteOut)
 def import_values(
-    request: HttpRequest, file: UploadedFile = File(...), format: str = Form("")
+    request: AuthenticatedHttpRequest, file: UploadedFile = File(...), format: str = Form("")
 ) -> WriteOut:
     """CSV, DHIS2 JSON or xlsx (template or long sheet). Every figure is checked; one bad
     figure and nothing is written, with every problem named by line, path or cell."""
@@ -670,7 +596,7 @@ class ImportSummary(Schema):
 
 @router.get("/dataValueSets")
 def get_data_value_set(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     orgUnit: str,
     period: str = "",
     startDate: str = "",
@@ -680,11 +606,11 @@ def get_data_value_set(
 ) -> HttpResponseBase:
     """DHIS2's /api/dataValueSets read, with codes as identifiers."""
     selection = selection_from(request, orgUnit, period, startDate, endDate, dataSet, "", children)
-    return export_response(selection, "json", request.user)
+    return export_response(selection, "json", actor(request))
 
 
 @router.post("/dataValueSets", response=ImportSummary)
-def post_data_value_set(request: HttpRequest) -> ImportSummary:
+def post_data_value_set(request: AuthenticatedHttpRequest) -> ImportSummary:
     """DHIS2's /api/dataValueSets write (JSON body, idScheme CODE); all or nothing."""
     if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("importing figures needs a reporter")

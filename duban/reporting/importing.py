@@ -3,11 +3,13 @@ uploaded to, write through `values.write_values`. All or nothing."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import TYPE_CHECKING
 
 from duban.errors import Problem
 from duban.indicators.models import DataSet
+from duban.logs import timed
 from duban.orgs.models import OrgUnit
 from duban.reporting import readers
 from duban.reporting.errors import ReportingError
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from duban.orgs.policy import Actor
 
 FORMATS = ("csv", "xlsx", "json")
+log = logging.getLogger(__name__)
 
 
 def sniff_format(name: str, data: bytes) -> str:
@@ -54,7 +57,24 @@ def import_file(
 
     With `form` (data set, unit, period, units of the template) the file must be
     that form's template: another data set, period or unit is refused by name.
+    Logged as `import started` / `import finished` (rows, new, changed, same, seconds).
     """
+    with timed(log, "import", format=fmt, bytes=len(data)) as out:
+        result = _import_file(data, fmt, user=user, form=form, today=today)
+        out.update(
+            rows=result.rows, new=result.created, changed=result.updated, same=result.unchanged
+        )
+    return result
+
+
+def _import_file(
+    data: bytes,
+    fmt: str,
+    *,
+    user: Actor,
+    form: tuple[DataSet, OrgUnit, str, list[OrgUnit]] | None,
+    today: date | None,
+) -> WriteResult:
     if not data:
         raise ReportingError("the file is empty", "file")
     rows, meta = read_rows(data, fmt)

@@ -21,13 +21,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from duban.core.acting import attributed
 from duban.errors import Problem
 from duban.indicators.models import PERIOD_TYPE_LABELS, DataSet, Indicator
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import PeriodType, parse_period
-from duban.reporting.actor import attributed
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
     DONE_STATES,

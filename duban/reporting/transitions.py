@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from duban.audit.services import record, snapshot
+from duban.core.acting import attributed
 from duban.orgs import policy
 from duban.orgs.policy import Action
-from duban.reporting.actor import attributed
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import DONE_STATES, LockException, ReportingPeriod, State, Submission
 from duban.reporting.rules import check_stored_rules

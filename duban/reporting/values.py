@@ -35,11 +35,11 @@ from django.db.models import Field
 from django.utils import timezone
 
 from duban.audit.services import record
+from duban.core.acting import as_user
 from duban.indicators.models import DataSet, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.reporting import year_to_date
-from duban.reporting.actor import as_user
 from duban.reporting.checks import (
     UNCHANGED,
     Incoming,

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,8 +24,7 @@ from duban.indicators.models import DataSet, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import Line, OrgUnit
 from duban.orgs.policy import Action
-from duban.orgs.views import read_upload
-from duban.reporting import exports, figures, importing, services
+from duban.reporting import exports, figures, files, importing, services
 from duban.reporting.access import (
     FormTarget,
     actor,
@@ -33,16 +32,19 @@ from duban.reporting.access import (
     form_target,
     readable_unit,
     require_reports,
+    selection_periods,
+    template_units,
     unit_for,
 )
-from duban.reporting.api import export_response, selection_periods, template_units, xlsx_response
 from duban.reporting.errors import VersionConflict
+from duban.reporting.files import evidence_response, export_response
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
+from duban.web import AuthenticatedHttpRequest, read_upload, xlsx_response
 
 
 @login_required
 @require_GET
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's work: forms to fill, forms waiting for his approval, the data sets he can see."""
     user = request.user
     today = timezone.localdate()
@@ -110,7 +112,7 @@ class ExceptionForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def data_set(request: HttpRequest, code: str) -> HttpResponse:
+def data_set(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """A data set's periods (open, deadline, expiry), and for the office: open, close, exceptions."""
     ds = data_set_or_404(code)
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
@@ -206,7 +208,7 @@ def shown(value: Decimal | None, ind: Indicator) -> str:
 
 
 def _form_context(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     target: FormTarget,
     entered: dict[str, str] | None = None,
     comments: dict[str, str] | None = None,
@@ -314,7 +316,7 @@ def _seen_version(post: Any) -> int | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def form(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+def form(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     """One unit's form for one period: enter, save a draft, submit; approvers and the office act."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     require_reports(target)
@@ -373,7 +375,9 @@ DONE_MESSAGES = {
 
 @login_required
 @require_POST
-def transition(request: HttpRequest, ds: str, unit: str, period: str, action: str) -> HttpResponse:
+def transition(
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str, action: str
+) -> HttpResponse:
     if action not in TRANSITIONS:
         raise Http404(action)
     needed, fn, with_reason = TRANSITIONS[action]
@@ -400,7 +404,7 @@ def transition(request: HttpRequest, ds: str, unit: str, period: str, action: st
 
 @login_required
 @require_GET
-def template(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+def template(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if target.lines is not None:  # a template is the whole form: for its reporters
         raise policy.PermissionDenied(f"view_data not allowed at {target.unit.code}")
@@ -421,25 +425,16 @@ def template(request: HttpRequest, ds: str, unit: str, period: str) -> HttpRespo
 
 @login_required
 @require_POST
-def upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     """Fill the form (or the children's forms) from the Excel template."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA)
     if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("uploading figures needs a reporter")
     file = request.FILES.get("file")
-    units = [target.unit] + [
-        c for c in target.unit.children.filter(is_active=True) if target.data_set.reported_by(c)
-    ]
     try:
         if file is None:
             raise DubanError(_("choose the filled-in template"), "file")
-        data = read_upload(file)
-        result = importing.import_file(
-            data,
-            importing.sniff_format(file.name or "", data),
-            user=actor(request),
-            form=(target.data_set, target.unit, target.period.id, units),
-        )
+        result = files.import_template(target, file, user=actor(request))
     except DubanError as exc:
         context = _form_context(request, target)
         context["problems"] = exc.shown()
@@ -454,25 +449,19 @@ def upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpRespons
 
 @login_required
 @require_POST
-def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+def evidence_upload(
+    request: AuthenticatedHttpRequest, ds: str, unit: str, period: str
+) -> HttpResponse:
     target = form_target(request, ds, unit, period, Action.ENTER_DATA)
     require_reports(target)
     file = request.FILES.get("file")
     code = request.POST.get("indicator", "")
     try:
-        if file is None:
-            raise DubanError(_("choose a file"), "file")
-        limit = services.evidence_max_bytes()
-        if file.size is not None and file.size > limit:
-            raise DubanError(
-                _("the file has %(size)d bytes; the limit is %(limit)d")
-                % {"size": file.size, "limit": limit},
-                "file",
-            )
+        data = read_upload(file, limit=services.evidence_max_bytes())
         ind = Indicator.objects.filter(code=code).first() if code else None
         sub = services.get_or_create_submission(target.data_set, target.unit, target.period.id)
         services.attach_evidence(
-            sub, file.name or "file", file.read(), user=actor(request), indicator=ind
+            sub, (file.name if file else None) or "file", data, user=actor(request), indicator=ind
         )
     except DubanError as exc:
         context = _form_context(request, target)
@@ -484,9 +473,7 @@ def evidence_upload(request: HttpRequest, ds: str, unit: str, period: str) -> Ht
 
 @login_required
 @require_GET
-def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
-    from duban.reporting.api import evidence_response
-
+def evidence(request: AuthenticatedHttpRequest, pk: int) -> HttpResponseBase:
     ev = get_object_or_404(Evidence.objects.select_related("submission__unit"), pk=pk)
     policy.require(request.user, Action.VIEW_DATA, ev.submission.unit)
     return evidence_response(ev)
@@ -494,7 +481,7 @@ def evidence(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @login_required
 @require_GET
-def overview(request: HttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
+def overview(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> HttpResponse:
     """What the unit above sees: each child's status and figures, the aggregate, who is missing."""
     target = form_target(request, ds, unit, period, Action.VIEW_DATA, coarser=True)
     data = figures.overview(
@@ -539,7 +526,7 @@ class ImportForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_values(request: HttpRequest) -> HttpResponse:
+def import_values(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not policy.can_any(request.user, Action.ENTER_DATA):
         raise policy.PermissionDenied("importing figures needs a reporter")
     form_ = ImportForm(request.POST or None, request.FILES or None)
@@ -591,7 +578,7 @@ class ExportForm(forms.Form):
 
 @login_required
 @require_GET
-def export_values(request: HttpRequest) -> HttpResponseBase:
+def export_values(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Choose a selection; with one given, the file is the answer."""
     form_ = ExportForm(request.GET or None)
     problems: list[Problem] = []
@@ -607,7 +594,7 @@ def export_values(request: HttpRequest) -> HttpResponseBase:
                 raise DubanError(_("unknown data set"), "data_set")
             codes = tuple(x.strip() for x in c["indicator"].split(",") if x.strip())
             selection = exports.Selection(root, periods, ds, codes, c["children"])
-            return export_response(selection, c["format"], request.user)
+            return export_response(selection, c["format"], actor(request))
         except DubanError as exc:
             problems = exc.shown()
     if not request.GET:

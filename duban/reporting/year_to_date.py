@@ -18,6 +18,7 @@ compares the table with a recomputation and `rebuild` writes it from scratch
 from __future__ import annotations
 
 import decimal
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -28,7 +29,10 @@ from django.db import connection
 from django.db.models import Model
 
 from duban.indicators.models import DECIMAL_PLACES
+from duban.logs import timed
 from duban.reporting.models import DONE_STATES, DataValue, YearToDateTotal, is_month
+
+log = logging.getLogger(__name__)
 
 Key = tuple[int, int, str]  # (unit id, indicator id, monthly period id changed)
 Total = tuple[Decimal, int]  # (sum of the values given, months with a value)
@@ -215,6 +219,12 @@ def rebuild(
 
     The migration that creates the table passes its historical models.
     """
+    with timed(log, "year-to-date rebuild") as out:
+        out["rows"] = _rebuild(value_model, total_model)
+    return int(out["rows"])
+
+
+def _rebuild(value_model: type[Model], total_model: type[Model]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {_table(total_model)}")
     written = 0

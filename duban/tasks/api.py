@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -17,8 +17,10 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.tasks import access, links, services
-from duban.tasks.ledger import LedgerRow, filters_from, ledger_rows, ledger_xlsx, reason_text
+from duban.tasks.ledger import filters_from, ledger_rows, ledger_xlsx, reason_text
 from duban.tasks.models import GoalStep, Milestone, ProgressReport, Reminder, Task
+from duban.tasks.schemas import LedgerOut
+from duban.web import AuthenticatedHttpRequest, xlsx_response
 
 router = Router(tags=["tasks"])
 
@@ -261,47 +263,6 @@ class ReplyIn(Schema):
     text: str
 
 
-class LedgerOut(Schema):
-    task: int
-    title: str
-    kind: str
-    issuing_unit: str
-    lead_unit: str
-    status: str
-    due_date: date
-    milestones: int
-    milestones_met: int
-    milestones_on_time: int
-    milestones_judged: int
-    last_report: date | None
-    percent: int | None
-    expected_percent: int
-    days_overdue: int
-    open_supervision_orders: int
-
-    @staticmethod
-    def of(r: LedgerRow) -> LedgerOut:
-        t = r.task
-        return LedgerOut(
-            task=t.pk,
-            title=t.title,
-            kind=t.kind,
-            issuing_unit=t.issuing_unit.code,
-            lead_unit=t.lead_unit.code,
-            status=r.status.value,
-            due_date=t.due_date,
-            milestones=r.milestones_total,
-            milestones_met=r.milestones_met,
-            milestones_on_time=r.on_time,
-            milestones_judged=r.judged,
-            last_report=r.last_report.report_date if r.last_report else None,
-            percent=r.last_report.percent if r.last_report else None,
-            expected_percent=r.expected_percent,
-            days_overdue=r.days_overdue,
-            open_supervision_orders=r.open_orders,
-        )
-
-
 class LedgerQuery(Schema):
     issuer: str = ""
     lead: str = ""
@@ -340,7 +301,7 @@ def _today() -> date:
     return services.today_local()
 
 
-def _task(request: HttpRequest, pk: int) -> Task:
+def _task(request: AuthenticatedHttpRequest, pk: int) -> Task:
     return access.task_or_403(request.user, pk)
 
 
@@ -366,7 +327,7 @@ def _goal_step(pk: int | None) -> GoalStep | None:
 
 
 @router.get("/tasks", response=list[TaskOut])
-def list_tasks(request: HttpRequest, q: Query[LedgerQuery]) -> list[TaskOut]:  # type: ignore[type-arg]
+def list_tasks(request: AuthenticatedHttpRequest, q: Query[LedgerQuery]) -> list[TaskOut]:
     """Tasks the caller may see (issuer, lead or co-operating unit within reach), filtered like the ledger."""
     filters, today = filters_from(request.user, q.dict())
     return [
@@ -376,70 +337,74 @@ def list_tasks(request: HttpRequest, q: Query[LedgerQuery]) -> list[TaskOut]:  #
 
 
 @router.post("/tasks", response={201: TaskOut})
-def create_task(request: HttpRequest, payload: TaskIn) -> Status[TaskOut]:
+def create_task(request: AuthenticatedHttpRequest, payload: TaskIn) -> Status[TaskOut]:
     data = payload.dict()
     issuer = unit_code(data.pop("issuing_unit"), "issuing_unit")
-    policy.require(request.user, Action.MANAGE_EVALUATION, issuer)  # type: ignore[arg-type]
+    policy.require(request.user, Action.MANAGE_EVALUATION, issuer)
     lead = unit_code(data.pop("lead_unit"), "lead_unit")
     partners = _units(data.pop("partners"), "partners")
     data["goal_step"] = _goal_step(data.get("goal_step"))
     task = services.create_task(
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         issuing_unit=issuer,
         lead_unit=lead,
         partners=partners,
-        **data,  # type: ignore[arg-type]
-    )  # type: ignore[arg-type]
+        **data,
+    )
     return Status(201, TaskOut.of(_fresh(task.pk), _today()))
 
 
 @router.get("/tasks/{pk}", response=TaskOut)
-def task_detail(request: HttpRequest, pk: int) -> TaskOut:
+def task_detail(request: AuthenticatedHttpRequest, pk: int) -> TaskOut:
     return TaskOut.of(_task(request, pk), _today())
 
 
 @router.patch("/tasks/{pk}", response=TaskOut)
-def update_task(request: HttpRequest, pk: int, payload: TaskPatch) -> TaskOut:
+def update_task(request: AuthenticatedHttpRequest, pk: int, payload: TaskPatch) -> TaskOut:
     task = _task(request, pk)
     access.require_manage(request.user, task)
     data = patch_changes(payload, model=Task)
     lead = unit_code(data.pop("lead_unit"), "lead_unit") if "lead_unit" in data else None
     partners = _units(data.pop("partners"), "partners") if "partners" in data else None
-    services.update_task(task, user=request.user, lead_unit=lead, partners=partners, **data)  # type: ignore[arg-type]
+    services.update_task(task, user=request.user, lead_unit=lead, partners=partners, **data)
     return TaskOut.of(_fresh(pk), _today())
 
 
 @router.post("/tasks/{pk}/milestones", response={201: MilestoneOut})
-def add_milestone(request: HttpRequest, pk: int, payload: MilestoneIn) -> Status[MilestoneOut]:
+def add_milestone(
+    request: AuthenticatedHttpRequest, pk: int, payload: MilestoneIn
+) -> Status[MilestoneOut]:
     task = _task(request, pk)
     access.require_manage(request.user, task)
-    m = services.add_milestone(task, user=request.user, **payload.dict())  # type: ignore[arg-type]
+    m = services.add_milestone(task, user=request.user, **payload.dict())
     return Status(201, MilestoneOut.of(m))
 
 
-def _milestone(request: HttpRequest, pk: int) -> Milestone:
+def _milestone(request: AuthenticatedHttpRequest, pk: int) -> Milestone:
     m = get_object_or_404(Milestone, pk=pk)
     m.task = _task(request, m.task_id)
     return m
 
 
 @router.patch("/milestones/{pk}", response=MilestoneOut)
-def update_milestone(request: HttpRequest, pk: int, payload: MilestonePatch) -> MilestoneOut:
+def update_milestone(
+    request: AuthenticatedHttpRequest, pk: int, payload: MilestonePatch
+) -> MilestoneOut:
     m = _milestone(request, pk)
     access.require_manage(request.user, m.task)
     return MilestoneOut.of(
-        services.update_milestone(m, user=request.user, **patch_changes(payload, model=Milestone))  # type: ignore[arg-type]
-    )  # type: ignore[arg-type]
+        services.update_milestone(m, user=request.user, **patch_changes(payload, model=Milestone))
+    )
 
 
 @router.post("/milestones/{pk}/met", response=MilestoneOut)
-def milestone_met(request: HttpRequest, pk: int, payload: MetIn) -> MilestoneOut:
+def milestone_met(request: AuthenticatedHttpRequest, pk: int, payload: MetIn) -> MilestoneOut:
     m = _milestone(request, pk)
-    return MilestoneOut.of(services.mark_milestone_met(m, user=request.user, on=payload.on))  # type: ignore[arg-type]
+    return MilestoneOut.of(services.mark_milestone_met(m, user=request.user, on=payload.on))
 
 
 @router.get("/tasks/{pk}/reports", response=list[ReportOut])
-def list_reports(request: HttpRequest, pk: int) -> list[ReportOut]:
+def list_reports(request: AuthenticatedHttpRequest, pk: int) -> list[ReportOut]:
     task = _task(request, pk)
     return [
         ReportOut.of(r) for r in task.reports.select_related("unit").prefetch_related("evidence")
@@ -447,7 +412,9 @@ def list_reports(request: HttpRequest, pk: int) -> list[ReportOut]:
 
 
 @router.post("/tasks/{pk}/reports", response={201: ReportOut})
-def submit_report(request: HttpRequest, pk: int, payload: ReportIn) -> Status[ReportOut]:
+def submit_report(
+    request: AuthenticatedHttpRequest, pk: int, payload: ReportIn
+) -> Status[ReportOut]:
     """The lead unit (default) or a co-operating unit (`unit`) reports; evidence files go to /evidence."""
     task = _task(request, pk)
     data = payload.dict()
@@ -459,46 +426,48 @@ def submit_report(request: HttpRequest, pk: int, payload: ReportIn) -> Status[Re
         if milestone is None:
             raise DubanError("no milestone of this task has this id", "milestone")
     data.pop("milestone")
-    r = services.submit_report(task, user=request.user, unit=unit, milestone=milestone, **data)  # type: ignore[arg-type]
+    r = services.submit_report(task, user=request.user, unit=unit, milestone=milestone, **data)
     return Status(201, ReportOut.of(r))
 
 
 @router.post("/reports/{pk}/evidence", response={201: ReportOut})
 def add_evidence(
-    request: HttpRequest, pk: int, files: list[UploadedFile] = File(...)
+    request: AuthenticatedHttpRequest, pk: int, files: list[UploadedFile] = File(...)
 ) -> Status[ReportOut]:
     report = get_object_or_404(ProgressReport.objects.select_related("unit"), pk=pk)
     report.task = _task(request, report.task_id)
-    services.add_evidence(report, user=request.user, files=files)  # type: ignore[arg-type]
+    services.add_evidence(report, user=request.user, files=files)
     return Status(201, ReportOut.of(report))
 
 
 @router.post("/tasks/{pk}/done", response=TaskOut)
-def declare_done(request: HttpRequest, pk: int) -> TaskOut:
-    services.declare_done(_task(request, pk), user=request.user)  # type: ignore[arg-type]
+def declare_done(request: AuthenticatedHttpRequest, pk: int) -> TaskOut:
+    services.declare_done(_task(request, pk), user=request.user)
     return TaskOut.of(_fresh(pk), _today())
 
 
 @router.post("/tasks/{pk}/close", response=TaskOut)
-def close_task(request: HttpRequest, pk: int, payload: CloseIn) -> TaskOut:
-    services.close_task(_task(request, pk), user=request.user, note=payload.note)  # type: ignore[arg-type]
+def close_task(request: AuthenticatedHttpRequest, pk: int, payload: CloseIn) -> TaskOut:
+    services.close_task(_task(request, pk), user=request.user, note=payload.note)
     return TaskOut.of(_fresh(pk), _today())
 
 
 @router.post("/tasks/{pk}/reopen", response=TaskOut)
-def reopen_task(request: HttpRequest, pk: int, payload: ReasonIn) -> TaskOut:
-    services.reopen_task(_task(request, pk), user=request.user, reason=payload.reason)  # type: ignore[arg-type]
+def reopen_task(request: AuthenticatedHttpRequest, pk: int, payload: ReasonIn) -> TaskOut:
+    services.reopen_task(_task(request, pk), user=request.user, reason=payload.reason)
     return TaskOut.of(_fresh(pk), _today())
 
 
 @router.get("/tasks/{pk}/reminders", response=list[ReminderOut])
-def list_reminders(request: HttpRequest, pk: int) -> list[ReminderOut]:
+def list_reminders(request: AuthenticatedHttpRequest, pk: int) -> list[ReminderOut]:
     task = _task(request, pk)
     return [ReminderOut.of(r) for r in task.reminders.select_related("to_unit")]
 
 
 @router.post("/tasks/{pk}/supervision", response={201: ReminderOut})
-def issue_supervision(request: HttpRequest, pk: int, payload: SupervisionIn) -> Status[ReminderOut]:
+def issue_supervision(
+    request: AuthenticatedHttpRequest, pk: int, payload: SupervisionIn
+) -> Status[ReminderOut]:
     task = _task(request, pk)
     access.require_manage(request.user, task)
     milestone = None
@@ -508,8 +477,8 @@ def issue_supervision(request: HttpRequest, pk: int, payload: SupervisionIn) -> 
             raise DubanError("no milestone of this task has this id", "milestone")
     r = services.issue_supervision(
         task,
-        user=request.user,  # type: ignore[arg-type]
-        message=payload.message,  # type: ignore[arg-type]
+        user=request.user,
+        message=payload.message,
         reply_days=payload.reply_days,
         milestone=milestone,
     )
@@ -517,14 +486,14 @@ def issue_supervision(request: HttpRequest, pk: int, payload: SupervisionIn) -> 
 
 
 @router.post("/reminders/{pk}/reply", response=ReminderOut)
-def reply(request: HttpRequest, pk: int, payload: ReplyIn) -> ReminderOut:
+def reply(request: AuthenticatedHttpRequest, pk: int, payload: ReplyIn) -> ReminderOut:
     reminder = get_object_or_404(Reminder.objects.select_related("to_unit"), pk=pk)
     _task(request, reminder.task_id)
-    return ReminderOut.of(services.reply_reminder(reminder, user=request.user, text=payload.text))  # type: ignore[arg-type]
+    return ReminderOut.of(services.reply_reminder(reminder, user=request.user, text=payload.text))
 
 
 @router.get("/ledger", response=list[LedgerOut])
-def ledger(request: HttpRequest, q: Query[LedgerQuery]) -> list[LedgerOut]:  # type: ignore[type-arg]
+def ledger(request: AuthenticatedHttpRequest, q: Query[LedgerQuery]) -> list[LedgerOut]:
     filters, today = filters_from(request.user, q.dict())
     return [
         LedgerOut.of(r) for r in ledger_rows(access.visible_tasks(request.user), today, filters)
@@ -532,24 +501,20 @@ def ledger(request: HttpRequest, q: Query[LedgerQuery]) -> list[LedgerOut]:  # t
 
 
 @router.get("/ledger.xlsx")
-def ledger_export(request: HttpRequest, q: Query[LedgerQuery]) -> HttpResponse:  # type: ignore[type-arg]
+def ledger_export(request: AuthenticatedHttpRequest, q: Query[LedgerQuery]) -> HttpResponse:
     filters, today = filters_from(request.user, q.dict())
     rows = ledger_rows(access.visible_tasks(request.user), today, filters)
     data = ledger_xlsx(
         rows, today, f"Task ledger {today}", invented=any(r.task.issuing_unit.is_demo for r in rows)
     )
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="ledger-{today.isoformat()}.xlsx"'
-    return response
+    return xlsx_response(data, f"ledger-{today.isoformat()}.xlsx")
 
 
 @router.get("/units/{code}/on-time-share", response=ShareOut)
-def on_time_share(request: HttpRequest, code: str, start: date, end: date) -> ShareOut:
+def on_time_share(request: AuthenticatedHttpRequest, code: str, start: date, end: date) -> ShareOut:
     """Share of the unit's milestones (as lead unit) due in [start, end] met on time; null if none judged."""
     unit = get_object_or_404(OrgUnit, code=code)
-    policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
+    policy.require(request.user, Action.VIEW_DATA, unit)
     if end < start:
         raise DubanError("the end is before the start", "end")
     return ShareOut(
@@ -558,10 +523,10 @@ def on_time_share(request: HttpRequest, code: str, start: date, end: date) -> Sh
 
 
 @router.get("/goals", response=list[GoalOut])
-def list_goals(request: HttpRequest) -> list[GoalOut]:
+def list_goals(request: AuthenticatedHttpRequest) -> list[GoalOut]:
     from duban.tasks.models import Goal
 
-    units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    units = policy.visible_units(request.user, Action.VIEW_DATA)
     return [
         GoalOut(
             id=g.pk,
@@ -576,13 +541,13 @@ def list_goals(request: HttpRequest) -> list[GoalOut]:
 
 
 @router.post("/goals", response={201: GoalOut})
-def create_goal(request: HttpRequest, payload: GoalIn) -> Status[GoalOut]:
+def create_goal(request: AuthenticatedHttpRequest, payload: GoalIn) -> Status[GoalOut]:
     unit = unit_code(payload.unit, "unit")
     g = services.create_goal(
         unit,
-        user=request.user,  # type: ignore[arg-type]
+        user=request.user,
         title=payload.title,
-        first_year=payload.first_year,  # type: ignore[arg-type]
+        first_year=payload.first_year,
         aims=payload.aims,
         description=payload.description,
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -22,6 +23,9 @@ from duban.spreadsheets import safe_row
 from duban.tasks import conf
 from duban.tasks.models import ProgressReport, Task, TaskQuerySet
 from duban.tasks.status import Assessment, Status, assess, on_time
+
+if TYPE_CHECKING:
+    from duban.orgs.policy import Actor
 
 
 @dataclass
@@ -271,7 +275,7 @@ def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool =
     return buf.getvalue()
 
 
-def filters_from(user: object, data: dict[str, str]) -> tuple[Filters, date]:
+def filters_from(user: Actor, data: dict[str, str]) -> tuple[Filters, date]:
     """Read ledger filters from a query string; every bad value is named, nothing guessed."""
     from duban.errors import DubanError, Problem
     from duban.orgs import policy
@@ -287,7 +291,7 @@ def filters_from(user: object, data: dict[str, str]) -> tuple[Filters, date]:
         tag=(data.get("tag") or "").strip(),
         q=(data.get("q") or "").strip(),
     )
-    visible = policy.visible_units(user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    visible = policy.visible_units(user, Action.VIEW_DATA)
     for name in ("issuer", "lead", "scope"):
         code = (data.get(name) or "").strip()
         if code:

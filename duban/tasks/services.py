@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from duban.audit.context import with_reason
 from duban.audit.services import record
-from duban.errors import ConflictError, DubanError, Problem
+from duban.errors import ConflictError, DubanError, Problem, clean_problems
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
@@ -79,16 +79,9 @@ def today_local() -> date:
 
 
 def _validate(obj: Any, exclude: list[str] | None = None) -> None:
-    try:
-        obj.full_clean(exclude=exclude, validate_constraints=False)
-    except ValidationError as exc:
-        raise TaskError(
-            [
-                Problem(f if f != "__all__" else "", str(m))
-                for f, ms in exc.message_dict.items()
-                for m in ms
-            ]
-        ) from None
+    problems = clean_problems(obj, exclude=exclude, validate_constraints=False)
+    if problems:
+        raise TaskError(problems)
 
 
 def _check_units(issuing: OrgUnit, lead: OrgUnit, partners: Sequence[OrgUnit]) -> None:

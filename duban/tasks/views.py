@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,6 @@ from duban.errors import DubanError, Problem
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.pages import form_page, post_action
 from duban.tasks import access, services
 from duban.tasks.forms import (
     GoalForm,
@@ -41,6 +40,7 @@ from duban.tasks.ledger import (
 )
 from duban.tasks.models import Evidence, Goal, Milestone, Reminder, Task, TaskKind
 from duban.tasks.status import Status
+from duban.web import AuthenticatedHttpRequest, form_page, post_action, stored_file, xlsx_response
 
 
 def _status_choices() -> list[tuple[str, str]]:
@@ -48,13 +48,13 @@ def _status_choices() -> list[tuple[str, str]]:
 
 
 @login_required
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     """At a glance for one unit: which tasks are red, which lead units are behind, what to press for."""
-    roots = policy.roots(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    roots = policy.roots(request.user, Action.VIEW_DATA)
     code = request.GET.get("unit", "").strip()
     if code:
         unit = get_object_or_404(OrgUnit, code=code)
-        policy.require(request.user, Action.VIEW_DATA, unit)  # type: ignore[arg-type]
+        policy.require(request.user, Action.VIEW_DATA, unit)
     else:
         first = OrgUnit.objects.filter(path__in=roots).order_by("depth", "path").first()
         if first is None:
@@ -84,13 +84,13 @@ def board(request: HttpRequest) -> HttpResponse:
             "pressing": pressing[:20],
             "roots": units,
             "children": unit.children.order_by("sort_order", "code"),
-            "can_manage": policy.can(request.user, Action.MANAGE_EVALUATION, unit),  # type: ignore[arg-type]
+            "can_manage": policy.can(request.user, Action.MANAGE_EVALUATION, unit),
         },
     )
 
 
 @login_required
-def ledger(request: HttpRequest) -> HttpResponse:
+def ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
     form.fields["status"].choices = _status_choices()  # type: ignore[attr-defined]
     form.fields["kind"].choices = [("", "—"), *TaskKind.choices]  # type: ignore[attr-defined]
@@ -116,7 +116,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def ledger_export(request: HttpRequest) -> HttpResponse:
+def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         filters, today = filters_from(request.user, request.GET.dict())
     except DubanError as exc:
@@ -124,16 +124,12 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     rows = ledger_rows(access.visible_tasks(request.user), today, filters)
     invented = any(r.task.issuing_unit.is_demo for r in rows)
     data = ledger_xlsx(rows, today, _("Task ledger as of %(d)s") % {"d": today}, invented=invented)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="ledger-{today.isoformat()}.xlsx"'
-    return response
+    return xlsx_response(data, f"ledger-{today.isoformat()}.xlsx")
 
 
-def _unit_querysets(request: HttpRequest) -> tuple[Any, Any]:
-    issuers = policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
-    return issuers, policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+def _unit_querysets(request: AuthenticatedHttpRequest) -> tuple[Any, Any]:
+    issuers = policy.visible_units(request.user, Action.MANAGE_EVALUATION)
+    return issuers, policy.visible_units(request.user, Action.MANAGE_EVALUATION)
 
 
 def _task_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +140,7 @@ def _task_page(pk: int) -> str:
     return reverse("tasks:task", args=[pk])
 
 
-def _managed_task(request: HttpRequest, pk: int) -> Task:
+def _managed_task(request: AuthenticatedHttpRequest, pk: int) -> Task:
     """Fetch a task the user may see (404, 403) and manage (403)."""
     task = access.task_or_403(request.user, pk)
     access.require_manage(request.user, task)
@@ -153,7 +149,7 @@ def _managed_task(request: HttpRequest, pk: int) -> Task:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def task_new(request: HttpRequest) -> HttpResponse:
+def task_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     issuers, units = _unit_querysets(request)
     if not issuers.exists():
         raise PermissionDenied("issuing tasks needs the evaluation office")
@@ -161,7 +157,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
         request,
         TaskForm(request.POST or None, issuers=issuers, units=units),
         lambda d: services.create_task(
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             issuing_unit=d["issuing_unit"],
             lead_unit=d["lead_unit"],
             partners=list(d["partners"]),
@@ -175,7 +171,7 @@ def task_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = access.task_or_403(request.user, pk)
     today = services.today_local()
     a = task.assess(today)
@@ -199,23 +195,16 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.can_manage(user, task),
             "can_lead": access.can_report_as_lead(user, task),
             "report_units": access.reporting_units(user, task),
-            "decided_at": _decided_at(task.pk),
+            "decided_at": getattr(task, "decided_at", None),
             "expected": round(a.expected_percent),
-            "can_view_issuer": policy.can(user, Action.VIEW_DATA, task.issuing_unit),  # type: ignore[arg-type]
+            "can_view_issuer": policy.can(user, Action.VIEW_DATA, task.issuing_unit),
         },
     )
 
 
-def _decided_at(task_pk: int) -> Any:
-    """The meeting decision this task came from, if any (meetings depend on tasks, not back)."""
-    from duban.meetings.models import DecidedMatter
-
-    return DecidedMatter.objects.filter(task_id=task_pk).select_related("meeting").first()
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def task_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
     issuers, units = _unit_querysets(request)
     units = OrgUnit.objects.subtree_of(task.issuing_unit)
@@ -232,7 +221,7 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.update_task(
             task,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             lead_unit=d["lead_unit"],
             partners=list(d["partners"]),
             **_task_fields(d),
@@ -245,19 +234,19 @@ def task_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def milestone_new(request: HttpRequest, pk: int) -> HttpResponse:
+def milestone_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
     return form_page(
         request,
         MilestoneForm(request.POST or None),
-        lambda d: services.add_milestone(task, user=request.user, **d),  # type: ignore[arg-type]
+        lambda d: services.add_milestone(task, user=request.user, **d),
         title=_("Add a milestone"),
         back=_task_page(task.pk),
         done=_("Milestone added."),
     )
 
 
-def _milestone_or_403(request: HttpRequest, pk: int) -> Milestone:
+def _milestone_or_403(request: AuthenticatedHttpRequest, pk: int) -> Milestone:
     milestone = get_object_or_404(Milestone.objects.select_related("task"), pk=pk)
     milestone.task = access.task_or_403(request.user, milestone.task_id)
     return milestone
@@ -265,7 +254,7 @@ def _milestone_or_403(request: HttpRequest, pk: int) -> Milestone:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def milestone_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_403(request, pk)
     access.require_manage(request.user, milestone.task)
     return form_page(
@@ -273,7 +262,7 @@ def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
         MilestoneForm(request.POST or None, instance=Milestone.objects.get(pk=pk)),
         lambda d: services.update_milestone(
             milestone,
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             **{k: v for k, v in d.items() if v is not None or k != "seq"},
         ),
         title=_("Edit milestone"),
@@ -284,11 +273,11 @@ def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def milestone_met(request: HttpRequest, pk: int) -> HttpResponse:
+def milestone_met(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_403(request, pk)
     return post_action(
         request,
-        lambda: services.mark_milestone_met(milestone, user=request.user),  # type: ignore[arg-type]
+        lambda: services.mark_milestone_met(milestone, user=request.user),
         back=_task_page(milestone.task_id),
         done=_("Milestone marked met."),
     )
@@ -296,7 +285,7 @@ def milestone_met(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def report(request: HttpRequest, pk: int) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = access.task_or_403(request.user, pk)
     units = access.reporting_units(request.user, task)
     if not units:
@@ -304,7 +293,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     return form_page(
         request,
         ReportForm(request.POST or None, request.FILES or None, units=units, task=task),
-        lambda d: services.submit_report(task, user=request.user, **d),  # type: ignore[arg-type]
+        lambda d: services.submit_report(task, user=request.user, **d),
         title=_("Report progress"),
         back=_task_page(task.pk),
         done=_("Progress reported."),
@@ -314,12 +303,12 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def done(request: HttpRequest, pk: int) -> HttpResponse:
+def done(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = access.task_or_403(request.user, pk)
     access.require_lead(request.user, task)
     return post_action(
         request,
-        lambda: services.declare_done(task, user=request.user),  # type: ignore[arg-type]
+        lambda: services.declare_done(task, user=request.user),
         back=_task_page(task.pk),
         done=_("Declared done; the issuing unit will check it."),
     )
@@ -327,11 +316,11 @@ def done(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def close(request: HttpRequest, pk: int) -> HttpResponse:
+def close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
     return post_action(
         request,
-        lambda: services.close_task(task, user=request.user),  # type: ignore[arg-type]
+        lambda: services.close_task(task, user=request.user),
         back=_task_page(task.pk),
         done=_("Closed off the ledger."),
     )
@@ -339,12 +328,12 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
     return form_page(
         request,
         ReasonForm(request.POST or None),
-        lambda d: services.reopen_task(task, user=request.user, reason=d["reason"]),  # type: ignore[arg-type]
+        lambda d: services.reopen_task(task, user=request.user, reason=d["reason"]),
         title=_("Reopen task"),
         back=_task_page(task.pk),
         done=_("Reopened; the lead unit carries on."),
@@ -354,12 +343,12 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def supervise(request: HttpRequest, pk: int) -> HttpResponse:
+def supervise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
     return form_page(
         request,
         SupervisionForm(request.POST or None, task=task),
-        lambda d: services.issue_supervision(task, user=request.user, **d),  # type: ignore[arg-type]
+        lambda d: services.issue_supervision(task, user=request.user, **d),
         title=_("Issue a supervision order (督办)"),
         back=_task_page(task.pk),
         done=_("Supervision order issued."),
@@ -369,14 +358,14 @@ def supervise(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reply(request: HttpRequest, pk: int) -> HttpResponse:
+def reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder.objects.select_related("to_unit"), pk=pk)
     access.task_or_403(request.user, reminder.task_id)
-    policy.require(request.user, Action.ENTER_DATA, reminder.to_unit)  # type: ignore[arg-type]
+    policy.require(request.user, Action.ENTER_DATA, reminder.to_unit)
     return form_page(
         request,
         ReplyForm(request.POST or None),
-        lambda d: services.reply_reminder(reminder, user=request.user, text=d["text"]),  # type: ignore[arg-type]
+        lambda d: services.reply_reminder(reminder, user=request.user, text=d["text"]),
         title=_("Reply"),
         back=_task_page(reminder.task_id),
         done=_("Reply recorded."),
@@ -385,27 +374,27 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def evidence(request: HttpRequest, pk: int) -> FileResponse:
+def evidence(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
     access.task_or_403(request.user, item.report.task_id)
     try:
         fh = default_storage.open(item.path, "rb")
     except FileNotFoundError:
         raise Http404("the file is missing from storage") from None
-    return FileResponse(fh, as_attachment=True, filename=item.name)
+    return stored_file(fh, item.name)
 
 
 @login_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Reminders and supervision orders sent to the units where the user reports or leads."""
-    units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+    units = policy.visible_units(request.user, Action.VIEW_DATA)
     items = (
         Reminder.objects.filter(to_unit__in=units)
         .select_related("task", "to_unit", "milestone")
         .order_by("replied_on", "-issued_on", "-id")[:200]
     )
     reply_units = set(
-        policy.visible_units(request.user, Action.ENTER_DATA).values_list("pk", flat=True)  # type: ignore[arg-type]
+        policy.visible_units(request.user, Action.ENTER_DATA).values_list("pk", flat=True)
     )
     return render(
         request,
@@ -415,8 +404,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def goals(request: HttpRequest) -> HttpResponse:
-    units = policy.visible_units(request.user, Action.VIEW_DATA)  # type: ignore[arg-type]
+def goals(request: AuthenticatedHttpRequest) -> HttpResponse:
+    units = policy.visible_units(request.user, Action.VIEW_DATA)
     items = (
         Goal.objects.filter(unit__in=units).select_related("unit").prefetch_related("steps__tasks")
     )
@@ -425,15 +414,15 @@ def goals(request: HttpRequest) -> HttpResponse:
         "tasks/goals.html",
         {
             "goals": items,
-            "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),  # type: ignore[arg-type]
+            "can_create": policy.can_any(request.user, Action.MANAGE_EVALUATION),
         },
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def goal_new(request: HttpRequest) -> HttpResponse:
-    units = policy.visible_units(request.user, Action.MANAGE_EVALUATION)  # type: ignore[arg-type]
+def goal_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    units = policy.visible_units(request.user, Action.MANAGE_EVALUATION)
     if not units.exists():
         raise PermissionDenied("setting goals needs the evaluation office")
     return form_page(
@@ -441,7 +430,7 @@ def goal_new(request: HttpRequest) -> HttpResponse:
         GoalForm(request.POST or None, units=units),
         lambda d: services.create_goal(
             d["unit"],
-            user=request.user,  # type: ignore[arg-type]
+            user=request.user,
             title=d["title"],
             first_year=d["first_year"],
             aims=d["aims"].splitlines(),

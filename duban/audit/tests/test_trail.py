@@ -98,7 +98,7 @@ def test_history_page_shows_the_units_entries(tree) -> None:
     client = Client()
     client.login(username="auditor", password=PASSWORD)
     page = client.get("/audit/units/COUNTY-A/").content.decode()
-    assert "orgs.orgunit.updated" in page and "甲县公安局" in page
+    assert "修改组织机构" in page and "甲县公安局" in page
 
 
 def test_entries_take_the_next_position_and_id_and_the_head_signs_them(db) -> None:

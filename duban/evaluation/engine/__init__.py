@@ -2,7 +2,8 @@
 
 Build a :class:`Scheme` (from a YAML file with :func:`load_scheme`, or from
 database rows), give :func:`compute_scores` the values, read the
-:class:`SchemeResult`. Nothing here imports Django.
+:class:`SchemeResult`. Nothing here touches models or the database; refusals
+for people are translated with Django's gettext. See README.md beside this file.
 """
 
 from duban.evaluation.engine.cli import render, result_to_dict, score_files

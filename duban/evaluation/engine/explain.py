@@ -105,7 +105,8 @@ def _format(name: str, value: Any, lang: str) -> str:
     return str(value)
 
 
-# code: (Chinese, English). Adding a rule means adding its steps here.
+# code: (Chinese, English): the steps several rules share. A rule's own steps are in its
+# class's ``texts`` and join this table when the class is registered (rules/registry.py).
 TEMPLATES: dict[str, tuple[str, str]] = {
     # data problems (decided by the engine before any rule runs)
     "missing": ("无数据，计 0 分", "no value: 0 points"),
@@ -127,55 +128,12 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "target is 0 and actual is negative: completion 0",
     ),
     "best_possible": ("越低越好，已为最优", "lower is better: best possible"),
-    "capped": ("按上限 {cap_share} 计", "capped at {cap_share}"),
     "product": ("{points} 分 × {share}", "{points} × {share}"),
     "met": ("达到目标，得满分", "target met: full points"),
-    "not_met": ("未达到目标", "target not met"),
-    "else_share": ("按满分的 {else_share} 计", "{else_share} of the points"),
-    "below_target": ("低于目标 {short} 个百分点", "{short} points below target"),
-    "per_point": ("每个百分点扣 {per_point} 分", "{per_point} per point"),
     "deduct": ("扣 {amount} 分", "minus {amount}"),
-    "add": ("加 {amount} 分", "plus {amount}"),
     "floor_zero": ("扣完为止", "stops at 0"),
     "score": ("得 {score} 分", "score {score}"),
-    # ranks and comparisons
-    "rank_place": ("在 {count} 个单位中列第 {place} 名", "place {place} of {count}"),
-    "rank_place_tied": ("在 {count} 个单位中并列第 {place} 名", "tied place {place} of {count}"),
-    "rank_rule": (
-        "第一名 {points} 分，每降一名扣 {per_place} 分",
-        "first place {points}, minus {per_place} per place",
-    ),
-    "best_higher": ("组内最高 {best}", "best in group {best}"),
-    "best_lower": ("组内最低 {best}", "best (lowest) in group {best}"),
-    "no_best": ("组内最高值不大于 0，计 0 分", "best in group is not above 0: 0 points"),
-    "no_peers": ("组内无可比较的数据，计 0 分", "no comparable values in the group: 0 points"),
-    # bands
-    "band": (
-        "达到 {bound}{unit}（含）档，计 {points} 分",
-        "band from {bound}{unit} (incl.): {points} points",
-    ),
-    "band_lower": (
-        "不高于 {bound}{unit}（含）档，计 {points} 分",
-        "band up to {bound}{unit} (incl.): {points} points",
-    ),
-    "no_band": ("未达到最低档 {bound}{unit}", "below the lowest band {bound}{unit}"),
-    "no_band_lower": ("高于最宽档 {bound}{unit}", "above the widest band {bound}{unit}"),
     # counts
-    "class_count": (
-        "{cls}：{count} × {weight} 分 = {subtotal} 分",
-        "{cls}: {count} × {weight} = {subtotal}",
-    ),
-    "class_missing": ("{cls}：无数据，按 0 计", "{cls}: no value, counted as 0"),
-    "sum": ("合计 {total} 分", "total {total}"),
     "cap_points": ("最高 {cap} 分", "at most {cap}"),
     "occurrences": ("发生 {count} 次", "{count} occurrence(s)"),
-    "per_occurrence_minus": ("每次扣 {per} 分", "minus {per} each"),
-    "per_occurrence_plus": ("每次加 {per} 分", "plus {per} each"),
-    "discretionary": (
-        "酌情扣 {amount} 分（理由：{reason}）",
-        "discretionary deduction {amount} (reason: {reason})",
-    ),
-    "no_deduction": ("未扣分", "no deduction"),
-    "veto": ("一票否决", "vetoed"),
-    "no_veto": ("未触发一票否决", "no veto"),
 }

@@ -35,7 +35,7 @@ from duban.evaluation.engine.model import (
     validate_scheme,
 )
 from duban.evaluation.engine.params import Reader
-from duban.evaluation.engine.rules import WeightedCount, read_rule, rule_to_dict
+from duban.evaluation.engine.rules import read_rule, rule_to_dict
 from duban.periods import MAX_YEAR, MIN_YEAR, StatisticalCalendar, parse_period
 from duban.spreadsheets import safe_cell, unguard_text
 
@@ -140,7 +140,7 @@ def _item(r: Reader) -> Item:
     indicator = r.string("indicator", required=False, default=code)
     name = r.text("name")
     points = r.number("points", minimum=Decimal(0))
-    rule = read_rule(r.sub("rule"))
+    rule = read_rule(r.sub("rule"), code)
     direction = r.choice("direction", ("higher", "lower"), default="higher")
     cumulative = r.boolean("cumulative", default=False)
     target, per_unit = _target(r)
@@ -398,8 +398,8 @@ class ValuesFile:
 def _weighted_classes(scheme: Scheme) -> dict[str, list[str]]:
     classes: dict[str, list[str]] = {}
     for item in scheme.items:
-        if isinstance(item.rule, WeightedCount):
-            classes.setdefault(item.indicator, []).extend(code for code, _ in item.rule.weights)
+        if item.rule.per_class:
+            classes.setdefault(item.indicator, []).extend(item.rule.classes())
     return classes
 
 

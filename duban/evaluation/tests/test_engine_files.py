@@ -206,7 +206,10 @@ DELETE = object()
         (_set("items.0.rule.per_point", -1), "items[0].rule.per_point: must be at least 0"),
         (_set("items.0.rule.per_point", DELETE), "items[0].rule.per_point: is required"),
         (_set("items.0.rule.per_piont", 1), "items[0].rule.per_piont: unknown key"),
-        (_set("items.0.rule.kind", "magic"), "items[0].rule.kind: unknown rule kind"),
+        (
+            _set("items.0.rule.kind", "magic"),
+            "items[0].rule.kind: 指标 i0：未知的计分规则类型“magic”",
+        ),
         (_set("items.0.rule", "shortfall"), "items[0].rule: must be a mapping"),
         (_set("items.0.category", "zzz"), "items[0].category: unknown category 'zzz'"),
         (_set("items.0.points", -1), "items[0].points: must be at least 0"),

@@ -202,16 +202,16 @@ def test_a_cohort_with_every_month_is_scored_whole_as_the_months_score_it(
 ) -> None:
     """Hand-worked: four ranked units, one shared target, every month given. Ties share the
     better place (1, 1, 3, 4) and one evaluation; the whole-cohort path is the one taken."""
-    from duban.evaluation.engine import compute
+    from duban.evaluation.engine import cohorts
 
     taken: list[int] = []
-    whole = compute._compare_cohort
+    whole = cohorts._compare_cohort
 
     def spy(column, start, stop, *args):  # type: ignore[no-untyped-def]
         taken.append(stop - start)
         whole(column, start, stop, *args)
 
-    monkeypatch.setattr(compute, "_compare_cohort", spy)
+    monkeypatch.setattr(cohorts, "_compare_cohort", spy)
     items = [
         make_item("place", Rank(D(2)), points=10, cumulative=True),
         make_item("best", RelativeToBest(), points=10, cumulative=True),

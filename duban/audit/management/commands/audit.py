@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from duban.audit.anchor import anchor_path
 from duban.audit.verify import AnchorError, Verification, anchor_chain, replayers, verify_chain
+from duban.logs import timed
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -30,9 +34,16 @@ class Command(BaseCommand):
         if options["action"] == "anchor":
             self._anchor()
             return
-        result = verify_chain(replay=replayers() if options["data"] else ())
+        with timed(log, "audit verify", data=bool(options["data"])) as out:
+            result = verify_chain(replay=replayers() if options["data"] else ())
+            out.update(
+                entries=result.entries,
+                problems=len(result.problems),
+                data_problems=len(result.data),
+            )
         self._report(result)
         if not result.ok:
+            log.error("audit trail broken", extra={"problems": len(result.problems)})
             raise CommandError(
                 f"audit trail BROKEN: {len(result.problems)} chain problem(s), "
                 f"{len(result.data)} data problem(s) in {result.rows} entries"

@@ -8,6 +8,7 @@ the database (`duban audit anchor`).
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -17,9 +18,12 @@ from django.db import connection
 from duban.audit.anchor import anchor_path
 from duban.audit.context import acting_as
 from duban.audit.verify import AnchorError, anchor_chain
+from duban.logs import timed
 from duban.tasks.links import check_indicator_targets
 from duban.tasks.reminders import daily_pass
 from duban.tasks.services import today_local
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -40,9 +44,16 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"--today {options['today']!r} is not a date (YYYY-MM-DD)"
                 ) from None
-        with acting_as(source="duban tasks_daily"):
+        with acting_as(source="duban tasks_daily"), timed(log, "daily pass", day=today) as out:
             reached = check_indicator_targets(today=today)
             result = daily_pass(today)
+            out.update(
+                reminders=result.count("reminder"),
+                supervision_orders=result.count("supervision"),
+                emailed=result.emailed,
+                email_failed=result.email_failed,
+                targets_reached=len(reached),
+            )
         self.stdout.write(
             f"{today}: {result.count('reminder')} reminders, {result.count('supervision')} supervision orders "
             f"issued; {result.emailed} e-mails sent, {result.email_failed} failed; "
@@ -64,12 +75,14 @@ class Command(BaseCommand):
         except AnchorError as exc:
             raise CommandError(f"audit chain not anchored: {exc}") from None
         if line is None:
+            log.error("audit chain broken, not anchored", extra={"problems": len(result.problems)})
             for problem in result.problems[:20]:
                 self.stderr.write(str(problem))
             raise CommandError(
                 f"audit trail BROKEN: {len(result.problems)} problem(s), no anchor written; "
                 "run `duban audit verify`"
             )
+        log.info("audit chain anchored", extra={"entries": result.entries, "last": result.last_id})
         self.stdout.write(
             f"audit chain anchored: {result.entries} entries ending at #{result.last_id}, "
             f"in {anchor_path()}."
