@@ -68,8 +68,8 @@ class Transition:
     action: str
     sources: frozenset[str]
     target: str
-    permission: Action
     event: str
+    permission: Action
     reason_required: bool
     rule: Promise  # which states the action starts from, said after the state in a refusal
     stamp: Stamp
@@ -176,31 +176,31 @@ TRANSITIONS: Mapping[str, Transition] = {
     t.action: t
     for t in (
         Transition(
-            "submit", EDITABLE, State.SUBMITTED, Action.ENTER_DATA, "submitted", False,
+            "submit", EDITABLE, State.SUBMITTED, "submitted", Action.ENTER_DATA, False,
             gettext_lazy("only a draft or returned form is submitted"), _submitted,
             precondition=entry_open,
         ),
         Transition(
-            "return", frozenset({State.SUBMITTED}), State.RETURNED, Action.APPROVE_DATA,
-            "returned", True, gettext_lazy("only a submitted form is returned"), _returned,
+            "return", frozenset({State.SUBMITTED}), State.RETURNED, "returned",
+            Action.APPROVE_DATA, True, gettext_lazy("only a submitted form is returned"), _returned,
             reason_missing=gettext_lazy("say what the reporter should correct"),
         ),
         Transition(
-            "approve", frozenset({State.SUBMITTED}), State.APPROVED, Action.APPROVE_DATA,
-            "approved", False, gettext_lazy("only a submitted form is approved"), _approved,
+            "approve", frozenset({State.SUBMITTED}), State.APPROVED, "approved",
+            Action.APPROVE_DATA, False, gettext_lazy("only a submitted form is approved"), _approved,
             precondition=children_approved,
         ),
         Transition(
-            "unapprove", frozenset({State.APPROVED}), State.SUBMITTED, Action.APPROVE_DATA,
-            "unapproved", False, gettext_lazy("only an approved form is unapproved"), _unapproved,
+            "unapprove", frozenset({State.APPROVED}), State.SUBMITTED, "unapproved",
+            Action.APPROVE_DATA, False, gettext_lazy("only an approved form is unapproved"), _unapproved,
             precondition=parent_not_done,
         ),
         Transition(
-            "lock", frozenset({State.APPROVED}), State.LOCKED, Action.MANAGE_EVALUATION,
-            "locked", False, gettext_lazy("only approved figures are locked"), _locked,
+            "lock", frozenset({State.APPROVED}), State.LOCKED, "locked",
+            Action.MANAGE_EVALUATION, False, gettext_lazy("only approved figures are locked"), _locked,
         ),
         Transition(
-            "unlock", DONE, State.RETURNED, Action.MANAGE_EVALUATION, "unlocked", True,
+            "unlock", DONE, State.RETURNED, "unlocked", Action.MANAGE_EVALUATION, True,
             gettext_lazy("only approved or locked figures are unlocked"), _unlocked,
             reason_missing=gettext_lazy("an unlock needs a reason"),
         ),
@@ -274,7 +274,7 @@ def _apply(t: Transition, step: Step) -> Submission:
     sub._audit_loaded = after_row
     figures = form_figures(sub).count()
     record(
-        t.audit_action,
+        f"reporting.submission.{t.event}",
         obj=sub,
         before={k: before_row.get(k) for k in changed},
         after={**{k: after_row[k] for k in changed}, "state": t.target, "values": figures},
