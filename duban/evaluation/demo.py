@@ -18,18 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from duban.audit.context import acting_as
-from duban.audit.services import record
 from duban.evaluation import services
 from duban.evaluation.builder import data_to_engine
 from duban.evaluation.models import Scheme
 from duban.indicators import services as ind_services
-from duban.indicators.models import Indicator, fmt
+from duban.indicators.models import Indicator
 from duban.orgs.models import Kind, OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.periods import PeriodType
-from duban.reporting import year_to_date
-from duban.reporting.models import DataValue, State
-from duban.reporting.values import AUDIT_CHUNK, CHANGE_COLUMNS
+from duban.reporting.models import State
+from duban.reporting.values import Figure, put_figures
 
 SEED = 20171208
 INVENTED = "演示数据均为虚构 / All demo figures are invented."
@@ -202,7 +200,6 @@ def _eval_values(root: OrgUnit, scheme: Scheme) -> int:
         )  # fmt: skip
         indicators[code] = ind
     members = [m.unit for g in scheme.groups.all() for m in g.members.select_related("unit")]
-    now = timezone.now()
     rows = []
     for month in range(1, 13):
         period = f"2017{month:02d}"
@@ -220,20 +217,10 @@ def _eval_values(root: OrgUnit, scheme: Scheme) -> int:
             if division:
                 figures["eval.service_score"] = (Decimal(f"{rng.uniform(78, 98):.1f}"), "")
             for code, (value, comment) in figures.items():
-                rows.append(DataValue(unit=unit, indicator=indicators[code], period=period, value=value,
-                                      comment=comment, state=State.APPROVED, updated_at=now))  # fmt: skip
-    DataValue.objects.bulk_create(rows, batch_size=500)
-    year_to_date.refresh({(r.unit_id, r.indicator_id, r.period) for r in rows})
+                rows.append(Figure(unit, indicators[code], period, value, State.APPROVED, comment))
     # Named figure by figure, as write_values names its changes, so `audit verify --data`
-    # replays them; these figures are on no form, so the entry carries their state.
-    changes = [
-        [r.unit.code, r.indicator.code, r.period, "", fmt(r.value), "", r.comment] for r in rows
-    ]
-    for start in range(0, len(changes), AUDIT_CHUNK):
-        part = changes[start : start + AUDIT_CHUNK]
-        record("evaluation.demo.values", object_type="reporting.datavalue",
-               object_repr=f"{len(part)} invented office-assessed figures",
-               after={"columns": list(CHANGE_COLUMNS), "changes": part, "state": State.APPROVED})  # fmt: skip
+    # replays them; these figures are on no form, so the entries carry their state.
+    put_figures(rows, user=SYSTEM, action="evaluation.demo.values")
     return len(rows)
 
 

@@ -9,13 +9,15 @@ The entries each write path leaves, and what the replay takes from them:
   its form's state (or the entry's own `state`, for figures on no form, such as the office's
   assessments in the evaluation demo); new forms are listed first by
   `reporting.submissions.created` (drafts).
-- `_set_state` (submit, return, approve, unapprove, lock, unlock): the form's own
-  `reporting.submission.updated` model entry, then `reporting.submission.<event>` with
-  `after.state`: the form and every figure on its data set for that unit and period take it.
+- `transitions.transition` (submit, return, approve, unapprove, lock, unlock): ONE entry,
+  `reporting.submission.<event>` with the changed columns and `after.state`: the form and
+  every figure on its data set for that unit and period take it. (Before the transitions
+  table, a `reporting.submission.updated` model entry came first; old trails replay too.)
 - The reporting demo: `reporting.demo.states`, `after.forms` = [unit, period, state], the
   data set named before the colon of its object text; forms and their figures take the state.
-- Single saves and deletes (`DataValue.save`, `Submission.objects.get_or_create`, the admin):
-  model entries with snapshots and diffs by primary key.
+- `values.put_figures` (figures on no form): compact entries as above carrying their `state`;
+  `values.remove_figures` and `Submission.objects.get_or_create`: model entries with
+  snapshots by primary key.
 
 An entry naming no row (`{"count": n}`) cannot be replayed: the rows it wrote show as having
 no trail, and the report names the entry that may account for them.
@@ -271,7 +273,7 @@ class ReportingReplay:
         return self.form_ids.get(object_id)
 
     def _form_state(self, key: FormKey, state: str, entry: int) -> None:
-        """The form and every figure of its data set for that unit and period (`_set_state`)."""
+        """The form and every figure of its data set for that unit and period (a transition)."""
         self.forms[key] = _Form(state, entry)
         ds, unit, period = key
         for ind in self.members.get(ds, ()):

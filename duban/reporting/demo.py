@@ -26,9 +26,9 @@ from duban.indicators.models import DataSet, Indicator
 from duban.orgs.models import Kind, Membership, OrgUnit, Role
 from duban.orgs.policy import SYSTEM
 from duban.periods import PeriodType, periods_between
-from duban.reporting import services, year_to_date
-from duban.reporting.models import DataValue, ReportingPeriod, State, Submission, is_month
-from duban.reporting.values import RawValue, write_values
+from duban.reporting import services
+from duban.reporting.models import ReportingPeriod, State, Submission
+from duban.reporting.values import RawValue, set_forms_state, write_values
 
 SEED = 20171208
 INVENTED = "演示数据均为虚构 / All demo figures are invented."
@@ -401,18 +401,7 @@ def _set_states(
         ],
         batch_size=500,
     )
-    codes = [i.pk for i in ds.members()]
-    for state in State:
-        group = [s for s in changed if s.state == state]
-        for period in {s.period for s in group}:
-            DataValue.objects.filter(
-                indicator_id__in=codes,
-                period=period,
-                unit_id__in=[s.unit_id for s in group if s.period == period],
-            ).update(state=state)
-    year_to_date.refresh(
-        (s.unit_id, code, s.period) for s in changed if is_month(s.period) for code in codes
-    )
+    set_forms_state(ds, ((s.unit_id, s.period, s.state) for s in changed))
     record(
         "reporting.demo.states",
         object_type="reporting.submission",

@@ -14,6 +14,7 @@ inputs, so a rate is never an average of rates.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -135,6 +136,8 @@ def figure_table(
     period: Period,
     *,
     viewer: User | AnonymousUser | None = None,
+    periods: Sequence[Period] | None = None,
+    done_only: bool = False,
 ) -> FigureTable:
     """Load the subtree's stored figures for the period (or its sub-periods) in one query.
 
@@ -142,12 +145,16 @@ def figure_table(
     units he may see, so a parent's aggregate is built from those figures alone and never
     shows a total that includes one he may not read. Without, every stored figure of the
     subtree, as the reporting pages (which authorise the unit first) have always read them.
+    `periods` (the months of a statistical year, say) replace the sub-periods of `period`
+    for indicators of their type; `done_only` keeps approved and locked figures alone.
     """
     subtree = OrgUnit.objects.subtree_of(root).filter(is_active=True)
     values = DataValue.objects.all()
     if viewer is not None:
         subtree = subtree.filter(pk__in=policy.visible_units(viewer, Action.VIEW_DATA))
         values = readable_values(viewer)
+    if done_only:
+        values = values.filter(state__in=[str(s) for s in DONE_STATES])
     units = {u.pk: u for u in subtree}
     children: dict[int | None, list[int]] = defaultdict(list)
     for u in sorted(units.values(), key=lambda u: (u.sort_order, u.code)):
@@ -155,6 +162,10 @@ def figure_table(
             children[u.parent_id].append(u.pk)
     entered = [i for i in indicators if not i.is_computed]
     subs = {i.pk: _sub_periods(period, i.period_type) for i in entered}
+    if periods is not None:
+        for i in entered:
+            given = [p for p in periods if p.type == PeriodType(i.period_type)]
+            subs[i.pk] = given or subs[i.pk]
     wanted = {p.id for ps in subs.values() if ps for p in ps}
     rows = values.filter(
         unit_id__in=list(units), indicator__in=entered, period__in=sorted(wanted)
@@ -350,8 +361,11 @@ __all__ = [
 ]
 
 
-def year_to_date_figure(indicator_code: str, unit: OrgUnit, today: date) -> Decimal | None:
-    """A unit's figure of one indicator for the calendar year up to today, as reported.
+def approved_figure(
+    indicator_code: str, unit: OrgUnit, year: Period, periods: Sequence[Period]
+) -> Decimal | None:
+    """A unit's figure of one indicator over `periods` (the statistical year's months to
+    date), from approved and locked figures only: a draft never counts.
 
     Months are aggregated as the indicator says, a parent's figure from its children where
     the indicator says so, and a rate from its summed inputs. Used by key tasks linked to an
@@ -364,5 +378,5 @@ def year_to_date_figure(indicator_code: str, unit: OrgUnit, today: date) -> Deci
     formula = indicator.parsed_formula
     if formula is not None:
         needed += list(Indicator.objects.filter(code__in=formula.references))
-    year = parse_period(str(today.year))
-    return figure_table(needed, unit, year).figures(unit.pk).get(indicator_code)
+    table = figure_table(needed, unit, year, periods=periods, done_only=True)
+    return table.figures(unit.pk).get(indicator_code)

@@ -9,11 +9,12 @@ without a join.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -166,7 +167,42 @@ class Submission(AuditedModel):
         return self.state in EDITABLE_STATES
 
 
+# Figures are written by `duban.reporting.values` alone, which keeps the year-to-date totals in
+# the same transaction. It lifts this guard while it writes; any other save, delete or queryset
+# write of a DataValue is refused, so no path can change a figure and forget the totals.
+figure_writer: ContextVar[bool] = ContextVar("reporting_figure_writer", default=False)
+
+
+class FigureWriteRefused(RuntimeError):
+    """A DataValue written outside `duban.reporting.values` (a programming error, not input)."""
+
+
+def require_writer() -> None:
+    if not figure_writer.get():
+        raise FigureWriteRefused(
+            "figures are written through duban.reporting.values only "
+            "(write_values, put_figures, remove_figures, set_form_state), "
+            "which keep the year-to-date totals"
+        )
+
+
 class DataValueQuerySet(models.QuerySet["DataValue"]):
+    def update(self, **kwargs: Any) -> int:
+        require_writer()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        require_writer()
+        return super().delete()
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        require_writer()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        require_writer()
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
     def for_period(self, period: str | Period) -> DataValueQuerySet:
         return self.filter(period=str(period))
 
@@ -182,8 +218,8 @@ class DataValueQuerySet(models.QuerySet["DataValue"]):
 
 
 class DataValue(AuditedModel):
-    """One figure. Written in bulk by `reporting.importing`, which records one audit entry
-    per batch listing every (unit, indicator, period, before, after)."""
+    """One figure. Written only by `duban.reporting.values` (see `figure_writer`), which
+    records compact audit entries listing every (unit, indicator, period, before, after)."""
 
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="data_values")
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="data_values")
@@ -225,39 +261,12 @@ class DataValue(AuditedModel):
         return self.unit_id
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save one figure; the stored year-to-date totals follow when it counts for them.
-
-        Bulk writes (`write_values`, state changes) keep the totals themselves; this covers
-        single saves (the admin, `update_or_create`).
-        """
-        with transaction.atomic(using=kwargs.get("using")):
-            before = self._counted_before()
-            super().save(*args, **kwargs)
-            from duban.reporting import year_to_date
-
-            year_to_date.refresh(before | self._counted_now())
+        require_writer()
+        super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        with transaction.atomic(using=kwargs.get("using")):
-            keys = self._counted_before() | self._counted_now()
-            deleted = super().delete(*args, **kwargs)
-            from duban.reporting import year_to_date
-
-            year_to_date.refresh(keys)
-            return deleted
-
-    def _counted_before(self) -> set[tuple[int, int, str]]:
-        """The (unit, indicator, month) the row counted in as last read or saved; when that
-        is unknown (a row saved by primary key without being read), assume it did."""
-        row = self._audit_loaded
-        if row is None:
-            if self._state.adding:
-                return set()
-            return year_to_date_key(self.unit_id, self.indicator_id, self.period, State.APPROVED)
-        return year_to_date_key(row["unit_id"], row["indicator_id"], row["period"], row["state"])
-
-    def _counted_now(self) -> set[tuple[int, int, str]]:
-        return year_to_date_key(self.unit_id, self.indicator_id, self.period, self.state)
+        require_writer()
+        return super().delete(*args, **kwargs)
 
 
 def is_month(period: str) -> bool:
@@ -288,9 +297,9 @@ class YearToDateTotal(models.Model):
     ids are covered; a quarter or year given directly is not. Names count, not dates: a
     statistical calendar changes the days of `201701`, not its name.
 
-    Derived from the audited DataValue rows, so it is not audited itself: every path that
-    changes an approved or locked monthly figure calls `reporting.year_to_date.refresh` in
-    the same transaction, and `duban year_to_date verify` compares it with a recomputation.
+    Derived from the audited DataValue rows, so it is not audited itself: the one writer of
+    figures (`duban.reporting.values`) calls `reporting.year_to_date.refresh` in the same
+    transaction whenever an approved or locked monthly figure changes, and `duban year_to_date verify` compares it with a recomputation.
     """
 
     # The unique constraint's index starts with the unit: no second index for it.

@@ -1,5 +1,6 @@
 """State changes of reporting: open a period, save and submit a form, approve, return,
-lock and unlock, grant lock exceptions, attach evidence.
+lock and unlock (thin wrappers over `reporting.transitions`), grant lock exceptions, attach
+evidence.
 
 Each function takes the object first and the acting user by keyword, runs in
 one transaction, checks the policy, and raises ReportingError (400) or
@@ -13,15 +14,13 @@ import hashlib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from duban.audit.services import record
 from duban.core.acting import attributed
 from duban.errors import Problem
 from duban.indicators.models import PERIOD_TYPE_LABELS, DataSet, Indicator
@@ -29,29 +28,19 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import PeriodType, parse_period
-from duban.reporting import year_to_date
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
     DONE_STATES,
     EDITABLE_STATES,
-    DataValue,
     Evidence,
     LockException,
     ReportingPeriod,
     State,
     Submission,
     default_dates,
-    is_month,
 )
-from duban.reporting.rules import check_stored_rules
-from duban.reporting.values import (
-    UNCHANGED,
-    RawValue,
-    Scope,
-    WriteResult,
-    entry_blocker,
-    write_values,
-)
+from duban.reporting.transitions import lock_form, transition
+from duban.reporting.values import UNCHANGED, RawValue, Scope, WriteResult, write_values
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -258,121 +247,9 @@ def save_form(
     )
 
 
-def _submission(
-    data_set: DataSet, unit: OrgUnit, period: str, *, for_update: bool = True
-) -> Submission:
-    qs = Submission.objects.select_related("data_set", "data_set__owner", "unit")
-    if for_update:
-        qs = qs.select_for_update(of=("self",))
-    sub = qs.filter(data_set=data_set, unit=unit, period=period).first()
-    if sub is None:
-        raise ReportingConflict(
-            _("%(unit)s has entered nothing for %(period)s yet")
-            % {"unit": unit.code, "period": period},
-            "state",
-        )
-    return sub
-
-
 def get_or_create_submission(data_set: DataSet, unit: OrgUnit, period: str) -> Submission:
     sub, _ = Submission.objects.get_or_create(data_set=data_set, unit=unit, period=period)
     return sub
-
-
-def _set_state(
-    sub: Submission, state: State, event: str, *, user: Actor, reason: str = "", **fields: Any
-) -> Submission:
-    """Move the form and every figure on it to `state`, with one semantic audit entry; the
-    year-to-date totals follow when the figures enter or leave approved/locked."""
-    before = sub.state
-    sub.state = state
-    for name, value in fields.items():
-        setattr(sub, name, value)
-    sub.save()
-    codes = [i.pk for i in sub.data_set.members()]
-    figures = DataValue.objects.filter(unit=sub.unit, period=sub.period, indicator_id__in=codes)
-    # A figure's own state may differ from its form's (one saved outside the form), so ask
-    # the figures, not the form, whether any enters or leaves approved/locked.
-    done = [str(s) for s in DONE_STATES]
-    crossing = (
-        figures.exclude(state__in=done) if state in DONE_STATES else figures.filter(state__in=done)
-    )
-    moves_totals = is_month(sub.period) and crossing.exists()
-    count = figures.update(state=state)
-    # After sub.save() wrote its audit entry: the chain's lock orders concurrent refreshes.
-    if moves_totals:
-        year_to_date.refresh((sub.unit_id, code, sub.period) for code in codes)
-    record(
-        f"reporting.submission.{event}",
-        obj=sub,
-        before={"state": before},
-        after={"state": state, "values": count},
-        reason=reason or None,
-    )
-    return sub
-
-
-def _window_reason(sub: Submission, today: date) -> str | None:
-    rp = ReportingPeriod.objects.filter(data_set=sub.data_set, period=sub.period).first()
-    excepted = LockException.objects.filter(
-        data_set=sub.data_set, unit=sub.unit, period=sub.period
-    ).exists()
-    return entry_blocker(rp, excepted, None, today, sub.period, sub.data_set.code)
-
-
-@attributed
-@transaction.atomic
-def submit(sub: Submission, *, user: Actor, today: date | None = None) -> Submission:
-    """Send the form to the unit above: the rules must hold and entry must still be open."""
-    policy.require(user, Action.ENTER_DATA, sub.unit)
-    sub = _submission(sub.data_set, sub.unit, sub.period)
-    if sub.state not in EDITABLE_STATES:
-        raise ReportingConflict(
-            _("the form is %(state)s; only a draft or returned form is submitted")
-            % {"state": State(sub.state).label},
-            "state",
-        )
-    blocker = _window_reason(sub, today or timezone.localdate())
-    if blocker:
-        raise ReportingConflict(blocker, "state")
-    problems = check_stored_rules(sub)
-    if problems:
-        raise ReportingError(problems)
-    now = timezone.now()
-    return _set_state(
-        sub,
-        State.SUBMITTED,
-        "submitted",
-        user=user,
-        submitted_at=now,
-        submitted_by=policy.person(user),
-        first_submitted_at=sub.first_submitted_at or now,
-        return_reason="",
-    )
-
-
-@attributed
-@transaction.atomic
-def return_form(sub: Submission, *, user: Actor, reason: str) -> Submission:
-    """Send a submitted form back to the reporter with a reason (the unit above)."""
-    policy.require(user, Action.APPROVE_DATA, sub.unit)
-    if not reason.strip():
-        raise ReportingError(_("say what the reporter should correct"), "reason")
-    sub = _submission(sub.data_set, sub.unit, sub.period)
-    if sub.state != State.SUBMITTED:
-        raise ReportingConflict(
-            _("the form is %(state)s; only a submitted form is returned")
-            % {"state": State(sub.state).label},
-            "state",
-        )
-    return _set_state(
-        sub,
-        State.RETURNED,
-        "returned",
-        user=user,
-        reason=reason.strip(),
-        return_reason=reason.strip(),
-    )
 
 
 def reporting_children(sub: Submission) -> list[Submission | OrgUnit]:
@@ -388,121 +265,40 @@ def reporting_children(sub: Submission) -> list[Submission | OrgUnit]:
     return [subs.get(c.pk, c) for c in children]
 
 
-@attributed
-@transaction.atomic
+# State changes: each is one row of `reporting.transitions.TRANSITIONS`, carried out by
+# `transition` (lock, check, set, one audit entry, figures and totals). These wrappers keep the
+# calls views, API routes and commands make.
+
+
+def submit(sub: Submission, *, user: Actor, today: date | None = None) -> Submission:
+    """Send the form to the unit above: the rules must hold and entry must still be open."""
+    return transition(sub, "submit", user=user, today=today)
+
+
+def return_form(sub: Submission, *, user: Actor, reason: str) -> Submission:
+    """Send a submitted form back to the reporter with a reason (the unit above)."""
+    return transition(sub, "return", user=user, reason=reason)
+
+
 def approve(sub: Submission, *, user: Actor) -> Submission:
     """Accept a submitted form (approver above it). Every reporting child must be approved first."""
-    policy.require(user, Action.APPROVE_DATA, sub.unit)
-    sub = _submission(sub.data_set, sub.unit, sub.period)
-    if sub.state != State.SUBMITTED:
-        raise ReportingConflict(
-            _("the form is %(state)s; only a submitted form is approved")
-            % {"state": State(sub.state).label},
-            "state",
-        )
-    waiting = [
-        (c.unit.code if isinstance(c, Submission) else c.code)
-        for c in reporting_children(sub)
-        if not (isinstance(c, Submission) and c.state in DONE_STATES)
-    ]
-    if waiting:
-        raise ReportingConflict(
-            _("units below are not approved yet: %(units)s") % {"units": ", ".join(waiting)},
-            "state",
-        )
-    return _set_state(
-        sub,
-        State.APPROVED,
-        "approved",
-        user=user,
-        approved_at=timezone.now(),
-        approved_by=policy.person(user),
-    )
+    return transition(sub, "approve", user=user)
 
 
-@attributed
-@transaction.atomic
 def unapprove(sub: Submission, *, user: Actor, reason: str = "") -> Submission:
     """Take back an approval (approval rights at the unit or above); back to submitted."""
-    policy.require(user, Action.APPROVE_DATA, sub.unit)
-    sub = _submission(sub.data_set, sub.unit, sub.period)
-    if sub.state != State.APPROVED:
-        raise ReportingConflict(
-            _("the form is %(state)s; only an approved form is unapproved")
-            % {"state": State(sub.state).label},
-            "state",
-        )
-    parent = sub.unit.parent
-    if parent is not None:
-        above = Submission.objects.filter(
-            data_set=sub.data_set, unit=parent, period=sub.period
-        ).first()
-        if above is not None and above.state in DONE_STATES:
-            raise ReportingConflict(
-                _("%(unit)s is %(state)s; unapprove there first")
-                % {"unit": parent.code, "state": State(above.state).label},
-                "state",
-            )
-    return _set_state(
-        sub,
-        State.SUBMITTED,
-        "unapproved",
-        user=user,
-        reason=reason,
-        approved_at=None,
-        approved_by=None,
-    )
+    return transition(sub, "unapprove", user=user, reason=reason)
 
 
-@attributed
-@transaction.atomic
 def lock(sub: Submission, *, user: Actor) -> Submission:
     """Freeze approved figures for evaluation (the office at the unit or above)."""
-    policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
-    sub = _submission(sub.data_set, sub.unit, sub.period)
-    if sub.state != State.APPROVED:
-        raise ReportingConflict(
-            _("the form is %(state)s; only approved figures are locked")
-            % {"state": State(sub.state).label},
-            "state",
-        )
-    return _set_state(
-        sub,
-        State.LOCKED,
-        "locked",
-        user=user,
-        locked_at=timezone.now(),
-        locked_by=policy.person(user),
-    )
+    return transition(sub, "lock", user=user)
 
 
-@attributed
-@transaction.atomic
 def unlock(sub: Submission, *, user: Actor, reason: str) -> Submission:
     """The one way approved or locked figures change again: the office reopens the form for
     the reporter, with a reason kept in the audit trail."""
-    policy.require(user, Action.MANAGE_EVALUATION, sub.unit)
-    if not reason.strip():
-        raise ReportingError(_("an unlock needs a reason"), "reason")
-    sub = _submission(sub.data_set, sub.unit, sub.period)
-    if sub.state not in DONE_STATES:
-        raise ReportingConflict(
-            _("the form is %(state)s; only approved or locked figures are unlocked")
-            % {"state": State(sub.state).label},
-            "state",
-        )
-    return _set_state(
-        sub,
-        State.RETURNED,
-        "unlocked",
-        user=user,
-        reason=reason.strip(),
-        return_reason=reason.strip(),
-        approved_at=None,
-        approved_by=None,
-        locked_at=None,
-        locked_by=None,
-    )
+    return transition(sub, "unlock", user=user, reason=reason)
 
 
 @attributed
@@ -540,7 +336,7 @@ def attach_evidence(
 ) -> Evidence:
     """Keep a supporting file with the form or one of its figures; checked for type and size."""
     policy.require(user, Action.ENTER_DATA, sub.unit)
-    sub = _submission(sub.data_set, sub.unit, sub.period)
+    sub = lock_form(sub)
     if sub.state not in EDITABLE_STATES:
         raise ReportingConflict(
             _("the form is %(state)s; evidence is attached before submitting")

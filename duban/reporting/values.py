@@ -1,4 +1,14 @@
-"""The one way figures are written: the form, the API, Excel, CSV and DHIS2 all come here.
+"""The one writer of figures: the form, the API, Excel, CSV and DHIS2 all come here, and so do
+the state transitions, the demo loaders and test fixtures.
+
+No other code creates, changes or deletes a DataValue: the model refuses it unless this module
+has lifted its guard (`models.figure_writer`), so the year-to-date totals, kept here in the
+same transaction as every write, can never be forgotten. The ways in:
+
+- `write_values`: rows from a form or a file, every check (below), then one bulk write.
+- `set_form_state`: every figure of one form follows the form's new state (transitions).
+- `put_figures` / `remove_figures`: figures on no form, written as given by the system actor
+  (the office's assessments in the evaluation demo, test fixtures).
 
 `write_values` takes rows already read from any source (each with `where`: a
 field, a line, a cell), checks every one of them against the definitions, the
@@ -12,34 +22,44 @@ bulk_update plus one compact audit entry per 5,000 changes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Field
 from django.utils import timezone
 
 from duban.audit.services import record
 from duban.core.acting import as_user
-from duban.indicators.models import DataSet, DataSetMember, Indicator, fmt
+from duban.indicators.models import DataSet, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
-from duban.orgs.policy import Action
-from duban.periods import Period, parse_period
 from duban.reporting import year_to_date
+from duban.reporting.checks import (
+    UNCHANGED,
+    Incoming,
+    Loaded,
+    RawValue,
+    Scope,
+    accept_rows,
+    entry_blocker,
+    load_rows,
+    read_incoming,
+)
 from duban.reporting.errors import Problems
 from duban.reporting.locking import FormKey, LockedForm, check_version, chunks, lock_forms
 from duban.reporting.models import (
     DONE_STATES,
-    EDITABLE_STATES,
     DataValue,
-    LockException,
-    ReportingPeriod,
     State,
     Submission,
+    figure_writer,
+    is_month,
     year_to_date_key,
 )
 from duban.reporting.rules import (
@@ -47,7 +67,6 @@ from duban.reporting.rules import (
     check_rules,
     stored_values,
 )
-from duban.text import control_character_message
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -64,47 +83,6 @@ CHANGE_COLUMNS = (
     "comment_before",
     "comment_after",
 )
-
-
-class _Unchanged:
-    """The value of a row that gives only a comment: the stored figure stays as it is."""
-
-    def __repr__(self) -> str:
-        return "UNCHANGED"
-
-
-# A missing value means "unchanged"; None (an explicit null, an emptied cell) means "clear".
-UNCHANGED: Any = _Unchanged()
-
-
-@dataclass(slots=True)
-class RawValue:
-    """One figure as read from a source, before any check. `value=UNCHANGED` keeps the stored
-    figure, `value=None` clears it; `comment=None` keeps the stored comment."""
-
-    where: str
-    indicator: str
-    period: str
-    unit: str
-    value: object
-    comment: str | None = None
-    # Spreadsheets: the column letter of each field and the row, so a problem names its cell.
-    columns: Mapping[str, str] | None = None
-    row: int = 0
-
-    def at(self, name: str) -> str:
-        if self.columns is not None and name in self.columns:
-            return f"{self.columns.get('_sheet', '')}{self.columns[name]}{self.row}"
-        return self.where
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What an upload at one form may touch: one data set and period, these units."""
-
-    data_set: DataSet
-    period: str
-    units: frozenset[str]
 
 
 @dataclass
@@ -124,37 +102,6 @@ class WriteResult:
             "updated": self.updated,
             "unchanged": self.unchanged,
         }
-
-
-def entry_blocker(
-    rp: ReportingPeriod | None,
-    excepted: bool,
-    state: str | None,
-    today: date,
-    period: str,
-    ds_code: str,
-) -> str | None:
-    """Why a form cannot be written now, or None. Every reason here answers 409."""
-    if state is not None and state not in EDITABLE_STATES:
-        return {
-            State.SUBMITTED: "the form is submitted and waits for approval; the approver can return it",
-            State.APPROVED: "the figures are approved; only an audited unlock by the office reopens them",
-            State.LOCKED: "the figures are locked by the evaluation office; only an audited unlock reopens them",
-        }[State(state)]
-    if rp is None:
-        return f"period {period} is not open for data set {ds_code}"
-    status = rp.entry_state(today)
-    if status == "not_open":
-        return f"entry for {period} opens on {rp.opens_on.isoformat()}"
-    if status in ("expired", "closed") and not excepted:
-        if status == "closed":
-            return f"the office closed entry for {period}; it may grant a lock exception"
-        assert rp.closes_on is not None
-        return (
-            f"entry for {period} expired after {rp.closes_on.isoformat()};"
-            " the office may grant a lock exception"
-        )
-    return None
 
 
 def write_values(
@@ -203,173 +150,6 @@ class _Plan:
         return [f for f in self.forms.values() if f.created]
 
 
-@dataclass
-class _Loaded:
-    """What a write's rows name, loaded once per write in a handful of queries."""
-
-    indicators: dict[str, Indicator]
-    member_ds: dict[int, int]  # indicator id → its data set
-    data_sets: dict[int, DataSet]
-    units: dict[str, OrgUnit]
-    periods: dict[str, Period | str]  # the text as given → the period, or why it is none
-    enterable: set[int] | None  # units the user may enter; None: the system
-    windows: dict[tuple[int, str], ReportingPeriod]
-    exceptions: set[FormKey]
-
-
-def _load(rows: Sequence[RawValue], user: Actor) -> _Loaded:
-    indicators = {
-        i.code: i
-        for codes in chunks(sorted({r.indicator for r in rows}))
-        for i in Indicator.objects.select_related("issuer").filter(code__in=codes)
-    }
-    member_ds = dict(
-        DataSetMember.objects.filter(indicator__in=indicators.values()).values_list(
-            "indicator_id", "data_set_id"
-        )
-    )
-    data_sets = {
-        d.pk: d
-        for d in DataSet.objects.select_related("owner").filter(pk__in=set(member_ds.values()))
-    }
-    units = {
-        u.code: u
-        for codes in chunks(sorted({r.unit for r in rows}))
-        for u in OrgUnit.objects.filter(code__in=codes)
-    }
-    periods: dict[str, Period | str] = {}
-    for text in {r.period for r in rows}:
-        try:
-            periods[text] = parse_period(text)
-        except (ValueError, TypeError) as exc:
-            periods[text] = str(exc)
-    enterable: set[int] | None = None  # None: the system, which may enter for any unit
-    if not policy.is_system(user):
-        reach = policy.visible_units(user, Action.ENTER_DATA)
-        enterable = {
-            pk
-            for ids in chunks([u.pk for u in units.values()])
-            for pk in reach.filter(pk__in=ids).values_list("pk", flat=True)
-        }
-    ds_ids = list(data_sets)
-    canonical = sorted({p.id for p in periods.values() if isinstance(p, Period)})
-    windows = {
-        (rp.data_set_id, rp.period): rp
-        for rp in ReportingPeriod.objects.filter(data_set_id__in=ds_ids, period__in=canonical)
-    }
-    exceptions: set[FormKey] = set()
-    for chunk in chunks([u.pk for u in units.values()]):
-        exceptions.update(
-            LockException.objects.filter(
-                data_set_id__in=ds_ids, period__in=canonical, unit_id__in=chunk
-            ).values_list("data_set_id", "unit_id", "period")
-        )
-    return _Loaded(indicators, member_ds, data_sets, units, periods, enterable, windows, exceptions)
-
-
-_Accepted = tuple[RawValue, Indicator, int, FormKey]
-
-
-def _accept(
-    rows: Sequence[RawValue], loaded: _Loaded, scope: Scope | None, problems: Problems
-) -> tuple[list[_Accepted], dict[FormKey, tuple[DataSet, OrgUnit]]]:
-    """The rows whose codes, period, form and unit the user may write, and their forms."""
-    reports: dict[tuple[int, int], bool] = {}
-    form_units: dict[FormKey, tuple[DataSet, OrgUnit]] = {}
-    accepted: list[_Accepted] = []
-    # What depends on (indicator, period) or (indicator, unit) alone is worked out once per pair;
-    # each row then costs a few dict lookups.
-    pairs: dict[tuple[str, str], tuple[Indicator, int, str, DataSet, int] | tuple[str, str]] = {}
-    for row in rows:
-        where = row.where
-        pair = pairs.get((row.indicator, row.period))
-        if pair is None:
-            pair = pairs[(row.indicator, row.period)] = _pair(
-                loaded.indicators.get(row.indicator),
-                row.indicator,
-                loaded.periods.get(row.period),
-                row.period,
-                loaded.member_ds,
-                loaded.data_sets,
-            )
-        unit = loaded.units.get(row.unit)
-        if len(pair) == 2 or unit is None:  # a (field, message) pair or no unit
-            if len(pair) == 2:
-                problems.add(row.at(pair[0]), pair[1])  # type: ignore[arg-type]
-            if unit is None:
-                problems.add(
-                    row.at("unit"),
-                    f"unknown unit code {row.unit!r}" if row.unit else "no unit code",
-                )
-            continue
-        ind, ind_id, period_id, ds, ds_id = pair  # type: ignore[misc]
-        if scope is not None and (
-            ds_id != scope.data_set.pk or period_id != scope.period or row.unit not in scope.units
-        ):
-            problems.add(
-                where,
-                f"{row.unit} {ind.code} {period_id} is not on this form "
-                f"({scope.data_set.code} {scope.period})",
-            )
-            continue
-        key_r = (ind_id, unit.pk)
-        reported = reports.get(key_r)
-        if reported is None:
-            reported = reports[key_r] = ind.reported_by(unit)
-        if not reported:
-            problems.add(where, f"{row.unit} does not report {ind.code}")
-            continue
-        if loaded.enterable is not None and unit.pk not in loaded.enterable:
-            problems.deny(where, row.unit)
-            continue
-        form_key = (ds_id, unit.pk, period_id)
-        if form_key not in form_units:
-            form_units[form_key] = (ds, unit)
-        accepted.append((row, ind, ind_id, form_key))
-    return accepted, form_units
-
-
-Incoming = dict[tuple[int, int, str], tuple[Any, str | None, str]]
-
-
-def _read_values(
-    accepted: list[_Accepted], forms: dict[FormKey, LockedForm], problems: Problems
-) -> Incoming:
-    """(unit, indicator, period) → (value or UNCHANGED, comment or None, where) of every row
-    whose form is open for it and whose value and comment are good."""
-    incoming: Incoming = {}
-    for row, ind, ind_id, form_key in accepted:
-        where = row.where
-        form = forms[form_key]
-        period_id = form_key[2]
-        if form.blocker is not None:
-            problems.add(where, f"{row.unit} {period_id}: {form.blocker}", conflict=True)
-            continue
-        value: Any = UNCHANGED
-        if row.value is not UNCHANGED:
-            try:
-                value = ind.clean_value(row.value)
-            except ValueError as exc:
-                problems.add(where, f"{ind.code}: {exc}")
-                continue
-        comment = None
-        if row.comment is not None:
-            bad = control_character_message(row.comment)
-            if bad is not None:  # bulk writes never meet the pre_save check: checked here
-                problems.add(row.at("comment"), bad)
-                continue
-            comment = row.comment.strip()[:500]
-        key = (form_key[1], ind_id, period_id)
-        if key in incoming:
-            problems.add(
-                where, f"{row.unit} {ind.code} {period_id} is also given at {incoming[key][2]}"
-            )
-            continue
-        incoming[key] = (value, comment, where)
-        form.wheres[ind_id] = where
-    return incoming
-
-
 def _check(
     rows: Sequence[RawValue],
     *,
@@ -379,8 +159,8 @@ def _check(
     version: int | None = None,
 ) -> _Plan:
     problems = Problems()
-    loaded = _load(rows, user)
-    accepted, form_units = _accept(rows, loaded, scope, problems)
+    loaded = load_rows(rows, user)
+    accepted, form_units = accept_rows(rows, loaded, scope, problems)
     forms = lock_forms(form_units, write=not problems.count)
     for key, form in forms.items():
         form.blocker = entry_blocker(
@@ -394,7 +174,7 @@ def _check(
     if version is not None and scope is not None:
         unit = OrgUnit.objects.get(code=next(iter(scope.units)))
         check_version(scope.data_set, unit, scope.period, version, forms)
-    incoming = _read_values(accepted, forms, problems)
+    incoming = read_incoming(accepted, forms, problems)
     problems.raise_if_any()
 
     # Validation rules see the figures as they would be after the write.
@@ -419,7 +199,7 @@ def _plan(
     incoming: Incoming,
     stored: dict[tuple[int, int, str], tuple[int, Decimal | None, str, str]],
     forms: dict[FormKey, LockedForm],
-    loaded: _Loaded,
+    loaded: Loaded,
     rows: int,
 ) -> _Plan:
     """What to insert and update, what changed (for the audit trail), which forms move to a
@@ -486,30 +266,6 @@ def _plan(
         {u.code: u.pk for u in loaded.units.values()},
         counted,
     )
-
-
-def _pair(
-    ind: Indicator | None,
-    code: str,
-    period: Period | str | None,
-    text: str,
-    member_ds: dict[int, int],
-    data_sets: dict[int, DataSet],
-) -> tuple[Indicator, int, str, DataSet, int] | tuple[str, str]:
-    """Check an (indicator, period) pair: the indicator, its id, the period id and its data
-    set, or the (field, message) of what is wrong."""
-    if ind is None:
-        return ("indicator", f"unknown indicator code {code!r}" if code else "no indicator code")
-    if not isinstance(period, Period):
-        return ("period", str(period) if text else "no period")
-    if ind.is_computed:
-        return ("value", f"{ind.code} is computed from its formula; it is never entered")
-    if period.type != ind.period_type:
-        return ("period", f"{ind.code} is reported per {ind.period_type} period, not {period.id!r}")
-    ds_id = member_ds.get(ind.pk)
-    if ds_id is None:
-        return ("indicator", f"{ind.code} is on no data set, so no unit reports it")
-    return (ind, ind.pk, period.id, data_sets[ds_id], ds_id)
 
 
 def _execute_many(sql: str, params: list[tuple[Any, ...]], batch: int = 5000) -> None:
@@ -614,3 +370,171 @@ def _audit_changes(plan: _Plan, action: str, reason: str) -> None:
             after={"columns": list(CHANGE_COLUMNS), "changes": [list(c) for c in chunk]},
             reason=reason or None,
         )
+
+
+# The writer's other ways in: a form's state, figures on no form --------------------------------
+
+
+@contextmanager
+def _writing() -> Iterator[None]:
+    """Lift the model's guard (`models.figure_writer`) for this module's own ORM writes."""
+    token = figure_writer.set(True)
+    try:
+        yield
+    finally:
+        figure_writer.reset(token)
+
+
+def form_figures(sub: Submission) -> Any:
+    """The figures of one form: its data set's indicators at its unit and period."""
+    codes = [i.pk for i in sub.data_set.members()]
+    return DataValue.objects.filter(unit=sub.unit, period=sub.period, indicator_id__in=codes)
+
+
+def set_form_state(sub: Submission, state: str) -> int:
+    """Move every figure of the form to `state` (a transition has moved the form); the
+    year-to-date totals follow when any figure enters or leaves approved/locked.
+
+    Runs in the transition's transaction, after its audit entry (whose chain lock orders
+    concurrent refreshes, see `year_to_date.refresh`). Returns how many figures moved.
+    """
+    figures = form_figures(sub)
+    # A figure's own state may differ from its form's (one put outside the form), so ask
+    # the figures, not the form, whether any enters or leaves approved/locked.
+    done = [str(s) for s in DONE_STATES]
+    crossing = (
+        figures.exclude(state__in=done) if state in DONE_STATES else figures.filter(state__in=done)
+    )
+    moves_totals = is_month(sub.period) and crossing.exists()
+    with _writing():
+        count = figures.update(state=state)
+    if moves_totals:
+        codes = [i.pk for i in sub.data_set.members()]
+        year_to_date.refresh((sub.unit_id, code, sub.period) for code in codes)
+    return count
+
+
+def set_forms_state(data_set: DataSet, forms: Iterable[tuple[int, str, str]]) -> None:
+    """Many forms of one data set at once, (unit id, period, state) each: the reporting demo,
+    which sets its invented forms' states in bulk. Totals follow for every monthly form."""
+    codes = [i.pk for i in data_set.members()]
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for unit_id, period, state in forms:
+        groups[(state, period)].append(unit_id)
+    with _writing():
+        for (state, period), unit_ids in sorted(groups.items()):
+            for chunk in chunks(sorted(unit_ids)):
+                DataValue.objects.filter(
+                    indicator_id__in=codes, period=period, unit_id__in=chunk
+                ).update(state=state)
+    year_to_date.refresh(
+        (unit_id, code, period)
+        for (_state, period), unit_ids in groups.items()
+        if is_month(period)
+        for unit_id in unit_ids
+        for code in codes
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure placed as given, outside any form: `put_figures`."""
+
+    unit: OrgUnit
+    indicator: Indicator
+    period: str
+    value: Decimal | None
+    state: str = State.APPROVED
+    comment: str = ""
+
+
+def put_figures(
+    figures: Sequence[Figure], *, user: Actor, action: str, reason: str = ""
+) -> tuple[int, int]:
+    """Create or overwrite figures as given, in the state given, without a form's checks:
+    the office's assessed figures of the evaluation demo, and test fixtures (through
+    `reporting.tests.conftest.put_figure`). Only the system actor may do this.
+
+    Written as `write_values` writes: compact audit entries naming every (unit, indicator,
+    period, before, after, comments), one per state (the replay gives each figure the
+    entry's state), then the year-to-date totals. Returns (created, updated).
+    """
+    if not policy.is_system(user):
+        raise PermissionDenied("figures are put outside the forms by the system actor only")
+    if not figures:
+        return 0, 0
+    with transaction.atomic():
+        stored = _stored_rows(figures)
+        now = timezone.now()
+        creates: list[DataValue] = []
+        updates: list[DataValue] = []
+        changes: dict[str, list[list[str]]] = defaultdict(list)
+        counted: set[tuple[int, int, str]] = set()
+        for f in figures:
+            key = (f.unit.pk, f.indicator.pk, f.period)
+            row = stored.get(key)
+            before, comment_before = ("", "") if row is None else (fmt(row.value), row.comment)
+            if row is None:
+                row = DataValue(unit=f.unit, indicator=f.indicator, period=f.period)
+                creates.append(row)
+            else:
+                counted |= year_to_date_key(*key, row.state)
+                updates.append(row)
+            row.value, row.state, row.comment, row.updated_at = f.value, f.state, f.comment, now
+            counted |= year_to_date_key(*key, f.state)
+            code = f.indicator.code
+            change = [f.unit.code, code, f.period, before, fmt(f.value), comment_before, f.comment]
+            changes[f.state].append(change)
+        with _writing():
+            DataValue.objects.bulk_create(creates, batch_size=1000)
+            fields = ["value", "state", "comment", "updated_at"]
+            DataValue.objects.bulk_update(updates, fields, batch_size=1000)
+        for state, rows in sorted(changes.items()):
+            for part in chunks(rows, AUDIT_CHUNK):
+                record(
+                    action,
+                    object_type="reporting.datavalue",
+                    object_repr=f"{len(part)} figures ({state}), outside the forms",
+                    after={"columns": list(CHANGE_COLUMNS), "changes": part, "state": state},
+                    reason=reason or None,
+                )
+        if counted:
+            year_to_date.refresh(counted)
+    return len(creates), len(updates)
+
+
+def remove_figures(
+    keys: Collection[tuple[OrgUnit, Indicator, str]], *, user: Actor, reason: str = ""
+) -> int:
+    """Delete figures outside the forms (system only; test fixtures): each deletion is kept
+    in the trail as the row's own `reporting.datavalue.deleted` entry, the totals follow."""
+    if not policy.is_system(user):
+        raise PermissionDenied("figures are removed outside the forms by the system actor only")
+    with transaction.atomic():
+        wanted = [Figure(unit, ind, period, None) for unit, ind, period in keys]
+        rows = list(_stored_rows(wanted).values())
+        counted: set[tuple[int, int, str]] = set()
+        with _writing():
+            for row in rows:
+                counted |= year_to_date_key(row.unit_id, row.indicator_id, row.period, row.state)
+                row.delete()
+        if counted:
+            year_to_date.refresh(counted)
+    return len(rows)
+
+
+def _stored_rows(figures: Iterable[Figure]) -> dict[tuple[int, int, str], DataValue]:
+    """The stored rows of these figures, locked for the write, by (unit, indicator, period)."""
+    wanted = {(f.unit.pk, f.indicator.pk, f.period) for f in figures}
+    found: dict[tuple[int, int, str], DataValue] = {}
+    for chunk in chunks(sorted({k[0] for k in wanted})):
+        qs = DataValue.objects.select_for_update().filter(
+            unit_id__in=chunk,
+            indicator_id__in={k[1] for k in wanted},
+            period__in={k[2] for k in wanted},
+        )
+        for row in qs.order_by("pk"):
+            key = (row.unit_id, row.indicator_id, row.period)
+            if key in wanted:
+                found[key] = row
+    return found

@@ -6,10 +6,10 @@ national scale, so a running total per (unit, indicator, month), anchored on
 January of the month's named year, is kept beside the figures: a window of
 months starting in January is one row per pair, any other window two or three.
 
-Every path that changes an approved or locked monthly figure, or moves one into
-or out of those states, calls `refresh` with the (unit, indicator, month) it
-touched, inside its own transaction: `reporting.services` (state changes),
-`reporting.values.write_values`, `DataValue.save/delete` and the demo loaders.
+Figures have one writer, `reporting.values` (the model refuses every other save):
+whenever it changes an approved or locked monthly figure, or moves one into or out
+of those states (`set_form_state`, called by the state transitions), it calls
+`refresh` with the (unit, indicator, month) it touched, inside its own transaction.
 Drafts never enter the totals, so writing them costs nothing here. `verify`
 compares the table with a recomputation and `rebuild` writes it from scratch
 (`duban year_to_date verify|rebuild`).

@@ -15,6 +15,7 @@ from django.db import transaction
 from duban.audit.context import acting_as
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
+from duban.periods import Period, PeriodType
 from duban.tasks import services
 from duban.tasks.models import Milestone, Task
 
@@ -51,13 +52,45 @@ def target_reached(actual: Decimal, target: Decimal, higher_is_better: bool) -> 
     return actual >= target if higher_is_better else actual <= target
 
 
+def approved_year_figure(indicator_code: str, unit: OrgUnit, today: date) -> Decimal | None:
+    """The unit's figure of the indicator over the statistical year holding `today` (the
+    year of the scheme scoring that indicator, 21 December to 20 December say), from its
+    start to today, summed (or aggregated as the indicator says) from APPROVED or locked
+    figures only: a draft, however large, never declares a task done."""
+    from duban.evaluation.calendars import calendar_for
+    from duban.indicators.models import Indicator
+    from duban.reporting.figures import approved_figure
+
+    indicator = Indicator.objects.filter(code=indicator_code, is_active=True).first()
+    if indicator is None:
+        return None
+    calendar = calendar_for(indicator_code, unit, today)
+    year = calendar.period_containing(PeriodType.YEARLY, today)
+    start, _end = calendar.date_range(year)
+    types = {PeriodType(indicator.period_type)}
+    if indicator.parsed_formula is not None:
+        inputs = Indicator.objects.filter(code__in=indicator.parsed_formula.references)
+        types |= {PeriodType(i.period_type) for i in inputs}
+    periods: list[Period] = []
+    for ptype in sorted(types - {PeriodType.WEEKLY, PeriodType.DAILY}, key=lambda t: t.rank):
+        period = calendar.period_containing(ptype, start)
+        last = calendar.period_containing(ptype, today)
+        while True:
+            periods.append(period)
+            if period.id == last.id:
+                break
+            period = period.next()
+    return approved_figure(indicator_code, unit, year, periods)
+
+
 def check_indicator_targets(
-    values_lookup: ValuesLookup, *, today: date | None = None
+    values_lookup: ValuesLookup = approved_year_figure, *, today: date | None = None
 ) -> list[Task]:
     """Declare done every running task whose linked indicator has reached its target.
 
     `values_lookup(indicator_code, lead_unit, today)` returns the lead unit's actual
-    value (None when missing). The task is then DONE, awaiting the issuing unit's
+    value (None when missing); by default `approved_year_figure`, approved figures over
+    the scheme's statistical year. The task is then DONE, awaiting the issuing unit's
     check before it is closed off the ledger, exactly as when the lead unit declares it.
     """
     today = today or services.today_local()

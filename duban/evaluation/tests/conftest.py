@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from duban.evaluation import services
 from duban.evaluation.builder import data_to_engine
@@ -15,6 +14,7 @@ from duban.indicators.models import Indicator
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.reporting.models import DataValue
+from duban.reporting.tests.conftest import put_figure
 
 MEMBERS = ("CITY", "COUNTY-A", "COUNTY-B", "STATION-A1")
 
@@ -43,17 +43,10 @@ def scheme_data(
 
 
 def put(unit: str, indicator: str, period: str, value: Any, state: str = "approved") -> DataValue:
-    dv, _ = DataValue.objects.update_or_create(
-        unit=OrgUnit.objects.get(code=unit),
-        indicator=Indicator.objects.get(code=indicator),
-        period=period,
-        defaults={
-            "value": None if value is None else Decimal(str(value)),
-            "state": state,
-            "updated_at": timezone.now(),
-        },
+    """A figure as given, through the writer (`reporting.tests.conftest.put_figure`)."""
+    return put_figure(
+        OrgUnit.objects.get(code=unit), Indicator.objects.get(code=indicator), period, value, state
     )
-    return dv
 
 
 @pytest.fixture

@@ -29,10 +29,9 @@ def test_year_to_date_from_approved_months(scheme) -> None:
 
 
 def test_submitted_values_do_not_score_until_approved(scheme) -> None:
-    dv = put("COUNTY-A", "t.solved", "201703", 40, state="submitted")
+    put("COUNTY-A", "t.solved", "201703", 40, state="submitted")
     assert score(scheme, "2017Q1").result.units["COUNTY-A"].items["solved"].value == 60
-    dv.state = "approved"
-    dv.save()
+    put("COUNTY-A", "t.solved", "201703", 40, state="approved")
     after = score(scheme, "2017Q1").result.units["COUNTY-A"].items["solved"]
     assert after.value == 100 and after.score == 20
 

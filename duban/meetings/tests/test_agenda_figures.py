@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from django.utils import timezone
-
 from duban.meetings.agenda import months_since, unit_figures_since
-from duban.reporting.models import DataValue, State
-from duban.reporting.tests.conftest import make_form
+from duban.reporting.models import State
+from duban.reporting.tests.conftest import make_form, put_figure
 from duban.testing import make_user
 
 
@@ -25,7 +23,6 @@ def test_months_that_ended_between_the_meetings() -> None:
 
 def test_figures_sum_the_months_and_compute_rates_from_the_sums(tree) -> None:
     form = make_form(tree)
-    now = timezone.now()
     rows = {
         # unit, indicator, period: value  (hand-worked totals below)
         (tree.county_a, form.filed, "201710"): 10,
@@ -37,14 +34,7 @@ def test_figures_sum_the_months_and_compute_rates_from_the_sums(tree) -> None:
         (tree.county_b, form.filed, "201708"): 99,  # before the last meeting: left out
     }
     for (unit, ind, period), value in rows.items():
-        DataValue.objects.create(
-            unit=unit,
-            indicator=ind,
-            period=period,
-            value=Decimal(value),
-            state=State.APPROVED,
-            updated_at=now,
-        )
+        put_figure(unit, ind, period, value, State.APPROVED)
     office = make_user("office", tree.province, "office")
     figures = unit_figures_since(tree.city, date(2017, 9, 8), date(2017, 12, 8), viewer=office)
     assert figures is not None and figures.periods == ["201709", "201710", "201711"]

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone
 
 from duban.accounts.models import User
 from duban.demo.loader import DEMO_PASSWORD, load_demo
@@ -26,7 +25,7 @@ from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.reporting.demo import load_reporting_demo
 from duban.reporting.models import DataValue, State
-from duban.reporting.tests.conftest import make_form
+from duban.reporting.tests.conftest import make_form, put_figure
 from duban.tasks import access as task_access
 from duban.tasks.tests.factories import make_task
 from duban.testing import PASSWORD, make_unit, make_user
@@ -102,7 +101,6 @@ def city_pack(tree) -> dict[str, Any]:
     """November figures of three counties in three states, a city meeting, and two tasks."""
     county_c = make_unit("COUNTY-C", tree.city, name_zh="丙县局", name_en="County C")
     form = make_form(tree)
-    now = timezone.now()
     figures = [
         # unit, cases filed, cases solved, state
         (tree.county_a, 40, 30, State.APPROVED),
@@ -112,14 +110,7 @@ def city_pack(tree) -> dict[str, Any]:
     ]
     for unit, filed, solved, state in figures:
         for ind, value in ((form.filed, filed), (form.solved, solved)):
-            DataValue.objects.create(
-                unit=unit,
-                indicator=ind,
-                period="201711",
-                value=Decimal(value),
-                state=state,
-                updated_at=now,
-            )
+            put_figure(unit, ind, "201711", value, state)
     meeting = services.create_meeting(
         tree.city,
         user=SYSTEM,

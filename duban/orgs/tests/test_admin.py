@@ -36,6 +36,20 @@ ADMINISTRATORS: dict[str, str | None] = {
 ROOTS = ["/YZ/", "/SX/"]
 
 
+def _figures() -> None:
+    """A figure in each organisation (the demo without activity enters none), through the
+    writer's fixture path."""
+    from duban.indicators.models import Indicator
+    from duban.reporting.tests.conftest import put_figure
+
+    indicator = Indicator.objects.order_by("pk").first() or Indicator.objects.create(
+        code="admin.walk", name_zh="管理页巡查", value_type="integer",
+        issuer=OrgUnit.objects.get(code="YZ"),
+    )  # fmt: skip
+    for code in ("YZ", "SX"):
+        put_figure(OrgUnit.objects.get(code=code), indicator, "201701", 1)
+
+
 def _moves() -> None:
     """A unit move in each organisation, each with its reason."""
     unit = OrgUnit.objects.get
@@ -103,6 +117,7 @@ def _faults(client: Client, who: str, model: type[Model], model_admin: Any) -> l
 def test_every_admin_list_shows_each_administrator_only_his_own_tree() -> None:
     load_demo(activity=False)
     _moves()
+    _figures()
     assert UnitMove.objects.count() == 2
     faults = []
     for who in ADMINISTRATORS:

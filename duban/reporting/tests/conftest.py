@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from duban.indicators import services as ind_services
 from duban.indicators.models import DataSet, Indicator
+from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.reporting import services
+from duban.reporting.models import DataValue, State
+from duban.reporting.values import Figure, put_figures
 
 
 @dataclass
@@ -154,3 +158,22 @@ def values_of(unit, period: str) -> dict[str, object]:
         v.indicator.code: v.value
         for v in DataValue.objects.filter(unit=unit, period=period).select_related("indicator")
     }
+
+
+def put_figure(
+    unit: OrgUnit,
+    indicator: Indicator,
+    period: str,
+    value: object,
+    state: str = State.APPROVED,
+    comment: str = "",
+) -> DataValue:
+    """The test fixtures' one way to place a figure outside a form, in any state: through the
+    writer (`values.put_figures`), which keeps the year-to-date totals and the audit trail."""
+    amount = None if value is None else Decimal(str(value))
+    put_figures(
+        [Figure(unit, indicator, period, amount, state, comment)],
+        user=SYSTEM,
+        action="reporting.values.put",
+    )
+    return DataValue.objects.get(unit=unit, indicator=indicator, period=period)

@@ -110,14 +110,14 @@ def test_computed_and_foreign_fields_are_refused(form, tree, personas) -> None:
             personas.county_reporter,
         )
     found = {p.where: p.message for p in exc.value.problems}
-    assert "never entered" in found["case.clearance"]
+    assert "无需填报" in found["case.clearance"]
     with pytest.raises(ReportingError) as exc:
         save(form, tree.county_a, {"nothing.here": "1"}, personas.county_reporter)
     assert exc.value.problems[0].message == "nothing.here 不在报表 CITY-M 中"
 
 
 def test_a_station_does_not_report_the_poll(form, tree) -> None:
-    with pytest.raises(ReportingError, match=r"STATION-A1 does not report poll\.score"):
+    with pytest.raises(ReportingError, match=r"STATION-A1 不填报 poll\.score"):
         services.save_form(
             form.data_set, tree.station_a1, "201712", {"poll.score": "90"}, user=SYSTEM, today=TODAY
         )
@@ -146,4 +146,4 @@ def test_wrong_period_type_is_refused(form, tree, personas) -> None:
 def test_an_unopened_period_is_a_conflict(form, tree, personas) -> None:
     with pytest.raises(ReportingConflict) as exc:
         save(form, tree.county_a, {"case.filed": "1"}, personas.county_reporter, period="201801")
-    assert exc.value.status == 409 and "not open" in str(exc.value)
+    assert exc.value.status == 409 and "尚未开放填报" in str(exc.value)

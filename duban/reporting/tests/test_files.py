@@ -88,12 +88,12 @@ def test_a_bad_csv_lists_every_bad_line_and_imports_nothing(form, tree, reporter
     with pytest.raises(ReportingError) as exc:
         imp(bad.replace("COUNTY-B\n", "COUNTY-B,1\n").encode(), "csv", reporter)
     got = where(exc)
-    assert got["line 3"] == "unknown indicator code 'case.filedd'"
+    assert got["line 3"] == "未知的指标代码 'case.filedd'"
     assert "invalid period identifier '2017-12'" in got["line 4"]
-    assert got["line 5"] == "unknown unit code 'COUNTY-Z'"
+    assert got["line 5"] == "未知的单位代码 'COUNTY-Z'"
     assert got["line 6"] == "case.solved: 'lots' is not a number"
-    assert got["line 7"] == "COUNTY-A case.filed 201712 is also given at line 2"
-    assert "never entered" in got["line 8"]
+    assert got["line 7"] == "COUNTY-A case.filed 201712 在 line 2 处也已给出"
+    assert "无需填报" in got["line 8"]
     assert got["line 9"] == "您无权为 STATION-A1 填报数据"
     assert "line 2" not in got and "line 10" not in got
     assert db_dump() == before
@@ -129,7 +129,7 @@ def test_a_locked_value_is_a_409_and_nothing_else_is_written(form, tree, reporte
     before = db_dump()
     with pytest.raises(ReportingConflict) as exc:
         imp(b"indicator,period,unit,value\ncase.filed,201712,COUNTY-A,99\n", "csv", reporter)
-    assert exc.value.status == 409 and "locked" in where(exc)["line 2"]
+    assert exc.value.status == 409 and "锁定" in where(exc)["line 2"]
     with pytest.raises(ReportingError) as exc:
         imp(
             b"indicator,period,unit,value\ncase.filed,201712,COUNTY-A,99\ncase.filed,201712,COUNTY-B,x\n",
@@ -359,7 +359,7 @@ def test_the_wrong_period_in_an_expired_template_is_a_conflict(form, tree, perso
     data = template_for(form, [tree.county_a], tree.county_a, period="201711")
     r = rows_of(data)
     filled = fill(data, {f"H{r[('COUNTY-A', 'case.filed')]}": 3})
-    with pytest.raises(ReportingConflict, match="expired after 2017-12-15"):
+    with pytest.raises(ReportingConflict, match="已于 2017-12-15 后截止"):
         imp(filled, "xlsx", personas.county_reporter)
 
 
@@ -408,7 +408,7 @@ def test_a_plain_sheet_names_cells(form, tree, reporter) -> None:
         imp(buf.getvalue(), "xlsx", reporter)
     assert where(exc) == {
         "D3": "case.solved: a formula is not accepted: type the figure itself",
-        "A4": "unknown indicator code 'case.nope'",
+        "A4": "未知的指标代码 'case.nope'",
     }
     assert db_dump() == before
     ws.delete_rows(3, 2)

@@ -48,7 +48,7 @@ def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
     Submission.objects.filter(unit=tree.county_a).update(state=State.LOCKED)
     r = put(rep, {"case.filed": 11})
     assert r.status_code == 409
-    assert "locked by the evaluation office" in r.json()["errors"][0]["message"]
+    assert "被考评办锁定" in r.json()["errors"][0]["message"]
     r = logged_in("prov_office").post(
         "/api/reporting/forms/CITY-M/COUNTY-A/201712/unlock",
         json.dumps({"reason": ""}),
@@ -97,7 +97,7 @@ def test_data_value_sets_both_ways_and_unknown_codes_reported(open_form, tree) -
     r = rep.post("/api/reporting/dataValueSets", json.dumps(body), content_type="application/json")
     assert r.status_code == 400
     assert r.json()["errors"] == [
-        {"where": "dataValues[0]", "message": "unknown indicator code 'CASE_FILED'"}
+        {"where": "dataValues[0]", "message": "未知的指标代码 'CASE_FILED'"}
     ]
     assert db_dump() == before
 

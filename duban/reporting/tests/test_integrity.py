@@ -505,7 +505,7 @@ def test_a_file_of_many_bad_rows_is_refused_with_the_first_problems_and_a_count(
     assert len(r.content) < 300_000, len(r.content)
     errors = body["errors"]
     assert len(errors) <= MAX_PROBLEMS + 1
-    assert errors[0] == {"where": "line 2", "message": "unknown unit code 'NO-SUCH-UNIT-0000000'"}
+    assert errors[0] == {"where": "line 2", "message": "未知的单位代码 'NO-SUCH-UNIT-0000000'"}
     assert str(100_000 - MAX_PROBLEMS) in errors[-1]["message"]
     assert db_dump() == before
 

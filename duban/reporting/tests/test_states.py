@@ -79,7 +79,7 @@ def test_writes_to_submitted_approved_or_locked_figures_are_409_with_the_reason(
     form, tree, personas, county_sub
 ) -> None:
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
-    for expected in ("waits for approval", "approved", "locked"):
+    for expected in ("正在等待审核", "审核通过", "锁定"):
         with pytest.raises(ReportingConflict) as exc:
             services.save_form(
                 form.data_set,
@@ -166,7 +166,9 @@ def test_only_the_office_locks_and_unlocks_with_a_reason(form, tree, personas, c
     sub = services.unlock(county_sub, user=personas.province_office, reason="年终对账更正")
     assert sub.state == State.RETURNED and states(tree.county_a) == {State.RETURNED}
     entry = AuditEntry.objects.get(action="reporting.submission.unlocked")
-    assert entry.reason == "年终对账更正" and entry.before == {"state": "locked"}
+    assert entry.reason == "年终对账更正" and entry.before["state"] == "locked"
+    assert entry.after["state"] == "returned" and entry.after["return_reason"] == "年终对账更正"
+    assert entry.after["locked_at"] is None and entry.before["locked_at"] is not None
     services.save_form(
         form.data_set,
         tree.county_a,

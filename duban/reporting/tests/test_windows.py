@@ -52,7 +52,7 @@ def test_entry_is_open_from_the_opening_to_the_expiry_inclusive(
 
 def test_expired_entry_names_the_date_and_a_lock_exception_reopens_it(form, tree, personas) -> None:
     with at("2018-02-01"):
-        with pytest.raises(ReportingConflict, match=r"expired after 2018-01-15.*lock exception"):
+        with pytest.raises(ReportingConflict, match=r"已于 2018-01-15 后截止.*例外填报"):
             save(form, tree.county_a, personas.county_reporter)
         with pytest.raises(Exception, match="不允许在"):
             services.grant_lock_exception(
@@ -68,14 +68,14 @@ def test_expired_entry_names_the_date_and_a_lock_exception_reopens_it(form, tree
         save(form, tree.county_a, personas.county_reporter)
         sub = Submission.objects.get(unit=tree.county_a, period="201712")
         services.submit(sub, user=personas.county_reporter)
-        with pytest.raises(ReportingConflict, match="expired"):
+        with pytest.raises(ReportingConflict, match="后截止"):
             save(form, tree.county_b)
 
 
 def test_the_office_closes_entry_early(form, tree, personas) -> None:
     rp = ReportingPeriod.objects.get(data_set=form.data_set, period="201712")
     services.change_period(rp, user=personas.province_office, is_closed=True, reason="年终提前关账")
-    with at("2017-12-20"), pytest.raises(ReportingConflict, match="office closed entry"):
+    with at("2017-12-20"), pytest.raises(ReportingConflict, match="考评办已关闭"):
         save(form, tree.county_a)
 
 
@@ -83,7 +83,7 @@ def test_a_submission_after_expiry_is_refused(form, tree, personas) -> None:
     with at("2018-01-10"):
         save(form, tree.county_a)
     sub = Submission.objects.get(unit=tree.county_a, period="201712")
-    with at("2018-01-20"), pytest.raises(ReportingConflict, match="expired"):
+    with at("2018-01-20"), pytest.raises(ReportingConflict, match="后截止"):
         services.submit(sub, user=personas.county_reporter)
 
 

@@ -20,9 +20,16 @@ from duban.audit.models import AuditEntry
 from duban.orgs.policy import SYSTEM
 from duban.reporting import services, year_to_date
 from duban.reporting.errors import ReportingConflict, ReportingError
-from duban.reporting.models import DONE_STATES, DataValue, State, Submission, YearToDateTotal
-from duban.reporting.tests.conftest import Form, make_form
-from duban.reporting.values import RawValue, write_values
+from duban.reporting.models import (
+    DONE_STATES,
+    DataValue,
+    FigureWriteRefused,
+    State,
+    Submission,
+    YearToDateTotal,
+)
+from duban.reporting.tests.conftest import Form, make_form, put_figure
+from duban.reporting.values import RawValue, remove_figures, write_values
 
 LATER = date(2019, 3, 1)  # every period below is open (the data set never expires)
 D = Decimal
@@ -187,7 +194,7 @@ def test_a_correction_after_approval_goes_through_unlock_and_a_lock_exception(
     services.change_period(rp, user=SYSTEM, is_closed=True, reason="books closed")
     sub = Submission.objects.get(unit=county, period="201705")
     services.unlock(sub, user=SYSTEM, reason="the county found two more cases")
-    with pytest.raises(ReportingConflict, match="closed entry"):
+    with pytest.raises(ReportingConflict, match="已关闭"):
         enter(form, county, "201705", case_filed=10)
     services.grant_lock_exception(
         form.data_set, county, "201705", user=SYSTEM, reason="correction after approval"
@@ -200,29 +207,53 @@ def test_a_correction_after_approval_goes_through_unlock_and_a_lock_exception(
     assert filed(form, county, "201706", "201712") is None
 
 
-def test_single_saves_and_deletes_keep_the_totals(form: Form, tree: Any) -> None:
+def test_figures_put_and_removed_outside_the_forms_keep_the_totals(form: Form, tree: Any) -> None:
     def put(period: str, value: object, state: str) -> DataValue:
-        dv, _ = DataValue.objects.update_or_create(
-            unit=tree.county_b,
-            indicator=form.filed,
-            period=period,
-            defaults={"value": value, "state": state, "updated_at": timezone.now()},
-        )
-        return dv
+        return put_figure(tree.county_b, form.filed, period, value, state)
 
     put("201702", D(3), State.APPROVED)
-    june = put("201706", D(4), State.LOCKED)
+    put("201706", D(4), State.LOCKED)
     put("2017Q1", D(99), State.APPROVED)  # not a month: not covered
     assert filed(form, tree.county_b, "201701", "201712") == (D(7), 2)
     put("201706", D(4), State.DRAFT)
     assert filed(form, tree.county_b, "201701", "201712") == (D(3), 1)
-    june = put("201706", D(6), State.APPROVED)
-    june.period = "201804"  # moved to another year: both years follow
-    june.save()
-    assert filed(form, tree.county_b, "201701", "201712") == (D(3), 1)
+    put("201706", D(6), State.APPROVED)
+    put("201804", D(6), State.APPROVED)  # another year: its own totals
+    assert filed(form, tree.county_b, "201701", "201712") == (D(9), 2)
     assert filed(form, tree.county_b, "201801", "201812") == (D(6), 1)
-    june.delete()
+    remove_figures([(tree.county_b, form.filed, "201804")], user=SYSTEM)
     assert filed(form, tree.county_b, "201801", "201812") is None
+    assert year_to_date.verify() == []
+
+
+def test_a_figure_written_outside_the_writer_is_refused(form: Form, tree: Any) -> None:
+    """Only `reporting.values` writes figures: every other save, delete or queryset write of a
+    DataValue is refused, so none can change a figure and leave the totals behind."""
+    dv = put_figure(tree.county_b, form.filed, "201702", D(3), State.APPROVED)
+    dv.value = D(30)
+    attempts = {
+        "save": dv.save,
+        "delete": dv.delete,
+        "create": lambda: DataValue.objects.create(
+            unit=tree.county_b, indicator=form.filed, period="201703", value=1,
+            state=State.APPROVED, updated_at=timezone.now(),
+        ),
+        "update": lambda: DataValue.objects.filter(pk=dv.pk).update(value=D(30)),
+        "queryset delete": lambda: DataValue.objects.filter(pk=dv.pk).delete(),
+        "bulk_create": lambda: DataValue.objects.bulk_create([DataValue(
+            unit=tree.county_b, indicator=form.filed, period="201704", updated_at=timezone.now()
+        )]),
+        "bulk_update": lambda: DataValue.objects.bulk_update([dv], ["value"]),
+        "update_or_create": lambda: DataValue.objects.update_or_create(
+            unit=tree.county_b, indicator=form.filed, period="201702", defaults={"value": 9}
+        ),
+    }  # fmt: skip
+    for name, attempt in attempts.items():
+        with pytest.raises(FigureWriteRefused):
+            attempt()
+            pytest.fail(f"{name} was allowed")
+    assert filed(form, tree.county_b, "201701", "201712") == (D(3), 1)
+    assert DataValue.objects.get(pk=dv.pk).value == D(3)
     assert year_to_date.verify() == []
 
 
@@ -245,14 +276,7 @@ def test_drafts_cost_nothing_and_an_approval_a_few_statements(form: Form, tree: 
 def test_a_stored_approved_figure_written_again_is_refreshed(form: Form, tree: Any) -> None:
     """write_values never writes an approved form, but a stored row may be approved without
     one (figures written outside the forms): a write over it takes it out of the totals."""
-    DataValue.objects.create(
-        unit=tree.county_b,
-        indicator=form.filed,
-        period="201703",
-        value=D(5),
-        state=State.APPROVED,
-        updated_at=timezone.now(),
-    )
+    put_figure(tree.county_b, form.filed, "201703", D(5), State.APPROVED)
     assert filed(form, tree.county_b, "201701", "201712") == (D(5), 1)
     write_values(
         [RawValue("row 1", "case.filed", "201703", "COUNTY-B", "7")], user=SYSTEM, today=LATER
@@ -268,12 +292,7 @@ def test_submitting_a_draft_form_takes_out_a_figure_approved_outside_it(
     saved approved on its own; submitting moves that figure to submitted, so the totals
     must drop it although the form itself never was approved."""
     sub = enter(form, tree.county_b, "201611", case_filed=None)
-    DataValue.objects.update_or_create(
-        unit=tree.county_b,
-        indicator=form.solved,
-        period="201611",
-        defaults={"value": D(0), "state": State.APPROVED, "updated_at": timezone.now()},
-    )
+    put_figure(tree.county_b, form.solved, "201611", D(0), State.APPROVED)
     assert year_to_date.sums([tree.county_b.pk], [form.solved.pk], ["201611"]) == {
         form.solved.pk: {tree.county_b.pk: (D(0), 1)}
     }
@@ -345,12 +364,7 @@ def _run(form: Form, tree: Any, unit_name: str, period: str, operation: tuple[An
         enter(form, unit, period, case_filed=filed_value, case_solved=solved_value)
         return
     if kind == "put":  # a single save outside the forms, in any state
-        DataValue.objects.update_or_create(
-            unit=unit,
-            indicator=form.solved,
-            period=period,
-            defaults={"value": operation[1], "state": operation[2], "updated_at": timezone.now()},
-        )
+        put_figure(unit, form.solved, period, operation[1], operation[2])
         return
     sub = Submission.objects.filter(data_set=form.data_set, unit=unit, period=period).first()
     if sub is None:
@@ -403,3 +417,18 @@ def test_any_sequence_keeps_the_totals_equal_to_a_plain_sum(
             assert totals == {i: {u: t for u, (t, _) in of.items()} for i, of in expected.items()}
             assert given == {i: {u: n for u, (_, n) in of.items()} for i, of in expected.items()}
         transaction.set_rollback(True)
+
+
+def test_the_admin_shows_figures_read_only(form: Form, tree: Any, rf: Any) -> None:
+    from django.contrib import admin
+
+    from duban.testing import make_user
+
+    model_admin = admin.site._registry[DataValue]
+    request = rf.get("/admin/")
+    request.user = make_user("sysadmin_ytd", tree.city, "system_admin")
+    dv = put_figure(tree.county_b, form.filed, "201702", D(3), State.APPROVED)
+    assert model_admin.has_view_permission(request, dv)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, dv)
+    assert not model_admin.has_delete_permission(request, dv)

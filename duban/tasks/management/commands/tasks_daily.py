@@ -1,8 +1,9 @@
 """`duban tasks_daily [--today YYYY-MM-DD]`: the daily pass (idempotent).
 
-Tasks linked to an indicator whose year-to-date figure has reached the target are declared
-done (awaiting the issuing unit's check); then reminders and supervision orders go out; last,
-the audit chain is verified and its head anchored outside the database (`duban audit anchor`).
+Tasks linked to an indicator whose approved figures over the scheme's statistical year have
+reached the target are declared done (awaiting the issuing unit's check); then reminders and
+supervision orders go out; last, the audit chain is verified and its head anchored outside
+the database (`duban audit anchor`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from duban.audit.anchor import anchor_path
 from duban.audit.context import acting_as
 from duban.audit.verify import AnchorError, anchor_chain
 from duban.logs import timed
-from duban.reporting.figures import year_to_date_figure
 from duban.tasks.links import check_indicator_targets
 from duban.tasks.reminders import daily_pass
 from duban.tasks.services import today_local
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                     f"--today {options['today']!r} is not a date (YYYY-MM-DD)"
                 ) from None
         with acting_as(source="duban tasks_daily"), timed(log, "daily pass", day=today) as out:
-            reached = check_indicator_targets(year_to_date_figure, today=today)
+            reached = check_indicator_targets(today=today)
             result = daily_pass(today)
             out.update(
                 reminders=result.count("reminder"),
