@@ -268,14 +268,19 @@ def read_incoming(
         form = forms[form_key]
         period_id = form_key[2]
         if form.blocker is not None:
-            problems.add(where, f"{row.unit} {period_id}: {form.blocker}", conflict=True)
+            problems.add(
+                where,
+                _("%(unit)s %(period)s: %(reason)s")
+                % {"unit": row.unit, "period": period_id, "reason": form.blocker},
+                conflict=True,
+            )
             continue
         value: Any = UNCHANGED
         if row.value is not UNCHANGED:
             try:
                 value = ind.clean_value(row.value)
             except ValueError as exc:
-                problems.add(where, f"{ind.code}: {exc}")
+                problems.add(where, _("%(code)s: %(problem)s") % {"code": ind.code, "problem": exc})
                 continue
         comment = None
         if row.comment is not None:
