@@ -6,3 +6,9 @@ class EvaluationConfig(AppConfig):
     name = "duban.evaluation"
     label = "evaluation"
     verbose_name = _("Evaluation")
+
+    def ready(self) -> None:
+        from duban.evaluation.calendars import calendar_for
+        from duban.tasks.links import use_calendars
+
+        use_calendars(calendar_for)  # a linked task is judged over its scheme's year

@@ -263,7 +263,7 @@ class Indicator(AuditedModel):
             return None
         if isinstance(raw, bool):
             if self.value_type != ValueType.BOOLEAN:
-                raise ValueError("a yes/no value where a number is expected")
+                raise ValueError(gettext("a yes/no value where a number is expected"))
             return Decimal(int(raw))
         if isinstance(raw, Decimal):
             value = raw
@@ -278,15 +278,17 @@ class Indicator(AuditedModel):
             if self.value_type == ValueType.BOOLEAN and text.lower() in TRUE_WORDS | FALSE_WORDS:
                 return Decimal(1 if text.lower() in TRUE_WORDS else 0)
             if text.startswith("="):
-                raise ValueError("a formula is not accepted: type the figure itself")
+                raise ValueError(gettext("a formula is not accepted: type the figure itself"))
             if self.value_type == ValueType.PERCENTAGE and text.endswith("%"):
                 text = text[:-1].strip()
             try:
                 value = Decimal(text)
             except InvalidOperation:
-                raise ValueError(f"{raw.strip()[:40]!r} is not a number") from None
+                raise ValueError(
+                    gettext("%(text)s is not a number") % {"text": repr(raw.strip()[:40])}
+                ) from None
         else:
-            raise ValueError(f"a {type(raw).__name__} is not a figure")
+            raise ValueError(gettext("a %(kind)s is not a figure") % {"kind": type(raw).__name__})
         return self._check(value)
 
     @cached_property
@@ -298,30 +300,30 @@ class Indicator(AuditedModel):
 
     def _check(self, value: Decimal) -> Decimal:
         if not value.is_finite():
-            raise ValueError("not a finite number")
+            raise ValueError(gettext("not a finite number"))
         # Judged on the exponent alone first: arithmetic on 1e999999999 (abs, rounding)
         # raises decimal.Overflow, a 500, where the figure is simply too large.
         if value.is_zero():
             value = Decimal(0)  # 0E+999999999 is zero; its exponent must not travel on
         elif value.adjusted() >= MAX_WHOLE_DIGITS:
-            raise ValueError("the number is too large")
+            raise ValueError(gettext("the number is too large"))
         if abs(value) >= MAX_ABS:
-            raise ValueError("the number is too large")
+            raise ValueError(gettext("the number is too large"))
         low, high, whole, places = self._limits
         if whole and value != value.to_integral_value():
-            raise ValueError("must be a whole number")
+            raise ValueError(gettext("must be a whole number"))
         if self.value_type == ValueType.BOOLEAN and value not in (0, 1):
-            raise ValueError("must be yes (1) or no (0)")
+            raise ValueError(gettext("must be yes (1) or no (0)"))
         if places:
             exponent = value.as_tuple().exponent
             if isinstance(exponent, int) and -exponent > self.decimals:
                 shown = -value.normalize().as_tuple().exponent  # type: ignore[operator]
                 if shown > self.decimals:
-                    raise ValueError(f"at most {self.decimals} decimal places")
+                    raise ValueError(gettext("at most %(n)s decimal places") % {"n": self.decimals})
         if low is not None and value < low:
-            raise ValueError(f"must be at least {fmt(low)}")
+            raise ValueError(gettext("must be at least %(minimum)s") % {"minimum": fmt(low)})
         if high is not None and value > high:
-            raise ValueError(f"must be at most {fmt(high)}")
+            raise ValueError(gettext("must be at most %(maximum)s") % {"maximum": fmt(high)})
         return value
 
 

@@ -15,11 +15,27 @@ from django.db import transaction
 from duban.audit.context import acting_as
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
-from duban.periods import Period, PeriodType
+from duban.periods import Period, PeriodType, StatisticalCalendar
 from duban.tasks import services
 from duban.tasks.models import Milestone, Task
 
 ValuesLookup = Callable[[str, OrgUnit, date], Decimal | None]
+# Which statistical year counts an indicator's figures for a unit on a day. The schemes that
+# state it belong to evaluation, which sits above tasks: it registers its answer here when
+# the apps are ready (`use_calendars`); until then, and without it, the calendar year.
+CalendarFor = Callable[[str, OrgUnit, date], StatisticalCalendar]
+
+
+def _calendar_year(indicator_code: str, unit: OrgUnit, today: date) -> StatisticalCalendar:
+    return StatisticalCalendar()
+
+
+_calendars: list[CalendarFor] = [_calendar_year]
+
+
+def use_calendars(calendar_for: CalendarFor) -> None:
+    """Say which statistical year counts an indicator for a unit (evaluation's schemes)."""
+    _calendars[:] = [calendar_for]
 
 
 def milestones_on_time_share(
@@ -57,14 +73,13 @@ def approved_year_figure(indicator_code: str, unit: OrgUnit, today: date) -> Dec
     year of the scheme scoring that indicator, 21 December to 20 December say), from its
     start to today, summed (or aggregated as the indicator says) from APPROVED or locked
     figures only: a draft, however large, never declares a task done."""
-    from duban.evaluation.calendars import calendar_for
     from duban.indicators.models import Indicator
     from duban.reporting.figures import approved_figure
 
     indicator = Indicator.objects.filter(code=indicator_code, is_active=True).first()
     if indicator is None:
         return None
-    calendar = calendar_for(indicator_code, unit, today)
+    calendar = _calendars[0](indicator_code, unit, today)
     year = calendar.period_containing(PeriodType.YEARLY, today)
     start, _end = calendar.date_range(year)
     types = {PeriodType(indicator.period_type)}

@@ -100,7 +100,9 @@ def test_a_year_after_the_period_is_the_longest(defined) -> None:
         ("1e-999999999", "must be a whole number"),
     ],
 )
-def test_absurd_exponents_are_refused_not_overflowed(defined, raw: object, message: str) -> None:
+def test_absurd_exponents_are_refused_not_overflowed(
+    defined, english, raw: object, message: str
+) -> None:
     """A DHIS2 value 1e999999999 raised decimal.Overflow inside clean_value (a 500)."""
     ind = Indicator.objects.get(code="case.filed")
     with pytest.raises(ValueError, match=message):

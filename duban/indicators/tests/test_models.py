@@ -59,12 +59,22 @@ def test_clean_value_reads_each_type(
         ("boolean", "maybe", "not a number"),
     ],
 )
-def test_clean_value_refuses_with_a_reason(value_type: str, raw: object, message: str) -> None:
+def test_clean_value_refuses_with_a_reason(
+    english, value_type: str, raw: object, message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         ind(value_type).clean_value(raw)
 
 
-def test_stated_range_replaces_the_natural_one() -> None:
+def test_the_reason_is_in_the_users_language() -> None:
+    """Tests run in Chinese, as the users do."""
+    with pytest.raises(ValueError, match=r"^必须是整数$"):
+        ind("integer").clean_value("12.5")
+    with pytest.raises(ValueError, match=r"^'abc' 不是数字$"):
+        ind("integer").clean_value("abc")
+
+
+def test_stated_range_replaces_the_natural_one(english) -> None:
     rate = ind("decimal", min_value=Decimal(-100), max_value=Decimal(50))
     assert rate.clean_value("-40") == Decimal(-40)
     with pytest.raises(ValueError, match="at most 50"):

@@ -51,9 +51,9 @@ def test_every_bad_field_is_named_and_nothing_is_written(form, tree, personas) -
             personas.county_reporter,
         )
     assert {(p.where, p.message) for p in exc.value.problems} == {
-        ("case.filed", "case.filed: 'ten' is not a number"),
-        ("case.solved", "case.solved: must be at least 0"),
-        ("poll.score", "poll.score: must be at most 100"),
+        ("case.filed", "case.filed：'ten' 不是数字"),
+        ("case.solved", "case.solved：不得小于 0"),
+        ("poll.score", "poll.score：不得大于 100"),
     }
     assert exc.value.status == 400
     assert db_dump() == before

@@ -91,7 +91,7 @@ def test_a_bad_csv_lists_every_bad_line_and_imports_nothing(form, tree, reporter
     assert got["line 3"] == "未知的指标代码 'case.filedd'"
     assert "invalid period identifier '2017-12'" in got["line 4"]
     assert got["line 5"] == "未知的单位代码 'COUNTY-Z'"
-    assert got["line 6"] == "case.solved: 'lots' is not a number"
+    assert got["line 6"] == "case.solved：'lots' 不是数字"
     assert got["line 7"] == "COUNTY-A case.filed 201712 在 line 2 处也已给出"
     assert "无需填报" in got["line 8"]
     assert got["line 9"] == "您无权为 STATION-A1 填报数据"
@@ -284,9 +284,9 @@ def test_template_for_all_children(form, tree, reporter) -> None:
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
-        ("text", {"H{filed}": "case.filed: 'twelve' is not a number"}),
-        ("formula", {"H{filed}": "case.filed: a formula is not accepted: type the figure itself"}),
-        ("decimal", {"H{filed}": "case.filed: must be a whole number"}),
+        ("text", {"H{filed}": "case.filed：'twelve' 不是数字"}),
+        ("formula", {"H{filed}": "case.filed：不接受公式：请直接填写数值"}),
+        ("decimal", {"H{filed}": "case.filed：必须是整数"}),
         ("code", {"C{filed}": "代码被改动：模板中是 case.filed，文件中是 case.fild"}),
         ("extra", {"A{extra}": "此行不属于模板"}),
         ("deleted", {"A{solved}": "模板中有一行被删除了"}),
@@ -407,7 +407,7 @@ def test_a_plain_sheet_names_cells(form, tree, reporter) -> None:
     with pytest.raises(ReportingError) as exc:
         imp(buf.getvalue(), "xlsx", reporter)
     assert where(exc) == {
-        "D3": "case.solved: a formula is not accepted: type the figure itself",
+        "D3": "case.solved：不接受公式：请直接填写数值",
         "A4": "未知的指标代码 'case.nope'",
     }
     assert db_dump() == before

@@ -27,9 +27,7 @@ def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
     rep = logged_in("county_reporter")
     r = put(rep, {"case.filed": "ten", "case.solved": 3})
     assert r.status_code == 400
-    assert r.json()["errors"] == [
-        {"where": "case.filed", "message": "case.filed: 'ten' is not a number"}
-    ]
+    assert r.json()["errors"] == [{"where": "case.filed", "message": "case.filed：'ten' 不是数字"}]
     assert put(rep, {"case.filed": 10, "case.solved": "3"}).json() == {
         "rows": 2,
         "created": 2,
@@ -173,7 +171,7 @@ def test_pages_render(open_form, tree) -> None:
         in logged_in("city_leader").get("/reporting/overview/CITY-M/CITY/201712/").content.decode()
     )
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "abc", "do": "save"})
-    assert r.status_code == 400 and "is not a number" in r.content.decode()
+    assert r.status_code == 400 and "不是数字" in r.content.decode()
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "5", "do": "submit"})
     assert r.status_code == 302
     assert Submission.objects.get(unit=tree.county_a).state == State.SUBMITTED
