@@ -91,3 +91,22 @@ def ngettext(singular: str, plural: str, number: int) -> str:
     from django.utils.translation import ngettext as translate
 
     return translate(singular, plural, number)
+
+
+_PLACE = re.compile(r"^(line|row) (\d+)(?:, column (\d+))?( \(.+\))?$")
+
+
+def where_in_words(where: str) -> str:
+    """A problem's place ("line 7", "row 3, column 2 (value)", "file") in the reader's
+    language. The place stays English in the data (the API's `where`, which programs key
+    on); pages show it through this."""
+    if where == "file":
+        return gettext("file")
+    match = _PLACE.match(where)
+    if match is None:
+        return where  # a cell (H6), a field name, a JSON path: the same in every language
+    kind, number, column, name = match.groups()
+    place = (gettext("line %(n)s") if kind == "line" else gettext("row %(n)s")) % {"n": number}
+    if column:
+        place = gettext("%(place)s, column %(column)s") % {"place": place, "column": column}
+    return place + (name or "")

@@ -120,7 +120,7 @@ def test_import_page_lists_problems_and_changes_nothing(tree) -> None:
         "/orgs/import/", {"file": SimpleUploadedFile("t.csv", bad.encode()), "format": "csv"}
     )
     assert response.status_code == 200
-    assert "line 2" in response.content.decode() and "NOPE" in response.content.decode()
+    assert "第 2 行" in response.content.decode() and "NOPE" in response.content.decode()
     assert state() == before
 
 

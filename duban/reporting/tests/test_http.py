@@ -191,4 +191,4 @@ def test_pages_render(open_form, tree) -> None:
         "/reporting/import/",
         {"file": SimpleUploadedFile("v.csv", b"indicator,period,unit,value\nx,1,2,3\n")},
     )
-    assert r.status_code == 400 and "line 2" in r.content.decode()
+    assert r.status_code == 400 and "第 2 行" in r.content.decode()
