@@ -42,7 +42,12 @@ def control_character_message(text: str) -> str | None:
 
 def gettext(message: str) -> str:
     """Django's gettext, imported when called: the plain modules that use this one (the
-    scoring engine's files) import no Django at import time."""
+    scoring engine's files, periods, the formula language) import no Django at import
+    time. Without Django settings (a script using periods alone) the English msgid."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return message
     from django.utils.translation import gettext as translate
 
     return translate(message)
@@ -88,6 +93,10 @@ def decode_text(data: bytes | str, name: str = "") -> str:
 
 def ngettext(singular: str, plural: str, number: int) -> str:
     """Django's ngettext, imported when called (as `gettext`)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return singular if number == 1 else plural
     from django.utils.translation import ngettext as translate
 
     return translate(singular, plural, number)

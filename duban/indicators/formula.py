@@ -39,6 +39,8 @@ from decimal import (
 from enum import Enum
 from typing import Any, ClassVar
 
+from duban.text import gettext, ngettext
+
 __all__ = [
     "CODE_PATTERN",
     "FUNCTIONS",
@@ -127,11 +129,17 @@ class FormulaError(ValueError):
         self.text = text
         self.position = position
         self.codes = codes
-        message = reason
-        if position is not None:
-            message += f" at position {position}"
+        values = {"reason": reason, "position": position}
         if text:
-            message += f" in {_excerpt(text, position)}"
+            values["formula"] = _excerpt(text, position)
+        if position is not None and text:
+            message = gettext("%(reason)s at position %(position)s in %(formula)s") % values
+        elif position is not None:
+            message = gettext("%(reason)s at position %(position)s") % values
+        elif text:
+            message = gettext("%(reason)s in %(formula)s") % values
+        else:
+            message = reason
         super().__init__(message)
 
 
@@ -154,9 +162,17 @@ class Kind(Enum):
     CONDITION = "a condition"
 
 
+def _kind_words(kind: Kind) -> str:
+    """What a node yields, in the reader's language ("a number", "a condition")."""
+    return gettext("a number") if kind is Kind.NUMBER else gettext("a condition")
+
+
 def _require(node: Node, kind: Kind, what: str) -> None:
     if node.kind is not kind:
-        raise FormulaError(f"{what} needs {kind.value}, not {node.kind.value}")
+        raise FormulaError(
+            gettext("%(what)s needs %(expected)s, not %(actual)s")
+            % {"what": what, "expected": _kind_words(kind), "actual": _kind_words(node.kind)}
+        )
 
 
 def _render(node: Node, least: int) -> str:
@@ -175,7 +191,10 @@ class Number:
     def __post_init__(self) -> None:
         value = self.value
         if not isinstance(value, Decimal) or not value.is_finite() or value.is_signed():
-            raise FormulaError(f"a literal must be a finite non-negative Decimal, not {value!r}")
+            raise FormulaError(
+                gettext("a literal must be a finite non-negative Decimal, not %(value)s")
+                % {"value": repr(value)}
+            )
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -195,7 +214,9 @@ class Name:
 
     def __post_init__(self) -> None:
         if not _CODE.fullmatch(self.code) or self.code.lower() in KEYWORDS:
-            raise FormulaError(f"{self.code!r} is not a valid indicator code")
+            raise FormulaError(
+                gettext("%(code)s is not a valid indicator code") % {"code": repr(self.code)}
+            )
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -214,7 +235,7 @@ class Negate:
     precedence: ClassVar[int] = _NEG
 
     def __post_init__(self) -> None:
-        _require(self.operand, Kind.NUMBER, "unary '-'")
+        _require(self.operand, Kind.NUMBER, gettext("unary '-'"))
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -245,10 +266,13 @@ class Not:
 
 def _check_chain(first: Node, rest: tuple[tuple[str, Node], ...], ops: str) -> None:
     if not rest:
-        raise FormulaError("an operator chain needs at least two operands")
+        raise FormulaError(gettext("an operator chain needs at least two operands"))
     for op, _ in rest:
         if op not in ops:
-            raise FormulaError(f"{op!r} does not belong in a chain of {' '.join(ops)}")
+            raise FormulaError(
+                gettext("%(op)s does not belong in a chain of %(ops)s")
+                % {"op": repr(op), "ops": " ".join(ops)}
+            )
     _require(first, Kind.NUMBER, repr(rest[0][0]))
     for op, operand in rest:
         _require(operand, Kind.NUMBER, repr(op))
@@ -313,13 +337,18 @@ class Compare:
 
     def __post_init__(self) -> None:
         if self.op not in _COMPARISONS:
-            raise FormulaError(f"{self.op!r} is not a comparison")
+            raise FormulaError(gettext("%(op)s is not a comparison") % {"op": repr(self.op)})
         if self.op in _ORDERINGS:
             _require(self.left, Kind.NUMBER, repr(self.op))
             _require(self.right, Kind.NUMBER, repr(self.op))
         elif self.left.kind is not self.right.kind:
             raise FormulaError(
-                f"{self.op!r} compares {self.left.kind.value} with {self.right.kind.value}"
+                gettext("%(op)s compares %(left)s with %(right)s")
+                % {
+                    "op": repr(self.op),
+                    "left": _kind_words(self.left.kind),
+                    "right": _kind_words(self.right.kind),
+                }
             )
 
     @property
@@ -332,7 +361,7 @@ class Compare:
 
 def _check_logic(operands: tuple[Node, ...], word: str) -> None:
     if len(operands) < 2:
-        raise FormulaError(f"'{word}' needs at least two operands")
+        raise FormulaError(gettext("%(word)s needs at least two operands") % {"word": f"'{word}'"})
     for operand in operands:
         _require(operand, Kind.CONDITION, f"'{word}'")
 
@@ -386,22 +415,41 @@ class Call:
     def __post_init__(self) -> None:
         name, args = self.function, self.args
         if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            raise FormulaError(f"unknown function {name!r} (known: {known})")
+            raise FormulaError(_unknown_function(repr(name)))
         least, most = FUNCTIONS[name]
+        counts = {"name": name, "count": least, "given": len(args)}
         if most is not None and least == most and len(args) != least:
-            raise FormulaError(f"{name}() takes exactly {_plural(least)} ({len(args)} given)")
+            raise FormulaError(
+                ngettext(
+                    "%(name)s() takes exactly %(count)d argument (%(given)d given)",
+                    "%(name)s() takes exactly %(count)d arguments (%(given)d given)",
+                    least,
+                )
+                % counts
+            )
         if len(args) < least:
-            raise FormulaError(f"{name}() takes at least {_plural(least)} ({len(args)} given)")
+            raise FormulaError(
+                ngettext(
+                    "%(name)s() takes at least %(count)d argument (%(given)d given)",
+                    "%(name)s() takes at least %(count)d arguments (%(given)d given)",
+                    least,
+                )
+                % counts
+            )
         if name in ("abs", "min", "max"):
             for arg in args:
                 _require(arg, Kind.NUMBER, f"{name}()")
         elif name == "if":
-            _require(args[0], Kind.CONDITION, "the first argument of if()")
+            _require(args[0], Kind.CONDITION, gettext("the first argument of if()"))
             if args[1].kind is not args[2].kind:
-                raise FormulaError("both branches of if() must be numbers or both conditions")
+                raise FormulaError(
+                    gettext("both branches of if() must be numbers or both conditions")
+                )
         elif any(arg.kind is not args[0].kind for arg in args):
-            raise FormulaError(f"{name}() arguments must be all numbers or all conditions")
+            raise FormulaError(
+                gettext("%(name)s() arguments must be all numbers or all conditions")
+                % {"name": name}
+            )
 
     @property
     def kind(self) -> Kind:
@@ -419,8 +467,12 @@ class Call:
         return f"{self.function}({', '.join(str(arg) for arg in self.args)})"
 
 
-def _plural(count: int) -> str:
-    return f"{count} argument" if count == 1 else f"{count} arguments"
+def _unknown_function(name: str) -> str:
+    """The refusal of a function name that is not one of FUNCTIONS, listing those that are."""
+    return gettext("unknown function %(name)s (known: %(known)s)") % {
+        "name": name,
+        "known": ", ".join(sorted(FUNCTIONS)),
+    }
 
 
 Node = Number | Name | Negate | Not | Sum | Product | Compare | And | Or | Call
@@ -470,17 +522,21 @@ def parse_formula(text: str) -> Formula:
     """
     if len(text) > MAX_LENGTH:
         raise FormulaError(
-            f"formula is longer than the limit of {MAX_LENGTH} characters ({len(text)})",
+            gettext("formula is longer than the limit of %(limit)s characters (%(length)s)")
+            % {"limit": MAX_LENGTH, "length": len(text)},
             text=text,
         )
     if not text.strip():
-        raise FormulaError("formula is empty", text=text)
+        raise FormulaError(gettext("formula is empty"), text=text)
     formula = Formula(text, _Parser(text).parse())
     canonical = len(str(formula))
     if canonical > MAX_LENGTH:
         raise FormulaError(
-            f"formula is longer than the limit of {MAX_LENGTH} characters"
-            f" when written out in standard form ({canonical})",
+            gettext(
+                "formula is longer than the limit of %(limit)s characters when written out "
+                "in standard form (%(length)s)"
+            )
+            % {"limit": MAX_LENGTH, "length": canonical},
             text=text,
         )
     return formula
@@ -621,7 +677,9 @@ def evaluation_order(formulas: Mapping[str, Formula]) -> list[str]:
                 if dependency in path:
                     cycle = (*path[path.index(dependency) :], dependency)
                     raise FormulaError(
-                        f"cycle among computed indicators: {' -> '.join(cycle)}", codes=cycle
+                        gettext("cycle among computed indicators: %(cycle)s")
+                        % {"cycle": " -> ".join(cycle)},
+                        codes=cycle,
                     )
                 path.append(dependency)
                 pending.append(_computed_inputs(formulas, dependency))
@@ -650,7 +708,8 @@ def evaluate_all(
     for code, formula in formulas.items():
         if formula.is_condition:
             raise FormulaError(
-                f"formula of {code!r} is a condition, not a value", text=formula.text
+                gettext("formula of %(code)s is a condition, not a value") % {"code": repr(code)},
+                text=formula.text,
             )
     results: dict[str, Decimal | None] = {}
     scope: Mapping[str, Decimal | None] = ChainMap(results, dict(values))
@@ -722,8 +781,11 @@ class _Parser:
     def _peek(self) -> _Token:
         token = self._tokens[self._index]
         if token.kind == "error":
-            hint = " (use '==' to compare)" if token.value == "=" else ""
-            raise self._error(f"unexpected character {token.source!r}{hint}", token.position)
+            if token.value == "=":
+                reason = gettext("unexpected character %(char)s (use '==' to compare)")
+            else:
+                reason = gettext("unexpected character %(char)s")
+            raise self._error(reason % {"char": repr(token.source)}, token.position)
         return token
 
     def _next(self) -> _Token:
@@ -737,9 +799,13 @@ class _Parser:
 
     def _unexpected(self, token: _Token, expected: str = "") -> FormulaError:
         if token.kind == "end":
-            return self._error("unexpected end of formula", token.position)
-        suffix = f" (expected {expected})" if expected else ""
-        return self._error(f"unexpected token {token.source!r}{suffix}", token.position)
+            return self._error(gettext("unexpected end of formula"), token.position)
+        values = {"token": repr(token.source), "expected": expected}
+        if expected:
+            reason = gettext("unexpected token %(token)s (expected %(expected)s)") % values
+        else:
+            reason = gettext("unexpected token %(token)s") % values
+        return self._error(reason, token.position)
 
     @contextmanager
     def _at(self, position: int) -> Iterator[None]:
@@ -755,7 +821,8 @@ class _Parser:
         """Parse operators binding at least as tight as ``least``; same-level runs go flat."""
         if depth > MAX_DEPTH:
             raise self._error(
-                f"formula is nested more than the limit of {MAX_DEPTH} levels deep",
+                gettext("formula is nested more than the limit of %(limit)s levels deep")
+                % {"limit": MAX_DEPTH},
                 self._peek().position,
             )
         left = self._prefix(least, depth)
@@ -768,8 +835,11 @@ class _Parser:
                 break
             if precedence == level == _CMP:
                 raise self._error(
-                    f"comparisons do not chain: {token.source!r} follows another comparison"
-                    " (join them with 'and')",
+                    gettext(
+                        "comparisons do not chain: %(op)s follows another comparison "
+                        "(join them with 'and')"
+                    )
+                    % {"op": repr(token.source)},
                     token.position,
                 )
             if precedence != level:
@@ -813,7 +883,9 @@ class _Parser:
             return Name(token.value)
         if token.kind == "op" and token.value == "not" and least > _NOT:
             raise self._error(
-                f"{token.source!r} must be bracketed here, as in '(not …)'", token.position
+                gettext("%(op)s must be bracketed here, as in '(not …)'")
+                % {"op": repr(token.source)},
+                token.position,
             )
         if token.kind == "op" and token.value in ("-", "not"):
             operand = self._expression(_NEG if token.value == "-" else _NOT, depth + 1)
@@ -830,14 +902,16 @@ class _Parser:
         if token.kind == "punct" and token.value == ")":
             return
         if token.kind == "end":
-            raise self._error(f"unclosed {opening.source!r}", opening.position)
+            raise self._error(
+                gettext("unclosed %(bracket)s") % {"bracket": repr(opening.source)},
+                opening.position,
+            )
         raise self._unexpected(token, expected)
 
     def _call(self, name: _Token, depth: int) -> Node:
         function = name.value.lower()
         if function not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            raise self._error(f"unknown function {name.source!r} (known: {known})", name.position)
+            raise self._error(_unknown_function(repr(name.source)), name.position)
         opening = self._next()
         args: list[Node] = []
         if self._peek().kind == "punct" and self._peek().value == ")":
@@ -849,7 +923,7 @@ class _Parser:
                 if token.kind == "punct" and token.value == ",":
                     self._next()
                     continue
-                self._close(opening, "',' or ')'")
+                self._close(opening, gettext("',' or ')'"))
                 break
         with self._at(name.position):
             return Call(function, tuple(args))

@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
+from duban.text import gettext
+
 __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
@@ -69,8 +71,6 @@ _FORMATS: tuple[tuple[re.Pattern[str], PeriodType], ...] = (
     (re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"), PeriodType.DAILY),
 )
 
-_EXPECTED_FORMATS = "expected yyyy, yyyySn, yyyyQn, yyyyMM, yyyyWn or yyyyMMdd"
-
 _Spec = tuple[PeriodType, str, date, date]
 
 
@@ -78,9 +78,24 @@ class _Reason(ValueError):
     """Why a period cannot exist; callers wrap it with the identifier or date at hand."""
 
 
+def _type_words(ptype: PeriodType) -> str:
+    """A period type in the reader's language, for refusals ("monthly", 月度)."""
+    return {
+        PeriodType.DAILY: gettext("daily"),
+        PeriodType.WEEKLY: gettext("weekly"),
+        PeriodType.MONTHLY: gettext("monthly"),
+        PeriodType.QUARTERLY: gettext("quarterly"),
+        PeriodType.SIXMONTHLY: gettext("sixmonthly"),
+        PeriodType.YEARLY: gettext("yearly"),
+    }[PeriodType(ptype)]
+
+
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise _Reason(f"year {year} is outside {MIN_YEAR}..{MAX_YEAR}")
+        raise _Reason(
+            gettext("year %(year)s is outside %(min)s..%(max)s")
+            % {"year": year, "min": MIN_YEAR, "max": MAX_YEAR}
+        )
 
 
 def _iso_weeks(year: int) -> int:
@@ -131,27 +146,32 @@ def _spec_from_match(ptype: PeriodType, groups: tuple[str, ...]) -> _Spec:
         return _span_spec(ptype, year, 1)
     if ptype is PeriodType.SIXMONTHLY:
         if not 1 <= rest[0] <= 2:
-            raise _Reason(f"half-year must be 1 or 2, got {rest[0]}")
+            raise _Reason(gettext("half-year must be 1 or 2, got %(n)s") % {"n": rest[0]})
         return _span_spec(ptype, year, rest[0])
     if ptype is PeriodType.QUARTERLY:
         if not 1 <= rest[0] <= 4:
-            raise _Reason(f"quarter must be 1..4, got {rest[0]}")
+            raise _Reason(gettext("quarter must be 1..4, got %(n)s") % {"n": rest[0]})
         return _span_spec(ptype, year, rest[0])
     if ptype is PeriodType.WEEKLY:
         weeks = _iso_weeks(year)
         if rest[0] == 0:
-            raise _Reason("ISO weeks are numbered from 1")
+            raise _Reason(gettext("ISO weeks are numbered from 1"))
         if rest[0] > weeks:
-            raise _Reason(f"{year} has {weeks} ISO weeks")
+            raise _Reason(
+                gettext("%(year)s has %(weeks)s ISO weeks") % {"year": year, "weeks": weeks}
+            )
         return _week_spec(year, rest[0])
     if not 1 <= rest[0] <= 12:
-        raise _Reason(f"month must be 01..12, got {rest[0]:02d}")
+        raise _Reason(gettext("month must be 01..12, got %(month)s") % {"month": f"{rest[0]:02d}"})
     if ptype is PeriodType.MONTHLY:
         return _span_spec(ptype, year, rest[0])
     try:
         day = date(year, rest[0], rest[1])
     except ValueError:
-        raise _Reason(f"{year}-{rest[0]:02d} has no day {rest[1]:02d}") from None
+        raise _Reason(
+            gettext("%(month)s has no day %(day)s")
+            % {"month": f"{year}-{rest[0]:02d}", "day": f"{rest[1]:02d}"}
+        ) from None
     return _day_spec(day)
 
 
@@ -159,14 +179,19 @@ def _parse(ident: str) -> _Spec:
     """Type, canonical id and bounds of an identifier, without building a ``Period``."""
     try:
         if not ident:
-            raise _Reason("empty")
+            raise _Reason(gettext("empty"))
         for pattern, ptype in _FORMATS:
             match = pattern.fullmatch(ident)
             if match:
                 return _spec_from_match(ptype, match.groups())
-        raise _Reason(f"unknown format ({_EXPECTED_FORMATS})")
+        raise _Reason(
+            gettext("unknown format (expected yyyy, yyyySn, yyyyQn, yyyyMM, yyyyWn or yyyyMMdd)")
+        )
     except _Reason as reason:
-        raise ValueError(f"invalid period identifier {ident!r}: {reason}") from None
+        raise ValueError(
+            gettext("invalid period identifier %(ident)s: %(reason)s")
+            % {"ident": repr(ident), "reason": reason}
+        ) from None
 
 
 def _plain_date(value: object, name: str) -> date:
@@ -204,8 +229,16 @@ class Period:
         if expected != (self.type, self.id, self.start, self.end):
             kind, ident, start, end = expected
             raise ValueError(
-                f"inconsistent period {self.id!r}: expected {kind} {ident!r} "
-                f"{start.isoformat()}..{end.isoformat()}"
+                gettext(
+                    "inconsistent period %(id)s: expected %(type)s %(ident)s %(start)s..%(end)s"
+                )
+                % {
+                    "id": repr(self.id),
+                    "type": _type_words(kind),
+                    "ident": repr(ident),
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                }
             )
 
     def __str__(self) -> str:
@@ -260,7 +293,10 @@ class Period:
         holding its Thursday, the same rule that assigns a week to its ISO year.
         """
         if ptype.rank > self.type.rank:
-            raise ValueError(f"a {self.type} period cannot be split into {ptype} periods")
+            raise ValueError(
+                gettext("a %(type)s period cannot be split into %(finer)s periods")
+                % {"type": _type_words(self.type), "finer": _type_words(ptype)}
+            )
         if ptype is not PeriodType.WEEKLY:
             return periods_between(ptype, self.start, self.end)
         weeks = periods_between(ptype, self.start, self.end, partial=True)
@@ -293,7 +329,10 @@ def period_containing(ptype: PeriodType, day: date) -> Period:
     try:
         return Period(*_containing_spec(PeriodType(ptype), day))
     except _Reason as reason:
-        raise ValueError(f"no {ptype} period for {day.isoformat()}: {reason}") from None
+        raise ValueError(
+            gettext("no %(type)s period for %(day)s: %(reason)s")
+            % {"type": _type_words(ptype), "day": day.isoformat(), "reason": reason}
+        ) from None
 
 
 def periods_between(
@@ -303,7 +342,10 @@ def periods_between(
     start = _plain_date(start, "start")
     end = _plain_date(end, "end")
     if start > end:
-        raise ValueError(f"start {start.isoformat()} is after end {end.isoformat()}")
+        raise ValueError(
+            gettext("start %(start)s is after end %(end)s")
+            % {"start": start.isoformat(), "end": end.isoformat()}
+        )
     found: list[Period] = []
     period = period_containing(ptype, start)
     while True:
@@ -347,7 +389,10 @@ class StatisticalCalendar:
             ("start_day", self.start_day, 28),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-                raise ValueError(f"{name} must be an integer 1..{high}, got {value!r}")
+                raise ValueError(
+                    gettext("%(name)s must be an integer 1..%(high)s, got %(value)s")
+                    % {"name": name, "high": high, "value": repr(value)}
+                )
 
     def __str__(self) -> str:
         return f"{self.start_month:02d}/{self.start_day:02d}"
@@ -374,8 +419,11 @@ class StatisticalCalendar:
     def _reject_weeks(self) -> None:
         if not self.is_standard:
             raise ValueError(
-                f"weekly periods are not supported by the {self} statistical calendar: "
-                "ISO weeks do not follow its year"
+                gettext(
+                    "weekly periods are not supported by the %(calendar)s statistical "
+                    "calendar: ISO weeks do not follow its year"
+                )
+                % {"calendar": self}
             )
 
     def date_range(self, period: Period) -> tuple[date, date]:
@@ -412,7 +460,13 @@ class StatisticalCalendar:
             return Period(*_span_spec(ptype, year, index))
         except _Reason as reason:
             raise ValueError(
-                f"no {ptype} period for {day.isoformat()} in the {self} calendar: {reason}"
+                gettext("no %(type)s period for %(day)s in the %(calendar)s calendar: %(reason)s")
+                % {
+                    "type": _type_words(ptype),
+                    "day": day.isoformat(),
+                    "calendar": self,
+                    "reason": reason,
+                }
             ) from None
 
     def elapsed_share(self, period: Period, today: date) -> Fraction:

@@ -276,7 +276,7 @@ def test_period_outside_the_schemes_year_is_refused() -> None:
     scheme = make_scheme([make_item()], calendar=CAL_1221)
     with pytest.raises(ValueError, match="statistical year 2018"):
         compute_scores(scheme, {}, "20171225")  # after 12-20: already statistical 2018
-    with pytest.raises(ValueError, match="invalid period identifier"):
+    with pytest.raises(ValueError, match=r"报告期标识 .* 无效"):
         compute_scores(scheme, {}, "2017Q5")
 
 

@@ -36,6 +36,10 @@ from duban.indicators.formula import (
     parse_formula,
 )
 
+# These tests check the wording of the English msgids; the Chinese is checked in
+# test_formula_translated.py.
+pytestmark = pytest.mark.usefixtures("english")
+
 D = Decimal
 
 

@@ -62,7 +62,7 @@ def test_formula_must_name_known_indicators_and_give_a_number(tree) -> None:
     assert "须得出数值，不能是条件" in problems(exc)[0][1]
     with pytest.raises(IndicatorError) as exc:
         make(tree, "case.bad", formula="case.filed / (")
-    assert problems(exc)[0][0] == "formula" and "position" in problems(exc)[0][1]
+    assert problems(exc)[0][0] == "formula" and "位置 14" in problems(exc)[0][1]
 
 
 def test_computed_indicators_may_not_form_a_cycle(tree) -> None:
@@ -72,7 +72,7 @@ def test_computed_indicators_may_not_form_a_cycle(tree) -> None:
     y = Indicator.objects.get(code="a.y")
     with pytest.raises(IndicatorError) as exc:
         services.update_indicator(y, user=SYSTEM, formula="a.z + 1")
-    assert "cycle" in problems(exc)[0][1]
+    assert "循环引用" in problems(exc)[0][1]
 
 
 def test_levels_kinds_and_division_are_checked(tree) -> None:

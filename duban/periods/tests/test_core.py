@@ -20,6 +20,10 @@ from duban.periods import (
     year_to_date,
 )
 
+# These tests check the wording of the English msgids; the Chinese is checked in
+# duban/reporting/tests/test_period_refusals_translated.py (periods import no Django).
+pytestmark = pytest.mark.usefixtures("english")
+
 D = PeriodType.DAILY
 W = PeriodType.WEEKLY
 M = PeriodType.MONTHLY

@@ -89,7 +89,7 @@ def test_a_bad_csv_lists_every_bad_line_and_imports_nothing(form, tree, reporter
         imp(bad.replace("COUNTY-B\n", "COUNTY-B,1\n").encode(), "csv", reporter)
     got = where(exc)
     assert got["line 3"] == "未知的指标代码 'case.filedd'"
-    assert "invalid period identifier '2017-12'" in got["line 4"]
+    assert "报告期标识 '2017-12' 无效" in got["line 4"]
     assert got["line 5"] == "未知的单位代码 'COUNTY-Z'"
     assert got["line 6"] == "case.solved：'lots' 不是数字"
     assert got["line 7"] == "COUNTY-A case.filed 201712 在 line 2 处也已给出"
