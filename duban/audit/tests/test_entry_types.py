@@ -115,6 +115,7 @@ def _visible(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", html)
 
 
+@pytest.mark.once
 def test_the_demo_trail_reads_in_words(db) -> None:
     """The demo's whole trail, on the history pages and through the API: no code, no field
     attribute name, no unregistered action."""

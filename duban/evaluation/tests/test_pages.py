@@ -74,6 +74,7 @@ def test_bad_uploads_and_forms(office) -> None:
     assert office.get("/evaluation/schemes/nosuch/").status_code == 404
 
 
+@pytest.mark.once
 def test_demo_loads_and_scores(db) -> None:
     from duban.demo.loader import load_demo
     from duban.evaluation.demo import load_evaluation_demo

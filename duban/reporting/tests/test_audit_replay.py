@@ -235,6 +235,7 @@ def test_figures_written_without_naming_them_are_untraced_and_the_entry_is_named
     assert f"#{entry.pk} evaluation.demo.values (1 figures)" in " ".join(warnings)
 
 
+@pytest.mark.once
 @pytest.mark.django_db
 def test_the_reporting_demo_replays_clean() -> None:
     from duban.demo.loader import load_demo

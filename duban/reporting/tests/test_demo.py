@@ -44,6 +44,7 @@ def test_demo_loads_two_years_with_every_kind_of_form_and_twice_changes_nothing(
     assert DataValue.objects.count() == before
 
 
+@pytest.mark.once
 @pytest.mark.django_db
 def test_demo_pages_render_for_each_demo_role() -> None:
     from django.test import Client

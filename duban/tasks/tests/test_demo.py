@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2017, 7, 10)
 
 
+@pytest.mark.once
 def test_demo_shows_the_half_year_picture_and_is_idempotent() -> None:
     load_demo(activity=False)
     assert load_tasks_demo(TODAY) == 16
