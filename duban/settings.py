@@ -78,7 +78,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "duban.core",
+    "duban.jobs",
     "duban.accounts",
     "duban.orgs",
     "duban.audit",
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
     "duban.evaluation",
     "duban.tasks",
     "duban.meetings",
+    "duban.cockpit",
     "duban.demo",
 ]
 
@@ -160,7 +164,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Front-end packages come from the npm registry (package.json, package-lock.json; `npm ci` in
+# scripts/_setup.sh) and are served by the application itself: nothing loads from a CDN.
+NODE_MODULES = Path(env_str("DUBAN_NODE_MODULES", str(BASE_DIR.parent / "node_modules")))
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
@@ -230,4 +240,13 @@ LOGGING = {
         "level": env_choice("DUBAN_LOG_LEVEL_OTHERS", "WARNING", LOG_LEVELS),
     },
     "loggers": {"duban": {"level": env_choice("DUBAN_LOG_LEVEL", "INFO", LOG_LEVELS)}},
+}
+
+# Background work (recomputation, large imports, documents) is queued in the database and run
+# by `duban worker`: SQLite and PostgreSQL alike, no broker to install.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
 }

@@ -34,3 +34,14 @@ setup_python() {
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
   export PATH="$PWD/.venv/bin:$PATH"
 }
+
+setup_node() {
+  # Front-end packages (ECharts) from the npm registry, exactly as package-lock.json pins them;
+  # the application serves them itself (settings.STATICFILES_DIRS), never a CDN.
+  command -v npm >/dev/null || apt_install nodejs npm || { echo "install nodejs and npm (apt) and run again" >&2; exit 1; }
+  if ! cmp -s package-lock.json node_modules/.duban-lock 2>/dev/null; then
+    echo "==> installing front-end packages from package-lock.json"
+    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+    cp package-lock.json node_modules/.duban-lock
+  fi
+}

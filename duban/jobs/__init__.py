@@ -1,0 +1,1 @@
+"""Background work that a person waits for: progress, a clear end, run by `duban worker`."""
