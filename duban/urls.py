@@ -14,6 +14,8 @@ urlpatterns = [
     path("evaluation/", include("duban.evaluation.urls")),
     path("tasks/", include("duban.tasks.urls")),
     path("meetings/", include("duban.meetings.urls")),
+    path("cockpit/", include("duban.cockpit.urls")),
+    path("jobs/", include("duban.jobs.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
