@@ -67,8 +67,7 @@ def _indicator(board: lines.LineBoard, n: int, ib: lines.IndicatorBoard) -> dict
         series_name, value_name = ib.indicator.name, unit
     chart = BarChart(
         key=f"line-{board.head.division.code.lower()}-{n}".replace("_", "-"),
-        title=f"{ib.indicator.name} · {board.head.territory.name}"
-        + (f" · {ib.period.id}" if ib.period else ""),
+        title=f"{ib.indicator.name} · {ib.period.id}" if ib.period else ib.indicator.name,
         categories=[r.unit.name for r in ib.rows],
         series=[Series(name=series_name, values=values, links=[r.link for r in ib.rows])],
         horizontal=True,

@@ -153,6 +153,11 @@ def line_board(viewer: Viewer, head: LineHead) -> LineBoard:
         .filter(parent=head.territory, kind=Kind.TERRITORIAL, is_active=True)
         .order_by("sort_order", "code")
     )
+    # the line's indicators issued for this territory: by it, above it or inside it
+    here = head.territory.path
+    indicators = [
+        i for i in indicators if here.startswith(i.issuer.path) or i.issuer.path.startswith(here)
+    ]
     if not indicators or not bureaus:
         return LineBoard(head, [])
     latest = _latest_periods(viewer, head, indicators)
@@ -277,7 +282,7 @@ def _board(
     )
     versus_year = sums and (item is None or item.cumulative)
     if period is None:
-        rows = [UnitRow(u, None, None, None, None, None, None) for u in bureaus]
+        rows = [UnitRow(u, None, None, None, None, None, None) for u in bureaus if ind.reported_by(u)]  # fmt: skip
         return IndicatorBoard(ind, None, sums, versus_year, item, rows)
     inputs = _inputs(ind)
     needed = [ind, *Indicator.objects.filter(code__in=inputs)] if inputs else [ind]

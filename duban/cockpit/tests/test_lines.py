@@ -117,7 +117,7 @@ def test_the_page_shows_the_chart_and_the_table(traffic) -> None:
     response = client.get("/cockpit/lines/traffic/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<h1>交警</h1>" in html
+    assert "<h1>交警 · 市局</h1>" in html
     assert 'data-chart="chart-line-jj-0-data"' in html
     assert "vendor/echarts/echarts.min.js" in html
     assert table_rows(html) == [
