@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from duban.cockpit import lines
@@ -181,3 +182,28 @@ def _user(username: str) -> Any:
     from duban.accounts.models import User
 
     return User.objects.get(username=username)
+
+
+@pytest.mark.once
+@pytest.mark.django_db
+def test_the_demo_traffic_head_sees_yellow_label_vehicles() -> None:
+    """The demo's 交警支队长 (jj_leader) lands on traffic: 淘汰黄标车 in all 13 bureaus of 永州,
+    against the city scheme's targets (冷水滩 650, 零陵 600, the others 480)."""
+    from duban.demo.loader import DEMO_PASSWORD, load_demo
+    from duban.evaluation.demo import load_evaluation_demo
+    from duban.reporting.demo import load_reporting_demo
+
+    load_demo(activity=False)
+    load_reporting_demo()
+    load_evaluation_demo()
+    client = Client()
+    assert client.login(username="jj_leader", password=DEMO_PASSWORD)
+    assert client.get("/cockpit/lines/").url == "/cockpit/lines/traffic/"
+    response = client.get("/cockpit/lines/traffic/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "淘汰黄标车" in html and "演示系统" in html  # the demo banner: figures are invented
+    rows = table_rows(html)
+    assert len(rows) == 13
+    assert {r[4] for r in rows} == {"650", "600", "480"}
+    assert [int(r[0]) for r in rows] == sorted((int(r[0]) for r in rows), reverse=True)
