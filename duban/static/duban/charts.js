@@ -92,7 +92,9 @@
       }
     });
     if (typeof ResizeObserver !== "undefined") {
-      new ResizeObserver(function () { chart.resize(); }).observe(el);
+      if (el._dubanResize) el._dubanResize.disconnect();  // drawn again: one observer only
+      el._dubanResize = new ResizeObserver(function () { chart.resize(); });
+      el._dubanResize.observe(el);
     }
   }
 
