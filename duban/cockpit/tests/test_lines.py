@@ -258,3 +258,14 @@ def test_in_the_browser_a_bar_opens_the_laggards_form(live_server, transactional
             assert [u for u in requests if not u.startswith(live_server.url)] == []
         finally:
             browser.close()
+
+
+def test_a_province_corps_covers_the_city_detachment_under_it(tree) -> None:
+    """A province leader reaches 交警总队 (territory: the province) and the city's 交警支队:
+    the line is shown once, from the top, its bureaus the cities."""
+    make_unit("ZD", tree.province, level="province", kind="division", name_zh="交警总队",
+              line=Line.TRAFFIC)  # fmt: skip
+    make_unit("AA-JJ", tree.city, level="city", kind="division", name_zh="甲交警", line=Line.TRAFFIC)  # fmt: skip
+    make_user("prov_leader", tree.province, "leader")
+    heads = lines.viewer_lines(_user("prov_leader"))
+    assert [(h.line, h.division.code, h.territory.code) for h in heads] == [("traffic", "ZD", "PROV")]  # fmt: skip
