@@ -39,7 +39,7 @@ from duban.meetings.services import can_manage
 from duban.orgs import policy
 from duban.orgs.models import Kind, OrgUnit
 from duban.orgs.policy import Action
-from duban.periods import Period, PeriodType, parse_period, periods_between
+from duban.periods import PeriodType, parse_period, periods_between
 from duban.reporting.figures import aggregate_over_time, aggregate_over_units, readable_values
 from duban.reporting.models import DONE_STATES
 from duban.tasks.ledger import ledger_rows

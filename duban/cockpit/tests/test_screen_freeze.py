@@ -12,7 +12,6 @@ from duban.cockpit.models import ScreenPack
 from duban.cockpit.screen import freeze_screen, screen_for
 from duban.cockpit.tests.conftest import put_days
 from duban.orgs.policy import SYSTEM
-from duban.reporting.models import State
 from duban.testing import logged_in, make_user
 
 BEFORE, ON_THE_DAY, AFTER = (
