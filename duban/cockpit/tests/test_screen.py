@@ -15,6 +15,7 @@ from duban.cockpit.screen import (
     spans,
 )
 from duban.cockpit.tests.conftest import HELD, put_days, ranked_scheme
+from duban.orgs.policy import SYSTEM
 from duban.reporting.tests.conftest import make_form, put_figure
 from duban.tasks.tests.factories import make_task
 from duban.testing import make_user
@@ -156,3 +157,31 @@ def test_a_reader_gets_only_what_the_policy_lets_him_read(tree, setting) -> None
     put_days(tree.county_a, setting.filed, {"20171203": 1})  # his own, approved: counted
     pack = build_screen(setting.meeting, HELD, viewer=reporter)
     assert pack["slides"][0]["rows"][0]["cells"][0]["now"] == "6"
+
+
+def test_a_slide_names_at_most_four_red_tasks_and_counts_the_rest(tree, setting) -> None:
+    for n in range(6):
+        make_task(tree.city, tree.county_b, title=f"任务{n}", due_date=date(2017, 11, 20 + n))
+    office = make_user("office", tree.city, "office")
+    slide = _slide(build_screen(setting.meeting, HELD, viewer=office), "乙县局")
+    assert [t["title"] for t in slide["red"]] == ["任务0", "任务1", "任务2", "任务3"]
+    assert slide["more_red"] == 2
+
+
+def test_the_queries_do_not_grow_with_the_units(
+    tree, setting, django_assert_max_num_queries
+) -> None:
+    from duban.meetings import services as meetings
+    from duban.testing import make_unit
+
+    office = make_user("office", tree.city, "office")
+    with django_assert_max_num_queries(40) as before:
+        build_screen(setting.meeting, HELD, viewer=office)
+    more = [make_unit(f"COUNTY-{n}", tree.city, name_zh=f"{n}县局") for n in "CDEFG"]
+    for unit in more:
+        put_days(unit, setting.filed, {"20171208": 1})
+    participants = [p.unit for p in setting.meeting.participants.all()] + more
+    meetings.update_meeting(setting.meeting, user=SYSTEM, participants=participants)
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        pack = build_screen(setting.meeting, HELD, viewer=office)
+    assert len(pack["slides"]) == 9
