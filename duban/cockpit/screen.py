@@ -377,6 +377,39 @@ def slide_units(meeting: Meeting) -> list[OrgUnit]:
     return [u for u in units if u.pk != meeting.unit_id] + [meeting.unit]
 
 
+def _slide(
+    meeting: Meeting,
+    unit: OrgUnit,
+    store: FigureStore,
+    shown: Sequence[Indicator],
+    needed: Sequence[Indicator],
+    all_spans: Sequence[Span],
+) -> Json:
+    """One unit's name and figures. A division heading a line has no figures of its own: its
+    slide holds its line's indicators for the whole convening unit (the city-wide picture the
+    divisions report at the meeting), and says so."""
+    line = unit.line if unit.kind == Kind.DIVISION else ""
+    source = unit.pk
+    if line:
+        shown = [i for i in shown if i.line == line]
+        source = meeting.unit_id
+    rows = (
+        _rows(store, source, shown[:MAX_ROWS], needed, all_spans) if source in store.units else []
+    )
+    if not any(c["now"] or c["before"] for r in rows for c in r["cells"]):
+        rows = []
+    return {
+        "unit_id": unit.pk,
+        "name": _names(unit.name_zh, unit.name_en),
+        "chair": unit.pk == meeting.unit_id,
+        "line_picture": _names(meeting.unit.name_zh, meeting.unit.name_en)
+        if line and rows
+        else None,
+        "rows": rows,
+        "more_rows": max(0, len(shown) - MAX_ROWS) if rows else 0,
+    }
+
+
 def build_screen(meeting: Meeting, today: date, *, viewer: User | AnonymousUser | Actor) -> Json:
     """The screen's content as of the meeting day (or today, for a preview before it), as
     `viewer` may read it: a JSON-ready dict of names and shown figures."""
@@ -387,30 +420,20 @@ def build_screen(meeting: Meeting, today: date, *, viewer: User | AnonymousUser 
     first = min(s.before_start for s in all_spans)
     store = load_store(meeting.unit, needed, first, as_of, viewer=viewer)
     shown = with_figures(candidates, store)
-    more_rows = max(0, len(shown) - MAX_ROWS)
-    shown = shown[:MAX_ROWS]
     scheme, ranks = _ranks(meeting, as_of, viewer)
     red = _red_tasks(meeting, as_of, viewer)
     slides = []
     for unit in slide_units(meeting):
         if unit.pk not in store.units and not policy.can(viewer, Action.VIEW_DATA, unit):
             continue
+        slide = _slide(meeting, unit, store, shown, needed, all_spans)
         tasks = [t for path, t in red if path.startswith(unit.path)]
-        figures = _rows(store, unit.pk, shown, needed, all_spans) if unit.pk in store.units else []
-        slides.append(
-            {
-                "unit_id": unit.pk,
-                "name": _names(unit.name_zh, unit.name_en),
-                "chair": unit.pk == meeting.unit_id,
-                "rows": figures
-                if any(c["now"] or c["before"] for r in figures for c in r["cells"])
-                else [],
-                "more_rows": more_rows,
-                "rank": ranks.get(unit.code),
-                "red": tasks[:MAX_TASKS],
-                "more_red": max(0, len(tasks) - MAX_TASKS),
-            }
+        slide.update(
+            rank=ranks.get(unit.code),
+            red=tasks[:MAX_TASKS],
+            more_red=max(0, len(tasks) - MAX_TASKS),
         )
+        slides.append(slide)
     return {
         "version": PACK_VERSION,
         "title": meeting.title,
@@ -571,5 +594,13 @@ def slides_for(pack: Json, user: Any) -> list[Json]:
         if slide["unit_id"] not in readable:
             continue
         rows = [_shown_row(r, lang) for r in slide["rows"]]
-        shown.append({**slide, "label": slide["name"][lang], "rows": rows})
+        picture = slide.get("line_picture")
+        line_label = (
+            _("the line's figures for the whole of %(unit)s") % {"unit": picture[lang]}
+            if picture
+            else ""
+        )
+        shown.append(
+            {**slide, "label": slide["name"][lang], "rows": rows, "line_label": line_label}
+        )
     return shown

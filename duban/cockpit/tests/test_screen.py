@@ -95,7 +95,20 @@ def test_slides_in_the_meetings_order_with_the_convening_unit_last(tree, setting
     pack = build_screen(setting.meeting, HELD, viewer=office)
     assert [s["name"]["zh"] for s in pack["slides"]] == ["乙县局", "甲县局", "刑侦支队", "市局"]
     assert [s["chair"] for s in pack["slides"]] == [False, False, False, True]
-    assert _slide(pack, "刑侦支队")["rows"] == []  # no figures of its own
+    assert _slide(pack, "刑侦支队")["rows"] == []  # no figures of its own, heads no line
+
+
+def test_a_division_heading_a_line_shows_its_line_for_the_whole_city(tree, setting) -> None:
+    from duban.indicators.models import Indicator
+    from duban.orgs.models import OrgUnit
+
+    OrgUnit.objects.filter(pk=tree.division.pk).update(line="criminal")
+    Indicator.objects.filter(pk=setting.filed.pk).update(line="criminal")
+    office = make_user("office", tree.city, "office")
+    slide = _slide(build_screen(setting.meeting, HELD, viewer=office), "刑侦支队")
+    assert slide["line_picture"] == {"zh": "市局", "en": "City"}
+    week = slide["rows"][0]["cells"][0]
+    assert (week["now"], week["before"]) == ("7", "5")  # the city's, as on the city's slide
 
 
 def test_pack_holds_names_not_codes(tree, setting) -> None:

@@ -91,10 +91,11 @@ def test_the_page_renders_every_slide(tree, setting) -> None:
 
 
 @time_machine.travel(BEFORE, tick=False)
-def test_the_page_before_the_day_is_labelled_a_preview(tree, setting, english) -> None:
+def test_the_page_before_the_day_is_labelled_a_preview(tree, setting) -> None:
     make_user("leader", tree.city, "leader")
     html = logged_in("leader").get(reverse("cockpit:screen", args=[setting.meeting.pk]))
-    assert "Preview before the meeting" in html.content.decode()
+    assert "会前预览：数据截至 2017-12-06，仍会变化" in html.content.decode()
+    assert not ScreenPack.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["outsider", "sibling"])
