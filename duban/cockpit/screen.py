@@ -17,11 +17,10 @@ reader sees only the slides of the units he may read (`slides_for`).
 from __future__ import annotations
 
 import functools
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from duban.cockpit.models import ScreenPack
+from duban.cockpit.screen_spans import Span, change_mark, poisson_z, signed, spans
 from duban.errors import DubanError
 from duban.indicators.formula import evaluate_all
 from duban.indicators.models import DataSet, Indicator, TimeAggregation, ValueType, fmt
@@ -54,67 +54,12 @@ if TYPE_CHECKING:
 PACK_VERSION = 1
 MAX_ROWS = 6  # indicators on a slide: more would not fit at 32 px on 1080 lines
 MAX_TASKS = 4  # red tasks named on a slide; the rest counted ("另有 N 项")
-Z_LIMIT = 2.0  # a change is marked beyond ±2 (about 5 % by chance alone)
 SPAN_PERIODS = (PeriodType.DAILY, PeriodType.WEEKLY, PeriodType.MONTHLY)
 Json = dict[str, Any]
 
 
 class ScreenError(DubanError):
     """The screen cannot be frozen; nothing was changed."""
-
-
-# Spans -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    """A span ending on the meeting day, and the same span before it."""
-
-    key: str  # week, days28, year
-    start: date
-    end: date
-    before_start: date
-    before_end: date
-
-
-def same_day_last_year(day: date) -> date:
-    """29 February falls back to the 28th: last year had no such day."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
-def spans(day: date) -> list[Span]:
-    """This week and last 28 days against the span just before (环比, as bulletins compare
-    short spans); the year to date against the same dates last year (同比)."""
-    week = Span("week", day - timedelta(days=6), day, day - timedelta(days=13), day - timedelta(7))
-    days28 = Span(
-        "days28", day - timedelta(27), day, day - timedelta(days=55), day - timedelta(days=28)
-    )
-    jan1 = day.replace(month=1, day=1)
-    year = Span("year", jan1, day, jan1.replace(year=day.year - 1), same_day_last_year(day))
-    return [week, days28, year]
-
-
-def poisson_z(now: Decimal, before: Decimal) -> float:
-    """How far a count moved beyond chance: counts are roughly Poisson, and the square root
-    steadies their variance, so 2·(√now − √before) is about a standard normal under no change."""
-    return 2 * (math.sqrt(max(float(now), 0.0)) - math.sqrt(max(float(before), 0.0)))
-
-
-def change_mark(now: Decimal | None, before: Decimal | None) -> str:
-    """'up' or 'down' when a count changed beyond chance (|z| > 2), else ''."""
-    if now is None or before is None:
-        return ""
-    z = poisson_z(now, before)
-    return "up" if z > Z_LIMIT else "down" if z < -Z_LIMIT else ""
-
-
-def signed(value: Decimal) -> str:
-    """+3, −2, 0: the change as a reader says it (a true minus sign reads better on a wall)."""
-    text = fmt(abs(value))
-    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else "0"
 
 
 # Figures -----------------------------------------------------------------------------------

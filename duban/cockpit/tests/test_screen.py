@@ -8,12 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from duban.cockpit.screen import (
-    build_screen,
-    change_mark,
-    poisson_z,
-    spans,
-)
+from duban.cockpit.screen import build_screen
+from duban.cockpit.screen_spans import change_mark, poisson_z, spans
 from duban.cockpit.tests.conftest import HELD, put_days, ranked_scheme
 from duban.orgs.policy import SYSTEM
 from duban.reporting.tests.conftest import make_form, put_figure
