@@ -1,6 +1,8 @@
 -- wrk script of benchmarks/bench_pages.py: counts every answer that is not 2xx (wrk itself
 -- lets 3xx pass, and a redirect to the login page is a failure here) and prints one line of
--- figures that the benchmark reads, latencies in microseconds.
+-- figures that the benchmark reads, latencies in microseconds. The first argument after `--` is
+-- a think time in milliseconds: each connection waits a random 0–2× that between its requests
+-- (0: none, the next request goes out on the answer).
 local threads = {}
 
 function setup(thread)
@@ -9,6 +11,14 @@ end
 
 function init(args)
   statuses = {}
+  think = tonumber(args[1] or "0")
+end
+
+function delay()
+  if think > 0 then
+    return math.random(0, 2 * think)
+  end
+  return 0
 end
 
 function response(status, headers, body)
