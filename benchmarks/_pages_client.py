@@ -25,15 +25,28 @@ ROOT = Path(__file__).resolve().parent.parent
 class Server:
     """`gunicorn duban.wsgi` on 127.0.0.1: started on entry once it answers, stopped on exit."""
 
-    def __init__(self, env: dict[str, str], workers: int, port: int, log: Path) -> None:
-        self.env, self.workers, self.port, self.log = env, workers, port, log
+    def __init__(
+        self, env: dict[str, str], port: int, log: Path, workers: int, threads: int = 1
+    ) -> None:
+        self.env, self.port, self.log = env, port, log
+        self.workers, self.threads = workers, threads
         self.base = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "gunicorn", "duban.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "60",
-                "--graceful-timeout", "5", "--log-level", "warning"]  # fmt: skip
+                "--workers", str(self.workers), "--timeout", "60", "--graceful-timeout", "5",
+                "--log-level", "warning", *self.worker_class()]  # fmt: skip
+
+    def worker_class(self) -> list[str]:
+        if self.threads == 1:
+            return ["--worker-class", "sync"]
+        return ["--worker-class", "gthread", "--threads", str(self.threads)]
+
+    def describe(self) -> str:
+        if self.threads == 1:
+            return f"{self.workers} sync workers"
+        return f"{self.workers} gthread workers × {self.threads} threads"
 
     def __enter__(self) -> Server:
         with self.log.open("wb") as out:

@@ -1,7 +1,7 @@
 """Load the province cockpit from 20 concurrent clients against the production server, beside a bare page.
 
 Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit /cockpit/SX/] [--bare /accounts/login/]
-      [--clients 20] [--seconds 10] [--rounds 3] [--think 0 1000] [--workers N] [--rebuild] [--profile]
+      [--clients 20] [--seconds 10] [--rounds 3] [--think 0 1000] [--workers N] [--threads 4] [--rebuild] [--profile]
       [--pg postgres://postgres@127.0.0.1:5432/wt_bench]
       (or `python -m benchmarks pages --cockpit /cockpit/SX/`)
 
@@ -10,9 +10,10 @@ Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit /cockpit/SX/] [--bar
    indicators wherever the demo has none (invented, seeded, approved, written in bulk by the
    system actor through `put_figures`). It is reused while current (`_pages_data.fingerprint`:
    migrations, demo code and data, today's date); `--rebuild` forces a fresh schema.
-2. The production server: `gunicorn duban.wsgi`, sync workers (2 × cores + 1 unless
-   `--workers`), `DUBAN_DEBUG=0`, persistent database connections, bound to 127.0.0.1 on a free
-   port, started here, warmed up, and stopped at the end.
+2. The production server as docs/deployment.md runs it: `gunicorn duban.wsgi`, 2 × cores + 1
+   gthread workers of 4 threads (`--workers`, `--threads`; `--threads 1` for sync workers),
+   `DUBAN_DEBUG=0`, persistent database connections, bound to 127.0.0.1 on a free port,
+   started here, warmed up, and stopped at the end.
 3. The load: `wrk` (installed with the set-up's apt helper when missing), `--clients`
    connections on two threads, against the cockpit (as `sx_leader`, signed in once through the
    login form) and against a bare page on the same server (the login page, anonymous), taking
@@ -252,6 +253,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--think", type=int, nargs="+", default=[0, 1000],
                         help="think times to run, ms (0: none; 1000: a page a second per client)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2 * cores + 1)
+    parser.add_argument(
+        "--threads", type=int, default=4, help="per gthread worker; 1: sync workers"
+    )
     parser.add_argument("--rebuild", action="store_true", help="a fresh schema even when current")
     parser.add_argument("--profile", action="store_true", help="profile one cockpit request anyway")
     return parser.parse_args(argv)
@@ -267,16 +271,18 @@ def main(argv: list[str] | None = None) -> None:
         how, years = prepare_data(args.pg, args.rebuild)
         import gunicorn
 
+        server = Server(env, free_port(), data_dir / "gunicorn.log", args.workers, args.threads)
+
         load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(
-            f"Duban pages benchmark — gunicorn {gunicorn.__version__}, {args.workers} sync workers, "
+            f"Duban pages benchmark — gunicorn {gunicorn.__version__}, {server.describe()}, "
             f"DEBUG off; wrk {args.clients} connections, {args.rounds} rounds × {args.seconds:g} s "
             f"per target taking turns; Python {sys.version.split()[0]}; "
             f"{len(os.sched_getaffinity(0))} cores, load average {load_avg}"
         )
         print(f"database {args.pg.rsplit('/', 1)[-1]} (PostgreSQL): {how}; province {_pages_data.PROVINCE} "
               f"figures by year: " + ", ".join(f"{y} {n:,}" for y, n in years.items()))  # fmt: skip
-        with Server(env, args.workers, free_port(), data_dir / "gunicorn.log") as server:
+        with server:
             results = measure(args, wrk, server)
         met = report(results, args.think)
         if args.profile or not met:
