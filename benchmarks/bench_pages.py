@@ -123,7 +123,11 @@ def run_wrk(
            "-s", str(WRK_SCRIPT), url, "--", str(think)]  # fmt: skip
     if cookie:
         cmd[1:1] = ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+
+
+def parse_wrk(out: str) -> Load:
+    """The figures `_wrk.lua` prints: one line of figures, one line per answer not 2xx."""
     figures: dict[str, int] = {}
     errors: dict[str, int] = {}
     for line in out.splitlines():
