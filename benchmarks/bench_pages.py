@@ -1,6 +1,6 @@
 """Load the province cockpit from 20 concurrent clients against the production server, beside a bare page.
 
-Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit /cockpit/SX/] [--bare /accounts/login/]
+Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit auto] [--bare /accounts/login/]
       [--clients 20] [--seconds 10] [--rounds 3] [--think 0 1000] [--workers N] [--threads 4] [--rebuild] [--profile]
       [--pg postgres://postgres@127.0.0.1:5432/wt_bench]
       (or `python -m benchmarks pages --cockpit /cockpit/SX/`)
@@ -15,8 +15,9 @@ Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit /cockpit/SX/] [--bar
    `DUBAN_DEBUG=0`, persistent database connections, bound to 127.0.0.1 on a free port,
    started here, warmed up, and stopped at the end.
 3. The load: `wrk` (installed with the set-up's apt helper when missing), `--clients`
-   connections on two threads, against the cockpit (as `sx_leader`, signed in once through the
-   login form) and against a bare page on the same server (the login page, anonymous), taking
+   connections on two threads, against the province cockpit `/cockpit/SX/` (the landing page `/`
+   on a tree without it; `--cockpit PATH` for another) as `sx_leader`, signed in once through the
+   login form, and against a bare page on the same server (the login page, anonymous), taking
    turns for `--rounds` rounds of `--seconds` each. Two think times by default (`--think`):
    none — each client sends its next request on the answer, the server saturated, so p95 is
    mostly time waiting for a worker (about clients ÷ requests/s) — and 1,000 ms on average
@@ -24,6 +25,12 @@ Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit /cockpit/SX/] [--bar
    time under concurrency. Any answer that is not 2xx is an error and is printed. Figures per
    round and the median of the rounds: requests/s, p50, p95, p99 and the ratio
    p95(cockpit) / p95(bare).
+
+Why so: wrk is C and light, so on a 2-core machine the client takes little of the CPU the server
+needs (locust's Python clients would compete with the workers); its Lua hooks count the
+answers that are not 2xx and print the percentiles. The bare page is the login page fetched
+anonymous: the same server, middleware and base template, no data behind it, and it does not
+change while the cockpit does. gthread rather than sync workers: see docs/deployment.md.
 
 Goals, printed and never asserted: cockpit p95 under 150 ms and the ratio under 3×. When the
 cockpit misses one (or with `--profile`), one cockpit request is profiled in this process
@@ -46,7 +53,7 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks import _pages_data
-from benchmarks._pages_client import Server, profile_page, sign_in, timed_get
+from benchmarks._pages_client import Server, get, profile_page, sign_in, timed_get
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = Path(__file__).resolve().parent / "_wrk.lua"
@@ -192,10 +199,21 @@ def prepare_data(pg: str, rebuild: bool) -> tuple[str, dict[str, int]]:
 Results = dict[tuple[int, str], list[Load]]
 
 
+def cockpit_path(base: str, cookie: str) -> str:
+    """The province cockpit where this tree has it, else the landing page (`/`)."""
+    wanted = f"/cockpit/{_pages_data.PROVINCE}/"
+    if get(base + wanted, cookie)[0] == 200:
+        return wanted
+    print(f"{wanted} does not answer 200 on this tree: measuring the landing page / instead")
+    return "/"
+
+
 def measure(args: argparse.Namespace, wrk: str, server: Server) -> Results:
     """Sign in, check both pages answer 200, warm up, then the rounds, every target and think
     time taking turns within a round."""
     cookie = sign_in(server.base, USERNAME)
+    if args.cockpit == "auto":
+        args.cockpit = cockpit_path(server.base, cookie)
     targets = {"bare": (args.bare, None), "cockpit": (args.cockpit, cookie)}
     for name, (path, jar) in targets.items():
         times, status, size, title = timed_get(server.base + path, jar, 20)
@@ -243,7 +261,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=DEFAULT_PG, help="the benchmark's own PostgreSQL database")
     parser.add_argument(
-        "--cockpit", default="/", help="the cockpit's path (/cockpit/SX/ once it is in)"
+        "--cockpit", default="auto", help="its path; auto: /cockpit/SX/ where it answers, else /"
     )
     parser.add_argument(
         "--bare", default="/accounts/login/", help="the bare page, fetched anonymous"
