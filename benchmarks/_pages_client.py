@@ -41,7 +41,7 @@ class Server:
     def worker_class(self) -> list[str]:
         if self.threads == 1:
             return ["--worker-class", "sync"]
-        return ["--worker-class", "gthread", "--threads", str(self.threads)]
+        return ["--worker-class", "gthread", "--threads", str(self.threads), "--keep-alive", "5"]
 
     def describe(self) -> str:
         if self.threads == 1:
