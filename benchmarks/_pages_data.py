@@ -36,7 +36,11 @@ def ensure_database(url: str) -> None:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
+    try:
+        conn = psycopg.connect(admin, autocommit=True)
+    except psycopg.OperationalError as e:
+        raise SystemExit(f"the pages benchmark needs PostgreSQL ({admin}): {e}") from e
+    with conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
