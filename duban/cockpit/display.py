@@ -125,17 +125,26 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
     """The unit's own panels: trend, categories, 短板 and 上升空间, with their charts."""
     sep = "、" if lang == "zh" else ", "
     view.categories = [
-        {"name": c.name, "score": fixed(c.score, 2), "best": fixed(c.best, 2),
-         "average": fixed(c.average, 2), "maximum": fixed(c.maximum, 2)}
+        {
+            "name": c.name,
+            "score": fixed(c.score, 2),
+            "best": fixed(c.best, 2),
+            "average": fixed(c.average, 2),
+            "maximum": fixed(c.maximum, 2),
+        }
         for c in s.categories
-    ]  # fmt: skip
+    ]
     for rows, source in ((view.shortfalls, s.shortfalls), (view.room, s.room)):
         rows.extend(
-            {"name": r.name, "lost": fixed(r.lost, 2), "room": fixed(r.room, 2),
-             "reasons": sep.join(label(x, lang) for x in r.reasons),
-             "url": item_url(scheme, s.unit, period, r.code)}
+            {
+                "name": r.name,
+                "lost": fixed(r.lost, 2),
+                "room": fixed(r.room, 2),
+                "reasons": sep.join(label(x, lang) for x in r.reasons),
+                "url": item_url(scheme, s.unit, period, r.code),
+            }
             for r in source
-        )  # fmt: skip
+        )
     if CHARTS and any(p.rank is not None for p in s.trend):
         view.charts.append(
             LineChart(
@@ -167,11 +176,17 @@ def children_view(group: Children, scheme: str, period: str) -> dict[str, Any]:
     """The issuer's units ranked (a horizontal bar) and units × categories (a heatmap)."""
     links = [cockpit_url(r.code, period) for r in group.rows]
     rows = [
-        {"name": r.name, "total": fixed(r.total, 2), "rank": r.rank, "of": r.of,
-         "change": change_mark(r.change), "url": link,
-         "cells": [_percent(a) for a in r.attainment]}
+        {
+            "name": r.name,
+            "total": fixed(r.total, 2),
+            "rank": r.rank,
+            "of": r.of,
+            "change": change_mark(r.change),
+            "url": link,
+            "cells": [_percent(a) for a in r.attainment],
+        }
         for r, link in zip(group.rows, links, strict=True)
-    ]  # fmt: skip
+    ]
     if not CHARTS:
         return {"title": group.cohort, "categories": group.categories, "rows": rows, "charts": []}
     bar = BarChart(
@@ -192,7 +207,12 @@ def children_view(group: Children, scheme: str, period: str) -> dict[str, Any]:
         links=[[link] * len(group.categories) for link in links],
         value_name="%",
     )
-    return {"title": group.cohort, "categories": group.categories, "rows": rows, "charts": [bar, heat]}
+    return {
+        "title": group.cohort,
+        "categories": group.categories,
+        "rows": rows,
+        "charts": [bar, heat],
+    }
 
 
 def scheme_view(panel: services.SchemePanel, unit: str, period: str, lang: str) -> SchemeView:
@@ -225,11 +245,16 @@ def context(data: services.Cockpit, lang: str) -> dict[str, Any]:
         "lead": next((v for v in schemes if v.top is not None), None),
         "tasks": data.tasks,
         "forms": [
-            {"panel": f, "reported": _percent(f.reported_percent),
-             "on_time": _percent(f.on_time_percent),
-             "url": reverse("reporting:overview", args=[f.data_set.code, data.unit.code, f.period])}
+            {
+                "panel": f,
+                "reported": _percent(f.reported_percent),
+                "on_time": _percent(f.on_time_percent),
+                "url": reverse(
+                    "reporting:overview", args=[f.data_set.code, data.unit.code, f.period]
+                ),
+            }
             for f in data.forms
-        ],  # fmt: skip
+        ],
         "orders": data.orders,
         "orders_total": data.orders_total,
         "publications": data.publications,

@@ -61,7 +61,9 @@ def test_a_running_period_kept_yesterday_is_stale_today(scheme: Any) -> None:
     assert cache.is_current(march, stamp, date(2017, 6, 2)), "a month over is measured at its end"
 
 
-def test_the_recompute_job_stores_every_period_with_progress(scheme: Any, people: Any, settings: Any, tmp_path: Any) -> None:
+def test_the_recompute_job_stores_every_period_with_progress(
+    scheme: Any, people: Any, settings: Any, tmp_path: Any
+) -> None:
     settings.TASKS = IMMEDIATE
     settings.MEDIA_ROOT = tmp_path
     job = start(RECOMPUTE, user=people["city_leader"], unit=scheme.issuer, scheme=scheme.code)
@@ -80,7 +82,9 @@ def test_one_recompute_at_a_time_per_scheme(scheme: Any, people: Any) -> None:
     assert Job.objects.filter(kind=RECOMPUTE).count() == 1
 
 
-def test_the_cockpit_says_when_months_are_being_recomputed_and_asks_for_it(city_scheme: Any, people: Any) -> None:
+def test_the_cockpit_says_when_months_are_being_recomputed_and_asks_for_it(
+    city_scheme: Any, people: Any
+) -> None:
     page = logged_in("city_leader").get("/cockpit/CITY/").content.decode()
     assert "得分正在重新计算" in page
     assert Job.objects.filter(kind=RECOMPUTE, state=State.QUEUED).count() == 2

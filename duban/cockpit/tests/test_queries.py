@@ -25,30 +25,57 @@ pytestmark = pytest.mark.django_db
 def add_counties(province: OrgUnit, count: int) -> list[OrgUnit]:
     """Units <province>-<n> under it, created in bulk (paths set as save() sets them)."""
     units = [
-        OrgUnit(code=f"{province.code}-{n:03d}", parent=province, name_zh=f"第{n}县局",
-                name_en=f"County {n}", level="county", kind="territorial",
-                path=f"{province.path}{province.code}-{n:03d}/", depth=1)
+        OrgUnit(
+            code=f"{province.code}-{n:03d}",
+            parent=province,
+            name_zh=f"第{n}县局",
+            name_en=f"County {n}",
+            level="county",
+            kind="territorial",
+            path=f"{province.path}{province.code}-{n:03d}/",
+            depth=1,
+        )
         for n in range(1, count + 1)
-    ]  # fmt: skip
+    ]
     OrgUnit.objects.bulk_create(units)
     return list(OrgUnit.objects.filter(code__in=[u.code for u in units]))
 
 
 def province_scheme(province: OrgUnit, units: list[OrgUnit]) -> Scheme:
     data = {
-        "code": f"{province.code}-2017", "name": "全省考评", "year": 2017, "issuer": province.code,
-        "units": [{"code": u.code, "name": u.name_zh, "level": u.level, "kind": u.kind} for u in units],
-        "groups": [{"code": "all", "name": "全部", "members": [u.code for u in units]}],
-        "categories": [{"code": "basic", "name": "基础", "points": Decimal(40)},
-                       {"code": "work", "name": "业务", "points": Decimal(60)}],
-        "items": [
-            {"code": "solved", "category": "work", "indicator": "q.solved", "name": "破案数",
-             "points": Decimal(60), "rule": {"kind": "attainment"}, "cumulative": True,
-             "target": {"default": Decimal(100)}},
-            {"code": "poll", "category": "basic", "indicator": "q.poll", "name": "民调",
-             "points": Decimal(40), "rule": {"kind": "relative_to_best"}},
+        "code": f"{province.code}-2017",
+        "name": "全省考评",
+        "year": 2017,
+        "issuer": province.code,
+        "units": [
+            {"code": u.code, "name": u.name_zh, "level": u.level, "kind": u.kind} for u in units
         ],
-    }  # fmt: skip
+        "groups": [{"code": "all", "name": "全部", "members": [u.code for u in units]}],
+        "categories": [
+            {"code": "basic", "name": "基础", "points": Decimal(40)},
+            {"code": "work", "name": "业务", "points": Decimal(60)},
+        ],
+        "items": [
+            {
+                "code": "solved",
+                "category": "work",
+                "indicator": "q.solved",
+                "name": "破案数",
+                "points": Decimal(60),
+                "rule": {"kind": "attainment"},
+                "cumulative": True,
+                "target": {"default": Decimal(100)},
+            },
+            {
+                "code": "poll",
+                "category": "basic",
+                "indicator": "q.poll",
+                "name": "民调",
+                "points": Decimal(40),
+                "rule": {"kind": "relative_to_best"},
+            },
+        ],
+    }
     scheme = services.save_engine_scheme(data_to_engine(data), user=SYSTEM)
     services.publish_scheme(scheme, user=SYSTEM)
     return scheme
@@ -86,8 +113,13 @@ def test_the_province_cockpit_costs_the_same_queries_for_150_units_as_for_50(
     tree: Any, django_assert_max_num_queries: Any
 ) -> None:
     for code, agg in (("q.solved", "sum"), ("q.poll", "last")):
-        Indicator.objects.create(code=code, name_zh=code, value_type="decimal",
-                                 issuer=tree.province, time_aggregation=agg)  # fmt: skip
+        Indicator.objects.create(
+            code=code,
+            name_zh=code,
+            value_type="decimal",
+            issuer=tree.province,
+            time_aggregation=agg,
+        )
     small_url, small = province("QA", 50)
     large_url, large = province("QB", 150)
     small_client, large_client = logged_in("QA_leader"), logged_in("QB_leader")
