@@ -272,9 +272,22 @@ def recompute(scheme: Scheme, periods: Iterable[str] | None = None) -> list[str]
     return done
 
 
-def fill(schemes: Iterable[Scheme]) -> int:
-    """Store every period of these schemes (the demo's last step): how many were scored."""
-    return sum(len(recompute(s)) for s in schemes)
+def fill(schemes: Iterable[Scheme], *, today: date | None = None) -> int:
+    """Store every period of these schemes not kept current (the demo's last step, so the
+    first cockpit is fast; a second run scores nothing): how many were scored."""
+    today = today or timezone.localdate()
+    count = 0
+    for scheme in schemes:
+        stamp = input_stamp(scheme)
+        kept = {e.period: e for e in StoredResult.objects.filter(scheme=scheme)}
+        for period_id in year_periods(scheme):
+            entry = kept.get(period_id)
+            if entry is not None:
+                entry.scheme = scheme
+            if entry is None or not is_current(entry, stamp, today):
+                store(scheme, period_id, stamp, today=today)
+                count += 1
+    return count
 
 
 __all__ = [
