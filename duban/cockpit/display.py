@@ -113,6 +113,7 @@ class SchemeView:
     shortfalls: list[dict[str, Any]] = field(default_factory=list)
     room: list[dict[str, Any]] = field(default_factory=list)
     charts: list[Any] = field(default_factory=list)  # the unit's own: trend, categories
+    trend: list[tuple[str, int | None]] = field(default_factory=list)  # (month, rank)
     children: list[dict[str, Any]] = field(default_factory=list)  # per cohort: rows and charts
     stale: bool = False
 
@@ -145,6 +146,7 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
             }
             for r in source
         )
+    view.trend = [(month_label(p.period), p.rank) for p in s.trend]
     if CHARTS and any(p.rank is not None for p in s.trend):
         view.charts.append(
             LineChart(
