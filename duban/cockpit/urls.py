@@ -1,12 +1,15 @@
 from django.urls import path
 
-from duban.cockpit import views
+from duban.cockpit import line_views, views
 from duban.evaluation import cache_views
 
 app_name = "cockpit"
 urlpatterns = [
     path("", views.home, name="home"),
     path("recompute/<str:code>/", cache_views.recompute, name="recompute"),
+    path("lines/", line_views.line_list, name="lines"),
+    path("lines/<str:line>/", line_views.line_detail, name="line"),
+    # A unit's code last: "lines" and "recompute" are words, not units.
     path("<str:code>/", views.unit, name="unit"),
     path("<str:code>/wall/", views.wall, name="wall"),
 ]
