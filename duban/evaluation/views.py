@@ -19,6 +19,7 @@ from duban.evaluation import access, exports, lines, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
 from duban.evaluation.engine.decimals import figure, fixed, plain
 from duban.evaluation.engine.results import label
+from duban.evaluation.figure_links import figure_links
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import Line, OrgUnit
@@ -319,6 +320,12 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         raise Http404("not scored by this scheme")
     lg = lang()
     u = result.units[unit]
+    links = figure_links(
+        target,
+        result.period.id,
+        [r.item.indicator for r in u.items.values()],
+        [r.item.indicator for r in u.items.values() if r.item.cumulative],
+    )
     items = []
     for r in u.items.values():
         placed = result.item_place(unit, r.item.code)
@@ -333,6 +340,7 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
                 "expected": "" if r.expected is None else fixed(r.expected, 2),
                 "place": f"{placed[0]}/{placed[1]}" if placed else "",
                 "explanation": r.explanation.text(lg),
+                "figures_url": links.get(r.item.indicator, ""),
             }
         )
     shortfalls = [

@@ -1,4 +1,7 @@
-"""A daily dispatch data set, a published scheme and a meeting on the shared test tree."""
+"""Two published schemes over the shared test tree: the province's (scoring the city, both
+counties and a station) and the city's own (scoring its two counties), with approved
+figures for January to March 2017; the clock stands in January 2018 (the year is over). For the meeting screen's tests: a daily
+dispatch data set, a published scheme and a meeting on the shared test tree."""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 
-from duban.evaluation import services as eval_services
+from duban.evaluation import services
+from duban.evaluation import services as eval_services  # the screen's fixtures' name
 from duban.evaluation.builder import data_to_engine
-from duban.evaluation.tests.conftest import scheme_data
+from duban.evaluation.models import Scheme
+from duban.evaluation.tests.conftest import indicators, scheme, scheme_data  # noqa: F401
 from duban.indicators import services as ind_services
 from duban.indicators.models import Indicator
 from duban.meetings import services as meetings
@@ -20,6 +26,35 @@ from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.reporting.models import State
 from duban.reporting.tests.conftest import put_figure
+from duban.testing import make_user
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def after_the_year() -> Any:
+    with time_machine.travel("2018-01-10 09:00 +0800", tick=False):
+        yield
+
+
+@pytest.fixture
+def city_scheme(scheme: Scheme) -> Scheme:  # noqa: F811
+    data = scheme_data(issuer="CITY", members=("COUNTY-A", "COUNTY-B"), code="c-2017")
+    s = services.save_engine_scheme(data_to_engine(data), user=SYSTEM)
+    services.publish_scheme(s, user=SYSTEM)
+    return s
+
+
+@pytest.fixture
+def people(tree: Any) -> dict[str, Any]:
+    return {
+        "city_leader": make_user("city_leader", tree.city, "leader"),
+        "county_leader": make_user("county_leader", tree.county_a, "leader"),
+        "city_office": make_user("city_office", tree.city, "office"),
+        "reporter": make_user("county_reporter", tree.county_a, "reporter"),
+        "admin": make_user("city_sysadmin", tree.city, "system_admin"),
+    }
+
 
 HELD = date(2017, 12, 8)  # seed 000's meeting
 
@@ -56,8 +91,8 @@ def ranked_scheme(tree: Any) -> None:
         Indicator.objects.create(code=code, name_zh=code, value_type="decimal",
                                  issuer=tree.province, time_aggregation=agg)  # fmt: skip
     data = scheme_data(issuer="CITY", members=("COUNTY-A", "COUNTY-B"), code="c-2017")
-    scheme = eval_services.save_engine_scheme(data_to_engine(data), user=SYSTEM)
-    eval_services.publish_scheme(scheme, user=SYSTEM)
+    published = eval_services.save_engine_scheme(data_to_engine(data), user=SYSTEM)
+    eval_services.publish_scheme(published, user=SYSTEM)
     solved = Indicator.objects.get(code="t.solved")
     poll = Indicator.objects.get(code="t.poll")
     for month in ("201701", "201702"):
