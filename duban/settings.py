@@ -250,3 +250,15 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# Read-heavy pages (the cockpit) are kept as rendered per reader's session until the data
+# change (duban.web.cache: keyed by the audit chain's head). Each server process keeps its
+# own; nothing is shared, so several servers behind a proxy need nothing more.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "duban"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "duban-pages",
+        "OPTIONS": {"MAX_ENTRIES": env_int("DUBAN_PAGE_CACHE_ENTRIES", 500)},
+    },
+}

@@ -14,8 +14,10 @@ from django.utils.translation import get_language
 from duban.cockpit import display, services
 from duban.errors import DubanError
 from duban.orgs import policy
+from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.web import AuthenticatedHttpRequest, actor, unit_or_403
+from duban.web.cache import kept_page
 
 
 def _lang() -> str:
@@ -36,12 +38,20 @@ def _page(request: AuthenticatedHttpRequest, code: str, template: str) -> HttpRe
     if not services.gets_cockpit(user):
         return redirect("home")
     unit = unit_or_403(request, code, Action.VIEW_DATA)
+    return kept_page(request, lambda: _render(request, unit, template))
+
+
+def _render(
+    request: AuthenticatedHttpRequest, unit: OrgUnit, template: str
+) -> tuple[HttpResponse, bool]:
+    """The page, and whether it may be kept: not while its scores are being recomputed."""
+    user = actor(request)
     period = request.GET.get("period", "").strip() or None
     try:
         data = services.cockpit(user, unit, period, _lang(), timezone.localdate())
     except DubanError as exc:
         context = {"unit": unit, "problems": exc.shown()}
-        return render(request, "cockpit/problems.html", context, status=400)
+        return render(request, "cockpit/problems.html", context, status=400), False
     context = display.context(data, _lang())
     parent = unit.parent
     if parent is not None and policy.can(user, Action.VIEW_DATA, parent):
@@ -50,7 +60,7 @@ def _page(request: AuthenticatedHttpRequest, code: str, template: str) -> HttpRe
         context["parent_url"] = ""
     if template.endswith("wall.html") and request.headers.get("HX-Request"):
         template = "cockpit/_wall_body.html"
-    return render(request, template, context)
+    return render(request, template, context), not data.stale
 
 
 @login_required
