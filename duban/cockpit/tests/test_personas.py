@@ -1,0 +1,225 @@
+"""Issue 12 in a real browser: each persona logs in, lands where he should and clicks down.
+
+Debian's headless Chromium over a live server with the whole demo (duban.testing_browser:
+one demo load for this module, one browser for the session). Every page is watched: a
+console error, a failed request, an answer of 400 or more or a request that leaves the
+server fails the test. Screenshots go to test-results/screens/ (the CI artefacts).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from duban.testing_browser import (
+    PHONE,
+    WALL,
+    OpenPage,
+    Watch,
+    login,
+    off_server,
+    shoot,
+    sideways_scroll,
+    wait_for_chart,
+)
+
+# `django_db`: each test runs in a transaction rolled back at its end (the live server shares
+# the connection), so what one test writes never reaches the next; the demo under them is
+# loaded once for the module (`demo_site`). `once`: the pages are checked, not SQL (not run
+# again on PostgreSQL). `xdist_group`: under `--dist loadgroup` one worker, so one demo load.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db,
+    pytest.mark.once,
+    pytest.mark.xdist_group("personas"),
+]
+
+RANK_SENTENCE = re.compile(r"第\s*\d+\s*名")
+
+
+def cockpit_of(code: str) -> re.Pattern[str]:
+    return re.compile(rf"/cockpit/{re.escape(code)}/(\?.*)?$")
+
+
+def lands_on_cockpit(page: Page, username: str, code: str) -> None:
+    """Log in and be where a leader or an office account lands: his unit's cockpit."""
+    login(page, username)
+    expect(page).to_have_url(cockpit_of(code))
+    expect(page.locator("h1")).to_be_visible()
+    wait_for_chart(page)
+
+
+@pytest.mark.parametrize(
+    ("username", "code"),
+    [
+        ("yz_leader", "YZ"),  # 局长
+        ("yz_office", "YZ"),  # 考评办 of the city
+        ("lst_leader", "YZ-LST"),  # 县局局长
+        ("sx_leader", "SX"),  # 厅领导
+        ("sx_office", "SX"),  # 厅改革办
+    ],
+)
+def test_leaders_and_offices_land_on_their_cockpit(
+    open_page: OpenPage, username: str, code: str
+) -> None:
+    page = open_page()
+    lands_on_cockpit(page, username, code)
+    assert sideways_scroll(page) <= 0, "an office PC at 1366×768 scrolls sideways"
+    shoot(page, "cockpit")
+
+
+def test_a_reporter_keeps_his_home_page(open_page: OpenPage) -> None:
+    page = open_page()
+    login(page, "lst_reporter")
+    assert "/cockpit/" not in page.url, "a reporter has no cockpit: he lands on his home page"
+    shoot(page, "home")
+
+
+def test_city_leader_clicks_from_the_city_to_a_county_to_an_item_to_its_figures(
+    open_page: OpenPage,
+) -> None:
+    page = open_page()
+    lands_on_cockpit(page, "yz_leader", "YZ")
+    shoot(page, "city")
+    # the children's ranking: its table (one click away under the chart) links each county
+    county = page.locator("figure a[href$='/cockpit/YZ-LST/']").first
+    county.locator("xpath=ancestor::details").locator("summary").click()
+    county.click()
+    expect(page).to_have_url(cockpit_of("YZ-LST"))
+    expect(page.locator("body")).to_contain_text(RANK_SENTENCE)
+    wait_for_chart(page)
+    shoot(page, "county")
+    # an item among the shortfalls (短板) leads to its derivation
+    page.locator("a[href*='/evaluation/schemes/'][href*='/units/YZ-LST/']").first.click()
+    expect(page).to_have_url(re.compile(r"/evaluation/schemes/[^/]+/units/YZ-LST/"))
+    shoot(page, "derivation")
+    # and the derivation to the figures it was computed from
+    page.locator("main a[href*='/reporting/']").first.click()
+    expect(page).to_have_url(re.compile(r"/reporting/(forms|overview)/"))
+    shoot(page, "figures")
+
+
+def test_the_rank_sentence_and_a_chart_at_first_sight(open_page: OpenPage) -> None:
+    """A county chief sees where he stands in words and a drawn chart, without scrolling."""
+    page = open_page()
+    lands_on_cockpit(page, "lst_leader", "YZ-LST")
+    sentence = page.get_by_text(RANK_SENTENCE).first
+    expect(sentence).to_be_in_viewport()
+    expect(page.locator("[data-chart] canvas").first).to_be_visible()
+
+
+def test_cockpit_on_a_phone_has_no_sideways_scroll(open_page: OpenPage) -> None:
+    page = open_page(PHONE, mobile=True)
+    lands_on_cockpit(page, "yz_leader", "YZ")
+    assert sideways_scroll(page) <= 0, "the cockpit scrolls sideways on a 390 px phone"
+    shoot(page, "cockpit")
+    page.goto("/cockpit/YZ-LST/")
+    wait_for_chart(page)
+    assert sideways_scroll(page) <= 0, "a county's cockpit scrolls sideways on a phone"
+    shoot(page, "county")
+
+
+def test_cockpit_wall_mode_fills_a_wall_screen(open_page: OpenPage) -> None:
+    page = open_page(WALL)
+    login(page, "yz_leader")
+    page.goto("/cockpit/YZ/wall/")
+    wait_for_chart(page)
+    assert page.locator("nav.mainnav").count() == 0, "the wall has no navigation"
+    assert sideways_scroll(page) <= 0
+    shoot(page, "wall")
+
+
+def test_division_head_sees_his_line_ranked(open_page: OpenPage) -> None:
+    """交警支队长: yellow-label vehicles across Yongzhou's bureaus, laggards first."""
+    page = open_page()
+    login(page, "jj_leader")
+    page.goto("/cockpit/lines/")
+    expect(page).to_have_url(re.compile(r"/cockpit/lines/traffic/"))
+    expect(page.locator("body")).to_contain_text("黄标车")
+    wait_for_chart(page)
+    shoot(page, "line")
+    table = page.locator("figure table").first
+    rows = table.locator("tbody tr")
+    assert rows.count() >= 10, "every bureau of the city is ranked"
+    assert "冷水滩区" in table.inner_text()
+
+
+def current_slide_unit(page: Page) -> str:
+    """The unit name of the slide on screen (the screen shows one slide at a time)."""
+    return page.locator("[data-slide]:visible [data-unit-name]").first.inner_text().strip()
+
+
+def test_meeting_screen_steps_through_three_units_by_keyboard(open_page: OpenPage) -> None:
+    from duban.meetings.models import Meeting
+
+    meeting = (
+        Meeting.objects.filter(unit__code="YZ", held_on__lte=date.today())
+        .order_by("-held_on")
+        .first()
+    )
+    assert meeting is not None, "the demo holds Yongzhou's monthly dispatch meetings"
+    page = open_page(WALL)
+    login(page, "yz_office")
+    page.goto(f"/meetings/{meeting.pk}/")
+    page.locator("a[href$='/screen/']").first.click()
+    expect(page).to_have_url(re.compile(rf"/cockpit/meetings/{meeting.pk}/screen/"))
+    first = current_slide_unit(page)
+    shoot(page, "slide1")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-slide]:visible [data-unit-name]").first).not_to_have_text(first)
+    second = current_slide_unit(page)
+    page.keyboard.press("PageDown")  # what a presenter's clicker sends
+    expect(page.locator("[data-slide]:visible [data-unit-name]").first).not_to_have_text(second)
+    third = current_slide_unit(page)
+    shoot(page, "slide3")
+    assert len({first, second, third}) == 3, f"three units in turn: {first}, {second}, {third}"
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("[data-slide]:visible [data-unit-name]").first).to_have_text(second)
+    assert sideways_scroll(page) <= 0
+
+
+def test_a_recomputation_shows_its_progress_and_ends_with_a_link(
+    open_page: OpenPage, jobs_worker: object
+) -> None:
+    page = open_page()
+    login(page, "yz_office")
+    page.goto("/evaluation/schemes/yz-2017/")
+    page.locator("form[action*='recompute'] button[type=submit]").first.click()
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]{36}/"))
+    expect(page.locator("progress")).to_be_visible()
+    shoot(page, "progress")
+    done = page.locator("main a[href*='/evaluation/schemes/yz-2017/']")
+    expect(done.first).to_be_visible(timeout=60_000)
+    shoot(page, "done")
+    done.first.click()
+    expect(page).to_have_url(re.compile(r"/evaluation/schemes/yz-2017/"))
+
+
+PAGES = ["/cockpit/YZ/", "/cockpit/YZ-LST/", "/cockpit/YZ/wall/", "/evaluation/", "/meetings/"]
+
+
+def test_no_request_leaves_the_server(open_page: OpenPage) -> None:
+    """The intranet has no internet: every script, style, font and image is the server's."""
+    page = open_page()
+    login(page, "yz_leader")
+    for path in PAGES:
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    assert off_server(page) == [], "every asset must come from the server"
+
+
+def test_the_watch_sees_a_request_that_would_leave(browser: object) -> None:
+    """The check above could pass by seeing nothing: show that it sees an outside request."""
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    watch = Watch(server="http://localhost:1", test="self-check")
+    watch.attach(page)
+    page.route("http://example.invalid/**", lambda route: route.abort())  # nothing goes out
+    page.set_content('<img src="http://example.invalid/logo.png">')
+    page.wait_for_timeout(100)
+    context.close()
+    assert watch.off_server == ["http://example.invalid/logo.png"]
+    assert any("request failed" in p for p in watch.problems)
