@@ -32,7 +32,7 @@ from django.conf import settings
 from duban.demo.loader import DEMO_PASSWORD
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Error, Page
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page
     from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -113,7 +113,7 @@ class Watch:
 
     def attach(self, page: Page) -> None:
         """Listen for every kind of failure the issue names on this page."""
-        page.on("console", lambda m: self._console(m.type, m.text, m.location))
+        page.on("console", self._console)
         page.on("pageerror", self._page_error)
         page.on(
             "requestfailed",
@@ -125,9 +125,9 @@ class Watch:
     def _page_error(self, error: Error) -> None:
         self.problems.append(f"page error: {error}")
 
-    def _console(self, kind: str, text: str, location: dict[str, Any]) -> None:
-        if kind == "error":
-            self.problems.append(f"console error: {text} ({location.get('url', '')})")
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text} ({message.location['url']})")
 
     def _response(self, status: int, method: str, url: str) -> None:
         if status >= 400:
