@@ -312,3 +312,30 @@ class Objection(AuditedModel):
 
     def audit_unit_id(self) -> int | None:
         return self.unit_id
+
+
+class StoredResult(models.Model):
+    """A computed result of one scheme and period (``cache.compact``), kept so that a page
+    reading twelve months of ranks does not score twelve times.
+
+    Derived data, not a record: it is not audited and may be deleted at any time.
+    ``stamp`` names the inputs it was computed from (``cache.input_stamp``); an entry whose
+    stamp differs from the inputs' current one is stale and never shown as current.
+    """
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="stored_results")
+    period = models.CharField(_("period"), max_length=16)
+    stamp = models.CharField(max_length=200)
+    as_of = models.DateField()  # the day expected progress was measured at
+    data = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheme", "period"], name="evaluation_storedresult_scheme_period_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme_id} {self.period} @{self.stamp}"
