@@ -16,7 +16,13 @@ from duban.cockpit import services
 from duban.cockpit.standing import Children, Standing
 from duban.evaluation.engine.decimals import fixed
 from duban.evaluation.engine.results import label
-from duban.web.charts import BarChart, HeatmapChart, LineChart, Series
+
+try:
+    from duban.web.charts import BarChart, HeatmapChart, LineChart, Series
+
+    CHARTS = True
+except ImportError:  # until the charts helper's branch is merged: tables only
+    CHARTS = False
 
 
 def period_label(period: str) -> str:
@@ -34,7 +40,7 @@ def period_label(period: str) -> str:
 
 
 def month_label(period: str) -> str:
-    return _("%(month)s月") % {"month": int(period[4:])} if len(period) == 6 else period
+    return _("Month %(month)s") % {"month": int(period[4:])} if len(period) == 6 else period
 
 
 def change_mark(change: int | None) -> str:
@@ -130,7 +136,7 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
              "url": item_url(scheme, s.unit, period, r.code)}
             for r in source
         )  # fmt: skip
-    if any(p.rank is not None for p in s.trend):
+    if CHARTS and any(p.rank is not None for p in s.trend):
         view.charts.append(
             LineChart(
                 key=f"trend-{scheme}",
@@ -141,7 +147,7 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
                 value_name=_("place"),
             )
         )
-    if s.categories:
+    if CHARTS and s.categories:
         view.charts.append(
             BarChart(
                 key=f"categories-{scheme}",
@@ -152,7 +158,7 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
                     Series(name=_("Best in the group"), values=[c.best for c in s.categories]),
                     Series(name=_("Group average"), values=[c.average for c in s.categories]),
                 ],
-                value_name=_("points"),
+                value_name=_("points scored"),
             )
         )
 
@@ -166,13 +172,15 @@ def children_view(group: Children, scheme: str, period: str) -> dict[str, Any]:
          "cells": [_percent(a) for a in r.attainment]}
         for r, link in zip(group.rows, links, strict=True)
     ]  # fmt: skip
+    if not CHARTS:
+        return {"title": group.cohort, "categories": group.categories, "rows": rows, "charts": []}
     bar = BarChart(
         key=f"children-{scheme}-{group.cohort}",
         title=_("%(group)s: total score") % {"group": group.cohort},
         categories=[r.name for r in group.rows],
         series=[Series(name=_("Total score"), values=[r.total for r in group.rows], links=links)],
         horizontal=True,
-        value_name=_("points"),
+        value_name=_("points scored"),
         notes=[change_mark(r.change) for r in group.rows],
     )
     heat = HeatmapChart(
@@ -214,7 +222,7 @@ def context(data: services.Cockpit, lang: str) -> dict[str, Any]:
         "period_name": period_label(period) if period else "",
         "periods": [(p, period_label(p)) for p in data.periods],
         "schemes": schemes,
-        "lead": schemes[0] if schemes and schemes[0].top is not None else None,
+        "lead": next((v for v in schemes if v.top is not None), None),
         "tasks": data.tasks,
         "forms": [
             {"panel": f, "reported": _percent(f.reported_percent),
@@ -226,5 +234,5 @@ def context(data: services.Cockpit, lang: str) -> dict[str, Any]:
         "orders_total": data.orders_total,
         "publications": data.publications,
         "stale": bool(data.stale),
-        "parent_url": cockpit_url(data.unit.parent.code, period) if data.unit.parent_id else "",
+        "charts_ready": CHARTS,
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 from decimal import Decimal
 
 from django.db.models import Q
@@ -18,11 +19,11 @@ from duban.cockpit import standing as st
 from duban.errors import DubanError
 from duban.evaluation import access as evaluation_access
 from duban.evaluation import cache
+from duban.evaluation.jobs import ensure_recompute
 from duban.evaluation.models import Publication, Scheme
 from duban.indicators.models import DataSet
 from duban.orgs import policy
 from duban.orgs.models import Kind, OrgUnit, Role
-from duban.orgs.policy import Actor
 from duban.periods import parse_period
 from duban.reporting import figures
 from duban.reporting.models import ReportingPeriod
@@ -30,6 +31,9 @@ from duban.tasks import access as task_access
 from duban.tasks.ledger import Filters, LedgerRow, ledger_rows
 from duban.tasks.models import Reminder, ReminderKind
 from duban.tasks.status import Status
+
+if TYPE_CHECKING:
+    from duban.orgs.policy import Actor
 
 COCKPIT_ROLES = frozenset({Role.LEADER, Role.OFFICE})
 
@@ -102,7 +106,7 @@ def scheme_panels(
     with_data = {m for i in inputs.values() for m in i.months}
     choices = period_choices(schemes, with_data)
     if period is None:
-        months = [c for c in choices if len(c) == 6]
+        months = [c for c in choices if c in with_data]
         period = months[-1] if months else None
     elif period not in choices:
         raise DubanError(_("choose a period that has approved figures"), "period")
@@ -125,6 +129,7 @@ def scheme_panels(
         if mine is None and not kids:
             continue
         panels.append(SchemePanel(scheme, year_result, mine, kids, list(year_result.with_data)))
+    panels.sort(key=lambda p: p.standing is None)  # the unit's own standing first
     return panels, choices, period
 
 
@@ -265,6 +270,11 @@ def cockpit(user: Actor, unit: OrgUnit, period: str | None, lang: str, today: da
     """Everything the cockpit page shows for one unit (the viewer may read it: checked
     by the view through the policy)."""
     panels, periods, chosen = scheme_panels(user, unit, period, lang, today)
+    stale = [p.scheme for p in panels if p.year.stale]
+    person = policy.person(user)
+    if person is not None:
+        for scheme in stale:  # the page says so; the worker brings the months up to date
+            ensure_recompute(scheme, user=person)
     orders, orders_total = open_orders(user, unit, today)
     return Cockpit(
         unit=unit,
@@ -276,5 +286,5 @@ def cockpit(user: Actor, unit: OrgUnit, period: str | None, lang: str, today: da
         orders=orders,
         orders_total=orders_total,
         publications=recent_publications([p.scheme for p in panels]),
-        stale=[p.scheme for p in panels if p.year.stale],
+        stale=stale,
     )

@@ -128,14 +128,15 @@ def categories(result: Result, unit: str, lang: str) -> list[CategoryStanding]:
 
 
 def losses(result: Result, unit: str, lang: str, limit: int = 5) -> tuple[list[ItemLoss], list[ItemLoss]]:
-    """(短板: most points lost first, 上升空间: most room first, only items with room)."""
+    """(短板: the shortfalls, vetoes first then most points lost; 上升空间: any item with
+    points still to win, most first)."""
     items = result["items"]
     rows = [
         ItemLoss(code, _name(items[code]["name"], lang), Decimal(lost), Decimal(room), tuple(reasons))
-        for code, lost, room, reasons in result["units"][unit]["shortfalls"]
+        for code, lost, room, reasons in result["units"][unit]["losses"]
     ]
     order = {code: i for i, code in enumerate(items)}
-    lost = sorted((r for r in rows if r.lost > 0 or "vetoed" in r.reasons),
+    lost = sorted((r for r in rows if r.reasons),
                   key=lambda r: ("vetoed" not in r.reasons, -r.lost, order[r.code]))  # fmt: skip
     room = sorted((r for r in rows if r.room > 0), key=lambda r: (-r.room, order[r.code]))
     return lost[:limit], room[:limit]

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from duban.cockpit import views
+from duban.evaluation import cache_views
 
 app_name = "cockpit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("recompute/<str:code>/", cache_views.recompute, name="recompute"),
+    path("<str:code>/", views.unit, name="unit"),
+    path("<str:code>/wall/", views.wall, name="wall"),
+]

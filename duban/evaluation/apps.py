@@ -8,6 +8,7 @@ class EvaluationConfig(AppConfig):
     verbose_name = _("Evaluation")
 
     def ready(self) -> None:
+        from duban.evaluation import jobs  # noqa: F401  (registers the recompute with duban.jobs)
         from duban.evaluation.calendars import calendar_for
         from duban.tasks.links import use_calendars
 

@@ -26,11 +26,12 @@ from django.utils import timezone
 from duban.evaluation.engine.decimals import fixed, plain
 from duban.evaluation.engine.explain import Text
 from duban.evaluation.models import GroupMember, Scheme, StoredResult
+from duban.evaluation.engine import SchemeResult
 from duban.evaluation.scoring import Scored, score
 from duban.periods import Period, PeriodType, StatisticalCalendar, parse_period
 from duban.reporting.models import DONE_STATES, DataValue
 
-FORMAT = 1  # bump when ``compact`` changes shape: older entries are then stale
+FORMAT = 2  # bump when ``compact`` changes shape: older entries are then stale
 
 
 def _names(text: Text) -> dict[str, str]:
@@ -109,6 +110,20 @@ def input_stamp(scheme: Scheme) -> str:
     return inputs(scheme).stamp
 
 
+def _losses(result: SchemeResult, unit: str) -> list[list[Any]]:
+    """[item, points lost, room, shortfall reasons] of every counted item that lost points:
+    the shortfalls (短板, with their reasons) and the items with room (上升空间) alike."""
+    reasons = {row.item.code: list(row.reasons) for row in result.shortfalls(unit)}
+    rows = []
+    for code, r in result.units[unit].items.items():
+        lost = r.points_lost
+        if not r.counted or (lost <= 0 and code not in reasons):
+            continue
+        room = lost if not result.final and r.item.rule.can_improve else Decimal(0)
+        rows.append([code, plain(lost), plain(room), reasons.get(code, [])])
+    return rows
+
+
 def compact(scored: Scored) -> dict[str, Any]:
     """The result as the cockpit reads it: totals, ranks, rank changes, category scores with
     their maxima, and shortfalls, exact decimals as strings, names in both languages."""
@@ -143,10 +158,7 @@ def compact(scored: Scored) -> dict[str, Any]:
             "change": change.delta if change is not None else None,
             "categories": {c: plain(cat.score) for c, cat in u.categories.items()},
             "category_max": {c: plain(m) for c, m in maxima.items()},
-            "shortfalls": [
-                [row.item.code, plain(row.points_lost), plain(row.room), list(row.reasons)]
-                for row in result.shortfalls(code)
-            ],
+            "losses": _losses(result, code),
         }
     groups = {g.code: g for g in built.groups}
     cohorts = []

@@ -19,6 +19,7 @@ from duban.evaluation import access, exports, lines, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
 from duban.evaluation.engine.decimals import figure, fixed, plain
 from duban.evaluation.engine.results import label
+from duban.evaluation.figure_links import figure_links
 from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import Line, OrgUnit
@@ -346,6 +347,9 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         for row in result.shortfalls(unit)
     ]
     change = scored.changes.get(unit)
+    links = figure_links(target, result.period.id, [i["r"].item.indicator for i in items])
+    for i in items:
+        i["figures_url"] = links.get(i["r"].item.indicator, "")
     context = {
         "scheme": scheme,
         "unit": target,

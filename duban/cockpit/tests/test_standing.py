@@ -23,7 +23,7 @@ from duban.cockpit.standing import attainment, children, gaps, standing
 
 
 def unit(name: str, basic: str, work: str, total: str, rank: int, change: int | None,
-         shortfalls: list[Any] | None = None) -> dict[str, Any]:  # fmt: skip
+         losses: list[Any] | None = None) -> dict[str, Any]:  # fmt: skip
     return {
         "name": {"zh": name + "县", "en": "County " + name},
         "total": total,
@@ -32,7 +32,7 @@ def unit(name: str, basic: str, work: str, total: str, rank: int, change: int | 
         "change": change,
         "categories": {"basic": basic, "work": work},
         "category_max": {"basic": "40", "work": "60"},
-        "shortfalls": shortfalls or [],
+        "losses": losses or [],
     }
 
 
@@ -46,6 +46,7 @@ RESULT: dict[str, Any] = {
         "i1": {"name": {"zh": "破案数", "en": "Cases solved"}, "category": "work", "max": "20"},
         "i2": {"name": {"zh": "民调", "en": "Poll"}, "category": "work", "max": "10"},
         "i3": {"name": {"zh": "队伍建设", "en": "Discipline"}, "category": "basic", "max": "5"},
+        "i4": {"name": {"zh": "追逃", "en": "Fugitives"}, "category": "work", "max": "10"},
     },
     "cohorts": [{"group": "all", "sequence": None, "name": {"zh": "县区", "en": "Counties"},
                  "units": ["A", "B", "C", "D"]}],  # fmt: skip
@@ -57,6 +58,7 @@ RESULT: dict[str, Any] = {
             ["i1", "5", "5", ["below_target"]],
             ["i2", "9.75", "0", ["bottom_third"]],
             ["i3", "0.25", "0.25", ["below_target"]],
+            ["i4", "1", "3", []],  # no shortfall, yet room to win
         ]),  # fmt: skip
     },
 }
@@ -96,7 +98,7 @@ def test_shortfalls_most_points_lost_first_room_most_room_first() -> None:
     assert [(r.code, r.lost) for r in s.shortfalls] == [
         ("i2", Decimal("9.75")), ("i1", Decimal("5")), ("i3", Decimal("0.25"))]  # fmt: skip
     assert [(r.name, r.room) for r in s.room] == [
-        ("Cases solved", Decimal("5")), ("Discipline", Decimal("0.25"))]  # fmt: skip
+        ("Cases solved", Decimal("5")), ("Fugitives", Decimal("3")), ("Discipline", Decimal("0.25"))]  # fmt: skip
 
 
 def test_attainment_is_score_over_maximum_from_the_exact_numbers() -> None:

@@ -1,0 +1,63 @@
+"""The cockpit pages: a unit's standing and panels, in the office and on the wall.
+
+Thin: authorise (the policy, through ``unit_or_403``), fetch (``services.cockpit``), render
+(``display.context``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from duban.cockpit import display, services
+from duban.errors import DubanError
+from duban.orgs import policy
+from duban.orgs.policy import Action
+from duban.web import AuthenticatedHttpRequest, actor, unit_or_403
+
+
+def _lang() -> str:
+    return "en" if (get_language() or "").startswith("en") else "zh"
+
+
+@login_required
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The viewer's own unit's cockpit; those without one go to the home page."""
+    unit = services.cockpit_unit(actor(request))
+    if unit is None:
+        return redirect("home")
+    return redirect("cockpit:unit", code=unit.code)
+
+
+def _page(request: AuthenticatedHttpRequest, code: str, template: str) -> HttpResponse:
+    user = actor(request)
+    if not services.gets_cockpit(user):
+        return redirect("home")
+    unit = unit_or_403(request, code, Action.VIEW_DATA)
+    period = request.GET.get("period", "").strip() or None
+    try:
+        data = services.cockpit(user, unit, period, _lang(), timezone.localdate())
+    except DubanError as exc:
+        context = {"unit": unit, "problems": exc.shown()}
+        return render(request, "cockpit/problems.html", context, status=400)
+    context = display.context(data, _lang())
+    parent = unit.parent
+    if parent is not None and policy.can(user, Action.VIEW_DATA, parent):
+        context["parent_url"] = display.cockpit_url(parent.code, data.period)
+    else:
+        context["parent_url"] = ""
+    if template.endswith("wall.html") and request.headers.get("HX-Request"):
+        template = "cockpit/_wall_body.html"
+    return render(request, template, context)
+
+
+@login_required
+def unit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    return _page(request, code, "cockpit/unit.html")
+
+
+@login_required
+def wall(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
+    return _page(request, code, "cockpit/wall.html")
