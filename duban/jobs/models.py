@@ -18,6 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 if TYPE_CHECKING:
     from duban.accounts.models import User
@@ -27,10 +28,10 @@ STALE_QUEUE = timedelta(seconds=10)
 
 
 class State(models.TextChoices):
-    QUEUED = "queued", _("waiting to start")
-    RUNNING = "running", _("running")
-    DONE = "done", _("done")
-    FAILED = "failed", _("failed")
+    QUEUED = "queued", pgettext_lazy("background work", "waiting to start")
+    RUNNING = "running", pgettext_lazy("background work", "running")
+    DONE = "done", pgettext_lazy("background work", "done")
+    FAILED = "failed", pgettext_lazy("background work", "failed")
 
 
 def upload_path(job: Job, filename: str) -> str:
@@ -55,7 +56,9 @@ class JobQuerySet(models.QuerySet["Job"]):
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=64)
-    label = models.CharField(_("work"), max_length=200)  # in the owner's language at start
+    label = models.CharField(
+        pgettext_lazy("background work", "work"), max_length=200
+    )  # in the owner's language at start
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs"
     )
@@ -74,6 +77,7 @@ class Job(models.Model):
     file = models.FileField(upload_to=outcome_path, max_length=300, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     file_type = models.CharField(max_length=100, blank=True)
+    return_to = models.CharField(max_length=500, blank=True)  # where to start it again
     error = models.TextField(blank=True)  # what went wrong, in the owner's language
     problems = models.JSONField(default=list, blank=True)  # [{where, message}] of a DubanError
     created = models.DateTimeField(default=timezone.now)

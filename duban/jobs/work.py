@@ -140,10 +140,12 @@ def start(
     user: User,
     unit: OrgUnit | None = None,
     upload: tuple[str, bytes] | None = None,
+    return_to: str = "",
     **params: Any,
 ) -> Job:
     """Record the job and enqueue it; the caller redirects to it. `params` must be JSON
-    (codes and primary keys, not objects); `upload` = (name, content) is a file it reads."""
+    (codes and primary keys, not objects); `upload` = (name, content) is a file it reads;
+    `return_to` is the page to start it again from if it fails."""
     registered = KINDS.get(kind)
     if registered is None:
         raise LookupError(f"no background work is registered as {kind!r}")
@@ -154,6 +156,7 @@ def start(
         owner=user,
         unit=unit,
         params=params,
+        return_to=return_to[:500],
         language=translation.get_language() or "",
     )
     if upload is not None:

@@ -21,10 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from duban.errors import DubanError, Problem
 from duban.indicators.models import DataSet, Indicator, fmt
+from duban.jobs.work import start
 from duban.orgs import policy
 from duban.orgs.models import Line, OrgUnit
 from duban.orgs.policy import Action
 from duban.reporting import exports, figures, files, importing, services
+from duban.reporting import jobs as background_import
 from duban.reporting.access import (
     FormTarget,
     actor,
@@ -538,6 +540,17 @@ def import_values(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             data = read_upload(file)
             fmt_ = form_.cleaned_data["format"] or importing.sniff_format(file.name or "", data)
+            if background_import.goes_to_background(len(data)):
+                name = file.name or "upload"
+                job = start(
+                    background_import.KIND,
+                    user=actor(request),
+                    upload=(name, data),
+                    return_to=reverse("reporting:import"),
+                    fmt=fmt_,
+                    name=name,
+                )
+                return redirect(job)
             result = importing.import_file(data, fmt_, user=actor(request))
         except DubanError as exc:
             problems = exc.shown()

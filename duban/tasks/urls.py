@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.board, name="board"),
     path("ledger/", views.ledger, name="ledger"),
     path("ledger.xlsx", views.ledger_export, name="ledger_xlsx"),
+    path("ledger.xlsx/background/", views.ledger_export_job, name="ledger_xlsx_job"),
     path("new/", views.task_new, name="new"),
     path("inbox/", views.inbox, name="inbox"),
     path("goals/", views.goals, name="goals"),

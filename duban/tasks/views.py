@@ -7,17 +7,19 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.errors import DubanError, Problem
+from duban.jobs.work import start
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.tasks import access, services
+from duban.tasks import jobs as ledger_jobs
 from duban.tasks.forms import (
     GoalForm,
     LedgerFilterForm,
@@ -125,6 +127,19 @@ def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponse:
     invented = any(r.task.issuing_unit.is_demo for r in rows)
     data = ledger_xlsx(rows, today, _("Task ledger as of %(d)s") % {"d": today}, invented=invented)
     return xlsx_response(data, f"ledger-{today.isoformat()}.xlsx")
+
+
+@login_required
+@require_POST
+def ledger_export_job(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The ledger as Excel, made by the worker; the page shows its progress, then the file."""
+    query = QueryDict(request.POST.get("query", "")).dict()
+    try:
+        filters_from(request.user, query)  # bad filters named now, not in the worker
+    except DubanError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    job = start(ledger_jobs.KIND, user=request.user, return_to=reverse("tasks:ledger"), query=query)
+    return redirect(job)
 
 
 def _unit_querysets(request: AuthenticatedHttpRequest) -> tuple[Any, Any]:
