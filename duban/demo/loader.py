@@ -12,6 +12,7 @@ from django.db import transaction
 from duban.accounts.models import User
 from duban.audit.context import acting_as
 from duban.audit.services import audited_update
+from duban.cockpit.demo import load_screen_demo
 from duban.evaluation.demo import load_evaluation_demo
 from duban.meetings.demo import load_meetings_demo
 from duban.orgs import services as org_services
@@ -20,6 +21,7 @@ from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import SYSTEM
 from duban.reporting.demo import load_reporting_demo
 from duban.tasks.demo import load_tasks_demo
+from duban.tasks.services import today_local
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "Duban-demo-2017"
@@ -64,4 +66,5 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
             load_evaluation_demo()
             load_tasks_demo(today)
             load_meetings_demo(today)
+            load_screen_demo(today or today_local())
     return accounts
