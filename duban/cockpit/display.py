@@ -4,6 +4,7 @@ except URL reversing."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,13 +17,7 @@ from duban.cockpit import services
 from duban.cockpit.standing import Children, Standing
 from duban.evaluation.engine.decimals import fixed
 from duban.evaluation.engine.results import label
-
-try:
-    from duban.web.charts import BarChart, HeatmapChart, LineChart, Series
-
-    CHARTS = True
-except ImportError:  # until the charts helper's branch is merged: tables only
-    CHARTS = False
+from duban.web.charts import BarChart, HeatmapChart, LineChart, Series
 
 
 def period_label(period: str) -> str:
@@ -61,6 +56,12 @@ def sentence(s: Standing) -> str:
     if s.lead is not None:
         return _("Rank 1, %(lead)s points ahead of the next place") % {"lead": fixed(s.lead, 2)}
     return _("Rank %(rank)s") % {"rank": s.rank}
+
+
+def chart_key(*parts: object) -> str:
+    """A chart's key (its element id): lower-case letters, digits and dashes only."""
+    text = "-".join(str(p) for p in parts).lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
 
 def cockpit_url(code: str, period: str | None) -> str:
@@ -113,6 +114,7 @@ class SchemeView:
     shortfalls: list[dict[str, Any]] = field(default_factory=list)
     room: list[dict[str, Any]] = field(default_factory=list)
     charts: list[Any] = field(default_factory=list)  # the unit's own: trend, categories
+    trend: list[tuple[str, int | None]] = field(default_factory=list)  # (month, rank)
     children: list[dict[str, Any]] = field(default_factory=list)  # per cohort: rows and charts
     stale: bool = False
 
@@ -125,21 +127,31 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
     """The unit's own panels: trend, categories, 短板 and 上升空间, with their charts."""
     sep = "、" if lang == "zh" else ", "
     view.categories = [
-        {"name": c.name, "score": fixed(c.score, 2), "best": fixed(c.best, 2),
-         "average": fixed(c.average, 2), "maximum": fixed(c.maximum, 2)}
+        {
+            "name": c.name,
+            "score": fixed(c.score, 2),
+            "best": fixed(c.best, 2),
+            "average": fixed(c.average, 2),
+            "maximum": fixed(c.maximum, 2),
+        }
         for c in s.categories
-    ]  # fmt: skip
+    ]
     for rows, source in ((view.shortfalls, s.shortfalls), (view.room, s.room)):
         rows.extend(
-            {"name": r.name, "lost": fixed(r.lost, 2), "room": fixed(r.room, 2),
-             "reasons": sep.join(label(x, lang) for x in r.reasons),
-             "url": item_url(scheme, s.unit, period, r.code)}
+            {
+                "name": r.name,
+                "lost": fixed(r.lost, 2),
+                "room": fixed(r.room, 2),
+                "reasons": sep.join(label(x, lang) for x in r.reasons),
+                "url": item_url(scheme, s.unit, period, r.code),
+            }
             for r in source
-        )  # fmt: skip
-    if CHARTS and any(p.rank is not None for p in s.trend):
+        )
+    view.trend = [(month_label(p.period), p.rank) for p in s.trend]
+    if any(p.rank is not None for p in s.trend):
         view.charts.append(
             LineChart(
-                key=f"trend-{scheme}",
+                key=chart_key("trend", scheme),
                 title=_("Rank over the year"),
                 categories=[month_label(p.period) for p in s.trend],
                 series=[Series(name=_("Rank"), values=[p.rank for p in s.trend])],
@@ -147,10 +159,10 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
                 value_name=_("place"),
             )
         )
-    if CHARTS and s.categories:
+    if s.categories:
         view.charts.append(
             BarChart(
-                key=f"categories-{scheme}",
+                key=chart_key("categories", scheme),
                 title=_("Categories against the group's best and average"),
                 categories=[c.name for c in s.categories],
                 series=[
@@ -163,28 +175,32 @@ def own_view(view: SchemeView, s: Standing, scheme: str, period: str, lang: str)
         )
 
 
-def children_view(group: Children, scheme: str, period: str) -> dict[str, Any]:
+def children_view(group: Children, scheme: str, period: str, index: int) -> dict[str, Any]:
     """The issuer's units ranked (a horizontal bar) and units × categories (a heatmap)."""
     links = [cockpit_url(r.code, period) for r in group.rows]
     rows = [
-        {"name": r.name, "total": fixed(r.total, 2), "rank": r.rank, "of": r.of,
-         "change": change_mark(r.change), "url": link,
-         "cells": [_percent(a) for a in r.attainment]}
+        {
+            "name": r.name,
+            "total": fixed(r.total, 2),
+            "rank": r.rank,
+            "of": r.of,
+            "change": change_mark(r.change),
+            "url": link,
+            "cells": [_percent(a) for a in r.attainment],
+        }
         for r, link in zip(group.rows, links, strict=True)
-    ]  # fmt: skip
-    if not CHARTS:
-        return {"title": group.cohort, "categories": group.categories, "rows": rows, "charts": []}
+    ]
     bar = BarChart(
-        key=f"children-{scheme}-{group.cohort}",
+        key=chart_key("children", scheme, index),
         title=_("%(group)s: total score") % {"group": group.cohort},
         categories=[r.name for r in group.rows],
         series=[Series(name=_("Total score"), values=[r.total for r in group.rows], links=links)],
         horizontal=True,
         value_name=_("points scored"),
-        notes=[change_mark(r.change) for r in group.rows],
+        notes=[change_mark(r.change) if r.change else "" for r in group.rows],
     )
     heat = HeatmapChart(
-        key=f"attainment-{scheme}-{group.cohort}",
+        key=chart_key("attainment", scheme, index),
         title=_("%(group)s: attainment by category") % {"group": group.cohort},
         rows=[r.name for r in group.rows],
         columns=group.categories,
@@ -192,7 +208,12 @@ def children_view(group: Children, scheme: str, period: str) -> dict[str, Any]:
         links=[[link] * len(group.categories) for link in links],
         value_name="%",
     )
-    return {"title": group.cohort, "categories": group.categories, "rows": rows, "charts": [bar, heat]}
+    return {
+        "title": group.cohort,
+        "categories": group.categories,
+        "rows": rows,
+        "charts": [bar, heat],
+    }
 
 
 def scheme_view(panel: services.SchemePanel, unit: str, period: str, lang: str) -> SchemeView:
@@ -208,8 +229,26 @@ def scheme_view(panel: services.SchemePanel, unit: str, period: str, lang: str) 
     )
     if panel.standing is not None:
         own_view(view, panel.standing, scheme.code, period, lang)
-    view.children = [children_view(g, scheme.code, period) for g in panel.children]
+    view.children = [children_view(g, scheme.code, period, n) for n, g in enumerate(panel.children)]
     return view
+
+
+def issuer_line(schemes: list[SchemeView]) -> dict[str, Any] | None:
+    """For a unit no scheme scores but that issues one (a city over its counties): its first
+    ranking's first and last place and the spread between them, as its top line."""
+    for view in schemes:
+        for group in view.children:
+            rows = group["rows"]
+            if rows:
+                first, last = rows[0], rows[-1]
+                return {
+                    "title": group["title"],
+                    "count": len(rows),
+                    "first": first,
+                    "last": last,
+                    "spread": fixed(Decimal(first["total"]) - Decimal(last["total"]), 2),
+                }
+    return None
 
 
 def context(data: services.Cockpit, lang: str) -> dict[str, Any]:
@@ -223,16 +262,22 @@ def context(data: services.Cockpit, lang: str) -> dict[str, Any]:
         "periods": [(p, period_label(p)) for p in data.periods],
         "schemes": schemes,
         "lead": next((v for v in schemes if v.top is not None), None),
+        "issuer": issuer_line(schemes),
         "tasks": data.tasks,
         "forms": [
-            {"panel": f, "reported": _percent(f.reported_percent),
-             "on_time": _percent(f.on_time_percent),
-             "url": reverse("reporting:overview", args=[f.data_set.code, data.unit.code, f.period])}
+            {
+                "panel": f,
+                "reported": _percent(f.reported_percent),
+                "on_time": _percent(f.on_time_percent),
+                "url": reverse(
+                    "reporting:overview", args=[f.data_set.code, data.unit.code, f.period]
+                ),
+            }
             for f in data.forms
-        ],  # fmt: skip
+        ],
         "orders": data.orders,
         "orders_total": data.orders_total,
         "publications": data.publications,
         "stale": bool(data.stale),
-        "charts_ready": CHARTS,
+        "charts_ready": any(v.charts or any(g["charts"] for g in v.children) for v in schemes),
     }

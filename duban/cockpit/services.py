@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -182,13 +182,17 @@ class FormsPanel:
 def reporting_panels(user: Actor, unit: OrgUnit, today: date) -> list[FormsPanel]:
     """Per data set the children report, its latest open period (opened on or before today)."""
     kids = list(
-        OrgUnit.objects.filter(parent=unit, is_active=True).exclude(kind=Kind.OFFICE).order_by("path")
+        OrgUnit.objects.filter(parent=unit, is_active=True)
+        .exclude(kind=Kind.OFFICE)
+        .order_by("path")
     )
     if not kids:
         return []
     latest: dict[int, ReportingPeriod] = {}
     opened = (
-        ReportingPeriod.objects.filter(data_set__in=DataSet.objects.visible_to(user), opens_on__lte=today)
+        ReportingPeriod.objects.filter(
+            data_set__in=DataSet.objects.visible_to(user), opens_on__lte=today
+        )
         .select_related("data_set")
         .order_by("data_set_id", "-opens_on", "-period")
     )
@@ -219,7 +223,9 @@ def reporting_panels(user: Actor, unit: OrgUnit, today: date) -> list[FormsPanel
     return panels
 
 
-def open_orders(user: Actor, unit: OrgUnit, today: date, limit: int = 8) -> tuple[list[Reminder], int]:
+def open_orders(
+    user: Actor, unit: OrgUnit, today: date, limit: int = 8
+) -> tuple[list[Reminder], int]:
     """Supervision orders (督办) sent to the unit or below, still waiting for a reply."""
     orders = (
         Reminder.objects.filter(

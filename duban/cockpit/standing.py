@@ -83,7 +83,9 @@ def _total(result: Result, unit: str) -> Decimal:
     return Decimal(result["units"][unit]["total"])
 
 
-def gaps(result: Result, unit: str) -> tuple[Decimal, Decimal | None, int | None, Decimal | None, Decimal | None]:
+def gaps(
+    result: Result, unit: str
+) -> tuple[Decimal, Decimal | None, int | None, Decimal | None, Decimal | None]:
     """(first's total, gap to first, the rank just above, gap to it, lead when first).
 
     Ties share the better rank (1,2,2,4): the place just above a unit is the worst rank
@@ -113,7 +115,9 @@ def categories(result: Result, unit: str, lang: str) -> list[CategoryStanding]:
         code = cat["code"]
         if code not in mine["categories"]:
             continue
-        scores = [Decimal(units[c]["categories"][code]) for c in members if code in units[c]["categories"]]
+        scores = [
+            Decimal(units[c]["categories"][code]) for c in members if code in units[c]["categories"]
+        ]
         rows.append(
             CategoryStanding(
                 code,
@@ -127,17 +131,23 @@ def categories(result: Result, unit: str, lang: str) -> list[CategoryStanding]:
     return rows
 
 
-def losses(result: Result, unit: str, lang: str, limit: int = 5) -> tuple[list[ItemLoss], list[ItemLoss]]:
+def losses(
+    result: Result, unit: str, lang: str, limit: int = 5
+) -> tuple[list[ItemLoss], list[ItemLoss]]:
     """(短板: the shortfalls, vetoes first then most points lost; 上升空间: any item with
     points still to win, most first)."""
     items = result["items"]
     rows = [
-        ItemLoss(code, _name(items[code]["name"], lang), Decimal(lost), Decimal(room), tuple(reasons))
+        ItemLoss(
+            code, _name(items[code]["name"], lang), Decimal(lost), Decimal(room), tuple(reasons)
+        )
         for code, lost, room, reasons in result["units"][unit]["losses"]
     ]
     order = {code: i for i, code in enumerate(items)}
-    lost = sorted((r for r in rows if r.reasons),
-                  key=lambda r: ("vetoed" not in r.reasons, -r.lost, order[r.code]))  # fmt: skip
+    lost = sorted(
+        (r for r in rows if r.reasons),
+        key=lambda r: ("vetoed" not in r.reasons, -r.lost, order[r.code]),
+    )
     room = sorted((r for r in rows if r.room > 0), key=lambda r: (-r.room, order[r.code]))
     return lost[:limit], room[:limit]
 
@@ -226,7 +236,11 @@ def children(result: Result, seen: set[str], lang: str) -> list[Children]:
         shown = [c for c in cohort["units"] if c in seen]
         if not shown:
             continue
-        cats = [c for c in result["categories"] if any(c["code"] in units[u]["categories"] for u in shown)]
+        cats = [
+            c
+            for c in result["categories"]
+            if any(c["code"] in units[u]["categories"] for u in shown)
+        ]
         codes = [c["code"] for c in cats]
         rows = [
             ChildRow(
@@ -240,5 +254,9 @@ def children(result: Result, seen: set[str], lang: str) -> list[Children]:
             )
             for code in shown
         ]
-        out.append(Children(_name(cohort["name"], lang), [_name(c["name"], lang) for c in cats], codes, rows))
+        out.append(
+            Children(
+                _name(cohort["name"], lang), [_name(c["name"], lang) for c in cats], codes, rows
+            )
+        )
     return out

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from duban.cockpit import screen_views, views
+from duban.cockpit import line_views, screen_views, views
 from duban.evaluation import cache_views
 
 app_name = "cockpit"
@@ -9,6 +9,9 @@ urlpatterns = [
     path("recompute/<str:code>/", cache_views.recompute, name="recompute"),
     path("meetings/<int:pk>/screen/", screen_views.meeting_screen, name="screen"),
     path("meetings/<int:pk>/screen/freeze/", screen_views.freeze, name="screen_freeze"),
+    path("lines/", line_views.line_list, name="lines"),
+    path("lines/<str:line>/", line_views.line_detail, name="line"),
+    # A unit's code last: "lines" and "recompute" are words, not units.
     path("<str:code>/", views.unit, name="unit"),
     path("<str:code>/wall/", views.wall, name="wall"),
 ]

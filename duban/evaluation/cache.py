@@ -23,10 +23,10 @@ from typing import Any
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from duban.evaluation.engine import SchemeResult
 from duban.evaluation.engine.decimals import fixed, plain
 from duban.evaluation.engine.explain import Text
 from duban.evaluation.models import GroupMember, Scheme, StoredResult
-from duban.evaluation.engine import SchemeResult
 from duban.evaluation.scoring import Scored, score
 from duban.periods import Period, PeriodType, StatisticalCalendar, parse_period
 from duban.reporting.models import DONE_STATES, DataValue
@@ -194,9 +194,7 @@ def expected_as_of(scheme: Scheme, period_id: str, today: date) -> date:
 
 def is_current(entry: StoredResult, stamp: str, today: date) -> bool:
     """Computed from today's inputs, and measured at the day it would be measured today."""
-    return entry.stamp == stamp and entry.as_of == expected_as_of(
-        entry.scheme, entry.period, today
-    )
+    return entry.stamp == stamp and entry.as_of == expected_as_of(entry.scheme, entry.period, today)
 
 
 def store(scheme: Scheme, period_id: str, stamp: str, *, today: date | None = None) -> StoredResult:
@@ -246,11 +244,10 @@ def year_results(
     months = list(now.months)
     wanted = {period_id, *months}
     kept = {
-        e.period: e
-        for e in StoredResult.objects.filter(scheme=scheme, period__in=sorted(wanted))
+        e.period: e for e in StoredResult.objects.filter(scheme=scheme, period__in=sorted(wanted))
     }
-    for entry in kept.values():
-        entry.scheme = scheme
+    for one in kept.values():
+        one.scheme = scheme  # is_current reads its calendar: no query per entry
     entry = kept.get(period_id)
     if entry is None or not is_current(entry, now.stamp, today):
         entry = kept[period_id] = store(scheme, period_id, now.stamp, today=today)
@@ -275,9 +272,22 @@ def recompute(scheme: Scheme, periods: Iterable[str] | None = None) -> list[str]
     return done
 
 
-def fill(schemes: Iterable[Scheme]) -> int:
-    """Store every period of these schemes (the demo's last step): how many were scored."""
-    return sum(len(recompute(s)) for s in schemes)
+def fill(schemes: Iterable[Scheme], *, today: date | None = None) -> int:
+    """Store every period of these schemes not kept current (the demo's last step, so the
+    first cockpit is fast; a second run scores nothing): how many were scored."""
+    today = today or timezone.localdate()
+    count = 0
+    for scheme in schemes:
+        stamp = input_stamp(scheme)
+        kept = {e.period: e for e in StoredResult.objects.filter(scheme=scheme)}
+        for period_id in year_periods(scheme):
+            entry = kept.get(period_id)
+            if entry is not None:
+                entry.scheme = scheme
+            if entry is None or not is_current(entry, stamp, today):
+                store(scheme, period_id, stamp, today=today)
+                count += 1
+    return count
 
 
 __all__ = [

@@ -44,7 +44,9 @@ def ensure_recompute(scheme: Scheme, *, user: User) -> Job:
     """The recompute of this scheme already queued or running, or a new one: a page that
     finds stale results asks for it on every view, and one is enough."""
     found = (
-        Job.objects.filter(kind=RECOMPUTE, state__in=[State.QUEUED, State.RUNNING], params__scheme=scheme.code)
+        Job.objects.filter(
+            kind=RECOMPUTE, state__in=[State.QUEUED, State.RUNNING], params__scheme=scheme.code
+        )
         .order_by("-created")
         .first()
     )

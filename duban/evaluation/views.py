@@ -320,6 +320,7 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         raise Http404("not scored by this scheme")
     lg = lang()
     u = result.units[unit]
+    links = figure_links(target, result.period.id, [r.item.indicator for r in u.items.values()])
     items = []
     for r in u.items.values():
         placed = result.item_place(unit, r.item.code)
@@ -334,6 +335,7 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
                 "expected": "" if r.expected is None else fixed(r.expected, 2),
                 "place": f"{placed[0]}/{placed[1]}" if placed else "",
                 "explanation": r.explanation.text(lg),
+                "figures_url": links.get(r.item.indicator, ""),
             }
         )
     shortfalls = [
@@ -347,9 +349,6 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         for row in result.shortfalls(unit)
     ]
     change = scored.changes.get(unit)
-    links = figure_links(target, result.period.id, [i["r"].item.indicator for i in items])
-    for i in items:
-        i["figures_url"] = links.get(i["r"].item.indicator, "")
     context = {
         "scheme": scheme,
         "unit": target,

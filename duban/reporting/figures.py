@@ -121,11 +121,17 @@ class FigureTable:
         }
 
 
-def readable_values(viewer: User | AnonymousUser) -> DataValueQuerySet:
+def readable_values(viewer: User | AnonymousUser, *, line: str = "") -> DataValueQuerySet:
     """The figures `viewer` may read in a pack (`policy.figure_scope`): those of the units
-    that he may see, and of a unit where he holds no role himself only approved or locked ones."""
+    that he may see, and of a unit where he holds no role himself only approved or locked ones.
+
+    With a `line` (条线), also that line's figures in the territorial units his division
+    roles follow along it (`policy.data_filter`): a division head's view of the bureaus."""
     scope = policy.figure_scope(viewer)
-    return DataValue.objects.filter(unit__in=scope.units).filter(
+    seen = Q(unit__in=scope.units)
+    if line:
+        seen |= policy.data_filter(viewer) & Q(indicator__line=line)
+    return DataValue.objects.filter(seen).filter(
         Q(state__in=DONE_STATES) | Q(unit__in=scope.entering)
     )
 
@@ -138,6 +144,7 @@ def figure_table(
     viewer: User | AnonymousUser | None = None,
     periods: Sequence[Period] | None = None,
     done_only: bool = False,
+    line: str = "",
 ) -> FigureTable:
     """Load the subtree's stored figures for the period (or its sub-periods) in one query.
 
@@ -146,13 +153,14 @@ def figure_table(
     shows a total that includes one he may not read. Without, every stored figure of the
     subtree, as the reporting pages (which authorise the unit first) have always read them.
     `periods` (the months of a statistical year, say) replace the sub-periods of `period`
-    for indicators of their type; `done_only` keeps approved and locked figures alone.
+    for indicators of their type; `done_only` keeps approved and locked figures alone; `line`
+    adds, for a viewer, the units and figures of that line his division roles follow.
     """
     subtree = OrgUnit.objects.subtree_of(root).filter(is_active=True)
     values = DataValue.objects.all()
     if viewer is not None:
-        subtree = subtree.filter(pk__in=policy.visible_units(viewer, Action.VIEW_DATA))
-        values = readable_values(viewer)
+        subtree = subtree.filter(pk__in=policy.visible_units(viewer, Action.VIEW_DATA, line=line))
+        values = readable_values(viewer, line=line)
     if done_only:
         values = values.filter(state__in=[str(s) for s in DONE_STATES])
     units = {u.pk: u for u in subtree}

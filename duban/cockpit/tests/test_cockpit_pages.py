@@ -56,7 +56,9 @@ def test_a_reporter_is_sent_home(city_scheme: Any, people: Any) -> None:
         ("city_office", "/cockpit/CITY/"),
     ],
 )
-def test_leaders_and_offices_land_on_their_cockpit(city_scheme: Any, people: Any, username: str, lands: str) -> None:
+def test_leaders_and_offices_land_on_their_cockpit(
+    city_scheme: Any, people: Any, username: str, lands: str
+) -> None:
     client = logged_in(username)
     response = client.get("/", follow=True)
     assert response.redirect_chain[-1][0] == lands

@@ -22,8 +22,15 @@ from typing import Any
 from duban.cockpit.standing import attainment, children, gaps, standing
 
 
-def unit(name: str, basic: str, work: str, total: str, rank: int, change: int | None,
-         losses: list[Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def unit(
+    name: str,
+    basic: str,
+    work: str,
+    total: str,
+    rank: int,
+    change: int | None,
+    losses: list[Any] | None = None,
+) -> dict[str, Any]:
     return {
         "name": {"zh": name + "县", "en": "County " + name},
         "total": total,
@@ -48,18 +55,32 @@ RESULT: dict[str, Any] = {
         "i3": {"name": {"zh": "队伍建设", "en": "Discipline"}, "category": "basic", "max": "5"},
         "i4": {"name": {"zh": "追逃", "en": "Fugitives"}, "category": "work", "max": "10"},
     },
-    "cohorts": [{"group": "all", "sequence": None, "name": {"zh": "县区", "en": "Counties"},
-                 "units": ["A", "B", "C", "D"]}],  # fmt: skip
+    "cohorts": [
+        {
+            "group": "all",
+            "sequence": None,
+            "name": {"zh": "县区", "en": "Counties"},
+            "units": ["A", "B", "C", "D"],
+        }
+    ],
     "units": {
         "A": unit("A", "38", "52.5", "90.5", 1, 0),
         "B": unit("B", "35", "54", "89", 2, 1),
         "C": unit("C", "36", "53", "89", 2, -1),
-        "D": unit("D", "30", "50.25", "80.25", 4, None, [
-            ["i1", "5", "5", ["below_target"]],
-            ["i2", "9.75", "0", ["bottom_third"]],
-            ["i3", "0.25", "0.25", ["below_target"]],
-            ["i4", "1", "3", []],  # no shortfall, yet room to win
-        ]),  # fmt: skip
+        "D": unit(
+            "D",
+            "30",
+            "50.25",
+            "80.25",
+            4,
+            None,
+            [
+                ["i1", "5", "5", ["below_target"]],
+                ["i2", "9.75", "0", ["bottom_third"]],
+                ["i3", "0.25", "0.25", ["below_target"]],
+                ["i4", "1", "3", []],  # no shortfall, yet room to win
+            ],
+        ),
     },
 }
 
@@ -87,18 +108,32 @@ def test_categories_against_the_groups_best_and_average() -> None:
     assert s is not None
     basic, work = s.categories
     assert (basic.name, basic.score, basic.best, basic.average, basic.maximum) == (
-        "基础工作", Decimal("30"), Decimal("38"), Decimal("34.75"), Decimal("40"))  # fmt: skip
+        "基础工作",
+        Decimal("30"),
+        Decimal("38"),
+        Decimal("34.75"),
+        Decimal("40"),
+    )
     assert (work.score, work.best, work.average) == (
-        Decimal("50.25"), Decimal("54"), Decimal("52.4375"))  # fmt: skip
+        Decimal("50.25"),
+        Decimal("54"),
+        Decimal("52.4375"),
+    )
 
 
 def test_shortfalls_most_points_lost_first_room_most_room_first() -> None:
     s = standing(RESULT, "D", "en")
     assert s is not None
     assert [(r.code, r.lost) for r in s.shortfalls] == [
-        ("i2", Decimal("9.75")), ("i1", Decimal("5")), ("i3", Decimal("0.25"))]  # fmt: skip
+        ("i2", Decimal("9.75")),
+        ("i1", Decimal("5")),
+        ("i3", Decimal("0.25")),
+    ]
     assert [(r.name, r.room) for r in s.room] == [
-        ("Cases solved", Decimal("5")), ("Fugitives", Decimal("3")), ("Discipline", Decimal("0.25"))]  # fmt: skip
+        ("Cases solved", Decimal("5")),
+        ("Fugitives", Decimal("3")),
+        ("Discipline", Decimal("0.25")),
+    ]
 
 
 def test_attainment_is_score_over_maximum_from_the_exact_numbers() -> None:
@@ -111,14 +146,26 @@ def test_attainment_is_score_over_maximum_from_the_exact_numbers() -> None:
 def test_children_ranked_with_change_and_attainment_only_those_seen() -> None:
     [group] = children(RESULT, {"A", "B", "D"}, "zh")
     assert group.cohort == "县区" and group.categories == ["基础工作", "业务工作"]
-    assert [(r.code, r.rank, r.change) for r in group.rows] == [("A", 1, 0), ("B", 2, 1), ("D", 4, None)]
+    assert [(r.code, r.rank, r.change) for r in group.rows] == [
+        ("A", 1, 0),
+        ("B", 2, 1),
+        ("D", 4, None),
+    ]
     assert group.rows[0].attainment == (Decimal("95"), Decimal("87.5"))
 
 
 def test_trend_ranks_by_month_none_where_nothing_is_kept() -> None:
-    jan = {**RESULT, "period": "201701", "units": {**RESULT["units"], "D": {**RESULT["units"]["D"], "rank": 3}}}
-    s = standing(RESULT, "D", months={"201701": jan, "201703": RESULT},
-                 periods=["201701", "201702", "201703"])  # fmt: skip
+    jan = {
+        **RESULT,
+        "period": "201701",
+        "units": {**RESULT["units"], "D": {**RESULT["units"]["D"], "rank": 3}},
+    }
+    s = standing(
+        RESULT,
+        "D",
+        months={"201701": jan, "201703": RESULT},
+        periods=["201701", "201702", "201703"],
+    )
     assert s is not None
     assert [(p.period, p.rank) for p in s.trend] == [("201701", 3), ("201702", None), ("201703", 4)]
 

@@ -56,6 +56,19 @@
     if (safeLink(link)) window.location.assign(link);
   }
 
+  /* On a phone the names would leave the bars no room: a horizontal chart's name column
+   * shrinks to a third of the width (the tooltip and the table keep each name whole). */
+  function fitNarrow(option, width) {
+    var axis = option.yAxis;
+    if (width >= 560 || !axis || axis.type !== "category" || !axis.axisLabel || !option.grid) return;
+    var cap = Math.round(width / 3);
+    var wide = axis.axisLabel.width;
+    if (typeof wide === "number" && wide > cap && typeof option.grid.left === "number") {
+      option.grid.left = option.grid.left - wide + cap;
+      axis.axisLabel.width = cap;
+    }
+  }
+
   function draw(el) {
     var source = document.getElementById(el.getAttribute("data-chart"));
     if (!source || typeof echarts === "undefined") return;
@@ -67,6 +80,7 @@
     var lang = (document.documentElement.lang || "zh").toLowerCase();
     var theme = el.getAttribute("data-chart-theme") === WALL ? WALL : null;
     var chart = echarts.init(el, theme, { renderer: "canvas", locale: lang.indexOf("zh") === 0 ? "ZH" : "EN" });
+    fitNarrow(option, el.clientWidth);
     option.tooltip = option.tooltip || {};
     option.tooltip.valueFormatter = valueFormatter(el.getAttribute("data-chart-unit") || "");
     chart.setOption(option);
@@ -78,7 +92,9 @@
       }
     });
     if (typeof ResizeObserver !== "undefined") {
-      new ResizeObserver(function () { chart.resize(); }).observe(el);
+      if (el._dubanResize) el._dubanResize.disconnect();  // drawn again: one observer only
+      el._dubanResize = new ResizeObserver(function () { chart.resize(); });
+      el._dubanResize.observe(el);
     }
   }
 
