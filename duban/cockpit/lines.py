@@ -98,11 +98,11 @@ def viewer_lines(viewer: Viewer) -> list[LineHead]:
         .filter(kind=Kind.DIVISION, is_active=True, parent__isnull=False)
         .exclude(line="")
         .select_related("parent")
-        .order_by("path")
     )
     heads: list[LineHead] = []
-    for d in divisions:
-        assert d.parent is not None
+    for d in sorted(divisions, key=lambda d: (d.path.count("/"), d.path)):  # the highest first
+        if d.parent is None:
+            continue
         covered = any(
             h.line == d.line and d.parent.path.startswith(h.territory.path) for h in heads
         )

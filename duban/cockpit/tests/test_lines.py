@@ -207,3 +207,65 @@ def test_the_demo_traffic_head_sees_yellow_label_vehicles() -> None:
     assert len(rows) == 13
     assert {r[4] for r in rows} == {"650", "600", "480"}
     assert [int(r[0]) for r in rows] == sorted((int(r[0]) for r in rows), reverse=True)
+
+
+@pytest.mark.browser
+def test_in_the_browser_a_bar_opens_the_laggards_form(live_server, transactional_db, tree, settings) -> None:  # fmt: skip
+    """The division head logs in, lands on his line, and a click on the top bar (the laggard,
+    C县局) opens its form; no console error, nothing loaded from outside the server."""
+    from duban.core.tests.test_browser import ARGS, CHROMIUM
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    from duban.testing import PASSWORD
+
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    make_line(tree)
+    for unit, jan in (("COUNTY-A", 60), ("COUNTY-B", 50), ("COUNTY-C", 10)):
+        put(unit, "t.yellow", "201701", jan)
+    make_user("jj_head", OrgUnit.objects.get(code="JJ"), "leader")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
+            errors: list[str] = []
+            requests: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(f"{live_server.url}/accounts/login/")
+            page.fill("#id_username", "jj_head")
+            page.fill("#id_password", PASSWORD)
+            page.press("#id_password", "Enter")
+            page.wait_for_url(f"{live_server.url}/")
+            page.goto(f"{live_server.url}/cockpit/lines/")
+            page.wait_for_url(f"{live_server.url}/cockpit/lines/traffic/")
+            chart = "chart-line-jj-0"
+            page.wait_for_selector(f"#{chart} canvas")
+            x, y = page.evaluate(
+                f"""() => echarts.getInstanceByDom(document.getElementById('{chart}'))
+                .convertToPixel({{seriesIndex: 0}}, [5, 0])"""
+            )  # the middle of C's bar: 10 of 100, 10 %
+            box = page.locator(f"#{chart}").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + x, box["y"] + y)
+            page.wait_for_url(f"{live_server.url}/reporting/forms/CITY-M/COUNTY-C/201701/")
+            assert "C县局" in page.locator("h1").inner_text()
+            assert errors == []
+            assert [u for u in requests if not u.startswith(live_server.url)] == []
+        finally:
+            browser.close()
+
+
+def test_a_province_corps_covers_the_city_detachment_under_it(tree) -> None:
+    """A province leader reaches 交警总队 (territory: the province) and the city's 交警支队:
+    the line is shown once, from the top, its bureaus the cities."""
+    make_unit("ZD", tree.province, level="province", kind="division", name_zh="交警总队",
+              line=Line.TRAFFIC)  # fmt: skip
+    make_unit("AA-JJ", tree.city, level="city", kind="division", name_zh="甲交警", line=Line.TRAFFIC)  # fmt: skip
+    make_user("prov_leader", tree.province, "leader")
+    heads = lines.viewer_lines(_user("prov_leader"))
+    assert [(h.line, h.division.code, h.territory.code) for h in heads] == [("traffic", "ZD", "PROV")]  # fmt: skip
