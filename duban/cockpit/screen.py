@@ -17,11 +17,10 @@ reader sees only the slides of the units he may read (`slides_for`).
 from __future__ import annotations
 
 import functools
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from duban.cockpit.models import ScreenPack
+from duban.cockpit.screen_spans import Span, change_mark, poisson_z, signed, spans
 from duban.errors import DubanError
 from duban.indicators.formula import evaluate_all
 from duban.indicators.models import DataSet, Indicator, TimeAggregation, ValueType, fmt
@@ -39,7 +39,7 @@ from duban.meetings.services import can_manage
 from duban.orgs import policy
 from duban.orgs.models import Kind, OrgUnit
 from duban.orgs.policy import Action
-from duban.periods import Period, PeriodType, parse_period, periods_between
+from duban.periods import PeriodType, parse_period, periods_between
 from duban.reporting.figures import aggregate_over_time, aggregate_over_units, readable_values
 from duban.reporting.models import DONE_STATES
 from duban.tasks.ledger import ledger_rows
@@ -54,67 +54,12 @@ if TYPE_CHECKING:
 PACK_VERSION = 1
 MAX_ROWS = 6  # indicators on a slide: more would not fit at 32 px on 1080 lines
 MAX_TASKS = 4  # red tasks named on a slide; the rest counted ("另有 N 项")
-Z_LIMIT = 2.0  # a change is marked beyond ±2 (about 5 % by chance alone)
 SPAN_PERIODS = (PeriodType.DAILY, PeriodType.WEEKLY, PeriodType.MONTHLY)
 Json = dict[str, Any]
 
 
 class ScreenError(DubanError):
     """The screen cannot be frozen; nothing was changed."""
-
-
-# Spans -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    """A span ending on the meeting day, and the same span before it."""
-
-    key: str  # week, days28, year
-    start: date
-    end: date
-    before_start: date
-    before_end: date
-
-
-def same_day_last_year(day: date) -> date:
-    """29 February falls back to the 28th: last year had no such day."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
-
-
-def spans(day: date) -> list[Span]:
-    """This week and last 28 days against the span just before (环比, as bulletins compare
-    short spans); the year to date against the same dates last year (同比)."""
-    week = Span("week", day - timedelta(days=6), day, day - timedelta(days=13), day - timedelta(7))
-    days28 = Span(
-        "days28", day - timedelta(27), day, day - timedelta(days=55), day - timedelta(days=28)
-    )
-    jan1 = day.replace(month=1, day=1)
-    year = Span("year", jan1, day, jan1.replace(year=day.year - 1), same_day_last_year(day))
-    return [week, days28, year]
-
-
-def poisson_z(now: Decimal, before: Decimal) -> float:
-    """How far a count moved beyond chance: counts are roughly Poisson, and the square root
-    steadies their variance, so 2·(√now − √before) is about a standard normal under no change."""
-    return 2 * (math.sqrt(max(float(now), 0.0)) - math.sqrt(max(float(before), 0.0)))
-
-
-def change_mark(now: Decimal | None, before: Decimal | None) -> str:
-    """'up' or 'down' when a count changed beyond chance (|z| > 2), else ''."""
-    if now is None or before is None:
-        return ""
-    z = poisson_z(now, before)
-    return "up" if z > Z_LIMIT else "down" if z < -Z_LIMIT else ""
-
-
-def signed(value: Decimal) -> str:
-    """+3, −2, 0: the change as a reader says it (a true minus sign reads better on a wall)."""
-    text = fmt(abs(value))
-    return f"+{text}" if value > 0 else f"−{text}" if value < 0 else "0"
 
 
 # Figures -----------------------------------------------------------------------------------
@@ -377,6 +322,39 @@ def slide_units(meeting: Meeting) -> list[OrgUnit]:
     return [u for u in units if u.pk != meeting.unit_id] + [meeting.unit]
 
 
+def _slide(
+    meeting: Meeting,
+    unit: OrgUnit,
+    store: FigureStore,
+    shown: Sequence[Indicator],
+    needed: Sequence[Indicator],
+    all_spans: Sequence[Span],
+) -> Json:
+    """One unit's name and figures. A division heading a line has no figures of its own: its
+    slide holds its line's indicators for the whole convening unit (the city-wide picture the
+    divisions report at the meeting), and says so."""
+    line = unit.line if unit.kind == Kind.DIVISION else ""
+    source = unit.pk
+    if line:
+        shown = [i for i in shown if i.line == line]
+        source = meeting.unit_id
+    rows = (
+        _rows(store, source, shown[:MAX_ROWS], needed, all_spans) if source in store.units else []
+    )
+    if not any(c["now"] or c["before"] for r in rows for c in r["cells"]):
+        rows = []
+    return {
+        "unit_id": unit.pk,
+        "name": _names(unit.name_zh, unit.name_en),
+        "chair": unit.pk == meeting.unit_id,
+        "line_picture": _names(meeting.unit.name_zh, meeting.unit.name_en)
+        if line and rows
+        else None,
+        "rows": rows,
+        "more_rows": max(0, len(shown) - MAX_ROWS) if rows else 0,
+    }
+
+
 def build_screen(meeting: Meeting, today: date, *, viewer: User | AnonymousUser | Actor) -> Json:
     """The screen's content as of the meeting day (or today, for a preview before it), as
     `viewer` may read it: a JSON-ready dict of names and shown figures."""
@@ -387,30 +365,20 @@ def build_screen(meeting: Meeting, today: date, *, viewer: User | AnonymousUser 
     first = min(s.before_start for s in all_spans)
     store = load_store(meeting.unit, needed, first, as_of, viewer=viewer)
     shown = with_figures(candidates, store)
-    more_rows = max(0, len(shown) - MAX_ROWS)
-    shown = shown[:MAX_ROWS]
     scheme, ranks = _ranks(meeting, as_of, viewer)
     red = _red_tasks(meeting, as_of, viewer)
     slides = []
     for unit in slide_units(meeting):
         if unit.pk not in store.units and not policy.can(viewer, Action.VIEW_DATA, unit):
             continue
+        slide = _slide(meeting, unit, store, shown, needed, all_spans)
         tasks = [t for path, t in red if path.startswith(unit.path)]
-        figures = _rows(store, unit.pk, shown, needed, all_spans) if unit.pk in store.units else []
-        slides.append(
-            {
-                "unit_id": unit.pk,
-                "name": _names(unit.name_zh, unit.name_en),
-                "chair": unit.pk == meeting.unit_id,
-                "rows": figures
-                if any(c["now"] or c["before"] for r in figures for c in r["cells"])
-                else [],
-                "more_rows": more_rows,
-                "rank": ranks.get(unit.code),
-                "red": tasks[:MAX_TASKS],
-                "more_red": max(0, len(tasks) - MAX_TASKS),
-            }
+        slide.update(
+            rank=ranks.get(unit.code),
+            red=tasks[:MAX_TASKS],
+            more_red=max(0, len(tasks) - MAX_TASKS),
         )
+        slides.append(slide)
     return {
         "version": PACK_VERSION,
         "title": meeting.title,
@@ -571,5 +539,13 @@ def slides_for(pack: Json, user: Any) -> list[Json]:
         if slide["unit_id"] not in readable:
             continue
         rows = [_shown_row(r, lang) for r in slide["rows"]]
-        shown.append({**slide, "label": slide["name"][lang], "rows": rows})
+        picture = slide.get("line_picture")
+        line_label = (
+            _("the line's figures for the whole of %(unit)s") % {"unit": picture[lang]}
+            if picture
+            else ""
+        )
+        shown.append(
+            {**slide, "label": slide["name"][lang], "rows": rows, "line_label": line_label}
+        )
     return shown

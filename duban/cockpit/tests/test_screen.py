@@ -8,13 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from duban.cockpit.screen import (
-    build_screen,
-    change_mark,
-    poisson_z,
-    spans,
-)
+from duban.cockpit.screen import build_screen
+from duban.cockpit.screen_spans import change_mark, poisson_z, spans
 from duban.cockpit.tests.conftest import HELD, put_days, ranked_scheme
+from duban.orgs.policy import SYSTEM
 from duban.reporting.tests.conftest import make_form, put_figure
 from duban.tasks.tests.factories import make_task
 from duban.testing import make_user
@@ -94,7 +91,20 @@ def test_slides_in_the_meetings_order_with_the_convening_unit_last(tree, setting
     pack = build_screen(setting.meeting, HELD, viewer=office)
     assert [s["name"]["zh"] for s in pack["slides"]] == ["乙县局", "甲县局", "刑侦支队", "市局"]
     assert [s["chair"] for s in pack["slides"]] == [False, False, False, True]
-    assert _slide(pack, "刑侦支队")["rows"] == []  # no figures of its own
+    assert _slide(pack, "刑侦支队")["rows"] == []  # no figures of its own, heads no line
+
+
+def test_a_division_heading_a_line_shows_its_line_for_the_whole_city(tree, setting) -> None:
+    from duban.indicators.models import Indicator
+    from duban.orgs.models import OrgUnit
+
+    OrgUnit.objects.filter(pk=tree.division.pk).update(line="criminal")
+    Indicator.objects.filter(pk=setting.filed.pk).update(line="criminal")
+    office = make_user("office", tree.city, "office")
+    slide = _slide(build_screen(setting.meeting, HELD, viewer=office), "刑侦支队")
+    assert slide["line_picture"] == {"zh": "市局", "en": "City"}
+    week = slide["rows"][0]["cells"][0]
+    assert (week["now"], week["before"]) == ("7", "5")  # the city's, as on the city's slide
 
 
 def test_pack_holds_names_not_codes(tree, setting) -> None:
@@ -156,3 +166,31 @@ def test_a_reader_gets_only_what_the_policy_lets_him_read(tree, setting) -> None
     put_days(tree.county_a, setting.filed, {"20171203": 1})  # his own, approved: counted
     pack = build_screen(setting.meeting, HELD, viewer=reporter)
     assert pack["slides"][0]["rows"][0]["cells"][0]["now"] == "6"
+
+
+def test_a_slide_names_at_most_four_red_tasks_and_counts_the_rest(tree, setting) -> None:
+    for n in range(6):
+        make_task(tree.city, tree.county_b, title=f"任务{n}", due_date=date(2017, 11, 20 + n))
+    office = make_user("office", tree.city, "office")
+    slide = _slide(build_screen(setting.meeting, HELD, viewer=office), "乙县局")
+    assert [t["title"] for t in slide["red"]] == ["任务0", "任务1", "任务2", "任务3"]
+    assert slide["more_red"] == 2
+
+
+def test_the_queries_do_not_grow_with_the_units(
+    tree, setting, django_assert_max_num_queries
+) -> None:
+    from duban.meetings import services as meetings
+    from duban.testing import make_unit
+
+    office = make_user("office", tree.city, "office")
+    with django_assert_max_num_queries(40) as before:
+        build_screen(setting.meeting, HELD, viewer=office)
+    more = [make_unit(f"COUNTY-{n}", tree.city, name_zh=f"{n}县局") for n in "CDEFG"]
+    for unit in more:
+        put_days(unit, setting.filed, {"20171208": 1})
+    participants = [p.unit for p in setting.meeting.participants.all()] + more
+    meetings.update_meeting(setting.meeting, user=SYSTEM, participants=participants)
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        pack = build_screen(setting.meeting, HELD, viewer=office)
+    assert len(pack["slides"]) == 9

@@ -12,7 +12,6 @@ from duban.cockpit.models import ScreenPack
 from duban.cockpit.screen import freeze_screen, screen_for
 from duban.cockpit.tests.conftest import put_days
 from duban.orgs.policy import SYSTEM
-from duban.reporting.models import State
 from duban.testing import logged_in, make_user
 
 BEFORE, ON_THE_DAY, AFTER = (
@@ -92,10 +91,11 @@ def test_the_page_renders_every_slide(tree, setting) -> None:
 
 
 @time_machine.travel(BEFORE, tick=False)
-def test_the_page_before_the_day_is_labelled_a_preview(tree, setting, english) -> None:
+def test_the_page_before_the_day_is_labelled_a_preview(tree, setting) -> None:
     make_user("leader", tree.city, "leader")
     html = logged_in("leader").get(reverse("cockpit:screen", args=[setting.meeting.pk]))
-    assert "Preview before the meeting" in html.content.decode()
+    assert "会前预览：数据截至 2017-12-06，仍会变化" in html.content.decode()
+    assert not ScreenPack.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["outsider", "sibling"])
