@@ -45,9 +45,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Progress is written at most this often (and always at the first and last step): a loop
-# over 50,000 rows that advances per row costs a few hundred updates, not 50,000.
+# Progress is written when a hundredth more of the work is done, or this long after the last
+# write, and always at the last step: a loop over 50,000 rows that advances per row costs a
+# few hundred updates, not 50,000, and a job of twelve steps shows every one.
 WRITE_EVERY = 0.25  # seconds
+WRITE_SHARE = 100
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Progress:
     def __init__(self, job: Job) -> None:
         self.job = job
         self._written = 0.0
+        self._written_done = job.done
 
     @property
     def user(self) -> User:
@@ -126,11 +129,11 @@ class Progress:
         self._write(force=True)
 
     def _write(self, *, force: bool) -> None:
-        now = time.monotonic()
-        if not force and now - self._written < WRITE_EVERY:
+        now, j = time.monotonic(), self.job
+        share = j.total is not None and (j.done - self._written_done) * WRITE_SHARE >= j.total
+        if not (force or share or now - self._written >= WRITE_EVERY):
             return
-        self._written = now
-        j = self.job
+        self._written, self._written_done = now, j.done
         Job.objects.filter(pk=j.pk).update(done=j.done, total=j.total, message=j.message)
 
 

@@ -14,9 +14,9 @@ from duban.reporting import importing
 
 KIND = "reporting.import"
 # Above this a file goes to the worker. Bytes, not rows: known before the file is read.
-# About 2,000 CSV rows (≈ 60 bytes each); smaller files are done within the request,
-# and their problems shown at once beside the form.
-BACKGROUND_BYTES = 120_000
+# About 2,000 CSV rows (≈ 30 bytes each); smaller files are done within the request in
+# well under a second, and their problems shown at once beside the form.
+BACKGROUND_BYTES = 64_000
 
 
 def goes_to_background(size: int) -> bool:

@@ -103,18 +103,30 @@ def test_a_job_runs_once_even_if_delivered_twice(immediate, owner) -> None:
     assert job.state == State.DONE and job.done == 2
 
 
-def test_progress_counts_and_writes_the_last_step(owner, monkeypatch) -> None:
+def test_progress_writes_each_hundredth_and_the_last_step(owner, monkeypatch) -> None:
+    monkeypatch.setattr(work, "WRITE_EVERY", 3600)  # only the share of the work counts here
     job = Job.objects.create(kind="jobs.test.count", label="x", owner=owner)
-    monkeypatch.setattr(work, "WRITE_EVERY", 3600)
     p = Progress(job)
-    p.set_total(12)
-    for _ in range(5):
+    p.set_total(1000)
+    for _ in range(9):
         p.advance(message="row")
     stored = Job.objects.get(pk=job.pk)  # the page's view of it, not the worker's
-    assert (stored.total, stored.done) == (12, 0), "steps soon after a write wait for the next"
-    monkeypatch.setattr(work, "WRITE_EVERY", 0)
-    p.advance(message="row 6")
+    assert (stored.total, stored.done) == (1000, 0), "nine rows of 1,000 wait for the tenth"
+    p.advance(message="row 10")
     stored = Job.objects.get(pk=job.pk)
-    assert (stored.done, stored.message) == (6, "row 6")
-    p.advance(6)
-    assert Job.objects.get(pk=job.pk).done == 12, "the last step is always written"
+    assert (stored.done, stored.message) == (10, "row 10")
+    p.advance(985)
+    assert Job.objects.get(pk=job.pk).done == 995
+    p.advance(4)
+    assert Job.objects.get(pk=job.pk).done == 995
+    p.advance()
+    assert Job.objects.get(pk=job.pk).done == 1000, "the last step is always written"
+
+
+def test_a_short_job_shows_every_step(owner, monkeypatch) -> None:
+    monkeypatch.setattr(work, "WRITE_EVERY", 3600)
+    job = Job.objects.create(kind="jobs.test.count", label="x", owner=owner)
+    p = Progress(job)
+    p.set_total(12)
+    p.advance(message="one")
+    assert Job.objects.get(pk=job.pk).done == 1
