@@ -219,15 +219,3 @@ def sideways_scroll(page: Page) -> int:
 def wait_for_chart(page: Page, scope: str = "") -> None:
     """Wait until ECharts has drawn a canvas inside a `[data-chart]` element."""
     page.locator(f"{scope} [data-chart] canvas".strip()).first.wait_for(state="visible")
-
-
-def run_background_work() -> None:
-    """Run the queued background work to its end, here, in the test's thread.
-
-    The in-memory SQLite test database lives in this process, shared with the live server's
-    thread, so a worker process could not see it; `duban worker --batch` runs what is queued
-    against the same connection while the browser keeps polling the progress page.
-    """
-    from django.core.management import call_command
-
-    call_command("worker", "--batch", "--no-startup-delay", verbosity=0)

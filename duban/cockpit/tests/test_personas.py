@@ -14,6 +14,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
+from duban.jobs.tests.test_browser import worker_thread
 from duban.testing_browser import (
     PHONE,
     WALL,
@@ -21,7 +22,6 @@ from duban.testing_browser import (
     Watch,
     login,
     off_server,
-    run_background_work,
     shoot,
     sideways_scroll,
     wait_for_chart,
@@ -196,14 +196,17 @@ def test_a_recomputation_shows_its_progress_and_ends_with_a_link(open_page: Open
     page.goto("/evaluation/schemes/yz-2017/")
     page.locator("form[action*='/recompute/'] button").first.click()
     expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]{36}/"))
-    expect(page.locator("progress")).to_be_visible()
+    expect(page.locator("#job-progress progress")).to_be_visible()
     shoot(page, "progress")
-    run_background_work()  # the worker, while the page polls
+    worker = worker_thread()  # the jobs' tests' worker: runs what is queued, then stops
+    worker.start()
     done = page.locator("#job-progress[data-state=done] a[href*='/evaluation/schemes/yz-2017/']")
     expect(done).to_be_visible(timeout=30_000)  # the page polls every second
     shoot(page, "done")
+    assert page.locator("#job-progress").get_attribute("hx-trigger") is None, "polling stopped"
     done.click()
     expect(page).to_have_url(re.compile(r"/evaluation/schemes/yz-2017/scores/"))
+    worker.join(10)
 
 
 PAGES = ["/cockpit/YZ/", "/cockpit/YZ-LST/", "/cockpit/YZ/wall/", "/evaluation/", "/meetings/"]
