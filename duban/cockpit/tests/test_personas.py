@@ -92,21 +92,23 @@ def test_city_leader_clicks_from_the_city_to_a_county_to_an_item_to_its_figures(
     page = open_page()
     lands_on_cockpit(page, "yz_leader", "YZ")
     shoot(page, "city")
+    expect(page.locator(".top-sentence").first).to_be_visible()  # who leads, who trails
     # the children's ranking: its table (one click away under the chart) links each county
-    county = page.locator("figure a[href$='/cockpit/YZ-LST/']").first
-    county.locator("xpath=ancestor::details").locator("summary").click()
-    county.click()
+    ranking = page.locator("figure.chart", has=page.locator("a[href*='/cockpit/YZ-LST/']")).first
+    ranking.locator("details.chart-table summary").click()
+    ranking.locator("details.chart-table a[href*='/cockpit/YZ-LST/']").first.click()
     expect(page).to_have_url(cockpit_of("YZ-LST"))
-    expect(page.locator("body")).to_contain_text(RANK_SENTENCE)
+    expect(page.locator(".top-sentence").first).to_contain_text(RANK_SENTENCE)
     wait_for_chart(page)
     shoot(page, "county")
-    # an item among the shortfalls (短板) leads to its derivation
-    page.locator("a[href*='/evaluation/schemes/'][href*='/units/YZ-LST/']").first.click()
-    expect(page).to_have_url(re.compile(r"/evaluation/schemes/[^/]+/units/YZ-LST/"))
+    # an item among the shortfalls (短板) leads to its derivation, at its row
+    page.locator(".cockpit-list a[href*='/units/YZ-LST/'][href*='#item-']").first.click()
+    expect(page).to_have_url(re.compile(r"/evaluation/schemes/[^/]+/units/YZ-LST/.*#item-"))
+    expect(page.locator("tr:target")).to_be_visible()
     shoot(page, "derivation")
-    # and the derivation to the figures it was computed from
-    page.locator("main a[href*='/reporting/']").first.click()
-    expect(page).to_have_url(re.compile(r"/reporting/(forms|overview)/"))
+    # and the item's row to the figures it was computed from
+    page.locator("tr:target a[href*='/reporting/']").first.click()
+    expect(page).to_have_url(re.compile(r"/reporting/(forms|overview)/[^/]+/YZ-LST/"))
     shoot(page, "figures")
 
 
@@ -114,7 +116,8 @@ def test_the_rank_sentence_and_a_chart_at_first_sight(open_page: OpenPage) -> No
     """A county chief sees where he stands in words and a drawn chart, without scrolling."""
     page = open_page()
     lands_on_cockpit(page, "lst_leader", "YZ-LST")
-    sentence = page.get_by_text(RANK_SENTENCE).first
+    sentence = page.locator(".top-sentence").first
+    expect(sentence).to_contain_text(RANK_SENTENCE)  # 第12名，距第11名差1.07分
     expect(sentence).to_be_in_viewport()
     expect(page.locator("[data-chart] canvas").first).to_be_visible()
 
@@ -149,10 +152,12 @@ def test_division_head_sees_his_line_ranked(open_page: OpenPage) -> None:
     expect(page.locator("body")).to_contain_text("黄标车")
     wait_for_chart(page)
     shoot(page, "line")
-    table = page.locator("figure table").first
-    rows = table.locator("tbody tr")
-    assert rows.count() >= 10, "every bureau of the city is ranked"
-    assert "冷水滩区" in table.inner_text()
+    yellow = page.locator("figure.chart", has_text="黄标车").first
+    table = yellow.locator("details.chart-table tbody").text_content() or ""
+    assert "冷水滩区" in table, "the county bureaus are ranked by name"
+    places = [int(n) for n in re.findall(r"第(\d+)名", table)]
+    assert len(places) >= 10, "every bureau of the city has its place"
+    assert places == sorted(places, reverse=True), f"laggards first: {places}"
 
 
 SLIDE_UNIT = "section.slide:not([hidden]) .slide-unit"
