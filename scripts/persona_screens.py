@@ -69,6 +69,24 @@ def next_slides(page: Any) -> None:
     page.wait_for_timeout(400)
 
 
+def first_shortfall(page: Any) -> None:
+    """From the cockpit, the first item among the shortfalls (短板): its derivation row."""
+    page.locator(".cockpit-list a[href*='#item-']").first.click()
+    page.wait_for_load_state("networkidle")
+
+
+def yellow_label_chart(page: Any) -> None:
+    """The line's monthly yellow-label vehicles chart (targets, attainment) at the top."""
+    chart = page.locator("figure.chart", has_text="黄标车").last  # the month, with targets
+    chart.evaluate("el => el.scrollIntoView({block: 'start'})")
+
+
+def recompute(page: Any) -> None:
+    """Start the recomputation from the scheme's page and wait for its end (the worker runs)."""
+    page.locator("form[action*='/recompute/'] button").first.click()
+    page.locator("#job-progress[data-state=done]").wait_for(timeout=120_000)
+
+
 def personas(meeting: str) -> list[Persona]:
     """Who is shown, and what, in the order of docs/personas/."""
     screen = f"/cockpit/meetings/{meeting}/screen/"
@@ -85,7 +103,7 @@ def personas(meeting: str) -> list[Persona]:
             "lst_leader",
             [
                 Shot("landing", "", (PC, PHONE), wait_for=CHART),
-                Shot("derivation", "/evaluation/schemes/yz-2017/units/YZ-LST/", (PC,)),
+                Shot("derivation", "", (PC,), step=first_shortfall),
             ],
         ),
         Persona(
@@ -93,6 +111,7 @@ def personas(meeting: str) -> list[Persona]:
             [
                 Shot("landing", "", (PC,), wait_for=CHART),
                 Shot("scheme", "/evaluation/schemes/yz-2017/", (PC,)),
+                Shot("recompute", "", (PC,), step=recompute),
                 *(
                     [
                         Shot("screen", screen, (WALL,)),
@@ -111,8 +130,18 @@ def personas(meeting: str) -> list[Persona]:
                 Shot("wall", "/cockpit/SX/wall/", (WALL,), wait_for=CHART),
             ],
         ),
-        Persona("jj_leader", [Shot("line", "/cockpit/lines/", (PC, PHONE), wait_for=CHART)]),
-        Persona("lst_reporter", [Shot("landing", "", (PC, PHONE))]),
+        Persona(
+            "jj_leader",
+            [
+                Shot("landing", "", (PC,), wait_for=CHART),
+                Shot("line", "/cockpit/lines/", (PC, PHONE), wait_for=CHART),
+                Shot("line-yellow", "", (PC,), step=yellow_label_chart),
+            ],
+        ),
+        Persona(
+            "lst_reporter",
+            [Shot("landing", "", (PC, PHONE)), Shot("reporting", "/reporting/", (PC,))],
+        ),
     ]
 
 
