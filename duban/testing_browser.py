@@ -3,7 +3,7 @@
 A test module loads it as a plugin (`pytest_plugins = ["duban.testing_browser"]`, so its
 fixtures need no import) and marks itself `pytest.mark.browser`. It gets:
 
-- `browser`: one headless Chromium per test session, launched from Debian's binary with
+- `browser`: one headless Chromium per test module, launched from Debian's binary with
   `executable_path` (Playwright downloads nothing). Without that binary the tests skip,
   except in CI (`CI=true`), where they fail: CI must run them.
 - `demo_site`: a live server with the whole demo (`duban.demo.loader.load_demo`) loaded once
@@ -59,9 +59,14 @@ def chromium_or_skip() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One Chromium for the whole session: starting it costs a second or two each time."""
+    """One Chromium per test module (a second to start), stopped before the next module's.
+
+    Not one per session: Playwright's sync API runs one instance per thread, and the browser
+    tests that start their own (`sync_playwright()` in their module) would fail while this one
+    lived on. Once they all take this fixture it can be session-wide.
+    """
     executable = chromium_or_skip()
     from playwright.sync_api import sync_playwright
 

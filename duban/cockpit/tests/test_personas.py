@@ -193,6 +193,8 @@ def test_meeting_screen_steps_through_three_units_by_keyboard(open_page: OpenPag
     page.keyboard.press("ArrowLeft")
     expect(page.locator(SLIDE_UNIT)).to_have_text(second)
     assert sideways_scroll(page) <= 0
+    below = page.evaluate("document.documentElement.scrollHeight - window.innerHeight")
+    assert below <= 0, f"a slide on the wall cannot be scrolled: {below}px below the screen"
 
 
 def test_a_recomputation_shows_its_progress_and_ends_with_a_link(open_page: OpenPage) -> None:
