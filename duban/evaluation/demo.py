@@ -244,5 +244,5 @@ def load_evaluation_demo() -> dict[str, int]:
             services.publish_scheme(scheme, user=SYSTEM)
             counts["schemes"] += 1
         # Last: every period scored and kept, so the first cockpit opens at once.
-        counts["stored"] = cache.fill(Scheme.objects.published().filter(issuer__is_demo=True))
+        cache.fill(Scheme.objects.published().filter(issuer__is_demo=True))
     return counts

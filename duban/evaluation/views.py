@@ -320,7 +320,12 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         raise Http404("not scored by this scheme")
     lg = lang()
     u = result.units[unit]
-    links = figure_links(target, result.period.id, [r.item.indicator for r in u.items.values()])
+    links = figure_links(
+        target,
+        result.period.id,
+        [r.item.indicator for r in u.items.values()],
+        [r.item.indicator for r in u.items.values() if r.item.cumulative],
+    )
     items = []
     for r in u.items.values():
         placed = result.item_place(unit, r.item.code)

@@ -3,6 +3,7 @@ then 150 units costs the same number of queries, warm (every period kept) and co
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from duban.indicators.models import Indicator
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.reporting.values import Figure, put_figures
+from duban.tasks.tests.factories import make_task
 from duban.testing import logged_in, make_unit, make_user
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +108,8 @@ def province(code: str, count: int) -> tuple[str, Scheme]:
     make_user(f"{code}_leader", top, "leader")
     units = add_counties(top, count)
     put_year(units)
+    for unit in units[::5]:  # a task for every fifth county, overdue at today's date
+        make_task(top, unit, title=f"{unit.name_zh}攻坚", due_date=date(2017, 6, 30))
     return f"/cockpit/{code}/?period=201703", province_scheme(top, units)
 
 

@@ -39,8 +39,7 @@ def login(page, live_server, username: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit] >> nth=-1")
-    # wherever the account lands (leaders and offices: their cockpit), it is past the form
-    page.wait_for_url(lambda url: url.startswith(live_server.url) and "/accounts/login/" not in url)
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)  # home, or a leader's cockpit
 
 
 @pytest.fixture

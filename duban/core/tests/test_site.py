@@ -113,5 +113,5 @@ def test_demo_pages_carry_the_invented_banner(db) -> None:
     load_demo(activity=False)
     client = Client()
     client.login(username="yz_leader", password="Duban-demo-2017")
-    html = client.get("/").content.decode()
+    html = client.get("/", follow=True).content.decode()  # a leader lands on his cockpit
     assert 'class="demo-banner"' in html
