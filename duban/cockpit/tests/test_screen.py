@@ -194,3 +194,23 @@ def test_the_queries_do_not_grow_with_the_units(
     with django_assert_max_num_queries(len(before.captured_queries)):
         pack = build_screen(setting.meeting, HELD, viewer=office)
     assert len(pack["slides"]) == 9
+
+
+def test_at_most_six_indicators_a_slide_and_the_rest_counted(tree, setting) -> None:
+    from duban.indicators import services as ind_services
+    from duban.indicators.models import DataSet
+
+    codes = []
+    for n in range(6):
+        ind = ind_services.create_indicator(
+            user=SYSTEM, issuer=tree.city, code=f"daily.x{n}", name_zh=f"指标{n}",
+            value_type="integer", period_type="daily", levels=["county"], kinds=["territorial"],
+        )  # fmt: skip
+        put_days(tree.county_a, ind, {"20171208": n})
+        codes.append(ind.code)
+    ds = DataSet.objects.get(code="CITY-D")
+    ind_services.set_members(ds, ["daily.filed", *codes], user=SYSTEM)
+    office = make_user("office", tree.city, "office")
+    slide = _slide(build_screen(setting.meeting, HELD, viewer=office), "甲县局")
+    assert [r["name"]["zh"] for r in slide["rows"]] == ["立案数", *[f"指标{n}" for n in range(5)]]
+    assert slide["more_rows"] == 1
