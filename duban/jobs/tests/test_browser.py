@@ -25,8 +25,10 @@ from duban.testing import make_user
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Started once per module, before any test's database fixtures: started inside a test,
+    Playwright's loop leaves the test's first PostgreSQL connection open behind it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -61,7 +63,7 @@ def worker_thread() -> threading.Thread:
 
 
 def test_the_ledger_export_shows_its_progress_and_ends_with_the_file(
-    browser, live_server, transactional_db, tree, settings, monkeypatch, tmp_path
+    live_server, transactional_db, tree, settings, monkeypatch, tmp_path, browser
 ) -> None:
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.MEDIA_ROOT = tmp_path
