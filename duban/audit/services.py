@@ -31,17 +31,25 @@ def _to_jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
-def snapshot(obj: models.Model) -> dict[str, Any]:
-    """The concrete field values of a row, as JSON-ready data (secrets masked)."""
+def snapshot(obj: models.Model, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The concrete field values of a row, as JSON-ready data (secrets masked).
+
+    `values` are the row's values as loaded (`AuditedModel.from_db`) when the snapshot is of
+    the row as it was read rather than as it is now; a field missing there was deferred."""
     exclude: frozenset[str] = getattr(obj, "audit_exclude", frozenset())
-    deferred = obj.get_deferred_fields()
+    deferred = obj.get_deferred_fields() if values is None else set()
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         if field.attname in exclude or field.name in exclude or field.attname in deferred:
             continue
-        value = field.value_from_object(obj)
+        if values is None:
+            value = field.value_from_object(obj)
+        elif field.attname in values:
+            value = values[field.attname]
+        else:
+            continue
         if isinstance(field, models.FileField):
-            value = value.name if value else ""  # the stored path, not the file object
+            value = getattr(value, "name", value) or ""  # the stored path, not the file object
         data[field.attname] = value
     if "password" in data:
         data["password"] = SECRET

@@ -240,7 +240,7 @@ def test_in_the_browser_a_bar_opens_the_laggards_form(live_server, transactional
             page.fill("#id_username", "jj_head")
             page.fill("#id_password", PASSWORD)
             page.press("#id_password", "Enter")
-            page.wait_for_url(f"{live_server.url}/")
+            page.wait_for_url(lambda url: "/accounts/login/" not in url)  # home, or a cockpit
             page.goto(f"{live_server.url}/cockpit/lines/")
             page.wait_for_url(f"{live_server.url}/cockpit/lines/traffic/")
             chart = "chart-line-jj-0"
