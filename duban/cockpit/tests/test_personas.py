@@ -1,7 +1,7 @@
 """Issue 12 in a real browser: each persona logs in, lands where he should and clicks down.
 
 Debian's headless Chromium over a live server with the whole demo (duban.testing_browser:
-one demo load for this module, one browser for the session). Every page is watched: a
+one demo load and one browser for this module). Every page is watched: a
 console error, a failed request, an answer of 400 or more or a request that leaves the
 server fails the test. Screenshots go to test-results/screens/ (the CI artefacts).
 """
