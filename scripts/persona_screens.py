@@ -60,6 +60,7 @@ class Persona:
 
 
 CHART = "[data-chart] canvas"
+CONSOLE_ERRORS: list[str] = []  # any fails the run: a picture of a broken page is no doc
 
 
 def next_slides(page: Any) -> None:
@@ -220,6 +221,7 @@ def take(browser: Any, base: str, persona: Persona) -> list[Path]:
             print(f"  {path.relative_to(ROOT)}  ({page.url.removeprefix(base)})", flush=True)
         for text in problems:
             print(f"  console error on {persona.username}'s pages: {text}", flush=True)
+        CONSOLE_ERRORS.extend(problems)
         context.close()
     return saved
 
@@ -276,7 +278,8 @@ def main() -> int:
             base, meeting = args.base_url.rstrip("/"), os.environ.get("DUBAN_MEETING", "")
         else:
             base, procs, env = start_demo(data_dir)
-            meeting = duban("shell", "-c", MEETING, env=env, capture_output=True).stdout.strip()
+            found = duban("shell", "-v", "0", "-c", MEETING, env=env, capture_output=True)
+            meeting = (found.stdout.strip().splitlines() or [""])[-1]
         IMG.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
@@ -293,6 +296,9 @@ def main() -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
     sizes = sum(p.stat().st_size for p in IMG.glob("*.png"))
     print(f"==> personas: {len(list(IMG.glob('*.png')))} PNGs, {sizes // 1024} KiB in all")
+    if CONSOLE_ERRORS:
+        print(f"==> personas: {len(CONSOLE_ERRORS)} console errors (above)", file=sys.stderr)
+        return 1
     return 0
 
 
