@@ -13,6 +13,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 from duban.testing import make_tree, make_user
 
+# The browser tests' harness (Chromium, the demo behind a live server, watched pages).
+pytest_plugins = ["duban.testing_browser"]
+
 
 @dataclass
 class Tree:
