@@ -119,3 +119,31 @@ def where_in_words(where: str) -> str:
     if column:
         place = gettext("%(place)s, column %(column)s") % {"place": place, "column": column}
     return place + (name or "")
+
+
+def period_in_words(period_id: str) -> str:
+    """A reporting period as people say it: 2026年12月2日, 2026年第48周, 2017年10月,
+    2017年第1季度, 2017年上半年, 2017年 (and their English); anything else as given."""
+    from duban.periods import PeriodType, parse_period
+
+    try:
+        period = parse_period(period_id)
+    except ValueError:
+        return period_id
+    year, kind, rest = period.year, period.type, period.id[4:]
+    if kind is PeriodType.DAILY:
+        return gettext("%(year)s month %(month)s day %(day)s") % {
+            "year": year, "month": period.start.month, "day": period.start.day,
+        }  # fmt: skip
+    if kind is PeriodType.WEEKLY:
+        return gettext("%(year)s week %(week)s") % {"year": year, "week": int(rest.lstrip("W"))}
+    if kind is PeriodType.MONTHLY:
+        return gettext("%(year)s month %(month)s") % {"year": year, "month": int(rest)}
+    if kind is PeriodType.QUARTERLY:
+        return gettext("%(year)s quarter %(n)s") % {"year": year, "n": rest[1:]}
+    if kind is PeriodType.SIXMONTHLY:
+        half = gettext("first half") if rest == "S1" else gettext("second half")
+        return gettext("%(year)s %(half)s") % {"year": year, "half": half}
+    if kind is PeriodType.YEARLY:
+        return gettext("%(year)s (year)") % {"year": year}
+    return period_id

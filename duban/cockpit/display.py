@@ -17,21 +17,13 @@ from duban.cockpit import services
 from duban.cockpit.standing import Children, Standing
 from duban.evaluation.engine.decimals import fixed
 from duban.evaluation.engine.results import label
+from duban.text import period_in_words
 from duban.web.charts import BarChart, HeatmapChart, LineChart, Series
 
 
 def period_label(period: str) -> str:
     """2017年3月, 2017年第1季度, 2017年上半年, 2017年 (and their English)."""
-    year = period[:4]
-    rest = period[4:]
-    if not rest:
-        return _("%(year)s (year)") % {"year": year}
-    if rest.startswith("Q"):
-        return _("%(year)s quarter %(n)s") % {"year": year, "n": rest[1:]}
-    if rest.startswith("S"):
-        word = _("first half") if rest == "S1" else _("second half")
-        return _("%(year)s %(half)s") % {"year": year, "half": word}
-    return _("%(year)s month %(month)s") % {"year": year, "month": int(rest)}
+    return period_in_words(period)
 
 
 def month_label(period: str) -> str:

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 from duban.cockpit import lines
 from duban.evaluation.engine.decimals import figure, fixed
 from duban.orgs.models import Line
+from duban.text import period_in_words
 from duban.web import actor
 from duban.web.charts import BarChart, Series
 
@@ -67,7 +68,9 @@ def _indicator(board: lines.LineBoard, n: int, ib: lines.IndicatorBoard) -> dict
         series_name, value_name = ib.indicator.name, unit
     chart = BarChart(
         key=f"line-{board.head.division.code.lower()}-{n}".replace("_", "-"),
-        title=f"{ib.indicator.name} · {ib.period.id}" if ib.period else ib.indicator.name,
+        title=f"{ib.indicator.name} · {period_in_words(ib.period.id)}"
+        if ib.period
+        else ib.indicator.name,
         categories=[r.unit.name for r in ib.rows],
         series=[Series(name=series_name, values=values, links=[r.link for r in ib.rows])],
         horizontal=True,

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from duban.cockpit import display, services
+from duban.cockpit import display, lines, services
 from duban.errors import DubanError
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
@@ -58,6 +58,7 @@ def _render(
         context["parent_url"] = display.cockpit_url(parent.code, data.period)
     else:
         context["parent_url"] = ""
+    context["lines"] = lines.viewer_lines(user)  # a division head's way to his line's view
     if template.endswith("wall.html") and request.headers.get("HX-Request"):
         template = "cockpit/_wall_body.html"
     return render(request, template, context), not data.stale

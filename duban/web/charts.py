@@ -293,7 +293,7 @@ class BarChart(_CategoryChart):
     def height(self, wall: bool = False) -> int:
         if not self.horizontal:
             return super().height(wall)
-        per_bar = (52 if wall else 28) * max(1, len(self.series) if not self.stacked else 1)
+        per_bar = (40 if wall else 28) * max(1, len(self.series) if not self.stacked else 1)
         return max(160, per_bar * len(self.categories) + (110 if wall else 70))
 
     def options(self, wall: bool = False) -> dict[str, Any]:
@@ -317,7 +317,7 @@ class BarChart(_CategoryChart):
             option["grid"] = {
                 "left": 12,
                 "right": 12,
-                "top": 48,
+                "top": 110 if wall else 56,  # room for a legend on two lines
                 "bottom": 12,
                 "containLabel": True,
             }
@@ -329,7 +329,9 @@ class BarChart(_CategoryChart):
                 "name": s.name,
                 "data": self._data(s, self.notes if n == len(self.series) - 1 else None),
                 "label": {
-                    "show": True,
+                    # Grouped upright bars would print their numbers over each other: the
+                    # tooltip and the table carry them there.
+                    "show": self.horizontal or self.stacked or len(self.series) == 1,
                     "position": "right" if self.horizontal else "top",
                     "fontSize": font,
                 },
