@@ -213,7 +213,8 @@ def test_the_demo_traffic_head_sees_yellow_label_vehicles() -> None:
 def test_in_the_browser_a_bar_opens_the_laggards_form(live_server, transactional_db, tree, settings) -> None:  # fmt: skip
     """The division head logs in, lands on his line, and a click on the top bar (the laggard,
     C县局) opens its form; no console error, nothing loaded from outside the server."""
-    from duban.core.tests.test_browser import ARGS, CHROMIUM
+    from duban.testing_browser import CHROMIUM
+    from duban.testing_browser import CHROMIUM_ARGS as ARGS
 
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")

@@ -17,10 +17,12 @@ import pytest
 from django.db import connections
 from django_tasks_db.management.commands.db_worker import Worker
 
-from duban.core.tests.test_browser import ARGS, CHROMIUM, login
+from duban.core.tests.test_browser import login
 from duban.tasks import jobs as ledger_jobs
 from duban.tasks.tests.factories import make_task
 from duban.testing import make_user
+from duban.testing_browser import CHROMIUM
+from duban.testing_browser import CHROMIUM_ARGS as ARGS
 
 pytestmark = pytest.mark.browser
 

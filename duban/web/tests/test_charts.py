@@ -212,7 +212,8 @@ urlpatterns = _urlpatterns()
 @pytest.mark.browser
 @pytest.mark.urls(__name__)
 def test_chart_draws_and_a_click_on_a_bar_opens_its_link(live_server, transactional_db) -> None:
-    from duban.core.tests.test_browser import ARGS, CHROMIUM
+    from duban.testing_browser import CHROMIUM
+    from duban.testing_browser import CHROMIUM_ARGS as ARGS
 
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")
