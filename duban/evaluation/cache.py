@@ -23,15 +23,18 @@ from typing import Any
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from duban.audit.models import AuditEntry
 from duban.evaluation.engine import SchemeResult
 from duban.evaluation.engine.decimals import fixed, plain
 from duban.evaluation.engine.explain import Text
 from duban.evaluation.models import GroupMember, Scheme, StoredResult
 from duban.evaluation.scoring import Scored, score
+from duban.evaluation.values import MILESTONE_SHARE
 from duban.periods import Period, PeriodType, StatisticalCalendar, parse_period
 from duban.reporting.models import DONE_STATES, DataValue
 
 FORMAT = 2  # bump when ``compact`` changes shape: older entries are then stale
+KEY_TASK_TYPES = ("tasks.task", "tasks.milestone")  # audit object types a milestone share reads
 
 
 def _names(text: Text) -> dict[str, str]:
@@ -102,8 +105,18 @@ def inputs(scheme: Scheme) -> Inputs:
         last = max(last, stamp_time)
         seen.add(row["period"])
     changed = scheme.updated_at.isoformat() if scheme.updated_at else ""
-    stamp = f"v{FORMAT}|{count}|{ids}|{last}|{changed}"
+    stamp = f"v{FORMAT}|{count}|{ids}|{last}|{changed}{_key_tasks_stamp(scheme)}"
     return Inputs(stamp, tuple(p for p in year_months(scheme) if p in seen))
+
+
+def _key_tasks_stamp(scheme: Scheme) -> str:
+    """For a scheme that scores milestones met on time (`values.MILESTONE_SHARE`): the newest
+    audit entry of a task or milestone, since every change of one writes an entry; "" for the
+    others, which read figures alone."""
+    if not scheme.items.filter(indicator=MILESTONE_SHARE).exists():
+        return ""
+    newest = AuditEntry.objects.filter(object_type__in=KEY_TASK_TYPES).aggregate(n=Max("id"))
+    return f"|tasks{newest['n'] or 0}"
 
 
 def input_stamp(scheme: Scheme) -> str:

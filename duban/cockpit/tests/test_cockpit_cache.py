@@ -101,3 +101,28 @@ def test_the_recompute_button_starts_the_job(city_scheme: Any, people: Any) -> N
     job = Job.objects.get(kind=RECOMPUTE)
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
     assert logged_in("county_reporter").post("/cockpit/recompute/t-2017/").status_code in (302, 403)
+
+
+def test_a_milestone_moves_the_stamp_only_of_a_scheme_that_scores_milestones(
+    scheme: Any, tree: Any
+) -> None:
+    from duban.evaluation.models import SchemeItem
+    from duban.evaluation.values import MILESTONE_SHARE
+    from duban.orgs.policy import SYSTEM
+    from duban.tasks import services as task_services
+    from duban.tasks.tests.factories import make_milestone, make_task
+
+    task = make_task(tree.city, tree.county_a)
+    milestone = make_milestone(task, date(2017, 3, 28))
+    before = cache.input_stamp(scheme)
+    task_services.mark_milestone_met(
+        milestone, user=SYSTEM, on=date(2017, 3, 28), today=date(2017, 7, 10)
+    )
+    assert cache.input_stamp(scheme) == before, "this scheme reads figures alone"
+    SchemeItem.objects.filter(scheme=scheme, code="solved").update(indicator=MILESTONE_SHARE)
+    with_tasks = cache.input_stamp(scheme)
+    other = make_milestone(task, date(2017, 4, 28))
+    task_services.mark_milestone_met(
+        other, user=SYSTEM, on=date(2017, 4, 28), today=date(2017, 7, 10)
+    )
+    assert cache.input_stamp(scheme) != with_tasks, "a milestone met changes the share it scores"
