@@ -79,10 +79,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     tests that reach the database run: the others (the engine's properties, the formula
     parser, translations) ran on the first run and would prove nothing new; so would the
     tests marked `once`, which load the whole demo to check pages and words, not SQL (one
-    demo load, twice, and the crawl stay on both databases)."""
+    demo load, twice, and the crawl stay on both databases), and the browser tests, which check
+    what Chromium draws and does (the pages' SQL runs on both through the client tests)."""
     if os.environ.get("DUBAN_TEST_DATABASE_ONLY") != "1":
         return
-    kept = [i for i in items if touches_database(i) and i.get_closest_marker("once") is None]
+    kept = [
+        i
+        for i in items
+        if touches_database(i)
+        and i.get_closest_marker("once") is None
+        and i.get_closest_marker("browser") is None
+    ]
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[i for i in items if i not in kept])
         items[:] = kept
