@@ -17,14 +17,13 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
+from _local_server import free_port, wait_for  # scripts/ is on the path of a script
 
 ROOT = Path(__file__).resolve().parent.parent
 DUBAN = ROOT / ".venv" / "bin" / "duban"
@@ -45,23 +44,6 @@ for ds in DataSet.objects.filter(code__in=["YZ-MONTHLY", "SX-MONTHLY"]):
 
 def duban(*args: str, env: dict[str, str]) -> None:
     subprocess.run([str(DUBAN), *args], env=env, check=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    raise SystemExit(f"the server did not answer at {url}")
 
 
 def log_in(base: str, username: str) -> tuple[str, str]:

@@ -15,17 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.error import URLError
-from urllib.request import urlopen
+
+from _local_server import free_port, wait_for  # scripts/ is on the path of a script
 
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "docs" / "personas" / "img"
@@ -144,23 +142,6 @@ def personas(meeting: str) -> list[Persona]:
             [Shot("landing", "", (PC, PHONE)), Shot("reporting", "/reporting/", (PC,))],
         ),
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urlopen(url, timeout=2).close()
-            return
-        except (URLError, ConnectionError):
-            time.sleep(0.3)
-    raise SystemExit(f"the server did not answer at {url}")
 
 
 def duban(*args: str, env: dict[str, str], **kw: Any) -> subprocess.CompletedProcess[str]:
