@@ -45,3 +45,11 @@ setup_node() {
     cp package-lock.json node_modules/.duban-lock
   fi
 }
+
+setup_documents() {
+  # Official documents (bulletins) as PDF and charts: WeasyPrint needs Debian's pango; the free
+  # CJK fonts that stand in for the GB/T 9704 typefaces (docs/documents.md): Noto Serif CJK and
+  # Noto Sans CJK (fonts-noto-cjk) and LXGW WenKai (fonts-lxgw-wenkai) for 楷体.
+  apt_install fonts-noto-cjk fonts-lxgw-wenkai libpango-1.0-0 libpangoft2-1.0-0 ||
+    echo "warning: could not install the document fonts (PDF and charts will lack Chinese type)" >&2
+}
