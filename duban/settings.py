@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "duban.evaluation",
     "duban.tasks",
     "duban.meetings",
+    "duban.bulletins",
     "duban.cockpit",
     "duban.demo",
 ]

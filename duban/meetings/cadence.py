@@ -7,6 +7,7 @@ unit held a meeting of that kind in the period, or a record says so; 一月一�
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,13 +26,14 @@ PERIOD_TYPE = {
 }
 
 
-def bulletins_issued(unit: OrgUnit, start: date, end: date) -> list[date]:
-    """Dates of the unit's published bulletins in [start, end].
+#: Set by the bulletins app when it is installed (it sits above meetings): the dates of a
+#: unit's issued monthly bulletins in [start, end], each with its document number.
+ISSUED_BULLETINS: Callable[[OrgUnit, date, date], list[tuple[date, str]]] | None = None
 
-    TODO(bulletins): the bulletins app (Bulletin) will answer this from its
-    published documents; until then only cadence records count.
-    """
-    return []
+
+def bulletins_issued(unit: OrgUnit, start: date, end: date) -> list[tuple[date, str]]:
+    """The unit's issued bulletins in [start, end] (date, number), from the documents."""
+    return ISSUED_BULLETINS(unit, start, end) if ISSUED_BULLETINS is not None else []
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,9 @@ def cadence_table(unit: OrgUnit, year: int, today: date) -> list[CadenceLine]:
                 if m is not None:
                     held[p.id] = (m.held_on, m.title)
             else:
-                dates = [d for d in bulletins_issued(unit, p.start, p.end) if d <= today]
-                if dates:
-                    held[p.id] = (min(dates), "")
+                issued = [b for b in bulletins_issued(unit, p.start, p.end) if b[0] <= today]
+                if issued:
+                    held[p.id] = min(issued)
         lines.append(
             CadenceLine(cadence, tuple(_cell(cadence, p, today, held.get(p.id)) for p in periods))
         )

@@ -39,12 +39,14 @@ class Action(StrEnum):
     APPROVE_DATA = "approve_data"  # check, return and approve a unit below
     MANAGE_EVALUATION = "manage_evaluation"  # schemes, periods, locks, bulletins
     LODGE_OBJECTION = "lodge_objection"  # object to the unit's own published results (公示)
+    READ_BULLETINS = "read_bulletins"  # read the issued documents (通报) of a unit
 
 
 class Reach(StrEnum):
     SUBTREE = "subtree"  # the unit and everything below it
     SELF = "self"  # the unit itself only
     BELOW = "below"  # strictly below the unit
+    LINEAGE = "lineage"  # the unit's subtree and the units above it (documents sent down)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ RULES: dict[Action, Rule] = {
     Action.APPROVE_DATA: Rule(frozenset({Role.APPROVER}), Reach.BELOW),
     Action.MANAGE_EVALUATION: Rule(frozenset({Role.OFFICE})),
     Action.LODGE_OBJECTION: Rule(frozenset({Role.OFFICE, Role.LEADER}), Reach.SELF),
+    # An issued bulletin is addressed to every unit below its issuer: a county reads the
+    # province's bulletin (the units above it), and the province reads a county's.
+    Action.READ_BULLETINS: Rule(BUSINESS_ROLES, Reach.LINEAGE),
 }
 
 
@@ -184,7 +189,15 @@ def _reaches(reach: Reach, grant_path: str, unit_path: str) -> bool:
         return unit_path == grant_path
     if reach is Reach.BELOW:
         return unit_path != grant_path and unit_path.startswith(grant_path)
+    if reach is Reach.LINEAGE:
+        return unit_path.startswith(grant_path) or grant_path.startswith(unit_path)
     return unit_path.startswith(grant_path)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """The paths of the units above the one at `path` (/SX/SX-XA/ → /SX/)."""
+    codes = [c for c in path.split("/") if c]
+    return ["/" + "/".join(codes[:n]) + "/" for n in range(1, len(codes))]
 
 
 def _reach_q(reach: Reach, grant_path: str, field: str = "path") -> Q:
@@ -192,6 +205,10 @@ def _reach_q(reach: Reach, grant_path: str, field: str = "path") -> Q:
         return Q(**{field: grant_path})
     if reach is Reach.BELOW:
         return Q(**{f"{field}__startswith": grant_path}) & ~Q(**{field: grant_path})
+    if reach is Reach.LINEAGE:
+        return Q(**{f"{field}__startswith": grant_path}) | Q(
+            **{f"{field}__in": _ancestor_paths(grant_path)}
+        )
     return Q(**{f"{field}__startswith": grant_path})
 
 

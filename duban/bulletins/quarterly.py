@@ -1,0 +1,1 @@
+"""The quarterly review (季度点评): written in the next step."""
