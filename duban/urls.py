@@ -18,6 +18,7 @@ urlpatterns = [
     path("evaluation/", include("duban.evaluation.urls")),
     path("tasks/", include("duban.tasks.urls")),
     path("meetings/", include("duban.meetings.urls")),
+    path("bulletins/", include("duban.bulletins.urls")),
     path("cockpit/", include("duban.cockpit.urls")),
     path("jobs/", include("duban.jobs.urls")),
     path("admin/", admin.site.urls),

@@ -373,6 +373,21 @@ def _matter_supervised(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     }
 
 
+# Bulletins -----------------------------------------------------------------------------------
+
+
+@registry.sentence("bulletins.bulletin.issued", gettext_lazy("Document issued"))
+def _bulletin_issued(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    after = _after(entry)
+    text = _("“%(title)s” issued as %(number)s") % {
+        "title": _subject(kind, entry, names),
+        "number": after.get("number") or "—",
+    }
+    if after.get("corrects"):
+        text += _(", correcting %(number)s") % {"number": after["corrects"]}
+    return text
+
+
 # The trail itself ----------------------------------------------------------------------------
 
 

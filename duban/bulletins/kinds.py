@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.utils.translation import gettext as _
+
 from duban.documents.model import OfficialDocument
 
 if TYPE_CHECKING:
@@ -69,9 +71,8 @@ class Kind(ABC):
     def compose(self, bulletin: Bulletin, texts: Mapping[str, str]) -> OfficialDocument:
         """The document: ``bulletin.content`` and the texts, with the series' header fields."""
 
-    def period_label(self) -> str:
-        """What the period field means for this kind (shown on the new-document form)."""
-        return "month"
+    def check(self, source: Source) -> None:  # noqa: B027 (most kinds accept any period)
+        """Refuse, naming the field, a period or meeting this kind cannot be made for."""
 
 
 _KINDS: dict[str, Kind] = {}
@@ -102,6 +103,11 @@ def document(
     and date once issued, and a demo's note that its figures are invented."""
     series = bulletin.series
     invented = bool(bulletin.content.get("invented"))
+    corrects = (
+        (_("This document corrects %(number)s.") % {"number": bulletin.corrects.number},)
+        if bulletin.corrects_id and bulletin.corrects
+        else ()
+    )
     return OfficialDocument(
         authority=series.authority,
         title=bulletin.title,
@@ -115,6 +121,6 @@ def document(
         printed_on=bulletin.date_written if bulletin.is_issued else None,
         index_number=bulletin.index_number,
         category=series.category,
-        notes=(*notes, *((INVENTED_NOTE,) if invented else ())),
+        notes=(*notes, *corrects, *((INVENTED_NOTE,) if invented else ())),
         draft=not bulletin.is_issued,
     )

@@ -270,6 +270,7 @@ def context(data: services.Cockpit, lang: str) -> dict[str, Any]:
         "orders": data.orders,
         "orders_total": data.orders_total,
         "publications": data.publications,
+        "documents": data.documents,
         "stale": bool(data.stale),
         "charts_ready": any(v.charts or any(g["charts"] for g in v.children) for v in schemes),
     }

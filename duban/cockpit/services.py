@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from duban.bulletins import access as bulletin_access
+from duban.bulletins.models import Bulletin, BulletinState
 from duban.cockpit import standing as st
 from duban.errors import DubanError
 from duban.evaluation import access as evaluation_access
@@ -250,6 +252,19 @@ def recent_publications(schemes: list[Scheme], limit: int = 5) -> list[Publicati
     )
 
 
+def recent_documents(user: Actor, unit: OrgUnit, limit: int = 5) -> list[Bulletin]:
+    """Issued bulletins and reviews the viewer may read that concern the unit: issued by it
+    or by a unit above it (its lineage), newest first."""
+    lineage = [unit.path, *policy.ancestor_paths(unit.path)]
+    return list(
+        bulletin_access.visible_bulletins(user)
+        .filter(state=BulletinState.ISSUED)
+        .filter(Q(issuer__path__in=lineage) | Q(issuer__path__startswith=unit.path))
+        .select_related("series")
+        .order_by("-date_written", "-id")[:limit]
+    )
+
+
 # The page -----------------------------------------------------------------------------------
 
 
@@ -264,6 +279,7 @@ class Cockpit:
     orders: list[Reminder]
     orders_total: int
     publications: list[Publication]
+    documents: list[Bulletin] = field(default_factory=list)
     stale: list[Scheme] = field(default_factory=list)  # schemes whose months are being redone
 
     @property
@@ -292,5 +308,6 @@ def cockpit(user: Actor, unit: OrgUnit, period: str | None, lang: str, today: da
         orders=orders,
         orders_total=orders_total,
         publications=recent_publications([p.scheme for p in panels]),
+        documents=recent_documents(user, unit),
         stale=stale,
     )

@@ -12,6 +12,7 @@ from django.db import transaction
 from duban.accounts.models import User
 from duban.audit.context import acting_as
 from duban.audit.services import audited_update
+from duban.bulletins.demo import load_bulletins_demo
 from duban.cockpit.demo import load_screen_demo
 from duban.evaluation.demo import load_evaluation_demo
 from duban.meetings.demo import load_meetings_demo
@@ -67,4 +68,5 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
             load_tasks_demo(today)
             load_meetings_demo(today)
             load_screen_demo(today or today_local())
+            load_bulletins_demo(today or today_local())
     return accounts

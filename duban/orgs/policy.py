@@ -194,7 +194,7 @@ def _reaches(reach: Reach, grant_path: str, unit_path: str) -> bool:
     return unit_path.startswith(grant_path)
 
 
-def _ancestor_paths(path: str) -> list[str]:
+def ancestor_paths(path: str) -> list[str]:
     """The paths of the units above the one at `path` (/SX/SX-XA/ → /SX/)."""
     codes = [c for c in path.split("/") if c]
     return ["/" + "/".join(codes[:n]) + "/" for n in range(1, len(codes))]
@@ -207,7 +207,7 @@ def _reach_q(reach: Reach, grant_path: str, field: str = "path") -> Q:
         return Q(**{f"{field}__startswith": grant_path}) & ~Q(**{field: grant_path})
     if reach is Reach.LINEAGE:
         return Q(**{f"{field}__startswith": grant_path}) | Q(
-            **{f"{field}__in": _ancestor_paths(grant_path)}
+            **{f"{field}__in": ancestor_paths(grant_path)}
         )
     return Q(**{f"{field}__startswith": grant_path})
 

@@ -1,0 +1,70 @@
+"""A bulletin as a document and as files: its kind composes it, the writers lay it out.
+
+An issued document's files are the ones kept at issue (``IssuedFile``); a draft's are
+rendered on each download and marked as a draft by every writer.
+"""
+
+from __future__ import annotations
+
+from duban.bulletins import kinds
+from duban.bulletins.models import Bulletin
+from duban.documents.model import OfficialDocument
+
+CONTENT_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def text_parts(bulletin: Bulletin) -> list[kinds.TextPart]:
+    return kinds.kind(bulletin.kind).texts(bulletin.content)
+
+
+def texts(bulletin: Bulletin) -> dict[str, str]:
+    """The text parts as the office left them, the generated default where it wrote none."""
+    edited = bulletin.texts or {}
+    return {p.key: edited.get(p.key, p.default) for p in text_parts(bulletin)}
+
+
+def compose(bulletin: Bulletin) -> OfficialDocument:
+    return kinds.kind(bulletin.kind).compose(bulletin, texts(bulletin))
+
+
+def render(bulletin: Bulletin, fmt: str) -> bytes:
+    """The document in one format, rendered now."""
+    doc = compose(bulletin)
+    if fmt == "docx":
+        from duban.documents.docx import to_docx
+
+        return to_docx(doc)
+    if fmt == "pdf":
+        from duban.documents.pdf import to_pdf
+
+        return to_pdf(doc)
+    if fmt == "xlsx":
+        from duban.documents.xlsx import to_xlsx
+
+        return to_xlsx(doc)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def stored_or_rendered(bulletin: Bulletin, fmt: str) -> bytes:
+    """The file as issued (kept), or a draft's rendered now."""
+    if bulletin.is_issued:
+        kept = bulletin.files.filter(format=fmt).first()
+        if kept is not None:
+            return bytes(kept.content)
+    return render(bulletin, fmt)
+
+
+def filename(bulletin: Bulletin, fmt: str) -> str:
+    stem = bulletin.number or f"{bulletin.title}（草稿）"
+    return f"{stem}.{fmt}"
+
+
+def html(doc: OfficialDocument) -> str:
+    """The document as an HTML fragment for its page (escaped by the writer)."""
+    from duban.documents.html import fragment
+
+    return fragment(doc)
