@@ -241,3 +241,38 @@ def test_the_watch_sees_a_request_that_would_leave(browser: object) -> None:
     context.close()
     assert watch.off_server == ["http://example.invalid/logo.png"]
     assert any("request failed" in p for p in watch.problems)
+
+
+def test_the_reform_office_issues_the_monthly_bulletin_and_a_county_reads_it(
+    open_page: OpenPage,
+) -> None:
+    """Issue 13: draft from the figures, edit a text part, issue; a county downloads it."""
+    office = open_page()
+    login(office, "sx_office")
+    office.goto("/bulletins/new/")
+    office.get_by_label("文种").select_option(label="陕西省公安厅改革办公室 · 月度通报")
+    office.get_by_label("月份或季度").select_option(label="2017年11月")
+    office.get_by_role("button", name="保存").click()
+    expect(office.locator("h1")).to_have_text("修改草稿")
+    office.get_by_label("成文日期").fill("2017-12-08")
+    office.get_by_label("下步工作要求（每行一段）").fill("（一）全力冲刺黄标车淘汰任务。")
+    office.get_by_role("button", name="保存").click()
+    expect(office.locator(".doc")).to_contain_text("（一）全力冲刺黄标车淘汰任务。")
+    expect(office.locator(".doc")).to_contain_text("全省合计")
+    shoot(office, "bulletin-draft")
+    office.get_by_role("button", name="签发并发布").click()
+    expect(office.locator(".doc-meta")).to_contain_text("陕公改办通〔2017〕2号")
+    shoot(office, "bulletin-issued")
+
+    county = open_page()
+    login(county, "yt_reporter")
+    county.goto("/bulletins/")
+    row = county.locator("tr", has_text="陕公改办通〔2017〕2号")
+    expect(row).to_contain_text("610000018/2017-00002")
+    row.get_by_role("link").click()
+    expect(county.locator(".doc")).to_contain_text("（一）全力冲刺黄标车淘汰任务。")
+    with county.expect_download() as got:
+        county.get_by_role("link", name="下载 PDF").click()
+    path = got.value.path()
+    assert path is not None and open(path, "rb").read(5) == b"%PDF-"
+    shoot(county, "bulletin-county")
