@@ -52,6 +52,18 @@ def managed_series(user: Any) -> QuerySet[Series]:
     ).select_related("issuer", "scheme")
 
 
+def dispatch_series_for(user: Any, unit: OrgUnit) -> Series | None:
+    """The dispatch-brief series the user manages whose issuer is the unit or above it
+    (the nearest first)."""
+    lineage = [unit.path, *policy.ancestor_paths(unit.path)]
+    found = (
+        managed_series(user)
+        .filter(kind=DocumentKind.DISPATCH, issuer__path__in=lineage)
+        .order_by("-issuer__depth")
+    )
+    return found.first()
+
+
 def issued_dates(unit: OrgUnit, start: date, end: date) -> list[tuple[date, str]]:
     """The unit's issued monthly bulletins in [start, end], dated and numbered (the
     cadence's count)."""

@@ -6,6 +6,8 @@ rendered on each download and marked as a draft by every writer.
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from duban.bulletins import kinds
 from duban.bulletins.models import Bulletin
 from duban.documents.model import OfficialDocument
@@ -28,7 +30,9 @@ def texts(bulletin: Bulletin) -> dict[str, str]:
 
 
 def compose(bulletin: Bulletin) -> OfficialDocument:
-    return kinds.kind(bulletin.kind).compose(bulletin, texts(bulletin))
+    """The document, in Chinese whatever the reader's language: it is the official text."""
+    with translation.override("zh-hans"):
+        return kinds.kind(bulletin.kind).compose(bulletin, texts(bulletin))
 
 
 def render(bulletin: Bulletin, fmt: str) -> bytes:

@@ -6,6 +6,7 @@ app_name = "bulletins"
 urlpatterns = [
     path("", views.publications, name="list"),
     path("new/", views.new, name="new"),
+    path("brief/<int:meeting>/", views.brief, name="brief"),
     path("<int:pk>/", views.document, name="document"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/issue/", views.issue, name="issue"),

@@ -20,6 +20,7 @@ from duban.bulletins import access, services
 from duban.bulletins import render as documents
 from duban.bulletins.forms import NewDocumentForm, TextsForm
 from duban.bulletins.models import Bulletin, BulletinState, DocumentKind
+from duban.meetings.models import Meeting
 from duban.web import AuthenticatedHttpRequest, actor, download, form_page, post_action
 
 
@@ -90,6 +91,25 @@ def new(request: AuthenticatedHttpRequest) -> HttpResponse:
             "The figures, tables and charts are generated from the scores and the ledger; "
             "you edit the text parts before issuing."
         ),
+    )
+
+
+@login_required
+@require_POST
+def brief(request: AuthenticatedHttpRequest, meeting: int) -> HttpResponse:
+    """The dispatch brief of a meeting, drafted from its screen (the meeting page's button)."""
+    found = get_object_or_404(Meeting.objects.select_related("unit"), pk=meeting)
+    series = access.dispatch_series_for(request.user, found.unit)
+    if series is None:
+        raise PermissionDenied(_("no dispatch-brief series of yours covers this meeting"))
+    return post_action(
+        request,
+        lambda: services.create_draft(
+            series, user=actor(request), period=found.held_on.isoformat(), meeting=found
+        ),
+        back=reverse("meetings:meeting", args=[found.pk]),
+        done=_("Draft generated from the figures. Edit its text, then issue it."),
+        then=lambda b: reverse("bulletins:edit", args=[b.pk]),
     )
 
 

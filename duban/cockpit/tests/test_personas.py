@@ -274,5 +274,5 @@ def test_the_reform_office_issues_the_monthly_bulletin_and_a_county_reads_it(
     with county.expect_download() as got:
         county.get_by_role("link", name="下载 PDF").click()
     path = got.value.path()
-    assert path is not None and open(path, "rb").read(5) == b"%PDF-"
+    assert path is not None and path.read_bytes()[:5] == b"%PDF-"
     shoot(county, "bulletin-county")
