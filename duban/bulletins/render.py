@@ -6,12 +6,15 @@ rendered on each download and marked as a draft by every writer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.utils import translation
 
 from duban.bulletins import kinds
 from duban.bulletins.models import Bulletin
 from duban.documents.model import OfficialDocument
 
+FORMATS = ("docx", "pdf", "xlsx")
 CONTENT_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
@@ -37,20 +40,30 @@ def compose(bulletin: Bulletin) -> OfficialDocument:
 
 def render(bulletin: Bulletin, fmt: str) -> bytes:
     """The document in one format, rendered now."""
+    return render_all(bulletin, (fmt,))[fmt]
+
+
+def render_all(bulletin: Bulletin, formats: Sequence[str] = FORMATS) -> dict[str, bytes]:
+    """The document in each format, its charts drawn once for all of them."""
+    from duban.documents.charts import document_images
+    from duban.documents.docx import to_docx
+    from duban.documents.pdf import to_pdf
+    from duban.documents.xlsx import to_xlsx
+
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown format {sorted(unknown)!r}")
     doc = compose(bulletin)
-    if fmt == "docx":
-        from duban.documents.docx import to_docx
-
-        return to_docx(doc)
-    if fmt == "pdf":
-        from duban.documents.pdf import to_pdf
-
-        return to_pdf(doc)
-    if fmt == "xlsx":
-        from duban.documents.xlsx import to_xlsx
-
-        return to_xlsx(doc)
-    raise ValueError(f"unknown format {fmt!r}")
+    images = document_images(doc) if {"docx", "pdf"} & set(formats) else []
+    out: dict[str, bytes] = {}
+    for fmt in formats:
+        if fmt == "docx":
+            out[fmt] = to_docx(doc, images=images)
+        elif fmt == "pdf":
+            out[fmt] = to_pdf(doc, images=images)
+        else:
+            out[fmt] = to_xlsx(doc)
+    return out
 
 
 def stored_or_rendered(bulletin: Bulletin, fmt: str) -> bytes:
@@ -69,6 +82,6 @@ def filename(bulletin: Bulletin, fmt: str) -> str:
 
 def html(doc: OfficialDocument) -> str:
     """The document as an HTML fragment for its page (escaped by the writer)."""
-    from duban.documents.html import fragment
+    from duban.documents.html import to_html
 
-    return fragment(doc)
+    return to_html(doc)

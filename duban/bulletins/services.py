@@ -165,13 +165,12 @@ def issue(bulletin: Bulletin, *, user: Actor) -> Bulletin:
     bulletin.issued_at = timezone.now()
     bulletin.issued_by = person(user)
     digests = {}
-    for fmt in FileFormat:
-        data = render.render(bulletin, fmt.value)
+    for fmt, data in render.render_all(bulletin, [f.value for f in FileFormat]).items():
         digest = hashlib.sha256(data).hexdigest()
         IssuedFile.objects.create(
-            bulletin=bulletin, format=fmt.value, content=data, sha256=digest, size=len(data)
+            bulletin=bulletin, format=fmt, content=data, sha256=digest, size=len(data)
         )
-        digests[fmt.value] = digest
+        digests[fmt] = digest
     bulletin.save()
     record(
         "bulletins.bulletin.issued",
