@@ -64,7 +64,9 @@ def build(units: int) -> Any:
     with acting_as(source="benchmark", reason="synthetic data"):
         root = OrgUnit.objects.create(code="P", name_zh="某省公安厅", level="province")
         counties = [
-            OrgUnit.objects.create(code=f"P{u:03d}", name_zh=f"第{u + 1}县公安局", parent=root)
+            OrgUnit.objects.create(
+                code=f"P{u:03d}", name_zh=f"第{u + 1}县公安局", parent=root, level="county"
+            )
             for u in range(units)
         ]
         indicators = {
@@ -161,7 +163,7 @@ def main() -> None:
         with acting_as(source="benchmark"):
             draft = services.create_draft(series, user=SYSTEM, period="201711", today=TODAY)
         doc = render.compose(draft)
-        images = document_images(doc)
+        images = document_images(doc, dpi=render.CHART_DPI)
         return doc, to_docx(doc, images=images), to_pdf(doc, images=images)
 
     median(whole, 1)  # warm: imports, fonts, matplotlib's font cache
@@ -172,8 +174,8 @@ def main() -> None:
             return services.create_draft(series, user=SYSTEM, period="201711", today=TODAY)
 
     t_gen, _draft = median(generate, args.runs)
-    images = document_images(doc)
-    t_charts, _ = median(lambda: document_images(doc), args.runs)
+    images = document_images(doc, dpi=render.CHART_DPI)
+    t_charts, _ = median(lambda: document_images(doc, dpi=render.CHART_DPI), args.runs)
     t_docx, _ = median(lambda: to_docx(doc, images=images), args.runs)
     t_pdf, _ = median(lambda: to_pdf(doc, images=images), args.runs)
     b_charts, pngs = median(lambda: bare.bare_charts(doc), args.runs)

@@ -297,27 +297,29 @@ class MonthlyBulletin(Kind):
         return out
 
     def _shortfalls(self, c: Json) -> list[Any]:
+        """One row per unit that lost points: its items losing most, and what they cost."""
         out: list[Any] = [Heading("四、存在的短板", 1)]
         rows: list[list[Any]] = []
         names = {r["code"]: r["name"] for r in c["ranking"]}
         for code, lost in c["shortfalls"].items():
-            for n, item in enumerate(lost):
-                rows.append(
-                    [names.get(code, code) if n == 0 else "", item["name"], Decimal(item["lost"])]
-                )
+            if not lost:
+                continue
+            items = "；".join(f"{i['name']}（失{dec(i['lost'])}分）" for i in lost)
+            rows.append([names.get(code, code), items, sum(Decimal(i["lost"]) for i in lost)])
         if not rows:
             out.append(Paragraph("本月各单位各项目均未失分。"))
             return out
-        out.append(Paragraph("各单位失分较多的项目如下表，请对照整改。"))
+        out.append(Paragraph("各单位失分最多的项目如下表，请对照整改。"))
         out.append(
             Table(
                 "表 各单位主要失分项目",
                 [
-                    Column("单位", width=2.0),
-                    Column("项目", width=2.4),
-                    Column("失分", decimals=2, width=1.0),
+                    Column("单位", width=1.8),
+                    Column("失分最多的项目", width=3.4),
+                    Column("失分合计", decimals=2, width=1.0),
                 ],
                 rows,
+                note="注：每个单位列出失分最多的三个项目。",
             )
         )
         return out
