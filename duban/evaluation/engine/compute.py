@@ -96,6 +96,24 @@ def compute_scores(
     the reference the whole-cohort path is tested against (same results, slower).
     """
     plan = compile_plan(scheme)
+    reading, period, as_of, elapsed, final = open_reading(
+        scheme, values, period_id, today=today, reasons=reasons, year_to_date=year_to_date
+    )
+    with localcontext(ENGINE_CONTEXT), collector_paused():
+        return _score(scheme, plan, reading, period, as_of, elapsed, final, plain)
+
+
+def open_reading(
+    scheme: Scheme,
+    values: Values,
+    period_id: str | Period,
+    *,
+    today: date | None = None,
+    reasons: Reasons | None = None,
+    year_to_date: YearToDate | None = None,
+) -> tuple[Reading, Period, date, Fraction, bool]:
+    """Where one period's figures come from: (reading, period, as_of, elapsed, final).
+    Shared by ``compute_scores`` and ``totals.totals``, so both read the same figures."""
     period = parse_period(period_id) if isinstance(period_id, str) else period_id
     calendar = scheme.calendar
     start, end = calendar.date_range(period)
@@ -125,8 +143,7 @@ def compute_scores(
         Decimal(elapsed.denominator),
         year_to_date,
     )
-    with localcontext(ENGINE_CONTEXT), collector_paused():
-        return _score(scheme, plan, reading, period, as_of, elapsed, end >= year_end, plain)
+    return reading, period, as_of, elapsed, end >= year_end
 
 
 @contextmanager
@@ -168,7 +185,7 @@ def _score(
     for acc in category_totals.values():
         for unit, total in acc.items():
             totals[unit] += total
-    return _rank(
+    result = _rank(
         scheme,
         plan,
         period,
@@ -181,6 +198,8 @@ def _score(
         elapsed,
         final,
     )
+    result.reading = reading  # for result.totals(): the same figures, summed over units
+    return result
 
 
 def _category_totals(
