@@ -84,42 +84,37 @@ def compute(
     built: engine.Scheme, source: ValueSource, period: Period, today: date | None
 ) -> engine.SchemeResult:
     values, reasons, year_to_date = source.engine_input(period)
-    _inputs_to_date(built, source, values, period)
     return engine.compute_scores(
-        built, values, period, today=today, reasons=reasons, year_to_date=year_to_date
+        built,
+        values,
+        period,
+        today=today,
+        reasons=reasons,
+        year_to_date=year_to_date,
+        added_up=added_up(built, source, values, period),
     )
 
 
-def _inputs_to_date(
+def added_up(
     built: engine.Scheme, source: ValueSource, values: dict[Key, Decimal | None], period: Period
-) -> None:
-    """Let a cumulative computed item read its inputs' year to date.
-
-    For a quarter, half-year or year the value source adds up each formula input over
-    the period's months and files it under the period (what a non-cumulative item on
-    a rate needs). The engine takes a figure filed under a non-monthly period as the
-    year to date, so for an input that only cumulative computed items read, that
-    added-up figure is dropped (a figure stored for the period itself stays) and the
-    engine sums the input's months from the year's start, then applies the formula.
-    """
+) -> set[Key]:
+    """The inputs of cumulative computed items that the value source added up over a
+    quarter, half-year or year (for items read as they stand) rather than found stored
+    for it: the engine must sum their months from the year's start instead, so that a
+    cumulative rate is the formula over the year-to-date sums."""
     if period.type is PeriodType.MONTHLY or not built.formulas:
-        return
-    to_date: set[str] = set()
-    at_period: set[str] = set()
+        return set()
+    inputs: set[str] = set()
     for item in built.items:
-        if item.indicator in built.formulas:
-            inputs = built.base_inputs(item.indicator)
-            (to_date if item.cumulative else at_period).update(inputs)
-        elif not item.cumulative:
-            at_period.update(item.rule.keys(item.indicator))
-    dropped = to_date - at_period
-    if not dropped:
-        return
-    for unit in built.units:
-        for code in dropped:
-            key = (code, unit.code, period.id)
-            if key in values and key not in source.raw:
-                del values[key]
+        if item.cumulative and item.indicator in built.formulas:
+            inputs |= built.base_inputs(item.indicator)
+    pid, raw = period.id, source.raw
+    return {
+        key
+        for code in inputs
+        for unit in built.units
+        if (key := (code, unit.code, pid)) in values and key not in raw
+    }
 
 
 def score(

@@ -9,7 +9,7 @@ whole-cohort path alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -86,6 +86,9 @@ class Reading:
     elapsed_days: Decimal  # expected progress = target × elapsed_days / year_days
     year_days: Decimal
     sums: YearToDate | None
+    # Figures under the asked (non-monthly) period that the caller added up from its
+    # months rather than was given: a cumulative read sums the months instead.
+    added_up: Collection[ValueKey] = ()
     problems: list[ScoreProblem] = field(default_factory=list)
     vetoed: set[str] = field(default_factory=set)
     _expected: dict[Decimal, Decimal] = field(default_factory=dict)
@@ -144,7 +147,7 @@ class Reading:
             return get((key, unit, self.pid)), False
         if self.direct:
             found = get((key, unit, self.pid))
-            if found is not None:
+            if found is not None and not (self.added_up and (key, unit, self.pid) in self.added_up):
                 return found, False
         sums = self.sums
         if sums is not None and key in sums.codes:

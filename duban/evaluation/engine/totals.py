@@ -12,14 +12,14 @@ added once, so pass no unit together with units inside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from duban.evaluation.engine.compute import open_reading
 from duban.evaluation.engine.decimals import ENGINE_CONTEXT, ZERO
 from duban.evaluation.engine.model import Item, Scheme
-from duban.evaluation.engine.reading import Reading, Values, YearToDate
+from duban.evaluation.engine.reading import Reading, ValueKey, Values, YearToDate
 from duban.evaluation.engine.rules import completion
 from duban.periods import Period
 
@@ -110,11 +110,14 @@ def totals(
     units: Iterable[str] | None = None,
     *,
     year_to_date: YearToDate | None = None,
+    added_up: Collection[ValueKey] = (),
 ) -> Totals:
     """Per item, the total of ``units`` (default: every unit of the scheme, the issuer's
     total) for one period, read exactly as ``compute_scores`` reads the figures (same
-    ``values`` and ``year_to_date``)."""
-    reading = open_reading(scheme, values, period_id, year_to_date=year_to_date)[0]
+    ``values``, ``year_to_date`` and ``added_up``)."""
+    reading = open_reading(scheme, values, period_id, year_to_date=year_to_date, added_up=added_up)[
+        0
+    ]
     chosen = tuple(u.code for u in scheme.units) if units is None else tuple(units)
     unknown = [code for code in chosen if code not in scheme.unit_map]
     if unknown:

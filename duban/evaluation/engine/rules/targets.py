@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar
 
@@ -287,15 +287,19 @@ class Threshold(Rule):
     }
     else_share: Decimal = ZERO
     else_points: Decimal | None = None  # the points given when the target is missed
-    # Both else_share and else_points were written: refused by ``check``, naming the item.
-    both: bool = field(default=False, compare=False, repr=False)
 
     @classmethod
     def parse(cls, r: Reader) -> Rule:
-        both = r.has("else_share") and r.has("else_points")
+        if r.has("else_share") and r.has("else_points"):
+            message = _("give else_share or else_points, not both")
+            if r.item:
+                message = _("item %(item)s: give else_share or else_points, not both") % {
+                    "item": r.item
+                }
+            r.problem("", message)
         share = r.number("else_share", default=ZERO, minimum=ZERO, maximum=ONE)
         points = r.optional_number("else_points", minimum=ZERO)
-        return cls(else_share=share, else_points=points, both=both)
+        return cls(else_share=share, else_points=points)
 
     def params(self) -> dict[str, object]:
         if self.else_points is not None:
@@ -307,14 +311,6 @@ class Threshold(Rule):
 
     def check(self, item: Item) -> list[tuple[str, str]]:
         found = []
-        if self.both:
-            found.append(
-                (
-                    "rule",
-                    _("item %(item)s: give else_share or else_points, not both")
-                    % {"item": item.code},
-                )
-            )
         if self.else_points is not None and self.else_points > item.points:
             found.append(
                 (
