@@ -18,6 +18,7 @@ from duban.evaluation import engine
 from duban.evaluation.engine.decimals import plain
 from duban.evaluation.engine.files import read_scheme
 from duban.evaluation.models import GroupMember, Scheme, Target
+from duban.indicators.models import Indicator, UnitAggregation
 
 
 def num(value: Decimal | None) -> Decimal | None:
@@ -130,11 +131,76 @@ def scheme_to_data(scheme: Scheme) -> dict[str, Any]:
         ],
         "items": items,
     }
+    computed = computed_indicators({code for entry in items for code in _keys(entry)})
+    if computed:
+        data["indicators"] = computed
     if scheme.grades:
         data["grades"] = _decimals(scheme.grades)
     if scheme.max_items_per_level:
         data["max_items_per_level"] = dict(scheme.max_items_per_level)
     return data
+
+
+def _keys(entry: dict[str, Any]) -> set[str]:
+    """The indicator codes an item reads (a weighted count: one per class)."""
+    weights = (
+        entry["rule"].get("weights") if entry["rule"].get("kind") == "weighted_count" else None
+    )
+    if isinstance(weights, dict):
+        return {f"{entry['indicator']}.{code}" for code in weights}
+    return {entry["indicator"]}
+
+
+def computed_indicators(codes: set[str]) -> list[dict[str, Any]]:
+    """The ``indicators:`` entries for the computed indicators among ``codes`` (from
+    ``Indicator.formula``), with the computed ones they read and their typed-in inputs.
+
+    An input is listed as a base indicator whose ``total`` follows its ``unit_aggregation``
+    (``sum`` adds up over units; ``average`` and ``none`` do not), so that the totals of a
+    database scheme sum exactly what the indicators app says may be summed.
+    """
+    found: dict[str, Indicator] = {}
+    wanted = set(codes)
+    computed: list[str] = []
+    while wanted:
+        rows = Indicator.objects.filter(code__in=wanted - set(found))
+        wanted = set()
+        for row in rows:
+            found[row.code] = row
+            if row.is_computed:  # scored, or read by a computed one
+                computed.append(row.code)
+                parsed = row.parsed_formula
+                if parsed is not None:
+                    wanted |= set(parsed.references) - set(found)
+    if not computed:
+        return []
+    refs = computed_refs({code: found[code] for code in computed})
+    entries: list[dict[str, Any]] = []
+    for code in computed:
+        row = found[code]
+        entries.append(
+            {"code": code, "name": _name(row.name_zh, row.name_en), "formula": row.formula,
+             "decimals": row.decimals}
+        )  # fmt: skip
+    for code in sorted(refs - set(computed) - codes):
+        base = found.get(code)
+        name = code if base is None else _name(base.name_zh, base.name_en)
+        entry: dict[str, Any] = {"code": code, "name": name}
+        if base is not None:
+            summed = base.unit_aggregation == UnitAggregation.SUM
+            entry["total"] = "sum" if summed else "none"
+        entries.append(entry)
+    return entries
+
+
+def computed_refs(rows: dict[str, Indicator]) -> set[str]:
+    """The codes the formulas of these computed indicators read."""
+    refs: set[str] = set()
+    for row in rows.values():
+        parsed = row.parsed_formula if row.is_computed else None
+        if parsed is not None:
+            refs |= set(parsed.references)
+    return refs
 
 
 def _decimals(data: Any) -> Any:

@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,7 @@ from duban.evaluation.builder import scheme_to_engine
 from duban.evaluation.engine import RankChange, SchemeResult
 from duban.evaluation.engine import Scheme as EngineScheme
 from duban.evaluation.models import Scheme
-from duban.evaluation.values import ValueSource, load_source
+from duban.evaluation.values import Key, ValueSource, load_source
 from duban.periods import Period, PeriodType, parse_period
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,36 @@ def compute(
 ) -> engine.SchemeResult:
     values, reasons, year_to_date = source.engine_input(period)
     return engine.compute_scores(
-        built, values, period, today=today, reasons=reasons, year_to_date=year_to_date
+        built,
+        values,
+        period,
+        today=today,
+        reasons=reasons,
+        year_to_date=year_to_date,
+        added_up=added_up(built, source, values, period),
     )
+
+
+def added_up(
+    built: engine.Scheme, source: ValueSource, values: dict[Key, Decimal | None], period: Period
+) -> set[Key]:
+    """The inputs of cumulative computed items that the value source added up over a
+    quarter, half-year or year (for items read as they stand) rather than found stored
+    for it: the engine must sum their months from the year's start instead, so that a
+    cumulative rate is the formula over the year-to-date sums."""
+    if period.type is PeriodType.MONTHLY or not built.formulas:
+        return set()
+    inputs: set[str] = set()
+    for item in built.items:
+        if item.cumulative and item.indicator in built.formulas:
+            inputs |= built.base_inputs(item.indicator)
+    pid, raw = period.id, source.raw
+    return {
+        key
+        for code in inputs
+        for unit in built.units
+        if (key := (code, unit.code, pid)) in values and key not in raw
+    }
 
 
 def score(

@@ -217,7 +217,9 @@ def update_item(item: SchemeItem, *, user: Actor, **changes: Any) -> SchemeItem:
                 problems.append(Problem("rule", _("must be a mapping with a kind")))
                 continue
             try:
-                value = to_json(engine.rule_to_dict(engine.rule_from_dict(_parse_rule(value))))
+                value = to_json(
+                    engine.rule_to_dict(engine.rule_from_dict(_parse_rule(value), item=item.code))
+                )
             except engine.RuleError as error:
                 problems.extend(error.problems)
                 continue

@@ -22,7 +22,9 @@ from duban.evaluation.engine.compute import compute_scores
 from duban.evaluation.engine.decimals import fixed, plain
 from duban.evaluation.engine.explain import LANGS
 from duban.evaluation.engine.files import load_scheme, load_values
+from duban.evaluation.engine.model import Scheme
 from duban.evaluation.engine.results import ItemResult, SchemeResult, UnitResult
+from duban.evaluation.engine.totals import FORMULA, NONE, ItemTotal, Totals
 from duban.spreadsheets import safe_row
 
 FORMATS = ("table", "csv", "json")
@@ -37,6 +39,7 @@ def score_files(
     *,
     today: date | None = None,
     warn: Callable[[str], object] | None = None,
+    totals: bool = False,
 ) -> str:
     """Load both files, score the period and render it as a table, CSV or JSON.
 
@@ -55,16 +58,23 @@ def score_files(
         for warning in table.warnings:
             warn(f"{values_path}: {warning}")
     result = compute_scores(scheme, table.values, period_id, today=today, reasons=table.reasons)
-    return render(result, fmt, lang)
+    return render(result, fmt, lang, totals=totals)
 
 
-def render(result: SchemeResult, fmt: str = "table", lang: str = "zh") -> str:
+def render(
+    result: SchemeResult, fmt: str = "table", lang: str = "zh", *, totals: bool = False
+) -> str:
+    """The result as a table, CSV or JSON; ``totals`` adds the issuer's and each comparison
+    group's totals (table and JSON; the CSV stays one row per unit and item)."""
     if fmt == "json":
-        return json.dumps(result_to_dict(result, lang), ensure_ascii=False, indent=2) + "\n"
+        data = result_to_dict(result, lang)
+        if totals:
+            data["totals"] = totals_to_dict(result, lang)
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
         return render_csv(result, lang)
     if fmt == "table":
-        return render_table(result, lang)
+        return render_table(result, lang, totals=totals)
     raise ValueError(f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
 
 
@@ -252,6 +262,83 @@ def render_csv(result: SchemeResult, lang: str = "zh") -> str:
     return out.getvalue()
 
 
+def _total_dict(total: ItemTotal, lang: str) -> dict[str, Any]:
+    rate = total.completion
+    return {
+        "item": total.item.code,
+        "name": total.item.name.get(lang),
+        "indicator": total.item.indicator,
+        "how": total.how,
+        "value": _opt(total.value),
+        "target": _opt(total.target),
+        "rate_percent": None if rate is None else fixed(rate * 100, 2),
+        "units": len(total.units),
+        "given": len(total.given),
+        "incomplete": total.incomplete,
+        "inputs": {code: _opt(value) for code, value in total.inputs.items()},
+    }
+
+
+def _totals_dict(found: Totals, lang: str) -> list[dict[str, Any]]:
+    return [_total_dict(t, lang) for t in found.values() if t.how != NONE and t.units]
+
+
+def totals_to_dict(result: SchemeResult, lang: str = "zh") -> dict[str, Any]:
+    """The issuer's total and each comparison group's, item by item (``--totals``)."""
+    return {
+        "issuer": {"unit": result.scheme.issuer, "items": _totals_dict(result.totals(), lang)},
+        "cohorts": [
+            {
+                "group": group,
+                "sequence": sequence,
+                "items": _totals_dict(result.totals(group, sequence), lang),
+            }
+            for group, sequence, _members in result.cohorts
+        ],
+    }
+
+
+def _shown(total: ItemTotal, scheme: Scheme) -> str:
+    """The total's value; a computed one with its indicator's decimals (default 2)."""
+    value = total.value
+    if value is None:
+        return ""
+    if total.how == FORMULA:
+        declared = scheme.indicator_map[total.item.indicator].decimals
+        return fixed(value, 2 if declared is None else declared)
+    return plain(value)
+
+
+def totals_table(found: Totals, scheme: Scheme, title: str, lang: str) -> list[str]:
+    """The totals rows of one set of units: item, value, target, completion, units given."""
+    header = [_label(k, lang) for k in ("item", "value", "target", "rate", "given")]
+    rows = []
+    for total in found.values():
+        if total.how == NONE or not total.units:
+            continue
+        rate = total.completion
+        given = f"{len(total.given)}/{len(total.units)}"
+        if total.incomplete:
+            given += f" {_label('incomplete', lang)}"
+        rows.append(
+            [
+                total.item.name.get(lang),
+                _shown(total, scheme),
+                "" if total.target is None else plain(total.target),
+                "" if rate is None else fixed(rate * 100, 2) + "%",
+                given,
+            ]
+        )
+    if not rows:
+        return []
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["", f"-- {_label('totals', lang)}: {title} --"]
+    for row in [header, *rows]:
+        cells = [_pad(cell, widths[i], right=i in (1, 2, 3)) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
@@ -275,6 +362,14 @@ _LABELS: dict[str, dict[str, str]] = {
     "problems": {"zh": "无法计分的数据", "en": "Values that could not be scored"},
     "warnings": {"zh": "方案提示", "en": "Scheme warnings"},
     "yes": {"zh": "是", "en": "yes"},
+    "totals": {"zh": "合计", "en": "Total"},
+    "all_units": {"zh": "全部单位", "en": "all units"},
+    "item": {"zh": "项目", "en": "Item"},
+    "value": {"zh": "合计值", "en": "Value"},
+    "target": {"zh": "目标", "en": "Target"},
+    "rate": {"zh": "完成率", "en": "Completion"},
+    "given": {"zh": "有数据单位", "en": "Units given"},
+    "incomplete": {"zh": "数据不全", "en": "incomplete"},
 }
 
 
@@ -282,8 +377,9 @@ def _label(key: str, lang: str) -> str:
     return _LABELS[key][lang]
 
 
-def render_table(result: SchemeResult, lang: str = "zh") -> str:
-    """A plain-text ranking per comparison group, with category scores."""
+def render_table(result: SchemeResult, lang: str = "zh", *, totals: bool = False) -> str:
+    """A plain-text ranking per comparison group, with category scores; with ``totals``
+    each group's totals rows below its ranking and the issuer's total after them."""
     scheme = result.scheme
     groups = {group.code: group for group in scheme.groups}
     as_of = f"{_label('as_of', lang)} {result.as_of.isoformat()}"
@@ -323,6 +419,10 @@ def render_table(result: SchemeResult, lang: str = "zh") -> str:
         for row in [header, *rows]:
             cells = [_pad(cell, widths[i], right=i in numeric) for i, cell in enumerate(row)]
             lines.append("  ".join(cells).rstrip())
+        if totals:
+            lines += totals_table(result.totals(group_code, sequence_code), scheme, title, lang)
+    if totals:
+        lines += totals_table(result.totals(), scheme, _label("all_units", lang), lang)
     if moved:
         lines += ["", _label("moved", lang)]
     if result.problems:

@@ -12,7 +12,7 @@ follow here. See README.md beside this file.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, localcontext
@@ -78,6 +78,7 @@ def compute_scores(
     reasons: Reasons | None = None,
     year_to_date: YearToDate | None = None,
     plain: bool = False,
+    added_up: Collection[ValueKey] = (),
 ) -> SchemeResult:
     """Score every unit of the scheme for one period.
 
@@ -92,10 +93,38 @@ def compute_scores(
     sets the day expected progress is measured at, never later than the
     period's end. ``year_to_date`` hands over year-to-date sums already
     worked out (see :class:`YearToDate`); the result is the same as giving the
-    monthly values. ``plain`` scores every item unit by unit on the plain path,
+    monthly values. ``added_up`` names figures under the asked quarter, half-year or
+    year that the caller added up from its months (for items read as they stand) rather
+    than was given: a cumulative read sums the months instead of taking them as the year
+    to date. ``plain`` scores every item unit by unit on the plain path,
     the reference the whole-cohort path is tested against (same results, slower).
     """
     plan = compile_plan(scheme)
+    reading, period, as_of, elapsed, final = open_reading(
+        scheme,
+        values,
+        period_id,
+        today=today,
+        reasons=reasons,
+        year_to_date=year_to_date,
+        added_up=added_up,
+    )
+    with localcontext(ENGINE_CONTEXT), collector_paused():
+        return _score(scheme, plan, reading, period, as_of, elapsed, final, plain)
+
+
+def open_reading(
+    scheme: Scheme,
+    values: Values,
+    period_id: str | Period,
+    *,
+    today: date | None = None,
+    reasons: Reasons | None = None,
+    year_to_date: YearToDate | None = None,
+    added_up: Collection[ValueKey] = (),
+) -> tuple[Reading, Period, date, Fraction, bool]:
+    """Where one period's figures come from: (reading, period, as_of, elapsed, final).
+    Shared by ``compute_scores`` and ``totals.totals``, so both read the same figures."""
     period = parse_period(period_id) if isinstance(period_id, str) else period_id
     calendar = scheme.calendar
     start, end = calendar.date_range(period)
@@ -124,9 +153,9 @@ def compute_scores(
         Decimal(elapsed.numerator),
         Decimal(elapsed.denominator),
         year_to_date,
+        added_up,
     )
-    with localcontext(ENGINE_CONTEXT), collector_paused():
-        return _score(scheme, plan, reading, period, as_of, elapsed, end >= year_end, plain)
+    return reading, period, as_of, elapsed, end >= year_end
 
 
 @contextmanager
@@ -168,7 +197,7 @@ def _score(
     for acc in category_totals.values():
         for unit, total in acc.items():
             totals[unit] += total
-    return _rank(
+    result = _rank(
         scheme,
         plan,
         period,
@@ -181,6 +210,8 @@ def _score(
         elapsed,
         final,
     )
+    result.reading = reading  # for result.totals(): the same figures, summed over units
+    return result
 
 
 def _category_totals(

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from duban.errors import DubanError, Problem
+from duban.evaluation.engine import formulas
 from duban.evaluation.engine.compute import ValueKey
 from duban.evaluation.engine.explain import Text
 from duban.evaluation.engine.model import (
@@ -30,6 +31,7 @@ from duban.evaluation.engine.model import (
     PeerGroup,
     Quota,
     Scheme,
+    SchemeIndicator,
     Sequence,
     Unit,
     validate_scheme,
@@ -170,6 +172,30 @@ def _item(r: Reader) -> Item:
     )
 
 
+def _indicator(r: Reader) -> SchemeIndicator:
+    """``{code, name, formula?, decimals?, total?}``: computed with a formula, else a base
+    indicator declared for its ``total`` (or as a formula's input)."""
+    code, name = r.string("code"), r.text("name")
+    formula = None
+    text = r.string("formula", required=False)
+    if text:
+        try:
+            formula = formulas.parse(text)
+        except ValueError as error:
+            r.problem(
+                "formula",
+                _("computed indicator %(code)s: %(reason)s") % {"code": code, "reason": error},
+            )
+    decimals = None
+    if r.has("decimals"):
+        decimals = r.integer("decimals", minimum=0)
+        if decimals > 10:
+            r.problem("decimals", _("must be at most %(maximum)s") % {"maximum": 10})
+    total = r.choice("total", ("sum", "none"), default="") if r.has("total") else None
+    r.done()
+    return SchemeIndicator(code, name, formula, decimals, total or None)
+
+
 def _grade(r: Reader) -> Grade:
     code, name = r.string("code"), r.text("name")
     minimum = r.number("min", minimum=Decimal(0))
@@ -221,6 +247,7 @@ def read_scheme(data: object, problems: list[Problem]) -> Scheme:
     groups = each("groups", _group)
     categories = each("categories", _category)
     items = each("items", _item)
+    indicators = each("indicators", _indicator, required=False)
     grades = each("grades", _grade, required=False) if r.has("grades") else DEFAULT_GRADES
     limits: list[tuple[str, int]] = []
     if r.has("max_items_per_level"):
@@ -240,6 +267,7 @@ def read_scheme(data: object, problems: list[Problem]) -> Scheme:
         calendar=calendar,
         grades=grades,
         max_items_per_level=tuple(limits),
+        indicators=indicators,
     )
 
 
@@ -373,6 +401,19 @@ def scheme_to_dict(scheme: Scheme) -> dict[str, object]:
     }
     if scheme.max_items_per_level:
         data["max_items_per_level"] = dict(scheme.max_items_per_level)
+    if scheme.indicators:
+        data["indicators"] = [indicator_to_dict(i) for i in scheme.indicators]
+    return data
+
+
+def indicator_to_dict(indicator: SchemeIndicator) -> dict[str, object]:
+    data: dict[str, object] = {"code": indicator.code, "name": _text(indicator.name)}
+    if indicator.formula is not None:
+        data["formula"] = indicator.formula.text
+    if indicator.decimals is not None:
+        data["decimals"] = indicator.decimals
+    if indicator.total is not None:
+        data["total"] = indicator.total
     return data
 
 
@@ -468,7 +509,15 @@ def parse_values(text: str, scheme: Scheme, *, source: str = "") -> ValuesFile:
         bad = False
         indicator, klass = cell("indicator"), cell("class")
         key = f"{indicator}.{klass}" if klass else indicator
-        if key not in keys:
+        if key in scheme.formulas:
+            bad = True
+            inputs = ", ".join(sorted(scheme.base_inputs(key)))
+            message = _(
+                "indicator %(name)s is computed from its formula (%(formula)s): "
+                "give its inputs (%(inputs)s), not its value"
+            ) % {"name": repr(key), "formula": scheme.formulas[key].text, "inputs": inputs}
+            problems.append(Problem(where("indicator"), message))
+        elif key not in keys:
             bad = True
             if klass and indicator in classes:
                 known = ", ".join(classes[indicator])

@@ -18,6 +18,7 @@ from functools import cached_property
 from duban.errors import Problem
 from duban.evaluation.engine.decimals import HUNDRED, ZERO
 from duban.evaluation.engine.explain import Text
+from duban.evaluation.engine.formulas import Formula, evaluation_order
 from duban.evaluation.engine.rules import Rule
 from duban.periods import MAX_YEAR, MIN_YEAR, StatisticalCalendar
 from duban.text import gettext as _
@@ -109,6 +110,31 @@ class Item:
         return self.rule.max_score(self.points)
 
 
+TOTALS = ("sum", "none")  # how an indicator's figures add up over units (``total:``)
+
+
+@dataclass(frozen=True)
+class SchemeIndicator:
+    """An entry of the scheme's ``indicators:`` list.
+
+    With a ``formula`` it is computed: its value for a unit and period is the
+    formula over its inputs' values (for a cumulative item, over their year-to-date
+    sums), never typed in. Without one it is a base indicator whose ``total``
+    (``sum`` or ``none``) says whether its figures may be added up over units;
+    ``None`` takes the documented default (``engine.totals.how_totalled``).
+    """
+
+    code: str
+    name: Text
+    formula: Formula | None = None
+    decimals: int | None = None  # places shown for a computed figure (never rounded to score)
+    total: str | None = None  # base indicators: "sum" or "none"; None: the default
+
+    @property
+    def computed(self) -> bool:
+        return self.formula is not None
+
+
 @dataclass(frozen=True)
 class Quota:
     """优秀 at most 25%: ``at_most`` counts round down, ``at_least`` counts round up."""
@@ -162,6 +188,7 @@ class Scheme:
     calendar: StatisticalCalendar = field(default_factory=StatisticalCalendar)
     grades: tuple[Grade, ...] = DEFAULT_GRADES
     max_items_per_level: tuple[tuple[str, int], ...] = ()  # a warning, not an error
+    indicators: tuple[SchemeIndicator, ...] = ()  # computed indicators, declared base ones
     # Derived data the engine keeps per scheme object (its compiled plan); not part of equality.
     cache: dict[str, object] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
@@ -193,9 +220,41 @@ class Scheme:
         return [item for item in self.items if item.applies_to(found, group)]
 
     @cached_property
+    def indicator_map(self) -> dict[str, SchemeIndicator]:
+        return {indicator.code: indicator for indicator in self.indicators}
+
+    @cached_property
+    def formulas(self) -> dict[str, Formula]:
+        """Computed indicator code -> its formula."""
+        return {i.code: i.formula for i in self.indicators if i.formula is not None}
+
+    def base_inputs(self, code: str) -> frozenset[str]:
+        """The typed-in codes a computed indicator is worked out from (through computed
+        inputs); a base code is its own input."""
+        formulas = self.formulas
+        found: set[str] = set()
+        pending, seen = [code], set()
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            formula = formulas.get(current)
+            if formula is None:
+                found.add(current)
+            else:
+                pending.extend(formula.references)
+        return frozenset(found)
+
+    @cached_property
     def value_keys(self) -> frozenset[str]:
-        """Every indicator code a values file may carry (weighted counts: one per class)."""
-        return frozenset(key for item in self.items for key in item.rule.keys(item.indicator))
+        """Every indicator code a values file may carry (weighted counts: one per class):
+        the codes items score and the inputs of computed ones, never a computed code."""
+        keys = {key for item in self.items for key in item.rule.keys(item.indicator)}
+        keys.update(i.code for i in self.indicators)
+        for code in self.formulas:
+            keys.update(self.base_inputs(code))
+        return frozenset(keys - set(self.formulas))
 
 
 def _duplicates(codes: list[str], where: str, problems: list[Problem], what: str = "code") -> None:
@@ -364,6 +423,8 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
         for path, message in item.rule.check(item):
             add(Problem(f"{where}.{path}", message))
 
+    problems.extend(indicator_problems(scheme))
+
     if not scheme.grades:
         add(Problem("grades", _("must list at least one grade")))
     _duplicates([g.code for g in scheme.grades], "grades", problems)
@@ -401,6 +462,71 @@ def validate_scheme(scheme: Scheme) -> list[Problem]:
             )
         if count < 1:
             add(Problem(f"max_items_per_level.{level}", _("must be at least 1")))
+    return problems
+
+
+def indicator_problems(scheme: Scheme) -> list[Problem]:
+    """The ``indicators:`` list: codes, totals, formula inputs, cycles, items on them."""
+    problems: list[Problem] = []
+    add = problems.append
+    _duplicates([i.code for i in scheme.indicators], "indicators", problems)
+    scored = {key for item in scheme.items for key in item.rule.keys(item.indicator)}
+    known = scored | {i.code for i in scheme.indicators}
+    for index, indicator in enumerate(scheme.indicators):
+        where = f"indicators[{index}]"
+        _check_code(indicator.code, CODE, f"{where}.code", problems)
+        if indicator.total is not None and indicator.total not in TOTALS:
+            add(
+                Problem(
+                    f"{where}.total", _("must be one of %(options)s") % {"options": "sum, none"}
+                )
+            )
+        formula = indicator.formula
+        if formula is None:
+            continue
+        if indicator.total is not None:
+            add(
+                Problem(
+                    f"{where}.total",
+                    _(
+                        "computed indicator %(code)s: its total is its formula over its "
+                        "inputs' totals; total: applies to base indicators only"
+                    )
+                    % {"code": indicator.code},
+                )
+            )
+        if formula.is_condition:
+            add(
+                Problem(
+                    f"{where}.formula",
+                    _("computed indicator %(code)s: the formula is a condition, not a value")
+                    % {"code": indicator.code},
+                )
+            )
+        for ref in sorted(formula.references - known):
+            add(
+                Problem(
+                    f"{where}.formula",
+                    _(
+                        "computed indicator %(code)s reads unknown indicator %(ref)s "
+                        "(list it under indicators: or score it in an item)"
+                    )
+                    % {"code": indicator.code, "ref": repr(ref)},
+                )
+            )
+    try:
+        evaluation_order(scheme.formulas)
+    except ValueError as error:
+        add(Problem("indicators", str(error)))
+    for index, item in enumerate(scheme.items):
+        if item.rule.per_class and item.indicator in scheme.formulas:
+            add(
+                Problem(
+                    f"items[{index}].indicator",
+                    _("item %(item)s: a per-class rule cannot score computed indicator %(code)s")
+                    % {"item": item.code, "code": item.indicator},
+                )
+            )
     return problems
 
 

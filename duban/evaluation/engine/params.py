@@ -46,6 +46,7 @@ class Reader:
         self.where = where
         self.problems = problems
         self.seen: set[str] = set()
+        self.item = ""  # the code of the item whose rule this is, when known (read_rule)
         if isinstance(data, Mapping):
             self.data: Mapping[Any, Any] = data
         else:

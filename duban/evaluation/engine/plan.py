@@ -117,6 +117,7 @@ def compile_plan(scheme: Scheme) -> Plan:
                 uniform=uniform,
                 whole_cohorts=(
                     item.cumulative
+                    and item.indicator not in scheme.formulas
                     and uniform
                     and all(layout.counted)
                     and not (rule.per_class or rule.needs_reason or rule.checks_values)

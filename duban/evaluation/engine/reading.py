@@ -9,7 +9,7 @@ whole-cohort path alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -86,12 +86,21 @@ class Reading:
     elapsed_days: Decimal  # expected progress = target × elapsed_days / year_days
     year_days: Decimal
     sums: YearToDate | None
+    # Figures under the asked (non-monthly) period that the caller added up from its
+    # months rather than was given: a cumulative read sums the months instead.
+    added_up: Collection[ValueKey] = ()
     problems: list[ScoreProblem] = field(default_factory=list)
     vetoed: set[str] = field(default_factory=set)
     _expected: dict[Decimal, Decimal] = field(default_factory=dict)
     _flags: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     _given_here: set[str] | None = None
     _sum_keys: dict[int, list[Any]] = field(default_factory=dict)
+    _computed: dict[tuple[str, str, bool], tuple[Decimal | None, bool]] = field(
+        default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        self.formulas = self.scheme.formulas  # computed indicator code -> formula
 
     def expected(self, target: Decimal) -> Decimal:
         """序时进度: the target times the share of the year elapsed (once per distinct target)."""
@@ -131,12 +140,14 @@ class Reading:
 
     def read(self, key: str, unit: str, cumulative: bool) -> tuple[Decimal | None, bool]:
         """(value, some months missing) of one indicator code for one unit."""
+        if key in self.formulas:
+            return self.computed(key, unit, cumulative)
         get = self.values.get
         if not cumulative:
             return get((key, unit, self.pid)), False
         if self.direct:
             found = get((key, unit, self.pid))
-            if found is not None:
+            if found is not None and not (self.added_up and (key, unit, self.pid) in self.added_up):
                 return found, False
         sums = self.sums
         if sums is not None and key in sums.codes:
@@ -156,6 +167,26 @@ class Reading:
             else:
                 total += found
         return total, gaps and total is not None
+
+    def computed(self, key: str, unit: str, cumulative: bool) -> tuple[Decimal | None, bool]:
+        """A computed indicator: its formula over its inputs' values — for a cumulative item
+        over their year-to-date figures, never a sum of monthly results. A value handed in
+        under the computed code itself is ignored: rates come from the raw figures. Some
+        months of an input missing makes it incomplete; no result (a missing input, a zero
+        divisor) is missing."""
+        memo = (key, unit, cumulative)
+        found = self._computed.get(memo)
+        if found is None:
+            formula = self.formulas[key]
+            scope: dict[str, Decimal | None] = {}
+            gaps = False
+            for ref in formula.references:
+                scope[ref], gap = self.read(ref, unit, cumulative)
+                gaps = gaps or gap
+            value = formula.evaluate(scope)
+            number = value if isinstance(value, Decimal) and value.is_finite() else None
+            found = self._computed[memo] = (number, gaps and number is not None)
+        return found
 
     def read_item(
         self, ip: ItemPlan, unit: str

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from duban.errors import Problem
 from duban.evaluation.engine.decimals import ENGINE_CONTEXT, ZERO, round2
@@ -20,6 +21,9 @@ from duban.evaluation.engine.model import Grade, Item, Scheme, Unit, scheme_warn
 from duban.evaluation.engine.ranking import competition_ranks, in_bottom_third
 from duban.evaluation.engine.rules import Extra, Peers, completion
 from duban.periods import Period
+
+if TYPE_CHECKING:
+    from duban.evaluation.engine.totals import Totals
 
 MISSING = "missing"  # no value: 0 points, no place
 NO_TARGET = "no_target"  # the rule needs a target and the unit has none: 0 points
@@ -288,6 +292,9 @@ class SchemeResult:
         default_factory=dict, repr=False
     )
     _cohort_index: dict[str, int] = field(default_factory=dict, repr=False)
+    # Where the figures came from (an engine ``Reading``): what ``totals`` adds up.
+    reading: Any = field(default=None, repr=False)
+    _totals: dict[tuple[str | None, str | None], Totals] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for index, (_, _, members) in enumerate(self.cohorts):
@@ -399,6 +406,25 @@ class SchemeResult:
                 )
             )
         return rows
+
+    def totals(self, group: str | None = None, sequence: str | None = None) -> Totals:
+        """The summed raw figures of a set of units, item by item (``engine.totals``):
+        no group, the issuer's total over every unit of the scheme; a group, its members;
+        a group and a sequence, that sequence's members. Worked out once each."""
+        from duban.evaluation.engine.totals import sum_reading, units_of
+
+        key = (group, sequence)
+        found = self._totals.get(key)
+        if found is None:
+            if self.reading is None:
+                raise ValueError("this result carries no figures to add up")
+            units = units_of(self.scheme, group, sequence)
+            found = self._totals[key] = sum_reading(self.reading, units, group, sequence)
+        return found
+
+    def group_totals(self) -> dict[str, Totals]:
+        """Each peer group's total, by group code, in the scheme's order."""
+        return {group.code: self.totals(group.code) for group in self.scheme.groups}
 
     def behind_progress(self) -> list[ItemResult]:
         """Cumulative items where a unit is behind expected progress to date (序时进度)."""

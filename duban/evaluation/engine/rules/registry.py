@@ -98,6 +98,7 @@ def read_rule(r: Reader, item: str = "") -> Rule:
         if kind:
             r.problem("kind", unknown_kind_message(kind, item))
         return UnknownRule(kind)
+    r.item = item
     rule = cls.parse(r)
     r.done()
     return rule

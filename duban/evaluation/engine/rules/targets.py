@@ -30,26 +30,34 @@ if TYPE_CHECKING:
 @register
 @dataclass(frozen=True)
 class Attainment(Rule):
-    """按完成率计分: points × min(completion, cap)."""
+    """按完成率计分: points × min(completion, cap); with ``cap: none`` points × completion."""
 
     kind: ClassVar[str] = "attainment"
     texts: ClassVar[Mapping[str, tuple[str, str]]] = {
         "capped": ("按上限 {cap_share} 计", "capped at {cap_share}"),
+        "uncapped_unbounded": (
+            "不封顶，但完成率无上限（目标为 0 或实际已最优），按 100% 计",
+            "no cap, but completion is unbounded (target 0 or best possible): counted as 100%",
+        ),
     }
-    cap: Decimal = ONE
+    cap: Decimal | None = ONE  # None: no cap (over-completion kept)
 
     @classmethod
     def parse(cls, r: Reader) -> Rule:
+        if isinstance(r.data.get("cap"), str) and r.data["cap"].strip().lower() == "none":
+            r.seen.add("cap")
+            return cls(cap=None)
         return cls(cap=r.number("cap", default=ONE, positive=True))
 
     def params(self) -> dict[str, object]:
-        return {"cap": self.cap}
+        return {"cap": "none" if self.cap is None else self.cap}
 
     def needs_target(self) -> bool:
         return True
 
     def max_score(self, points: Decimal) -> Decimal:
-        return points * self.cap
+        # Uncapped: no maximum exists; points lost are measured from the item's points.
+        return points if self.cap is None else points * self.cap
 
     def evaluate(
         self, item: Item, value: Decimal, target: Decimal | None, extra: Extra, trace: Trace
@@ -57,14 +65,23 @@ class Attainment(Rule):
         assert target is not None
         higher = item.higher
         ratio = completion(value, target, higher)
-        share = self.cap if ratio > self.cap else ratio
+        cap = self.cap
+        unbounded = cap is None and not ratio.is_finite()
+        if unbounded:
+            share = ONE
+        elif cap is not None and ratio > cap:
+            share = cap
+        else:
+            share = ratio
         if share < 0:
             share = ZERO
         score = item.points * share
         if trace is not None:
             completion_steps(trace, value, target, higher)
-            if ratio > self.cap:
-                trace.append(Step("capped", {"cap_share": self.cap}))
+            if unbounded:
+                trace.append(Step("uncapped_unbounded"))
+            elif cap is not None and ratio > cap:
+                trace.append(Step("capped", {"cap_share": cap}))
             trace.append(Step("product", {"points": item.points, "share": share}))
         return done(score, trace)
 
@@ -72,21 +89,38 @@ class Attainment(Rule):
 @register
 @dataclass(frozen=True)
 class Shortfall(Rule):
-    """每低1个百分点扣d分，扣完为止: full points at target, minus d per completion point short."""
+    """每低1个百分点扣d分，扣完为止: full points at target, minus d per point short.
+
+    ``basis: completion`` (default): points of the completion rate (86.0% is 14.0 short).
+    ``basis: value``: the indicator is itself a rate, and points are its own percentage
+    points (破案率 69 against a target of 70 is 1 short; lower is better: actual above).
+    """
 
     kind: ClassVar[str] = "shortfall"
     texts: ClassVar[Mapping[str, tuple[str, str]]] = {
         "below_target": ("低于目标 {short} 个百分点", "{short} points below target"),
+        "below_target_value": (
+            "实际值低于目标值 {short} 个百分点",
+            "the value is {short} percentage points below the target value",
+        ),
+        "above_target_value": (
+            "实际值高于目标值 {short} 个百分点",
+            "the value is {short} percentage points above the target value",
+        ),
         "per_point": ("每个百分点扣 {per_point} 分", "{per_point} per point"),
     }
     per_point: Decimal = ZERO
+    basis: str = "completion"  # completion: points of the completion rate; value: of the value
 
     @classmethod
     def parse(cls, r: Reader) -> Rule:
-        return cls(per_point=r.number("per_point", minimum=ZERO))
+        basis = r.choice("basis", ("completion", "value"), default="completion")
+        return cls(per_point=r.number("per_point", minimum=ZERO), basis=basis)
 
     def params(self) -> dict[str, object]:
-        return {"per_point": self.per_point}
+        if self.basis == "completion":  # stored and written as before the basis existed
+            return {"per_point": self.per_point}
+        return {"per_point": self.per_point, "basis": self.basis}
 
     def needs_target(self) -> bool:
         return True
@@ -95,6 +129,8 @@ class Shortfall(Rule):
         self, item: Item, value: Decimal, target: Decimal | None, extra: Extra, trace: Trace
     ) -> Decimal:
         assert target is not None
+        if self.basis == "value":
+            return self._on_value(item, value, target, trace)
         ratio = completion(value, target, item.higher)
         if trace is not None:
             completion_steps(trace, value, target, item.higher)
@@ -103,9 +139,23 @@ class Shortfall(Rule):
                 trace.append(Step("met"))
             return done(item.points, trace)
         short = HUNDRED - ratio * HUNDRED
+        return self._deduct(item, short, "below_target", trace)
+
+    def _on_value(self, item: Item, value: Decimal, target: Decimal, trace: Trace) -> Decimal:
+        short = target - value if item.higher else value - target
+        if trace is not None:
+            trace.append(Step("actual_target", {"value": value, "target": target}))
+        if short <= 0:
+            if trace is not None:
+                trace.append(Step("met"))
+            return done(item.points, trace)
+        code = "below_target_value" if item.higher else "above_target_value"
+        return self._deduct(item, short, code, trace)
+
+    def _deduct(self, item: Item, short: Decimal, code: str, trace: Trace) -> Decimal:
         amount = short * self.per_point
         if trace is not None:
-            trace.append(Step("below_target", {"short": short}))
+            trace.append(Step(code, {"short": short}))
             trace.append(Step("per_point", {"per_point": self.per_point}))
             trace.append(Step("deduct", {"amount": amount}))
         return done(floor_zero(item.points - amount, trace), trace)
@@ -227,24 +277,55 @@ class Steps(Rule):
 @register
 @dataclass(frozen=True)
 class Threshold(Rule):
-    """达标计分: full points if the target is met, else a stated share (default 0)."""
+    """达标计分: full points if the target is met, else a stated share or points (default 0)."""
 
     kind: ClassVar[str] = "threshold"
     texts: ClassVar[Mapping[str, tuple[str, str]]] = {
         "not_met": ("未达到目标", "target not met"),
         "else_share": ("按满分的 {else_share} 计", "{else_share} of the points"),
+        "else_points": ("计 {else_points} 分", "{else_points} points given"),
     }
     else_share: Decimal = ZERO
+    else_points: Decimal | None = None  # the points given when the target is missed
 
     @classmethod
     def parse(cls, r: Reader) -> Rule:
-        return cls(else_share=r.number("else_share", default=ZERO, minimum=ZERO, maximum=ONE))
+        if r.has("else_share") and r.has("else_points"):
+            message = _("give else_share or else_points, not both")
+            if r.item:
+                message = _("item %(item)s: give else_share or else_points, not both") % {
+                    "item": r.item
+                }
+            r.problem("", message)
+        share = r.number("else_share", default=ZERO, minimum=ZERO, maximum=ONE)
+        points = r.optional_number("else_points", minimum=ZERO)
+        return cls(else_share=share, else_points=points)
 
     def params(self) -> dict[str, object]:
+        if self.else_points is not None:
+            return {"else_points": self.else_points}
         return {"else_share": self.else_share}
 
     def needs_target(self) -> bool:
         return True
+
+    def check(self, item: Item) -> list[tuple[str, str]]:
+        found = []
+        if self.else_points is not None and self.else_points > item.points:
+            found.append(
+                (
+                    "rule.else_points",
+                    _("item %(item)s: else_points must not exceed the item's points (%(points)s)")
+                    % {"item": item.code, "points": item.points},
+                )
+            )
+        return found
+
+    def missed(self, points: Decimal) -> Decimal:
+        """The points given when the target is missed."""
+        if self.else_points is not None:
+            return self.else_points
+        return points * self.else_share
 
     def evaluate(
         self, item: Item, value: Decimal, target: Decimal | None, extra: Extra, trace: Trace
@@ -254,6 +335,8 @@ class Threshold(Rule):
         if trace is not None:
             trace.append(Step("actual_target", {"value": value, "target": target}))
             trace.append(Step("met" if met else "not_met"))
-            if not met and self.else_share:
+            if not met and self.else_points is not None:
+                trace.append(Step("else_points", {"else_points": self.else_points}))
+            elif not met and self.else_share:
                 trace.append(Step("else_share", {"else_share": self.else_share}))
-        return done(item.points if met else item.points * self.else_share, trace)
+        return done(item.points if met else self.missed(item.points), trace)

@@ -31,6 +31,12 @@ class Command(BaseCommand):
             default=None,
             help="measure expected progress at this day (YYYY-MM-DD; default: the period's end)",
         )
+        parser.add_argument(
+            "--totals",
+            action="store_true",
+            help="add the issuer's and each group's totals, from the summed raw figures "
+            "(table and json)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Refusals and warnings in the language asked for, as the output is.
@@ -47,6 +53,7 @@ class Command(BaseCommand):
                 options["lang"],
                 today=options["today"],
                 warn=lambda line: self.stderr.write(self.style.WARNING(line)),
+                totals=options["totals"],
             )
         except ValueError as error:  # SchemeFileError and ValuesFileError are ValueErrors
             raise CommandError(str(error)) from error
