@@ -53,7 +53,7 @@ class MonthlyBulletin(Kind):
         scores = gather.scores(scheme, period, source.today)
         scored = scores.scored
         rows = gather.ranking(scored)
-        found = progress(scored, source.series.progress_item, source.today)
+        found = progress(scored, source.series.progress_item)
         if found is not None:
             for row in rows:
                 row.update(found.units.get(row["code"], {}))

@@ -189,3 +189,11 @@ def test_the_system_issues_from_the_shell(monthly: Series) -> None:
         services.create_draft(monthly, user=SYSTEM, period="201702"), user=SYSTEM
     )
     assert issued.issued_by is None and issued.number
+
+
+def test_the_trend_is_the_parents_rate_month_by_month(monthly: Series, office: Any) -> None:
+    """January: 30 + 20 = 50 of 350 → 14.29%; February: 100 of 350 → 28.57%."""
+    draft = services.create_draft(monthly, user=office, period="201702")
+    assert draft.content["progress"]["trend"] == [["201701", "14.29"], ["201702", "28.57"]]
+    charts = render.compose(draft).charts()
+    assert len(charts) == 3  # the trend, the ranking, the progress of each unit
