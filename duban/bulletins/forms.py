@@ -41,7 +41,7 @@ class NewDocumentForm(forms.Form):
         field = self.fields["series"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = usable
-        field.label_from_instance = lambda s: f"{s.authority} · {s.get_kind_display()}"  # type: ignore[method-assign]
+        field.label_from_instance = lambda s: f"{s.authority} · {s.get_kind_display()}"  # type: ignore[method-assign,assignment]
         period = self.fields["period"]
         assert isinstance(period, forms.ChoiceField)
         period.choices = period_choices(usable, today)

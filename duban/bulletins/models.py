@@ -77,24 +77,35 @@ class Bulletin(AuditedModel):
 
     audit_exclude = frozenset({"content"})
 
-    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="bulletins")
-    issuer = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    series = models.ForeignKey(
+        Series, on_delete=models.PROTECT, related_name="bulletins", verbose_name=_("series")
+    )
+    issuer = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("issuing unit")
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
     period = models.CharField(_("period"), max_length=16, blank=True)
     meeting = models.ForeignKey(
-        "meetings.Meeting", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "meetings.Meeting",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("meeting"),
     )
     state = models.CharField(
         _("state"), max_length=8, choices=BulletinState.choices, default=BulletinState.DRAFT
     )
     title = models.CharField(_("title"), max_length=200)
     content = models.JSONField(default=dict)  # the generated figures and tables
-    texts = models.JSONField(default=dict)  # the text parts as the office edited them
+    texts = models.JSONField(
+        _("text parts"), default=dict
+    )  # the text parts as the office edited them
     date_written = models.DateField(_("date written"))
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    seq = models.PositiveIntegerField(null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    seq = models.PositiveIntegerField(_("serial number"), null=True, blank=True)
     number = models.CharField(_("document number"), max_length=60, blank=True)
-    index_seq = models.PositiveIntegerField(null=True, blank=True)
+    index_seq = models.PositiveIntegerField(_("index serial"), null=True, blank=True)
     index_number = models.CharField(_("index number"), max_length=60, blank=True)
     corrects = models.ForeignKey(
         "self",
@@ -104,13 +115,23 @@ class Bulletin(AuditedModel):
         related_name="corrections",
         verbose_name=_("corrects"),
     )
-    generated_at = models.DateTimeField()
+    generated_at = models.DateTimeField(_("generated"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drafted by"),
     )
-    issued_at = models.DateTimeField(null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
 
     class Meta:
