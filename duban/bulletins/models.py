@@ -97,7 +97,9 @@ class Bulletin(AuditedModel):
         _("state"), max_length=8, choices=BulletinState.choices, default=BulletinState.DRAFT
     )
     title = models.CharField(_("title"), max_length=200)
-    content = models.JSONField(default=dict)  # the generated figures and tables
+    content = models.JSONField(
+        _("figures as generated"), default=dict
+    )  # the generated figures and tables
     texts = models.JSONField(
         _("text parts"), default=dict
     )  # the text parts as the office edited them
