@@ -177,6 +177,22 @@ class MonthlyBulletin(Kind):
                 Column("完成率", decimals=2, percent=True, width=1.0),
             ]
         several = len(c["cohorts"]) > 1
+        if p and several:  # the parent's own total above the groups' tables
+            t = p["total"]
+            out.append(
+                Table(
+                    f"表 {c['scope']}合计",
+                    [Column("", width=2.8), *columns[4:]],
+                    [
+                        [
+                            f"{c['scope']}合计",
+                            *(dec_or_none(t[k]) for k in ("target", "done", "rate")),
+                        ]
+                    ],
+                    total_rows=1,
+                    note="注：合计由各单位原始数据加总后计算，不是各单位完成率的平均。",
+                )
+            )
         for n, cohort in enumerate(c["cohorts"], start=1):
             if several:
                 out.append(Heading(f"（{_cn(n)}）{cohort['name']}", 2))
