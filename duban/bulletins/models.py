@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from duban.audit.models import AuditedModel
 from duban.orgs.models import OrgUnit
@@ -26,8 +27,8 @@ class DocumentKind(models.TextChoices):
 
 
 class BulletinState(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ISSUED = "issued", _("Issued")
+    DRAFT = "draft", pgettext_lazy("document state", "Draft")
+    ISSUED = "issued", pgettext_lazy("document state", "Issued")
 
 
 class Series(AuditedModel):
