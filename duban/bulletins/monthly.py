@@ -20,7 +20,7 @@ from duban.bulletins.kinds import Json, Kind, Source, TextPart, document, regist
 from duban.bulletins.models import Bulletin, DocumentKind
 from duban.bulletins.numbering import date_written
 from duban.bulletins.progress import progress
-from duban.bulletins.writing import dec, figure, percent, signed_change
+from duban.bulletins.writing import change_mark, dec, figure, numeral, percent, signed_change
 from duban.documents.model import Chart, Column, Heading, Paragraph, Table
 from duban.periods import PeriodType, parse_period
 from duban.text import period_in_words
@@ -195,7 +195,7 @@ class MonthlyBulletin(Kind):
             )
         for n, cohort in enumerate(c["cohorts"], start=1):
             if several:
-                out.append(Heading(f"（{_cn(n)}）{cohort['name']}", 2))
+                out.append(Heading(f"（{numeral(n)}）{cohort['name']}", 2))
             rows: list[list[Any]] = []
             total_rows = 0
             if p and not several:
@@ -228,7 +228,12 @@ class MonthlyBulletin(Kind):
                 total_rows = 1
             for code in cohort["units"]:
                 r = by_code[code]
-                row: list[Any] = [r["rank"], r["name"], Decimal(r["total"]), _change(r["change"])]
+                row: list[Any] = [
+                    r["rank"],
+                    r["name"],
+                    Decimal(r["total"]),
+                    change_mark(r["change"]),
+                ]
                 if p:
                     row += [
                         dec_or_none(r.get("target")),
@@ -258,7 +263,7 @@ class MonthlyBulletin(Kind):
                         categories=[r["name"] for r in ranked],
                         series=[Series("总分", [Decimal(r["total"]) for r in ranked])],
                         horizontal=True,
-                        notes=[_change(r["change"]) for r in ranked],
+                        notes=[change_mark(r["change"]) for r in ranked],
                         value_name="分",
                     ),
                     caption="图2 各单位考评总分",
@@ -284,7 +289,8 @@ class MonthlyBulletin(Kind):
             names_text = "、".join(names) if names else "无"
             out.append(
                 Paragraph(
-                    f"{words}（{len(names)}个）：{names_text}。", lead=f"（{_cn(n)}）" if n else ""
+                    f"{words}（{len(names)}个）：{names_text}。",
+                    lead=f"（{numeral(n)}）" if n else "",
                 )
             )
         missing = [r["name"] for r in c["ranking"] if r.get("band") is None]
@@ -374,20 +380,6 @@ class MonthlyBulletin(Kind):
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def _change(delta: int | None) -> str:
-    if delta is None:
-        return "—"
-    if delta > 0:
-        return f"▲{delta}"
-    if delta < 0:
-        return f"▼{-delta}"
-    return "—"
-
-
-def _cn(n: int) -> str:
-    return "一二三四五六七八九十"[n - 1] if 1 <= n <= 10 else str(n)
 
 
 def _cohort_key(cohort: Json) -> str:

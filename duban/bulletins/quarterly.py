@@ -16,22 +16,11 @@ from django.utils.translation import gettext as _
 from duban.bulletins import gather
 from duban.bulletins.kinds import Json, Kind, Source, TextPart, document, register
 from duban.bulletins.models import Bulletin, DocumentKind
-from duban.bulletins.writing import dec
+from duban.bulletins.writing import change_mark, dec, numeral
 from duban.documents.model import Column, Heading, Paragraph, Table
 from duban.evaluation.engine.decimals import plain
 from duban.periods import PeriodType
 from duban.text import period_in_words
-
-NUMBERS = "一二三四五六七八九十"
-
-
-def _cn(n: int) -> str:
-    if n <= 10:
-        return NUMBERS[n - 1]
-    if n < 20:
-        return "十" + (NUMBERS[n - 11] if n > 10 else "")
-    tens, ones = divmod(n, 10)
-    return NUMBERS[tens - 1] + "十" + (NUMBERS[ones - 1] if ones else "")
 
 
 @register
@@ -121,7 +110,13 @@ class QuarterlyReview(Kind):
             for code in cohort["units"]:
                 r = by_code[code]
                 rows.append(
-                    [r["rank"], r["name"], Decimal(r["total"]), _change(r["change"]), r["grade"]]
+                    [
+                        r["rank"],
+                        r["name"],
+                        Decimal(r["total"]),
+                        change_mark(r["change"]),
+                        r["grade"],
+                    ]
                 )
             body.append(
                 Table(
@@ -139,7 +134,7 @@ class QuarterlyReview(Kind):
             )
         body.append(Heading("二、逐单位点评", 1))
         for n, row in enumerate(c["ranking"], start=1):
-            body.append(Heading(f"（{_cn(n)}）{row['name']}", 2))
+            body.append(Heading(f"（{numeral(n)}）{row['name']}", 2))
             text = texts.get(f"unit:{row['code']}", "")
             body.append(Paragraph(text or "—", key=f"unit:{row['code']}"))
         body.append(Heading("三、下步要求", 1))
@@ -149,12 +144,6 @@ class QuarterlyReview(Kind):
             if line.strip()
         ]
         return document(bulletin, body)
-
-
-def _change(delta: int | None) -> str:
-    if not delta:
-        return "—"
-    return f"▲{delta}" if delta > 0 else f"▼{-delta}"
 
 
 def _comment(row: Json, note: Json) -> str:

@@ -39,3 +39,21 @@ def signed_change(now: Any, before: Any) -> str:
     if delta < 0:
         return f"下降{dec(-delta)}个百分点"
     return "持平"
+
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def change_mark(delta: int | None) -> str:
+    """A change of place as the tables print it: ▲2 up, ▼1 down, — none."""
+    if not delta:
+        return "—"
+    return f"▲{delta}" if delta > 0 else f"▼{-delta}"
+
+
+def numeral(n: int) -> str:
+    """一 … 十, 十一 … 九十九: the ordinal of a heading (（十二）)."""
+    if n <= 10:
+        return NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else NUMERALS[tens - 1]) + "十" + (NUMERALS[ones - 1] if ones else "")
