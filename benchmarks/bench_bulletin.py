@@ -192,7 +192,7 @@ def main() -> None:
         ("DOCX written (python-docx)", t_docx, b_docx),
         ("PDF written (WeasyPrint)", t_pdf, b_pdf),
     ):
-        ratio = f"{ours / ref:.2f}×" if ref else ""
+        ratio = f"{ours / ref:.{2 if ours >= ref / 10 else 3}f}×" if ref else ""
         bare_text = f"{ref:.3f} s" if ref else "—"
         print(f"{label:<44}{ours:>8.3f} s{bare_text:>10}{ratio:>8}")
     print(f"{'the whole bulletin (generate → DOCX + PDF)':<44}{total:>8.3f} s"

@@ -143,7 +143,7 @@ class MonthlyBulletin(Kind):
         if texts["progress_comment"]:
             out.append(Paragraph(texts["progress_comment"], key="progress_comment"))
         if p and p.get("trend"):
-            months = [period_in_words(m) for m, _rate in p["trend"]]
+            months = _month_labels([m for m, _rate in p["trend"]])
             rates = [None if r is None else Decimal(r) for _m, r in p["trend"]]
             out.append(
                 Chart(
@@ -397,3 +397,15 @@ def dec_or_none(value: Any) -> Decimal | None:
 
 
 __all__ = ["MonthlyBulletin", "parse_period"]
+
+
+def _month_labels(months: list[str]) -> list[str]:
+    """The trend's axis labels: 1月 … 11月 within one year (eleven 2017年N月 collide on a
+    156 mm axis), the year written where it changes."""
+    labels, year = [], None
+    for m in months:
+        labels.append(f"{int(m[4:])}月" if m[:4] == year else period_in_words(m))
+        year = m[:4]
+    if len({m[:4] for m in months}) == 1 and labels:
+        labels[0] = f"{int(months[0][4:])}月"
+    return labels

@@ -130,18 +130,24 @@ def _signature(doc: OfficialDocument) -> list[str]:
     return out
 
 
-def _record(doc: OfficialDocument) -> list[str]:
+def _record(doc: OfficialDocument, *, pinned: bool = False) -> list[str]:
+    """The 版记. On paper (``pinned``) it is a footnote of the last line: WeasyPrint sets it at
+    the foot of the text block, so its last rule lies on the block's lower edge (§7.4), and
+    moves it whole to a new page when the last one has no room. A footnote must hang from a
+    line, so the record there is spans in an empty paragraph."""
     if not (doc.copy_to or doc.printed_by or doc.printed_on):
         return []
-    out = ['<footer class="doc-record">']
+    tag = "span" if pinned else "p"
+    out = ['<p class="doc-record-anchor"><span class="doc-record">' if pinned
+           else '<footer class="doc-record">']  # fmt: skip
     if doc.copy_to:
-        out.append(f'<p class="doc-copy-to">{L.COPY_TO}{_e(doc.copy_to)}</p>')
+        out.append(f'<{tag} class="doc-copy-to">{L.COPY_TO}{_e(doc.copy_to)}</{tag}>')
     printed_on = f"{L.date_text(doc.printed_on)}{L.PRINTED}" if doc.printed_on else ""
     out.append(
-        f'<p class="doc-printed"><span class="doc-printed-by">{_e(doc.printed_by)}</span>'
-        f'<span class="doc-printed-on">{_e(printed_on)}</span></p>'
+        f'<{tag} class="doc-printed"><span class="doc-printed-by">{_e(doc.printed_by)}</span>'
+        f'<span class="doc-printed-on">{_e(printed_on)}</span></{tag}>'
     )
-    out.append("</footer>")
+    out.append("</span></p>" if pinned else "</footer>")
     return out
 
 
@@ -155,8 +161,10 @@ def to_html(
     *,
     images: Sequence[Sequence[bytes]] | None = None,
     chart_src: ChartSrc | None = None,
+    paper: bool = False,
 ) -> str:
-    """The document as an HTML fragment (``<article class="doc">``) for a web page."""
+    """The document as an HTML fragment (``<article class="doc">``) for a web page (or, with
+    ``paper``, for the PDF)."""
     if images is None:
         from duban.documents.charts import document_images
 
@@ -166,7 +174,7 @@ def to_html(
     parts += _head(doc)
     parts += _body(doc, images, chart_src or _data_url)
     parts += _signature(doc)
-    parts += _record(doc)
+    parts += _record(doc, pinned=paper)
     parts.append("</article>")
     return "\n".join(parts)
 
@@ -240,11 +248,15 @@ p, h1, h2, h3, h4, h5, figure, table {{ margin: 0; }}
 {rights}
 {_column_css(doc)}
 .doc-notes {{ padding-left: 2em; }}
-.doc-record {{ margin-top: {2 * L.LINE_MM:.3f}mm; font-size: {L.SIZE_4}pt; page-break-inside: avoid;
+.doc-record-anchor {{ line-height: 0; margin: 0; }}
+.doc-record {{ float: footnote; footnote-display: block; font-size: {L.SIZE_4}pt;
   border-top: 0.35mm solid #000; border-bottom: 0.35mm solid #000; }}
-.doc-record p {{ padding: 0 1em; }}
-.doc-record p + p {{ border-top: 0.25mm solid #000; }}
-.doc-printed {{ display: flex; justify-content: space-between; }}
+@page {{ @footnote {{ padding-top: {L.LINE_MM:.3f}mm; }} }}
+.doc-record::footnote-call {{ content: ""; }}
+.doc-record::footnote-marker {{ content: none; }}
+.doc-record > span {{ display: block; padding: 0 1em; line-height: {L.LINE_MM:.3f}mm; }}
+.doc-record > span + span {{ border-top: 0.25mm solid #000; }}
+.doc-record > .doc-printed {{ display: flex; justify-content: space-between; }}
 .doc-draft-mark {{ position: fixed; top: -25mm; right: 0; {_font("heading1")} color: #{L.RED};
   font-size: {L.SIZE_2}pt; line-height: 1; border: 1pt solid #{L.RED}; padding: 1mm 3mm; }}
 """
@@ -255,5 +267,5 @@ def to_print_html(doc: OfficialDocument, *, images: Sequence[Sequence[bytes]] | 
     return (
         '<!DOCTYPE html>\n<html lang="zh-Hans"><head><meta charset="utf-8">'
         f"<title>{_e(doc.title)}</title><style>{print_css(doc)}</style></head>"
-        f"<body>{to_html(doc, images=images)}</body></html>"
+        f"<body>{to_html(doc, images=images, paper=True)}</body></html>"
     )

@@ -197,3 +197,12 @@ def test_the_trend_is_the_parents_rate_month_by_month(monthly: Series, office: A
     assert draft.content["progress"]["trend"] == [["201701", "14.29"], ["201702", "28.57"]]
     charts = render.compose(draft).charts()
     assert len(charts) == 3  # the trend, the ranking, the progress of each unit
+    trend = charts[0].chart
+    assert trend.categories == ["1月", "2月"]  # the year is the bulletin's: not 2017年 each
+
+
+def test_a_trend_across_years_writes_the_year_where_it_changes() -> None:
+    from duban.bulletins.monthly import _month_labels
+
+    assert _month_labels(["201611", "201612", "201701"]) == ["2016年11月", "12月", "2017年1月"]
+    assert _month_labels([]) == []

@@ -322,3 +322,30 @@ def test_english_wording(tree, setting, english) -> None:
     a = _table(_compose(bulletin), "County A")
     assert [c.header for c in a.columns][:4] == ["Indicator", "This week", "Week before", "Change"]
     assert a.rows[0][3] == "▲ significant rise"
+
+
+def test_the_meeting_pages_button_drafts_the_brief_for_the_office_only(tree, setting) -> None:
+    """The city office presses 生成调度简报 on the meeting page: a draft of its dispatch series,
+    for the meeting's day, opens for editing. A county reporter's press is refused, and so is
+    the office's when no dispatch series covers the meeting's unit."""
+    from django.urls import reverse
+
+    from duban.testing import logged_in
+
+    make_user("office", tree.city, "office")
+    make_user("reporter", tree.county_a, "reporter")
+    url = reverse("bulletins:brief", args=[setting.meeting.pk])
+    office = logged_in("office")
+    refused = office.post(url, follow=True)
+    assert not Bulletin.objects.exists()
+    assert refused.status_code == 403
+    series = _series(tree)
+    meeting_page = office.get(reverse("meetings:meeting", args=[setting.meeting.pk]))
+    assert url in meeting_page.content.decode()
+    answer = office.post(url)
+    draft = Bulletin.objects.get()
+    assert (draft.series, draft.meeting, draft.period) == (series, setting.meeting, "2017-12-08")
+    assert answer["Location"] == reverse("bulletins:edit", args=[draft.pk])
+    assert logged_in("reporter").post(url).status_code == 403
+    assert Bulletin.objects.count() == 1
+    assert office.get(url).status_code == 405

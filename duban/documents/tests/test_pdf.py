@@ -121,3 +121,37 @@ def test_a_character_outside_the_font_would_be_found() -> None:
     path, index = font_file("heading2")
     cmap = TTFont(path, fontNumber=index, lazy=True).getBestCmap()
     assert 0x20000 not in cmap and ord("楷") in cmap
+
+
+def _record_bottom_mm(pdf: Path, page: int) -> float:
+    """The lowest edge, in mm from the top, of the words of the 印发 line on the page."""
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(
+        run("pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-")
+    )
+    words = [w for w in root.iter("{http://www.w3.org/1999/xhtml}word") if "印发" in (w.text or "")]
+    assert words, "no 印发 on the page"
+    return max(float(w.get("yMax", 0)) for w in words) * 25.4 / 72
+
+
+def test_the_record_sits_alone_at_the_foot_of_the_page_after_a_full_one(pdf_file: Path) -> None:
+    """§7.4: the 版记's last rule lies on the text block's lower edge (297 − 35 = 262 mm). The
+    sample's third page has no room for it, so it stands at the foot of the fourth."""
+    assert "印发" not in run("pdftotext", "-f", "3", "-l", "3", str(pdf_file), "-")
+    edge = 297 - L.BOTTOM
+    assert edge - L.LINE_MM < _record_bottom_mm(pdf_file, 4) < edge
+
+
+def test_the_record_sits_at_the_foot_of_the_body_when_there_is_room(
+    bulletin: OfficialDocument, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from duban.documents.pdf import to_pdf
+
+    path = tmp_path / "short.pdf"
+    path.write_bytes(to_pdf(replace(bulletin, body=[Paragraph("短文。")], notes=()), images=[]))
+    assert re.search(r"Pages:\s+1\n", run("pdfinfo", str(path)))
+    edge = 297 - L.BOTTOM
+    assert edge - L.LINE_MM < _record_bottom_mm(path, 1) < edge
