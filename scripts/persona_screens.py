@@ -86,6 +86,12 @@ def recompute(page: Any) -> None:
     page.locator("#job-progress[data-state=done]").wait_for(timeout=120_000)
 
 
+def first_issued(page: Any) -> None:
+    """From the publications page, the newest issued document as its readers see it."""
+    page.locator(".doc-disclosure a").first.click()
+    page.wait_for_load_state("networkidle")
+
+
 def personas(meeting: str) -> list[Persona]:
     """Who is shown, and what, in the order of docs/personas/."""
     screen = f"/cockpit/meetings/{meeting}/screen/"
@@ -121,7 +127,14 @@ def personas(meeting: str) -> list[Persona]:
                 ),
             ],
         ),
-        Persona("sx_office", [Shot("landing", "", (PC,), wait_for=CHART)]),
+        Persona(
+            "sx_office",
+            [
+                Shot("landing", "", (PC,), wait_for=CHART),
+                Shot("bulletins", "/bulletins/", (PC, PHONE)),
+                Shot("bulletin", "", (PC, PHONE), step=first_issued),
+            ],
+        ),
         Persona(
             "sx_leader",
             [
