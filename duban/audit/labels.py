@@ -5,6 +5,9 @@ translated `verbose_name` needs nothing here; `test_entry_types` fails on one th
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +93,26 @@ MODELS: dict[str, Promise] = {
     "tasks.reminder": _("reminder"),
     "tasks.taskpartner": _("co-operating unit"),
 }
+
+#: Fields whose stored codes (one, or a list of them) are labelled by choices the owning app
+#: knows; it registers them at start-up (`register_value_labels`), the audit app sitting below it.
+VALUE_LABELS: dict[tuple[str, str], Callable[[], Iterable[tuple[str, Any]]]] = {}
+
+
+def register_value_labels(
+    model: str, attname: str, choices: Callable[[], Iterable[tuple[str, Any]]]
+) -> None:
+    """Show `model.attname`'s codes by their labels in the trail (e.g. reporting levels)."""
+    VALUE_LABELS[(model, attname)] = choices
+
+
+def value_label(model: str, attname: str, code: Any) -> str | None:
+    """The label of one stored code of a registered field, or None."""
+    choices = VALUE_LABELS.get((model, attname))
+    if choices is None:
+        return None
+    return next((str(label) for value, label in choices() if str(value) == str(code)), None)
+
 
 # Fields that hold another row's code rather than a key: shown by that row's name.
 CODE_FIELDS: dict[tuple[str, str], tuple[str, str]] = {

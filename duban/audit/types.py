@@ -15,16 +15,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from duban.audit.labels import CODE_FIELDS, field_label, model_label
+from duban.audit.labels import CODE_FIELDS, VALUE_LABELS, field_label, model_label, value_label
 from duban.audit.models import AuditedModel, AuditEntry
 
 Label = str | Promise
 MAX_SHOWN = 120  # characters of one value in the changes table
+USER = settings.AUTH_USER_MODEL.lower()
+#: Fields whose values are identifiers a person types (or a file carries), never words.
+CODE_ATTNAMES = frozenset({"code", "prefix", "progress_item", "username", "formula"})
 MAX_ROWS = 50  # rows of one entry's changes table (an import may carry thousands)
 
 
@@ -110,6 +114,7 @@ class Change:
     label: str
     before: str
     after: str
+    form: str = ""  # "code": the value is a code, shown as one; "en": English text (lang=en)
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,32 @@ class Rendered:
     text: str
     changes: list[Change]
     more: int = 0  # change rows left out of the table (see MAX_ROWS)
+    who: str = ""  # the actor by name, or the program that acted, in words
+
+
+#: Who acted when no person did: the program, in words (the stored `actor_name` stays as
+#: recorded, since the chain signs it).
+SOURCES: dict[str, Label] = {
+    "system": gettext_lazy("Duban (system)"),
+    "duban demo": gettext_lazy("Demo data loader"),
+    "duban migrate": gettext_lazy("Database upgrade"),
+    "duban worker": gettext_lazy("Background worker"),
+    "duban tasks_daily": gettext_lazy("Daily pass"),
+    "duban tree import": gettext_lazy("Tree import from the command line"),
+    "duban bulletin": gettext_lazy("Bulletin from the command line"),
+    "duban grant": gettext_lazy("Role grant from the command line"),
+    "indicator check": gettext_lazy("Indicator check"),
+    "benchmark": gettext_lazy("Benchmark"),
+    "web": gettext_lazy("Web page"),
+}
+
+
+def who(entry: AuditEntry, names: Names) -> str:
+    """The person by his name (as he is called today), else the acting program in words."""
+    if entry.actor_id is not None:
+        return names.name(USER, entry.actor_id, default=entry.actor_name)
+    label = SOURCES.get(entry.source) or SOURCES.get(entry.actor_name)
+    return str(label) if label is not None else entry.actor_name or "—"
 
 
 def show(value: Any) -> str:
@@ -255,6 +286,10 @@ class ModelChange(EntryType):
         if (self.model._meta.label_lower, attname) in CODE_FIELDS:
             model, by = CODE_FIELDS[(self.model._meta.label_lower, attname)]
             return names.name(model, value, by=by)
+        key = (self.model._meta.label_lower, attname)
+        if key in VALUE_LABELS:
+            codes = value if isinstance(value, list) else [value]
+            return show([value_label(*key, c) or c for c in codes])
         if f.choices:
             labels = {str(k): v for k, v in f.flatchoices}  # type: ignore[attr-defined]
             return show(str(labels.get(str(value), value)))
@@ -269,9 +304,19 @@ class ModelChange(EntryType):
                     self.field_label(attname),
                     self.value(attname, before.get(attname), names) if before else "",
                     self.value(attname, after.get(attname), names) if after else "",
+                    self.form(attname),
                 )
             )
         return rows
+
+    def form(self, attname: str) -> str:
+        """How a value reads: a code field's value is a code (not translated, shown as one),
+        an English name is English text in a Chinese page."""
+        if (self.model._meta.label_lower, attname) in CODE_FIELDS:
+            return ""
+        if attname in CODE_ATTNAMES or attname.endswith("_code"):
+            return "code"
+        return "en" if attname.endswith("_en") else ""
 
 
 class Unknown(EntryType):
@@ -351,6 +396,8 @@ def render(entries: Iterable[AuditEntry]) -> list[Rendered]:
     typed = [(e, registry.type_of(e.action)) for e in entries]
     for entry, kind in typed:
         kind.refs(entry, names)
+        if entry.actor_id is not None:
+            names.want(USER, entry.actor_id)
     names.load()
     out = []
     for entry, kind in typed:
@@ -362,6 +409,7 @@ def render(entries: Iterable[AuditEntry]) -> list[Rendered]:
                 kind.display(entry, names),
                 rows[:MAX_ROWS],
                 max(0, len(rows) - MAX_ROWS),
+                who(entry, names),
             )
         )
     return out

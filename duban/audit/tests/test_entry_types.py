@@ -165,3 +165,35 @@ def test_the_history_page_names_the_action(tree, lang: str) -> None:
     page = _visible(client.get("/audit/units/COUNTY-A/").content.decode())
     assert "orgs.orgunit" not in page and "name_zh" not in page
     assert ("修改组织机构" if lang == "zh-hans" else "organisation unit changed") in page
+
+
+def test_codes_in_lists_are_named_and_the_program_that_acted_is_said(tree) -> None:
+    """An indicator's reporting levels and kinds read 县区局 and 地区单位, not county and
+    territorial; its code is marked a code and its English name English; an entry no person
+    made names the program (the demo loader), one a person made names him."""
+    from duban.audit.context import acting_as
+    from duban.indicators import services as indicators
+    from duban.periods import PeriodType
+
+    office = make_user("office", tree.city, "system_admin", full_name="市局系统管理员")
+    with acting_as(source="duban demo", reason="演示数据"):
+        indicators.create_indicator(
+            user=SYSTEM, issuer=tree.city, code="case.filed", name_zh="立案数",
+            name_en="Cases filed", description="", value_type="integer", decimals=0,
+            period_type=PeriodType.MONTHLY, time_aggregation="sum",
+            levels=["county", "station"], kinds=["territorial"],
+        )  # fmt: skip
+    with acting_as(actor=office, source="web"):
+        org_services.update_unit(tree.county_a, user=office, name_zh="甲县公安局")
+    with translation.override("zh-hans"):
+        created, updated = render(
+            AuditEntry.objects.filter(
+                action__in=["indicators.indicator.created", "orgs.orgunit.updated"]
+            ).order_by("pk")
+        )
+    rows = {c.label: c for c in created.changes}
+    assert rows["填报层级"].after == "县区局、派出所"
+    assert rows["填报单位类别"].after == "地区单位"
+    assert (rows["代码"].form, rows["英文名称"].form, rows["中文名称"].form) == ("code", "en", "")
+    assert created.who == "演示数据装载"
+    assert updated.who == "市局系统管理员"
