@@ -27,6 +27,9 @@ from duban.audit.models import AuditedModel, AuditEntry
 Label = str | Promise
 MAX_SHOWN = 120  # characters of one value in the changes table
 USER = settings.AUTH_USER_MODEL.lower()
+#: Fields kept in step by the code from others (a unit's path and depth follow its parent):
+#: the trail keeps them, the changes table leaves them out.
+DERIVED: dict[str, frozenset[str]] = {"orgs.orgunit": frozenset({"path", "depth"})}
 #: Fields whose values are identifiers a person types (or a file carries), never words.
 CODE_ATTNAMES = frozenset({"code", "prefix", "progress_item", "username", "formula"})
 MAX_ROWS = 50  # rows of one entry's changes table (an import may carry thousands)
@@ -46,9 +49,22 @@ def _submission_name(obj: Any) -> str:
     return f"{_display_name(obj.data_set)} · {_display_name(obj.unit)} · {obj.period}"
 
 
-# Rows whose name needs their related rows, and how to say it.
+def _pair(first: str, second: str) -> Callable[[Any], str]:
+    """A link row (a meeting's attending unit, a data set's indicator) by its two names."""
+    return lambda obj: (
+        f"{_display_name(getattr(obj, first))} · {_display_name(getattr(obj, second))}"
+    )
+
+
+# Rows whose name needs their related rows, and how to say it (a link row's `str` is made of
+# ids and codes: “4: YZ-DA”).
 _RELATED: dict[str, tuple[tuple[str, ...], Callable[[Any], str]]] = {
     "reporting.submission": (("data_set", "unit"), _submission_name),
+    "meetings.meetingunit": (("meeting", "unit"), _pair("meeting", "unit")),
+    "tasks.taskpartner": (("task", "unit"), _pair("task", "unit")),
+    "evaluation.groupmember": (("group", "unit"), _pair("group", "unit")),
+    "evaluation.target": (("item", "unit"), _pair("item", "unit")),
+    "indicators.datasetmember": (("data_set", "indicator"), _pair("data_set", "indicator")),
 }
 
 
@@ -299,6 +315,8 @@ class ModelChange(EntryType):
         before, after = _dict(entry.before), _dict(entry.after)
         rows = []
         for attname in dict.fromkeys([*before, *after]):
+            if attname in DERIVED.get(self.model._meta.label_lower, ()):
+                continue
             rows.append(
                 Change(
                     self.field_label(attname),

@@ -197,3 +197,21 @@ def test_codes_in_lists_are_named_and_the_program_that_acted_is_said(tree) -> No
     assert (rows["代码"].form, rows["英文名称"].form, rows["中文名称"].form) == ("code", "en", "")
     assert created.who == "演示数据装载"
     assert updated.who == "市局系统管理员"
+
+
+def test_a_link_row_is_named_by_its_two_rows_and_derived_fields_stay_out(tree) -> None:
+    """A meeting's attending unit reads “会议 · 甲县局”, not “4: COUNTY-A”; a unit's path and
+    depth (kept in step with its parent) are not listed as changes."""
+    from datetime import date
+
+    from duban.meetings import services as meetings
+
+    meetings.create_meeting(
+        tree.city, user=SYSTEM, kind="dispatch", held_on=date(2017, 12, 8),
+        title="全市视频调度会", participants=[tree.county_a],
+    )  # fmt: skip
+    with translation.override("zh-hans"):
+        [attends] = render(AuditEntry.objects.filter(action="meetings.meetingunit.created"))
+        [unit] = render(AuditEntry.objects.filter(action="orgs.orgunit.created")[:1])
+    assert attends.text == "新建参会单位“全市视频调度会 · 甲县局”"
+    assert not {"层级路径", "层级深度"} & {c.label for c in unit.changes}
