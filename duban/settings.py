@@ -155,6 +155,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # MLPS level 3: three of capitals, small letters, digits, symbols.
+    {"NAME": "duban.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
 ]
 
 LANGUAGE_CODE = "zh-hans"
