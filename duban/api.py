@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -37,6 +38,8 @@ api = NinjaAPI(
     auth=django_auth,
     urls_namespace="api",
     parser=CheckedParser(),
+    # The document maps every route: only for people signed in (issue 15).
+    docs_decorator=login_required,
 )
 
 

@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "duban.accounts.middleware.LanguageMiddleware",
+    "duban.accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -191,6 +192,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DUBAN_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("DUBAN_SECURE_COOKIES", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("DUBAN_SSL_REDIRECT", False)
+# Behind a TLS-terminating proxy (nginx) the request reaches Duban over plain HTTP: the proxy
+# says the original scheme in this header, and only then does the redirect above not loop.
+# Set DUBAN_PROXY_SSL_HEADER=X-Forwarded-Proto only where that proxy sets (and strips) it.
+_proxy_header = env_str("DUBAN_PROXY_SSL_HEADER", "")
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 SECURE_HSTS_SECONDS = env_int("DUBAN_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DUBAN_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 # The HSTS preload list is compiled into public browsers for internet sites; an intranet has no use for it.

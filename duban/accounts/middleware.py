@@ -38,3 +38,19 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         response.headers.setdefault("Vary", "Cookie")
         return response
+
+
+class NoStoreMiddleware:
+    """Pages and API answers for a signed-in person are his units' data: no browser or proxy
+    may keep a copy (`Cache-Control: no-store`, ASVS 8.2.1). Static files never reach this
+    (WhiteNoise answers them first) and keep their long cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated or request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
+        return response

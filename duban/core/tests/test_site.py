@@ -115,3 +115,40 @@ def test_demo_pages_carry_the_invented_banner(db) -> None:
     client.login(username="yz_leader", password="Duban-demo-2017")
     html = client.get("/", follow=True).content.decode()  # a leader lands on his cockpit
     assert 'class="demo-banner"' in html
+
+
+def test_the_api_document_and_its_page_are_for_people_signed_in(tree) -> None:
+    anonymous = Client()
+    for path in ("/api/openapi.json", "/api/docs"):
+        answer = anonymous.get(path)
+        assert answer.status_code == 302 and "/accounts/login/" in answer["Location"], path
+    make_user("u", tree.city, "leader")
+    client = Client()
+    client.login(username="u", password=PASSWORD)
+    assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_pages_and_api_answers_of_a_person_are_never_stored(tree) -> None:
+    """Cache-Control: no-store on every authenticated page and every API answer."""
+    assert Client().get("/api/accounts/me")["Cache-Control"] == "no-store"
+    make_user("u", tree.city, "leader")
+    client = Client()
+    client.login(username="u", password=PASSWORD)
+    for path in ("/", "/orgs/", "/api/accounts/me", "/api/openapi.json"):
+        assert client.get(path, follow=True)["Cache-Control"] == "no-store", path
+
+
+def test_behind_a_tls_proxy_the_forwarded_scheme_is_trusted_only_when_configured(
+    monkeypatch,
+) -> None:
+    import importlib
+
+    import duban.settings as settings_module
+
+    monkeypatch.setenv("DUBAN_PROXY_SSL_HEADER", "X-Forwarded-Proto")
+    configured = importlib.reload(settings_module)
+    assert configured.SECURE_PROXY_SSL_HEADER == ("HTTP_X_FORWARDED_PROTO", "https")
+    monkeypatch.delenv("DUBAN_PROXY_SSL_HEADER")
+    del settings_module.SECURE_PROXY_SSL_HEADER  # reload keeps what it does not set again
+    plain = importlib.reload(settings_module)
+    assert not hasattr(plain, "SECURE_PROXY_SSL_HEADER")
