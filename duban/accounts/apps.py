@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "duban.accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from duban.accounts import lockout  # noqa: F401  (its receiver audits every lock)

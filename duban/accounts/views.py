@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from duban.accounts import services
+from duban.accounts import lockout, services
 from duban.accounts.forms import AccountForm, GrantForm
 from duban.errors import DubanError
 from duban.orgs import policy
@@ -92,6 +92,13 @@ def members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                 )
                 messages.success(request, _("Role withdrawn."))
                 return redirect("accounts:members", code=unit.code)
+            if request.POST.get("form") == "unlock":
+                account = services.managed_account(
+                    actor(request), request.POST.get("username", ""), unit=unit
+                )
+                lockout.unlock(account, user=actor(request))
+                messages.success(request, _("Sign-in unlocked."))
+                return redirect("accounts:members", code=unit.code)
         except DubanError as exc:
             add_problems(account_form if request.POST.get("form") == "create" else grant_form, exc)
     memberships = (
@@ -105,6 +112,7 @@ def members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         {
             "unit": unit,
             "memberships": memberships,
+            "locked": lockout.locked_usernames([m.user.username for m in memberships]),
             "account_form": account_form,
             "grant_form": grant_form,
         },

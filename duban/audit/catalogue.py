@@ -59,6 +59,20 @@ def _login_failed(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     return _("A sign-in as “%(name)s” failed") % {"name": entry.object_repr or "—"}
 
 
+@registry.sentence("accounts.login.locked", gettext_lazy("Sign-in locked"))
+def _locked(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    address = _after(entry).get("address") or "—"
+    return _("Sign-in as “%(name)s” locked after repeated failures (address %(address)s)") % {
+        "name": entry.object_repr or "—",
+        "address": address,
+    }
+
+
+@registry.sentence("accounts.login.unlocked", gettext_lazy("Sign-in unlocked"))
+def _unlocked(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    return _("The sign-in lock on %(user)s was lifted") % {"user": _subject(kind, entry, names)}
+
+
 @registry.sentence("accounts.logout", gettext_lazy("Signed out"))
 def _logout(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     return _("%(user)s signed out") % {"user": _subject(kind, entry, names)}
