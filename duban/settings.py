@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "duban.accounts.middleware.LanguageMiddleware",
     "duban.accounts.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "duban.accounts.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "duban.audit.middleware.AuditContextMiddleware",
@@ -204,7 +205,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Sessions end with the browser and after 8 idle hours, as the MLPS rules ask.
-SESSION_COOKIE_AGE = env_int("DUBAN_SESSION_AGE", 8 * 3600)
+# Idle expiry on the server (duban.accounts.middleware.SessionExpiryMiddleware): 30 minutes
+# without a request end the session; 8 hours after sign-in it ends however busy.
+SESSION_COOKIE_AGE = env_int("DUBAN_SESSION_IDLE_MINUTES", 30) * 60
+DUBAN_SESSION_HOURS = env_int("DUBAN_SESSION_HOURS", 8)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DUBAN_SECURE_COOKIES", not DEBUG)

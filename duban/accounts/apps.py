@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from duban.accounts import lockout  # noqa: F401  (its receiver audits every lock)
+        from duban.accounts import lockout, sessions  # noqa: F401  (their receivers)

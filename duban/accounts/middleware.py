@@ -7,6 +7,7 @@ person switches (and the switch is kept on the account).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -54,3 +55,38 @@ class NoStoreMiddleware:
             response.headers["Cache-Control"] = "no-store"
             response.headers.pop("Expires", None)
         return response
+
+
+SIGNED_IN_AT = "duban_signed_in_at"
+SEEN_AT = "duban_seen_at"
+
+
+class SessionExpiryMiddleware:
+    """Sessions end after `DUBAN_SESSION_IDLE_MINUTES` without a request (30 by default) and,
+    however busy, `DUBAN_SESSION_HOURS` after sign-in (8) — on the server, not by the cookie.
+
+    The idle clock is Django's own session expiry, pushed forward by saving the session at
+    most once a minute (not a write per request); the absolute one is the sign-in time kept
+    in the session (set by `duban.accounts.sessions` at sign-in)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.contrib import auth, messages
+        from django.shortcuts import redirect
+        from django.utils.translation import gettext as _
+
+        if request.user.is_authenticated:
+            now = int(time.time())
+            signed_in = request.session.get(SIGNED_IN_AT, now)
+            if now - signed_in > settings.DUBAN_SESSION_HOURS * 3600:
+                auth.logout(request)
+                messages.info(
+                    request, _("You were signed in for a whole working day: sign in again.")
+                )
+                return redirect(settings.LOGIN_URL)
+            if now - request.session.get(SEEN_AT, 0) >= 60:
+                request.session[SEEN_AT] = now  # saved: the idle expiry starts again
+                request.session.setdefault(SIGNED_IN_AT, signed_in)
+        return self.get_response(request)

@@ -7,6 +7,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from duban.audit.models import AuditedModel
@@ -26,6 +27,8 @@ class User(AuditedModel, AbstractUser):
         help_text=_("Empty: follow the browser."),
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Raised by "sign out everywhere": every session signed with the old value ends.
+    session_epoch = models.PositiveIntegerField(_("session generation"), default=0)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")  # type: ignore[assignment]
@@ -33,6 +36,16 @@ class User(AuditedModel, AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash) with the session generation
+        in it: a new password or a new generation ends every session of the account."""
+        return salted_hmac(
+            "duban.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def audit_unit_id(self) -> int | None:
         first = self.memberships.order_by("id").values_list("unit_id", flat=True).first()

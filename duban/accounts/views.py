@@ -8,12 +8,13 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from duban.accounts import lockout, services
+from duban.accounts import lockout, services, sessions
 from duban.accounts.forms import AccountForm, GrantForm
 from duban.errors import DubanError
 from duban.orgs import policy
@@ -25,6 +26,25 @@ from duban.web import AuthenticatedHttpRequest, actor, add_problems, unit_or_403
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Self-service password change under the policy (AUTH_PASSWORD_VALIDATORS); the other
+    sessions of the account end with the old password (Django's session hash)."""
+
+    template_name = "accounts/account.html"
+
+    def get_success_url(self) -> str:
+        messages.success(self.request, _("Password changed. Your other sessions have ended."))
+        return str(reverse("accounts:account"))
+
+
+@login_required
+@require_POST
+def sign_out_elsewhere(request: AuthenticatedHttpRequest) -> HttpResponse:
+    sessions.end_other_sessions(request, actor(request))
+    messages.success(request, _("Signed out on every other computer and phone."))
+    return redirect("accounts:account")
 
 
 @require_POST

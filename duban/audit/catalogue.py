@@ -73,6 +73,13 @@ def _unlocked(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     return _("The sign-in lock on %(user)s was lifted") % {"user": _subject(kind, entry, names)}
 
 
+@registry.sentence("accounts.sessions.ended", gettext_lazy("Sessions ended elsewhere"))
+def _sessions_ended(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    return _("%(user)s ended his sessions on other machines") % {
+        "user": _subject(kind, entry, names)
+    }
+
+
 @registry.sentence("accounts.logout", gettext_lazy("Signed out"))
 def _logout(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     return _("%(user)s signed out") % {"user": _subject(kind, entry, names)}
