@@ -86,7 +86,22 @@ class SessionExpiryMiddleware:
                     request, _("You were signed in for a whole working day: sign in again.")
                 )
                 return redirect(settings.LOGIN_URL)
+            if getattr(request.user, "must_change_password", False) and not _may_pass(request):
+                messages.info(request, _("Choose your own password before you go on."))
+                return redirect("accounts:account")
             if now - request.session.get(SEEN_AT, 0) >= 60:
                 request.session[SEEN_AT] = now  # saved: the idle expiry starts again
                 request.session.setdefault(SIGNED_IN_AT, signed_in)
         return self.get_response(request)
+
+
+def _may_pass(request: HttpRequest) -> bool:
+    """What a person who must first change his password may still open."""
+    from django.urls import reverse
+
+    allowed = (
+        reverse("accounts:account"),
+        reverse("accounts:logout"),
+        reverse("accounts:language"),
+    )
+    return request.path in allowed or request.path.startswith("/" + settings.STATIC_URL.lstrip("/"))

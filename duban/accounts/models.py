@@ -29,6 +29,8 @@ class User(AuditedModel, AbstractUser):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # Raised by "sign out everywhere": every session signed with the old value ends.
     session_epoch = models.PositiveIntegerField(_("session generation"), default=0)
+    # Set when an administrator gives the password: the person chooses his own first.
+    must_change_password = models.BooleanField(_("must change the password"), default=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")  # type: ignore[assignment]

@@ -120,7 +120,9 @@ def create_account(
         problems.extend(Problem("password", str(m)) for m in exc.messages)
     if problems:
         raise AccountError(problems)
-    account = User(username=username, full_name=full_name, language=language)
+    account = User(
+        username=username, full_name=full_name, language=language, must_change_password=True
+    )
     account.set_password(password)
     account.save()
     grant_role(account, unit, Role(role), user=user)

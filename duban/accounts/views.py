@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -33,6 +35,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     sessions of the account end with the old password (Django's session hash)."""
 
     template_name = "accounts/account.html"
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        form.user.must_change_password = False  # saved with the new password, audited
+        return super().form_valid(form)
 
     def get_success_url(self) -> str:
         messages.success(self.request, _("Password changed. Your other sessions have ended."))

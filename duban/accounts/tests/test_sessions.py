@@ -81,3 +81,29 @@ def test_a_changed_password_ends_the_other_sessions_and_follows_the_policy(tree)
     })  # fmt: skip
     assert good.status_code == 302
     assert _in(here) and not _in(other)
+
+
+def test_an_account_made_by_an_administrator_chooses_its_own_password_first(tree) -> None:
+    from duban.accounts import services
+
+    admin = make_user("secadmin", tree.city, "security_admin")
+    services.create_account(
+        user=admin, unit=tree.county_a, username="newcomer", full_name="新同志",
+        password="Given-by-2017-admin", role="reporter",
+    )  # fmt: skip
+    client = Client()
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "newcomer", "password": "Given-by-2017-admin"}
+        ).status_code
+        == 302
+    )
+    blocked = client.get("/orgs/", follow=True)
+    assert blocked.redirect_chain[-1][0] == "/accounts/account/"
+    assert "请先设置您自己的密码" in blocked.content.decode()
+    client.post("/accounts/account/", {
+        "old_password": "Given-by-2017-admin", "new_password1": "Mine-2017-xinren",
+        "new_password2": "Mine-2017-xinren",
+    })  # fmt: skip
+    assert not User.objects.get(username="newcomer").must_change_password
+    assert _in(client)
