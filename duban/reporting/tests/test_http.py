@@ -112,11 +112,11 @@ def test_exports_over_http(open_form, tree) -> None:
         "/api/reporting/values?unit=CITY&start=201711&end=201712&format=csv&data_set=CITY-M"
     )
     body = b"".join(r.streaming_content).decode()
-    assert body.splitlines()[0].lstrip("\ufeff").startswith("indicator,period,unit,value")
+    assert body.splitlines()[0].lstrip("\ufeff").startswith("指标代码,统计期,单位代码,数值")
     assert "case.filed,201712,COUNTY-A,4" in body
     r = leader.get("/reporting/export/?unit=CITY&children=on&start=201712&end=201712&format=xlsx")
     wb = load_workbook(io.BytesIO(r.content))
-    assert wb["Values"]["A2"].value == "case.filed"
+    assert wb["数据"]["A2"].value == "case.filed"
     r = leader.get("/api/reporting/values?unit=CITY&start=201712&end=2017Q4&format=csv")
     assert r.status_code == 400
 
