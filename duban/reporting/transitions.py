@@ -1,11 +1,11 @@
 """The state transitions of a form, as one table, and the one function that carries them out.
 
-Each row says, for one action (submit, return, approve, unapprove, lock, unlock): the states
+Each row says, for one action (submit, withdraw, return, approve, unapprove, lock, unlock): the states
 it starts from, the state it ends in, the policy action checked at the form's unit, the audit
 event (`reporting.submission.<event>`), whether a reason is required, the extra precondition
 (a named hook that raises: entry still open, rules hold, units below approved …) and the
 columns it stamps. `transition` does every step in the same order for all of them, so the
-six service functions of `reporting.services` are thin wrappers over one code path.
+seven service functions of `reporting.services` are thin wrappers over one code path.
 
 One event, one audit entry: the form row is updated without its generic model diff
 (`reporting.submission.updated`), and the named entry carries the state and every column the
