@@ -160,3 +160,22 @@ def test_the_submit_button_is_on_a_phone_screen_without_scrolling(open_page: Ope
     box = button.bounding_box()
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE[1]
     shoot(page, "phone")
+
+
+WRAP = """() => {
+  const wrap = document.querySelector('.table-wrap');
+  const names = Array.from(document.querySelectorAll('table.overview tbody td:first-child a'));
+  const line = parseFloat(getComputedStyle(names[0]).lineHeight) || 24;
+  return {over: wrap.scrollWidth - wrap.clientWidth,
+          lines: Math.max(...names.map(a => Math.round(a.getBoundingClientRect().height / line)))};
+}"""
+
+
+def test_the_overview_fits_an_office_screen(open_page: OpenPage) -> None:
+    page = open_page()
+    login(page, "yz_approver")
+    page.goto("/reporting/overview/YZ-MONTHLY/YZ/201712/")
+    fit = page.evaluate(WRAP)
+    shoot(page, "overview")
+    assert fit["over"] <= 0 and fit["lines"] <= 2, fit
+    assert identifiers(page) == []
