@@ -214,6 +214,29 @@ def _forms_created(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     ) % {"count": count}
 
 
+def _reminded_refs(entry: AuditEntry, names: Names) -> None:
+    for code in [_after(entry).get("under"), *(_after(entry).get("units") or [])]:
+        if isinstance(code, str):
+            names.want("orgs.orgunit", code, by="code")
+
+
+@registry.sentence(
+    "reporting.reminders.sent", gettext_lazy("Reminders to report sent"), refs=_reminded_refs
+)
+def _reminded(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    units = [str(u) for u in _after(entry).get("units") or []]
+    return ngettext(
+        "%(unit)s reminded %(count)d unit to report %(period)s: %(units)s",
+        "%(unit)s reminded %(count)d units to report %(period)s: %(units)s",
+        len(units),
+    ) % {
+        "unit": names.unit(str(_after(entry).get("under") or "")),
+        "count": len(units),
+        "period": _after(entry).get("period") or "",
+        "units": "、".join(names.unit(u) for u in units),
+    }
+
+
 def _demo_refs(entry: AuditEntry, names: Names) -> None:
     for form in _after(entry).get("forms") or []:
         if isinstance(form, list) and form:

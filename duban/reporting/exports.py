@@ -18,9 +18,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from duban.indicators.formula import evaluate_all
@@ -30,7 +32,7 @@ from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import Period
 from duban.reporting.figures import figure_table, same_period_last_year
-from duban.reporting.models import DataValue
+from duban.reporting.models import DataValue, State
 from duban.reporting.readers import (
     DATA_SHEET,
     FIRST_DATA_ROW,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 
     from duban.orgs.policy import Actor
 
+WHOLE = frozenset({ValueType.INTEGER, ValueType.BOOLEAN})
 CSV_COLUMNS = (
     "indicator",
     "period",
@@ -57,6 +60,26 @@ CSV_COLUMNS = (
     "unit_name",
     "updated_at",
 )
+# The column headings of the files a person files: in Chinese, read back by the importer
+# (`readers.ALIASES`) as the names above.
+CSV_HEADINGS = {
+    "indicator": "指标代码",
+    "period": "统计期",
+    "unit": "单位代码",
+    "value": "数值",
+    "comment": "说明",
+    "state": "状态",
+    "indicator_name": "指标名称",
+    "unit_name": "单位名称",
+    "updated_at": "更新时间",
+}
+COLUMN_WIDTHS = {
+    "indicator": 16,
+    "indicator_name": 24,
+    "unit_name": 20,
+    "comment": 24,
+    "updated_at": 20,
+}
 INVENTED = "演示数据均为虚构 / All demo figures are invented."
 
 
@@ -193,7 +216,8 @@ def csv_lines(rows: Iterable[ExportRow]) -> Iterator[str]:
             return text
 
     writer = csv.writer(_Line(), lineterminator="\r\n")
-    yield "\ufeff" + writer.writerow(safe_row(CSV_COLUMNS))  # type: ignore[func-returns-value]
+    headings = [CSV_HEADINGS[c] for c in CSV_COLUMNS]
+    yield "\ufeff" + writer.writerow(safe_row(headings))  # type: ignore[func-returns-value]
     for row in rows:
         cells = _cells(row)
         yield writer.writerow(  # type: ignore[func-returns-value]
@@ -204,30 +228,58 @@ def csv_lines(rows: Iterable[ExportRow]) -> Iterator[str]:
         )
 
 
+def state_said(state: str) -> str:
+    """A figure's state in words (the importer reads the column as information only)."""
+    if state == "computed":
+        return str(_("computed"))
+    return str(State(state).label) if state in State.values else state
+
+
+def number_format(code: str, cache: dict[str, str]) -> str:
+    """Excel's format for an indicator's figures: thousands grouped, its decimal places."""
+    if code not in cache:
+        ind = Indicator.objects.filter(code=code).only("value_type", "decimals").first()
+        places = 0 if ind is None or ind.value_type in WHOLE else ind.decimals
+        cache[code] = "#,##0" + ("." + "0" * places if places > 0 else "")
+    return cache[code]
+
+
 def xlsx_bytes(rows: Iterable[ExportRow], *, title: str = "", demo: bool = False) -> bytes:
-    """A streaming (write-only) workbook: the header row, then one row per figure."""
+    """A streaming (write-only) workbook: the Chinese header row, frozen, then one row per
+    figure, its value a number with the indicator's number format."""
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Values")
+    ws = wb.create_sheet("数据")
+    ws.freeze_panes = "A2"
+    for pos, name in enumerate(CSV_COLUMNS, start=1):
+        ws.column_dimensions[get_column_letter(pos)].width = COLUMN_WIDTHS.get(name, 12)
     header_font = Font(bold=True)
     header = []
     for name in CSV_COLUMNS:
-        cell = WriteOnlyCell(ws, value=safe_cell(name))
+        cell = WriteOnlyCell(ws, value=safe_cell(CSV_HEADINGS[name]))
         cell.font = header_font
         header.append(cell)
     ws.append(header)
+    formats: dict[str, str] = {}
+    value_at = CSV_COLUMNS.index("value")
+    state_at = CSV_COLUMNS.index("state")
     for row in rows:
         out: list[object] = []
-        for c in _cells(row):
-            if isinstance(c, Decimal) or c is None:
+        for pos, c in enumerate(_cells(row)):
+            if pos == value_at and isinstance(c, Decimal):
+                cell = WriteOnlyCell(ws, value=c)
+                cell.number_format = number_format(row.indicator, formats)
+                out.append(cell)
+            elif isinstance(c, Decimal) or c is None:
                 out.append(c)
             else:
-                cell = WriteOnlyCell(ws, value=safe_text(str(c)))
+                text = state_said(str(c)) if pos == state_at else str(c)
+                cell = WriteOnlyCell(ws, value=safe_text(text))
                 cell.data_type = "s"
                 out.append(cell)
         ws.append(out)
     if title or demo:
-        info = wb.create_sheet("About")
-        for line in (title, INVENTED if demo else "", f"exported {timezone.now().isoformat()}"):
+        info = wb.create_sheet("说明")
+        for line in (title, INVENTED if demo else "", f"导出于 {timezone.now().isoformat()}"):
             if line:
                 cell = WriteOnlyCell(info, value=safe_text(line))
                 cell.data_type = "s"

@@ -250,8 +250,10 @@ class ChildRow:
     reports: bool
     status: Status | None
     below: dict[str, int]
-    missing_below: list[str]
+    missing_below: list[str]  # "CODE (status)": the API's form
     figures: Figures
+    # The same units for the page: the unit and its status ("missing" / "late"), said in words.
+    missing_units: list[tuple[OrgUnit, str]] = field(default_factory=list)
 
 
 def overview(
@@ -292,6 +294,7 @@ def overview(
             continue
         counts = {"on_time": 0, "late": 0, "missing": 0, "pending": 0}
         missing: list[str] = []
+        missing_units: list[tuple[OrgUnit, str]] = []
         for u in subtree:
             s = st.get(u.pk)
             if s is None:
@@ -299,6 +302,7 @@ def overview(
             counts[s.status] += 1
             if s.status in ("missing", "late") and u.pk != child_id:
                 missing.append(f"{u.code} ({s.status})")
+                missing_units.append((u, s.status))
         rows.append(
             ChildRow(
                 child,
@@ -307,6 +311,7 @@ def overview(
                 counts,
                 missing,
                 table.figures(child_id),
+                missing_units,
             )
         )
     totals = {"on_time": 0, "late": 0, "missing": 0, "pending": 0}

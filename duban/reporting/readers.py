@@ -56,6 +56,16 @@ ALIASES = {
     "org_unit": "unit",
     "ou": "unit",
     "pe": "period",
+    # the Chinese headings of our own exports (`exports.CSV_HEADINGS`)
+    "指标代码": "indicator",
+    "统计期": "period",
+    "单位代码": "unit",
+    "数值": "value",
+    "说明": "comment",
+    "状态": "state",
+    "指标名称": "indicator_name",
+    "单位名称": "unit_name",
+    "更新时间": "updated_at",
 }
 # Columns our own exports add for people; read back, they are not data.
 INFORMATIVE = frozenset(

@@ -280,9 +280,14 @@ def return_form(sub: Submission, *, user: Actor, reason: str) -> Submission:
     return transition(sub, "return", user=user, reason=reason)
 
 
-def approve(sub: Submission, *, user: Actor) -> Submission:
+def approve(sub: Submission, *, user: Actor, reason: str = "") -> Submission:
     """Accept a submitted form (approver above it). Every reporting child must be approved first."""
-    return transition(sub, "approve", user=user)
+    return transition(sub, "approve", user=user, reason=reason)
+
+
+def withdraw(sub: Submission, *, user: Actor) -> Submission:
+    """The reporter takes back a submission not yet approved: the form is a draft again."""
+    return transition(sub, "withdraw", user=user)
 
 
 def unapprove(sub: Submission, *, user: Actor, reason: str = "") -> Submission:

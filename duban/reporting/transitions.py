@@ -1,11 +1,11 @@
 """The state transitions of a form, as one table, and the one function that carries them out.
 
-Each row says, for one action (submit, return, approve, unapprove, lock, unlock): the states
+Each row says, for one action (submit, withdraw, return, approve, unapprove, lock, unlock): the states
 it starts from, the state it ends in, the policy action checked at the form's unit, the audit
 event (`reporting.submission.<event>`), whether a reason is required, the extra precondition
 (a named hook that raises: entry still open, rules hold, units below approved …) and the
 columns it stamps. `transition` does every step in the same order for all of them, so the
-six service functions of `reporting.services` are thin wrappers over one code path.
+seven service functions of `reporting.services` are thin wrappers over one code path.
 
 One event, one audit entry: the form row is updated without its generic model diff
 (`reporting.submission.updated`), and the named entry carries the state and every column the
@@ -99,18 +99,29 @@ def entry_open(step: Step) -> None:
         raise ReportingError(problems)
 
 
+def submit_ready(step: Step) -> None:
+    """Submitting needs the entry window, the rules, and every unit below that must report
+    having reported first (`reporting.approval.waiting_below`, which the form page shows)."""
+    from duban.reporting.approval import waiting_below, waiting_said
+
+    entry_open(step)
+    waiting = waiting_below(step.sub.data_set, step.sub.unit, step.sub.period)
+    if waiting:
+        raise ReportingConflict(waiting_said(waiting), "state")
+
+
 def children_approved(step: Step) -> None:
     """A form is approved only after every reporting unit directly below it."""
     from duban.reporting.services import reporting_children
 
     waiting = [
-        (c.unit.code if isinstance(c, Submission) else c.code)
+        (c.unit.name if isinstance(c, Submission) else c.name)
         for c in reporting_children(step.sub)
         if not (isinstance(c, Submission) and c.state in DONE_STATES)
     ]
     if waiting:
         raise ReportingConflict(
-            _("units below are not approved yet: %(units)s") % {"units": ", ".join(waiting)},
+            _("units below are not approved yet: %(units)s") % {"units": "、".join(waiting)},
             "state",
         )
 
@@ -141,6 +152,11 @@ def _submitted(step: Step) -> dict[str, Any]:
         "first_submitted_at": step.sub.first_submitted_at or step.now,
         "return_reason": "",
     }
+
+
+def _withdrawn(step: Step) -> dict[str, Any]:
+    # first_submitted_at stays: timeliness counts the first submission, as after a return.
+    return {"submitted_at": None, "submitted_by": None}
 
 
 def _returned(step: Step) -> dict[str, Any]:
@@ -178,7 +194,11 @@ TRANSITIONS: Mapping[str, Transition] = {
         Transition(
             "submit", EDITABLE, State.SUBMITTED, "submitted", Action.ENTER_DATA, False,
             gettext_lazy("only a draft or returned form is submitted"), _submitted,
-            precondition=entry_open,
+            precondition=submit_ready,
+        ),
+        Transition(
+            "withdraw", frozenset({State.SUBMITTED}), State.DRAFT, "withdrawn", Action.ENTER_DATA,
+            False, gettext_lazy("only a submitted form not yet approved is withdrawn"), _withdrawn,
         ),
         Transition(
             "return", frozenset({State.SUBMITTED}), State.RETURNED, "returned",

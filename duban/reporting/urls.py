@@ -1,6 +1,6 @@
 from django.urls import path
 
-from duban.reporting import views
+from duban.reporting import views, views_entry
 
 app_name = "reporting"
 urlpatterns = [
@@ -16,9 +16,12 @@ urlpatterns = [
         views.evidence_upload,
         name="evidence_upload",
     ),
+    path("forms/<str:ds>/<str:unit>/<str:period>/autosave/", views_entry.autosave, name="autosave"),
     path(
         "forms/<str:ds>/<str:unit>/<str:period>/<str:action>/", views.transition, name="transition"
     ),
     path("overview/<str:ds>/<str:unit>/<str:period>/", views.overview, name="overview"),
+    path("overview/<str:ds>/<str:unit>/<str:period>/remind/", views_entry.remind, name="remind"),
+    path("approve/", views_entry.approve_many, name="approve_many"),
     path("evidence/<int:pk>/", views.evidence, name="evidence"),
 ]

@@ -25,7 +25,7 @@ from duban.jobs.work import start
 from duban.orgs import policy
 from duban.orgs.models import Line, OrgUnit
 from duban.orgs.policy import Action
-from duban.reporting import exports, figures, files, importing, services
+from duban.reporting import approval, exports, figures, files, importing, services
 from duban.reporting import jobs as background_import
 from duban.reporting.access import (
     FormTarget,
@@ -41,6 +41,7 @@ from duban.reporting.access import (
 from duban.reporting.errors import VersionConflict
 from duban.reporting.files import evidence_response, export_response
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
+from duban.reporting.views_entry import entry_checks, same_period_opened, seen_version, touched
 from duban.web import AuthenticatedHttpRequest, read_upload, xlsx_response
 
 
@@ -242,6 +243,7 @@ def _form_context(
         row["problem"] = "; ".join(by_field.get(code, []))
         for key in ("value", "previous", "last_year"):
             row[f"{key}_text"] = shown(row[key], ind)
+        row["checks"] = entry_checks(ind)
         row["changed"] = code in changed
         row["seen"] = (seen or {}).get(code, "") if code in changed else None
     rp = ReportingPeriod.objects.filter(data_set=target.data_set, period=target.period.id).first()
@@ -267,6 +269,9 @@ def _form_context(
         "version": sub.version if sub else 0,
         "conflict": conflict,
         "state": state,
+        # What the badge says: a form never created is not a draft (nothing was entered),
+        # and a period never opened says so.
+        "shown_state": sub.state if sub else ("not_opened" if rp is None else "empty"),
         "rows": rows,
         "rp": rp,
         "entry": entry,
@@ -286,6 +291,10 @@ def _form_context(
         ],
         "demo": target.unit.is_demo,
         "line_names": line_names(target.lines),
+        "waiting": approval.waiting_below(target.data_set, target.unit, target.period.id)
+        if editable
+        else [],
+        "reopen_hint": approval.reopen_hint(sub, entry, excepted),
     }
 
 
@@ -293,27 +302,6 @@ def line_names(lines: frozenset[str] | None) -> str:
     """The lines a division head reads, by name, as the page's language lists them."""
     sep = "、" if (get_language() or "zh").startswith("zh") else ", "
     return sep.join(str(Line(x).label) for x in sorted(lines or ()))
-
-
-def _touched(post: Any, prefix: str, codes: list[str]) -> dict[str, str]:
-    """The fields a person changed: what he typed where it differs from what the page showed
-    him (`i:` / `ic:` hidden fields). Fields he did not touch are never written, so a save
-    cannot put back a value someone else changed meanwhile."""
-    out = {}
-    for code in codes:
-        name = f"{prefix}:{code}"
-        if name not in post:
-            continue
-        typed = post.get(name, "")
-        initial = post.get(f"i{prefix}:{code}")
-        if initial is None or typed.strip() != initial.strip():
-            out[code] = typed
-    return out
-
-
-def _seen_version(post: Any) -> int | None:
-    text = post.get("version", "")
-    return int(text) if text.isdigit() else None
 
 
 @login_required
@@ -326,8 +314,8 @@ def form(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> 
         return render(request, "reporting/form.html", _form_context(request, target))
     policy.require(request.user, Action.ENTER_DATA, target.unit)
     codes = [i.code for i in target.data_set.members() if i.reported_by(target.unit)]
-    values = _touched(request.POST, "v", codes)
-    comments = _touched(request.POST, "c", codes)
+    values = touched(request.POST, "v", codes)
+    comments = touched(request.POST, "c", codes)
     try:
         services.save_form(
             target.data_set,
@@ -336,7 +324,7 @@ def form(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> 
             values,
             user=actor(request),
             comments=comments,
-            version=_seen_version(request.POST),
+            version=seen_version(request.POST),
         )
         if request.POST.get("do") == "submit":
             sub = target.submission()
@@ -359,6 +347,7 @@ def form(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str) -> 
 
 TRANSITIONS: dict[str, tuple[Action, Callable[..., Submission], bool]] = {
     "submit": (Action.ENTER_DATA, services.submit, False),
+    "withdraw": (Action.ENTER_DATA, services.withdraw, False),
     "approve": (Action.APPROVE_DATA, services.approve, False),
     "return": (Action.APPROVE_DATA, services.return_form, True),
     "unapprove": (Action.APPROVE_DATA, services.unapprove, True),
@@ -367,6 +356,7 @@ TRANSITIONS: dict[str, tuple[Action, Callable[..., Submission], bool]] = {
 }
 DONE_MESSAGES = {
     "submit": gettext_lazy("Submitted to the unit above."),
+    "withdraw": gettext_lazy("Submission withdrawn: the form is a draft again."),
     "approve": gettext_lazy("Approved."),
     "return": gettext_lazy("Returned to the reporter."),
     "unapprove": gettext_lazy("Approval taken back."),
@@ -510,6 +500,11 @@ def overview(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str)
             ),
             "demo": target.unit.is_demo,
             "line_names": line_names(target.lines),
+            "can_remind": same_period_opened(target)
+            and any(policy.can(request.user, Action.APPROVE_DATA, r.unit) for r in data["rows"]),
+            "to_remind": len(approval.not_reported(target.data_set, target.unit, target.period.id))
+            if ptype_same
+            else 0,
         },
     )
 

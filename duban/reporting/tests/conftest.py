@@ -177,3 +177,16 @@ def put_figure(
         action="reporting.values.put",
     )
     return DataValue.objects.get(unit=unit, indicator=indicator, period=period)
+
+
+def reported_below(form: Form, tree, period: str = "201712") -> None:
+    """STATION-A1, below COUNTY-A, has reported and been approved: COUNTY-A may submit
+    (a county cannot submit while a unit below it must report first)."""
+    from duban.reporting.models import Submission
+
+    Submission.objects.update_or_create(
+        data_set=form.data_set,
+        unit=tree.station_a1,
+        period=period,
+        defaults={"state": State.APPROVED},
+    )

@@ -70,7 +70,7 @@ def test_xlsx_cells_are_text_and_neutralised(filled) -> None:
     wb = load_workbook(
         io.BytesIO(exports.xlsx_bytes(exports.export_rows(filled, SYSTEM), title="t", demo=True))
     )
-    ws = wb["Values"]
+    ws = wb["数据"]
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             assert cell.data_type != "f", cell.coordinate
@@ -78,7 +78,7 @@ def test_xlsx_cells_are_text_and_neutralised(filled) -> None:
                 assert not cell.value.startswith(("=", "+", "-", "@", "\t")), cell.coordinate
     values = [c.value for c in ws["D"][1:]]
     assert 10 in values and None in values
-    assert "invented" in wb["About"]["A2"].value
+    assert "invented" in wb["说明"]["A2"].value
 
 
 def test_an_export_reads_back_as_an_import(filled, form, tree) -> None:

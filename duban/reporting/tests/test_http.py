@@ -10,7 +10,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from duban.reporting.models import State, Submission
-from duban.reporting.tests.conftest import db_dump, values_of
+from duban.reporting.tests.conftest import db_dump, reported_below, values_of
 from duban.testing import logged_in
 
 
@@ -24,6 +24,7 @@ def put(client: Client, values: dict[str, object], unit: str = "COUNTY-A"):
 
 
 def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
+    reported_below(open_form, tree)
     rep = logged_in("county_reporter")
     r = put(rep, {"case.filed": "ten", "case.solved": 3})
     assert r.status_code == 400
@@ -60,9 +61,13 @@ def test_api_entry_submit_approve_lock_and_the_409(open_form, tree) -> None:
 def test_api_approve_waits_for_children(open_form, tree) -> None:
     rep = logged_in("county_reporter")
     put(rep, {"case.filed": 1})
-    rep.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/submit")
+    r = rep.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/submit")
+    assert r.status_code == 409 and "下级单位须先上报：甲一派出所" in r.json()["detail"]
+    reported_below(open_form, tree)
+    Submission.objects.filter(unit=tree.station_a1).update(state=State.SUBMITTED)
+    assert rep.post("/api/reporting/forms/CITY-M/COUNTY-A/201712/submit").status_code == 200
     r = logged_in("city_approver").post("/api/reporting/forms/CITY-M/COUNTY-A/201712/approve")
-    assert r.status_code == 409 and "STATION-A1" in r.json()["detail"]
+    assert r.status_code == 409 and "甲一派出所" in r.json()["detail"]
 
 
 def test_overview_api_shows_aggregate_and_statuses(open_form, tree) -> None:
@@ -107,11 +112,11 @@ def test_exports_over_http(open_form, tree) -> None:
         "/api/reporting/values?unit=CITY&start=201711&end=201712&format=csv&data_set=CITY-M"
     )
     body = b"".join(r.streaming_content).decode()
-    assert body.splitlines()[0].lstrip("\ufeff").startswith("indicator,period,unit,value")
+    assert body.splitlines()[0].lstrip("\ufeff").startswith("指标代码,统计期,单位代码,数值")
     assert "case.filed,201712,COUNTY-A,4" in body
     r = leader.get("/reporting/export/?unit=CITY&children=on&start=201712&end=201712&format=xlsx")
     wb = load_workbook(io.BytesIO(r.content))
-    assert wb["Values"]["A2"].value == "case.filed"
+    assert wb["数据"]["A2"].value == "case.filed"
     r = leader.get("/api/reporting/values?unit=CITY&start=201712&end=2017Q4&format=csv")
     assert r.status_code == 400
 
@@ -172,6 +177,7 @@ def test_pages_render(open_form, tree) -> None:
     )
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "abc", "do": "save"})
     assert r.status_code == 400 and "不是数字" in r.content.decode()
+    reported_below(open_form, tree)
     r = rep.post("/reporting/forms/CITY-M/COUNTY-A/201712/", {"v:case.filed": "5", "do": "submit"})
     assert r.status_code == 302
     assert Submission.objects.get(unit=tree.county_a).state == State.SUBMITTED

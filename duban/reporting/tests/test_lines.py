@@ -108,7 +108,7 @@ def test_the_export_holds_only_his_lines_figures(lines) -> None:
     assert r.status_code == 200
     body = b"".join(r.streaming_content).decode("utf-8-sig")  # type: ignore[attr-defined]
     rows = list(csv.DictReader(io.StringIO(body)))
-    assert {(row["unit"], row["indicator"], row["value"]) for row in rows} == {
+    assert {(row["单位代码"], row["指标代码"], row["数值"]) for row in rows} == {
         ("COUNTY-A", "traffic.yellow", "7"),
         ("COUNTY-B", "traffic.yellow", "3"),
     }

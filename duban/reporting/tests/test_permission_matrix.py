@@ -145,6 +145,8 @@ def test_cells(tree, role: str) -> None:
     def act(op: str, relation: str) -> int:
         if op in GIVEN:
             Submission.objects.update(state=GIVEN[op])
+        if op == "submit_api" and relation != "child":  # once the station below has reported
+            Submission.objects.filter(unit=tree.station_a1).update(state=State.SUBMITTED)
         return do(client, op, relative_unit(tree, relation))
 
     def changed(op: str, relation: str) -> bool | None:

@@ -12,7 +12,7 @@ from duban.orgs.policy import SYSTEM
 from duban.reporting import services
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import DataValue, State, Submission
-from duban.reporting.tests.conftest import TODAY
+from duban.reporting.tests.conftest import TODAY, reported_below
 from duban.testing import make_user
 
 
@@ -61,23 +61,35 @@ def test_full_path_to_locked(form, tree, personas, county_sub, station_sub) -> N
 def test_the_unit_above_approves_only_when_every_child_is_approved(
     form, tree, personas, county_sub, station_sub
 ) -> None:
-    services.submit(county_sub, user=personas.county_reporter, today=TODAY)
-    with pytest.raises(ReportingConflict, match="下级单位尚未审核通过：STATION-A1"):
-        services.approve(county_sub, user=personas.city_approver)
     services.submit(station_sub, user=SYSTEM, today=TODAY)
+    services.submit(county_sub, user=personas.county_reporter, today=TODAY)
+    with pytest.raises(ReportingConflict, match="下级单位尚未审核通过：甲一派出所"):
+        services.approve(county_sub, user=personas.city_approver)
     services.approve(station_sub, user=personas.city_approver)
     services.approve(county_sub, user=personas.city_approver)
 
 
+def test_a_county_submits_only_after_the_units_below_reported(
+    form, tree, personas, county_sub, station_sub
+) -> None:
+    with pytest.raises(ReportingConflict, match="下级单位须先上报：甲一派出所"):
+        services.submit(county_sub, user=personas.county_reporter, today=TODAY)
+    assert Submission.objects.get(pk=county_sub.pk).state == State.DRAFT
+    services.submit(station_sub, user=SYSTEM, today=TODAY)
+    assert services.submit(county_sub, user=personas.county_reporter, today=TODAY).state == (
+        State.SUBMITTED
+    )
+
+
 def test_a_child_that_entered_nothing_also_blocks(form, tree, personas, county_sub) -> None:
-    services.submit(county_sub, user=personas.county_reporter, today=TODAY)
-    with pytest.raises(ReportingConflict, match="STATION-A1"):
-        services.approve(county_sub, user=personas.city_approver)
+    with pytest.raises(ReportingConflict, match="甲一派出所"):
+        services.submit(county_sub, user=personas.county_reporter, today=TODAY)
 
 
 def test_writes_to_submitted_approved_or_locked_figures_are_409_with_the_reason(
     form, tree, personas, county_sub
 ) -> None:
+    reported_below(form, tree)
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
     for expected in ("正在等待审核", "审核通过", "锁定"):
         with pytest.raises(ReportingConflict) as exc:
@@ -101,6 +113,7 @@ def test_writes_to_submitted_approved_or_locked_figures_are_409_with_the_reason(
 
 
 def test_a_return_carries_the_reason_and_reopens_entry(form, tree, personas, county_sub) -> None:
+    reported_below(form, tree)
     services.submit(county_sub, user=personas.county_reporter, today=TODAY)
     with pytest.raises(ReportingError, match="请写明填报人需要更正的内容"):
         services.return_form(county_sub, user=personas.city_approver, reason=" ")
@@ -191,6 +204,7 @@ def test_lock_period_locks_what_is_approved_and_names_the_rest(
 
 
 def test_transitions_from_the_wrong_state_are_conflicts(form, tree, personas, county_sub) -> None:
+    reported_below(form, tree)
     with pytest.raises(ReportingConflict):
         services.approve(county_sub, user=personas.city_approver)
     with pytest.raises(ReportingConflict):

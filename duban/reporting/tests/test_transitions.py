@@ -78,5 +78,13 @@ def test_an_action_that_needs_a_reason_refuses_none(form, tree, action: str) -> 
 
 
 def test_the_table_names_every_service() -> None:
-    assert set(TRANSITIONS) == {"submit", "return", "approve", "unapprove", "lock", "unlock"}
+    assert set(TRANSITIONS) == {
+        "submit",
+        "withdraw",
+        "return",
+        "approve",
+        "unapprove",
+        "lock",
+        "unlock",
+    }
     assert all(t.target not in t.sources for t in TRANSITIONS.values())

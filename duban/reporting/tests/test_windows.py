@@ -13,6 +13,7 @@ from duban.reporting import services
 from duban.reporting.errors import ReportingConflict
 from duban.reporting.figures import statuses
 from duban.reporting.models import ReportingPeriod, Submission
+from duban.reporting.tests.conftest import reported_below
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -67,6 +68,7 @@ def test_expired_entry_names_the_date_and_a_lock_exception_reopens_it(form, tree
         )
         save(form, tree.county_a, personas.county_reporter)
         sub = Submission.objects.get(unit=tree.county_a, period="201712")
+        reported_below(form, tree)
         services.submit(sub, user=personas.county_reporter)
         with pytest.raises(ReportingConflict, match="后截止"):
             save(form, tree.county_b)
@@ -90,20 +92,21 @@ def test_a_submission_after_expiry_is_refused(form, tree, personas) -> None:
 def test_timeliness_on_time_late_missing_and_pending(form, tree, personas) -> None:
     units = [tree.county_a, tree.county_b, tree.station_a1]
     with at("2018-01-05", 23):
-        save(form, tree.county_a)
-        services.submit(Submission.objects.get(unit=tree.county_a), user=SYSTEM)
-    with at("2018-01-06", 0):
         save(form, tree.station_a1)
         services.submit(Submission.objects.get(unit=tree.station_a1), user=SYSTEM)
+    with at("2018-01-06", 0):
+        save(form, tree.county_a)
+        services.submit(Submission.objects.get(unit=tree.county_a), user=SYSTEM)
     with at("2018-01-05"):
         got = {s.unit.code: s.status for s in statuses(form.data_set, "201712", units).values()}
-    assert got == {"COUNTY-A": "on_time", "COUNTY-B": "pending", "STATION-A1": "late"}
+    assert got == {"COUNTY-A": "late", "COUNTY-B": "pending", "STATION-A1": "on_time"}
     with at("2018-01-06"):
         got = {s.unit.code: s.status for s in statuses(form.data_set, "201712", units).values()}
     assert got["COUNTY-B"] == "missing"
 
 
 def test_a_return_does_not_make_a_form_late(form, tree, personas) -> None:
+    reported_below(form, tree)
     with at("2018-01-02"):
         save(form, tree.county_a)
         sub = services.submit(Submission.objects.get(unit=tree.county_a), user=SYSTEM)
