@@ -67,7 +67,7 @@ def load_meetings_demo(today: date | None = None) -> int:
     created = 0
     events: list[Event] = []
     first = add_months(today.replace(day=1), -len(DECISIONS))
-    with acting_as(source="duban demo", reason="demo data"):
+    with acting_as(source="duban demo", reason="演示数据（虚构）"):
         for i, decisions in enumerate(DECISIONS):
             held = add_months(first, i) + timedelta(days=7)
             if held > today:
