@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.audit.models import AuditedModel
@@ -183,6 +184,7 @@ class Task(AuditedModel):
             reports=reports,
             completed_on=self.completed_on,
             closed_on=self.closed_on,
+            issued_on=timezone.localdate(self.created_at) if self.created_at else None,
         )
 
     def assess(self, today: date) -> Assessment:

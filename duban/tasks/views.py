@@ -18,7 +18,7 @@ from duban.jobs.work import start
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.tasks import access, services
+from duban.tasks import access, reminders, services
 from duban.tasks import jobs as ledger_jobs
 from duban.tasks.forms import (
     GoalForm,
@@ -353,6 +353,19 @@ def reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         back=_task_page(task.pk),
         done=_("Reopened; the lead unit carries on."),
         intro=task.title,
+    )
+
+
+@login_required
+@require_POST
+def remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """催办: one click by the supervising office reminds the lead unit now."""
+    task = _managed_task(request, pk)
+    return post_action(
+        request,
+        lambda: reminders.remind_now(task, user=request.user),
+        back=_task_page(task.pk),
+        done=_("Reminder sent to the lead unit."),
     )
 
 

@@ -253,3 +253,20 @@ def test_cadence_held_due_and_missed(tree) -> None:
     assert bulletin["201711"] == "held" and bulletin["201710"] == "missed"
     review = {c.period.id: c.state for c in lines["quarterly_review"].cells}
     assert review == {"2017Q1": "missed", "2017Q2": "missed", "2017Q3": "missed", "2017Q4": "held"}
+
+
+@time_machine.travel(FROZEN, tick=False)
+def test_a_task_supervised_from_an_earlier_meeting_is_green_the_day_it_exists(tree) -> None:
+    """Held 1 November, supervised 8 December, due 20 December: 序时进度 38 of 50 days = 76 %
+    with nothing reported, yet the task is a day old, so it is green until 15 December."""
+    office = make_user("city_office", tree.city, "office")
+    meeting = dispatch(tree, date(2017, 11, 1))
+    matter = services.decide(
+        meeting, user=office, text="清理积案", lead_unit=tree.county_a, due_date=date(2017, 12, 20)
+    )
+    task = Task.objects.get(pk=matter.task_id)
+    assert task.start_date == date(2017, 11, 1)
+    assert round(task.assess(date(2017, 12, 8)).expected_percent) == 76
+    assert task.status(date(2017, 12, 8)) is Status.ON_TRACK
+    assert task.status(date(2017, 12, 14)) is Status.ON_TRACK
+    assert task.status(date(2017, 12, 15)) is Status.AT_RISK
