@@ -303,7 +303,7 @@ def filters_from(user: Actor, data: dict[str, str]) -> tuple[Filters, date]:
         problems.append(Problem("status", _("unknown status")))
     if f.kind and f.kind not in TaskKind.values:
         problems.append(Problem("kind", _("unknown kind")))
-    month = (data.get("month") or "").strip()
+    month = (data.get("month") or "").strip().replace("-", "")  # the picker sends 2017-07
     if month:
         try:
             p = parse_period(month)
@@ -311,7 +311,7 @@ def filters_from(user: Actor, data: dict[str, str]) -> tuple[Filters, date]:
                 raise ValueError(month)
             f.month = (p.start, p.end)
         except ValueError:
-            problems.append(Problem("month", _("a month as YYYYMM, e.g. 201707")))
+            problems.append(Problem("month", _("pick a month, e.g. July 2017")))
     today = today_local()
     on = (data.get("on") or "").strip()
     if on:
