@@ -56,7 +56,9 @@ def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if code:
         unit = get_object_or_404(OrgUnit, code=code)
         policy.require(request.user, Action.VIEW_DATA, unit)
-        meetings = meetings.filter(unit=unit)
+        # convened by the unit or attended by it (a city's provincial meetings)
+        attended = Meeting.objects.involving_units(OrgUnit.objects.filter(pk=unit.pk))
+        meetings = meetings.filter(pk__in=attended.values("pk"))
     kind = request.GET.get("kind", "")
     if kind in MeetingKind.values:
         meetings = meetings.filter(kind=kind)

@@ -49,6 +49,13 @@ def _status_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(s.value, status_label(s)) for s in Status]
 
 
+def _may_open_meeting(user: Any, meeting: Any) -> bool:
+    """The meeting page opens to the convening unit's and each participant's people (the same
+    rule as duban.meetings.services.can_view, which this app sits below)."""
+    units = [meeting.unit, *(p.unit for p in meeting.participants.select_related("unit"))]
+    return any(policy.can(user, Action.VIEW_DATA, u) for u in units)
+
+
 def _form_page(*args: Any, **kw: Any) -> HttpResponse:
     """The shared form page, with this app's stylesheet (checkboxes beside their labels)."""
     return form_page(*args, template="tasks/form.html", **kw)
@@ -197,6 +204,7 @@ def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     a = task.assess(today)
     good, judged = task.on_time(today)
     user = request.user
+    decided = getattr(task, "decided_at", None)
     return render(
         request,
         "tasks/task_detail.html",
@@ -215,7 +223,8 @@ def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.can_manage(user, task),
             "can_lead": access.can_report_as_lead(user, task),
             "report_units": access.reporting_units(user, task),
-            "decided_at": getattr(task, "decided_at", None),
+            "decided_at": decided,
+            "meeting_open": decided is not None and _may_open_meeting(user, decided.meeting),
             "expected": round(a.expected_percent),
             "can_view_issuer": policy.can(user, Action.VIEW_DATA, task.issuing_unit),
         },

@@ -69,7 +69,7 @@ def test_how_a_task_was_done_reads_in_words_and_forms_load_the_checkbox_style(
     task.refresh_from_db()
     assert task.completed_via == "report"
     page = logged_in("city_leader").get(f"/tasks/{task.pk}/").content.decode()
-    assert "牵头单位申报完成" in page, page[page.find("<dl"):page.find("</dl>")]
+    assert "牵头单位申报完成" in page, page[page.find("<dl") : page.find("</dl>")]
     assert value_label("tasks.task", "completed_via", "indicator") == "指标达到目标值"
     make_user("city_office", tree.city, "office", full_name="市局督查员")
     form = logged_in("city_office").get(f"/tasks/{task.pk}/edit/").content.decode()
