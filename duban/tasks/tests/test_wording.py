@@ -74,3 +74,33 @@ def test_how_a_task_was_done_reads_in_words_and_forms_load_the_checkbox_style(
     make_user("city_office", tree.city, "office", full_name="市局督查员")
     form = logged_in("city_office").get(f"/tasks/{task.pk}/edit/").content.decode()
     assert "tasks/tasks.css" in form
+
+
+@time_machine.travel(FROZEN, tick=False)
+def test_the_ledger_workbook_has_chinese_headers_numbers_and_a_frozen_header(
+    tree, personas
+) -> None:
+    import io
+    import re
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    task = make_task(tree.city, tree.county_a, title="社区警务", due_date=date(2017, 7, 1))
+    services.submit_report(task, user=SYSTEM, text="进度", percent=40, today=date(2017, 6, 20))
+    for url in ("/tasks/ledger.xlsx", "/api/tasks/ledger.xlsx"):
+        data = logged_in("city_leader").get(url).content
+        ws = load_workbook(io.BytesIO(data)).active
+        rows = [[c.value for c in r] for r in ws.iter_rows()]
+        assert rows[0][0] == "任务台账（截至 2017-07-10）"
+        assert isinstance(rows[1][1], datetime) and rows[1][1].date() == date(2017, 7, 10)
+        header = next(i for i, r in enumerate(rows) if r[0] == "下发单位")
+        assert all(not re.search("[A-Za-z]", str(h)) for h in rows[header])
+        assert ws.freeze_panes == f"A{header + 2}"
+        assert ws.auto_filter.ref.startswith(f"A{header + 1}:")
+        body = rows[header + 1]
+        assert body[3] == "社区警务"
+        assert isinstance(body[5], datetime) and isinstance(body[6], datetime)
+        numbers = [body[i] for i in (7, 8, 9, 10, 12, 13, 14, 15)]
+        assert all(isinstance(n, int) for n in numbers), numbers
+        assert (body[12], body[14]) == (40, 9)
