@@ -27,7 +27,7 @@ from duban.orgs.models import SEP, Kind, Membership, OrgUnit, Role
 from duban.orgs.policy import SYSTEM
 from duban.periods import Period, PeriodType, periods_between
 from duban.reporting import services
-from duban.reporting.models import ReportingPeriod, State, Submission
+from duban.reporting.models import ReportingPeriod, State, Submission, default_dates
 from duban.reporting.values import RawValue, set_forms_state, write_values
 
 SEED = 20171208
@@ -480,12 +480,18 @@ def load_reporting_today(today: date) -> dict[str, int]:
             for pos, period in enumerate(months):
                 if period.id in done:
                     continue
-                services.open_period(ds, period.id, user=SYSTEM)
+                live = pos == len(months) - 2
+                # the month just ended stays open ten days more than today, whatever the day
+                # the demo is installed, so its missing forms can still be filled
+                closes = default_dates(ds, period)[2]
+                if live and closes is not None:
+                    closes = max(closes, today + timedelta(days=10))
+                services.open_period(ds, period.id, user=SYSTEM, closes_on=closes)
                 counts["periods"] += 1
                 if period.end >= today:
                     continue
                 rng = random.Random(f"{SEED}-{ds.code}-{period.id}")
-                if pos == len(months) - 2:
+                if live:
                     counts["forms"] += _live_month(ds, period, prefix, rng, today)
                 else:
                     counts["forms"] += _closed_month(ds, period, prefix, rng)

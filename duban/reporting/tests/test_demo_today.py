@@ -57,3 +57,15 @@ def test_todays_months_are_open_with_every_kind_of_form_and_twice_changes_nothin
     before = (Submission.objects.count(), AuditEntry.objects.count())
     assert load_reporting_today(date(2026, 12, 9)) == {"periods": 0, "forms": 0}
     assert (Submission.objects.count(), AuditEntry.objects.count()) == before
+
+
+@pytest.mark.django_db
+@time_machine.travel("2027-01-28 09:00 +0800", tick=False)
+def test_installed_late_in_the_month_the_month_just_ended_is_still_open() -> None:
+    load_demo(activity=False)
+    load_reporting_demo()
+    assert load_reporting_today(date(2027, 1, 28))["periods"] == 4  # 202612, 202701 × 2
+    rp = ReportingPeriod.objects.get(data_set__code="YZ-MONTHLY", period="202612")
+    assert rp.deadline == date(2027, 1, 5) and rp.closes_on == date(2027, 2, 7)
+    assert rp.entry_state(date(2027, 1, 28)) == "open"
+    assert Submission.objects.filter(period="202612", state=State.RETURNED).count() == 2
