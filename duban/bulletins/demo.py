@@ -35,7 +35,7 @@ ISSUED = ("SX", "201710", date(2017, 11, 8))
 @transaction.atomic
 def load_bulletins_demo(today: date) -> dict[str, int]:
     counts = {"series": 0, "issued": 0}
-    with acting_as(source="duban demo", reason="demo data (invented figures)"):
+    with acting_as(source="duban demo", reason="演示数据（虚构）"):
         for code, kind, authority, prefix, index, category, to, scheme, item in SERIES:
             issuer = OrgUnit.objects.filter(code=code, is_demo=True).first()
             if issuer is None or Series.objects.filter(issuer=issuer, kind=kind).exists():

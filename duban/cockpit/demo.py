@@ -28,7 +28,7 @@ from duban.reporting.values import Figure, put_figures
 
 SEED = 20171208
 DATA_SET = "YZ-DISPATCH"
-INVENTED = "演示数据均为虚构 / All demo figures are invented."
+INVENTED = "演示数据均为虚构。"
 # code, Chinese and English name, unit of measure, direction, owning division, mean per day
 DAILY = (
     ("daily.case.filed", "刑事案件立案数", "Criminal cases filed", "起", "lower", "XZZD", 2.2),
@@ -103,7 +103,7 @@ def load_screen_demo(today: date) -> int:
     if root is None or DataSet.objects.filter(code=DATA_SET).exists():
         return 0
     rng = random.Random(f"{SEED}-dispatch")
-    with acting_as(source="duban demo", reason="demo data (invented figures)"):
+    with acting_as(source="duban demo", reason="演示数据（虚构）"):
         indicators = _define(root)
         counties = [
             u

@@ -20,13 +20,13 @@ from duban.orgs import services as org_services
 from duban.orgs import treefile
 from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import SYSTEM
-from duban.reporting.demo import load_reporting_demo
+from duban.reporting.demo import load_reporting_demo, load_reporting_today
 from duban.tasks.demo import load_tasks_demo
 from duban.tasks.services import today_local
 
 DATA = Path(__file__).resolve().parent / "data"
 DEMO_PASSWORD = "Duban-demo-2017"
-INVENTED = "演示数据均为虚构 / All demo figures are invented."
+INVENTED = "演示数据均为虚构 / All demo figures are invented."  # the command's output
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
 
     `activity=False` loads only the organisations and accounts (tests build on that).
     """
-    with acting_as(source="duban demo", reason="demo data"):
+    with acting_as(source="duban demo", reason="演示数据（虚构）"):
         treefile.import_tree((DATA / "orgs.csv").read_bytes(), "csv", user=SYSTEM)
         codes = [row.code for row in treefile.parse((DATA / "orgs.csv").read_bytes(), "csv")]
         audited_update(OrgUnit.objects.filter(code__in=codes, is_demo=False), is_demo=True)
@@ -64,6 +64,7 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
                 org_services.grant_role(user, unit, Role(acc.role), user=SYSTEM)
         if activity:
             load_reporting_demo()
+            load_reporting_today(today or today_local())
             load_evaluation_demo()
             load_tasks_demo(today)
             load_meetings_demo(today)

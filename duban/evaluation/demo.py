@@ -30,7 +30,7 @@ from duban.reporting.models import State
 from duban.reporting.values import Figure, put_figures
 
 SEED = 20171208
-INVENTED = "演示数据均为虚构 / All demo figures are invented."
+INVENTED = "演示数据均为虚构。"
 QUOTA_GRADES = [
     {"code": "excellent", "name": {"zh": "优秀", "en": "Excellent"}, "min": 90, "quota": {"at_most_percent": 25}},
     {"code": "good", "name": {"zh": "良好", "en": "Good"}, "min": 80, "quota": {"at_most_percent": 50}},
@@ -211,7 +211,7 @@ def _eval_values(root: OrgUnit, scheme: Scheme) -> int:
             }
             deduct = rng.random() < 0.04
             figures["eval.office_deduction"] = (
-                (Decimal(rng.choice((1, 2, 3))), "苗头性问题露头未抓（虚构） / early warning sign missed (invented)")
+                (Decimal(rng.choice((1, 2, 3))), "苗头性问题露头未抓（虚构）")
                 if deduct else (Decimal(0), "")
             )  # fmt: skip
             if division:
@@ -228,7 +228,7 @@ def _eval_values(root: OrgUnit, scheme: Scheme) -> int:
 def load_evaluation_demo() -> dict[str, int]:
     """Create the two demo schemes, their office-assessed figures and one publication."""
     counts = {"schemes": 0, "values": 0, "publications": 0}
-    with acting_as(source="duban demo", reason="demo data (invented figures)"):
+    with acting_as(source="duban demo", reason="演示数据（虚构）"):
         yz = OrgUnit.objects.filter(code="YZ", is_demo=True).first()
         sx = OrgUnit.objects.filter(code="SX", is_demo=True).first()
         if yz is not None and not Scheme.objects.filter(code="yz-2017").exists():

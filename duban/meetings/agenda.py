@@ -185,9 +185,9 @@ def build_pack(meeting: Meeting, today: date, *, viewer: User | AnonymousUser) -
             pack.shortfalls.append(Shortfall(m, (m.met_on - m.due_date).days, missed=False))
     pack.open_orders = list(
         Reminder.objects.filter(
+            Q(replied_on__isnull=True) | Q(replied_on__gt=as_of),  # open on the meeting day
             task_id__in=task_ids,
             kind=ReminderKind.SUPERVISION,
-            replied_on__isnull=True,
             issued_on__lte=as_of,
         )
         .select_related("task", "to_unit")

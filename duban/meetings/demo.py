@@ -62,12 +62,12 @@ def load_meetings_demo(today: date | None = None) -> int:
     """Load the demo meetings (and their tasks); returns the meetings created (0 if loaded)."""
     today = today or task_services.today_local()
     yz, sx = unit("YZ"), unit("SX")
-    if Meeting.objects.filter(unit__in=[yz, sx], agenda__contains=INVENTED_NOTE).exists():
+    if Meeting.objects.filter(unit__in=[yz, sx], agenda__contains="演示数据，内容虚构").exists():
         return 0
     created = 0
     events: list[Event] = []
     first = add_months(today.replace(day=1), -len(DECISIONS))
-    with acting_as(source="duban demo", reason="demo data"):
+    with acting_as(source="duban demo", reason="演示数据（虚构）"):
         for i, decisions in enumerate(DECISIONS):
             held = add_months(first, i) + timedelta(days=7)
             if held > today:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.meetings.models import Mechanism, Meeting
 from duban.orgs.models import OrgUnit
+from duban.periods import PeriodType, periods_between
 from duban.tasks.forms import DATE, UnitChoice, UnitsChoice
+from duban.text import period_in_words
 
 
 class MeetingForm(forms.ModelForm):
@@ -89,8 +93,31 @@ class CadenceForm(forms.Form):
 
 class HeldForm(forms.Form):
     mechanism = forms.ChoiceField(label=_("mechanism"), choices=Mechanism.choices)
-    period = forms.CharField(label=_("period (YYYYMM or YYYYQn)"), max_length=8)
+    period = forms.ChoiceField(label=_("period"))
     held_on = forms.DateField(label=_("held on"), widget=DATE)
     reference = forms.CharField(
         label=_("reference (e.g. document number)"), required=False, max_length=100
     )
+
+    def __init__(self, *args: Any, today: date | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["period"].choices = recent_periods(today or timezone.localdate())  # type: ignore[attr-defined]
+
+
+def recent_periods(today: date, years: int = 2) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The months and quarters of the last `years` years up to today's, newest first, in words."""
+    start = date(today.year - years + 1, 1, 1)
+    return [
+        (
+            str(label),
+            [
+                (p.id, period_in_words(p.id))
+                for p in reversed(periods_between(kind, start, date(today.year, 12, 31)))
+                if p.start <= today
+            ],
+        )
+        for kind, label in (
+            (PeriodType.MONTHLY, _("Months")),
+            (PeriodType.QUARTERLY, _("Quarters")),
+        )
+    ]

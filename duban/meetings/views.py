@@ -43,6 +43,11 @@ def _managed_meeting(request: AuthenticatedHttpRequest, pk: int, why: str) -> Me
     return meeting
 
 
+def _form_page(*args: Any, **kw: Any) -> HttpResponse:
+    """The shared form page, with this app's stylesheet (checkboxes beside their labels)."""
+    return form_page(*args, template="tasks/form.html", **kw)
+
+
 @login_required
 def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     meetings = services.visible_meetings(request.user).select_related("unit")
@@ -51,7 +56,9 @@ def meeting_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if code:
         unit = get_object_or_404(OrgUnit, code=code)
         policy.require(request.user, Action.VIEW_DATA, unit)
-        meetings = meetings.filter(unit=unit)
+        # convened by the unit or attended by it (a city's provincial meetings)
+        attended = Meeting.objects.involving_units(OrgUnit.objects.filter(pk=unit.pk))
+        meetings = meetings.filter(pk__in=attended.values("pk"))
     kind = request.GET.get("kind", "")
     if kind in MeetingKind.values:
         meetings = meetings.filter(kind=kind)
@@ -80,7 +87,7 @@ def meeting_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         unit, participants = d.pop("unit"), list(d.pop("participants"))
         return services.create_meeting(unit, user=actor(request), participants=participants, **d)
 
-    return form_page(
+    return _form_page(
         request,
         MeetingForm(request.POST or None, units=units),
         save,
@@ -133,7 +140,7 @@ def meeting_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         participants = list(d.pop("participants"))
         return services.update_meeting(meeting, user=actor(request), participants=participants, **d)
 
-    return form_page(
+    return _form_page(
         request, form, save, title=_("Edit meeting"), back=_meeting_page(meeting), done=_("Saved.")
     )
 
@@ -154,7 +161,7 @@ def minutes(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     meeting = _managed_meeting(request, pk, "only the convening unit's office records decisions")
     back = _meeting_page(meeting)
-    return form_page(
+    return _form_page(
         request,
         DecisionForm(request.POST or None, units=OrgUnit.objects.subtree_of(meeting.unit)),
         lambda d: services.decide(
@@ -211,7 +218,7 @@ def cadence(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             raise ValueError(year)
     except ValueError:
         year = today.year
-    cad_form, held_form = CadenceForm(prefix="c"), HeldForm(prefix="h")
+    cad_form, held_form = CadenceForm(prefix="c"), HeldForm(prefix="h", today=today)
     problems: list[Problem] = []
     if request.method == "POST":
         if not can_manage:
@@ -230,7 +237,7 @@ def cadence(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                     )
                     return redirect(f"{reverse('meetings:cadence', args=[code])}?year={year}")
             else:
-                held_form = HeldForm(request.POST, prefix="h")
+                held_form = HeldForm(request.POST, prefix="h", today=today)
                 if held_form.is_valid():
                     d = held_form.cleaned_data
                     services.record_held(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,15 +23,16 @@ from duban.audit.context import acting_as
 from duban.audit.services import record
 from duban.indicators import services as ind_services
 from duban.indicators.models import DataSet, Indicator
-from duban.orgs.models import Kind, Membership, OrgUnit, Role
+from duban.orgs.models import SEP, Kind, Membership, OrgUnit, Role
 from duban.orgs.policy import SYSTEM
-from duban.periods import PeriodType, periods_between
+from duban.periods import Period, PeriodType, periods_between
 from duban.reporting import services
-from duban.reporting.models import ReportingPeriod, State, Submission
+from duban.reporting.models import ReportingPeriod, State, Submission, default_dates
 from duban.reporting.values import RawValue, set_forms_state, write_values
 
 SEED = 20171208
-INVENTED = "演示数据均为虚构 / All demo figures are invented."
+INVENTED = "演示数据均为虚构。"
+REASON = "演示数据（虚构）"
 RETURN_REASONS = (
     "破案数与刑侦综合系统不一致，请核对后重报。",
     "抓获逃犯数含外地协查，请剔除后重报。",
@@ -199,16 +200,16 @@ def _define(root: OrgUnit, prefix: str, levels: tuple[str, ...], ds_code: str) -
     ind_services.add_rule(
         ds,
         user=SYSTEM,
-        name="破案数不超过立案数 (solved ≤ filed)",
+        name="破案数不超过立案数",
         expression=f"{p}case.solved <= {p}case.filed",
-        message="破案数不能大于立案数 / cases solved cannot exceed cases filed",
+        message="破案数不能大于立案数",
     )
     ind_services.add_rule(
         ds,
         user=SYSTEM,
-        name="目标逃犯不超过逃犯总数 (target ≤ all)",
+        name="目标逃犯不超过逃犯总数",
         expression=f"{p}fugitive.target <= {p}fugitive.caught",
-        message="目标逃犯数不能大于抓获逃犯总数 / target fugitives cannot exceed fugitives caught",
+        message="目标逃犯数不能大于抓获逃犯总数",
     )
     return ds
 
@@ -259,7 +260,7 @@ def load_reporting_demo() -> dict[str, int]:
     """
     roots = [u for u in OrgUnit.objects.filter(code__in=["YZ", "SX"], is_demo=True)]
     counts = {"data_sets": 0, "values": 0, "forms": 0}
-    with acting_as(source="duban demo", reason="demo data (invented figures)"):
+    with acting_as(source="duban demo", reason=REASON):
         for root in roots:
             prefix, levels, ds_code = (
                 ("", ("county",), "YZ-MONTHLY")
@@ -437,3 +438,134 @@ def _approver_of(unit: OrgUnit) -> User | None:
             return m.user
         parent = parent.parent
     return None
+
+
+# The months of today ---------------------------------------------------------------------------
+
+# Persona units whose form of the month just ended is left to do, returned, or submitted, so that
+# each demo account finds work on the day the demo is installed.
+TODAY_FATES = {
+    "YZ-LST": "missing",  # lst_reporter fills it
+    "YZ-LL": "returned",  # ll_reporter corrects it
+    "YZ-LST-MW": "submitted",  # lst_approver approves it
+    "YZ-JJZD": "submitted",  # yz_approver approves it
+    "SX-XA": "missing",  # xa_reporter fills it
+    "SX-XA-YT": "submitted",  # xa_approver approves it
+}
+RANK = {"missing": 0, "returned": 0, "submitted": 1, "approved": 2}
+
+
+def current_months(today: date) -> list[Period]:
+    """The months of today's quarter up to today's, and the month before if it is earlier."""
+    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    before = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    month_end = (today.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return periods_between(PeriodType.MONTHLY, min(quarter, before), month_end)
+
+
+@transaction.atomic
+def load_reporting_today(today: date) -> dict[str, int]:
+    """Open the current quarter's months of the demo data sets; a second run does nothing.
+
+    The months before last are reported and approved (a few late); the month just ended is
+    moving through the services: some units approved, some submitted, one returned with a
+    reason, some not reported; the current month is open and empty.
+    """
+    counts = {"periods": 0, "forms": 0}
+    months = current_months(today)
+    with acting_as(source="duban demo", reason=REASON):
+        for ds in DataSet.objects.filter(code__in=["YZ-MONTHLY", "SX-MONTHLY"]).order_by("code"):
+            prefix = "sx." if ds.code.startswith("SX") else ""
+            done = set(ReportingPeriod.objects.filter(data_set=ds).values_list("period", flat=True))
+            for pos, period in enumerate(months):
+                if period.id in done:
+                    continue
+                live = pos == len(months) - 2
+                # the month just ended stays open ten days more than today, whatever the day
+                # the demo is installed, so its missing forms can still be filled
+                closes = default_dates(ds, period)[2]
+                if live and closes is not None:
+                    closes = max(closes, today + timedelta(days=10))
+                services.open_period(ds, period.id, user=SYSTEM, closes_on=closes)
+                counts["periods"] += 1
+                if period.end >= today:
+                    continue
+                rng = random.Random(f"{SEED}-{ds.code}-{period.id}")
+                if live:
+                    counts["forms"] += _live_month(ds, period, prefix, rng, today)
+                else:
+                    counts["forms"] += _closed_month(ds, period, prefix, rng)
+    return counts
+
+
+def _unit_figures(
+    ds: DataSet, unit: OrgUnit, period: Period, prefix: str, rng: random.Random
+) -> dict[str, object]:
+    size = 0.3 if unit.level == "station" else 0.6 if unit.kind == Kind.DIVISION else 1.0
+    done: dict[str, int] = {}
+    return {
+        ind.code: _figures(rng, ind, size, period.start.month, prefix, done)
+        for ind in ds.members()
+        if not ind.is_computed and ind.reported_by(unit)
+    }
+
+
+def _closed_month(ds: DataSet, period: Period, prefix: str, rng: random.Random) -> int:
+    """A month of the quarter already behind: every unit reported, a few late, all approved."""
+    units = ds.reporting_units()
+    rows: list[RawValue] = []
+    plan: dict[tuple[int, str], str] = {}
+    for unit in units:
+        plan[(unit.pk, period.id)] = "late" if rng.random() < 0.12 else "approved"
+        for code, value in _unit_figures(ds, unit, period, prefix, rng).items():
+            rows.append(RawValue(f"{unit.code} {code}", code, period.id, unit.code, value))
+    write_values(rows, user=SYSTEM, today=period.end + timedelta(days=2))
+    _set_states(ds, units, [period], plan, rng)
+    return len(plan)
+
+
+def _live_fates(ds: DataSet, rng: random.Random) -> dict[int, str]:
+    """Each unit's fate for the month just ended; a unit goes no further than its units below."""
+    units = ds.reporting_units()
+    fates = {
+        u.pk: TODAY_FATES.get(u.code)
+        or rng.choice(("approved", "approved", "submitted", "missing", "missing"))
+        for u in units
+    }
+    if "returned" not in fates.values():  # a data set without the persona unit: return one
+        leaf = next(u for u in units if not any(c.parent_id == u.pk for c in units))
+        fates[leaf.pk] = "returned"
+    children: dict[int, list[int]] = {}
+    for u in units:
+        if u.parent_id in fates:
+            children.setdefault(u.parent_id, []).append(u.pk)
+    for unit in sorted(units, key=lambda u: -u.path.count(SEP)):
+        below = [fates[c] for c in children.get(unit.pk, [])]
+        if below and min(RANK[f] for f in below) < RANK[fates[unit.pk]]:
+            fates[unit.pk] = "missing" if min(RANK[f] for f in below) == 0 else "submitted"
+    return fates
+
+
+def _live_month(ds: DataSet, period: Period, prefix: str, rng: random.Random, today: date) -> int:
+    """The month just ended, through the services: saved, submitted, approved or returned."""
+    fates = _live_fates(ds, rng)
+    units = sorted(ds.reporting_units(), key=lambda u: -u.path.count(SEP))
+    forms = 0
+    for unit in units:
+        fate = fates[unit.pk]
+        if fate == "missing":
+            continue
+        reporter = _reporter(unit) or SYSTEM
+        values = _unit_figures(ds, unit, period, prefix, rng)
+        services.save_form(ds, unit, period.id, values, user=reporter, today=today)
+        sub = Submission.objects.select_related("data_set", "unit").get(
+            data_set=ds, unit=unit, period=period.id
+        )
+        sub = services.submit(sub, user=reporter, today=today)
+        approver = _approver_of(unit) or SYSTEM
+        if fate == "approved":
+            services.approve(sub, user=approver)
+        elif fate == "returned":
+            services.return_form(sub, user=approver, reason=RETURN_REASONS[0])
+        forms += 1
+    return forms

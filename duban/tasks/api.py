@@ -508,7 +508,10 @@ def ledger_export(request: AuthenticatedHttpRequest, q: Query[LedgerQuery]) -> H
     filters, today = filters_from(request.user, q.dict())
     rows = ledger_rows(access.visible_tasks(request.user), today, filters)
     data = ledger_xlsx(
-        rows, today, f"Task ledger {today}", invented=any(r.task.issuing_unit.is_demo for r in rows)
+        rows,
+        today,
+        _("Task ledger as of %(d)s") % {"d": today},
+        invented=any(r.task.issuing_unit.is_demo for r in rows),
     )
     return xlsx_response(data, f"ledger-{today.isoformat()}.xlsx")
 

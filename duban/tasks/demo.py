@@ -27,7 +27,7 @@ from duban.tasks.reminders import daily_pass
 from duban.tasks.status import elapsed_share
 
 DEMO_TAG = "演示数据"
-INVENTED_NOTE = "【演示数据，内容虚构 / invented demo data】"
+INVENTED_NOTE = "【演示数据，内容虚构】"
 
 Event = tuple[date, int, Callable[[date], Any]]
 
@@ -310,7 +310,7 @@ def load_tasks_demo(today: date | None = None) -> int:
         return 0
     start = demo_start(today)
     sx = unit("SX")
-    with acting_as(source="duban demo", reason="demo data"):
+    with acting_as(source="duban demo", reason="演示数据（虚构）"):
         goal = services.create_goal(
             sx,
             user=SYSTEM,

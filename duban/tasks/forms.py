@@ -183,7 +183,12 @@ class LedgerFilterForm(forms.Form):
     scope = forms.CharField(required=False, label=_("issued by or led within (code)"))
     status = forms.ChoiceField(required=False, label=_("status"))
     kind = forms.ChoiceField(required=False, label=_("kind"))
-    month = forms.CharField(required=False, label=_("month (YYYYMM)"), max_length=6)
+    month = forms.CharField(
+        required=False,
+        label=_("month"),
+        max_length=7,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": _("e.g. 2017-07")}),
+    )
     tag = forms.CharField(required=False, label=_("tag"))
     q = forms.CharField(required=False, label=_("search"))
     on = forms.DateField(required=False, label=_("as of"), widget=DATE)

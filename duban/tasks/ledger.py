@@ -208,7 +208,8 @@ def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool =
     ws = wb.active
     ws.title = _("Ledger")[:31]
     ws.append(safe_row([title]))
-    ws.append(safe_row([_("As of"), today.isoformat()]))
+    ws.append(safe_row([_("As of"), today]))
+    ws.cell(ws.max_row, 2).number_format = "yyyy-mm-dd"
     if invented:
         ws.append(safe_row([_("Demo data: every figure is invented.")]))
     headers = [
@@ -231,7 +232,8 @@ def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool =
         _("Responsible"),
     ]
     ws.append(safe_row(headers))
-    for cell in ws[ws.max_row]:
+    header_row = ws.max_row
+    for cell in ws[header_row]:
         cell.font = Font(bold=True)
     for r in rows:
         t = r.task
@@ -269,7 +271,9 @@ def ledger_xlsx(rows: list[LedgerRow], today: date, title: str, invented: bool =
         strict=True,
     ):
         ws.column_dimensions[letter].width = width
-    ws.freeze_panes = ws.cell(ws.max_row - len(rows) + 1, 1) if rows else None
+    # the header row stays in view while scrolling, and filters sit on it
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    ws.auto_filter.ref = f"A{header_row}:Q{max(ws.max_row, header_row)}"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -303,7 +307,7 @@ def filters_from(user: Actor, data: dict[str, str]) -> tuple[Filters, date]:
         problems.append(Problem("status", _("unknown status")))
     if f.kind and f.kind not in TaskKind.values:
         problems.append(Problem("kind", _("unknown kind")))
-    month = (data.get("month") or "").strip()
+    month = (data.get("month") or "").strip().replace("-", "")  # the picker sends 2017-07
     if month:
         try:
             p = parse_period(month)
@@ -311,7 +315,7 @@ def filters_from(user: Actor, data: dict[str, str]) -> tuple[Filters, date]:
                 raise ValueError(month)
             f.month = (p.start, p.end)
         except ValueError:
-            problems.append(Problem("month", _("a month as YYYYMM, e.g. 201707")))
+            problems.append(Problem("month", _("pick a month, e.g. July 2017")))
     today = today_local()
     on = (data.get("on") or "").strip()
     if on:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from duban.audit.models import AuditedModel
@@ -86,6 +87,14 @@ class TaskQuerySet(models.QuerySet["Task"]):
         )
 
 
+def completed_via_choices() -> list[tuple[str, Any]]:
+    """The values of `Task.completed_via` in words (kept off the field: no migration)."""
+    return [
+        ("report", _("declared by the lead unit")),
+        ("indicator", _("the indicator reached its target")),
+    ]
+
+
 class Task(AuditedModel):
     kind = models.CharField(
         _("kind"), max_length=16, choices=TaskKind.choices, default=TaskKind.KEY_TASK
@@ -126,9 +135,7 @@ class Task(AuditedModel):
     )
     indicator_higher_is_better = models.BooleanField(_("higher is better"), default=True)
     completed_on = models.DateField(_("declared done on"), null=True, blank=True)
-    completed_via = models.CharField(
-        _("done by"), max_length=16, blank=True
-    )  # "report" | "indicator"
+    completed_via = models.CharField(_("done by"), max_length=16, blank=True)  # COMPLETED_VIA
     closed_on = models.DateField(_("closed off the ledger on"), null=True, blank=True)
     reopened_on = models.DateField(_("last reopened on"), null=True, blank=True)
     reopen_reason = models.TextField(_("reason for reopening"), blank=True)
@@ -151,6 +158,11 @@ class Task(AuditedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def completed_via_label(self) -> str:
+        """How the task was declared done, in words ("" when it is not)."""
+        return str(dict(completed_via_choices()).get(self.completed_via, ""))
 
     def audit_unit_id(self) -> int | None:
         return self.issuing_unit_id
@@ -183,6 +195,7 @@ class Task(AuditedModel):
             reports=reports,
             completed_on=self.completed_on,
             closed_on=self.closed_on,
+            issued_on=timezone.localdate(self.created_at) if self.created_at else None,
         )
 
     def assess(self, today: date) -> Assessment:

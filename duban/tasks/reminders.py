@@ -15,16 +15,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from duban.orgs import policy
 from duban.orgs.models import Membership, OrgUnit, Role
-from duban.tasks import conf
+from duban.tasks import access, conf
 from duban.tasks.models import Milestone, Reminder, ReminderKind, Task, Trigger
-from duban.tasks.services import create_unique
+from duban.tasks.services import TaskConflict, _require_open, create_unique
+
+if TYPE_CHECKING:
+    from duban.orgs.policy import Actor
 
 log = logging.getLogger(__name__)
 
@@ -223,3 +228,34 @@ def daily_pass(today: date) -> PassResult:
         if conf.email_enabled():
             result.emailed, result.email_failed = send_pending()
     return result
+
+
+@transaction.atomic
+def remind_now(task: Task, *, user: Actor, today: date | None = None) -> Reminder:
+    """催办 by hand: the supervising office reminds the lead unit now, once a day at most.
+
+    The message is the one the daily pass writes for the task's nearest unmet date; the
+    reminder goes out by e-mail with the pass's second phase, like any other.
+    """
+    today = today or timezone.localdate()
+    access.require_manage(user, task)
+    _require_open(task, today)
+    if Reminder.objects.filter(
+        task=task, kind=ReminderKind.REMINDER, trigger=Trigger.MANUAL, issued_on=today
+    ).exists():
+        raise TaskConflict(_("the lead unit was already reminded today"), "task")
+    milestone = task.milestones.filter(met_on__isnull=True).order_by("due_date", "seq").first()
+    due = milestone.due_date if milestone else task.due_date
+    return Reminder.objects.create(  # audited as the reminder's creation (AuditedModel)
+        task=task,
+        milestone=milestone,
+        kind=ReminderKind.REMINDER,
+        trigger=Trigger.MANUAL,
+        due_point=due,
+        offset_days=(today - due).days,
+        issued_on=today,
+        to_unit=task.lead_unit,
+        message=_message(task, milestone, due, today, ReminderKind.REMINDER),
+        issued_by=policy.person(user),
+        email_wanted=conf.email_enabled(),
+    )

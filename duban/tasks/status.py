@@ -14,7 +14,10 @@ Order of the rules (the first that applies wins):
    - a milestone falls due within `warn_days` days (today included) and has no
      report: none linked to it and no lead-unit report since the warning window opened;
    - progress is more than `behind_points` points behind 序时进度, the share of
-     the task's days elapsed (start and today inclusive) times 100;
+     the task's days elapsed (start and today inclusive) times 100 — except in the
+     first `warn_days` days after the task was issued while the lead unit has not
+     reported yet (a task just created, even from a meeting held earlier, has time to
+     send its first report before it is called behind);
    - caught up late: the latest-due milestone met so far was met after its date
      (a task back from red stays yellow until it meets a milestone on time)
 6. otherwise                                            -> ON_TRACK (green)
@@ -74,6 +77,8 @@ class TaskFacts:
     reports: tuple[tuple[date, int | None], ...] = ()
     completed_on: date | None = None
     closed_on: date | None = None
+    # the day the task was issued to the lead unit (None: judged from the start date alone)
+    issued_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,12 @@ def assess(facts: TaskFacts, today: date, thresholds: Thresholds | None = None) 
         if not reported:
             yellow.append(Reason("milestone_due_unreported", seq=m.seq, days=(m.due - today).days))
     behind = expected - (percent or 0)
-    if behind > t.behind_points:
+    new = (
+        facts.issued_on is not None
+        and not lead_dates
+        and (today - facts.issued_on).days < t.warn_days
+    )
+    if behind > t.behind_points and not new:
         yellow.append(Reason("behind_schedule", expected=expected, actual=percent or 0))
     met = [m for m in facts.milestones if _on_or_before(m.met_on, today)]
     if met:

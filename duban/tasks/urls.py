@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
     path("<int:pk>/supervise/", views.supervise, name="supervise"),
+    path("<int:pk>/remind/", views.remind, name="remind"),
     path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone_edit"),
     path("milestones/<int:pk>/met/", views.milestone_met, name="milestone_met"),
     path("reminders/<int:pk>/reply/", views.reply, name="reply"),

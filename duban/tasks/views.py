@@ -18,7 +18,7 @@ from duban.jobs.work import start
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.tasks import access, services
+from duban.tasks import access, reminders, services
 from duban.tasks import jobs as ledger_jobs
 from duban.tasks.forms import (
     GoalForm,
@@ -47,6 +47,18 @@ from duban.web import AuthenticatedHttpRequest, form_page, post_action, stored_f
 
 def _status_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [(s.value, status_label(s)) for s in Status]
+
+
+def _may_open_meeting(user: Any, meeting: Any) -> bool:
+    """The meeting page opens to the convening unit's and each participant's people (the same
+    rule as duban.meetings.services.can_view, which this app sits below)."""
+    units = [meeting.unit, *(p.unit for p in meeting.participants.select_related("unit"))]
+    return any(policy.can(user, Action.VIEW_DATA, u) for u in units)
+
+
+def _form_page(*args: Any, **kw: Any) -> HttpResponse:
+    """The shared form page, with this app's stylesheet (checkboxes beside their labels)."""
+    return form_page(*args, template="tasks/form.html", **kw)
 
 
 @login_required
@@ -168,7 +180,7 @@ def task_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     issuers, units = _unit_querysets(request)
     if not issuers.exists():
         raise PermissionDenied(_("issuing tasks needs the evaluation office"))
-    return form_page(
+    return _form_page(
         request,
         TaskForm(request.POST or None, issuers=issuers, units=units),
         lambda d: services.create_task(
@@ -192,6 +204,7 @@ def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     a = task.assess(today)
     good, judged = task.on_time(today)
     user = request.user
+    decided = getattr(task, "decided_at", None)
     return render(
         request,
         "tasks/task_detail.html",
@@ -210,7 +223,8 @@ def task_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "can_manage": access.can_manage(user, task),
             "can_lead": access.can_report_as_lead(user, task),
             "report_units": access.reporting_units(user, task),
-            "decided_at": getattr(task, "decided_at", None),
+            "decided_at": decided,
+            "meeting_open": decided is not None and _may_open_meeting(user, decided.meeting),
             "expected": round(a.expected_percent),
             "can_view_issuer": policy.can(user, Action.VIEW_DATA, task.issuing_unit),
         },
@@ -231,7 +245,7 @@ def task_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         editing=True,
         initial={"partners": [p.unit_id for p in task.partners.all()]},
     )
-    return form_page(
+    return _form_page(
         request,
         form,
         lambda d: services.update_task(
@@ -251,7 +265,7 @@ def task_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def milestone_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
-    return form_page(
+    return _form_page(
         request,
         MilestoneForm(request.POST or None),
         lambda d: services.add_milestone(task, user=request.user, **d),
@@ -272,7 +286,7 @@ def _milestone_or_403(request: AuthenticatedHttpRequest, pk: int) -> Milestone:
 def milestone_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone_or_403(request, pk)
     access.require_manage(request.user, milestone.task)
-    return form_page(
+    return _form_page(
         request,
         MilestoneForm(request.POST or None, instance=Milestone.objects.get(pk=pk)),
         lambda d: services.update_milestone(
@@ -305,7 +319,7 @@ def report(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     units = access.reporting_units(request.user, task)
     if not units:
         raise PermissionDenied(_("only the lead or a co-operating unit's reporter writes progress"))
-    return form_page(
+    return _form_page(
         request,
         ReportForm(request.POST or None, request.FILES or None, units=units, task=task),
         lambda d: services.submit_report(task, user=request.user, **d),
@@ -345,7 +359,7 @@ def close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
-    return form_page(
+    return _form_page(
         request,
         ReasonForm(request.POST or None),
         lambda d: services.reopen_task(task, user=request.user, reason=d["reason"]),
@@ -357,10 +371,23 @@ def reopen(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def remind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """催办: one click by the supervising office reminds the lead unit now."""
+    task = _managed_task(request, pk)
+    return post_action(
+        request,
+        lambda: reminders.remind_now(task, user=request.user),
+        back=_task_page(task.pk),
+        done=_("Reminder sent to the lead unit."),
+    )
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def supervise(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = _managed_task(request, pk)
-    return form_page(
+    return _form_page(
         request,
         SupervisionForm(request.POST or None, task=task),
         lambda d: services.issue_supervision(task, user=request.user, **d),
@@ -377,7 +404,7 @@ def reply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     reminder = get_object_or_404(Reminder.objects.select_related("to_unit"), pk=pk)
     access.task_or_403(request.user, reminder.task_id)
     policy.require(request.user, Action.ENTER_DATA, reminder.to_unit)
-    return form_page(
+    return _form_page(
         request,
         ReplyForm(request.POST or None),
         lambda d: services.reply_reminder(reminder, user=request.user, text=d["text"]),
@@ -440,7 +467,7 @@ def goal_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     units = policy.visible_units(request.user, Action.MANAGE_EVALUATION)
     if not units.exists():
         raise PermissionDenied(_("setting goals needs the evaluation office"))
-    return form_page(
+    return _form_page(
         request,
         GoalForm(request.POST or None, units=units),
         lambda d: services.create_goal(

@@ -253,3 +253,52 @@ def test_cadence_held_due_and_missed(tree) -> None:
     assert bulletin["201711"] == "held" and bulletin["201710"] == "missed"
     review = {c.period.id: c.state for c in lines["quarterly_review"].cells}
     assert review == {"2017Q1": "missed", "2017Q2": "missed", "2017Q3": "missed", "2017Q4": "held"}
+
+
+@time_machine.travel(FROZEN, tick=False)
+def test_a_task_supervised_from_an_earlier_meeting_is_green_the_day_it_exists(tree) -> None:
+    """Held 1 November, supervised 8 December, due 20 December: 序时进度 38 of 50 days = 76 %
+    with nothing reported, yet the task is a day old, so it is green until 15 December."""
+    office = make_user("city_office", tree.city, "office")
+    meeting = dispatch(tree, date(2017, 11, 1))
+    matter = services.decide(
+        meeting, user=office, text="清理积案", lead_unit=tree.county_a, due_date=date(2017, 12, 20)
+    )
+    task = Task.objects.get(pk=matter.task_id)
+    assert task.start_date == date(2017, 11, 1)
+    assert round(task.assess(date(2017, 12, 8)).expected_percent) == 76
+    assert task.status(date(2017, 12, 8)) is Status.ON_TRACK
+    assert task.status(date(2017, 12, 14)) is Status.ON_TRACK
+    assert task.status(date(2017, 12, 15)) is Status.AT_RISK
+
+
+def test_the_pack_read_later_shows_the_meeting_day(tree) -> None:
+    """Held 8 December; read on 15 January after the order was answered (20 December), the
+    milestone met late (20 December) and a report sent (22 December): the pack is unchanged."""
+    office = make_user("office", tree.city, "office")
+    red = make_task(
+        tree.city, tree.county_a, title="追逃攻坚", start_date=date(2017, 9, 1),
+        due_date=date(2017, 12, 31),
+    )  # fmt: skip
+    missed = make_milestone(red, date(2017, 11, 20), title="抓获目标逃犯")
+    order = task_services.issue_supervision(
+        red, user=SYSTEM, message="请报告措施", today=date(2017, 12, 1)
+    )
+    meeting = dispatch(tree, date(2017, 12, 8))
+    on_the_day = build_pack(meeting, date(2017, 12, 8), viewer=office)
+    task_services.reply_reminder(order, user=SYSTEM, text="已落实", today=date(2017, 12, 20))
+    task_services.mark_milestone_met(
+        missed, user=SYSTEM, on=date(2017, 12, 20), today=date(2017, 12, 20)
+    )
+    task_services.submit_report(
+        red, user=SYSTEM, text="进度", percent=100, today=date(2017, 12, 22)
+    )
+    later = build_pack(meeting, date(2018, 1, 15), viewer=office)
+    for pack in (on_the_day, later):
+        assert pack.as_of == date(2017, 12, 8)
+        assert [r.task.title for r in pack.red] == ["追逃攻坚"]
+        assert [o.pk for o in pack.open_orders] == [order.pk]
+        assert {(s.milestone.pk, s.missed, s.days_late) for s in pack.shortfalls} == {
+            (missed.pk, True, 18)
+        }
+        assert pack.reports_since == 0

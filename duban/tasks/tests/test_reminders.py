@@ -161,3 +161,39 @@ def test_unique_constraint_backs_the_pass(setup) -> None:
         message="x",
     )
     assert dup is None and Reminder.objects.count() == 1
+
+
+@time_machine.travel("2017-06-26 10:00 +0800", tick=False)
+def test_the_office_reminds_by_hand_from_the_task_page_once_a_day(setup) -> None:
+    from django.test import Client
+
+    from duban.audit.models import AuditEntry
+    from duban.testing import PASSWORD
+
+    task, _milestone = setup
+    make_user("city_office", task.issuing_unit, "office")
+    office = Client()
+    office.login(username="city_office", password=PASSWORD)
+    office.cookies["django_language"] = "zh-hans"
+    page = office.get(f"/tasks/{task.pk}/").content.decode()
+    assert "催办" in page and f"/tasks/{task.pk}/remind/" in page
+    r = office.post(f"/tasks/{task.pk}/remind/")
+    assert r.status_code == 302
+    sent = Reminder.objects.get(task=task, trigger="manual")
+    assert (sent.kind, sent.to_unit, sent.issued_on, sent.due_point) == (
+        "reminder",
+        task.lead_unit,
+        date(2017, 6, 26),
+        date(2017, 6, 30),
+    )
+    assert "完成调研" in sent.message and sent.issued_by.username == "city_office"
+    assert AuditEntry.objects.filter(
+        action="tasks.reminder.created", actor__username="city_office"
+    ).exists()
+    again = office.post(f"/tasks/{task.pk}/remind/", follow=True).content.decode()
+    assert "今天已催办过牵头单位" in again
+    assert Reminder.objects.filter(task=task, trigger="manual").count() == 1
+    lead = Client()
+    lead.login(username="lead_rep", password=PASSWORD)
+    assert f"/tasks/{task.pk}/remind/" not in lead.get(f"/tasks/{task.pk}/").content.decode()
+    assert lead.post(f"/tasks/{task.pk}/remind/").status_code == 403

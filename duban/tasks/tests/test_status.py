@@ -224,3 +224,32 @@ def test_on_time_share_judges_met_or_past_milestones() -> None:
         MilestoneFacts(5, D(2017, 7, 31)),  # not yet judged
     )
     assert on_time(ms, D(2017, 6, 15)) == (2, 4)
+
+
+def test_a_task_just_issued_with_time_left_is_not_yellow() -> None:
+    """Decided at a meeting on 1 November, supervised on 3 December, due 31 December.
+
+    序时进度 on 3 December: (3 Dec - 1 Nov) + 1 = 33 of 61 days = 54.1 %, no report yet:
+    54 points behind, but the task is one day old, so green; on 10 December (7 days after
+    issue, 40 of 61 days = 65.6 %) still no report: yellow; a report on 5 December saying
+    10 % keeps it judged (expected 57.4 % - 10 = 47.4 > 20): yellow on 5 December.
+    """
+    facts = TaskFacts(start=date(2026, 11, 1), due=date(2026, 12, 31), issued_on=date(2026, 12, 3))
+    on_issue = assess(facts, date(2026, 12, 3))
+    assert on_issue.status == Status.ON_TRACK
+    assert on_issue.expected_percent == Fraction(33 * 100, 61)
+    assert assess(facts, date(2026, 12, 9)).status == Status.ON_TRACK
+    week = assess(facts, date(2026, 12, 10))
+    assert week.status == Status.AT_RISK and week.reasons[0].code == "behind_schedule"
+    reported = TaskFacts(
+        start=date(2026, 11, 1),
+        due=date(2026, 12, 31),
+        issued_on=date(2026, 12, 3),
+        reports=((date(2026, 12, 5), 10),),
+    )
+    assert assess(reported, date(2026, 12, 5)).status == Status.AT_RISK
+    # without an issue date (the rules alone) the same facts are yellow at once
+    assert (
+        task_status(TaskFacts(start=date(2026, 11, 1), due=date(2026, 12, 31)), date(2026, 12, 3))
+        == Status.AT_RISK
+    )
