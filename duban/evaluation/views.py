@@ -21,6 +21,7 @@ from duban.evaluation.engine.decimals import figure, fixed
 from duban.evaluation.engine.results import label
 from duban.evaluation.figure_links import figure_links
 from duban.evaluation.models import Objection, Publication, Scheme
+from duban.evaluation.period_choices import scheme_periods
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import Line, OrgUnit
 from duban.text import UndecodableText, decode_text
@@ -182,7 +183,9 @@ def compare(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
     return render(
-        request, "evaluation/compare.html", {"scheme": scheme, "rows": rows, "period": period}
+        request,
+        "evaluation/compare.html",
+        {"scheme": scheme, "rows": rows, "period": period, "periods": scheme_periods(scheme)},
     )
 
 
@@ -247,6 +250,7 @@ def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "scored": scored,
         "result": result,
         "period": result.period.id,
+        "periods": scheme_periods(scheme),
         "cohorts": cohorts,
         "problems": [p for p in result.problems if p.unit in seen],
         "lang": lg,
@@ -359,6 +363,7 @@ def reconciliation(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         "scheme": scheme,
         "rows": rows[1:],
         "period": result.period.id,
+        "periods": scheme_periods(scheme),
         "unit": wanted,
     }
     return render(request, "evaluation/reconciliation.html", context)

@@ -185,3 +185,31 @@ def test_a_refused_finalise_names_the_field_in_words(office: Client, scheme: Any
         html = office.post(f"/evaluation/publications/{pub.pk}/finalise/").content.decode()
     assert "objection_deadline" not in html
     assert "异议" in html
+
+
+def test_exports_have_chinese_headers_numbers_and_a_frozen_row(office: Client, scheme: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    for url in (
+        f"/evaluation/schemes/{scheme.code}/scores/?period=2017Q1&format=xlsx",
+        f"/evaluation/schemes/{scheme.code}/reconciliation/?period=2017Q1&format=xlsx",
+    ):
+        sheet = load_workbook(io.BytesIO(office.get(url).content)).active
+        header = next(r for r in sheet.iter_rows(values_only=True) if "单位" in r)
+        assert "unit_name" not in header and "unit" not in header and "单位代码" in header
+        first = header_row = next(
+            i for i, r in enumerate(sheet.iter_rows(values_only=True), 1) if r == header
+        )
+        assert sheet.freeze_panes == f"A{header_row + 1}"
+        numeric = [c for c in sheet[first + 1] if isinstance(c.value, int | float)]
+        assert numeric and all(c.number_format != "General" for c in numeric)
+
+
+def test_period_pickers_offer_the_schemes_periods_in_words(office: Client, scheme: Any) -> None:
+    html = office.get(f"/evaluation/schemes/{scheme.code}/scores/?period=2017Q1").content.decode()
+    assert '<option value="2017Q1" selected>2017年第1季度</option>' in html
+    assert '<option value="201710">2017年10月</option>' in html
+    assert "evaluation/evaluation.css" in html
+    assert ascii_identifiers(html, SEEN) == []
