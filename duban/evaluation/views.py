@@ -401,6 +401,12 @@ def _publication(request: AuthenticatedHttpRequest, pk: int) -> tuple[Publicatio
 def publication(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The frozen results as published, the objections, and any difference with today's data."""
     pub, seen = _publication(request, pk)
+    return render(request, "evaluation/publication.html", _publication_context(request, pub, seen))
+
+
+def _publication_context(
+    request: AuthenticatedHttpRequest, pub: Publication, seen: set[str]
+) -> dict[str, Any]:
     lg = lang()
     snapshot = pub.snapshot_for(lg)
     units = [u for u in snapshot.get("units", []) if u["code"] in seen]
@@ -436,8 +442,10 @@ def publication(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_manage": manage,
         "may_object": may_object,
         "window_open": timezone.localdate() <= pub.objection_deadline,
+        "scheme_items": pub.scheme.items.order_by("id"),
+        "item_names": {i.code: i.name for i in pub.scheme.items.all()},
     }
-    return render(request, "evaluation/publication.html", context)
+    return context
 
 
 @login_required
@@ -457,7 +465,13 @@ def lodge_objection(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             evidence=evidence,
         )
     except DubanError as exc:
-        return _problems_page(request, exc, pub.scheme.code)
+        # The form again, as typed: only a file cannot be kept (a browser never refills it).
+        context = _publication_context(request, pub, _seen)
+        words = _field_words()
+        context["problems"] = [Problem(words.get(p.where, p.where), p.message) for p in exc.shown()]
+        context["typed"] = request.POST
+        context["typed_file"] = upload.name if upload else ""
+        return render(request, "evaluation/publication.html", context, status=400)
     messages.success(request, _("Objection lodged."))
     return redirect("evaluation:publication", pk=pub.pk)
 

@@ -20,3 +20,9 @@ def rule_kind(kind: str) -> str:
 @register.filter
 def rule_words(rule: Mapping[str, object], points: Decimal | int | str) -> str:
     return rule_sentence(rule, points) if isinstance(rule, Mapping) else ""
+
+
+@register.filter
+def get_item(mapping: Mapping[str, str], key: str) -> str:
+    """`{{ names|get_item:code }}`: a name by its code (empty when unknown)."""
+    return mapping.get(str(key), "") if isinstance(mapping, Mapping) else ""
