@@ -9,7 +9,10 @@
   var timer = null;
   function show() {
     form.querySelectorAll("fieldset[data-kind]").forEach(function (set) {
-      set.hidden = set.getAttribute("data-kind") !== kind.value;
+      // A hidden kind's fields are disabled: neither checked nor sent with the form.
+      var other = set.getAttribute("data-kind") !== kind.value;
+      set.hidden = other;
+      set.disabled = other;
     });
   }
   function preview() {
