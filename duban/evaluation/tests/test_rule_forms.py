@@ -213,3 +213,10 @@ def test_period_pickers_offer_the_schemes_periods_in_words(office: Client, schem
     assert '<option value="201710">2017年10月</option>' in html
     assert "evaluation/evaluation.css" in html
     assert ascii_identifiers(html, SEEN) == []
+
+
+def test_the_what_if_lists_its_rules_in_words_beside_their_forms(office: Client, copy: Any) -> None:
+    html = office.get(f"/evaluation/schemes/{copy.code}/compare/?period=2017Q1").content.decode()
+    assert f"/evaluation/schemes/{copy.code}/items/poll/edit/" in html
+    assert "按名次计分（第1名得10分，每后1名扣2分）" in html
+    assert ascii_identifiers(html, SEEN) == []
