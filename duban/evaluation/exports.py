@@ -15,7 +15,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from duban.evaluation import engine
 from duban.evaluation.engine.decimals import figure, fixed, plain
@@ -85,15 +88,66 @@ def csv_text(rows: Iterable[Row]) -> str:
     return "\ufeff" + out.getvalue()  # a BOM so that Excel reads the Chinese as UTF-8
 
 
+def _columns() -> dict[str, tuple[str, str | None]]:
+    """Each column's header in the reader's language and its number format (None: text)."""
+    return {
+        "period": (_("Period"), None),
+        "group": (_("Peer group"), None),
+        "unit": (_("Unit code"), None),
+        "unit_name": (_("Unit"), None),
+        "rank": (_("Rank"), "0"),
+        "total": (_("Total"), "0.00"),
+        "grade": (_("Grade"), None),
+        "band": (_("Band"), None),
+        "vetoed": (_("Vetoed"), None),
+        "item": (_("Item code"), None),
+        "item_name": (_("Item"), None),
+        "target": (_("Target"), "#,##0.######"),
+        "actual": (_("Actual"), "#,##0.######"),
+        "gap": (_("Gap"), "#,##0.######"),
+        "points": (_("Points"), "0.####"),
+        "score": (_("Score"), "0.00"),
+        "points_lost": (_("Points lost"), "0.00"),
+        "counted": (_("Counted"), None),
+    }
+
+
+SHEET_TITLES = {
+    "results": gettext_lazy("Results"),
+    "reconciliation": gettext_lazy("Reconciliation"),
+}
+YES_NO = ("vetoed", "counted")
+
+
 def xlsx_bytes(rows: Iterable[Row], *, title: str = "results", note: str = "") -> bytes:
+    """The rows as a workbook an office files: Chinese headers, a frozen header row, figures
+    as numbers with their formats, yes/no in words."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = title[:31]
+    sheet.title = str(SHEET_TITLES.get(title, title))[:31]
     if note:
         sheet.append([safe_cell(note)])
+    columns = _columns()
+    keys: list[str] = []
     for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+        if not keys:
+            keys = [str(k) for k in row]
+            sheet.append([columns.get(k, (k, None))[0] for k in keys])
+            sheet.freeze_panes = f"A{sheet.max_row + 1}"
+            continue
+        cells = [
+            (_("yes") if v == "1" else _("no")) if k in YES_NO else v
+            for k, v in zip(keys, row, strict=True)
+        ]
+        sheet.append([safe_cell(v) for v in cells])
+        for index, (k, value) in enumerate(zip(keys, cells, strict=True), start=1):
+            fmt = columns.get(k, ("", None))[1]
+            if fmt and isinstance(value, Decimal | int):
+                sheet.cell(row=sheet.max_row, column=index).number_format = fmt
+    for index, k in enumerate(keys, start=1):
+        wide = k in ("unit_name", "item_name", "group")
+        sheet.column_dimensions[get_column_letter(index)].width = 28 if wide else 12
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

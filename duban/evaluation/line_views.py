@@ -10,6 +10,7 @@ from duban.errors import DubanError
 from duban.evaluation import lines
 from duban.evaluation.engine.decimals import figure, fixed
 from duban.evaluation.models import Scheme
+from duban.evaluation.period_choices import scheme_periods
 from duban.evaluation.scoring import score
 from duban.orgs.models import Line
 from duban.web import actor
@@ -48,6 +49,7 @@ def line_scores(request: HttpRequest, code: str, line: str) -> HttpResponse:
         "scheme": scheme,
         "line": Line(line).label,
         "period": scored.result.period.id,
+        "periods": scheme_periods(scheme),
         "result": scored.result,
         "tables": tables,
     }

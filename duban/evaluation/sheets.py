@@ -121,6 +121,8 @@ def export_scheme_xlsx(scheme: Scheme) -> bytes:
         quota = g.get("quota") or {}
         text = " ".join(f"{k.removesuffix('_percent')} {_n(v)}" for k, v in quota.items())
         grades.append(safe_row([g["code"], gzh, gen, _n(g["min"]), text]))
+    for sheet in (groups, cats, items, grades):
+        sheet.freeze_panes = "A2"  # the column names stay in view as one scrolls
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

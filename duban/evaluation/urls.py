@@ -1,6 +1,6 @@
 from django.urls import path
 
-from duban.evaluation import line_views, views
+from duban.evaluation import item_views, line_views, views
 
 app_name = "evaluation"
 urlpatterns = [
@@ -9,7 +9,12 @@ urlpatterns = [
     path("schemes/<str:code>/", views.scheme_detail, name="scheme"),
     path("schemes/<str:code>/scheme.yaml", views.scheme_yaml, name="scheme_yaml"),
     path("schemes/<str:code>/scheme.xlsx", views.scheme_xlsx, name="scheme_xlsx"),
-    path("schemes/<str:code>/items/<str:item>/edit/", views.item_edit, name="item_edit"),
+    path("schemes/<str:code>/items/<str:item>/edit/", item_views.item_edit, name="item_edit"),
+    path(
+        "schemes/<str:code>/items/<str:item>/preview/",
+        item_views.rule_preview,
+        name="rule_preview",
+    ),
     path("schemes/<str:code>/publish/", views.scheme_publish, name="publish_scheme"),
     path("schemes/<str:code>/copy/", views.scheme_copy, name="copy"),
     path("schemes/<str:code>/compare/", views.compare, name="compare"),

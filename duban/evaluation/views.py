@@ -14,13 +14,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from duban.errors import DubanError
+from duban.errors import DubanError, Problem
 from duban.evaluation import access, exports, lines, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
-from duban.evaluation.engine.decimals import figure, fixed, plain
+from duban.evaluation.engine.decimals import figure, fixed
 from duban.evaluation.engine.results import label
 from duban.evaluation.figure_links import figure_links
-from duban.evaluation.models import Objection, Publication, Scheme, SchemeItem
+from duban.evaluation.models import Objection, Publication, Scheme
+from duban.evaluation.period_choices import scheme_periods
 from duban.evaluation.scoring import Scored, score
 from duban.orgs.models import Line, OrgUnit
 from duban.text import UndecodableText, decode_text
@@ -35,9 +36,23 @@ def _scheme(code: str) -> Scheme:
     return get_object_or_404(Scheme.objects.select_related("issuer", "based_on"), code=code)
 
 
+def _field_words() -> dict[str, str]:
+    return {
+        "objection_deadline": _("Objections accepted until"),
+        "period": _("Period"),
+        "item": _("Item"),
+        "text": _("Objection"),
+        "evidence": _("Evidence"),
+        "reason": _("Reason"),
+    }
+
+
 def _problems_page(request: AuthenticatedHttpRequest, exc: DubanError, back: str) -> HttpResponse:
+    """The refusal, each field by its label (never `objection_deadline`)."""
+    words = _field_words()
+    shown = [Problem(words.get(p.where, p.where), p.message) for p in exc.shown()]
     return render(
-        request, "evaluation/problems.html", {"problems": exc.shown(), "back": back}, status=400
+        request, "evaluation/problems.html", {"problems": shown, "back": back}, status=400
     )
 
 
@@ -133,61 +148,6 @@ def scheme_xlsx(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def item_edit(request: AuthenticatedHttpRequest, code: str, item: str) -> HttpResponse:
-    scheme = _scheme(code)
-    access.require_manage(request.user, scheme)
-    row = get_object_or_404(SchemeItem, scheme=scheme, code=item)
-    problems: list[Any] = []
-    if request.method == "POST":
-        post = request.POST
-        try:
-            import json
-
-            try:
-                rule = json.loads(post.get("rule", ""))
-            except ValueError:
-                raise DubanError(
-                    _('the rule must be JSON, e.g. {"kind": "attainment"}'), "rule"
-                ) from None
-            services.update_item(
-                row,
-                user=actor(request),
-                points=post.get("points", ""),
-                target=post.get("target", ""),
-                rule=rule,
-                rule_text=post.get("rule_text", ""),
-            )
-            targets = {}
-            for line in post.get("targets", "").splitlines():
-                if line.strip():
-                    unit, _sep, value = line.partition("=")
-                    targets[unit.strip()] = value.strip()
-            existing = {t.unit.code for t in row.targets.select_related("unit")}
-            targets.update({c: "" for c in existing if c not in targets})
-            services.set_targets(row, targets, user=actor(request))
-        except DubanError as exc:
-            problems = exc.shown()
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("evaluation:scheme", code=scheme.code)
-    import json
-
-    targets_text = "\n".join(
-        f"{t.unit.code}={plain(t.value)}" for t in row.targets.select_related("unit")
-    )
-    context = {
-        "scheme": scheme,
-        "item": row,
-        "rule_json": json.dumps(row.rule, ensure_ascii=False),
-        "targets_text": targets_text,
-        "problems": problems,
-        "post": request.POST if request.method == "POST" else None,
-    }
-    return render(request, "evaluation/item_edit.html", context, status=400 if problems else 200)
-
-
-@login_required
 @require_POST
 def scheme_publish(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     scheme = _scheme(code)
@@ -223,7 +183,9 @@ def compare(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
     return render(
-        request, "evaluation/compare.html", {"scheme": scheme, "rows": rows, "period": period}
+        request,
+        "evaluation/compare.html",
+        {"scheme": scheme, "rows": rows, "period": period, "periods": scheme_periods(scheme)},
     )
 
 
@@ -288,6 +250,7 @@ def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "scored": scored,
         "result": result,
         "period": result.period.id,
+        "periods": scheme_periods(scheme),
         "cohorts": cohorts,
         "problems": [p for p in result.problems if p.unit in seen],
         "lang": lg,
@@ -400,6 +363,7 @@ def reconciliation(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
         "scheme": scheme,
         "rows": rows[1:],
         "period": result.period.id,
+        "periods": scheme_periods(scheme),
         "unit": wanted,
     }
     return render(request, "evaluation/reconciliation.html", context)
@@ -437,6 +401,12 @@ def _publication(request: AuthenticatedHttpRequest, pk: int) -> tuple[Publicatio
 def publication(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The frozen results as published, the objections, and any difference with today's data."""
     pub, seen = _publication(request, pk)
+    return render(request, "evaluation/publication.html", _publication_context(request, pub, seen))
+
+
+def _publication_context(
+    request: AuthenticatedHttpRequest, pub: Publication, seen: set[str]
+) -> dict[str, Any]:
     lg = lang()
     snapshot = pub.snapshot_for(lg)
     units = [u for u in snapshot.get("units", []) if u["code"] in seen]
@@ -472,8 +442,10 @@ def publication(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "can_manage": manage,
         "may_object": may_object,
         "window_open": timezone.localdate() <= pub.objection_deadline,
+        "scheme_items": pub.scheme.items.order_by("id"),
+        "item_names": {i.code: i.name for i in pub.scheme.items.all()},
     }
-    return render(request, "evaluation/publication.html", context)
+    return context
 
 
 @login_required
@@ -493,7 +465,13 @@ def lodge_objection(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             evidence=evidence,
         )
     except DubanError as exc:
-        return _problems_page(request, exc, pub.scheme.code)
+        # The form again, as typed: only a file cannot be kept (a browser never refills it).
+        context = _publication_context(request, pub, _seen)
+        words = _field_words()
+        context["problems"] = [Problem(words.get(p.where, p.where), p.message) for p in exc.shown()]
+        context["typed"] = request.POST
+        context["typed_file"] = upload.name if upload else ""
+        return render(request, "evaluation/publication.html", context, status=400)
     messages.success(request, _("Objection lodged."))
     return redirect("evaluation:publication", pk=pub.pk)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from duban.errors import DubanError
 from duban.indicators import services
 from duban.indicators.forms import IndicatorForm
 from duban.indicators.models import DataSet, Indicator
+from duban.indicators.words import condition_in_words, kinds_in_words, levels_in_words
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
@@ -59,6 +61,8 @@ def indicator_detail(request: AuthenticatedHttpRequest, code: str) -> HttpRespon
         "indicators/detail.html",
         {
             "ind": ind,
+            "levels": levels_in_words(ind.levels or []),
+            "kinds": kinds_in_words(ind.kinds or []),
             "data_set": member.data_set if member else None,
             "can_edit": policy.can(request.user, Action.MANAGE_EVALUATION, ind.issuer),
         },
@@ -143,6 +147,14 @@ def _indicator_form(
     )
 
 
+def _rules_in_words(ds: DataSet) -> list[tuple[Any, str]]:
+    """Each active rule with its condition in words (indicator names, not codes)."""
+    rules = ds.rules()
+    codes = {word for rule in rules for word in re.findall(r"[\w.\-]+", rule.expression)}
+    names = {i.code: i.name for i in Indicator.objects.filter(code__in=codes)}
+    return [(rule, condition_in_words(rule.expression, names)) for rule in rules]
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def data_set_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
@@ -177,7 +189,7 @@ def data_set_detail(request: AuthenticatedHttpRequest, code: str) -> HttpRespons
         {
             "ds": ds,
             "members": ds.members(),
-            "rules": ds.rules(),
+            "rules": _rules_in_words(ds),
             "can_edit": can_edit,
             "problems": problems,
             "post": request.POST if problems else {},

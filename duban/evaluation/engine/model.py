@@ -541,7 +541,11 @@ def scheme_warnings(scheme: Scheme) -> list[Problem]:
     for level, limit in scheme.max_items_per_level:
         counts = [len(applicable[u.code]) for u in scheme.units if u.level == level]
         if counts and max(counts) > limit:
-            message = f"units of level {level!r} have {max(counts)} items, more than {limit}"
+            message = _("units of level %(level)s have %(n)s items, more than %(limit)s") % {
+                "level": level,
+                "n": max(counts),
+                "limit": limit,
+            }
             warnings.append(Problem(f"max_items_per_level.{level}", message))
     codes = {unit: {i.code for i in items} for unit, items in applicable.items()}
     for index, item in enumerate(scheme.items):
