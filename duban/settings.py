@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "duban.tasks",
     "duban.meetings",
     "duban.bulletins",
+    "duban.todo",
     "duban.cockpit",
     "duban.demo",
 ]
@@ -128,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "duban.context_processors.product",
+                "duban.todo.context.todo",
             ],
         },
     },
