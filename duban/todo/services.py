@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -159,34 +159,30 @@ def forms_to_fill(user: Any, units: list[OrgUnit], today: date) -> list[Item]:
 
 
 def returned_forms(units: list[OrgUnit], today: date) -> list[Item]:
+    """Forms returned for correction to the units where the user reports, with their
+    period's deadline (read in the same query)."""
     if not units:
         return []
+    deadline = ReportingPeriod.objects.filter(
+        data_set=OuterRef("data_set"), period=OuterRef("period")
+    ).values("deadline")[:1]
     subs = (
         Submission.objects.filter(unit__in=units, state=State.RETURNED)
+        .annotate(deadline=Subquery(deadline))
         .select_related("data_set", "unit")
         .order_by("period", "unit__path")
     )
-    deadlines = _deadlines(subs)
     return [
         Item(
             Kind.RETURNED,
             _form_title(s.data_set, s.period),
             s.unit.name,
-            deadlines.get((s.data_set_id, s.period)),
+            s.deadline,
             False,
             _form_url(s.data_set.code, s.unit.code, s.period),
         )
         for s in subs
     ]
-
-
-def _deadlines(subs: Any) -> dict[tuple[int, str], date]:
-    return {
-        (ds, p): d
-        for ds, p, d in ReportingPeriod.objects.filter(
-            data_set_id__in={s.data_set_id for s in subs}, period__in={s.period for s in subs}
-        ).values_list("data_set_id", "period", "deadline")
-    }
 
 
 def forms_to_approve(user: Any, today: date) -> list[Item]:

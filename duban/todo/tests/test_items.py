@@ -169,8 +169,27 @@ def test_the_list_costs_the_same_few_queries_however_many_units(
         tasks.issue_supervision(task, user=SYSTEM, message="办", today=date(2017, 12, 18))
     _issued(tree, tree.province, "通报")
     many = type(many).objects.get(pk=many.pk)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         found = items(many, TODAY)
     kinds = {i.kind for i in found}
     assert {Kind.FILL, Kind.RETURNED, Kind.MILESTONE, Kind.ANSWER, Kind.READ} <= kinds
     assert len([i for i in found if i.kind == Kind.RETURNED]) == 3
+
+
+def test_the_badge_counts_lazily_in_a_handful_of_queries(
+    tree, personas, clock, django_assert_max_num_queries, django_assert_num_queries
+):
+    from duban.todo.context import Badge
+
+    make_form(tree)
+    _issued(tree, tree.province, "通报")
+    badge = Badge(type(personas.leader).objects.get(pk=personas.leader.pk))
+    with django_assert_num_queries(0):
+        Badge(personas.leader)  # nothing until a page shows the count
+    with django_assert_max_num_queries(3):  # his roles, milestones, bulletins
+        assert badge.count == 1
+    with django_assert_num_queries(0):
+        assert badge.count == 1 and [g.name for g in badge.groups] == ["待阅的通报"]
+    reporter = Badge(type(personas.leader).objects.get(pk=personas.county_reporter.pk))
+    with django_assert_max_num_queries(9):
+        assert reporter.count == 2  # the open form and the bulletin
