@@ -251,7 +251,7 @@ def orders_to_answer(units: list[OrgUnit], today: date) -> list[Item]:
             r.to_unit.name,
             r.reply_by,
             r.reply_by is not None and r.reply_by < today,
-            reverse("tasks:inbox"),
+            reverse("tasks:reply", args=[r.pk]),
         )
         for r in found
     ]

@@ -88,6 +88,7 @@ def test_a_supervision_order_waits_for_the_lead_units_reporter(tree, personas):
     ]
     found = [i for i in items(personas.county_reporter, date(2017, 6, 7)) if i.kind == Kind.ANSWER]
     assert found[0].overdue and found[0].due == date(2017, 6, 6)
+    assert found[0].url == f"/tasks/reminders/{order.pk}/reply/"
     assert of(personas.sibling_reporter, Kind.ANSWER, date(2017, 6, 7)) == []
     tasks.reply_reminder(
         order, user=personas.county_reporter, text="已整改", today=date(2017, 6, 7)
