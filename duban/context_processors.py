@@ -22,6 +22,14 @@ def product(request: HttpRequest) -> dict[str, Any]:
             "tree_admin": policy.can_any(user, Action.EDIT_TREE),
             "business": policy.can_any(user, Action.VIEW_DATA),
         }
+        # The API's documents serve those who connect systems: the offices and the three
+        # administrators; a reporter, approver or leader never needs them.
+        nav["api"] = (
+            nav["accounts"]
+            or nav["audit"]
+            or nav["tree_admin"]
+            or (policy.can_any(user, Action.MANAGE_EVALUATION))
+        )
     return {
         "product_name": settings.PRODUCT_NAME,
         "nav": nav,

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "duban.tasks",
     "duban.meetings",
     "duban.bulletins",
+    "duban.todo",
     "duban.cockpit",
     "duban.demo",
 ]
@@ -148,6 +149,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "duban.context_processors.product",
+                "duban.todo.context.todo",
             ],
         },
     },
@@ -254,6 +256,11 @@ EMAIL_HOST_USER = env_str("DUBAN_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("DUBAN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DUBAN_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DUBAN_EMAIL_FROM", "duban@localhost")
+# How people are told that something waits in their to-do (duban/todo/notify.py): "mail",
+# "sms" (a hook that logs until a gateway is plugged in) or a channel class's dotted path.
+DUBAN_NOTIFY_CHANNELS = env_list("DUBAN_NOTIFY_CHANNELS", ["mail"])
+# The site's address as people open it, for the links in those messages ("" = paths only).
+DUBAN_SITE_URL = env_str("DUBAN_SITE_URL", "")
 
 # Operational logs (docs/deployment.md, "Logs"): key=value lines on stderr with the request id
 # and the actor (duban/logs.py). DUBAN_LOG_LEVEL sets Duban's own loggers (duban.reporting,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("tasks/", include("duban.tasks.urls")),
     path("meetings/", include("duban.meetings.urls")),
     path("bulletins/", include("duban.bulletins.urls")),
+    path("todo/", include("duban.todo.urls")),
     path("cockpit/", include("duban.cockpit.urls")),
     path("jobs/", include("duban.jobs.urls")),
     path("admin/", admin.site.urls),

@@ -201,3 +201,30 @@ class IssuedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bulletin} {self.format}"
+
+
+class Reading(models.Model):
+    """That a reader opened an issued document, and when he first did (the to-do list's
+    "bulletins to read" leaves out what he has read). A receipt, not a change: not audited."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("reader"),
+    )
+    bulletin = models.ForeignKey(
+        Bulletin,
+        on_delete=models.CASCADE,
+        related_name="readings",
+        verbose_name=_("issued document"),
+    )
+    read_at = models.DateTimeField(_("first read"), auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "bulletin"], name="bulletins_reading_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.bulletin_id}"

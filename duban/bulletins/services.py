@@ -22,7 +22,14 @@ from django.utils.translation import gettext as _
 from duban.audit.services import record
 from duban.bulletins import kinds, render
 from duban.bulletins.access import require_manage
-from duban.bulletins.models import Bulletin, BulletinState, FileFormat, IssuedFile, Series
+from duban.bulletins.models import (
+    Bulletin,
+    BulletinState,
+    FileFormat,
+    IssuedFile,
+    Reading,
+    Series,
+)
 from duban.bulletins.numbering import document_number, index_number
 from duban.errors import DubanError, Problem
 from duban.orgs.policy import person
@@ -198,3 +205,11 @@ def correct(bulletin: Bulletin, *, user: Actor, today: date | None = None) -> Bu
         today=today,
         corrects=bulletin,
     )
+
+
+def mark_read(bulletin: Bulletin, *, user: Actor) -> None:
+    """Note that a person opened an issued document (once: the first reading counts)."""
+    reader = person(user)
+    if reader is None or not bulletin.is_issued:
+        return
+    Reading.objects.get_or_create(user=reader, bulletin=bulletin)

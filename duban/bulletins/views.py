@@ -117,6 +117,7 @@ def brief(request: AuthenticatedHttpRequest, meeting: int) -> HttpResponse:
 def document(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     bulletin = _visible(request, pk)
     doc = documents.compose(bulletin)
+    services.mark_read(bulletin, user=actor(request))
     return render(
         request,
         "bulletins/document.html",
