@@ -129,6 +129,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "duban.accounts.lockout.locked_out"
 AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins and sign-outs are in the audit trail already
+AXES_ENABLE_ADMIN = False  # locks are seen and lifted on the accounts page, under the policy
 
 ROOT_URLCONF = "duban.urls"
 WSGI_APPLICATION = "duban.wsgi.application"

@@ -14,7 +14,7 @@ from django.test import override_settings
 from duban.orgs.policy import SYSTEM
 from duban.reporting import services as reporting
 from duban.reporting.models import State, Submission
-from duban.reporting.tests.conftest import make_form
+from duban.reporting.tests.conftest import make_form, reported_below
 from duban.tasks import services as tasks
 from duban.tasks.tests.factories import make_task
 from duban.testing import make_user
@@ -42,6 +42,7 @@ def test_a_submitted_form_mails_the_approvers_above_and_a_return_its_reporters(
     tree, addressed, django_capture_on_commit_callbacks
 ):
     form = make_form(tree, expiry_days=0)
+    reported_below(form, tree)  # the station below has reported: the county may submit
     sub = reporting.get_or_create_submission(form.data_set, tree.county_a, "201712")
     with time_machine.travel("2018-01-02 09:00 +0800", tick=False):
         with django_capture_on_commit_callbacks(execute=True):
@@ -62,6 +63,7 @@ def test_a_submitted_form_mails_the_approvers_above_and_a_return_its_reporters(
 
 def test_nothing_is_sent_when_the_work_is_rolled_back(tree, addressed):
     form = make_form(tree, expiry_days=0)
+    reported_below(form, tree)  # the station below has reported: the county may submit
     sub = reporting.get_or_create_submission(form.data_set, tree.county_a, "201712")
     with time_machine.travel("2018-01-02 09:00 +0800", tick=False):
         reporting.submit(sub, user=SYSTEM)  # the test's transaction never commits
