@@ -15,7 +15,8 @@ from html.parser import HTMLParser
 
 #: Words an office reads in Chinese software every day.
 ALLOWED = frozenset({
-    "PDF", "DOCX", "XLSX", "XLS", "CSV", "Excel", "Word", "WPS", "OK", "API", "JSON", "YAML",
+    "PDF", "DOCX", "XLSX", "XLS", "CSV", "JPEG", "JPG", "PNG", "ZIP", "Excel", "Word", "WPS", "OK",
+    "API", "JSON", "YAML",
     "HTML", "URL", "ID", "No", "English", "DHIS2", "GB", "GBT", "GB/T", "MLPS", "TOTP", "SMS",
     "Email", "IP", "Chrome", "Chromium", "A4", "KB", "MB", "km", "kg", "h", "min", "s", "ms",
 })  # fmt: skip

@@ -65,6 +65,10 @@ _RELATED: dict[str, tuple[tuple[str, ...], Callable[[Any], str]]] = {
     "evaluation.groupmember": (("group", "unit"), _pair("group", "unit")),
     "evaluation.target": (("item", "unit"), _pair("item", "unit")),
     "indicators.datasetmember": (("data_set", "indicator"), _pair("data_set", "indicator")),
+    "orgs.membership": (
+        ("user", "unit"),
+        lambda m: f"{_display_name(m.user)} · {_display_name(m.unit)} · {m.get_role_display()}",
+    ),
 }
 
 

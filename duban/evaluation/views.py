@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from duban.errors import DubanError, Problem
 from duban.evaluation import access, exports, lines, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
+from duban.evaluation.class_names import with_class_names
 from duban.evaluation.engine.decimals import figure, fixed
 from duban.evaluation.engine.results import label
 from duban.evaluation.figure_links import figure_links
@@ -290,7 +291,8 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         [r.item.indicator for r in u.items.values() if r.item.cumulative],
     )
     items = []
-    for r in u.items.values():
+    explained = with_class_names((r.item.indicator, r.explanation) for r in u.items.values())
+    for r, explanation in zip(u.items.values(), explained, strict=True):
         placed = result.item_place(unit, r.item.code)
         items.append(
             {
@@ -302,7 +304,7 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
                 "flags": [label(flag, lg) for flag in r.flags],
                 "expected": "" if r.expected is None else fixed(r.expected, 2),
                 "place": f"{placed[0]}/{placed[1]}" if placed else "",
-                "explanation": r.explanation.text(lg),
+                "explanation": explanation.text(lg),
                 "figures_url": links.get(r.item.indicator, ""),
             }
         )

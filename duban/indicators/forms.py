@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from duban.indicators.models import Indicator
@@ -54,8 +57,12 @@ class IndicatorForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
             "formula": forms.Textarea(attrs={"rows": 2}),
         }
-        help_texts = {
-            "formula": _(
-                "Leave empty for an entered indicator. Example: case.solved / case.filed * 100"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "formula" in self.fields:
+            # The example is what one types: shown as code, not as words.
+            self.fields["formula"].help_text = format_html(
+                _("Leave empty for an entered indicator. Example: {example}"),
+                example=format_html("<code>{}</code>", "case.solved / case.filed * 100"),
             )
-        }

@@ -1,5 +1,6 @@
-"""Walk the demo as its people do: no page answers 5xx, and no page links to one its reader
-may not open (a link to a 403 leaks what lies outside the reader's units)."""
+"""Walk the demo as its people do: no page answers 5xx, no page links to one its reader
+may not open (a link to a 403 leaks what lies outside the reader's units), and no Chinese page
+shows an ASCII identifier outside a code column (`duban.testing_scan`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from django.test import Client
 
 from duban.demo.loader import load_demo
+from duban.testing_scan import ascii_identifiers
 
 PEOPLE = ["yz_office", "lst_reporter", "sx_office", "yz_auditor"]
 PAGES_EACH = 160
@@ -37,6 +39,7 @@ def test_every_linked_page_opens(demo, username: str) -> None:
     seen: set[str] = set()
     queue: deque[tuple[str, str]] = deque([("/", "")])
     wrong: list[str] = []
+    english: dict[str, set[str]] = {}
     while queue and len(seen) < PAGES_EACH:
         url, linked_from = queue.popleft()
         if url in seen:
@@ -48,9 +51,14 @@ def test_every_linked_page_opens(demo, username: str) -> None:
             continue
         if "text/html" not in response.headers.get("Content-Type", ""):
             continue
+        # The API's documentation is OpenAPI's own page, for programmers: not scanned.
+        scanned = not url.startswith("/api/")
+        if scanned and (found := ascii_identifiers(response.content.decode())):
+            english.setdefault(response.request["PATH_INFO"], set()).update(found)
         for href in re.findall(r'href="(/[^"#]*)"', response.content.decode()):
             href = href.replace("&amp;", "&")
             if not href.startswith(SKIP) and href not in seen:
                 queue.append((href, url))
     assert len(seen) > 10
     assert wrong == []
+    assert english == {}
