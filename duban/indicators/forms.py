@@ -63,6 +63,6 @@ class IndicatorForm(forms.ModelForm):
         if "formula" in self.fields:
             # The example is what one types: shown as code, not as words.
             self.fields["formula"].help_text = format_html(
-                _("Leave empty for an entered indicator. Example: {example}"),
+                str(_("Leave empty for an entered indicator. Example: {example}")),
                 example=format_html("<code>{}</code>", "case.solved / case.filed * 100"),
             )
