@@ -152,7 +152,11 @@ def personas(meeting: str) -> list[Persona]:
         ),
         Persona(
             "lst_reporter",
-            [Shot("landing", "", (PC, PHONE)), Shot("reporting", "/reporting/", (PC,))],
+            [
+                Shot("landing", "", (PC, PHONE)),
+                Shot("reporting", "/reporting/", (PC,)),
+                Shot("todo", "/todo/", (PC, PHONE)),
+            ],
         ),
     ]
 
