@@ -420,6 +420,13 @@ def _matter_supervised(kind: EntryType, entry: AuditEntry, names: Names) -> str:
 # Bulletins -----------------------------------------------------------------------------------
 
 
+@registry.sentence("bulletins.bulletin.read", gettext_lazy("Document read"))
+def _bulletin_read(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    return _("“%(title)s” opened by a reader for the first time") % {
+        "title": _subject(kind, entry, names)
+    }
+
+
 @registry.sentence("bulletins.bulletin.issued", gettext_lazy("Document issued"))
 def _bulletin_issued(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     after = _after(entry)

@@ -212,4 +212,8 @@ def mark_read(bulletin: Bulletin, *, user: Actor) -> None:
     reader = person(user)
     if reader is None or not bulletin.is_issued:
         return
-    Reading.objects.get_or_create(user=reader, bulletin=bulletin)
+    _reading, first = Reading.objects.get_or_create(user=reader, bulletin=bulletin)
+    if first:
+        # 阅知 is worth a line in the trail, and the entry moves the data version the kept
+        # cockpit pages are keyed on, so their to-do panel and badge drop the document.
+        record("bulletins.bulletin.read", obj=bulletin)

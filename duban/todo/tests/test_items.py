@@ -194,3 +194,17 @@ def test_the_badge_counts_lazily_in_a_handful_of_queries(
     reporter = Badge(type(personas.leader).objects.get(pk=personas.county_reporter.pk))
     with django_assert_max_num_queries(9):
         assert reporter.count == 2  # the open form and the bulletin
+
+
+def test_a_first_reading_moves_the_data_version_the_kept_cockpit_pages_are_keyed_on(tree, personas):
+    """A cockpit page is kept until the audit head moves: the first reading must move it, or
+    the leader's to-do panel and badge would still list the document he has just read."""
+    from duban.audit.models import AuditEntry
+    from duban.web.cache import data_version
+
+    bulletin = _issued(tree, tree.province, "11月工作通报")
+    before = data_version()
+    mark_read(bulletin, user=personas.leader)
+    assert data_version() > before
+    mark_read(bulletin, user=personas.leader)  # a second reading writes nothing
+    assert AuditEntry.objects.filter(action="bulletins.bulletin.read").count() == 1
