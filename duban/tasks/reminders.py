@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
@@ -70,6 +71,26 @@ def _message(task: Task, milestone: Milestone | None, due: date, today: date, ki
             "Supervision order: reply with the measures taken and the date of completion."
         )
     return text
+
+
+def _monthly_message(task: Task) -> str:
+    return _(
+        "No progress report on task “%(task)s” this month yet: the lead unit reports every month."
+    ) % {"task": task.title}
+
+
+def wording(reminder: Reminder) -> str:
+    """The reminder's message in the active language: the pass's and 催办's own words are
+    written again (they are made from the reminder's facts); an office's order as written."""
+    if reminder.trigger == Trigger.MONTHLY_REPORT:
+        return _monthly_message(reminder.task)
+    if reminder.trigger in (Trigger.MILESTONE_DUE, Trigger.TASK_DUE) or (
+        reminder.trigger == Trigger.MANUAL and reminder.kind == ReminderKind.REMINDER
+    ):
+        return _message(
+            reminder.task, reminder.milestone, reminder.due_point, reminder.issued_on, reminder.kind
+        )
+    return reminder.message
 
 
 def _points(task: Task, today: date) -> list[tuple[Milestone | None, date, str, int]]:
@@ -152,9 +173,7 @@ def _task_pass(task: Task, today: date) -> list[Reminder]:
             for r in task.reports.all()
         )
         if not reported and task.start_date < month_start:
-            msg = _(
-                "No progress report on task “%(task)s” this month yet: the lead unit reports every month."
-            ) % {"task": task.title}
+            msg = _monthly_message(task)
             r = _issue(
                 task,
                 None,
@@ -179,23 +198,36 @@ def open_tasks(today: date) -> list[Task]:
     )
 
 
-def recipients(unit: OrgUnit, kind: str) -> list[str]:
-    """The lead unit's reporters (and for a supervision order its leaders) with an address."""
+def recipients(unit: OrgUnit, kind: str) -> dict[str, list[str]]:
+    """The lead unit's reporters (and for a supervision order its leaders) with an address,
+    by the language each reads (his own, else the site's)."""
     roles = [Role.REPORTER] + ([Role.LEADER] if kind == ReminderKind.SUPERVISION else [])
-    emails = (
+    people = (
         Membership.objects.active()
         .filter(unit=unit, role__in=roles)
         .exclude(user__email="")
-        .values_list("user__email", flat=True)
+        .values_list("user__email", "user__language")
     )
-    return sorted(set(emails))
+    found: dict[str, set[str]] = {}
+    for email, language in people:
+        found.setdefault(language or settings.LANGUAGE_CODE, set()).add(email)
+    return {language: sorted(emails) for language, emails in sorted(found.items())}
+
+
+def _mail(reminder: Reminder, to: dict[str, list[str]]) -> None:
+    """One message per language, its subject and words in that language."""
+    for language, emails in to.items():
+        with translation.override(language):
+            kind = ReminderKind(reminder.kind).label
+            subject = f"[{kind}] {reminder.task.title}"[:200]
+            send_mail(subject, wording(reminder), None, emails, fail_silently=False)
 
 
 def send_pending(limit: int = 500) -> tuple[int, int]:
     """Send each reminder whose e-mail is still due, stamping it before the next (sent, failed)."""
     sent = failed = 0
     pending = Reminder.objects.filter(email_wanted=True, emailed_at__isnull=True).select_related(
-        "task", "to_unit"
+        "task", "to_unit", "milestone"
     )
     for reminder in pending[:limit]:
         to = recipients(reminder.to_unit, reminder.kind)
@@ -204,16 +236,15 @@ def send_pending(limit: int = 500) -> tuple[int, int]:
             if locked.emailed_at is not None:
                 continue
             if to:
-                subject = f"[{reminder.get_kind_display()}] {reminder.task.title}"[:200]
                 try:
-                    send_mail(subject, reminder.message, None, to, fail_silently=False)
+                    _mail(reminder, to)
                 except OSError as exc:  # SMTP down: keep it pending for the next pass
                     log.warning("reminder %s: e-mail failed: %s", reminder.pk, exc)
                     failed += 1
                     continue
                 sent += 1
             locked.emailed_at = timezone.now()
-            locked.email_to = ", ".join(to)
+            locked.email_to = ", ".join(sorted(e for emails in to.values() for e in emails))
             locked.save()
     return sent, failed
 

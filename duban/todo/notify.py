@@ -6,18 +6,23 @@
 SMS gateway: it only logs until a site plugs its gateway in (a subclass of `SmsChannel` named
 by its dotted path in the setting). A failing channel is logged, never raised: the work that
 caused the event is already done.
+
+Each person is told in his own language (`User.language`, else the site's): an event carries
+how to word it (`compose`), called under `translation.override` once per language, so the
+recipients of one mail share its language and a mixed group gets one mail per language.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import translation
 from django.utils.module_loading import import_string
 
 from duban.tasks.conf import email_enabled
@@ -30,16 +35,33 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Event:
-    """What happened, in words already in the site's language, and where it is dealt with."""
+    """What happened and where it is dealt with; ``compose`` words it, (subject, body), in
+    the active language (it reads names and choices, which follow the language too)."""
 
     kind: str  # "form_returned", "form_submitted", "supervision_issued"
-    subject: str
-    body: str
+    compose: Callable[[], tuple[str, str]]
     path: str  # the page where it is done, e.g. /reporting/forms/…/
 
     @property
     def link(self) -> str:
         return getattr(settings, "DUBAN_SITE_URL", "").rstrip("/") + self.path
+
+    def words(self, language: str) -> tuple[str, str]:
+        """(subject, body) in ``language``."""
+        with translation.override(language):
+            return self.compose()
+
+
+def language_of(user: User) -> str:
+    """The language a person reads: his own setting, else the site's."""
+    return user.language or settings.LANGUAGE_CODE
+
+
+def by_language(people: Iterable[User]) -> dict[str, list[User]]:
+    groups: dict[str, list[User]] = {}
+    for user in people:
+        groups.setdefault(language_of(user), []).append(user)
+    return dict(sorted(groups.items()))
 
 
 class Channel(Protocol):
@@ -47,14 +69,17 @@ class Channel(Protocol):
 
 
 class MailChannel:
-    """Django's mail (settings.EMAIL_*), one message to everyone with an address; nothing
-    while no mail server is configured (the rule the tasks' reminders follow)."""
+    """Django's mail (settings.EMAIL_*), one message per language to everyone with an
+    address who reads it; nothing while no mail server is configured (the rule the tasks'
+    reminders follow)."""
 
     def send(self, event: Event, recipients: Sequence[User]) -> None:
-        to = sorted({u.email for u in recipients if u.email})
-        if not to or not email_enabled():
+        if not email_enabled():
             return
-        send_mail(event.subject[:200], f"{event.body}\n\n{event.link}", None, to)
+        for language, people in by_language(u for u in recipients if u.email).items():
+            subject, body = event.words(language)
+            to = sorted({u.email for u in people})
+            send_mail(subject[:200], f"{body}\n\n{event.link}", None, to)
 
 
 class SmsChannel:
@@ -63,7 +88,8 @@ class SmsChannel:
 
     def send(self, event: Event, recipients: Sequence[User]) -> None:
         for user in recipients:
-            self.deliver(user, f"{event.subject} {event.link}")
+            subject, _body = event.words(language_of(user))
+            self.deliver(user, f"{subject} {event.link}")
 
     def deliver(self, user: User, text: str) -> None:
         log.info("sms not configured: would tell %s: %s", user.get_username(), text)

@@ -43,14 +43,15 @@ def _form_words(sub: Submission) -> dict[str, str]:
 
 def form_returned(entry: AuditEntry) -> None:
     sub = Submission.objects.select_related("data_set", "unit").get(pk=entry.object_id)
-    words = _form_words(sub)
-    event = notify.Event(
-        "form_returned",
-        _("Returned: %(form)s of %(unit)s, %(period)s") % words,
-        _("The form was returned for correction. Reason: %(reason)s")
-        % {"reason": sub.return_reason or entry.reason},
-        _form_path(sub),
-    )
+    reason = sub.return_reason or entry.reason
+
+    def compose() -> tuple[str, str]:
+        return (
+            _("Returned: %(form)s of %(unit)s, %(period)s") % _form_words(sub),
+            _("The form was returned for correction. Reason: %(reason)s") % {"reason": reason},
+        )
+
+    event = notify.Event("form_returned", compose, _form_path(sub))
     notify.send(event, _people([sub.unit], [Role.REPORTER]))
 
 
@@ -65,29 +66,34 @@ def form_submitted(entry: AuditEntry) -> None:
     )
     deepest = max((m.unit.depth for m in approvers), default=None)
     people = {m.user_id: m.user for m in approvers if m.unit.depth == deepest}
-    event = notify.Event(
-        "form_submitted",
-        _("Waiting for your approval: %(form)s of %(unit)s, %(period)s") % _form_words(sub),
-        _("The form was submitted and waits for your approval."),
-        _form_path(sub),
-    )
+
+    def compose() -> tuple[str, str]:
+        return (
+            _("Waiting for your approval: %(form)s of %(unit)s, %(period)s") % _form_words(sub),
+            _("The form was submitted and waits for your approval."),
+        )
+
+    event = notify.Event("form_submitted", compose, _form_path(sub))
     notify.send(event, list(people.values()))
 
 
 def supervision_issued(entry: AuditEntry) -> None:
     """To the lead unit's office and leaders. Its reporters and leaders are mailed by the
-    tasks' daily pass when the order wants e-mail (`email_wanted`): not the leaders twice."""
+    tasks' daily pass when the order wants e-mail (`email_wanted`): not the leaders twice.
+    The order's message is a person's words, sent as written."""
     order = Reminder.objects.select_related("task", "to_unit").get(pk=entry.object_id)
     if order.kind != ReminderKind.SUPERVISION:
         return
     roles = [Role.OFFICE] if order.email_wanted else [Role.OFFICE, Role.LEADER]
-    event = notify.Event(
-        "supervision_issued",
-        _("Supervision order: %(task)s") % {"task": order.task.title},
-        _("%(message)s\n\nReply by %(day)s.")
-        % {"message": order.message, "day": order.reply_by or ""},
-        reverse("tasks:inbox"),
-    )
+
+    def compose() -> tuple[str, str]:
+        return (
+            _("Supervision order: %(task)s") % {"task": order.task.title},
+            _("%(message)s\n\nReply by %(day)s.")
+            % {"message": order.message, "day": order.reply_by or ""},
+        )
+
+    event = notify.Event("supervision_issued", compose, reverse("tasks:inbox"))
     notify.send(event, _people([order.to_unit], roles))
 
 

@@ -197,3 +197,23 @@ def test_the_office_reminds_by_hand_from_the_task_page_once_a_day(setup) -> None
     lead.login(username="lead_rep", password=PASSWORD)
     assert f"/tasks/{task.pk}/remind/" not in lead.get(f"/tasks/{task.pk}/").content.decode()
     assert lead.post(f"/tasks/{task.pk}/remind/").status_code == 403
+
+
+def test_the_reminder_mail_is_worded_in_each_recipients_language(setup) -> None:
+    """The pass's reminder to an English-speaking reporter comes in English, subject and words;
+    the Chinese reporter's in Chinese; each language its own mail."""
+    task, _m = setup
+    make_user("lead_en", task.lead_unit, "reporter", email="en@county-a.example", language="en")
+    run("2017-06-23")  # 7 days before the milestone
+    by_to = {tuple(m.to): m for m in mail.outbox}
+    assert set(by_to) == {("rep@county-a.example",), ("en@county-a.example",)}
+    english, chinese = by_to[("en@county-a.example",)], by_to[("rep@county-a.example",)]
+    assert english.subject.startswith("[Reminder (催办)] ")
+    assert "is due on 2017-06-30, in 7 days." in english.body and "完成调研" in english.body
+    assert chinese.subject == "[催办] 推进执法规范化建设"
+    assert (
+        chinese.body
+        == "任务“推进执法规范化建设”的时间节点 1“完成调研”应于 2017-06-30 完成，还剩 7 天。"
+    )
+    reminder = Reminder.objects.get(task=task)
+    assert reminder.email_to == "en@county-a.example, rep@county-a.example"

@@ -99,3 +99,26 @@ def test_the_sms_channel_is_a_hook_that_logs(
         tasks.issue_supervision(task, user=SYSTEM, message="限期整改", today=date(2017, 6, 1))
     assert mail.outbox == []
     assert any("would tell a_office" in r.getMessage() for r in caplog.records)
+
+
+def test_each_reporter_is_told_in_his_own_language(
+    tree, addressed, django_capture_on_commit_callbacks
+):
+    """One mail per language: the Chinese reporter's in Chinese, the English one's in English,
+    a reporter with no language set in the site's (Chinese)."""
+    make_user("a_rep_en", tree.county_a, "reporter", email="en@example.org", language="en")
+    make_user("a_rep_zh", tree.county_a, "reporter", email="zh@example.org", language="zh-hans")
+    form = make_form(tree, expiry_days=0)
+    reported_below(form, tree)
+    sub = reporting.get_or_create_submission(form.data_set, tree.county_a, "201712")
+    with time_machine.travel("2018-01-02 09:00 +0800", tick=False):
+        reporting.submit(sub, user=SYSTEM)
+        with django_capture_on_commit_callbacks(execute=True):
+            reporting.return_form(Submission.objects.get(pk=sub.pk), user=SYSTEM, reason="数字有误")
+    sent = {tuple(m.to): m for m in mail.outbox}
+    assert set(sent) == {("en@example.org",), ("a@example.org", "zh@example.org")}
+    english, chinese = sent[("en@example.org",)], sent[("a@example.org", "zh@example.org")]
+    assert english.subject.startswith("Returned: ") and "County A" in english.subject
+    assert "The form was returned for correction. Reason: 数字有误" in english.body
+    assert chinese.subject == "退回修改：甲县局的月报，2017年12月"
+    assert "退回" in chinese.body and "returned" not in chinese.body
