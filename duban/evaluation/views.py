@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.errors import DubanError, Problem
-from duban.evaluation import access, exports, lines, services, sheets
+from duban.evaluation import access, exports, lines, rank_changes, services, sheets
 from duban.evaluation.builder import members_with_units, scheme_to_engine, targets_with_units
 from duban.evaluation.class_names import with_class_names
 from duban.evaluation.engine.decimals import figure, fixed
@@ -199,8 +199,9 @@ def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The ranking table of one period (year to date by default), rows the user may see."""
     scheme = _scheme(code)
     seen = access.require_view(request.user, scheme)
+    today = timezone.localdate()
     try:
-        scored = _scored(request, scheme)
+        scored = score(scheme, request.GET.get("period") or None, today=today, with_previous=False)
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
     result = scored.result
@@ -213,6 +214,7 @@ def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         if fmt == "csv":
             return download(exports.csv_text(rows), f"{name}.csv", CSV)
         return download(exports.xlsx_bytes(rows, note=_note(scheme)), f"{name}.xlsx", XLSX)
+    compared = rank_changes.against(scored, today)
     groups = {g.code: g for g in scored.engine.groups}
     cohorts = []
     for group_code, sequence, members in result.cohorts:
@@ -226,7 +228,6 @@ def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         cats = [c for c in scored.engine.categories if any(c.code in u.categories for u in shown)]
         table = []
         for u in shown:
-            change = scored.changes.get(u.unit.code)
             table.append(
                 {
                     "u": u,
@@ -234,7 +235,7 @@ def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                     "total": fixed(u.total, 2),
                     "grade": u.grade.name.get(lg),
                     "band": u.band.name.get(lg) if u.band.code != u.grade.code else "",
-                    "delta": change.delta if change is not None else None,
+                    "delta": compared.delta(u.unit.code, u.rank),
                     "cats": [  # (heading, score): phones show each cell under its heading
                         (
                             c.name.get(lg),
@@ -255,6 +256,7 @@ def scores(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "cohorts": cohorts,
         "problems": [p for p in result.problems if p.unit in seen],
         "lang": lg,
+        "compared": compared,
     }
     return render(request, "evaluation/scores.html", context)
 
