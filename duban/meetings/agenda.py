@@ -9,21 +9,26 @@ A pack is built for one reader: a county invited to the city's meeting reads its
 own part of it, not its siblings' figures and tasks. Figures follow
 `reporting.figures.readable_values` (units he may see; another unit's only once
 approved), tasks `tasks.access.visible_tasks`; nothing here adds a rule of its own.
+
+Frozen at the meeting: task states are computed as of its day; the figures are kept on the
+first reading on or after its day (`PackFigures`), so a later correction leaves the pack.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
-from duban.meetings.models import DecidedMatter, Meeting
+from duban.meetings.models import DecidedMatter, Meeting, PackFigures
 from duban.meetings.services import visible_meetings
 from duban.orgs.models import OrgUnit
-from duban.periods import Period, PeriodType, period_containing, periods_between
+from duban.periods import Period, PeriodType, parse_period, period_containing, periods_between
 from duban.tasks import access as task_access
 from duban.tasks.ledger import LedgerRow, UnitSummary, by_lead_unit, ledger_rows
 from duban.tasks.models import Milestone, Reminder, ReminderKind, TaskQuerySet
@@ -67,27 +72,73 @@ def months_since(since: date, until: date) -> list[Period]:
     return months
 
 
+# (unit id, indicator id, period, value, state): one figure, live or as kept in `PackFigures`
+FigureRow = tuple[int, int, str, Decimal | None, str]
+
+
+def live_rows(unit: OrgUnit, months: list[str]) -> list[FigureRow]:
+    """Every figure with a value of the unit's subtree for these months, with its state (the
+    policy's filter is applied when shown, so the same rows serve every reader)."""
+    from duban.reporting.models import DataValue
+
+    return list(
+        DataValue.objects.filter(
+            unit__in=OrgUnit.objects.subtree_of(unit),
+            period__in=months,
+            value__isnull=False,
+            indicator__is_active=True,
+            indicator__period_type=PeriodType.MONTHLY,
+        ).values_list("unit_id", "indicator_id", "period", "value", "state")
+    )
+
+
+def readable(rows: list[FigureRow], viewer: User | AnonymousUser) -> list[FigureRow]:
+    """The rows `viewer` may read, as `reporting.figures.readable_values` says: figures of the
+    units he may see, and of a unit where he holds no role himself only approved or locked."""
+    from duban.orgs import policy
+    from duban.reporting.models import DONE_STATES
+
+    scope = policy.figure_scope(viewer)
+    seen = set(scope.units.values_list("pk", flat=True))
+    entering = set(scope.entering.values_list("pk", flat=True))
+    done = {str(s) for s in DONE_STATES}
+    return [r for r in rows if r[0] in seen and (r[4] in done or r[0] in entering)]
+
+
 def unit_figures_since(
     unit: OrgUnit, since: date, until: date, *, viewer: User | AnonymousUser
 ) -> FiguresSince | None:
-    """The figures `viewer` may read, of the unit and each unit below, since the last meeting.
+    """The figures `viewer` may read, of the unit and each unit below, since the last meeting."""
+    ids = [m.id for m in months_since(since, until)]
+    return figures_of(unit, ids, live_rows(unit, ids), viewer=viewer)
 
-    Figures come from duban.reporting: a parent's figure is its children's aggregate where the
+
+def figures_of(
+    unit: OrgUnit, months: list[str], rows: list[FigureRow], *, viewer: User | AnonymousUser
+) -> FiguresSince | None:
+    """The pack's table from figure rows (live or kept), as `viewer` may read them.
+
+    As duban.reporting builds figures: a parent's figure is its children's aggregate where the
     indicator says so, months are aggregated as each indicator says, and rates are computed from
     the summed inputs, never averaged — all from the readable figures only. A unit he may not
     see has no row, and an indicator only he may not read has no column.
     """
     from duban.indicators.formula import evaluate_all
     from duban.indicators.models import Indicator
-    from duban.reporting.figures import aggregate_over_time, figure_table, readable_values
+    from duban.orgs import policy
+    from duban.orgs.policy import Action
+    from duban.reporting.figures import FigureTable, aggregate_over_time
 
-    months = months_since(since, until)
-    ids = [m.id for m in months]
-    subtree = OrgUnit.objects.subtree_of(unit)
-    used = readable_values(viewer).filter(unit__in=subtree, period__in=ids, value__isnull=False)
+    units = {
+        u.pk: u
+        for u in OrgUnit.objects.subtree_of(unit)
+        .filter(is_active=True)
+        .filter(pk__in=policy.visible_units(viewer, Action.VIEW_DATA))
+    }
+    used = [r for r in readable(rows, viewer) if r[0] in units]
     indicators = list(
         Indicator.objects.filter(
-            is_active=True, period_type=PeriodType.MONTHLY, pk__in=used.values("indicator_id")
+            is_active=True, period_type=PeriodType.MONTHLY, pk__in={r[1] for r in used}
         ).order_by("sort_order", "code")
     )
     indicators += [
@@ -101,13 +152,20 @@ def unit_figures_since(
     indicators = indicators[:MAX_PACK_INDICATORS]
     if not indicators:
         return None
-    tables = [figure_table(indicators, unit, month, viewer=viewer) for month in months]
-    seen = tables[0].units
     entered = [i for i in indicators if not i.is_computed]
+    wanted = {i.pk for i in entered}
+    children: dict[int | None, list[int]] = {}
+    for u in sorted(units.values(), key=lambda u: (u.sort_order, u.code)):
+        if u.parent_id in units:
+            children.setdefault(u.parent_id, []).append(u.pk)
+    tables = []
+    for month in months:
+        raw = {(r[0], r[1]): r[3] for r in used if r[2] == month and r[1] in wanted}
+        tables.append(FigureTable(parse_period(month), indicators, units, children, raw))
     formulas = {i.code: i.parsed_formula for i in indicators if i.parsed_formula is not None}
-    rows = []
+    rows_out = []
     members = [unit, *unit.children.filter(is_active=True).order_by("sort_order", "code")]
-    for member in (m for m in members if m.pk in seen):
+    for member in (m for m in members if m.pk in units):
         totals = {
             i.code: aggregate_over_time(
                 i.time_aggregation, [t.figure(member.pk, i) for t in tables]
@@ -115,7 +173,7 @@ def unit_figures_since(
             for i in entered
         }
         computed = evaluate_all(formulas, totals) if formulas else {}
-        rows.append(
+        rows_out.append(
             UnitFigures(
                 member,
                 [
@@ -124,7 +182,7 @@ def unit_figures_since(
                 ],
             )
         )
-    return FiguresSince(ids, indicators, rows)
+    return FiguresSince(months, indicators, rows_out)
 
 
 @dataclass
@@ -141,6 +199,7 @@ class AgendaPack:
     as_of: date
     has_previous: bool
     figures: FiguresSince | None = None
+    figures_as_of: datetime | None = None  # kept at the meeting's day: the figures then
     red: list[LedgerRow] = field(default_factory=list)
     yellow: list[LedgerRow] = field(default_factory=list)
     to_verify: list[LedgerRow] = field(default_factory=list)
@@ -158,6 +217,28 @@ def tasks_in_scope(unit: OrgUnit, viewer: User | AnonymousUser) -> TaskQuerySet:
     )
 
 
+def kept_figures(meeting: Meeting, since: date, as_of: date, today: date) -> PackFigures | None:
+    """The figures kept for the pack; on or after the meeting's day the first reading keeps
+    them (as the meeting screen freezes on its first showing then); None before the day."""
+    if today < meeting.held_on:
+        return None
+    found = PackFigures.objects.filter(meeting=meeting).first()
+    if found is not None:
+        return found
+    months = [m.id for m in months_since(since, as_of)]
+    rows = [
+        [u, i, p, None if v is None else str(v), st]
+        for u, i, p, v, st in live_rows(meeting.unit, months)
+    ]
+    try:
+        with transaction.atomic():
+            return PackFigures.objects.create(
+                meeting=meeting, months=months, rows=rows, taken_at=timezone.now()
+            )
+    except IntegrityError:  # another reader kept them first: his are the ones
+        return PackFigures.objects.get(meeting=meeting)
+
+
 def build_pack(meeting: Meeting, today: date, *, viewer: User | AnonymousUser) -> AgendaPack:
     """The pack as of the meeting day, or today for a meeting still to come, as `viewer` may
     read it: the page and the API both show exactly this."""
@@ -168,7 +249,13 @@ def build_pack(meeting: Meeting, today: date, *, viewer: User | AnonymousUser) -
     )
     rows = ledger_rows(tasks_in_scope(meeting.unit, viewer), as_of)
     pack = AgendaPack(meeting=meeting, since=since, as_of=as_of, has_previous=previous is not None)
-    pack.figures = unit_figures_since(meeting.unit, since, as_of, viewer=viewer)
+    kept = kept_figures(meeting, since, as_of, today)
+    if kept is None:
+        pack.figures = unit_figures_since(meeting.unit, since, as_of, viewer=viewer)
+    else:
+        figures = [(u, i, p, None if v is None else Decimal(v), st) for u, i, p, v, st in kept.rows]
+        pack.figures = figures_of(meeting.unit, kept.months, figures, viewer=viewer)
+        pack.figures_as_of = kept.taken_at
     pack.red = [r for r in rows if r.status == Status.OVERDUE]
     pack.yellow = [r for r in rows if r.status == Status.AT_RISK]
     pack.to_verify = [r for r in rows if r.status == Status.DONE]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -131,6 +131,7 @@ class AgendaOut(Schema):
     as_of: date
     figures: list[dict[str, object]]  # one row per unit: {"unit": code, "<indicator>": figure, …}
     figure_periods: list[str]
+    figures_as_of: datetime | None = None  # kept on the meeting's day; None: live
     red: list[LedgerOut]
     yellow: list[LedgerOut]
     to_verify: list[LedgerOut]
@@ -223,6 +224,7 @@ def agenda(request: AuthenticatedHttpRequest, pk: int) -> AgendaOut:
             for row in (pack.figures.rows if pack.figures else [])
         ],
         figure_periods=pack.figures.periods if pack.figures else [],
+        figures_as_of=pack.figures_as_of,
         red=[LedgerOut.of(r) for r in pack.red],
         yellow=[LedgerOut.of(r) for r in pack.yellow],
         to_verify=[LedgerOut.of(r) for r in pack.to_verify],

@@ -6,6 +6,8 @@ records which of a unit's recurring mechanisms were held in each period.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -175,3 +177,31 @@ class CadenceRecord(AuditedModel):
 
     def audit_unit_id(self) -> int | None:
         return self.unit_id
+
+
+class PackFigures(AuditedModel):
+    """The agenda pack's figures as they stood when the meeting's day came: every figure of
+    the convening unit's subtree for the pack's months, with its state, kept once (the first
+    reading of the pack on or after the meeting's day) so a figure corrected after the
+    meeting does not change the pack. Each reader still sees only what he may read: the
+    rows are filtered by the policy when shown, as the live figures are."""
+
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"rows"})  # the figures are audited
+
+    meeting = models.OneToOneField(
+        Meeting, on_delete=models.CASCADE, related_name="pack_figures", verbose_name=_("meeting")
+    )
+    months = models.JSONField(_("months"), default=list)
+    # [unit id, indicator id, period, value as text, state], one per figure with a value.
+    rows = models.JSONField(_("figures"), default=list)
+    taken_at = models.DateTimeField(_("figures as of"))
+
+    class Meta:
+        verbose_name = _("meeting pack figures")
+        verbose_name_plural = _("meeting pack figures")
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} @ {self.taken_at:%Y-%m-%d %H:%M}"
+
+    def audit_unit_id(self) -> int | None:
+        return self.meeting.unit_id
