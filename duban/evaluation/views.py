@@ -277,8 +277,9 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
     scheme = _scheme(code)
     target = get_object_or_404(OrgUnit, code=unit)
     access.require_unit(request.user, scheme, target)
+    today = timezone.localdate()
     try:
-        scored = _scored(request, scheme)
+        scored = score(scheme, request.GET.get("period") or None, today=today, with_previous=False)
     except DubanError as exc:
         return _problems_page(request, exc, scheme.code)
     result = scored.result
@@ -320,7 +321,7 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         }
         for row in result.shortfalls(unit)
     ]
-    change = scored.changes.get(unit)
+    compared = rank_changes.against(scored, today)
     context = {
         "scheme": scheme,
         "unit": target,
@@ -329,7 +330,8 @@ def unit_scores(request: AuthenticatedHttpRequest, code: str, unit: str) -> Http
         "total": fixed(u.total, 2),
         "grade": u.grade.name.get(lg),
         "band": u.band.name.get(lg),
-        "delta": change.delta if change else None,
+        "delta": compared.delta(unit, u.rank),
+        "compared": compared,
         "period": result.period.id,
         "items": items,
         "shortfalls": shortfalls,

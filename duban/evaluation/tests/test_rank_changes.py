@@ -125,3 +125,11 @@ def test_the_kept_result_is_read_when_current_and_recomputed_when_not(
     found = against(score(ranked, "201703", today=today, with_previous=False), today)
     assert found.source == "computed"  # February's own ranks again, not the marked ones
     assert found.previous == {"COUNTY-A": 1, "COUNTY-B": 2, "CITY": 3}
+
+
+@time_machine.travel("2018-03-01 10:00 +0800", tick=False)
+def test_a_units_page_shows_the_same_change(office: Client) -> None:
+    html = office.get("/evaluation/schemes/r-2017/units/COUNTY-B/?period=2017").content.decode()
+    assert '名次变化与截至2017-11-30的年初至今累计相比。">(↑2)</span>' in html
+    html = office.get("/evaluation/schemes/r-2017/units/COUNTY-B/?period=201701").content.decode()
+    assert 'title="本月是考评年度的第一个月，没有上月可比。">—</span>' in html
