@@ -77,8 +77,9 @@ FigureRow = tuple[int, int, str, Decimal | None, str]
 
 
 def live_rows(unit: OrgUnit, months: list[str]) -> list[FigureRow]:
-    """Every figure with a value of the unit's subtree for these months, with its state (the
-    policy's filter is applied when shown, so the same rows serve every reader)."""
+    """Every figure with a value of the unit's subtree for these months, with its state: what
+    `PackFigures` keeps (the policy's filter is applied when shown, so they serve every
+    reader, each of whom may have other columns)."""
     from duban.reporting.models import DataValue
 
     return list(
@@ -108,9 +109,37 @@ def readable(rows: list[FigureRow], viewer: User | AnonymousUser) -> list[Figure
 def unit_figures_since(
     unit: OrgUnit, since: date, until: date, *, viewer: User | AnonymousUser
 ) -> FiguresSince | None:
-    """The figures `viewer` may read, of the unit and each unit below, since the last meeting."""
+    """The figures `viewer` may read, of the unit and each unit below, since the last meeting:
+    only the pack's columns are read (`readable_values` in SQL first)."""
+    from duban.reporting.figures import readable_values
+
     ids = [m.id for m in months_since(since, until)]
-    return figures_of(unit, ids, live_rows(unit, ids), viewer=viewer)
+    used = readable_values(viewer).filter(
+        unit__in=OrgUnit.objects.subtree_of(unit), period__in=ids, value__isnull=False
+    )
+    columns = pack_indicators(set(used.values_list("indicator_id", flat=True).distinct()))
+    rows = list(
+        used.filter(indicator__in=[i for i in columns if not i.is_computed]).values_list(
+            "unit_id", "indicator_id", "period", "value", "state"
+        )
+    )
+    return figures_of(unit, ids, rows, viewer=viewer)
+
+
+def pack_indicators(with_figures: set[int]) -> list[Any]:
+    """The pack's columns: the active monthly indicators with a figure, then the computed
+    ones whose inputs are among them, at most `MAX_PACK_INDICATORS`."""
+    from duban.indicators.models import Indicator
+
+    monthly = Indicator.objects.filter(is_active=True, period_type=PeriodType.MONTHLY)
+    indicators = list(monthly.filter(pk__in=with_figures).order_by("sort_order", "code"))
+    indicators += [
+        i
+        for i in monthly.exclude(formula="").order_by("sort_order", "code")
+        if i.parsed_formula is not None
+        and i.parsed_formula.references <= {x.code for x in indicators}
+    ]
+    return indicators[:MAX_PACK_INDICATORS]
 
 
 def figures_of(
@@ -124,7 +153,6 @@ def figures_of(
     see has no row, and an indicator only he may not read has no column.
     """
     from duban.indicators.formula import evaluate_all
-    from duban.indicators.models import Indicator
     from duban.orgs import policy
     from duban.orgs.policy import Action
     from duban.reporting.figures import FigureTable, aggregate_over_time
@@ -136,20 +164,7 @@ def figures_of(
         .filter(pk__in=policy.visible_units(viewer, Action.VIEW_DATA))
     }
     used = [r for r in readable(rows, viewer) if r[0] in units]
-    indicators = list(
-        Indicator.objects.filter(
-            is_active=True, period_type=PeriodType.MONTHLY, pk__in={r[1] for r in used}
-        ).order_by("sort_order", "code")
-    )
-    indicators += [
-        i
-        for i in Indicator.objects.filter(is_active=True, period_type=PeriodType.MONTHLY)
-        .exclude(formula="")
-        .order_by("sort_order", "code")
-        if i.parsed_formula is not None
-        and i.parsed_formula.references <= {x.code for x in indicators}
-    ]
-    indicators = indicators[:MAX_PACK_INDICATORS]
+    indicators = pack_indicators({r[1] for r in used})
     if not indicators:
         return None
     entered = [i for i in indicators if not i.is_computed]
