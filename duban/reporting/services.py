@@ -11,7 +11,8 @@ demo loader and tests call the same functions.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -41,6 +42,7 @@ from duban.reporting.models import (
 )
 from duban.reporting.transitions import lock_form, transition
 from duban.reporting.values import UNCHANGED, RawValue, Scope, WriteResult, write_values
+from duban.text import period_in_words
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -125,6 +127,67 @@ def open_period(
         closes_on=closes_on,
         opened_by=policy.person(user),
     )
+
+
+@dataclass(frozen=True)
+class PeriodsOpened:
+    opened: list[ReportingPeriod]
+    skipped: list[tuple[DataSet, str]]  # (data set, period) already open: left as they were
+
+    def opened_pairs(self) -> list[tuple[DataSet, str]]:
+        return [(rp.data_set, rp.period) for rp in self.opened]
+
+
+@attributed
+@transaction.atomic
+def open_periods(
+    data_sets: Sequence[DataSet],
+    periods: Sequence[str],
+    *,
+    user: Actor,
+    deadline: date | None = None,
+    closes_on: date | None = None,
+) -> PeriodsOpened:
+    """Open many periods of one or more data sets at once, through `open_period`, in one
+    transaction: all or nothing. A pair already open is skipped and named, not refused;
+    one that cannot be opened refuses the whole batch, naming its data set and period.
+    Dates may be given only for a single pair; otherwise each follows its data set."""
+    if not data_sets:
+        raise ReportingError(_("choose at least one data set"), "data_sets")
+    if not periods:
+        raise ReportingError(_("choose at least one period"), "periods")
+    if (deadline or closes_on) and len(data_sets) * len(periods) > 1:
+        raise ReportingError(
+            _(
+                "a deadline or an expiry can be given only when opening one period of one "
+                "data set; leave them empty and each period follows its data set"
+            ),
+            "deadline" if deadline else "closes_on",
+        )
+    already = set(
+        ReportingPeriod.objects.filter(data_set__in=data_sets, period__in=periods).values_list(
+            "data_set_id", "period"
+        )
+    )
+    opened: list[ReportingPeriod] = []
+    skipped: list[tuple[DataSet, str]] = []
+    for ds in data_sets:
+        for period in sorted(set(periods)):
+            if (ds.pk, period) in already:
+                skipped.append((ds, period))
+                continue
+            try:
+                opened.append(
+                    open_period(ds, period, user=user, deadline=deadline, closes_on=closes_on)
+                )
+            except ReportingError as exc:
+                why = "; ".join(p.message for p in exc.problems) or str(exc)
+                raise type(exc)(
+                    _("%(data_set)s · %(period)s cannot be opened: %(why)s; no period was opened")
+                    % {"data_set": ds.name, "period": period_in_words(period), "why": why},
+                    "periods",
+                ) from exc
+    return PeriodsOpened(opened, skipped)
 
 
 @attributed

@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("forms/<str:ds>/<str:unit>/<str:period>/autosave/", views_entry.autosave, name="autosave"),
     path(
+        "forms/<str:ds>/<str:unit>/<str:period>/history/<str:indicator>/",
+        views_entry.figure_history,
+        name="history",
+    ),
+    path(
         "forms/<str:ds>/<str:unit>/<str:period>/<str:action>/", views.transition, name="transition"
     ),
     path("overview/<str:ds>/<str:unit>/<str:period>/", views.overview, name="overview"),

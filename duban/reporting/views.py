@@ -25,7 +25,7 @@ from duban.jobs.work import start
 from duban.orgs import policy
 from duban.orgs.models import Line, OrgUnit
 from duban.orgs.policy import Action
-from duban.reporting import approval, exports, figures, files, importing, services
+from duban.reporting import approval, exports, figures, files, history, importing, services
 from duban.reporting import jobs as background_import
 from duban.reporting.access import (
     FormTarget,
@@ -41,7 +41,14 @@ from duban.reporting.access import (
 from duban.reporting.errors import VersionConflict
 from duban.reporting.files import evidence_response, export_response
 from duban.reporting.models import Evidence, LockException, ReportingPeriod, State, Submission
-from duban.reporting.views_entry import entry_checks, same_period_opened, seen_version, touched
+from duban.reporting.views_entry import (
+    entry_checks,
+    open_many,
+    picker_context,
+    same_period_opened,
+    seen_version,
+    touched,
+)
 from duban.web import AuthenticatedHttpRequest, read_upload, xlsx_response
 
 
@@ -93,20 +100,6 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-class OpenPeriodForm(forms.Form):
-    period = forms.CharField(label=gettext_lazy("period (201712, 2017Q4, 2017)"), max_length=16)
-    deadline = forms.DateField(
-        label=gettext_lazy("deadline"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    closes_on = forms.DateField(
-        label=gettext_lazy("entry closes after"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-
 class ExceptionForm(forms.Form):
     unit = forms.CharField(label=gettext_lazy("unit (code)"), max_length=32)
     period = forms.CharField(label=gettext_lazy("period"), max_length=16)
@@ -121,23 +114,14 @@ def data_set(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     if not DataSet.objects.visible_to(request.user).filter(pk=ds.pk).exists():
         raise policy.PermissionDenied(_("data set %(code)s is outside your units") % {"code": code})
     can_manage = policy.can(request.user, Action.MANAGE_EVALUATION, ds.owner)
-    open_form = OpenPeriodForm(request.POST if request.POST.get("do") == "open" else None)
     exc_form = ExceptionForm(request.POST if request.POST.get("do") == "exception" else None)
     problems: list[Problem] = []
     if request.method == "POST":
         do = request.POST.get("do")
         try:
-            if do == "open" and open_form.is_valid():
+            if do == "open":
                 policy.require(request.user, Action.MANAGE_EVALUATION, ds.owner)
-                services.open_period(
-                    ds,
-                    open_form.cleaned_data["period"],
-                    user=actor(request),
-                    deadline=open_form.cleaned_data["deadline"],
-                    closes_on=open_form.cleaned_data["closes_on"],
-                )
-                messages.success(request, _("Period opened."))
-                return redirect("reporting:data_set", code=ds.code)
+                return open_many(request, ds)
             if do in ("close", "reopen"):
                 rp = get_object_or_404(
                     ReportingPeriod, data_set=ds, period=request.POST.get("period", "")
@@ -168,7 +152,7 @@ def data_set(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                 services.revoke_lock_exception(exc, user=actor(request))
                 messages.success(request, _("Lock exception revoked."))
                 return redirect("reporting:data_set", code=ds.code)
-            if do not in ("open", "exception"):
+            if do != "exception":
                 raise Http404("unknown action")
         except DubanError as exc:
             problems = exc.shown()
@@ -191,7 +175,17 @@ def data_set(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "ds": ds,
             "rps": rps,
             "can_manage": can_manage,
-            "open_form": open_form,
+            **(
+                picker_context(
+                    request,
+                    ds,
+                    {k: request.POST.getlist(k) for k in ("periods", "data_sets")}
+                    if request.POST.get("do") == "open"
+                    else None,
+                )
+                if can_manage
+                else {}
+            ),
             "exc_form": exc_form,
             "exceptions": ds.lock_exceptions.select_related("unit").order_by("-granted_at")[:100],
             "problems": problems,
@@ -505,6 +499,9 @@ def overview(request: AuthenticatedHttpRequest, ds: str, unit: str, period: str)
             "to_remind": len(approval.not_reported(target.data_set, target.unit, target.period.id))
             if ptype_same
             else 0,
+            "reminders": history.last_reminders(target.data_set, target.period.id)
+            if ptype_same
+            else {},
         },
     )
 

@@ -182,7 +182,10 @@ def test_pages_render(open_form, tree) -> None:
     assert r.status_code == 302
     assert Submission.objects.get(unit=tree.county_a).state == State.SUBMITTED
     office = logged_in("prov_office")
-    r = office.post("/reporting/datasets/CITY-M/", {"do": "open", "period": "201801"})
+    r = office.post(
+        "/reporting/datasets/CITY-M/",
+        {"do": "open", "year": "2018", "periods": ["201801"], "data_sets": ["CITY-M"]},
+    )
     assert r.status_code == 302
     r = office.post(
         "/reporting/datasets/CITY-M/",
@@ -190,7 +193,7 @@ def test_pages_render(open_form, tree) -> None:
     )
     assert r.status_code == 302
     assert (
-        rep.post("/reporting/datasets/CITY-M/", {"do": "open", "period": "201802"}).status_code
+        rep.post("/reporting/datasets/CITY-M/", {"do": "open", "periods": ["201802"]}).status_code
         == 403
     )
     r = rep.post(

@@ -33,7 +33,7 @@ def page(client, url: str) -> str:
 def test_the_form_names_indicators_without_codes(open_form, tree) -> None:
     html = page(logged_in("county_reporter"), "/reporting/forms/CITY-M/COUNTY-A/201712/")
     assert "<code>case.filed</code>" not in html
-    assert 'title="case.filed">立案数</td>' in html
+    assert 'title="case.filed"><span class="indicator-name">立案数</span>' in html
     assert identifiers(html) == []
 
 

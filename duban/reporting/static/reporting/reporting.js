@@ -7,7 +7,10 @@
      server checks again on every save, and the data set's rules only there.
    - Autosave: 2 s after the last change, the changed fields go to the autosave route (the same
      save service as the button); the status says 已自动保存 hh:mm.
-   - The queue's "choose every form" box. */
+   - A figure's history: its button shows or hides the row below it; htmx loads the row's
+     content on the first click (hx-trigger="click once"), never with the form.
+   - The queue's "choose every form" box.
+   - The period picker's "whole quarter / whole year" boxes tick their months. */
 (function () {
   "use strict";
 
@@ -155,6 +158,24 @@
     }
   }
 
+  function setUpHistory(button) {
+    button.addEventListener("click", function () {
+      var row = document.getElementById(button.getAttribute("aria-controls"));
+      if (!row) return;
+      row.hidden = !row.hidden;
+      button.setAttribute("aria-expanded", row.hidden ? "false" : "true");
+    });
+  }
+
+  function setUpPeriodGroups(form) {
+    form.querySelectorAll("input[data-group-of]").forEach(function (all) {
+      var boxes = form.querySelectorAll('input[data-in-group~="' + all.dataset.groupOf + '"]:not(:disabled)');
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = all.checked; });
+      });
+    });
+  }
+
   function setUpQueue(form) {
     var all = form.querySelector("#batch-all");
     if (!all) return;
@@ -166,5 +187,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form.entry").forEach(setUpEntry);
     document.querySelectorAll("form.batch").forEach(setUpQueue);
+    document.querySelectorAll("button.history-toggle").forEach(setUpHistory);
+    document.querySelectorAll("form.open-periods").forEach(setUpPeriodGroups);
   });
 })();
