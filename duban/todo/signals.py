@@ -97,7 +97,32 @@ def supervision_issued(entry: AuditEntry) -> None:
     notify.send(event, _people([order.to_unit], roles))
 
 
+def reminders_sent(entry: AuditEntry) -> None:
+    """催报: each unit reminded tells its reporters, each in his language, on the form."""
+    from duban.indicators.models import DataSet
+    from duban.orgs.models import OrgUnit
+
+    data_set = DataSet.objects.get(pk=entry.object_id)
+    period = entry.after["period"]
+    under = OrgUnit.objects.get(code=entry.after["under"])
+    for unit in OrgUnit.objects.filter(code__in=entry.after["units"]).order_by("path"):
+
+        def compose(unit: OrgUnit = unit) -> tuple[str, str]:
+            return (
+                _("Please report %(data_set)s for %(period)s")
+                % {"data_set": data_set.name, "period": period_in_words(period)},
+                _("%(from)s reminds %(unit)s to fill in and submit the form.")
+                % {"from": under.name, "unit": unit.name},
+            )
+
+        path = reverse("reporting:form", args=[data_set.code, unit.code, period])
+        notify.send(
+            notify.Event("reporting_reminder", compose, path), _people([unit], [Role.REPORTER])
+        )
+
+
 EVENTS: dict[str, Callable[[AuditEntry], None]] = {
+    "reporting.reminders.sent": reminders_sent,
     "reporting.submission.returned": form_returned,
     "reporting.submission.submitted": form_submitted,
     "tasks.reminder.supervision_issued": supervision_issued,

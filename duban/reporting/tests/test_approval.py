@@ -106,15 +106,28 @@ def test_a_county_is_told_before_the_click_that_its_station_must_report(open_for
     assert 'value="submit" disabled' not in html.content.decode()
 
 
-def test_remind_every_unit_that_has_not_reported(form, tree, personas, settings) -> None:
+def test_remind_every_unit_that_has_not_reported(
+    form, tree, personas, settings, django_capture_on_commit_callbacks
+) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    make_user("station_rep", tree.station_a1, "reporter", email="st@example.cn")
+    station_rep = make_user("station_rep", tree.station_a1, "reporter", email="st@example.cn")
+    station_rep.language = "en"
+    station_rep.save()
     personas.county_reporter.email = "ca@example.cn"
     personas.county_reporter.save()
     submitted(form, tree.county_b)
-    done = approval.remind(form.data_set, tree.city, "201712", user=personas.city_approver)
+    with django_capture_on_commit_callbacks(execute=True):
+        done = approval.remind(form.data_set, tree.city, "201712", user=personas.city_approver)
     assert sorted(u.code for u in done.units) == ["COUNTY-A", "DIV", "STATION-A1"]
-    assert sorted(m.to[0] for m in mail.outbox) == ["ca@example.cn", "st@example.cn"]
+    assert done.emailed == 2
+    mails = {m.to[0]: m for m in mail.outbox}
+    assert sorted(mails) == ["ca@example.cn", "st@example.cn"]
+    # Each reporter in his own language, the period in words, a link to his form.
+    assert mails["ca@example.cn"].subject.startswith("请") and "2017年12月" in (
+        mails["ca@example.cn"].subject
+    )
+    assert mails["st@example.cn"].subject.startswith("Please report")
+    assert "/reporting/forms/CITY-M/STATION-A1/201712/" in mails["st@example.cn"].body
     entry = AuditEntry.objects.get(action="reporting.reminders.sent")
     assert entry.after["units"] == [u.code for u in done.units]
     assert sorted(entry.after["units"]) == ["COUNTY-A", "DIV", "STATION-A1"]
