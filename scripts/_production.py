@@ -184,7 +184,8 @@ def translations_compiled() -> bool:
     """Every catalogue's .mo is newer than its .po (scripts/_setup.sh's set-up compiles them)."""
     pos = list((ROOT / "duban").rglob("LC_MESSAGES/*.po"))
     return all(
-        po.with_suffix(".mo").exists() and po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime
+        po.with_suffix(".mo").exists()
+        and po.with_suffix(".mo").stat().st_mtime >= po.stat().st_mtime
         for po in pos
     )
 
