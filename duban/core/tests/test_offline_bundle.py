@@ -31,6 +31,7 @@ OFFLINE = {
     "http_proxy": "http://127.0.0.1:9",
     "https_proxy": "http://127.0.0.1:9",
     "NO_PROXY": "",
+    "PIP_NO_COMPILE": "1",  # no bytecode for a copy used once (an installation compiles it)
 }
 
 
@@ -73,7 +74,7 @@ def test_the_offline_bundle_installs_and_runs_with_no_registry(tmp_path) -> None
     run = clean_env(DUBAN_DATA_DIR=str(tmp_path / "data"))
     where = subprocess.run(
         [str(target / ".venv" / "bin" / "python"), "-c", "import duban; print(duban.__file__)"],
-        env=run, capture_output=True, text=True, check=True,
+        env=run, cwd=tmp_path, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert where.stdout.strip() == str(target / "duban" / "__init__.py")  # the installed copy
     checked = subprocess.run(
