@@ -20,7 +20,6 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[3]
 SCRIPT = ROOT / "scripts" / "production"
-pytestmark = pytest.mark.django_db
 
 # The world the reporter works in: the tests' small tree and monthly form (never expiring).
 WORLD = """
@@ -124,6 +123,39 @@ def rotate_logs(run: Path) -> None:
     assert list((run / "logs").glob("web.log-*")), sorted(p.name for p in (run / "logs").iterdir())
 
 
+def test_render_fills_every_placeholder_with_an_installation_s_values(tmp_path) -> None:
+    """`scripts/production render`: the files to copy to a server, with fresh keys each time."""
+    for dest in ("a", "b"):
+        done = production("render", str(tmp_path / dest), "--server-name", "duban.gaj.local")
+        assert done.returncode == 0, done.stderr
+    files = sorted(p for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 8
+    for path in files:
+        assert not re.search(r"@[A-Z_]+@", path.read_text()), path
+    web = (tmp_path / "a" / "systemd" / "duban-web.service").read_text()
+    assert (
+        "ExecStart=/opt/duban/.venv/bin/gunicorn --config /opt/duban/deploy/gunicorn.conf.py" in web
+    )
+    nginx = (tmp_path / "a" / "nginx" / "duban.conf").read_text()
+    assert "listen 443 ssl;" in nginx and "server 127.0.0.1:8000;" in nginx
+    env = {}
+    for name in ("a", "b"):
+        path = tmp_path / name / "duban.env"
+        assert path.stat().st_mode & 0o777 == 0o600
+        env[name] = dict(
+            line.split("=", 1)
+            for line in path.read_text().splitlines()
+            if "=" in line and line[0] != "#"
+        )
+    assert env["a"]["DUBAN_ALLOWED_HOSTS"] == "duban.gaj.local"
+    assert env["a"]["DUBAN_SECRET_KEY"] != env["b"]["DUBAN_SECRET_KEY"]
+    assert (
+        len(env["a"]["DUBAN_AUDIT_KEY"]) >= 32
+        and env["a"]["DUBAN_AUDIT_KEY"] != env["b"]["DUBAN_AUDIT_KEY"]
+    )
+
+
+@pytest.mark.django_db
 def test_the_production_set_up_serves_a_reporter_over_https_and_stops_clean(tmp_path) -> None:
     run = tmp_path / "production"
     started = production("start", "--run-dir", str(run), *database_option())
