@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,24 @@ def enter_figure(session: requests.Session, base: str, value: str) -> requests.R
         },
         headers={"Referer": base + FORM},
     )
+
+
+def worker_makes_a_file(session: requests.Session, base: str) -> None:
+    """The ledger in Excel, made by `duban worker` (the worker unit's process), not the request."""
+    ledger = session.get(base + "tasks/ledger/")
+    started = session.post(
+        base + "tasks/ledger.xlsx/background/",
+        data={"csrfmiddlewaretoken": token(ledger.text), "query": ""},
+        headers={"Referer": base + "tasks/ledger/"},
+        allow_redirects=False,
+    )
+    assert started.status_code == 302, started.text[:500]
+    job = base + started.headers["Location"].lstrip("/") + "file/"
+    deadline = time.monotonic() + 60
+    while (answer := session.get(job)).status_code == 404 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert answer.status_code == 200, "the worker did not make the file within 60 s"
+    assert answer.content[:2] == b"PK"  # an xlsx is a zip
 
 
 def check_headers(answer: requests.Response) -> None:
@@ -184,6 +203,7 @@ def test_the_production_set_up_serves_a_reporter_over_https_and_stops_clean(tmp_
         )
         assert plain.status_code == 301
         assert plain.headers["Location"] == base + "reporting/"
+        worker_makes_a_file(session, base)
         rotate_logs(run)
         refused = session.get(base + "reporting/forms/CITY-M/COUNTY-B/201712/")
         assert refused.status_code in (403, 404)
