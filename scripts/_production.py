@@ -370,33 +370,37 @@ def _start(args: argparse.Namespace, run: Path) -> None:
     checked = subprocess.run([*nginx_args, "-t", "-q"], capture_output=True, text=True)
     if checked.returncode != 0:
         raise Failed(f"nginx -t: {checked.stderr.strip()}")
-    # What an administrator runs on install and after each upgrade (docs/deployment.md).
     # What an administrator runs on install and after each upgrade (docs/deployment.md); the
     # check needs no tables, so it runs beside the migrations.
     step = time.monotonic()
     if not translations_compiled():
         run_once(run, ["compiletranslations"])
     checking = duban_process(run, ["check", "--deploy", "--fail-level", "WARNING"])
-    run_once(run, ["migrate", "--noinput", "-v0"])
-    if checking.wait() != 0:
+    try:
+        run_once(run, ["migrate", "--noinput", "-v0"])
+    finally:
+        checked_status = checking.wait()
+    if checked_status != 0:
         raise Failed("`duban check --deploy --fail-level WARNING` found problems (above)")
     print(f"==> migrate, check --deploy: {time.monotonic() - step:.1f} s", flush=True)
-    pids = state["pids"] = {
-        "duban-web": start_unit(
-            run, "duban-web", ["--bind", f"127.0.0.1:{ports['web']}", "--workers", "2"]
-        ),
-        "duban-worker": start_unit(run, "duban-worker", []),
-    }
+    pids: dict[str, int] = {}
+    state["pids"] = pids
+    pids["duban-web"] = start_unit(
+        run, "duban-web", ["--bind", f"127.0.0.1:{ports['web']}", "--workers", "2"]
+    )
+    state_file.write_text(json.dumps(state, indent=1))  # each pid recorded as soon as it runs
+    pids["duban-worker"] = start_unit(run, "duban-worker", [])
+    state_file.write_text(json.dumps(state, indent=1))
     with (run / "logs" / "nginx-error.log").open("ab") as log:
         nginx_process = subprocess.Popen(
             nginx_args, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
         )
     pids["nginx"] = nginx_process.pid
-    state["url"] = f"https://127.0.0.1:{ports['https']}/"
+    url = state["url"] = f"https://127.0.0.1:{ports['https']}/"
     state["ca"] = str(run / "tls" / "duban.crt")
     state_file.write_text(json.dumps(state, indent=1))
-    wait_https(state["url"] + "accounts/login/", run / "tls" / "duban.crt", 60, pids)  # type: ignore[operator]
-    print(f"Duban (production set-up) at {state['url']}  database {database_url}")
+    wait_https(url + "accounts/login/", run / "tls" / "duban.crt", 60, pids)
+    print(f"Duban (production set-up) at {url}  database {database_url}")
     print(
         f"  certificate {state['ca']}, logs {run / 'logs'}, started in {time.monotonic() - began:.1f} s"
     )
