@@ -22,7 +22,7 @@ class CodeForm(forms.Form):
     """A code from the authenticator app (six digits) or, at sign-in, a recovery code."""
 
     code = forms.CharField(
-        label=_("code"),
+        label=_("verification code"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
