@@ -108,17 +108,15 @@ def _detour(request: HttpRequest) -> HttpResponse | None:
     user = request.user
     verified = second_factor.is_verified(request)
     if not verified and second_factor.is_on(user):  # type: ignore[arg-type]
+        request.duban_detour = True  # type: ignore[attr-defined]  # base.html: no menu yet
         return None if _may_pass(request, "accounts:second_step") else redirect_to_step(request)
     if getattr(user, "must_change_password", False) and not _may_pass(request, "accounts:account"):
         messages.info(request, _("Choose your own password before you go on."))
         return redirect("accounts:account")
-    if (
-        not verified
-        and second_factor.requires(user)  # type: ignore[arg-type]
-        and not _may_pass(request, "accounts:second_factor")
-    ):
-        messages.info(request, _("Your role requires a second factor: set it up before you go on."))
-        return redirect("accounts:second_factor")
+    if not verified and second_factor.requires(user):  # type: ignore[arg-type]
+        request.duban_detour = True  # type: ignore[attr-defined]
+        if not _may_pass(request, "accounts:second_factor"):
+            return redirect("accounts:second_factor")  # the page says why
     return None
 
 

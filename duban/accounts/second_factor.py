@@ -92,7 +92,7 @@ def secret_text(device: TOTPDevice) -> str:
 def qr_svg(device: TOTPDevice) -> str:
     """The `otpauth://` address as an SVG QR code, drawn here: nothing loads from elsewhere."""
     code = segno.make(device.config_url, error="m")
-    return str(code.svg_inline(scale=5, dark="#111", light="#fff", title=_("QR code")))
+    return str(code.svg_inline(omitsize=True, dark="#111", light="#fff", title=_("QR code")))
 
 
 def _new_recovery_codes(user: User) -> list[str]:
