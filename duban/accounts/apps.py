@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from duban.accounts import audit_types, lockout, sessions  # noqa: F401  (receivers, codes)
+        from duban.accounts import audit_types, checks, lockout, sessions  # noqa: F401  (receivers, codes)
 
         _hide_device_admin()
 

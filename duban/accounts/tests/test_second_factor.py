@@ -277,3 +277,11 @@ def test_every_second_factor_entry_reads_as_a_chinese_sentence(tree) -> None:
         "reset",
     ):  # fmt: skip
         assert not isinstance(registry.type_of(f"accounts.second_factor.{code}"), Unknown)
+
+
+def test_check_deploy_warns_when_the_administrators_need_no_second_factor(settings) -> None:
+    from duban.accounts.checks import second_factor_required
+
+    assert second_factor_required() == []
+    settings.DUBAN_REQUIRE_SECOND_FACTOR = False
+    assert [m.id for m in second_factor_required()] == ["duban.accounts.W001"]
