@@ -64,3 +64,10 @@ def _renewed(kind: EntryType, entry: AuditEntry, names: Names) -> str:
 @registry.sentence("accounts.second_factor.reset", gettext_lazy("Second factor reset"))
 def _reset(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     return _("The second factor of %(user)s was reset") % {"user": _who(kind, entry, names)}
+
+
+@registry.sentence(
+    "accounts.second_factor.switched_off", gettext_lazy("Second factor switched off")
+)
+def _off(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    return _("%(user)s switched his second factor off") % {"user": _who(kind, entry, names)}

@@ -116,7 +116,7 @@ def confirm(request: HttpRequest, user: User, device: TOTPDevice, code: str) -> 
     device.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(user)
     record("accounts.second_factor.confirmed", obj=user)
-    django_otp.login(request, device)
+    _passed(request, device)
     return codes
 
 
@@ -129,6 +129,13 @@ def renew_recovery_codes(user: User) -> list[str]:
 
 
 # The second step of signing in ---------------------------------------------------------------
+
+
+def _passed(request: HttpRequest, device: TOTPDevice | StaticDevice) -> None:
+    """Mark the session as past the second step, under a new session id (a privilege gained,
+    as at sign-in: a session id seen before the step is worth nothing after it)."""
+    request.session.cycle_key()
+    django_otp.login(request, device)
 
 
 class Outcome(StrEnum):
@@ -169,13 +176,29 @@ def check(request: HttpRequest, user: User, code: str) -> Check:
     if not device.verify_token(digits if is_app_code else _recovery(code)):
         record("accounts.second_factor.failed", obj=user, after={"step": "sign-in"})
         return Check(Outcome.WRONG)
-    django_otp.login(request, device)
+    _passed(request, device)
     if is_app_code:
         record("accounts.second_factor.passed", obj=user)
         return Check(Outcome.PASSED)
     left = recovery_codes_left(user)
     record("accounts.second_factor.recovery_used", obj=user, after={"left": left})
     return Check(Outcome.RECOVERY, codes_left=left)
+
+
+@transaction.atomic
+def switch_off(user: User, code: str) -> bool:
+    """A person whose role does not require it switches his second factor off, with a code
+    from the app (a stolen session alone cannot); False for a wrong code (audited)."""
+    if requires(user):
+        raise policy.PermissionDenied(_("your role requires a second factor"))
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    if device is None or not device.verify_token(_digits(code)):
+        record("accounts.second_factor.failed", obj=user, after={"step": "switch-off"})
+        return False
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    record("accounts.second_factor.switched_off", obj=user)
+    return True
 
 
 # The security administrator ------------------------------------------------------------------

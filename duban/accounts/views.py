@@ -242,6 +242,18 @@ def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+@require_POST
+def second_factor_off(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Switch the second factor off (not for a role that requires one), with a current code."""
+    form = CodeForm(request.POST)
+    if form.is_valid() and second_factor.switch_off(actor(request), form.cleaned_data["code"]):
+        messages.success(request, _("The second factor is off."))
+    else:
+        messages.error(request, _("The second factor stays on: the code is wrong or has expired."))
+    return redirect("accounts:account")
+
+
 def _show_codes(request: HttpRequest, codes: list[str], title: str) -> HttpResponse:
     """The recovery codes, this once: they are not shown again."""
     return render(request, "accounts/recovery_codes.html", {"codes": codes, "title": title})

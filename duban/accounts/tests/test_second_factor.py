@@ -135,8 +135,10 @@ def test_signing_in_with_a_second_factor_asks_the_code_after_the_password(tree) 
         assert "验证码不对或已过期" in refused.content.decode()
         assert client.get("/")["Location"] == STEP
         clock.shift(timedelta(seconds=2))
+        before = client.session.session_key
         passed = client.post(STEP, {"code": code_for(device), "next": "/accounts/account/"})
         assert passed["Location"] == "/accounts/account/"
+        assert client.session.session_key != before  # a new session id past the step
         assert client.get("/").status_code == 200
         assert client.get("/api/accounts/me").json()["username"] == "secadmin"
     assert [e.after for e in actions("accounts.second_factor.failed")] == [{"step": "sign-in"}]
@@ -202,6 +204,37 @@ def test_everyone_may_set_it_up_from_the_account_page(tree) -> None:
     page = client.get("/accounts/account/").content.decode()
     assert "二次验证" in page and SETUP in page
     assert client.get(SETUP).status_code == 200
+
+
+def test_a_person_whose_role_does_not_require_it_switches_it_off_with_a_code(tree) -> None:
+    reporter = make_user("reporter", tree.county_a, "reporter")
+    device, _codes = enrol(reporter)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client = sign_in("reporter")
+        client.post(STEP, {"code": code_for(device)})
+        assert "关闭二次验证" in client.get("/accounts/account/").content.decode()
+        clock.shift(timedelta(seconds=30))
+        client.post("/accounts/account/second-factor/off/", {"code": "12"})
+        assert TOTPDevice.objects.filter(user=reporter).exists()  # a wrong code: still on
+        clock.shift(timedelta(seconds=2))
+        client.post("/accounts/account/second-factor/off/", {"code": code_for(device)})
+    assert not TOTPDevice.objects.filter(user=reporter).exists()
+    assert not StaticToken.objects.filter(device__user=reporter).exists()
+    assert len(actions("accounts.second_factor.switched_off")) == 1
+    assert sign_in("reporter").get("/").status_code == 200  # the password alone again
+
+
+def test_an_administrator_cannot_switch_it_off(tree) -> None:
+    admin = make_user("secadmin", tree.city, "security_admin")
+    device, _codes = enrol(admin)
+    client = sign_in("secadmin")
+    client.post(STEP, {"code": code_for(device)})
+    assert "关闭二次验证" not in client.get("/accounts/account/").content.decode()
+    with pytest.raises(policy.PermissionDenied):
+        second_factor.switch_off(admin, code_for(device))
+    answer = client.post("/accounts/account/second-factor/off/", {"code": code_for(device)})
+    assert answer.status_code == 403
+    assert TOTPDevice.objects.filter(user=admin).exists()
 
 
 def test_the_security_administrator_resets_a_second_factor(tree) -> None:
@@ -274,7 +307,7 @@ def test_every_second_factor_entry_reads_as_a_chinese_sentence(tree) -> None:
             assert not re.search(r"[a-z]+\.[a-z_]+\.", row.text)
     for code in (
         "enrolment_started", "confirmed", "passed", "failed", "recovery_used", "codes_renewed",
-        "reset",
+        "reset", "switched_off",
     ):  # fmt: skip
         assert not isinstance(registry.type_of(f"accounts.second_factor.{code}"), Unknown)
 
