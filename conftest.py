@@ -101,6 +101,13 @@ def _fast_password_hasher(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_not_required(settings) -> None:
+    """Most tests sign administrators in with `force_login`, which no second step follows;
+    the tests of the second factor (duban/accounts/tests) turn the requirement back on."""
+    settings.DUBAN_REQUIRE_SECOND_FACTOR = False
+
+
 @pytest.fixture
 def english() -> Iterator[None]:
     """Messages in English, for tests that check the wording of the English msgids."""

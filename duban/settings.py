@@ -131,6 +131,25 @@ AXES_VERBOSE = False
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins and sign-outs are in the audit trail already
 AXES_ENABLE_ADMIN = False  # locks are seen and lifted on the accounts page, under the policy
 
+# Second factor (duban/accounts/second_factor.py): TOTP and recovery codes by django-otp,
+# required of the three administrators (off for the demo, DUBAN_REQUIRE_SECOND_FACTOR=0).
+# OTPMiddleware marks a session that passed the second step; right after authentication.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+DUBAN_REQUIRE_SECOND_FACTOR = env_bool("DUBAN_REQUIRE_SECOND_FACTOR", True)
+
+
+def OTP_TOTP_ISSUER(device: object) -> str:  # django-otp calls it
+    return str(_("Duban"))  # the phone's app lists "督办"
+
+
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes in a row wait 1, 2, 4, 8 … seconds
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 ROOT_URLCONF = "duban.urls"
 WSGI_APPLICATION = "duban.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"

@@ -16,3 +16,13 @@ class AccountForm(forms.Form):
 class GrantForm(forms.Form):
     username = forms.CharField(label=_("user name"), max_length=150)
     role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app (six digits) or, at sign-in, a recovery code."""
+
+    code = forms.CharField(
+        label=_("verification code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )

@@ -86,22 +86,55 @@ class SessionExpiryMiddleware:
                     request, _("You were signed in for a whole working day: sign in again.")
                 )
                 return redirect(settings.LOGIN_URL)
-            if getattr(request.user, "must_change_password", False) and not _may_pass(request):
-                messages.info(request, _("Choose your own password before you go on."))
-                return redirect("accounts:account")
+            detour = _detour(request)
+            if detour is not None:
+                return detour
             if now - request.session.get(SEEN_AT, 0) >= 60:
                 request.session[SEEN_AT] = now  # saved: the idle expiry starts again
                 request.session.setdefault(SIGNED_IN_AT, signed_in)
         return self.get_response(request)
 
 
-def _may_pass(request: HttpRequest) -> bool:
-    """What a person who must first change his password may still open."""
+def _detour(request: HttpRequest) -> HttpResponse | None:
+    """Where a signed-in person must go before any other page, in this order: the second step
+    of signing in (he has a second factor and this session has not passed it), his own
+    password (an administrator gave it), the second factor's set-up (his role requires one)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from duban.accounts import second_factor
+
+    user = request.user
+    verified = second_factor.is_verified(request)
+    if not verified and second_factor.is_on(user):  # type: ignore[arg-type]
+        request.duban_detour = True  # type: ignore[attr-defined]  # base.html: no menu yet
+        return None if _may_pass(request, "accounts:second_step") else redirect_to_step(request)
+    if getattr(user, "must_change_password", False) and not _may_pass(request, "accounts:account"):
+        messages.info(request, _("Choose your own password before you go on."))
+        return redirect("accounts:account")
+    if not verified and second_factor.requires(user):  # type: ignore[arg-type]
+        request.duban_detour = True  # type: ignore[attr-defined]
+        if not _may_pass(request, "accounts:second_factor"):
+            return redirect("accounts:second_factor")  # the page says why
+    return None
+
+
+def redirect_to_step(request: HttpRequest) -> HttpResponse:
+    """To the second step, keeping the page asked for (as the sign-in page keeps `next`)."""
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    target = reverse("accounts:second_step")
+    if request.method == "GET" and request.path != "/":
+        target += "?" + urlencode({"next": request.get_full_path()})
+    return redirect(target)
+
+
+def _may_pass(request: HttpRequest, page: str) -> bool:
+    """What a person sent to `page` first may still open: it, signing out, the language."""
     from django.urls import reverse
 
-    allowed = (
-        reverse("accounts:account"),
-        reverse("accounts:logout"),
-        reverse("accounts:language"),
-    )
+    allowed = (reverse(page), reverse("accounts:logout"), reverse("accounts:language"))
     return request.path in allowed or request.path.startswith("/" + settings.STATIC_URL.lstrip("/"))

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from duban.accounts import lockout, services, sessions
-from duban.accounts.forms import AccountForm, GrantForm
+from duban.accounts import lockout, second_factor, services, sessions
+from duban.accounts.forms import AccountForm, CodeForm, GrantForm
 from duban.errors import DubanError
 from duban.orgs import policy
 from duban.orgs.models import Membership, OrgUnit, Role
@@ -35,6 +35,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     sessions of the account end with the old password (Django's session hash)."""
 
     template_name = "accounts/account.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        user = self.request.user
+        return super().get_context_data(
+            second_factor_on=second_factor.is_on(user),  # type: ignore[arg-type]
+            second_factor_required=second_factor.requires(user),  # type: ignore[arg-type]
+            recovery_codes_left=second_factor.recovery_codes_left(user),  # type: ignore[arg-type]
+            **kwargs,
+        )
 
     def form_valid(self, form: Any) -> HttpResponse:
         form.user.must_change_password = False  # saved with the new password, audited
@@ -118,6 +127,13 @@ def members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                 )
                 messages.success(request, _("Role withdrawn."))
                 return redirect("accounts:members", code=unit.code)
+            if request.POST.get("form") == "reset_second_factor":
+                account = services.managed_account(
+                    actor(request), request.POST.get("username", ""), unit=unit
+                )
+                second_factor.reset(account, user=actor(request))
+                messages.success(request, _("Second factor reset: the person sets it up again."))
+                return redirect("accounts:members", code=unit.code)
             if request.POST.get("form") == "unlock":
                 account = services.managed_account(
                     actor(request), request.POST.get("username", ""), unit=unit
@@ -132,14 +148,112 @@ def members(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         .select_related("user")
         .order_by("user__username", "role")
     )
+    names = [m.user.username for m in memberships]
     return render(
         request,
         "accounts/members.html",
         {
             "unit": unit,
             "memberships": memberships,
-            "locked": lockout.locked_usernames([m.user.username for m in memberships]),
+            "locked": lockout.locked_usernames(names),
+            "second_factor": second_factor.users_with_second_factor(names),
             "account_form": account_form,
             "grant_form": grant_form,
         },
     )
+
+
+# The second factor ---------------------------------------------------------------------------
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return str(reverse(settings.LOGIN_REDIRECT_URL))
+    return target
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def second_step(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The second step of signing in: a code from the app, or a recovery code."""
+    user = actor(request)
+    if second_factor.is_verified(request) or not second_factor.is_on(user):
+        return redirect(_next(request))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = second_factor.check(request, user, form.cleaned_data["code"])
+        if result.outcome is second_factor.Outcome.RECOVERY:
+            messages.warning(
+                request,
+                _("Recovery code accepted; it no longer works. %(left)d left.")
+                % {"left": result.codes_left},
+            )
+        if result.outcome in (second_factor.Outcome.PASSED, second_factor.Outcome.RECOVERY):
+            return redirect(_next(request))
+        if result.outcome is second_factor.Outcome.WAIT:
+            form.add_error(
+                "code", _("Too many wrong codes in a row: wait a moment, then try again.")
+            )
+        else:
+            form.add_error("code", _("This code is wrong or has expired."))
+    return render(
+        request,
+        "accounts/second_step.html",
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def second_factor_setup(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Set up the authenticator app: a QR code and the secret as text, confirmed by a code."""
+    user = actor(request)
+    if second_factor.is_on(user):
+        return redirect("accounts:account")
+    device = second_factor.pending_device(user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = second_factor.confirm(request, user, device, form.cleaned_data["code"])
+        if codes is not None:
+            return _show_codes(request, codes, _("The second factor is on."))
+        form.add_error("code", _("This code is wrong or has expired."))
+    return render(
+        request,
+        "accounts/second_factor.html",
+        {
+            "form": form,
+            "qr": second_factor.qr_svg(device),
+            "secret": second_factor.secret_text(device),
+            "required": second_factor.requires(user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def recovery_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Ten new recovery codes, for a person whose session passed the second step."""
+    user = actor(request)
+    if not second_factor.is_on(user) or not second_factor.is_verified(request):
+        raise policy.PermissionDenied(_("sign in with your second factor first"))
+    return _show_codes(
+        request, second_factor.renew_recovery_codes(user), _("New recovery codes made.")
+    )
+
+
+@login_required
+@require_POST
+def second_factor_off(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Switch the second factor off (not for a role that requires one), with a current code."""
+    form = CodeForm(request.POST)
+    if form.is_valid() and second_factor.switch_off(actor(request), form.cleaned_data["code"]):
+        messages.success(request, _("The second factor is off."))
+    else:
+        messages.error(request, _("The second factor stays on: the code is wrong or has expired."))
+    return redirect("accounts:account")
+
+
+def _show_codes(request: HttpRequest, codes: list[str], title: str) -> HttpResponse:
+    """The recovery codes, this once: they are not shown again."""
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "title": title})
