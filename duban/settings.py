@@ -99,6 +99,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "duban.web.proxy.ClientAddressMiddleware",  # first: the client's address behind nginx
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,6 +243,8 @@ SECURE_SSL_REDIRECT = env_bool("DUBAN_SSL_REDIRECT", False)
 _proxy_header = env_str("DUBAN_PROXY_SSL_HEADER", "")
 if _proxy_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+# The proxies whose X-Real-IP names the client (duban/web/proxy.py); none by default.
+DUBAN_TRUSTED_PROXIES = env_list("DUBAN_TRUSTED_PROXIES", [])
 SECURE_HSTS_SECONDS = env_int("DUBAN_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DUBAN_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
 # The HSTS preload list is compiled into public browsers for internet sites; an intranet has no use for it.

@@ -35,4 +35,6 @@ def todo(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or policy.is_system(user):
         return {}
+    if getattr(request, "duban_detour", False):  # before the second step: nothing of his yet
+        return {}
     return {"todo": Badge(user)}

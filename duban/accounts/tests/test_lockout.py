@@ -91,3 +91,59 @@ def test_a_sibling_security_administrator_cannot_unlock(tree) -> None:
     )
     assert answer.status_code in (403, 404)
     assert not AuditEntry.objects.filter(action="accounts.login.unlocked").exists()
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(tree, settings) -> None:
+    """nginx's X-Real-IP names the client: one guesser behind the proxy locks only himself."""
+    settings.DUBAN_TRUSTED_PROXIES = ["127.0.0.1"]
+    make_user("reporter", tree.county_a, "reporter")
+    client = Client()
+    for n in range(5):
+        client.post(
+            LOGIN,
+            {"username": f"guess{n}", "password": "wrong-Password-1"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_REAL_IP="10.9.9.9",
+        )
+    guesser = client.post(
+        LOGIN,
+        {"username": "reporter", "password": PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_REAL_IP="10.9.9.9",
+    )
+    assert guesser.status_code == 429
+    colleague = Client().post(
+        LOGIN,
+        {"username": "reporter", "password": PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_REAL_IP="10.0.0.7",
+    )
+    assert colleague.status_code == 302
+    failed = AuditEntry.objects.filter(action="accounts.login.failed").first()
+    assert failed is not None and failed.ip == "10.9.9.9"
+
+
+def test_a_client_cannot_name_its_own_address(tree, settings) -> None:
+    """Without a trusted proxy in front (or from any other peer) X-Real-IP is not believed."""
+    from duban.web.proxy import client_address
+
+    trusted = ["127.0.0.1"]
+    assert client_address({"REMOTE_ADDR": "10.0.0.5", "HTTP_X_REAL_IP": "1.2.3.4"}, trusted) == (
+        "10.0.0.5"
+    )
+    assert client_address({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "x; drop"}, trusted) == (
+        "127.0.0.1"
+    )
+    assert client_address({"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": " ::1 "}, trusted) == "::1"
+    settings.DUBAN_TRUSTED_PROXIES = []
+    make_user("reporter", tree.county_a, "reporter")
+    for n in range(5):
+        _sign_in(Client(), f"guess{n}", "wrong-Password-1", "10.9.9.9")
+    # The guesser's forged header does not move him to a fresh address.
+    forged = Client().post(
+        LOGIN,
+        {"username": "reporter", "password": PASSWORD},
+        REMOTE_ADDR="10.9.9.9",
+        HTTP_X_REAL_IP="10.1.1.1",
+    )
+    assert forged.status_code == 429

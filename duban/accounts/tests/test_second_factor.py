@@ -129,8 +129,10 @@ def test_signing_in_with_a_second_factor_asks_the_code_after_the_password(tree) 
         assert client.get("/api/accounts/me").status_code == 302  # no data before the code
         asked = client.get("/accounts/account/")
         assert asked["Location"] == STEP + "?next=%2Faccounts%2Faccount%2F"
-        page = client.get(asked["Location"]).content.decode()
+        step = client.get(asked["Location"])
+        page = step.content.decode()
         assert "登录第二步" in page and 'value="/accounts/account/"' in page
+        assert "todo" not in step.context  # nothing of his, not even a count, before the code
         refused = client.post(STEP, {"code": "12345", "next": "/accounts/account/"})
         assert "验证码不对或已过期" in refused.content.decode()
         assert client.get("/")["Location"] == STEP
