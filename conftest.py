@@ -81,6 +81,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     tests marked `once`, which load the whole demo to check pages and words, not SQL (one
     demo load, twice, and the crawl stay on both databases), and the browser tests, which check
     what Chromium draws and does (the pages' SQL runs on both through the client tests)."""
+    if os.environ.get("DUBAN_TEST_POSTGRES_FOLLOWS") == "1":
+        # scripts/test runs PostgreSQL next: the production set-up is tried there, once.
+        production = [i for i in items if i.get_closest_marker("production")]
+        if production:
+            config.hook.pytest_deselected(items=production)
+            items[:] = [i for i in items if i not in production]
     if os.environ.get("DUBAN_TEST_DATABASE_ONLY") != "1":
         return
     kept = [

@@ -3,8 +3,8 @@ gunicorn, `duban worker` and a scratch database from the files in deploy/; a rep
 over HTTPS, enters a figure and reads it back; then everything stops and nothing is left.
 
 It reaches the database through the script's processes, so it is marked `django_db` (conftest's
-rule): on scripts/test's PostgreSQL pass it runs on a scratch database of that server, on the
-SQLite pass with `--sqlite`.
+rule) and `production`: under scripts/test it runs once, on the PostgreSQL pass, on a scratch
+database of that server (production's database); run alone on SQLite it uses `--sqlite`.
 """
 
 from __future__ import annotations
@@ -176,6 +176,7 @@ def test_render_fills_every_placeholder_with_an_installation_s_values(tmp_path) 
     )
 
 
+@pytest.mark.production
 @pytest.mark.django_db
 def test_the_production_set_up_serves_a_reporter_over_https_and_stops_clean(tmp_path) -> None:
     run = tmp_path / "production"
