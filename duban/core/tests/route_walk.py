@@ -324,8 +324,8 @@ class Cell:
     sent: list[str]  # the values sent, not counted as leaks when echoed back
 
 
-def _fill(route: Route, vals: dict[str, str]) -> tuple[str, bool, list[str]]:
-    foreign = False
+def _fill(route: Route, vals: dict[str, str]) -> tuple[str, list[str]]:
+    """The path with each parameter filled by the generator, and the values put in it."""
     sent: list[str] = []
     kinds = iter(kind_of(route.app, noun, name) for noun, name in route.params)
 
@@ -336,7 +336,7 @@ def _fill(route: Route, vals: dict[str, str]) -> tuple[str, bool, list[str]]:
         return vals[kind]
 
     path = PARAM.sub(value, route.route).replace("^", "").replace("$", "")
-    return "/" + path, foreign, sent
+    return "/" + path, sent
 
 
 # Body fields that name a unit or another object, by name; other required fields get a
@@ -421,7 +421,7 @@ def cells(
     for r in routes:
         if any(kind_of(r.app, noun, name) is None for noun, name in r.params):
             continue  # test_every_parameter_is_known names it
-        path, _, sent = _fill(r, vals)
+        path, sent = _fill(r, vals)
         names_foreign = any(kind_of(r.app, noun, name) in foreign for noun, name in r.params)
         query: dict[str, str] = {}
         for name, required in r.query:
