@@ -35,9 +35,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _page(request: AuthenticatedHttpRequest, code: str, template: str) -> HttpResponse:
     user = actor(request)
+    # The unit first: a unit out of reach is refused, not answered with a redirect.
+    unit = unit_or_403(request, code, Action.VIEW_DATA)
     if not services.gets_cockpit(user):
         return redirect("home")
-    unit = unit_or_403(request, code, Action.VIEW_DATA)
     return kept_page(request, lambda: _render(request, unit, template))
 
 

@@ -187,7 +187,13 @@ def data_set(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
                 else {}
             ),
             "exc_form": exc_form,
-            "exceptions": ds.lock_exceptions.select_related("unit").order_by("-granted_at")[:100],
+            # Only the units within the reader's reach, as the API's list (a county's
+            # reporter saw the sibling county's exceptions and their reasons).
+            "exceptions": ds.lock_exceptions.filter(
+                unit__in=policy.visible_units(request.user, Action.VIEW_DATA)
+            )
+            .select_related("unit")
+            .order_by("-granted_at")[:100],
             "problems": problems,
             "roots": [r if r.path.startswith(ds.owner.path) else ds.owner for r in roots],
         },
