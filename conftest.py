@@ -78,8 +78,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """With DUBAN_TEST_DATABASE_ONLY=1 (scripts/test's second run, on PostgreSQL) only the
     tests that reach the database run: the others (the engine's properties, the formula
     parser, translations) ran on the first run and would prove nothing new; so would the
-    tests marked `once`, which load the whole demo to check pages and words, not SQL (one
-    demo load, twice, and the crawl stay on both databases), and the browser tests, which check
+    tests marked `once`, which check pages, words or routes, not SQL (the reporting demo's load
+    and the crawl stay on both databases), and the browser tests, which check
     what Chromium draws and does (the pages' SQL runs on both through the client tests)."""
     if os.environ.get("DUBAN_TEST_POSTGRES_FOLLOWS") == "1":
         # scripts/test runs PostgreSQL next: the production set-up is tried there, once.

@@ -29,6 +29,7 @@ def demo(django_db_setup, django_db_blocker):
         call_command("flush", interactive=False, verbosity=0)
 
 
+@pytest.mark.xdist_group("crawl")  # one demo load for the four people
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", PEOPLE)
 def test_every_linked_page_opens(demo, username: str) -> None:

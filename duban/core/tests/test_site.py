@@ -89,6 +89,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.once
 def test_demo_loads_both_organisations_and_says_figures_are_invented(db, capsys) -> None:
     from duban.orgs.models import OrgUnit
 
@@ -107,6 +108,7 @@ def test_demo_loads_both_organisations_and_says_figures_are_invented(db, capsys)
     call_command("audit", "verify")
 
 
+@pytest.mark.once
 def test_demo_pages_carry_the_invented_banner(db) -> None:
     from duban.demo.loader import load_demo
 

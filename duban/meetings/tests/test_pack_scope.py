@@ -49,6 +49,7 @@ def _task_ids(pack: AgendaPack) -> set[int]:
     return ids
 
 
+@pytest.mark.once
 @time_machine.travel(AFTER_THE_DEMO, tick=False)
 def test_a_county_reporter_invited_to_the_city_meeting_reads_only_his_own_unit() -> None:
     """The reproduction: lst_reporter opens the demo's December dispatch meeting of Yongzhou."""

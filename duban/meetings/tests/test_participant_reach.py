@@ -14,6 +14,7 @@ from duban.meetings.models import Meeting
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.once
 @time_machine.travel("2026-12-09 10:00 +0800", tick=False)
 def test_a_city_leader_sees_the_provincial_meetings_his_city_attends_and_opens_each_link() -> None:
     load_demo()

@@ -21,6 +21,7 @@ def test_current_months_cover_the_quarter_and_the_month_before() -> None:
     assert [p.id for p in current_months(date(2026, 2, 20))] == ["202601", "202602"]
 
 
+@pytest.mark.once
 @pytest.mark.django_db
 @time_machine.travel("2026-12-09 09:00 +0800", tick=False)
 def test_todays_months_are_open_with_every_kind_of_form_and_twice_changes_nothing() -> None:
@@ -59,6 +60,7 @@ def test_todays_months_are_open_with_every_kind_of_form_and_twice_changes_nothin
     assert (Submission.objects.count(), AuditEntry.objects.count()) == before
 
 
+@pytest.mark.once
 @pytest.mark.django_db
 @time_machine.travel("2027-01-28 09:00 +0800", tick=False)
 def test_installed_late_in_the_month_the_month_just_ended_is_still_open() -> None:
