@@ -32,7 +32,7 @@ from duban.reporting.tests.conftest import TODAY, db_dump, values_of
 from duban.testing import make_user
 
 # Pure readers are fast: more examples; an import through the database, fewer.
-READER = settings(max_examples=120, deadline=None, derandomize=True, database=None)
+READER = settings(max_examples=80, deadline=None, derandomize=True, database=None)
 IMPORT = settings(
     max_examples=12,
     deadline=None,
