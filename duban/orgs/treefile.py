@@ -308,6 +308,7 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
     def level_of(code: str) -> str:
         return in_file[code].level if code in in_file else existing.get(code, ("", ""))[1]
 
+    _check_paths(rows, parent_of, problems)
     for row in rows:
         where = f"line {row.source_line}"
         if row.parent:
@@ -344,6 +345,40 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
                         % {"level": row.level, "parent_level": parent_level, "parent": row.parent},
                     )
                 )
+
+
+PATH_LENGTH = OrgUnit._meta.get_field("path").max_length or 0
+
+
+def _check_paths(rows: list[TreeRow], parent_of: Any, problems: list[Problem]) -> None:
+    """A unit's path (the codes from its root down, `/A/B/C/`) must fit its column: a tree
+    too deep for it was a database error on PostgreSQL (a 500), half-way through the import."""
+    for row in rows:
+        chain: list[str] = []
+        cursor = row.code
+        while cursor and cursor not in chain:
+            chain.append(cursor)
+            cursor = parent_of(cursor)
+        if cursor:
+            continue  # a cycle, refused on its own
+        length = 1 + sum(len(code) + 1 for code in chain)
+        if length > PATH_LENGTH:
+            problems.append(
+                Problem(
+                    f"line {row.source_line}",
+                    _(
+                        "%(code)s sits %(depth)d levels deep: the codes from its root down "
+                        "take %(length)d characters, at most %(limit)d fit; use shorter codes "
+                        "or fewer levels"
+                    )
+                    % {
+                        "code": row.code,
+                        "depth": len(chain),
+                        "length": length,
+                        "limit": PATH_LENGTH,
+                    },
+                )
+            )
 
 
 @transaction.atomic

@@ -116,6 +116,21 @@ def yaml_trees(draw: st.DrawFn) -> str:
     return yaml.safe_dump({"units": units}, allow_unicode=draw(st.booleans()))
 
 
+def chain(depth: int, width: int) -> str:
+    """A CSV tree of `depth` units, each the parent of the next, codes `width` long."""
+    codes = [f"D{i:02d}".ljust(width, "x") for i in range(depth)]
+    lines = ["code,parent,name_zh,level,kind"]
+    lines += [
+        f"{c},{codes[i - 1] if i else 'CITY'},层,county,territorial" for i, c in enumerate(codes)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+deep_trees = st.builds(chain, st.integers(1, 25), st.integers(3, 32)).map(
+    lambda t: (t.encode(), "csv")
+)
+
+
 def refused_or_fine(fn: Any) -> object:
     try:
         return fn()
@@ -174,6 +189,7 @@ def admin(tree: Any) -> Any:
     st.one_of(
         csv_trees().map(lambda b: (b, "csv")),
         yaml_trees().map(lambda t: (t, "yaml")),
+        deep_trees,
     ),
     st.booleans(),
 )
@@ -182,6 +198,8 @@ def admin(tree: Any) -> Any:
 @example(
     ("code,parent,name_zh,level,kind\nN1,CITY,甲\x05,county,territorial\n".encode(), "csv"), True
 )
+# A tree deeper than the path column holds was a DataError on PostgreSQL (a 500).
+@example((chain(25, 32).encode(), "csv"), True)
 def test_an_import_succeeds_or_changes_nothing(
     tree: Any, admin: Any, case: tuple[bytes | str, str], as_system: bool
 ) -> None:
@@ -195,6 +213,14 @@ def test_an_import_succeeds_or_changes_nothing(
         )
         if not isinstance(result, treefile.ImportSummary):
             assert full_state() == before, "a refused import changed the database"
+
+
+def test_a_tree_too_deep_for_its_paths_is_refused_by_line(tree: Any) -> None:
+    with pytest.raises(treefile.TreeImportError) as caught:
+        treefile.import_tree(chain(25, 32), "csv", user=SYSTEM)
+    wheres = {p.where for p in caught.value.problems}
+    assert "line 19" in wheres and "line 18" not in wheres  # /PROV/CITY/ + 17 codes of 33 fit
+    assert not OrgUnit.objects.filter(code__startswith="D0").exists()
 
 
 @given(
