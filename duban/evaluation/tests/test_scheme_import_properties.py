@@ -78,6 +78,7 @@ TOKENS += [
 ]
 leaf_values = st.one_of(
     st.none(),
+    st.sampled_from(["c" * 65, "名" * 201, 10**20, "0.1234567"]),  # past their columns
     st.booleans(),
     st.integers(-(10**12), 10**12),
     st.floats(allow_nan=False, allow_infinity=False),
@@ -237,8 +238,26 @@ def keeps_its_promise(fn: Any) -> object:
     return result
 
 
+def changed(path: tuple[Any, ...], value: Any) -> str:
+    doc = copy.deepcopy(SEED)
+    put(doc, path, value)
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
+
+
+# Texts longer and numbers larger than their columns were DataErrors on PostgreSQL (a 500).
+TOO_BIG = [
+    (("code",), "c" * 65, "code"),
+    (("name",), "名" * 201, "name.zh"),
+    (("items", 0, "name"), "名" * 201, "items[0].name.zh"),
+    (("items", 0, "target"), 10**20, "items[0].target"),
+    (("groups", 0, "code"), "g" * 65, "groups[0].code"),
+]
+
+
 @given(mutated_schemes())
 @IMPORT
+@example(changed(*TOO_BIG[0][:2]))
+@example(changed(*TOO_BIG[3][:2]))
 def test_a_scheme_import_succeeds_or_changes_nothing(units: None, text: str) -> None:
     keeps_its_promise(lambda: services.import_scheme_yaml(text, user=SYSTEM))
 
@@ -251,6 +270,21 @@ def units(db: None) -> None:
         make_unit(code, root, level="county")
     for code in ("jjzd", "xzzd", "zazd"):
         make_unit(code, root, level="city", kind="division")
+
+
+@pytest.mark.parametrize(("path", "value", "field"), TOO_BIG)
+def test_what_its_columns_cannot_hold_is_refused_by_field(
+    units: None, path: tuple[Any, ...], value: Any, field: str
+) -> None:
+    text = changed(path, value)
+    if path == ("groups", 0, "code"):  # the items name their groups by code
+        text = text.replace(f"- {SEED['groups'][0]['code']}\n", f"- {value}\n")
+    before = full_state()
+    with pytest.raises(DubanError) as caught:
+        services.import_scheme_yaml(text, user=SYSTEM)
+    assert [p.where for p in caught.value.problems] == [field]
+    assert CHINESE.search(caught.value.problems[0].message)
+    assert full_state() == before
 
 
 @pytest.fixture
