@@ -196,7 +196,9 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
         for col in COLUMNS:
             message = control_character_message(values[col])
             if message:
-                problems.append(Problem(where, f"{col}: {message}"))
+                problems.append(
+                    Problem(where, _("%(code)s: %(problem)s") % {"code": col, "problem": message})
+                )
                 bad = True
         for col in REQUIRED:
             if not values[col]:
