@@ -406,3 +406,34 @@ def test_an_export_imports_back_as_the_same_figures(
     with rolled_back():
         importing.import_file(data, fmt, user=reporter, today=TODAY)
         assert {u.code: values_of(u, "201712") for u in units} == stored
+
+
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.integers(480, 520).map(lambda n: "备" * n),
+        st.builds(lambda a, n: a * n, st.sampled_from(["x ", "注", "'="]), st.integers(0, 300)),
+    )
+)
+@IMPORT
+# A comment past its column's 500 characters was cut to fit, without a word.
+@example("备" * 501)
+def test_a_comment_is_kept_as_given_or_refused_by_name(
+    form: Any, tree: Any, reporter: Any, comment: str
+) -> None:
+    out = io.StringIO()
+    csv.writer(out).writerow(["indicator", "period", "unit", "value", "comment"])
+    csv.writer(out).writerow(["case.filed", "201712", "COUNTY-A", "5", comment])
+    with rolled_back():
+        result = import_keeps_its_promise(out.getvalue().encode(), "csv", reporter)
+        if isinstance(result, DubanError):
+            # the comment's place (a CSV names the line, a template the cell)
+            assert [p.where for p in result.problems] == ["line 2"], result.problems
+            assert len(comment.strip()) > 500 or "U+" in result.problems[0].message
+            return
+        from duban.reporting.models import DataValue
+        from duban.spreadsheets import unguard_text
+
+        importing.import_file(out.getvalue().encode(), "csv", user=reporter, today=TODAY)
+        stored = DataValue.objects.get(unit=tree.county_a, indicator=form.filed, period="201712")
+        assert stored.comment == unguard_text(comment).strip()
