@@ -132,9 +132,9 @@ def save_engine_scheme(
     scheme.start_day = built.calendar.start_day
     scheme.grades = to_json(data["grades"])
     scheme.max_items_per_level = dict(built.max_items_per_level)
-    scheme.save()
+    _save_fitting(scheme, "", problems)
     for gi, group in enumerate(built.groups):
-        row = PeerGroup.objects.create(
+        row = PeerGroup(
             scheme=scheme,
             code=group.code,
             name_zh=group.name.zh,
@@ -145,14 +145,16 @@ def save_engine_scheme(
                 for s in group.sequences
             ],
         )
+        _save_fitting(row, f"groups[{gi}]", problems)
         sequence_of = {m: s.code for s in group.sequences for m in s.members}
         for mi, member in enumerate(group.members):
-            GroupMember.objects.create(
+            membership = GroupMember(
                 group=row, unit=units[member], sequence=sequence_of.get(member, ""), sort_order=mi
             )
+            _save_fitting(membership, f"groups[{gi}].sequences", problems)
     categories = {}
     for ci, category in enumerate(built.categories):
-        categories[category.code] = Category.objects.create(
+        categories[category.code] = Category(
             scheme=scheme,
             code=category.code,
             name_zh=category.name.zh,
@@ -160,8 +162,9 @@ def save_engine_scheme(
             points=category.points,
             sort_order=ci,
         )
+        _save_fitting(categories[category.code], f"categories[{ci}]", problems)
     for ii, item in enumerate(built.items):
-        row_item = SchemeItem.objects.create(
+        row_item = SchemeItem(
             scheme=scheme,
             code=item.code,
             category=categories[item.category],
@@ -179,10 +182,41 @@ def save_engine_scheme(
             not_ranked_levels=list(item.not_ranked_levels),
             sort_order=ii,
         )
+        _save_fitting(row_item, f"items[{ii}]", problems)
         for unit_code, value in item.unit_targets:
-            Target.objects.create(item=row_item, unit=units[unit_code], value=value)
+            target = Target(item=row_item, unit=units[unit_code], value=value)
+            _save_fitting(target, f"items[{ii}].target.units.{unit_code}", problems)
     scheme_to_engine(scheme)  # the rows read back to a valid scheme, or nothing is kept
     return scheme
+
+
+# A field's name in the file where it is not the column's (name: {zh, en}; a unit's target).
+FILE_FIELDS = {"name_zh": ".name.zh", "name_en": ".name.en", "value": "", "sequence": ""}
+
+
+def _save_fitting(obj: Any, where: str, problems: list[Problem]) -> None:
+    """Save a row the engine accepted, unless a text is longer or a number larger than its
+    column holds (a 65-character code, a target of 10^30), which PostgreSQL refuses as a
+    DataError (a 500). Then the problem, named by its place in the file, ends the import:
+    nothing is kept; the first such row is the one named."""
+    from django.core.exceptions import ValidationError
+    from django.db.models import CharField, DecimalField
+
+    for f in obj._meta.fields:
+        if not isinstance(f, (CharField, DecimalField)):
+            continue
+        value = getattr(obj, f.attname)
+        if value is None or value == "":
+            continue
+        try:
+            f.run_validators(value)
+        except ValidationError as exc:
+            name = FILE_FIELDS.get(f.name, "." + f.name)
+            field = f"{where}{name}".lstrip(".")
+            problems.extend(Problem(field, str(m)) for m in exc.messages)
+    if problems:
+        raise DubanError(problems)
+    obj.save()
 
 
 def export_scheme_yaml(scheme: Scheme) -> str:

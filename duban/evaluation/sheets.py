@@ -176,6 +176,12 @@ def _number(text: str, where: str, problems: list[Problem]) -> Decimal | None:
         return None
 
 
+def _whole(text: str | None) -> int | str | None:
+    """A whole number written in a cell as an int; anything else as it was written, for the
+    engine's reader to refuse naming its field ("²".isdigit() is true, int("²") raises)."""
+    return int(text) if text is not None and re.fullmatch(r"-?[0-9]{1,9}", text) else text
+
+
 def _list(text: str) -> list[str]:
     return [p.strip() for p in re.split(r"[,，、]", text) if p.strip()]
 
@@ -311,11 +317,11 @@ def _read_book(book: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "code": head.get("code", ""),
         "name": _name(head.get("name_zh", ""), head.get("name_en", "")),
-        "year": int(head["year"]) if head.get("year", "").isdigit() else head.get("year"),
+        "year": _whole(head.get("year")),
         "issuer": head.get("issuer", ""),
         "calendar": {
-            "start_month": int(head.get("start_month") or 1),
-            "start_day": int(head.get("start_day") or 1),
+            "start_month": _whole(head.get("start_month") or "1"),
+            "start_day": _whole(head.get("start_day") or "1"),
         },
         "units": units,
         "groups": list(groups.values()),
@@ -327,9 +333,7 @@ def _read_book(book: Any) -> dict[str, Any]:
     limits = head.get("max_items_per_level", "")
     if limits:
         out["max_items_per_level"] = {
-            k.strip(): int(v)
-            for k, _, v in (p.partition("=") for p in _list(limits))
-            if v.strip().isdigit()
+            k.strip(): _whole(v.strip()) for k, _, v in (p.partition("=") for p in _list(limits))
         }
     if problems:
         raise DubanError(problems)

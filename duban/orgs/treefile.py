@@ -25,7 +25,7 @@ from duban.orgs.models import Kind, Level, Line, OrgUnit, code_validator
 from duban.orgs.policy import Action
 from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
 from duban.spreadsheets import safe_row, unguard_text
-from duban.text import UndecodableText, decode_text
+from duban.text import UndecodableText, control_character_message, decode_text
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -100,6 +100,15 @@ def _decode(data: bytes | str) -> str:
 
 def _raw_rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _read_csv_rows(reader)
+    except csv.Error as exc:  # a field past the csv module's limit, a stray quote
+        raise TreeImportError(
+            _("not CSV: %(exc)s") % {"exc": exc}, f"line {reader.line_num + 1}"
+        ) from None
+
+
+def _read_csv_rows(reader: csv.DictReader[str]) -> list[tuple[int, dict[str, Any]]]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -124,7 +133,22 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     return mapping
 
 
+def _timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> object:
+    """A date as YAML writes one; a day that does not exist (2020-02-31) is refused on its
+    line, where PyYAML's own constructor raises a bare ValueError."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            _("%(value)s is not a date that exists") % {"value": repr(node.value)},
+            node.start_mark,
+        ) from None
+
+
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def _raw_rows_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -144,7 +168,8 @@ def _raw_rows_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:
     for item in doc["units"]:
         if not isinstance(item, dict):
             raise TreeImportError(_("each unit must be a mapping"), "units")
-        rows.append((item.pop("__line__"), item))
+        # Not popped: an alias (`- *a`) names the same mapping twice.
+        rows.append((item["__line__"], {k: v for k, v in item.items() if k != "__line__"}))
     return rows
 
 
@@ -168,6 +193,13 @@ def parse(data: bytes | str, fmt: str) -> list[TreeRow]:
         where = f"line {line}"
         values = {k: ("" if item.get(k) is None else str(item.get(k)).strip()) for k in COLUMNS}
         bad = False
+        for col in COLUMNS:
+            message = control_character_message(values[col])
+            if message:
+                problems.append(
+                    Problem(where, _("%(code)s: %(problem)s") % {"code": col, "problem": message})
+                )
+                bad = True
         for col in REQUIRED:
             if not values[col]:
                 problems.append(Problem(where, _("%(col)s is empty") % {"col": col}))
@@ -278,6 +310,7 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
     def level_of(code: str) -> str:
         return in_file[code].level if code in in_file else existing.get(code, ("", ""))[1]
 
+    _check_paths(rows, parent_of, problems)
     for row in rows:
         where = f"line {row.source_line}"
         if row.parent:
@@ -314,6 +347,40 @@ def _check_tree(rows: list[TreeRow], problems: list[Problem]) -> None:
                         % {"level": row.level, "parent_level": parent_level, "parent": row.parent},
                     )
                 )
+
+
+PATH_LENGTH = OrgUnit._meta.get_field("path").max_length or 0
+
+
+def _check_paths(rows: list[TreeRow], parent_of: Any, problems: list[Problem]) -> None:
+    """A unit's path (the codes from its root down, `/A/B/C/`) must fit its column: a tree
+    too deep for it was a database error on PostgreSQL (a 500), half-way through the import."""
+    for row in rows:
+        chain: list[str] = []
+        cursor = row.code
+        while cursor and cursor not in chain:
+            chain.append(cursor)
+            cursor = parent_of(cursor)
+        if cursor:
+            continue  # a cycle, refused on its own
+        length = 1 + sum(len(code) + 1 for code in chain)
+        if length > PATH_LENGTH:
+            problems.append(
+                Problem(
+                    f"line {row.source_line}",
+                    _(
+                        "%(code)s sits %(depth)d levels deep: the codes from its root down "
+                        "take %(length)d characters, at most %(limit)d fit; use shorter codes "
+                        "or fewer levels"
+                    )
+                    % {
+                        "code": row.code,
+                        "depth": len(chain),
+                        "length": length,
+                        "limit": PATH_LENGTH,
+                    },
+                )
+            )
 
 
 @transaction.atomic

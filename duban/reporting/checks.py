@@ -257,6 +257,9 @@ def accept_rows(
 Incoming = dict[tuple[int, int, str], tuple[Any, str | None, str]]
 
 
+COMMENT_LENGTH = 500  # DataValue.comment's column
+
+
 def read_incoming(
     accepted: list[Accepted], forms: dict[FormKey, LockedForm], problems: Problems
 ) -> Incoming:
@@ -288,7 +291,12 @@ def read_incoming(
             if bad is not None:  # bulk writes never meet the pre_save check: checked here
                 problems.add(row.at("comment"), bad)
                 continue
-            comment = row.comment.strip()[:500]
+            comment = row.comment.strip()
+            if len(comment) > COMMENT_LENGTH:  # was cut to fit without a word: refused instead
+                problems.add(
+                    row.at("comment"), _("at most %(n)d characters") % {"n": COMMENT_LENGTH}
+                )
+                continue
         key = (form_key[1], ind_id, period_id)
         if key in incoming:
             problems.add(

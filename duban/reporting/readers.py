@@ -81,6 +81,10 @@ INFORMATIVE = frozenset(
     }
 )
 DEFAULT_COMBOS = frozenset({"", "default", "HllvX50cXC0"})
+# The state our exports give a computed figure (the CSV's code, the workbook's word in either
+# language): such a row is there for people, its value worked out from the others; read back,
+# it is skipped as the informative columns are, so an export imports as it was exported.
+COMPUTED_STATE = "computed"
 COMBO_COLUMNS = ("categoryoptioncombo", "attributeoptioncombo")
 
 
@@ -99,6 +103,18 @@ def decode_text(data: bytes | str, name: str = "") -> str:
         return text.decode_text(data, name)
     except text.UndecodableText as exc:
         raise ReportingError(str(exc), "file") from None
+
+
+def computed_words() -> frozenset[str]:
+    """The words a computed row's state cell holds in an export of any language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    words = {COMPUTED_STATE}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            words.add(str(_("computed")))
+    return frozenset(words)
 
 
 def _header_map(header: list[str], where: str) -> tuple[dict[str, int], list[Problem]]:
@@ -146,6 +162,8 @@ def read_csv(data: bytes | str) -> list[RawValue]:
     found = Problems()
     i_ind, i_per, i_unit, i_val = (cols[c] for c in REQUIRED)
     i_com = cols.get("comment")
+    i_state = cols.get("state")
+    computed = computed_words()
     combos = [cols[c] for c in COMBO_COLUMNS if c in cols]
     width = len(header)
     rows: list[RawValue] = []
@@ -166,6 +184,8 @@ def read_csv(data: bytes | str) -> list[RawValue]:
                         _("disaggregations (category option combos) are not supported"),
                     )
             if found.count:  # the file is refused: only count what else is wrong
+                continue
+            if i_state is not None and rec[i_state].strip() in computed:
                 continue
             value = rec[i_val]
             rows.append(
@@ -282,31 +302,50 @@ def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
         wb.close()
 
 
+def _cell(row: tuple[Any, ...], i: int) -> Any:
+    return row[i] if len(row) > i else None
+
+
+def _damaged(cell: str) -> ReportingError:
+    return ReportingError(
+        _("the template's hidden sheet is damaged at %(cell)s: download a new template")
+        % {"cell": cell},
+        "file",
+    )
+
+
 def _read_meta(ws: Any) -> TemplateMeta:
+    """The hidden sheet's fields and rows; a damaged one (a cell typed over, a row cut short)
+    is refused naming its cell, as the template's own cells are."""
     rows = read_rows(ws)
-    first = next(rows, None)
-    if not first or first[0] != TEMPLATE_KIND:
+    first = next(rows, None) or ()
+    if _cell(first, 0) != TEMPLATE_KIND:
         raise ReportingError(_("this workbook is not a Duban reporting template"), "file")
-    if first[1] != TEMPLATE_VERSION:
+    if _cell(first, 1) != TEMPLATE_VERSION:
         raise ReportingError(
             _("template version %(first)s is not supported; download a new one")
-            % {"first": repr(first[1])},
+            % {"first": repr(_cell(first, 1))},
             "file",
         )
     fields: dict[str, Any] = {}
     expected: dict[int, tuple[str, str]] = {}
-    for row in rows:
+    for r, row in enumerate(rows, start=2):
         if not row or row[0] is None:
             continue
         if row[0] == "row":
-            expected[int(row[1])] = (str(row[2]), str(row[3]))
+            number, unit, ind = _cell(row, 1), _cell(row, 2), _cell(row, 3)
+            if type(number) is not int or number < FIRST_DATA_ROW or number > XLSX_MAX_ROWS:
+                raise _damaged(f"{META_SHEET}!B{r}")
+            if unit is None or ind is None:
+                raise _damaged(f"{META_SHEET}!{'C' if unit is None else 'D'}{r}")
+            expected[number] = (_text(unit), _text(ind))
         else:
-            fields[str(row[0])] = row[1]
+            fields[str(row[0])] = _cell(row, 1)
     try:
         return TemplateMeta(
-            str(fields["data_set"]),
-            str(fields["period"]),
-            tuple(str(fields["units"]).split(",")),
+            _text(fields["data_set"]),
+            _text(fields["period"]),
+            tuple(_text(fields["units"]).split(",")),
             expected,
         )
     except KeyError as exc:
@@ -398,6 +437,8 @@ def _read_long(wb: Any) -> list[RawValue]:
     letters = {name: get_column_letter(i + 1) for name, i in cols.items()}
     i_ind, i_per, i_unit, i_val = (cols[c] for c in REQUIRED)
     i_com = cols.get("comment")
+    i_state = cols.get("state")
+    computed = computed_words()
     need = max(cols.values()) + 1
     out: list[RawValue] = []
     for r, row in enumerate(rows, start=2):
@@ -410,6 +451,8 @@ def _read_long(wb: Any) -> list[RawValue]:
             row = tuple(row) + (None,) * (need - len(row))
         value = row[i_val]
         if value is None and row[i_ind] is None and row[i_unit] is None and row[i_per] is None:
+            continue
+        if i_state is not None and str(row[i_state] or "").strip() in computed:
             continue
         out.append(
             RawValue(

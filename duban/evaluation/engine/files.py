@@ -91,7 +91,23 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.nodes.Node) -> object
     return number if number.is_finite() else text
 
 
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.nodes.Node) -> object:
+    """A date as YAML writes one; a day that does not exist (2020-02-31) is refused on its
+    line and column, where PyYAML's own constructor raises a bare ValueError."""
+    assert isinstance(node, yaml.ScalarNode)
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            _("%(value)s is not a date that exists") % {"value": repr(node.value)},
+            node.start_mark,
+        ) from None
+
+
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _unit(r: Reader) -> Unit:
@@ -456,10 +472,19 @@ def _weighted_classes(scheme: Scheme) -> dict[str, list[str]]:
 def parse_values(text: str, scheme: Scheme, *, source: str = "") -> ValuesFile:
     """Values from CSV text (header ``indicator,period,unit,value`` [``,class``][``,reason``]).
 
-    An empty value is a missing value. Every problem names its line and column.
+    An empty value is a missing value. Every problem names its line and column; what the csv
+    module cannot read (a field past its limit) names the line it stopped on.
     """
-    problems: list[Problem] = []
     rows = csv.reader(io.StringIO(text))
+    try:
+        return _parse_values(rows, scheme, source)
+    except csv.Error as error:
+        message = _("not CSV: %(exc)s") % {"exc": error}
+        raise ValuesFileError([Problem(f"line {rows.line_num + 1}", message)], source) from None
+
+
+def _parse_values(rows: Any, scheme: Scheme, source: str) -> ValuesFile:
+    problems: list[Problem] = []
     header = next(rows, None)
     if header is None:
         raise ValuesFileError([Problem("line 1", _("the file is empty"))], source)
