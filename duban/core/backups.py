@@ -47,6 +47,7 @@ ANCHOR = "audit-anchor.jsonl"
 _MANIFEST_MAC = b"duban-backup-manifest\n"
 _KEY_ID = b"duban-backup-key\n"
 CHUNK = 1024 * 1024
+VENDORS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}  # proper names, shown as they are
 
 
 class BackupRefused(Exception):
@@ -286,6 +287,11 @@ def _scan(path: Path, extract_to: Path | None) -> tuple[dict[str, str], bytes | 
                     raw = f.read(16 * 1024 * 1024)
                     continue
                 seen[name] = _copy(f, extract_to / name if extract_to else None)
+            # tarfile stops quietly at a damaged header: read on to the end, where gzip
+            # checks its CRC, so a damaged stream is named as such.
+            if tar.fileobj is not None:
+                while tar.fileobj.read(CHUNK):
+                    pass
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise BackupRefused(
             _("The archive cannot be read (%(error)s): it is damaged or not a Duban backup.")
@@ -323,7 +329,7 @@ def _copy(f: IO[bytes], target: Path | None) -> str:
 
 def _parse_manifest(raw: bytes | None) -> dict[str, Any]:
     if raw is None:
-        raise BackupRefused(_("The archive has no manifest: it is not a Duban backup."))
+        raise BackupRefused(_("The archive has no manifest: it is damaged or not a Duban backup."))
     try:
         manifest = json.loads(raw)
     except ValueError:

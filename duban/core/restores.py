@@ -33,7 +33,7 @@ from duban.audit.models import AuditHead
 from duban.audit.services import record
 from duban.audit.verify import AnchorError, Verification, anchor_chain, verify_chain
 from duban.core import backup_db
-from duban.core.backups import ANCHOR, MEDIA, BackupRefused, _scan, check_archive
+from duban.core.backups import ANCHOR, MEDIA, VENDORS, BackupRefused, _scan, check_archive
 
 
 @dataclass
@@ -89,7 +89,10 @@ def _check_compatible(manifest: dict[str, Any]) -> bool:
     if vendor != connection.vendor:
         raise BackupRefused(
             _("The backup holds a %(archive)s database; the configured one is %(configured)s.")
-            % {"archive": vendor, "configured": connection.vendor}
+            % {
+                "archive": VENDORS.get(vendor, vendor),
+                "configured": VENDORS.get(connection.vendor, connection.vendor),
+            }
         )
     loader = MigrationLoader(None, ignore_no_migrations=True)
     known = {f"{app}.{name}" for app, name in loader.disk_migrations}

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from duban.core.backups import BackupRefused, check_archive
+from duban.core.backups import VENDORS, BackupRefused, check_archive
 from duban.core.restores import restore
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
         facts = {
             "created": manifest["created_at"],
-            "vendor": manifest["database"]["vendor"],
+            "vendor": VENDORS.get(manifest["database"]["vendor"], manifest["database"]["vendor"]),
             "files": len(manifest["files"]),
             "entries": manifest["audit"]["head"]["count"],
         }
