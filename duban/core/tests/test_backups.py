@@ -188,6 +188,18 @@ def test_the_demo_round_trips_with_its_trail_and_files(
             == PDF
         )
 
+    # Again, over the restored copy: refused without --force; with it, the old copy is kept
+    # aside (on PostgreSQL its tables are dropped in the transaction that loads the dump).
+    refused = _duban(env, "restore", str(made.path))
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    again = _duban(env, "restore", "--force", str(made.path))
+    assert again.returncode == 0, again.stderr
+    assert "原有内容另存于" in again.stdout and list(target.glob("media.pre-restore-*"))
+    if target_database is None:
+        assert list(target.glob("duban.sqlite3.pre-restore-*"))
+    assert _duban(env, "audit", "verify", "--data").returncode == 0
+    assert len(_rows(target_database, target / "duban.sqlite3")[entries]) == kept + 1
+
 
 def _columns(table: str) -> list[str]:
     with connection.cursor() as cursor:
