@@ -466,5 +466,17 @@ def _backup_restored(kind: EntryType, entry: AuditEntry, names: Names) -> str:
     after = _after(entry)
     return _("Backup %(archive)s of %(created)s restored") % {
         "archive": entry.object_repr or "—",
-        "created": after.get("created_at", "—"),
+        "created": _local_time(after.get("created_at")),
     }
+
+
+def _local_time(value: Any) -> str:
+    """An ISO time kept in an entry, as the reader's clock shows it."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    try:
+        return timezone.localtime(datetime.fromisoformat(str(value))).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return "—"

@@ -331,3 +331,19 @@ def test_the_command_refuses_in_chinese_with_each_problem(
     assert "备份中缺少 media/evidence/a.pdf" in done.stderr
     assert "备份已损坏或被改动，未恢复任何内容。" in done.stderr
     assert not (target / "duban.sqlite3").exists() and not (target / "media").exists()
+
+
+def test_the_backup_reads_as_a_sentence_on_the_history(
+    source: Path, tree: Any, tmp_path: Path
+) -> None:
+    from django.utils import translation
+
+    from duban.audit.types import render
+
+    made = make_backup(tmp_path)
+    entry = AuditEntry.objects.get(action="audit.backup.created")
+    with translation.override("zh-hans"):
+        row = render([entry])[0]
+    count = made.manifest["audit"]["head"]["count"]
+    assert row.label == "已备份" and count > 0
+    assert row.text == f"已制作备份 {made.path.name}，含 {count} 条审计记录"
