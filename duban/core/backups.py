@@ -30,6 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -84,6 +85,10 @@ def destination(dest: Path | None, now: Any = None) -> Path:
 def make_backup(dest: Path | None = None) -> Made:
     """Write the archive, then record it in the audit trail (the entry is therefore not in
     the archive itself: the live trail says which backups were taken)."""
+    if connection.in_atomic_block:
+        # The dump would miss the open transaction's rows (pg_dump) or wait for its lock
+        # for ever (SQLite's backup API on a shared in-memory database, as in tests).
+        raise RuntimeError("a backup copies committed data only: run it outside a transaction")
     started = time.monotonic()
     path = destination(dest)
     path.parent.mkdir(parents=True, exist_ok=True)

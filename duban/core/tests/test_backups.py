@@ -347,3 +347,11 @@ def test_the_backup_reads_as_a_sentence_on_the_history(
     count = made.manifest["audit"]["head"]["count"]
     assert row.label == "已备份" and count > 0
     assert row.text == f"已制作备份 {made.path.name}，含 {count} 条审计记录"
+
+
+def test_a_backup_inside_a_transaction_is_refused(source: Path, tmp_path: Path) -> None:
+    from django.db import transaction
+
+    with transaction.atomic(), pytest.raises(RuntimeError, match="outside a transaction"):
+        make_backup(tmp_path)
+    assert not list(tmp_path.glob("*.tar*"))
