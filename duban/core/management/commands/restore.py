@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from duban.core.backups import VENDORS, BackupRefused, check_archive
@@ -46,7 +48,9 @@ class Command(BaseCommand):
             log.error("restore refused", extra={"archive": str(archive), "why": exc.message})
             raise CommandError(exc.message) from None
         facts = {
-            "created": manifest["created_at"],
+            "created": timezone.localtime(datetime.fromisoformat(manifest["created_at"])).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
             "vendor": VENDORS.get(manifest["database"]["vendor"], manifest["database"]["vendor"]),
             "files": len(manifest["files"]),
             "entries": manifest["audit"]["head"]["count"],
