@@ -450,3 +450,33 @@ def _rekeyed(kind: EntryType, entry: AuditEntry, names: Names) -> str:
         "%(count)d entries signed with the audit key",
         count,
     ) % {"count": count}
+
+
+@registry.sentence("audit.backup.created", gettext_lazy("Backup made"))
+def _backup_made(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    after = _after(entry)
+    return _("Backup %(archive)s made, holding %(count)s audit entries") % {
+        "archive": entry.object_repr or "—",
+        "count": after.get("entries", "—"),
+    }
+
+
+@registry.sentence("audit.backup.restored", gettext_lazy("Backup restored"))
+def _backup_restored(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    after = _after(entry)
+    return _("Backup %(archive)s of %(created)s restored") % {
+        "archive": entry.object_repr or "—",
+        "created": _local_time(after.get("created_at")),
+    }
+
+
+def _local_time(value: Any) -> str:
+    """An ISO time kept in an entry, as the reader's clock shows it."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    try:
+        return timezone.localtime(datetime.fromisoformat(str(value))).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return "—"
