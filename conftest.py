@@ -8,10 +8,17 @@ from dataclasses import dataclass
 
 import pytest
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
 from duban.testing import make_tree, make_user
+
+# Property tests: no deadline (a loaded machine is slow, not wrong); in CI the same examples
+# every run (a red CI names a reproducible case) and no example database to carry over.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 # The browser tests' harness (Chromium, the demo behind a live server, watched pages).
 pytest_plugins = ["duban.testing_browser"]
