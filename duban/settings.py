@@ -235,15 +235,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy (django-csp; issue 15): only the site's own files, no inline script,
-# style or handler anywhere, no eval (htmx's allowEval is off in base.html). JSON for a page's
-# scripts sits in <script type="application/json"> (json_script), which is data, not script.
-# A view that truly needs more says so itself with csp.decorators (none does today).
+# style or handler anywhere, no eval (htmx's allowEval is off: templates/includes/htmx.html).
+# JSON for a page's scripts sits in <script type="application/json"> (json_script): data, not
+# script. A view that truly needs more says so with csp.decorators (none does, /api/docs neither).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],  # data: for the icons inside stylesheets (Swagger UI's)
+        "img-src": [SELF, "data:"],  # a document's charts (duban/documents), Swagger UI's icons
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
