@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import include, path
 
@@ -44,7 +45,7 @@ def directives(header: str) -> dict[str, list[str]]:
     return {name: sources for name, *sources in parts}
 
 
-def assert_strict(answer: HttpResponse, where: str) -> None:
+def assert_strict(answer: HttpResponseBase, where: str) -> None:
     header = answer.get("Content-Security-Policy", "")
     assert header, f"{where}: no Content-Security-Policy"
     policy = directives(header)
@@ -180,3 +181,30 @@ def test_sign_in_error_pages_and_the_api_docs_break_no_rule(
     assert page.locator(".swagger-ui .info .title").inner_text().startswith("Duban API")
     page.close()
     # the guard fails this test at teardown on any violation (duban.testing_browser)
+
+
+@pytest.mark.browser
+def test_the_handlers_moved_to_duban_js_still_work(
+    browser, live_server, transactional_db, tree, settings
+) -> None:
+    """The select that submits its form and the tree's "+" used once: data attributes read
+    by duban.js where an inline handler and hx-on were."""
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    make_user("u", tree.city, "leader")
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", "u")
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.press("#id_password", "Enter")
+    page.goto(f"{live_server.url}/tasks/")
+    with page.expect_navigation():
+        page.select_option("#unit-pick", "COUNTY-A")
+    assert page.url.endswith("/tasks/?unit=COUNTY-A")
+    page.goto(f"{live_server.url}/orgs/")
+    plus = page.locator("li[data-code=CITY] > .node button.expand")
+    plus.click()
+    page.wait_for_selector("li[data-code=COUNTY-A]")
+    assert plus.is_disabled(), "loaded once, then disabled"
+    assert page.evaluate("htmx.config.allowEval") is False
+    page.close()
