@@ -14,6 +14,11 @@ fixtures need no import) and marks itself `pytest.mark.browser`. It gets:
   when any was seen, and prints them.
 - `login(page, username)` and `shoot(page, name)` (a viewport screenshot saved as
   `test-results/screens/<test>-<name>-<w>x<h>.png`, the CI artefact folder).
+
+Every test guards the Content-Security-Policy: each page of `browser` (and of any Chromium a
+test starts itself and passes through `csp_guarded`) reports its `securitypolicyviolation`
+events and its console errors that name the policy, and the test fails at teardown when any
+was seen — an inline style or handler added later breaks the test that shows its page.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.conf import settings
@@ -32,7 +37,7 @@ from django.conf import settings
 from duban.demo.loader import DEMO_PASSWORD
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page
+    from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Playwright
     from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -48,6 +53,101 @@ PHONE = (390, 844)
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Never leave the machine (an intranet has no internet): data: and blob: URLs are the page's own.
 LOCAL_SCHEMES = ("data:", "blob:")
+
+
+# Run in every document before its own scripts: each violation goes to Python at once (a
+# binding), so one on a page the test has since left is not lost. The CSP header makes them.
+CSP_BINDING = "__dubanCspViolation"
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__dubanCspViolation([e.effectiveDirective, e.blockedURI || "",
+    (e.sourceFile || "") + ":" + e.lineNumber, e.sample || "", document.location.href].join(" | "));
+});
+"""
+_CSP_SEEN: list[str] = []  # this test's violations, on any guarded page
+
+
+def watch_csp(target: Page | BrowserContext, seen: list[str] | None = None) -> None:
+    """Record every CSP violation of this page or context into `seen` (this test's list)."""
+    record = _CSP_SEEN if seen is None else seen
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            record.append(f"console: {message.text} ({message.location['url']})")
+
+    target.expose_function(CSP_BINDING, lambda text: record.append(f"violation: {text}"))
+    target.add_init_script(CSP_LISTENER)
+    target.on("console", console)
+
+
+class CspGuardedBrowser:
+    """A Chromium whose every new context and page watches the CSP (see `watch_csp`)."""
+
+    def __init__(self, browser: Browser) -> None:
+        self._browser = browser
+        self._contexts: list[BrowserContext] = []
+
+    def new_context(self, **kwargs: Any) -> BrowserContext:
+        context = self._browser.new_context(**kwargs)
+        watch_csp(context)
+        self._contexts.append(context)
+        return context
+
+    def new_page(self, **kwargs: Any) -> Page:
+        page = self._browser.new_page(**kwargs)
+        watch_csp(page)
+        self._contexts.append(page.context)
+        return page
+
+    def flush(self) -> None:
+        """Let each open page deliver the violations still queued (the events are tasks)."""
+        if not self._browser.is_connected():
+            self._contexts = []
+            return
+        for context in self._contexts:
+            for page in context.pages:
+                try:
+                    page.evaluate("() => new Promise((done) => setTimeout(done, 0))")
+                except Exception:  # a page closing or navigating away has nothing queued
+                    continue
+        self._contexts = [c for c in self._contexts if c.pages]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+_GUARDED: list[CspGuardedBrowser] = []
+
+
+def csp_guarded(browser: Browser) -> Browser:
+    """`browser`, its pages watched for CSP violations; the test fails at teardown on any."""
+    guarded = CspGuardedBrowser(browser)
+    _GUARDED.append(guarded)
+    return cast("Browser", guarded)
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Debian's Chromium, headless, CSP-guarded: for a test that starts its own."""
+    b = playwright.chromium.launch(
+        executable_path=chromium_or_skip(), headless=True, args=CHROMIUM_ARGS
+    )
+    return csp_guarded(b)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violation() -> Iterator[None]:
+    """Fail the test (at teardown) when a page of a guarded browser broke the policy."""
+    _CSP_SEEN.clear()
+    yield
+    for guarded in list(_GUARDED):
+        guarded.flush()
+        if not guarded.is_connected():
+            _GUARDED.remove(guarded)  # a test's own Chromium, closed by now
+    seen, _CSP_SEEN[:] = list(_CSP_SEEN), []
+    if seen:
+        pytest.fail(
+            "the Content-Security-Policy was broken:\n  " + "\n  ".join(seen), pytrace=False
+        )
 
 
 def chromium_or_skip() -> str:
@@ -72,7 +172,7 @@ def browser() -> Iterator[Browser]:
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield b
+        yield csp_guarded(b)
         b.close()
 
 
@@ -131,7 +231,8 @@ class Watch:
         self.problems.append(f"page error: {error}")
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and "Content Security Policy" not in message.text:
+            # (a CSP violation is reported by the guard of every test: see watch_csp)
             self.problems.append(f"console error: {message.text} ({message.location['url']})")
 
     def _response(self, status: int, method: str, url: str) -> None:

@@ -213,8 +213,7 @@ def test_the_demo_traffic_head_sees_yellow_label_vehicles() -> None:
 def test_in_the_browser_a_bar_opens_the_laggards_form(live_server, transactional_db, tree, settings) -> None:  # fmt: skip
     """The division head logs in, lands on his line, and a click on the top bar (the laggard,
     C县局) opens its form; no console error, nothing loaded from outside the server."""
-    from duban.testing_browser import CHROMIUM
-    from duban.testing_browser import CHROMIUM_ARGS as ARGS
+    from duban.testing_browser import CHROMIUM, launch_chromium
 
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")
@@ -228,7 +227,7 @@ def test_in_the_browser_a_bar_opens_the_laggards_form(live_server, transactional
         put(unit, "t.yellow", "201701", jan)
     make_user("jj_head", OrgUnit.objects.get(code="JJ"), "leader")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch_chromium(p)  # CSP-guarded (duban.testing_browser)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.route("**/favicon.ico", lambda route: route.fulfill(status=204))

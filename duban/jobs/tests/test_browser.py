@@ -21,8 +21,7 @@ from duban.core.tests.test_browser import login
 from duban.tasks import jobs as ledger_jobs
 from duban.tasks.tests.factories import make_task
 from duban.testing import make_user
-from duban.testing_browser import CHROMIUM
-from duban.testing_browser import CHROMIUM_ARGS as ARGS
+from duban.testing_browser import launch_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +33,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        b = launch_chromium(p)  # CSP-guarded (duban.testing_browser)
         yield b
         b.close()
 

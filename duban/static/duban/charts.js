@@ -83,6 +83,9 @@
     fitNarrow(option, el.clientWidth);
     option.tooltip = option.tooltip || {};
     option.tooltip.valueFormatter = valueFormatter(el.getAttribute("data-chart-unit") || "");
+    // Drawn on the canvas: ECharts' HTML tooltip writes style="" attributes, which the
+    // Content-Security-Policy blocks (it allows no inline style).
+    option.tooltip.renderMode = "richText";
     chart.setOption(option);
     chart.on("click", function (p) {
       if (p.targetType === "axisLabel" && typeof p.dataIndex === "number") {

@@ -179,7 +179,7 @@ def test_chart_scripts_point_at_files_the_static_finders_serve(settings) -> None
 # --- In the browser: a tiny page of its own (a test-only URL conf), drawn by Debian's Chromium.
 
 PAGE = """{% load duban_charts %}<!doctype html><html lang="zh-hans"><head><meta charset="utf-8">
-<title>chart</title>{% chart_scripts %}</head><body><main style="width:900px">{% chart c %}</main>
+<title>chart</title>{% chart_scripts %}</head><body><main>{% chart c %}</main>
 </body></html>"""
 
 
@@ -212,15 +212,14 @@ urlpatterns = _urlpatterns()
 @pytest.mark.browser
 @pytest.mark.urls(__name__)
 def test_chart_draws_and_a_click_on_a_bar_opens_its_link(live_server, transactional_db) -> None:
-    from duban.testing_browser import CHROMIUM
-    from duban.testing_browser import CHROMIUM_ARGS as ARGS
+    from duban.testing_browser import CHROMIUM, launch_chromium
 
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch_chromium(p)  # CSP-guarded (duban.testing_browser)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             errors: list[str] = []
