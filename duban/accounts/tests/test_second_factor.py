@@ -133,6 +133,7 @@ def test_signing_in_with_a_second_factor_asks_the_code_after_the_password(tree) 
         page = step.content.decode()
         assert "登录第二步" in page and 'value="/accounts/account/"' in page
         assert "todo" not in step.context  # nothing of his, not even a count, before the code
+        assert 'class="mainnav"' not in page and "/accounts/logout/" in page  # only the way out
         refused = client.post(STEP, {"code": "12345", "next": "/accounts/account/"})
         assert "验证码不对或已过期" in refused.content.decode()
         assert client.get("/")["Location"] == STEP
