@@ -4,8 +4,10 @@
 
 A throwaway data directory gets its own SQLite database, the demo and one open month (so the
 write paths are reached, not only the "period not open" refusal); the server is started on a
-free port; then schemathesis runs every operation of /api/openapi.json once with the office's
-session (yz_office) and once with a reporter's (lst_reporter), with the check
+free port; then schemathesis runs every operation of /api/openapi.json with the office's
+session (yz_office), a reporter's (lst_reporter), an approver's (lst_approver), a division
+head's (jj_leader) and the three administrators' (yz_sysadmin, yz_secadmin, yz_auditor), side by
+side, with the check
 `not_a_server_error`. Codes the demo really has are fed in (scripts/fuzz/schemathesis.toml), so
 most requests get past the 404. Exit status 1 when any 5xx was found; the server's tracebacks
 are printed. `scripts/test` runs it after the test suite; CI runs `scripts/test`.
@@ -29,7 +31,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DUBAN = ROOT / ".venv" / "bin" / "duban"
 CONFIG = ROOT / "scripts" / "fuzz" / "schemathesis.toml"
 PASSWORD = "Duban-demo-2017"
-SESSIONS = ("yz_office", "lst_reporter")
+# Each persona's session: cases per operation and schemathesis' phases. The office and the
+# reporter reach most write paths and run every phase (the coverage and stateful phases alone
+# draw some 2,900 cases whatever the examples); the approver, the division head and the three
+# administrators add the approval, line, tree, account and audit paths, by fuzzing only.
+ALL_PHASES = "examples,coverage,fuzzing,stateful"
+SESSIONS = {
+    "yz_office": (4, ALL_PHASES),
+    "lst_reporter": (4, ALL_PHASES),
+    "lst_approver": (4, "fuzzing"),
+    "jj_leader": (4, "fuzzing"),
+    "yz_sysadmin": (3, "fuzzing"),
+    "yz_secadmin": (3, "fuzzing"),
+    "yz_auditor": (3, "fuzzing"),
+}
 OPEN_MONTH = """
 from duban.indicators.models import DataSet
 from duban.orgs.policy import SYSTEM
@@ -66,7 +81,9 @@ def log_in(base: str, username: str) -> tuple[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=8, help="test cases per operation")
+    parser.add_argument(
+        "--examples", type=int, default=0, help="test cases per operation and session (0: as set)"
+    )
     parser.add_argument("--seed", default="2017", help="schemathesis seed ('' for random)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     args = parser.parse_args()
@@ -78,6 +95,7 @@ def main() -> int:
         DUBAN_SECURE_COOKIES="0",
         DUBAN_DEBUG="0",
         DUBAN_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DUBAN_REQUIRE_SECOND_FACTOR="0",  # a demo: the administrators sign in by password
     )
     print(f"==> fuzz: demo in {data_dir}", flush=True)
     duban("migrate", "--noinput", "-v0", env=env)
@@ -88,11 +106,11 @@ def main() -> int:
         stdout=subprocess.DEVNULL,
     )
     duban("shell", "-c", OPEN_MONTH, env=env)
-    # One server per session, both on the one demo database, the sessions fuzzed side by
+    # One server per session, all on the one demo database, the sessions fuzzed side by
     # side: the two cores stay busy (one server process alone is bound by its interpreter).
     servers, runs, failed = [], [], []
     try:
-        for username in SESSIONS:
+        for username, (examples, phases) in SESSIONS.items():
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             log = (data_dir / f"server-{username}.log").open("w")
@@ -124,7 +142,9 @@ def main() -> int:
                 "--checks",
                 "not_a_server_error",
                 "--max-examples",
-                str(args.examples),
+                str(args.examples or examples),
+                "--phases",
+                phases,
                 # One worker: hypothesis parses lambdas with `ast` while it draws, and on Python
                 # 3.11 parsing in several threads at once can fail ("AST constructor recursion
                 # depth mismatch", CPython gh-106905): a crash of the tool, not of Duban.
