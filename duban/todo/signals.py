@@ -103,9 +103,10 @@ def reminders_sent(entry: AuditEntry) -> None:
     from duban.orgs.models import OrgUnit
 
     data_set = DataSet.objects.get(pk=entry.object_id)
-    period = entry.after["period"]
-    under = OrgUnit.objects.get(code=entry.after["under"])
-    for unit in OrgUnit.objects.filter(code__in=entry.after["units"]).order_by("path"):
+    after = entry.after or {}
+    period = after["period"]
+    under = OrgUnit.objects.get(code=after["under"])
+    for unit in OrgUnit.objects.filter(code__in=after["units"]).order_by("path"):
 
         def compose(unit: OrgUnit = unit) -> tuple[str, str]:
             return (
