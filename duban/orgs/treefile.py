@@ -26,6 +26,7 @@ from duban.orgs.policy import Action
 from duban.orgs.services import OrgError, create_unit, move_unit, update_unit
 from duban.spreadsheets import safe_row, unguard_text
 from duban.text import UndecodableText, control_character_message, decode_text
+from duban.yaml_dates import existing_date
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -133,22 +134,8 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
     return mapping
 
 
-def _timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> object:
-    """A date as YAML writes one; a day that does not exist (2020-02-31) is refused on its
-    line, where PyYAML's own constructor raises a bare ValueError."""
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            _("%(value)s is not a date that exists") % {"value": repr(node.value)},
-            node.start_mark,
-        ) from None
-
-
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", existing_date)
 
 
 def _raw_rows_yaml(text: str) -> list[tuple[int, dict[str, Any]]]:

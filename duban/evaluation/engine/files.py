@@ -42,6 +42,7 @@ from duban.periods import MAX_YEAR, MIN_YEAR, StatisticalCalendar, parse_period
 from duban.spreadsheets import gettext_noop, safe_cell, unguard_text
 from duban.text import UndecodableText, decode_text, gettext, ngettext
 from duban.text import gettext as _
+from duban.yaml_dates import existing_date
 
 
 class _FileError(DubanError, ValueError):
@@ -91,23 +92,8 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.nodes.Node) -> object
     return number if number.is_finite() else text
 
 
-def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.nodes.Node) -> object:
-    """A date as YAML writes one; a day that does not exist (2020-02-31) is refused on its
-    line and column, where PyYAML's own constructor raises a bare ValueError."""
-    assert isinstance(node, yaml.ScalarNode)
-    try:
-        return loader.construct_yaml_timestamp(node)
-    except ValueError:
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            _("%(value)s is not a date that exists") % {"value": repr(node.value)},
-            node.start_mark,
-        ) from None
-
-
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", existing_date)
 
 
 def _unit(r: Reader) -> Unit:
