@@ -9,7 +9,6 @@ PostgreSQL dump loads in one transaction. What is replaced is renamed aside, not
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import shutil
@@ -33,7 +32,15 @@ from duban.audit.models import AuditHead
 from duban.audit.services import record
 from duban.audit.verify import AnchorError, Verification, anchor_chain, verify_chain
 from duban.core import backup_db
-from duban.core.backups import ANCHOR, MEDIA, VENDORS, BackupRefused, _scan, check_archive
+from duban.core.backups import (
+    ANCHOR,
+    MEDIA,
+    VENDORS,
+    BackupRefused,
+    _os_user,
+    _scan,
+    check_archive,
+)
 
 
 @dataclass
@@ -214,13 +221,6 @@ def _record(path: Path, manifest: dict[str, Any], replaced: Any, kept: list[Path
                 "os_user": _os_user(),
             },
         )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return ""
 
 
 def _verify_and_anchor(result: Restored) -> None:
