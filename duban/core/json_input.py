@@ -54,9 +54,10 @@ def check_json(value: Any, *, where: str = "", max_depth: int = MAX_DEPTH) -> li
             for key, child in item.items():
                 message = control_character_message(str(key))
                 if message:
-                    problems.append(
-                        Problem(_key(path, without_control_characters(str(key))), message)
-                    )
+                    # A key of control characters only is named by the object that holds it.
+                    cleaned = without_control_characters(str(key))
+                    place = _key(path, cleaned) if cleaned else path or "body"
+                    problems.append(Problem(place, message))
                 children.append((child, _key(path, str(key)), depth + 1))
         else:
             children = [(child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item)]

@@ -66,6 +66,8 @@ def test_any_bytes_are_a_document_or_a_refusal_naming_its_place(data: bytes) -> 
 
 @given(documents)
 @PROPERTY
+@example({"\x1f": None})  # a key of control characters only: named by the body that holds it
+@example({"a": {"\x05": 1}})
 def test_a_document_without_control_characters_reads_back_as_written(doc: object) -> None:
     text = json.dumps(doc)
     try:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 LEFT_OUT = {
-    "matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver", "pyparsing", "packaging",
+    "matplotlib", "contourpy", "cycler", "fonttools", "kiwisolver", "pyparsing",
     "python-dateutil", "tzdata", "weasyprint", "cffi", "pycparser", "cssselect2", "pydyf",
     "pyphen", "tinycss2", "tinyhtml5", "webencodings", "zopfli", "gunicorn", "psycopg",
     "psycopg-binary", "python-docx",
