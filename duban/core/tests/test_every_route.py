@@ -38,7 +38,8 @@ from duban.core.tests.route_world import build_org, check_kinds
 
 # Whether a view asks the policy does not depend on the database: the first run proves it (the
 # policy's SQL runs on both through the permission matrices and the policy's properties).
-pytestmark = pytest.mark.once
+# One worker walks every persona (`xdist_group`), so the two worlds are built once.
+pytestmark = [pytest.mark.once, pytest.mark.xdist_group("every-route")]
 CLOCK = "2017-12-20 10:00 +0800"
 # Between them, these people's scope holds every object of the home organisation.
 CONTROL = ["root_office", "root_system_admin", "root_security_admin", "root_audit_admin",
