@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "duban.meetings",
     "duban.bulletins",
     "duban.todo",
+    "duban.records",
     "duban.cockpit",
     "duban.demo",
 ]

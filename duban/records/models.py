@@ -1,0 +1,120 @@
+"""Business records (业务记录): one row per case filed or solved, arrest, fugitive caught,
+vehicle removed or complaint, as the case and business systems hold them.
+
+Record indicators count or sum these rows by unit and period, so that a figure the case system
+already holds is never typed again (基层减负, 一网考). Records arrive by the million: they are
+written in bulk by the import (duban.records.importing), and the audit trail records each import
+(its file, hash, counts and decision) rather than each row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from duban.audit.models import AuditedModel
+from duban.orgs.models import OrgUnit
+
+
+class RecordType(AuditedModel):
+    """What a record is (立案, 破案, 抓获逃犯 …); the import refuses a type it does not know."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+    sort_order = models.IntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("record type")
+        verbose_name_plural = _("record types")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class ImportState(models.TextChoices):
+    WAITING = "waiting", _("Waiting for a decision")
+    APPLIED = "applied", _("Applied")
+    REFUSED = "refused", _("Refused")
+
+
+class RecordImport(AuditedModel):
+    """One file of records as it was read: counts, the bad rows with their lines, and the
+    decision taken on them. Nothing is written to the records until the file is applied."""
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    file_format = models.CharField(_("format"), max_length=16)
+    encoding = models.CharField(_("encoding"), max_length=16, blank=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=ImportState.choices, default=ImportState.WAITING
+    )
+    rows_read = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_new = models.PositiveIntegerField(_("new records"), default=0)
+    rows_known = models.PositiveIntegerField(_("records already held"), default=0)
+    rows_bad = models.PositiveIntegerField(_("bad rows"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("imported by"),
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        verbose_name = _("record import")
+        verbose_name_plural = _("record imports")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class BusinessRecord(models.Model):
+    """One business record. `record_id` is the source system's own number: a second import of
+    the same record changes nothing, and the same number with other content is a bad row."""
+
+    record_id = models.CharField(_("record number"), max_length=64, unique=True)
+    record_type = models.ForeignKey(
+        RecordType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
+    )
+    unit = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    occurred_on = models.DateField(_("date"))
+    grade = models.CharField(_("class"), max_length=16, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=4, default=1)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    source = models.ForeignKey(
+        RecordImport,
+        on_delete=models.PROTECT,
+        related_name="records",
+        verbose_name=_("import"),
+    )
+
+    class Meta:
+        verbose_name = _("business record")
+        verbose_name_plural = _("business records")
+        indexes = [
+            models.Index(
+                fields=["record_type", "occurred_on", "unit"], name="records_type_date_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.record_id
