@@ -108,6 +108,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (whose save on the way out is no write of the reader's): reads of a
+    # safe request go to the replica unless this browser wrote lately (duban/core/dbrouting.py).
+    "duban.core.dbrouting.ReadReplicaMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,6 +196,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# A PostgreSQL streaming replica (hot standby) for the pages' reads, when DATABASE_REPLICA_URL
+# names one (docs/deployment.md, "Several application servers", scripts/replica): writes,
+# migrations, commands and the worker stay on the primary, and a reader who has just written
+# reads the primary for DUBAN_READ_YOUR_WRITES_SECONDS (duban/core/dbrouting.py). In tests the
+# replica is a mirror of the test database, which the router then leaves unused.
+DUBAN_READ_REPLICA = ""
+_replica_url = env_str("DATABASE_REPLICA_URL", "")
+if _replica_url:
+    DUBAN_READ_REPLICA = "replica"
+    DATABASES[DUBAN_READ_REPLICA] = dj_database_url.parse(
+        _replica_url, conn_max_age=env_int("DUBAN_DB_CONN_MAX_AGE", 0)
+    )
+    DATABASES[DUBAN_READ_REPLICA]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["duban.core.dbrouting.DubanRouter"]
+DUBAN_READ_YOUR_WRITES_SECONDS = env_int("DUBAN_READ_YOUR_WRITES_SECONDS", 10)
+# Read on the primary always: sessions, sign-in lockouts, second factors and the job queue
+# (a stale row would sign someone out, let a locked account in, or show a job as waiting).
+DUBAN_PRIMARY_APPS = frozenset(
+    {"sessions", "axes", "otp_totp", "otp_static", "django_tasks_database", "jobs", "contenttypes"}
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
