@@ -7,6 +7,10 @@ standby is exercised by `scripts/replica check`, which .ci/run runs.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -249,3 +253,22 @@ def test_migrations_never_run_on_the_replica(replica: str) -> None:
 )
 def test_writing_statements_are_told_from_reads(sql: str, writes: bool) -> None:
     assert dbrouting._is_write(sql) is writes
+
+
+def test_a_replica_url_adds_a_replica_that_tests_mirror_to_the_primary() -> None:
+    # Settings are read once per process: a fresh interpreter with the variable set.
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "r = s.DATABASES['replica']; "
+        "print(json.dumps([s.DUBAN_READ_REPLICA, r['HOST'], r['PORT'], r['NAME'], r['TEST']['MIRROR']]))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "duban.settings",
+        "DATABASE_URL": "postgres://duban@10.0.0.1:5432/duban",
+        "DATABASE_REPLICA_URL": "postgres://duban@10.0.0.2:5432/duban",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert json.loads(out) == ["replica", "10.0.0.2", 5432, "duban", "default"]
