@@ -15,9 +15,8 @@ of DATABASE_REPLICA_URL) only when all of these hold; otherwise it goes to the p
 - the model is not one of DUBAN_PRIMARY_APPS: sessions, sign-in lockouts, second factors and
   the job queue are small per-request reads whose staleness would sign someone out, let a
   locked account in, or show a finished job as waiting;
-- the replica is another database than the primary: a test mirror (TEST {"MIRROR": "default"})
-  is the primary's own database on a second connection, which would not see the test's
-  uncommitted rows, so it is not used.
+- the replica is another database than the primary, and not a test mirror (TEST {"MIRROR":
+  "default"}) while tests run: a mirror would not see the test's uncommitted rows.
 
 The cookie (stateless, signed with the secret key and timestamped by Django's signer) is what
 makes read-your-writes work across several application servers: whichever server answers the
@@ -56,13 +55,28 @@ def same_database(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return all(str(a.get(k) or "") == str(b.get(k) or "") for k in keys)
 
 
+def _test_environment() -> bool:
+    """Whether Django's test environment is set up (its runner's, or pytest-django's)."""
+    from django.test.utils import _TestState
+
+    return hasattr(_TestState, "saved_data")
+
+
 def replica_alias() -> str | None:
-    """The replica's alias when one is configured and is not the primary itself."""
+    """The replica's alias when one is configured and is not the primary itself.
+
+    Under tests the replica is a mirror of the primary (settings give it TEST {"MIRROR":
+    "default"}), and Django points a mirror at the primary's test database by name only — on
+    the replica's server, where the test's uncommitted rows are not: it is not used then.
+    """
     alias: str = getattr(settings, "DUBAN_READ_REPLICA", "")
     if not alias:
         return None
     configured = connections.settings
     if alias not in configured:
+        return None
+    mirror = (configured[alias].get("TEST") or {}).get("MIRROR")
+    if mirror and _test_environment():
         return None
     if same_database(configured[alias], configured[DEFAULT_DB_ALIAS]):
         return None

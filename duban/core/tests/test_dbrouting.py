@@ -19,7 +19,7 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.db import connection, router, transaction
+from django.db import connection, connections, router, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
 
@@ -104,6 +104,17 @@ def test_a_replica_alias_that_is_the_primary_itself_is_not_used(settings) -> Non
     assert dbrouting.replica_alias() is None
     settings.DUBAN_READ_REPLICA = "elsewhere"  # named but not configured
     assert dbrouting.replica_alias() is None
+
+
+@pytest.mark.parametrize(("test", "used"), [({}, True), ({"MIRROR": "default"}, False)])
+def test_a_replica_on_another_server_is_used_unless_it_is_a_mirror_under_tests(
+    settings, monkeypatch: pytest.MonkeyPatch, test: dict[str, str], used: bool
+) -> None:
+    primary = connections.settings["default"]
+    replica = {**primary, "HOST": "10.0.0.2", "PORT": "5432", "TEST": test}
+    monkeypatch.setitem(connections.settings, "replica", replica)
+    settings.DUBAN_READ_REPLICA = "replica"
+    assert dbrouting.replica_alias() == ("replica" if used else None)
 
 
 def test_the_middleware_sits_after_the_session(settings) -> None:
