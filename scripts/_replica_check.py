@@ -9,7 +9,8 @@ client, the project's settings, probe pages defined here) and shows, each step p
    refuses a write ("read-only transaction");
 3. after a POST the same browser's pages read the primary, for DUBAN_READ_YOUR_WRITES_SECONDS
    (2 here), then the standby again;
-4. a read inside transaction.atomic, in a GET, goes to the primary;
+4. a read inside transaction.atomic, in a GET, goes to the primary; with the standby
+   unreachable, a GET page is answered from the primary (once retried);
 5. behind nginx with two gunicorn servers (when nginx is installed): after a POST answered by
    one server, the next pages — the other server's too — read the primary (the cookie is
    signed with the shared secret key, no state on either server), and later the standby.
@@ -306,6 +307,23 @@ def main() -> None:
         step(
             "a read inside transaction.atomic goes to the primary", seen["alias"] == "default", seen
         )
+
+        # The standby going away: its port now answers nobody.
+        replica = connections["replica"]
+        replica.close()
+        port = replica.settings_dict["PORT"]
+        replica.settings_dict["PORT"] = free_port()
+        try:
+            seen = json.loads(Client().get("/probe/read/").content)
+            step(
+                "with the standby unreachable a GET page is answered from the primary",
+                seen["alias"] == "default" and seen["found"] is True,
+                seen,
+            )
+        finally:
+            replica.close()
+            replica.settings_dict["PORT"] = port
+            dbrouting.resume_replica()
 
     across_servers()
     with connections["default"].cursor() as cur:  # only auth's tables exist: no cascade

@@ -26,20 +26,29 @@ next page reads it and sends that reader to the primary until the window has pas
 from __future__ import annotations
 
 import contextvars
+import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+log = logging.getLogger(__name__)
 
 COOKIE = "duban_primary"
 COOKIE_SALT = "duban.core.dbrouting.read-your-writes"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b")
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "ALTER", "DROP", "TRUNCATE")
+
+# After the replica failed, this process reads the primary for this long before trying it again.
+REPLICA_PAUSE_SECONDS = 30.0
+_replica_paused_until = 0.0
+_now = time.monotonic  # a test replaces it
 
 # True only while a request that may read from the replica runs; False (the primary) in every
 # other context: commands, the worker, tests that call services directly, a request that wrote.
@@ -94,7 +103,23 @@ def in_write_transaction() -> bool:
 
 def reads_from_replica() -> bool:
     """Whether a read made now, of a model not kept on the primary, goes to the replica."""
-    return _replica_allowed.get() and replica_alias() is not None and not in_write_transaction()
+    return (
+        _replica_allowed.get()
+        and replica_alias() is not None
+        and _now() >= _replica_paused_until
+        and not in_write_transaction()
+    )
+
+
+def pause_replica(seconds: float = REPLICA_PAUSE_SECONDS) -> None:
+    """Read the primary in this process for a while (the replica has just failed)."""
+    global _replica_paused_until
+    _replica_paused_until = _now() + seconds
+
+
+def resume_replica() -> None:
+    global _replica_paused_until
+    _replica_paused_until = 0.0
 
 
 class DubanRouter:
@@ -184,6 +209,11 @@ class ReadReplicaMiddleware:
 
     Placed after SessionMiddleware, so the session's own save on the way out (an idle
     timestamp) is not taken for the reader's write. Does nothing without a replica.
+
+    A view that fails with a database error while it may read the replica (the replica is
+    down, or cancelled a query in conflict with its replay) is run once more on the primary,
+    and when the replica's own connection failed this process leaves it alone for
+    REPLICA_PAUSE_SECONDS: a replica that goes away costs one retried page, not an outage.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -213,4 +243,28 @@ class ReadReplicaMiddleware:
             )
         elif allowed and isinstance(response, StreamingHttpResponse) and not response.is_async:
             response.streaming_content = _replica_chunks(response.streaming_content)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError) or not reads_from_replica():
+            return None
+        alias = replica_alias()
+        replica_failed = alias is not None and (
+            alias not in connections.settings or connections[alias].errors_occurred
+        )
+        if replica_failed:
+            pause_replica()
+            if alias in connections.settings:
+                connections[alias].close()
+        log.warning(
+            "replica read failed, page read on the primary",
+            extra={"path": request.path, "error": str(exception).splitlines()[0][:200]},
+        )
+        _replica_allowed.set(False)  # the middleware's own reset restores it after the request
+        match = request.resolver_match
+        if match is None:
+            return None
+        response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
         return response

@@ -19,9 +19,10 @@ import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
-from django.db import connection, connections, router, transaction
+from django.db import OperationalError, connection, connections, router, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
+from django.urls import path
 
 from duban.accounts.models import User
 from duban.core import dbrouting
@@ -31,11 +32,12 @@ NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def replica(monkeypatch: pytest.MonkeyPatch, settings) -> str:
+def replica(monkeypatch: pytest.MonkeyPatch, settings) -> Iterator[str]:
     """A replica configured as `replica` (the alias settings give DATABASE_REPLICA_URL)."""
     monkeypatch.setattr(dbrouting, "replica_alias", lambda: "replica")
     settings.DUBAN_READ_REPLICA = "replica"
-    return "replica"
+    yield "replica"
+    dbrouting.resume_replica()
 
 
 def serve(
@@ -283,3 +285,58 @@ def test_a_replica_url_adds_a_replica_that_tests_mirror_to_the_primary() -> None
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert json.loads(out) == ["replica", "10.0.0.2", 5432, "duban", "default"]
+
+
+def flaky_replica_page(request: HttpRequest) -> HttpResponse:
+    where = router.db_for_read(Group)
+    if where == "replica":
+        raise OperationalError("connection to server at 127.0.0.1, port 5433 failed")
+    return HttpResponse(where)
+
+
+CALLS: list[str] = []
+
+
+def failing_page(request: HttpRequest) -> HttpResponse:
+    CALLS.append(str(router.db_for_read(Group)))
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+urlpatterns = [path("flaky/", flaky_replica_page), path("failing/", failing_page)]
+
+
+@pytest.mark.django_db
+def test_a_page_whose_replica_fails_is_read_on_the_primary_and_the_replica_rests(
+    replica: str, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.ROOT_URLCONF = __name__
+    clock = [1000.0]
+    monkeypatch.setattr(dbrouting, "_now", lambda: clock[0])
+    answer = Client().get("/flaky/")
+    assert (answer.status_code, answer.content) == (200, b"default")
+    assert COOKIE not in answer.cookies  # the reader wrote nothing
+    # This process now reads the primary without trying the replica first ...
+    clock[0] += dbrouting.REPLICA_PAUSE_SECONDS - 1
+    _, seen = serve(RequestFactory().get("/"), ok)
+    assert seen == ["default", "default"]
+    # ... for REPLICA_PAUSE_SECONDS, then tries it again.
+    clock[0] += 2
+    _, seen = serve(RequestFactory().get("/"), ok)
+    assert seen == ["replica", "replica"]
+
+
+@pytest.mark.django_db
+def test_a_page_failing_on_the_primary_is_run_once_and_on_the_replica_retried_once(
+    replica: str, settings
+) -> None:
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    CALLS.clear()
+    assert client.post("/failing/").status_code == 500
+    assert CALLS == ["default"]  # its error is its own: not run again
+    CALLS.clear()
+    assert client.get("/failing/").status_code == 500  # this browser has just written
+    assert CALLS == ["default"]
+    CALLS.clear()
+    assert Client(raise_request_exception=False).get("/failing/").status_code == 500
+    assert CALLS == ["replica", "default"]
