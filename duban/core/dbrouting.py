@@ -28,13 +28,16 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.db.models import Model
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 log = logging.getLogger(__name__)
@@ -66,9 +69,36 @@ def same_database(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def _test_environment() -> bool:
     """Whether Django's test environment is set up (its runner's, or pytest-django's)."""
-    from django.test.utils import _TestState
+    utils = sys.modules.get("django.test.utils")  # never imported outside tests
+    return utils is not None and hasattr(utils._TestState, "saved_data")
 
-    return hasattr(_TestState, "saved_data")
+
+_UNKNOWN = ("", False)
+_configured: tuple[str, bool] | None = _UNKNOWN  # (alias, is a test mirror); None: no replica
+
+
+def _configured_replica() -> tuple[str, bool] | None:
+    """The replica's alias as settings configure it (computed once; settings rarely move)."""
+    global _configured
+    if _configured is _UNKNOWN:
+        alias: str = getattr(settings, "DUBAN_READ_REPLICA", "")
+        configured = connections.settings
+        if (
+            not alias
+            or alias not in configured
+            or same_database(configured[alias], configured[DEFAULT_DB_ALIAS])
+        ):
+            _configured = None
+        else:
+            _configured = (alias, bool((configured[alias].get("TEST") or {}).get("MIRROR")))
+    return _configured
+
+
+@receiver(setting_changed)
+def _settings_moved(*, setting: str, **kwargs: Any) -> None:
+    global _configured
+    if setting in ("DUBAN_READ_REPLICA", "DATABASES"):
+        _configured = _UNKNOWN
 
 
 def replica_alias() -> str | None:
@@ -78,16 +108,11 @@ def replica_alias() -> str | None:
     "default"}), and Django points a mirror at the primary's test database by name only — on
     the replica's server, where the test's uncommitted rows are not: it is not used then.
     """
-    alias: str = getattr(settings, "DUBAN_READ_REPLICA", "")
-    if not alias:
+    found = _configured_replica()
+    if found is None:
         return None
-    configured = connections.settings
-    if alias not in configured:
-        return None
-    mirror = (configured[alias].get("TEST") or {}).get("MIRROR")
+    alias, mirror = found
     if mirror and _test_environment():
-        return None
-    if same_database(configured[alias], configured[DEFAULT_DB_ALIAS]):
         return None
     return alias
 
@@ -101,14 +126,14 @@ def in_write_transaction() -> bool:
     return any(not getattr(block, "_from_testcase", False) for block in conn.atomic_blocks)
 
 
+def _replica_now() -> bool:
+    """Whether this moment's reads may go to a configured replica."""
+    return _replica_allowed.get() and _now() >= _replica_paused_until and not in_write_transaction()
+
+
 def reads_from_replica() -> bool:
     """Whether a read made now, of a model not kept on the primary, goes to the replica."""
-    return (
-        _replica_allowed.get()
-        and replica_alias() is not None
-        and _now() >= _replica_paused_until
-        and not in_write_transaction()
-    )
+    return replica_alias() is not None and _replica_now()
 
 
 def pause_replica(seconds: float = REPLICA_PAUSE_SECONDS) -> None:
@@ -132,7 +157,7 @@ class DubanRouter:
         replica = replica_alias()
         if replica is None:
             return None
-        if model._meta.app_label in settings.DUBAN_PRIMARY_APPS or not reads_from_replica():
+        if model._meta.app_label in settings.DUBAN_PRIMARY_APPS or not _replica_now():
             return DEFAULT_DB_ALIAS
         return replica
 
