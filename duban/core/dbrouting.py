@@ -17,6 +17,8 @@ of DATABASE_REPLICA_URL) only when all of these hold; otherwise it goes to the p
   locked account in, or show a finished job as waiting;
 - the replica is another database than the primary, and not a test mirror (TEST {"MIRROR":
   "default"}) while tests run: a mirror would not see the test's uncommitted rows.
+- the replica has not failed in this process in the last REPLICA_PAUSE_SECONDS (a page whose
+  replica read fails is run once more on the primary: `ReadReplicaMiddleware.process_exception`).
 
 The cookie (stateless, signed with the secret key and timestamped by Django's signer) is what
 makes read-your-writes work across several application servers: whichever server answers the
