@@ -15,6 +15,10 @@ client, the project's settings, probe pages defined here) and shows, each step p
    one server, the next pages — the other server's too — read the primary (the cookie is
    signed with the shared secret key, no state on either server), and later the standby.
 
+With `--pages` (not in CI: it migrates the whole schema) it also signs a province office in
+and opens real pages — home, the tree, reporting, tasks, the to-do list, the cockpit —
+counting each page's queries on the standby and on the primary.
+
 Exit status 0 when every step holds, 1 with the failing step named otherwise.
 """
 
@@ -243,6 +247,48 @@ def across_servers() -> None:
         )
 
 
+def real_pages() -> None:
+    """Real Duban pages of a signed-in office through the router: where their queries go."""
+    from django.test.utils import CaptureQueriesContext
+
+    from duban.orgs.models import OrgUnit
+    from duban.testing import make_tree, make_user
+
+    t0 = time.monotonic()
+    call_command("migrate", verbosity=0)
+    print(f"  (migrated the scratch database in {time.monotonic() - t0:.0f} s)")
+    if not OrgUnit.objects.filter(code="PROV").exists():
+        make_tree()
+    from duban.accounts.models import User
+
+    user = User.objects.filter(username="replica_office").first() or make_user(
+        "replica_office", OrgUnit.objects.get(code="PROV"), "office"
+    )
+    wait_for_replay()
+    client = Client()
+    client.force_login(user)
+    with override_settings(ALLOWED_HOSTS=["testserver"]):
+        for url in ["/", "/orgs/", "/reporting/", "/tasks/", "/todo/", "/cockpit/PROV/"]:
+            with (
+                CaptureQueriesContext(connections["replica"]) as on_replica,
+                CaptureQueriesContext(connections["default"]) as on_primary,
+            ):
+                answer = client.get(url)
+            tables = sorted(
+                {
+                    q["sql"].split('FROM "', 1)[1].split('"', 1)[0]
+                    for q in on_primary
+                    if 'FROM "' in q["sql"]
+                }
+            )
+            step(
+                f"page {url}",
+                answer.status_code in (200, 302) and len(on_replica) > 0,
+                f"{answer.status_code}, {len(on_replica)} queries on the standby, "
+                f"{len(on_primary)} on the primary {tables}",
+            )
+
+
 def step(title: str, ok: bool, detail: object) -> None:
     print(f"  {'ok  ' if ok else 'FAIL'} {title}: {detail}")
     if not ok:
@@ -326,6 +372,8 @@ def main() -> None:
             dbrouting.resume_replica()
 
     across_servers()
+    if "--pages" in sys.argv[1:]:
+        real_pages()
     with connections["default"].cursor() as cur:  # only auth's tables exist: no cascade
         cur.execute("DELETE FROM auth_group WHERE name LIKE %s", [TOKEN + "%"])
     print(f"replica check passed in {time.monotonic() - t0:.1f} s")
