@@ -24,7 +24,7 @@ from duban.core.json_input import load_json
 from duban.errors import Problem
 from duban.reporting.errors import Problems, ReportingError
 from duban.reporting.values import UNCHANGED, RawValue
-from duban.spreadsheets import open_workbook, read_rows, unguard_text
+from duban.spreadsheets import Book, Sheet, open_workbook, read_rows, unguard_text
 
 TEMPLATE_KIND = "duban-reporting-template"
 TEMPLATE_VERSION = 1
@@ -285,7 +285,12 @@ def _text(value: object) -> str:
 
 
 def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
-    """A Duban template (with its hidden sheet) or a sheet with indicator, period, unit, value."""
+    """A Duban template (with its hidden sheet) or a sheet with indicator, period, unit, value.
+
+    Read by calamine through `duban.spreadsheets.open_workbook` (openpyxl when a sheet holds
+    a formula, so the formula is refused naming its cell); cells come as openpyxl gave them:
+    None for empty, 201712 for a code typed as a number, floats as read (0.1 stays 0.1:
+    `Indicator.clean_value` reads a float through its repr)."""
     wb = open_workbook(data, where="file")
     try:
         if META_SHEET in wb.sheetnames:
@@ -314,7 +319,7 @@ def _damaged(cell: str) -> ReportingError:
     )
 
 
-def _read_meta(ws: Any) -> TemplateMeta:
+def _read_meta(ws: Sheet) -> TemplateMeta:
     """The hidden sheet's fields and rows; a damaged one (a cell typed over, a row cut short)
     is refused naming its cell, as the template's own cells are."""
     rows = read_rows(ws)
@@ -354,7 +359,7 @@ def _read_meta(ws: Any) -> TemplateMeta:
         ) from None
 
 
-def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
+def _read_template(ws: Sheet, meta: TemplateMeta) -> list[RawValue]:
     """Codes are fixed: each row must still name the unit and indicator the template put there."""
     found = Problems()
     out: list[RawValue] = []
@@ -413,7 +418,7 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
     return out
 
 
-def _read_long(wb: Any) -> list[RawValue]:
+def _read_long(wb: Book) -> list[RawValue]:
     ws = wb[wb.sheetnames[0]]
     rows = read_rows(ws)
     header = next(rows, None)
