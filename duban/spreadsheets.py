@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -60,6 +60,8 @@ _DTD_MARKS = tuple(
 # the formula's text for the import to refuse naming its cell. Cell text cannot hold a raw
 # "<", so "<f" is never text; ":f " in an inline string merely takes the slower reader.
 _FORMULA_MARKS = (b"<f>", b"<f ", b"<f/>", b":f>", b":f ", b":f/>")
+# Every mark above starts with "<!" in its codec: one pass for these, the marks only on a hit.
+_DTD_HINTS = tuple("<!".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 _SCAN_CHUNK = MB
 _PLAIN = (int, float, Decimal, date, datetime, time, timedelta)
 
@@ -154,9 +156,9 @@ def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> b
         with archive.open(p) as stream:
             while chunk := stream.read(_SCAN_CHUNK):
                 window = tail + chunk
-                if sheet and not formulas:
+                if sheet and not formulas and (b"<f" in window or b":f" in window):
                     formulas = any(mark in window for mark in _FORMULA_MARKS)
-                if any(mark in window for mark in _DTD_MARKS):
+                if any(m in window for m in _DTD_HINTS) and any(m in window for m in _DTD_MARKS):
                     raise _refuse(
                         where,
                         gettext_noop(
@@ -201,7 +203,7 @@ def _is_panic(exc: BaseException) -> bool:
 _WHOLE = float(2**53)
 
 
-def _cell_value(value: Any) -> Any:
+def cell_value(value: Any) -> Any:
     """One calamine cell as openpyxl gave it: empty is None, 201712.0 is 201712, a date is
     a datetime at midnight. Floats are left as read, so 0.1 is the float of "0.1"."""
     kind = type(value)
@@ -303,16 +305,20 @@ def open_workbook(
         if isinstance(exc, Exception) or _is_panic(exc):
             raise _refuse(where, CANNOT_READ, reason=exc) from None
         raise
-    if not names:
+    if not names:  # Excel never saves one: a workbook has at least one sheet
         reader.close()
-        raise _refuse(where, CANNOT_READ, reason="no sheet")
+        raise _refuse(where, gettext_noop("the file is not an Excel workbook (.xlsx)"))
     return Book(reader, names, "calamine")
 
 
-def read_rows(sheet: Sheet, *, where: str = "file", min_row: int = 1) -> Iterator[tuple[Any, ...]]:
+def read_rows(
+    sheet: Sheet, *, where: str = "file", min_row: int = 1, raw: bool = False
+) -> Iterator[Sequence[Any]]:
     """The sheet's rows from `min_row` (1 is the first), each a tuple of its cells' values
     from column A, as openpyxl's read-only `iter_rows(values_only=True)` gave them: None for
     an empty cell, int for a whole number, float, str, bool, datetime (a date too), time.
+    `raw` leaves them as the reader gives them (calamine: "" for empty, every number a
+    float), for a reader that passes the few cells it uses through `cell_value` itself.
     What the reader raises on a damaged sheet becomes `WorkbookError` naming `where`; only
     the reading is guarded: an exception of the caller's loop is its own."""
     book = sheet.book
@@ -335,6 +341,10 @@ def read_rows(sheet: Sheet, *, where: str = "file", min_row: int = 1) -> Iterato
         if isinstance(exc, Exception) or _is_panic(exc):
             raise _refuse(where, CANNOT_READ, reason=exc) from None
         raise
-    convert = _cell_value
-    for number in range(max(min_row, 1) - 1, len(grid)):
+    first = max(min_row, 1) - 1
+    if raw:
+        yield from grid[first:] if first else grid
+        return
+    convert = cell_value
+    for number in range(first, len(grid)):
         yield tuple(map(convert, grid[number]))
