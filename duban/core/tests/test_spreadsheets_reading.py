@@ -3,7 +3,6 @@ gave them, hidden sheets are there, a formula still reaches the import as a form
 
 from __future__ import annotations
 
-import gc
 import io
 import zipfile
 from datetime import date, datetime, time
@@ -11,7 +10,6 @@ from datetime import date, datetime, time
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from duban.reporting.importing import cyclic_gc_paused
 from duban.spreadsheets import WorkbookError, check_workbook, open_workbook, read_rows
 
 
@@ -157,23 +155,3 @@ def test_what_calamine_cannot_read_is_refused_naming_the_file(cells: bytes) -> N
     with open_workbook(out.getvalue()) as book, pytest.raises(WorkbookError) as caught:
         list(read_rows(book["Data"], where="Data"))
     assert caught.value.problems[0].where == "Data"
-
-
-def test_the_collector_pauses_for_an_import_and_resumes_after() -> None:
-    assert gc.isenabled()
-    with cyclic_gc_paused():
-        assert not gc.isenabled()
-        with cyclic_gc_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()  # the outer import still runs
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), cyclic_gc_paused():
-        raise RuntimeError
-    assert gc.isenabled()
-    gc.disable()  # someone else's pause is theirs to end
-    try:
-        with cyclic_gc_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()

@@ -3,6 +3,7 @@ number, a decimal figure exactly, an empty cell as no value, a date refused nami
 
 from __future__ import annotations
 
+import gc
 import io
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,7 @@ from openpyxl import Workbook
 from duban import spreadsheets
 from duban.reporting import importing, readers
 from duban.reporting.errors import ReportingError
+from duban.reporting.importing import cyclic_gc_paused
 from duban.reporting.tests.conftest import TODAY, db_dump, values_of
 from duban.testing import make_user
 
@@ -79,3 +81,23 @@ def test_a_date_where_a_figure_belongs_is_named(form, tree, engine) -> None:
         "D2": "case.filed：datetime 类型的内容不是数值"
     }
     assert db_dump() == before
+
+
+def test_the_collector_pauses_for_an_import_and_resumes_after() -> None:
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer import still runs
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), cyclic_gc_paused():
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()  # someone else's pause is theirs to end
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
