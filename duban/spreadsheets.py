@@ -30,7 +30,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from duban.errors import InputError
 from duban.text import without_control_characters
@@ -60,6 +60,9 @@ _DTD_MARKS = tuple(
 # the formula's text for the import to refuse naming its cell. Cell text cannot hold a raw
 # "<", so "<f" is never text; ":f " in an inline string merely takes the slower reader.
 _FORMULA_MARKS = (b"<f>", b"<f ", b"<f/>", b":f>", b":f ", b":f/>")
+# An error value (#N/A, #DIV/0!): calamine gives it as an empty cell, which would clear a
+# figure without a word; openpyxl gives its text, which the import refuses naming the cell.
+_ERROR_MARKS = (b't="e"', b"t='e'")
 # Every mark above starts with "<!" in its codec: one pass for these, the marks only on a hit.
 _DTD_HINTS = tuple("<!".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 _SCAN_CHUNK = MB
@@ -112,8 +115,15 @@ def _refuse(where: str, message: str, **params: object) -> WorkbookError:
     return WorkbookError(gettext(message) % params, where)
 
 
-def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> bool:
-    """Refuse what breaks a limit; return whether a worksheet holds a formula."""
+class Scan(NamedTuple):
+    """What the archive scan saw in the worksheets, besides what it refuses."""
+
+    formulas: bool  # a cell's formula
+    errors: bool  # a cell holding an error value
+
+
+def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> Scan:
+    """Refuse what breaks a limit; say whether a worksheet holds a formula or an error."""
     parts = archive.infolist()
     if len(parts) > XLSX_MAX_PARTS:
         raise _refuse(
@@ -145,8 +155,8 @@ def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> b
                 part=p.filename, ratio=p.file_size // max(p.compress_size, 1),
                 limit=XLSX_MAX_RATIO,
             )  # fmt: skip
-    overlap = max(len(m) for m in (*_DTD_MARKS, *_FORMULA_MARKS))
-    formulas = False
+    overlap = max(len(m) for m in (*_DTD_MARKS, *_FORMULA_MARKS, *_ERROR_MARKS))
+    formulas = errors = False
     for p in parts:
         name = p.filename.lower()
         if not name.endswith(XML_PARTS):
@@ -158,6 +168,8 @@ def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> b
                 window = tail + chunk
                 if sheet and not formulas and (b"<f" in window or b":f" in window):
                     formulas = any(mark in window for mark in _FORMULA_MARKS)
+                if sheet and not errors:
+                    errors = any(mark in window for mark in _ERROR_MARKS)
                 if any(m in window for m in _DTD_HINTS) and any(m in window for m in _DTD_MARKS):
                     raise _refuse(
                         where,
@@ -168,16 +180,16 @@ def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> b
                         part=p.filename,
                     )
                 tail = window[-overlap:]
-    return formulas
+    return Scan(formulas, errors)
 
 
 def check_workbook(
     data: bytes, *, where: str = "file", max_unpacked: int = XLSX_MAX_UNPACKED
-) -> bool:
+) -> Scan:
     """Refuse, naming `where`, an upload that is not an xlsx, unpacks past the limits (from
     the zip's directory: zipfile never unpacks more than a part declares) or declares a
-    DTD in a part a reader would parse. Reads no XML; returns whether a sheet holds a
-    formula."""
+    DTD in a part a reader would parse. Reads no XML; says whether a sheet holds a
+    formula or an error value."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
@@ -281,11 +293,13 @@ def open_workbook(
     Read by python-calamine (Rust; 15 times openpyxl on the import benchmark's sheet). A
     formula's cell is read as Excel cached its value; unless `data_only`, a workbook whose
     sheets hold a formula is read by openpyxl instead, which gives the formula's text (the
-    import refuses it naming the cell). `engine` ("calamine", "openpyxl") forces one, for
+    import refuses it naming the cell); so is one holding an error value (#N/A), which
+    calamine would give as an empty cell. `engine` ("calamine", "openpyxl") forces one, for
     the benchmark's before and after."""
-    formulas = check_workbook(data, where=where, max_unpacked=max_unpacked)
+    scan = check_workbook(data, where=where, max_unpacked=max_unpacked)
     if engine is None:
-        engine = "openpyxl" if formulas and not data_only else "calamine"
+        slow = scan.errors or (scan.formulas and not data_only)
+        engine = "openpyxl" if slow else "calamine"
     if engine == "openpyxl":
         from openpyxl import load_workbook
 

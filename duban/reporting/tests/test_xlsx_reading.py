@@ -101,3 +101,26 @@ def test_the_collector_pauses_for_an_import_and_resumes_after() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_an_error_value_is_refused_naming_its_cell(form, tree) -> None:
+    """#N/A pasted as a value is not an empty cell: the figure is not cleared unseen."""
+    import zipfile
+
+    data = sheet(["case.filed", "201712", "COUNTY-A", 5])
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = body.replace(
+                    b'<c r="D2" t="n"><v>5</v></c>', b'<c r="D2" t="e"><v>#N/A</v></c>'
+                )
+            target.writestr(info.filename, body)
+    user = make_user("feed", tree.county_a, "reporter")
+    with pytest.raises(ReportingError) as caught:
+        importing.import_file(out.getvalue(), "xlsx", user=user, today=TODAY)
+    assert {p.where: p.message for p in caught.value.problems} == {
+        "D2": "case.filed：'#N/A' 不是数字"
+    }
