@@ -9,25 +9,28 @@ touched; a writer passes numbers as numbers.
 
 In: `open_workbook` refuses, before any XML is parsed, what is not a workbook, what
 unpacks to more than a real upload does (a zip bomb) and any DOCTYPE (entity expansion,
-external entities) in a part openpyxl parses; `read_rows` turns what openpyxl raises
-while it reads lazily into the same refusal. The DTD scan takes 0.02 s on the
-benchmark's 100,000 figures; defusedxml would do the same inside the parser but makes
-openpyxl read 2.2 times slower (it swaps in the pure-Python XML parser), so it is not
-used (docs/decisions.md).
+external entities) in a part a reader parses; then python-calamine (Rust) reads it, 15
+times faster than openpyxl, and `read_rows` gives each row as openpyxl's read-only mode
+did (None for empty, ints for whole numbers) and turns what the reader raises into the
+same refusal. The same scan notes whether a sheet holds a formula: calamine sees only
+the value Excel cached, so such a workbook is read by openpyxl, which gives the formula
+for the import to refuse. The scan takes 0.02 s on the benchmark's 100,000 figures;
+defusedxml would make openpyxl read 2.2 times slower (it swaps in the pure-Python XML
+parser), so it is not used (docs/decisions.md).
 
 Plain module at import time (stdlib only): the scoring engine, which has no Django,
-writes its CSV through `safe_text`; Django and openpyxl are imported where a workbook
-is opened.
+writes its CSV through `safe_text`; Django, calamine and openpyxl are imported where a
+workbook is opened.
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from duban.errors import InputError
 from duban.text import without_control_characters
@@ -44,7 +47,7 @@ XLSX_MAX_UNPACKED = 64 * MB
 XLSX_MAX_RATIO = 100
 XLSX_RATIO_FROM = MB  # small parts (styles, a theme) may compress as they like
 XLSX_MAX_PARTS = 10_000
-# Parts openpyxl parses as XML; media (an SVG may carry a DOCTYPE) are never parsed.
+# Parts a reader parses as XML; media (an SVG may carry a DOCTYPE) are never parsed.
 XML_PARTS = (".xml", ".rels", ".vml")
 # Expat reads UTF-8 (and ASCII, Latin-1) and UTF-16: look for a DTD in each.
 _DTD_MARKS = tuple(
@@ -52,6 +55,16 @@ _DTD_MARKS = tuple(
     for mark in ("<!DOCTYPE", "<!ENTITY")
     for codec in ("utf-8", "utf-16-le", "utf-16-be")
 )
+# A cell's formula (<f>...</f>, <f t="shared" .../>, or with a namespace prefix): calamine
+# reads only the value Excel cached, so a sheet with one is read by openpyxl, which gives
+# the formula's text for the import to refuse naming its cell. Cell text cannot hold a raw
+# "<", so "<f" is never text; ":f " in an inline string merely takes the slower reader.
+_FORMULA_MARKS = (b"<f>", b"<f ", b"<f/>", b":f>", b":f ", b":f/>")
+# An error value (#N/A, #DIV/0!): calamine gives it as an empty cell, which would clear a
+# figure without a word; openpyxl gives its text, which the import refuses naming the cell.
+_ERROR_MARKS = (b't="e"', b"t='e'")
+# Every mark above starts with "<!" in its codec: one pass for these, the marks only on a hit.
+_DTD_HINTS = tuple("<!".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be"))
 _SCAN_CHUNK = MB
 _PLAIN = (int, float, Decimal, date, datetime, time, timedelta)
 
@@ -102,7 +115,15 @@ def _refuse(where: str, message: str, **params: object) -> WorkbookError:
     return WorkbookError(gettext(message) % params, where)
 
 
-def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> None:
+class Scan(NamedTuple):
+    """What the archive scan saw in the worksheets, besides what it refuses."""
+
+    formulas: bool  # a cell's formula
+    errors: bool  # a cell holding an error value
+
+
+def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> Scan:
+    """Refuse what breaks a limit; say whether a worksheet holds a formula or an error."""
     parts = archive.infolist()
     if len(parts) > XLSX_MAX_PARTS:
         raise _refuse(
@@ -134,15 +155,22 @@ def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> N
                 part=p.filename, ratio=p.file_size // max(p.compress_size, 1),
                 limit=XLSX_MAX_RATIO,
             )  # fmt: skip
-    overlap = max(len(m) for m in _DTD_MARKS)
+    overlap = max(len(m) for m in (*_DTD_MARKS, *_FORMULA_MARKS, *_ERROR_MARKS))
+    formulas = errors = False
     for p in parts:
-        if not p.filename.lower().endswith(XML_PARTS):
+        name = p.filename.lower()
+        if not name.endswith(XML_PARTS):
             continue
+        sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
         tail = b""
         with archive.open(p) as stream:
             while chunk := stream.read(_SCAN_CHUNK):
                 window = tail + chunk
-                if any(mark in window for mark in _DTD_MARKS):
+                if sheet and not formulas and (b"<f" in window or b":f" in window):
+                    formulas = any(mark in window for mark in _FORMULA_MARKS)
+                if sheet and not errors:
+                    errors = any(mark in window for mark in _ERROR_MARKS)
+                if any(m in window for m in _DTD_HINTS) and any(m in window for m in _DTD_MARKS):
                     raise _refuse(
                         where,
                         gettext_noop(
@@ -152,25 +180,103 @@ def _check_archive(archive: zipfile.ZipFile, where: str, max_unpacked: int) -> N
                         part=p.filename,
                     )
                 tail = window[-overlap:]
+    return Scan(formulas, errors)
 
 
 def check_workbook(
     data: bytes, *, where: str = "file", max_unpacked: int = XLSX_MAX_UNPACKED
-) -> None:
+) -> Scan:
     """Refuse, naming `where`, an upload that is not an xlsx, unpacks past the limits (from
     the zip's directory: zipfile never unpacks more than a part declares) or declares a
-    DTD in a part openpyxl would parse. Reads no XML."""
+    DTD in a part a reader would parse. Reads no XML; says whether a sheet holds a
+    formula or an error value."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise _refuse(where, gettext_noop("the file is not an Excel workbook (.xlsx)")) from None
     try:
         with archive:
-            _check_archive(archive, where, max_unpacked)
+            return _check_archive(archive, where, max_unpacked)
     except WorkbookError:
         raise
     except Exception as exc:  # a damaged part: bad CRC, unknown compression, truncated data
         raise _refuse(where, CANNOT_READ, reason=exc) from None
+
+
+def _is_panic(exc: BaseException) -> bool:
+    """A Rust panic inside calamine reaches Python as pyo3's PanicException, a BaseException
+    (not an Exception): on a damaged file it is the reader's failure, not the process's."""
+    return type(exc).__name__ == "PanicException"
+
+
+# Floats that are whole numbers below 2**53 are ints, as openpyxl read "201712" (calamine
+# reads every number as a float): a code typed as a number and a whole figure come back
+# exactly as before; beyond 2**53 a float cannot tell its digits and stays a float.
+_WHOLE = float(2**53)
+
+
+def cell_value(value: Any) -> Any:
+    """One calamine cell as openpyxl gave it: empty is None, 201712.0 is 201712, a date is
+    a datetime at midnight. Floats are left as read, so 0.1 is the float of "0.1"."""
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        return int(value) if value.is_integer() and -_WHOLE < value < _WHOLE else value
+    if kind is date:
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+class Sheet:
+    """One sheet of an opened upload, by name; read through `read_rows`, which loads it."""
+
+    def __init__(self, book: Book, name: str) -> None:
+        self.book = book
+        self.title = name
+
+    def __repr__(self) -> str:
+        return f"<Sheet {self.title!r}>"
+
+
+class Book:
+    """An uploaded workbook opened for reading: every sheet's name (hidden ones too, in the
+    workbook's order) and its sheets by name. calamine reads it, or openpyxl (read-only)
+    when a sheet holds a formula and the caller wants formulas, not cached values."""
+
+    def __init__(self, reader: Any, names: list[str], engine: str) -> None:
+        self._reader = reader
+        self.sheetnames = names
+        self.engine = engine
+        self._closed = False
+
+    def __getitem__(self, name: str) -> Sheet:
+        if name not in self.sheetnames:
+            raise KeyError(name)
+        return Sheet(self, name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.sheetnames
+
+    @property
+    def worksheets(self) -> list[Sheet]:
+        return [Sheet(self, name) for name in self.sheetnames]
+
+    @property
+    def active(self) -> Sheet:
+        """The first sheet (what a reader of one sheet takes)."""
+        return Sheet(self, self.sheetnames[0])
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._reader.close()
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_workbook(
@@ -179,31 +285,80 @@ def open_workbook(
     where: str = "file",
     data_only: bool = False,
     max_unpacked: int = XLSX_MAX_UNPACKED,
-) -> Any:
-    """The uploaded workbook, read-only, after `check_workbook`; `WorkbookError` naming
-    `where` for anything refused. The caller closes it (read-only workbooks keep the
-    archive open) and reads rows through `read_rows`."""
-    check_workbook(data, where=where, max_unpacked=max_unpacked)
-    from openpyxl import load_workbook
+    engine: str | None = None,
+) -> Book:
+    """The uploaded workbook, after `check_workbook`; `WorkbookError` naming `where` for
+    anything refused. The caller closes it and reads rows through `read_rows`.
+
+    Read by python-calamine (Rust; 15 times openpyxl on the import benchmark's sheet). A
+    formula's cell is read as Excel cached its value; unless `data_only`, a workbook whose
+    sheets hold a formula is read by openpyxl instead, which gives the formula's text (the
+    import refuses it naming the cell); so is one holding an error value (#N/A), which
+    calamine would give as an empty cell. `engine` ("calamine", "openpyxl") forces one, for
+    the benchmark's before and after."""
+    scan = check_workbook(data, where=where, max_unpacked=max_unpacked)
+    if engine is None:
+        slow = scan.errors or (scan.formulas and not data_only)
+        engine = "openpyxl" if slow else "calamine"
+    if engine == "openpyxl":
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(
+                io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False
+            )
+        except Exception as exc:  # openpyxl raises many types for damaged files
+            raise _refuse(where, CANNOT_READ, reason=exc) from None
+        return Book(book, list(book.sheetnames), engine)
+    from python_calamine import CalamineWorkbook
 
     try:
-        return load_workbook(
-            io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False
-        )
-    except Exception as exc:  # openpyxl raises many types for damaged files
-        raise _refuse(where, CANNOT_READ, reason=exc) from None
-
-
-def read_rows(sheet: Any, *, where: str = "file", **options: Any) -> Iterator[tuple[Any, ...]]:
-    """`sheet.iter_rows(values_only=True, **options)`, with what a read-only sheet raises
-    as it parses (damaged XML, an entity) turned into `WorkbookError` naming `where`.
-    Only the reading is guarded: an exception of the caller's loop is its own."""
-    rows = sheet.iter_rows(values_only=True, **options)
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except Exception as exc:
+        reader = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        names = list(reader.sheet_names)
+    except BaseException as exc:
+        if isinstance(exc, Exception) or _is_panic(exc):
             raise _refuse(where, CANNOT_READ, reason=exc) from None
-        yield row
+        raise
+    if not names:  # Excel never saves one: a workbook has at least one sheet
+        reader.close()
+        raise _refuse(where, gettext_noop("the file is not an Excel workbook (.xlsx)"))
+    return Book(reader, names, "calamine")
+
+
+def read_rows(
+    sheet: Sheet, *, where: str = "file", min_row: int = 1, raw: bool = False
+) -> Iterator[Sequence[Any]]:
+    """The sheet's rows from `min_row` (1 is the first), each a tuple of its cells' values
+    from column A, as openpyxl's read-only `iter_rows(values_only=True)` gave them: None for
+    an empty cell, int for a whole number, float, str, bool, datetime (a date too), time.
+    `raw` leaves them as the reader gives them (calamine: "" for empty, every number a
+    float), for a reader that passes the few cells it uses through `cell_value` itself.
+    What the reader raises on a damaged sheet becomes `WorkbookError` naming `where`; only
+    the reading is guarded: an exception of the caller's loop is its own."""
+    book = sheet.book
+    if book.engine == "openpyxl":
+        rows: Iterator[tuple[Any, ...]] = book._reader[sheet.title].iter_rows(
+            values_only=True, min_row=min_row
+        )
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise _refuse(where, CANNOT_READ, reason=exc) from None
+            yield row
+    try:
+        # From A1 (skip_empty_area=False), so row and column numbers are the sheet's own.
+        grid = book._reader.get_sheet_by_name(sheet.title).to_python(skip_empty_area=False)
+    except BaseException as exc:
+        if isinstance(exc, Exception) or _is_panic(exc):
+            raise _refuse(where, CANNOT_READ, reason=exc) from None
+        raise
+    first = max(min_row, 1) - 1
+    if raw:
+        yield from grid[first:] if first else grid
+        return
+    convert = cell_value
+    for number in range(first, len(grid)):
+        yield tuple(map(convert, grid[number]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -24,7 +24,7 @@ from duban.core.json_input import load_json
 from duban.errors import Problem
 from duban.reporting.errors import Problems, ReportingError
 from duban.reporting.values import UNCHANGED, RawValue
-from duban.spreadsheets import open_workbook, read_rows, unguard_text
+from duban.spreadsheets import Book, Sheet, cell_value, open_workbook, read_rows, unguard_text
 
 TEMPLATE_KIND = "duban-reporting-template"
 TEMPLATE_VERSION = 1
@@ -275,6 +275,8 @@ def read_dhis2_json(data: bytes | str) -> list[RawValue]:
 
 def _text(value: object) -> str:
     """A code or period cell: numbers typed into Excel come back as 201712 or 201712.0."""
+    if type(value) is str:  # nearly every cell: first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -285,7 +287,12 @@ def _text(value: object) -> str:
 
 
 def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
-    """A Duban template (with its hidden sheet) or a sheet with indicator, period, unit, value."""
+    """A Duban template (with its hidden sheet) or a sheet with indicator, period, unit, value.
+
+    Read by calamine through `duban.spreadsheets.open_workbook` (openpyxl when a sheet holds
+    a formula, so the formula is refused naming its cell); cells come as openpyxl gave them:
+    None for empty, 201712 for a code typed as a number, floats as read (0.1 stays 0.1:
+    `Indicator.clean_value` reads a float through its repr)."""
     wb = open_workbook(data, where="file")
     try:
         if META_SHEET in wb.sheetnames:
@@ -302,8 +309,13 @@ def read_xlsx(data: bytes) -> tuple[list[RawValue], TemplateMeta | None]:
         wb.close()
 
 
-def _cell(row: tuple[Any, ...], i: int) -> Any:
+def _cell(row: Sequence[Any], i: int) -> Any:
     return row[i] if len(row) > i else None
+
+
+def _blank(value: Any) -> bool:
+    """An empty cell as either reader gives it (openpyxl None, calamine "")."""
+    return value is None or value == ""
 
 
 def _damaged(cell: str) -> ReportingError:
@@ -314,7 +326,7 @@ def _damaged(cell: str) -> ReportingError:
     )
 
 
-def _read_meta(ws: Any) -> TemplateMeta:
+def _read_meta(ws: Sheet) -> TemplateMeta:
     """The hidden sheet's fields and rows; a damaged one (a cell typed over, a row cut short)
     is refused naming its cell, as the template's own cells are."""
     rows = read_rows(ws)
@@ -354,7 +366,7 @@ def _read_meta(ws: Any) -> TemplateMeta:
         ) from None
 
 
-def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
+def _read_template(ws: Sheet, meta: TemplateMeta) -> list[RawValue]:
     """Codes are fixed: each row must still name the unit and indicator the template put there."""
     found = Problems()
     out: list[RawValue] = []
@@ -362,7 +374,8 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
     cols = {name: get_column_letter(i + 1) for i, name in enumerate(TEMPLATE_COLUMNS)}
     code_cols = {k: cols[k] for k in ("unit", "indicator", "value")}
     idx = {name: i for i, name in enumerate(TEMPLATE_COLUMNS)}
-    for r, row in enumerate(read_rows(ws, min_row=FIRST_DATA_ROW), start=FIRST_DATA_ROW):
+    rows = read_rows(ws, min_row=FIRST_DATA_ROW, raw=True)  # "" or None for empty: both
+    for r, row in enumerate(rows, start=FIRST_DATA_ROW):
         if r > XLSX_MAX_ROWS:
             found.add(
                 f"row {r}", _("more than %(xlsx_max_rows)s rows") % {"xlsx_max_rows": XLSX_MAX_ROWS}
@@ -393,15 +406,15 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
                     % {"expected": expected[1], "value": ind or "(empty)"},
                 )
             continue
-        value = cells[idx["value"]]
-        comment = cells[idx["comment"]]
+        value = cell_value(cells[idx["value"]])
+        comment = cell_value(cells[idx["comment"]])
         out.append(
             RawValue(
                 f"{VALUE_COL}{r}",
                 ind,
                 meta.period,
                 unit,
-                None if value == "" else value,
+                value,
                 "" if comment is None else unguard_text(str(comment)),
                 code_cols,
                 r,
@@ -413,13 +426,13 @@ def _read_template(ws: Any, meta: TemplateMeta) -> list[RawValue]:
     return out
 
 
-def _read_long(wb: Any) -> list[RawValue]:
+def _read_long(wb: Book) -> list[RawValue]:
     ws = wb[wb.sheetnames[0]]
-    rows = read_rows(ws)
+    rows = read_rows(ws, raw=True)  # cells as read ("" or None for empty): see `_blank`
     header = next(rows, None)
     if header is None:
         raise ReportingError(_("the workbook's first sheet is empty"), "file")
-    cols, problems = _header_map([str(h) if h is not None else "" for h in header], "row 1")
+    cols, problems = _header_map(["" if _blank(h) else str(cell_value(h)) for h in header], "row 1")
     if problems:
         raise ReportingError(
             [
@@ -448,22 +461,21 @@ def _read_long(wb: Any) -> list[RawValue]:
             )
             break
         if len(row) < need:
-            row = tuple(row) + (None,) * (need - len(row))
-        value = row[i_val]
-        if value is None and row[i_ind] is None and row[i_unit] is None and row[i_per] is None:
+            row = (*row, *(None,) * (need - len(row)))
+        value = cell_value(row[i_val])
+        if value is None and _blank(row[i_ind]) and _blank(row[i_unit]) and _blank(row[i_per]):
             continue
-        if i_state is not None and str(row[i_state] or "").strip() in computed:
+        if i_state is not None and _text(row[i_state]) in computed:
             continue
+        comment = cell_value(row[i_com]) if i_com is not None else None
         out.append(
             RawValue(
                 f"{letters['value']}{r}",
                 _text(row[i_ind]),
                 _text(row[i_per]),
                 _text(row[i_unit]),
-                None if value == "" else value,
-                (None if row[i_com] is None else unguard_text(str(row[i_com])))
-                if i_com is not None
-                else None,
+                value,
+                None if comment is None else unguard_text(str(comment)),
                 letters,
                 r,
             )
