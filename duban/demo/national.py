@@ -109,6 +109,7 @@ class Loaded:
     figures: int
     periods: list[str]
     year_to_date_rows: int
+    tasks: int
 
 
 def _spread(total: int, parents: int, rng: random.Random) -> list[int]:
@@ -265,12 +266,11 @@ def _insert_forms(ds: DataSet) -> int:
         cur.execute(
             "INSERT INTO reporting_submission (data_set_id, unit_id, period, state, first_submitted_at, "
             "submitted_at, approved_at, locked_at, return_reason, version) "
-            f"SELECT %s, u.id, p.period, {_STATE}, "
+            f"SELECT {int(ds.pk)}, u.id, p.period, {_STATE}, "
             f"CASE WHEN {_STATE} = 'draft' THEN NULL ELSE p.submitted_at END, "
             f"CASE WHEN {_STATE} = 'draft' THEN NULL ELSE p.submitted_at END, "
             "CASE WHEN p.last = 0 THEN p.approved_at END, NULL, '', 1 "
             f"FROM nat_units u CROSS JOIN nat_periods p WHERE {_GIVEN}",
-            [ds.pk],
         )
         return int(cur.rowcount)
 
@@ -299,8 +299,55 @@ def _accounts(root: OrgUnit) -> None:
         org_services.grant_role(user, OrgUnit.objects.get(code=code), role, user=SYSTEM)
 
 
+TASK_TITLES = (
+    "命案积案攻坚",
+    "电信网络诈骗治理",
+    "道路交通安全隐患清零",
+    "追逃专项行动",
+    "群众满意度提升",
+)
+
+
+def _add_tasks(shape: Shape, today: date) -> int:
+    """Key tasks from above, set-wise small: each province issues one to each of its first five
+    cities, each city one to each of its first two counties; a milestone each, due in the
+    past for some (so the board shows red and yellow), seeded by position."""
+    from duban.tasks import services as task_services
+    from duban.tasks.models import TaskKind
+
+    made = 0
+    issuers = OrgUnit.objects.filter(
+        kind=Kind.TERRITORIAL, level__in=[Level.PROVINCE, Level.CITY], depth__gte=1
+    ).order_by("path")
+    leads: dict[int, list[OrgUnit]] = {}
+    for u in OrgUnit.objects.filter(
+        kind=Kind.TERRITORIAL, level__in=[Level.CITY, Level.COUNTY]
+    ).order_by("path"):
+        assert u.parent_id is not None
+        leads.setdefault(u.parent_id, []).append(u)
+    for issuer in issuers:
+        for n, lead in enumerate(
+            leads.get(issuer.pk, [])[: 5 if issuer.level == Level.PROVINCE else 2]
+        ):
+            start = today - timedelta(days=120 + 30 * n)
+            task = task_services.create_task(
+                user=SYSTEM, issuing_unit=issuer, lead_unit=lead, kind=TaskKind.KEY_TASK,
+                title=f"{TASK_TITLES[n % len(TASK_TITLES)]}（{lead.name_zh}）",
+                description="全国规模合成数据（虚构）", start_date=start,
+                due_date=today + timedelta(days=60 + 20 * n),
+            )  # fmt: skip
+            task_services.add_milestone(
+                task, user=SYSTEM, title="阶段目标", due_date=today + timedelta(days=(n - 2) * 15),
+                deliverable="阶段报告",
+            )  # fmt: skip
+            made += 1
+    return made
+
+
 @transaction.atomic
-def build_national(shape: Shape, *, end: str, seed: int = SEED) -> Loaded:
+def build_national(
+    shape: Shape, *, end: str, seed: int = SEED, today: date | None = None
+) -> Loaded:
     """Load the national organisation into a database that has none (refused otherwise)."""
     if OrgUnit.objects.filter(code=ROOT).exists():
         raise RuntimeError(f"{ROOT} is already loaded: build the national data on a fresh database")
@@ -328,7 +375,8 @@ def build_national(shape: Shape, *, end: str, seed: int = SEED) -> Loaded:
                after={"forms": forms, "figures": figures, "periods": [periods[0], periods[-1]],
                       "seed": seed})  # fmt: skip
         ytd = year_to_date.rebuild()
-    return Loaded(units, forms, figures, periods, ytd)
+        tasks = _add_tasks(shape, today or timezone.localdate())
+    return Loaded(units, forms, figures, periods, ytd, tasks)
 
 
 def now_end() -> str:

@@ -33,6 +33,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{loaded.units:,} units, {loaded.forms:,} forms, {loaded.figures:,} figures "
             f"({loaded.periods[0]}–{loaded.periods[-1]}), {loaded.year_to_date_rows:,} year-to-date "
-            f"rows in {time.perf_counter() - start:.1f} s; accounts {national.OFFICE_USER}, "
+            f"rows, {loaded.tasks:,} tasks in {time.perf_counter() - start:.1f} s; accounts {national.OFFICE_USER}, "
             f"{national.LEADER_USER}, cn_office (password {national.PASSWORD}). All figures are invented."
         )
