@@ -148,12 +148,12 @@ def _create(units: list[OrgUnit]) -> list[OrgUnit]:
     return OrgUnit.objects.bulk_create(units, batch_size=5000)
 
 
-def _build_units(shape: Shape, rng: random.Random) -> tuple[OrgUnit, list[OrgUnit]]:
+def _build_units(shape: Shape, rng: random.Random, prefix: str) -> tuple[OrgUnit, list[OrgUnit]]:
     """The tree, level by level; returns (root, stations in order)."""
-    root = _create([_unit(ROOT, None, "公安部", "Ministry of Public Security", Level.PROVINCE,
+    root = _create([_unit(prefix + ROOT, None, "公安部", "Ministry of Public Security", Level.PROVINCE,
                           Kind.TERRITORIAL, 0)])[0]  # fmt: skip
     provinces = _create([
-        _unit(f"P{p + 1:02d}", root, f"{PROVINCES[p % len(PROVINCES)]}公安厅",
+        _unit(f"{prefix}P{p + 1:02d}", root, f"{PROVINCES[p % len(PROVINCES)]}公安厅",
               f"Public Security Department P{p + 1:02d}", Level.PROVINCE, Kind.TERRITORIAL, p)
         for p in range(shape.provinces)
     ])  # fmt: skip
@@ -193,19 +193,19 @@ def _build_units(shape: Shape, rng: random.Random) -> tuple[OrgUnit, list[OrgUni
     return root, stations
 
 
-def _define(root: OrgUnit, shape: Shape) -> DataSet:
+def _define(root: OrgUnit, shape: Shape, prefix: str) -> DataSet:
     codes = []
     for order, (code, zh, en, measure, direction) in enumerate(INDICATORS[: shape.indicators]):
         ind_services.create_indicator(
-            user=SYSTEM, issuer=root, code=code, name_zh=zh, name_en=en,
+            user=SYSTEM, issuer=root, code=prefix.lower() + code, name_zh=zh, name_en=en,
             description="全国规模合成数据，均为虚构 / synthetic national data, all invented" if order == 0 else "",
             unit_of_measure=measure, value_type="integer", decimals=0, direction=direction,
             period_type=PeriodType.MONTHLY, time_aggregation="sum", unit_aggregation="sum",
             levels=[Level.STATION], kinds=[Kind.TERRITORIAL], sort_order=order,
         )  # fmt: skip
-        codes.append(code)
+        codes.append(prefix.lower() + code)
     return ind_services.create_data_set(
-        user=SYSTEM, owner=root, code=DATA_SET, name_zh="全国重点工作月报",
+        user=SYSTEM, owner=root, code=prefix + DATA_SET, name_zh="全国重点工作月报",
         name_en="National monthly key-work report", period_type=PeriodType.MONTHLY,
         timely_days=5, expiry_days=15, indicators=codes,
     )  # fmt: skip
@@ -287,11 +287,12 @@ def _insert_figures(seed: int) -> int:
         return int(cur.rowcount)
 
 
-def _accounts(root: OrgUnit) -> None:
+def _accounts(root: OrgUnit, prefix: str) -> None:
     hashed = make_password(PASSWORD)
     wanted = ((OFFICE_USER, "第01省考评办", "P01", Role.OFFICE),
               (LEADER_USER, "第01省01市局领导", "P01-C01", Role.LEADER),
               ("cn_office", "公安部考评办", ROOT, Role.OFFICE))  # fmt: skip
+    wanted = tuple((prefix.lower() + u, n, prefix + c, r) for u, n, c, r in wanted)
     for username, full_name, code, role in wanted:
         user = User(username=username, full_name=full_name)
         user.password = hashed
@@ -308,7 +309,7 @@ TASK_TITLES = (
 )
 
 
-def _add_tasks(shape: Shape, today: date) -> int:
+def _add_tasks(root: OrgUnit, today: date) -> int:
     """Key tasks from above, set-wise small: each province issues one to each of its first five
     cities, each city one to each of its first two counties; a milestone each, due in the
     past for some (so the board shows red and yellow), seeded by position."""
@@ -316,13 +317,14 @@ def _add_tasks(shape: Shape, today: date) -> int:
     from duban.tasks.models import TaskKind
 
     made = 0
-    issuers = OrgUnit.objects.filter(
+    tree = OrgUnit.objects.subtree_of(root)
+    issuers = tree.filter(
         kind=Kind.TERRITORIAL, level__in=[Level.PROVINCE, Level.CITY], depth__gte=1
     ).order_by("path")
     leads: dict[int, list[OrgUnit]] = {}
-    for u in OrgUnit.objects.filter(
-        kind=Kind.TERRITORIAL, level__in=[Level.CITY, Level.COUNTY]
-    ).order_by("path"):
+    for u in tree.filter(kind=Kind.TERRITORIAL, level__in=[Level.CITY, Level.COUNTY]).order_by(
+        "path"
+    ):
         assert u.parent_id is not None
         leads.setdefault(u.parent_id, []).append(u)
     for issuer in issuers:
@@ -346,20 +348,21 @@ def _add_tasks(shape: Shape, today: date) -> int:
 
 @transaction.atomic
 def build_national(
-    shape: Shape, *, end: str, seed: int = SEED, today: date | None = None
+    shape: Shape, *, end: str, seed: int = SEED, today: date | None = None, prefix: str = ""
 ) -> Loaded:
-    """Load the national organisation into a database that has none (refused otherwise)."""
-    if OrgUnit.objects.filter(code=ROOT).exists():
-        raise RuntimeError(f"{ROOT} is already loaded: build the national data on a fresh database")
+    """Load the national organisation into a database that has none (refused otherwise).
+    `prefix` goes before every code and account name: two trees side by side (the tests)."""
+    if OrgUnit.objects.filter(code=prefix + ROOT).exists():
+        raise RuntimeError(f"{prefix}{ROOT} is already loaded: build it on a fresh database")
     rng = random.Random(seed)
     periods = months_ending(end, shape.years)
     with acting_as(source="duban national", reason=REASON):
-        root, stations = _build_units(shape, rng)
+        root, stations = _build_units(shape, rng, prefix)
         units = OrgUnit.objects.subtree_of(root).count()
         record("demo.national.units_loaded", obj=root,
                after={"units": units, "seed": seed, **asdict(shape)})  # fmt: skip
-        _accounts(root)
-        ds = _define(root, shape)
+        _accounts(root, prefix)
+        ds = _define(root, shape, prefix)
         for pid in periods:
             reporting_services.open_period(ds, pid, user=SYSTEM)
         audited_update(ReportingPeriod.objects.filter(data_set=ds, period__in=periods[:-1]),
@@ -375,7 +378,7 @@ def build_national(
                after={"forms": forms, "figures": figures, "periods": [periods[0], periods[-1]],
                       "seed": seed})  # fmt: skip
         ytd = year_to_date.rebuild()
-        tasks = _add_tasks(shape, today or timezone.localdate())
+        tasks = _add_tasks(root, today or timezone.localdate())
     return Loaded(units, forms, figures, periods, ytd, tasks)
 
 
