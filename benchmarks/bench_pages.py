@@ -61,6 +61,7 @@ DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wt_bench"
 USERNAME = "sx_leader"
 GOAL_P95 = 0.150
 GOAL_RATIO = 3.0
+GOAL_NATIONAL_P95 = 0.300
 
 
 @dataclass
@@ -296,11 +297,87 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rebuild", action="store_true", help="a fresh schema even when current")
     parser.add_argument("--profile", action="store_true", help="profile one cockpit request anyway")
+    parser.add_argument("--national", action="store_true",
+                        help="the synthetic national tree (duban national): p50/p95 of a province "
+                             "office's and a city leader's pages at each of --scales")  # fmt: skip
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1, 1.0],
+                        help="with --national: 1 is about 44,000 units")  # fmt: skip
+    parser.add_argument("--requests", type=int, default=30,
+                        help="with --national: requests per page, one after another")  # fmt: skip
     return parser.parse_args(argv)
+
+
+def percentile(times: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of the times."""
+    ordered = sorted(times)
+    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
+
+
+def national(args: argparse.Namespace) -> None:
+    """Each scale's database made current, then gunicorn on it and, per account and page, one
+    client sending `--requests` requests one after another (after three to warm up): the
+    page's own time at p50 and p95. A table per page and scale; goal p95 < 300 ms."""
+    from benchmarks import _pages_national
+
+    data_dir = Path(tempfile.mkdtemp(prefix="duban-bench-national-"))
+    try:
+        base_env = server_environment(args.pg, data_dir)
+        results: dict[tuple[str, str, float], tuple[float, float, int, int]] = {}
+        units: dict[float, int] = {}
+        for scale in args.scales:
+            url = _pages_national.database_for(args.pg, scale)
+            env = dict(base_env, DATABASE_URL=url)
+            how = _pages_national.ensure(url, scale, env, rebuild=args.rebuild)
+            units[scale] = _pages_national.units(url)
+            print(
+                f"scale {scale:g}: {url.rsplit('/', 1)[-1]}, {units[scale]:,} units, {how}",
+                flush=True,
+            )
+            server = Server(
+                env, free_port(), data_dir / f"gunicorn-{scale}.log", args.workers, args.threads
+            )
+            with server:
+                for username, paths in _pages_national.pages().items():
+                    cookie = sign_in(server.base, username)
+                    for label, path in paths:
+                        timed_get(server.base + path, cookie, 3)
+                        times, status, size, _title = timed_get(
+                            server.base + path, cookie, args.requests
+                        )
+                        results[(username, label, scale)] = (percentile(times, 0.5), percentile(times, 0.95),
+                                                             status, size)  # fmt: skip
+                        print(f"  {username:<17} {label:<10} HTTP {status} {size / 1024:8.1f} KB  "
+                              f"p50 {percentile(times, 0.5) * 1000:7.1f} ms  p95 {percentile(times, 0.95) * 1000:7.1f} ms",
+                              flush=True)  # fmt: skip
+        scales = args.scales
+        print(
+            f"\n{'account':<17} {'page':<10} "
+            + " ".join(f"{f'{units[s]:,} units p50/p95 ms':>26}" for s in scales)
+        )
+        missed = []
+        for username, paths in _pages_national.pages().items():
+            for label, _path in paths:
+                cells = []
+                for s in scales:
+                    p50, p95, status, _size = results[(username, label, s)]
+                    cells.append(
+                        f"{p50 * 1000:>11.1f} / {p95 * 1000:>7.1f}{'' if status == 200 else f' HTTP {status}':>5}"
+                    )
+                    if s == max(scales) and (p95 >= GOAL_NATIONAL_P95 or status != 200):
+                        missed.append(f"{username} {label}")
+                print(f"{username:<17} {label:<10} " + " ".join(f"{c:>26}" for c in cells))
+        top = max(scales)
+        print(f"goal: p95 < {GOAL_NATIONAL_P95 * 1000:.0f} ms for every page at {units[top]:,} units: "
+              + (goal(True) if not missed else f"MISSED by {', '.join(missed)}"))  # fmt: skip
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    if args.national:
+        national(args)
+        return
     wrk = ensure_wrk()
     data_dir = Path(tempfile.mkdtemp(prefix="duban-bench-pages-"))
     try:
