@@ -27,10 +27,9 @@ from django.db.models import (
     Case,
     Count,
     F,
-    OuterRef,
+    FilteredRelation,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -44,7 +43,7 @@ from duban.indicators.models import DataSet, Indicator, UnitAggregation
 from duban.orgs.models import Kind, OrgUnit
 from duban.periods import Period, PeriodType
 from duban.reporting.figures import ChildRow, statuses
-from duban.reporting.models import DataValue, ReportingPeriod, State, Submission
+from duban.reporting.models import DataValue, ReportingPeriod, State
 
 MISSING_SHOWN = 20  # units missing or late named per child; the page counts the rest
 MAX_INACTIVE = 50
@@ -170,23 +169,29 @@ def _answer(
         next_day = dt.datetime.combine(rp.deadline + dt.timedelta(days=1), dt.time.min)
         late_from = timezone.make_aware(next_day)
     past_deadline = rp is not None and today > rp.deadline
-    sub = Submission.objects.filter(data_set=data_set, period=period.id, unit=OuterRef("pk"))
+    # Each reporting unit with its form of the period, if any: one LEFT JOIN, not a subquery per unit.
+    form = FilteredRelation(
+        "submissions", condition=Q(submissions__data_set=data_set, submissions__period=period.id)
+    )
     units = reporting.annotate(
-        first=Subquery(sub.values("first_submitted_at")[:1]),
-        state=Subquery(sub.values("state")[:1]),
+        form=form,
+        first=F("form__first_submitted_at"),
+        state=F("form__state"),
         child=_child_of(unit),
     )
     whens = [When(first__isnull=False, then=Value("on_time"))]
     if late_from is not None:
         whens.insert(0, When(first__gte=late_from, then=Value("late")))
+    done = [str(s) for s in REPORTED]
     units = units.annotate(
-        status=Case(*whens, default=Value("missing" if past_deadline else "pending"))
+        status=Case(*whens, default=Value("missing" if past_deadline else "pending")),
+        done=Case(When(state__in=done, then=Value(1)), default=Value(0)),
     )
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
-    for row in units.values("child", "status").annotate(n=Count("pk")).order_by():
+    waiting = 0
+    for row in units.values("child", "status", "done").annotate(n=Count("pk")).order_by():
         counts[row["child"]][row["status"]] += row["n"]
-    done = [str(s) for s in REPORTED]
-    waiting = units.filter(Q(state__isnull=True) | ~Q(state__in=done)).count()
+        waiting += 0 if row["done"] else row["n"]
     by_code = {c.code: c for c in children}
     shown = (
         units.filter(status__in=["missing", "late"])
