@@ -92,12 +92,11 @@ def units(url: str) -> int:
 
 
 def pages(end: str = END) -> dict[str, list[tuple[str, str]]]:
-    """(label, path) of the pages measured, by account: a province office's and a city leader's."""
-    from duban.demo import national
-
-    ds = national.DATA_SET
+    """(label, path) of the pages measured, by account: a province office's, a city leader's
+    and the national office's (`duban.demo.national`'s accounts; no Django needed here)."""
+    ds = "CN-MONTHLY"
     return {
-        national.OFFICE_USER: [
+        "cn_p01_office": [
             ("cockpit", "/cockpit/P01/"),
             ("overview", f"/reporting/overview/{ds}/P01/{end}/"),
             ("data set", f"/reporting/datasets/{ds}/"),
@@ -109,7 +108,7 @@ def pages(end: str = END) -> dict[str, list[tuple[str, str]]]:
             ("units API", "/api/orgs/units?under=P01"),
             ("tree CSV", "/api/orgs/tree.csv?under=P01"),
         ],
-        national.LEADER_USER: [
+        "cn_p01c01_leader": [
             ("cockpit", "/cockpit/P01-C01/"),
             ("overview", f"/reporting/overview/{ds}/P01-C01/{end}/"),
             ("tree", "/orgs/"),

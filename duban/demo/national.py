@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -234,7 +235,7 @@ def _stage(stations: list[OrgUnit], periods: list[str], ds: DataSet, seed: int) 
             "INSERT INTO nat_units VALUES (%s, %s, %s)",
             [(u.pk, i, rng.randint(20, 80)) for i, u in enumerate(stations)],
         )
-        rows = []
+        rows: list[Any] = []
         for n, pid in enumerate(periods):
             end = datetime.combine(parse_period(pid).end, datetime.min.time())
             rows.append((pid, n, int(n == len(periods) - 1), stamp(end + timedelta(days=3)),
@@ -289,7 +290,7 @@ def _insert_figures(seed: int) -> int:
 
 def _accounts(root: OrgUnit, prefix: str) -> None:
     hashed = make_password(PASSWORD)
-    wanted = ((OFFICE_USER, "第01省考评办", "P01", Role.OFFICE),
+    wanted: tuple[tuple[str, str, str, Role], ...] = ((OFFICE_USER, "第01省考评办", "P01", Role.OFFICE),
               (LEADER_USER, "第01省01市局领导", "P01-C01", Role.LEADER),
               ("cn_office", "公安部考评办", ROOT, Role.OFFICE))  # fmt: skip
     wanted = tuple((prefix.lower() + u, n, prefix + c, r) for u, n, c, r in wanted)

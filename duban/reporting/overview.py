@@ -189,9 +189,10 @@ def _answer(
     )
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
     waiting = 0
-    for row in units.values("child", "status", "done").annotate(n=Count("pk")).order_by():
-        counts[row["child"]][row["status"]] += row["n"]
-        waiting += 0 if row["done"] else row["n"]
+    grouped = units.values_list("child", "status", "done").annotate(n=Count("pk")).order_by()
+    for child_code, status, reported, n in grouped:
+        counts[child_code][status] += n
+        waiting += 0 if reported else n
     by_code = {c.code: c for c in children}
     shown = (
         units.filter(status__in=["missing", "late"])
@@ -240,7 +241,7 @@ def _answer(
     else:
         mine = {}
         for i in entered:
-            present = [s[i.pk] for s in sums.values() if s.get(i.pk) is not None]
+            present = [v for s in sums.values() if (v := s.get(i.pk)) is not None]
             mine[i.pk] = sum(present, Decimal(0)) if present else None
     data = {
         "indicators": members,
