@@ -3,6 +3,7 @@
 Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit auto] [--bare /accounts/login/]
       [--clients 20] [--seconds 10] [--rounds 3] [--think 0 1000] [--workers N] [--threads 4] [--rebuild] [--profile]
       [--pg postgres://postgres@127.0.0.1:5432/wt_bench]
+      [--national [--scales 0.01 0.1 1] [--requests 30]]
       (or `python -m benchmarks pages --cockpit /cockpit/SX/`)
 
 1. The database: the demo on PostgreSQL (its own database, created if missing) with two years of
@@ -31,6 +32,17 @@ needs (locust's Python clients would compete with the workers); its Lua hooks co
 answers that are not 2xx and print the percentiles. The bare page is the login page fetched
 anonymous: the same server, middleware and base template, no data behind it, and it does not
 change while the cockpit does. gthread rather than sync workers: see docs/deployment.md.
+
+`--national` measures the synthetic national tree instead (`duban national`, see
+duban/demo/national.py): for each of `--scales` (default 0.01, 0.1, 1: about 440, 4,400 and
+44,000 units, two years of monthly figures of five station-reported indicators) a database of
+its own (`duban_national` for 1×, `duban_national_0_1`, … beside it on the `--pg` server, built
+in a child process and kept while current, `_pages_national`), gunicorn on it, and one client
+sending `--requests` requests in a row (after three to warm up) to each page of a province
+office (cn_p01_office at P01), a city leader (cn_p01c01_leader at P01-C01) and the national
+office (cn_office at CN), beside the bare login page: p50 and p95 per page and scale, one
+table. Goal, printed: p95 < 300 ms for the province office's and the city leader's pages at
+the largest scale.
 
 Goals, printed and never asserted: cockpit p95 under 150 ms and the ratio under 3×. When the
 cockpit misses one (or with `--profile`), one cockpit request is profiled in this process
@@ -337,6 +349,14 @@ def national(args: argparse.Namespace) -> None:
                 env, free_port(), data_dir / f"gunicorn-{scale}.log", args.workers, args.threads
             )
             with server:
+                timed_get(server.base + args.bare, None, 3)
+                times = timed_get(server.base + args.bare, None, args.requests)[0]
+                results[("(reference)", "bare", scale)] = (
+                    percentile(times, 0.5),
+                    percentile(times, 0.95),
+                    200,
+                    0,
+                )
                 for username, paths in _pages_national.pages().items():
                     cookie = sign_in(server.base, username)
                     for label, path in paths:
@@ -355,7 +375,8 @@ def national(args: argparse.Namespace) -> None:
             + " ".join(f"{f'{units[s]:,} units p50/p95 ms':>26}" for s in scales)
         )
         missed = []
-        for username, paths in _pages_national.pages().items():
+        measured = {"(reference)": [("bare", args.bare)], **_pages_national.pages()}
+        for username, paths in measured.items():
             for label, _path in paths:
                 cells = []
                 for s in scales:
@@ -363,11 +384,17 @@ def national(args: argparse.Namespace) -> None:
                     cells.append(
                         f"{p50 * 1000:>11.1f} / {p95 * 1000:>7.1f}{'' if status == 200 else f' HTTP {status}':>5}"
                     )
-                    if s == max(scales) and (p95 >= GOAL_NATIONAL_P95 or status != 200):
+                    if (
+                        s == max(scales)
+                        and username.endswith(("_office", "_leader"))
+                        and username != "cn_office"
+                        and (p95 >= GOAL_NATIONAL_P95 or status != 200)
+                    ):
                         missed.append(f"{username} {label}")
                 print(f"{username:<17} {label:<10} " + " ".join(f"{c:>26}" for c in cells))
         top = max(scales)
-        print(f"goal: p95 < {GOAL_NATIONAL_P95 * 1000:.0f} ms for every page at {units[top]:,} units: "
+        print(f"goal: p95 < {GOAL_NATIONAL_P95 * 1000:.0f} ms for the province office's and the city leader's "
+              f"pages at {units[top]:,} units (the national office's shown, not a goal): "
               + (goal(True) if not missed else f"MISSED by {', '.join(missed)}"))  # fmt: skip
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
