@@ -122,8 +122,10 @@ def overview(
     )
     if len(inactive) > MAX_INACTIVE:
         return None
+    under = Q(unit__path__startswith=unit.path) & ~Q(unit=unit)
     for path in inactive:
         below = below.exclude(path__startswith=path)
+        under &= ~Q(unit__path__startswith=path)
     levels = {i.levels[0] for i in entered}
     if below.filter(level__in=levels, parent__level__in=levels).exists():
         return None  # a reporting unit under another: the flat sum would count both
@@ -132,7 +134,7 @@ def overview(
         for c in OrgUnit.objects.filter(parent=unit, is_active=True).order_by("sort_order", "code")
     ]
     reporting = below.filter(_reporting(entered))
-    return _answer(data_set, members, entered, unit, period, children, below, reporting, today)
+    return _answer(data_set, members, entered, unit, period, children, under, reporting, today)
 
 
 def _answer(
@@ -142,14 +144,15 @@ def _answer(
     unit: OrgUnit,
     period: Period,
     children: list[OrgUnit],
-    below: QuerySet[OrgUnit],
+    under: Q,
     reporting: QuerySet[OrgUnit],
     today: dt.date | None,
 ) -> Overview:
     today = today or timezone.localdate()
     # The children's sums per indicator, and the unit's own figures where it reports.
     sums: dict[str, dict[int, Decimal | None]] = defaultdict(dict)
-    values = DataValue.objects.filter(_values_reported(entered), period=period.id, unit__in=below)
+    # The figures joined to their unit, whose path says where it lies (no IN over the subtree).
+    values = DataValue.objects.filter(_values_reported(entered), under, period=period.id)
     for row in (
         values.annotate(child=_child_of(unit, "unit__path"))
         .values("child", "indicator_id")
