@@ -334,6 +334,10 @@ def national(args: argparse.Namespace) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="duban-bench-national-"))
     try:
         base_env = server_environment(args.pg, data_dir)
+        load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"Duban national pages — gunicorn {args.workers} workers × {args.threads} threads, DEBUG off; "
+              f"one client, {args.requests} requests per page in a row; {len(os.sched_getaffinity(0))} cores, "
+              f"load average {load_avg} (other work on the machine inflates every figure alike)", flush=True)  # fmt: skip
         results: dict[tuple[str, str, float], tuple[float, float, int, int]] = {}
         units: dict[float, int] = {}
         for scale in args.scales:
