@@ -52,6 +52,7 @@ cockpit misses one (or with `--profile`), one cockpit request is profiled in thi
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import socket
@@ -322,7 +323,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def percentile(times: list[float], q: float) -> float:
     """The q-th percentile (nearest rank) of the times."""
     ordered = sorted(times)
-    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
 
 
 def national(args: argparse.Namespace) -> None:
