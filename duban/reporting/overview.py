@@ -109,9 +109,15 @@ def _values_reported(entered: list[Indicator]) -> Q:
 
 
 def overview(
-    data_set: DataSet, unit: OrgUnit, period: Period, today: dt.date | None = None
+    data_set: DataSet,
+    unit: OrgUnit,
+    period: Period,
+    today: dt.date | None = None,
+    *,
+    named: int | None = MISSING_SHOWN,
 ) -> Overview | None:
-    """The overview of `unit` for `period`, or None where this reading does not apply."""
+    """The overview of `unit` for `period`, or None where this reading does not apply.
+    `named`: how many missing or late units below each child to name (None: all, the API)."""
     members = data_set.members()
     if not _applies(data_set, members, unit, period):
         return None
@@ -134,7 +140,9 @@ def overview(
         for c in OrgUnit.objects.filter(parent=unit, is_active=True).order_by("sort_order", "code")
     ]
     reporting = below.filter(_reporting(entered))
-    return _answer(data_set, members, entered, unit, period, children, under, reporting, today)
+    return _answer(
+        data_set, members, entered, unit, period, children, under, reporting, today, named
+    )
 
 
 def _answer(
@@ -147,6 +155,7 @@ def _answer(
     under: Q,
     reporting: QuerySet[OrgUnit],
     today: dt.date | None,
+    named: int | None,
 ) -> Overview:
     today = today or timezone.localdate()
     # The children's sums per indicator, and the unit's own figures where it reports.
@@ -197,15 +206,13 @@ def _answer(
         counts[child_code][status] += n
         waiting += 0 if reported else n
     by_code = {c.code: c for c in children}
-    shown = (
-        units.filter(status__in=["missing", "late"])
-        .exclude(code__in=list(by_code))
-        .annotate(
+    flagged = units.filter(status__in=["missing", "late"]).exclude(code__in=list(by_code))
+    if named is not None:
+        flagged = flagged.annotate(
             rank=Window(RowNumber(), partition_by=[F("child")], order_by=F("path").asc()),
-        )
-        .filter(rank__lte=MISSING_SHOWN)
-        .values_list("child", "code", "name_zh", "name_en", "status")
-        .order_by("child", "path")
+        ).filter(rank__lte=named)
+    shown = flagged.values_list("child", "code", "name_zh", "name_en", "status").order_by(
+        "child", "path"
     )
     missing: dict[str, list[tuple[OrgUnit, str]]] = defaultdict(list)
     for child_code, code, name_zh, name_en, status in shown:

@@ -59,6 +59,25 @@ def test_the_sql_overview_is_the_python_one(tree: DataSet, code: str, period: st
     assert all(n == 0 for n in fast.more_missing.values())  # ≤ 20 missing per child here
 
 
+def test_the_named_missing_units_are_capped_and_counted(tree: DataSet) -> None:
+    """In the last month, with the deadline past (the 6th), the stations that have not
+    submitted are missing: with `named=1` one is named per child and the rest counted."""
+    unit = OrgUnit.objects.get(code="CN")
+    p = parse_period("202611")
+    after = date(2026, 12, 6)
+    full = overview_sql.overview(tree, unit, p, after, named=None)
+    capped = overview_sql.overview(tree, unit, p, after, named=1)
+    assert full is not None and capped is not None
+    assert plain(full.data) == plain(figures.overview(tree, unit, p, after))
+    for f, c in zip(full.data["rows"], capped.data["rows"], strict=True):
+        assert [(u.code, s) for u, s in c.missing_units] == [
+            (u.code, s) for u, s in f.missing_units[:1]
+        ]
+        assert c.more_missing == len(f.missing_units) - len(c.missing_units)
+    # Missing: never submitted — the 8 stations holding a draft and the 4 without a form.
+    assert sum(len(r.missing_units) for r in full.data["rows"]) == 12
+
+
 def test_a_hand_counted_month(tree: DataSet) -> None:
     """The last month: of every ten stations (by their place in the tree) 7 submitted, 2 hold a
     draft and 1 gave nothing; its deadline (the 5th of December) is not past on the 4th."""
