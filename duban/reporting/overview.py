@@ -215,7 +215,8 @@ def _answer(
         "child", "path"
     )
     missing: dict[str, list[tuple[OrgUnit, str]]] = defaultdict(list)
-    for child_code, code, name_zh, name_en, status in shown:
+    anyone = any(c["late"] or c["missing"] for c in counts.values())
+    for child_code, code, name_zh, name_en, status in shown if anyone else []:
         missing[child_code].append((OrgUnit(code=code, name_zh=name_zh, name_en=name_en), status))
     reporting_children = [c for c in children if any(i.reported_by(c) for i in entered)]
     own_reports = any(i.reported_by(unit) for i in entered)
