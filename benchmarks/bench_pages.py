@@ -3,6 +3,7 @@
 Run:  .venv/bin/python -m benchmarks.bench_pages [--cockpit auto] [--bare /accounts/login/]
       [--clients 20] [--seconds 10] [--rounds 3] [--think 0 1000] [--workers N] [--threads 4] [--rebuild] [--profile]
       [--pg postgres://postgres@127.0.0.1:5432/wt_bench]
+      [--national [--scales 0.01 0.1 1] [--requests 30]]
       (or `python -m benchmarks pages --cockpit /cockpit/SX/`)
 
 1. The database: the demo on PostgreSQL (its own database, created if missing) with two years of
@@ -32,6 +33,17 @@ answers that are not 2xx and print the percentiles. The bare page is the login p
 anonymous: the same server, middleware and base template, no data behind it, and it does not
 change while the cockpit does. gthread rather than sync workers: see docs/deployment.md.
 
+`--national` measures the synthetic national tree instead (`duban national`, see
+duban/demo/national.py): for each of `--scales` (default 0.01, 0.1, 1: about 440, 4,400 and
+44,000 units, two years of monthly figures of five station-reported indicators) a database of
+its own (`duban_national` for 1×, `duban_national_0_1`, … beside it on the `--pg` server, built
+in a child process and kept while current, `_pages_national`), gunicorn on it, and one client
+sending `--requests` requests in a row (after three to warm up) to each page of a province
+office (cn_p01_office at P01), a city leader (cn_p01c01_leader at P01-C01) and the national
+office (cn_office at CN), beside the bare login page: p50 and p95 per page and scale, one
+table. Goal, printed: p95 < 300 ms for the province office's and the city leader's pages at
+the largest scale.
+
 Goals, printed and never asserted: cockpit p95 under 150 ms and the ratio under 3×. When the
 cockpit misses one (or with `--profile`), one cockpit request is profiled in this process
 (cProfile, and Django's query log) to say where the time goes.
@@ -40,6 +52,7 @@ cockpit misses one (or with `--profile`), one cockpit request is profiled in thi
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shutil
 import socket
@@ -61,6 +74,7 @@ DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/wt_bench"
 USERNAME = "sx_leader"
 GOAL_P95 = 0.150
 GOAL_RATIO = 3.0
+GOAL_NATIONAL_P95 = 0.300
 
 
 @dataclass
@@ -296,11 +310,106 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rebuild", action="store_true", help="a fresh schema even when current")
     parser.add_argument("--profile", action="store_true", help="profile one cockpit request anyway")
+    parser.add_argument("--national", action="store_true",
+                        help="the synthetic national tree (duban national): p50/p95 of a province "
+                             "office's and a city leader's pages at each of --scales")  # fmt: skip
+    parser.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1, 1.0],
+                        help="with --national: 1 is about 44,000 units")  # fmt: skip
+    parser.add_argument("--requests", type=int, default=30,
+                        help="with --national: requests per page, one after another")  # fmt: skip
     return parser.parse_args(argv)
+
+
+def percentile(times: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of the times."""
+    ordered = sorted(times)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
+
+
+def national(args: argparse.Namespace) -> None:
+    """Each scale's database made current, then gunicorn on it and, per account and page, one
+    client sending `--requests` requests one after another (after three to warm up): the
+    page's own time at p50 and p95. A table per page and scale; goal p95 < 300 ms."""
+    from benchmarks import _pages_national
+
+    data_dir = Path(tempfile.mkdtemp(prefix="duban-bench-national-"))
+    try:
+        base_env = server_environment(args.pg, data_dir)
+        load_avg = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"Duban national pages — gunicorn {args.workers} workers × {args.threads} threads, DEBUG off; "
+              f"one client, {args.requests} requests per page in a row; {len(os.sched_getaffinity(0))} cores, "
+              f"load average {load_avg} (other work on the machine inflates every figure alike)", flush=True)  # fmt: skip
+        results: dict[tuple[str, str, float], tuple[float, float, int, int]] = {}
+        units: dict[float, int] = {}
+        for scale in args.scales:
+            url = _pages_national.database_for(args.pg, scale)
+            env = dict(base_env, DATABASE_URL=url)
+            how = _pages_national.ensure(url, scale, env, rebuild=args.rebuild)
+            units[scale] = _pages_national.units(url)
+            print(
+                f"scale {scale:g}: {url.rsplit('/', 1)[-1]}, {units[scale]:,} units, {how}",
+                flush=True,
+            )
+            server = Server(
+                env, free_port(), data_dir / f"gunicorn-{scale}.log", args.workers, args.threads
+            )
+            with server:
+                timed_get(server.base + args.bare, None, 3)
+                times = timed_get(server.base + args.bare, None, args.requests)[0]
+                results[("(reference)", "bare", scale)] = (
+                    percentile(times, 0.5),
+                    percentile(times, 0.95),
+                    200,
+                    0,
+                )
+                for username, paths in _pages_national.pages().items():
+                    cookie = sign_in(server.base, username)
+                    for label, path in paths:
+                        timed_get(server.base + path, cookie, 3)
+                        times, status, size, _title = timed_get(
+                            server.base + path, cookie, args.requests
+                        )
+                        results[(username, label, scale)] = (percentile(times, 0.5), percentile(times, 0.95),
+                                                             status, size)  # fmt: skip
+                        print(f"  {username:<17} {label:<10} HTTP {status} {size / 1024:8.1f} KB  "
+                              f"p50 {percentile(times, 0.5) * 1000:7.1f} ms  p95 {percentile(times, 0.95) * 1000:7.1f} ms",
+                              flush=True)  # fmt: skip
+        scales = args.scales
+        print(
+            f"\n{'account':<17} {'page':<10} "
+            + " ".join(f"{f'{units[s]:,} units p50/p95 ms':>26}" for s in scales)
+        )
+        missed = []
+        measured = {"(reference)": [("bare", args.bare)], **_pages_national.pages()}
+        for username, paths in measured.items():
+            for label, _path in paths:
+                cells = []
+                for s in scales:
+                    p50, p95, status, _size = results[(username, label, s)]
+                    cells.append(
+                        f"{p50 * 1000:>11.1f} / {p95 * 1000:>7.1f}{'' if status == 200 else f' HTTP {status}':>5}"
+                    )
+                    if (
+                        s == max(scales)
+                        and username.endswith(("_office", "_leader"))
+                        and username != "cn_office"
+                        and (p95 >= GOAL_NATIONAL_P95 or status != 200)
+                    ):
+                        missed.append(f"{username} {label}")
+                print(f"{username:<17} {label:<10} " + " ".join(f"{c:>26}" for c in cells))
+        top = max(scales)
+        print(f"goal: p95 < {GOAL_NATIONAL_P95 * 1000:.0f} ms for the province office's and the city leader's "
+              f"pages at {units[top]:,} units (the national office's shown, not a goal): "
+              + (goal(True) if not missed else f"MISSED by {', '.join(missed)}"))  # fmt: skip
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse(argv)
+    if args.national:
+        national(args)
+        return
     wrk = ensure_wrk()
     data_dir = Path(tempfile.mkdtemp(prefix="duban-bench-pages-"))
     try:

@@ -61,29 +61,34 @@ class ImportSummary:
 
 
 def export_rows(units: Any) -> Iterator[dict[str, Any]]:
-    """One row per unit, parents before children: the one iterator both writers use."""
-    for unit in units.select_related("parent").order_by("path"):
-        yield {
-            "code": unit.code,
-            "parent": unit.parent.code if unit.parent else "",
-            "name_zh": unit.name_zh,
-            "name_en": unit.name_en,
-            "level": unit.level,
-            "kind": unit.kind,
-            "sort_order": unit.sort_order,
-            "line": unit.line,
-        }
+    """One row per unit, parents before children: the one iterator both writers use.
+
+    Plain values read in chunks (no model instances, the parent's code by a join): the
+    national tree (44,000 units) is read in one pass with flat memory."""
+    fields = ("code", "parent__code", "name_zh", "name_en", "level", "kind", "sort_order", "line")
+    for row in units.order_by("path").values_list(*fields).iterator(chunk_size=2000):
+        yield dict(zip(COLUMNS, (row[0], row[1] or "", *row[2:]), strict=True))
 
 
-def to_csv(units: Any) -> str:
-    """The tree as CSV; every cell through the spreadsheet guard (a unit named
-    ``=HYPERLINK(…)`` is written as text, a stored control character is dropped)."""
+def csv_lines(units: Any) -> Iterator[str]:
+    """The tree as CSV lines, written as they are read (the export streams them); every
+    cell through the spreadsheet guard (a unit named ``=HYPERLINK(…)`` is written as text,
+    a stored control character is dropped)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(safe_row(COLUMNS))
-    for row in export_rows(units):
+    for n, row in enumerate(export_rows(units), start=1):
         writer.writerow(safe_row(row[c] for c in COLUMNS))
-    return out.getvalue()
+        if n % 500 == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def to_csv(units: Any) -> str:
+    """The tree as CSV in one string (`csv_lines` joined)."""
+    return "".join(csv_lines(units))
 
 
 def to_yaml(units: Any) -> str:
