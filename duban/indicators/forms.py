@@ -50,6 +50,11 @@ class IndicatorForm(forms.ModelForm):
             "division_reports",
             "line",
             "formula",
+            "record_type",
+            "record_measure",
+            "record_class",
+            "record_start_month",
+            "record_start_day",
             "sort_order",
             "is_active",
         ]
@@ -65,4 +70,13 @@ class IndicatorForm(forms.ModelForm):
             self.fields["formula"].help_text = format_html(
                 str(_("Leave empty for an entered indicator. Example: {example}")),
                 example=format_html("<code>{}</code>", "case.solved / case.filed * 100"),
+            )
+        if "record_type" in self.fields:
+            self.fields["record_type"].help_text = _(
+                "Choose a record type for an indicator counted from business records: its "
+                "figure is proposed to the reporter, who confirms or corrects it. Leave the "
+                "formula empty then."
+            )
+            self.fields["record_start_day"].help_text = _(
+                "The statistical year of the scheme that scores it (21 December: month 12, day 21)."
             )
