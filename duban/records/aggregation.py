@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import connection
 
@@ -116,13 +117,13 @@ def _date_parts(column: str) -> tuple[str, str, str]:
     )
 
 
-def rules_values(rules: Sequence[Rule]) -> tuple[str, list[object]]:
+def rules_values(rules: Sequence[Rule]) -> tuple[str, list[Any]]:
     """The rules as a VALUES list: integers written in (they are ours: keys, days, months),
     the class and the dates bound as parameters."""
     # SQLite keeps dates as ISO text: a CAST to date would make 2016-12-20 the number 2016.
     day = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
     rows: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     for rule in rules:
         ind = rule.indicator
         calendar = rule.calendar
@@ -137,10 +138,10 @@ def rules_values(rules: Sequence[Rule]) -> tuple[str, list[object]]:
     return ", ".join(rows), params
 
 
-def periods_values(rules: Sequence[Rule]) -> tuple[str, list[object]]:
+def periods_values(rules: Sequence[Rule]) -> tuple[str, list[Any]]:
     """(indicator, bucket, period id) of every period the rules cover."""
     rows: list[str] = []
-    params: list[object] = []
+    params: list[Any] = []
     for rule in rules:
         for bucket, pid in sorted(rule.buckets().items()):
             rows.append(f"({int(rule.indicator.pk)}, {int(bucket)}, CAST(%s AS varchar(16)))")
@@ -148,7 +149,7 @@ def periods_values(rules: Sequence[Rule]) -> tuple[str, list[object]]:
     return ", ".join(rows), params
 
 
-def aggregation_sql(rules: Sequence[Rule]) -> tuple[str, list[object]]:
+def aggregation_sql(rules: Sequence[Rule]) -> tuple[str, list[Any]]:
     """SELECT indicator_id, unit_id, period, value, record_count: every unit with records
     in its subtree, for every indicator and period of `rules`, in one statement."""
     from duban.orgs.models import OrgUnit

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
@@ -103,7 +103,7 @@ def recompute_record_indicators(
     indicators: Sequence[Indicator] | None = None,
     start: date | None = None,
     end: date | None = None,
-    now: object = None,
+    now: datetime | None = None,
 ) -> RecomputeResult:
     """Bring the proposed figures of `indicators` (default: every active record indicator)
     in line with the business records, for the whole periods holding `start`..`end`
@@ -149,13 +149,13 @@ def recompute_record_indicators(
     return result
 
 
-def _apply(rules: Sequence[Rule], stamp: object, result: RecomputeResult) -> None:
+def _apply(rules: Sequence[Rule], stamp: datetime, result: RecomputeResult) -> None:
     qn = connection.ops.quote_name
     table = qn(ProposedFigure._meta.db_table)
     covered_table = qn(ProposalPeriod._meta.db_table)
     select, params = aggregation_sql(rules)
     covered_rows = ", ".join(["(%s, %s)"] * result.periods)
-    covered_params: list[object] = [
+    covered_params: list[Any] = [
         p for rule in rules for period in rule.periods for p in (rule.indicator.pk, period.id)
     ]
     ind_ids = ", ".join(str(int(r.indicator.pk)) for r in rules)
