@@ -301,3 +301,37 @@ def test_the_sql_arithmetic_matches_the_calendar(month: int, day: int, ptype) ->
         d = first + timedelta(days=n)
         period = calendar.period_containing(ptype, d)
         assert bucket_of_day(calendar, ptype, d) == bucket_of(calendar, ptype, period), (d, period)
+
+
+def test_the_command_and_the_background_work_call_the_same_service(
+    records, personas, settings
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from duban.jobs.models import Job, State
+    from duban.jobs.work import start
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    ind = make_indicator(records, "case.filed", "case_filed")
+    out = StringIO()
+    call_command("records", "recompute", "--indicator", "case.filed", stdout=out)
+    assert "新增 14 项" in out.getvalue() or "14 added" in out.getvalue()
+    assert ProposedFigure.objects.filter(indicator=ind).count() == 14
+    ProposedFigure.objects.filter(unit=records.city).delete()
+    job = start("records.recompute", user=personas.province_office, indicators=["case.filed"])
+    assert job.state == State.DONE, (job.error, job.problems)
+    assert ProposedFigure.objects.filter(indicator=ind).count() == 14
+    assert Job.objects.filter(kind="records.recompute").count() == 1
+    # A reporter may not recompute the province's indicators.
+    refused = start("records.recompute", user=personas.county_reporter)
+    assert refused.state == State.FAILED
+
+
+def test_the_command_names_an_unknown_indicator(records) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as refused:
+        call_command("records", "recompute", "--indicator", "no.such")
+    assert "no.such" in str(refused.value)
