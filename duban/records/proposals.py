@@ -167,6 +167,13 @@ def _apply(rules: Sequence[Rule], stamp: datetime, result: RecomputeResult) -> N
             f"CREATE TEMPORARY TABLE {qn(COVERED)} (indicator_id bigint, period varchar(16))"
         )
         cursor.execute(f"INSERT INTO {qn(COVERED)} VALUES {covered_rows}", covered_params)
+        # The three statements below look rows up in both tables by the same key.
+        cursor.execute(
+            f"CREATE INDEX {qn(FRESH + '_key')} ON {qn(FRESH)} (indicator_id, unit_id, period)"
+        )
+        cursor.execute(
+            f"CREATE INDEX {qn(COVERED + '_key')} ON {qn(COVERED)} (indicator_id, period)"
+        )
         match = "p.indicator_id = f.indicator_id AND p.unit_id = f.unit_id AND p.period = f.period"
         cursor.execute(
             f"UPDATE {table} AS p SET value = f.value, record_count = f.record_count, "
@@ -184,12 +191,10 @@ def _apply(rules: Sequence[Rule], stamp: datetime, result: RecomputeResult) -> N
         )
         result.created = max(cursor.rowcount, 0)
         cursor.execute(
-            f"DELETE FROM {table} WHERE indicator_id IN ({ind_ids}) "
-            f"AND EXISTS (SELECT 1 FROM {qn(COVERED)} AS c "
-            f"WHERE c.indicator_id = {table}.indicator_id AND c.period = {table}.period) "
-            f"AND NOT EXISTS (SELECT 1 FROM {qn(FRESH)} AS f "
-            f"WHERE f.indicator_id = {table}.indicator_id AND f.unit_id = {table}.unit_id "
-            f"AND f.period = {table}.period)"
+            f"DELETE FROM {table} WHERE id IN (SELECT p.id FROM {table} AS p "
+            f"JOIN {qn(COVERED)} AS c ON c.indicator_id = p.indicator_id AND c.period = p.period "
+            f"LEFT JOIN {qn(FRESH)} AS f ON {match} "
+            f"WHERE p.indicator_id IN ({ind_ids}) AND f.indicator_id IS NULL)"
         )
         result.deleted = max(cursor.rowcount, 0)
         cursor.execute(
