@@ -143,8 +143,8 @@ def build(records: int, stations: int) -> list[Any]:
         "{source} FROM {series}"
     )
     if connection.vendor == "postgresql":
-        day = "DATE '2016-01-01' + ((g * 104729) % 731)"
-        series = f"generate_series(1, {records}) AS g"
+        day = "DATE '2016-01-01' + CAST((g * 104729) % 731 AS integer)"
+        series = f"generate_series(CAST(1 AS bigint), {records}) AS g"
         prefix = ""
     else:
         day = "date('2016-01-01', '+' || ((g * 104729) % 731) || ' days')"
