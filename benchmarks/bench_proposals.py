@@ -194,6 +194,9 @@ def duckdb_reference(inds: list[Any]) -> tuple[Callable[[], Any], Any]:
     from duban.records.models import BusinessRecord
 
     db = duckdb.connect()
+    # Dictionary-compressed columns trip an internal error of DuckDB 1.4 when the same query
+    # runs again ("dict-surviving cache"); the reference is kept uncompressed in memory.
+    db.execute("PRAGMA force_compression = 'uncompressed'")
     # Through a CSV file (not timed): the rows as the database holds them.
     path = Path(tempfile.mkdtemp()) / "records.csv"
     with connection.cursor() as cursor, path.open("w", newline="") as fh:
@@ -289,19 +292,28 @@ def main(argv: list[str] | None = None) -> None:
 
         alone = timed(aggregate, args.runs)
         ours = aggregate()
-        query, _db = duckdb_reference(inds)
-        duck = timed(query, args.runs)
-        theirs = query()
         stored = ProposedFigure.objects.count()
-        ok = len(theirs) == len(ours) == stored and round(
-            sum(float(r[3]) for r in theirs), 2
-        ) == round(sum(float(r[3]) for r in ours), 2)
-        print(f"proposed figures: {stored:,} (DuckDB: {len(theirs):,}; answers agree: {ok})")
-        print(f"recompute, first (all inserts)  {first:8.3f} s   {first / duck:5.2f}× DuckDB")
-        print(f"recompute, again (no change)    {again:8.3f} s   {again / duck:5.2f}× DuckDB")
-        print(f"aggregation alone (one SELECT)  {alone:8.3f} s   {alone / duck:5.2f}× DuckDB")
-        print(f"DuckDB, same aggregation        {duck:8.3f} s   (goal: recompute ≤ 1.5×)")
-        print(f"second run changed: {result.changed} then 0 expected")
+        print(f"proposed figures: {stored:,}; the second run changed {result.changed}", flush=True)
+        print(f"recompute, first (all inserts)  {first:8.3f} s", flush=True)
+        print(f"recompute, again (no change)    {again:8.3f} s", flush=True)
+        print(f"aggregation alone (one SELECT)  {alone:8.3f} s", flush=True)
+        try:
+            query, _db = duckdb_reference(inds)
+            duck = timed(query, args.runs)
+            theirs = query()
+        except Exception as exc:  # a reference that fails leaves the figures above standing
+            print(f"DuckDB reference failed: {str(exc).splitlines()[0]}")
+        else:
+            ok = len(theirs) == len(ours) == stored and round(
+                sum(float(r[3]) for r in theirs), 2
+            ) == round(sum(float(r[3]) for r in ours), 2)
+            print(
+                f"DuckDB, same aggregation        {duck:8.3f} s   (rows {len(theirs):,}, agree: {ok})"
+            )
+            print(
+                f"ratios to DuckDB: recompute first {first / duck:.2f}×, again {again / duck:.2f}×, "
+                f"aggregation alone {alone / duck:.2f}× (goal: recompute ≤ 1.5×)"
+            )
     if args.pg:
         import psycopg
 
