@@ -17,7 +17,7 @@ Printed (medians of `--runs`):
   comparison, no write);
 - `aggregation alone`: the one SELECT the service runs, without writing;
 - `DuckDB`: the same aggregation written directly in DuckDB over the same rows, held in
-  DuckDB's memory (loading them is not timed), with the roll-up as a join on ancestor paths;
+  DuckDB's memory (loading them is not timed), with the same recursive roll-up up the parents;
   the answers are compared (row count and totals).
 Goal: the recompute within 1.5× of DuckDB.
 """
@@ -193,12 +193,10 @@ def duckdb_reference(inds: list[Any]) -> tuple[Callable[[], Any], Any]:
     from duban.records.aggregation import _first_month, _shift
     from duban.records.models import BusinessRecord
 
-    db = duckdb.connect()
-    # Dictionary-compressed columns trip an internal error of DuckDB 1.4 when the same query
-    # runs again ("dict-surviving cache"); the reference is kept uncompressed in memory.
-    db.execute("PRAGMA force_compression = 'uncompressed'")
-    # Through a CSV file (not timed): the rows as the database holds them.
-    path = Path(tempfile.mkdtemp()) / "records.csv"
+    # A DuckDB file, opened afresh for each run: a connection reused across runs of the same
+    # query tripped an internal error of DuckDB 1.4 ("dict-surviving cache") at 1M rows.
+    folder = Path(tempfile.mkdtemp())
+    path, store = folder / "records.csv", str(folder / "reference.duckdb")
     with connection.cursor() as cursor, path.open("w", newline="") as fh:
         cursor.execute(
             f"SELECT record_type_id, unit_id, occurred_on, grade, quantity "
@@ -207,6 +205,7 @@ def duckdb_reference(inds: list[Any]) -> tuple[Callable[[], Any], Any]:
         writer = csv.writer(fh)
         while batch := cursor.fetchmany(50_000):
             writer.writerows(batch)
+    db = duckdb.connect(store)
     db.execute(
         "CREATE TABLE r AS SELECT * FROM read_csv(?, header = false, columns = {"
         "'record_type_id': 'BIGINT', 'unit_id': 'BIGINT', 'occurred_on': 'DATE', "
@@ -214,9 +213,10 @@ def duckdb_reference(inds: list[Any]) -> tuple[Callable[[], Any], Any]:
         [str(path)],
     )
     path.unlink()
-    units = list(OrgUnit.objects.values_list("pk", "path"))
-    db.execute("CREATE TABLE u (id BIGINT, path VARCHAR)")
+    units = list(OrgUnit.objects.values_list("pk", "parent_id"))
+    db.execute("CREATE TABLE u (id BIGINT, parent_id BIGINT)")
     db.executemany("INSERT INTO u VALUES (?, ?)", units)
+    db.close()
     rules = []
     for ind in inds:
         cal = ind.record_calendar
@@ -226,7 +226,7 @@ def duckdb_reference(inds: list[Any]) -> tuple[Callable[[], Any], Any]:
             f"{_first_month(cal, PeriodType(ind.period_type))}, 1)"
         )
     sql = f"""
-WITH rules (ind_id, type_id, grade, is_sum, start_day, shift, first_month, span) AS (
+WITH RECURSIVE rules (ind_id, type_id, grade, is_sum, start_day, shift, first_month, span) AS (
     VALUES {", ".join(rules)}
 ),
 own AS (
@@ -237,13 +237,24 @@ own AS (
         COUNT(*) AS n, SUM(r.quantity) AS q
     FROM r JOIN rules ru ON r.record_type_id = ru.type_id AND (ru.grade = '' OR r.grade = ru.grade)
     GROUP BY ALL
+),
+up (unit_id, ancestor_id) AS (
+    SELECT DISTINCT unit_id, unit_id FROM own
+    UNION ALL
+    SELECT up.unit_id, u.parent_id FROM up JOIN u ON u.id = up.ancestor_id
+    WHERE u.parent_id IS NOT NULL
 )
-SELECT own.ind_id, a.id, own.bucket,
+SELECT own.ind_id, up.ancestor_id, own.bucket,
     SUM(CASE WHEN own.is_sum = 1 THEN own.q ELSE own.n END) AS value, SUM(own.n) AS records
-FROM own JOIN u d ON d.id = own.unit_id JOIN u a ON starts_with(d.path, a.path)
+FROM own JOIN up ON up.unit_id = own.unit_id
 GROUP BY ALL
 """
-    return (lambda: db.execute(sql).fetchall()), db
+
+    def run() -> list[Any]:
+        with duckdb.connect(store, read_only=True) as fresh:
+            return fresh.execute(sql).fetchall()
+
+    return run, store
 
 
 def main(argv: list[str] | None = None) -> None:
