@@ -249,5 +249,5 @@ def proposals_for(
         if row is None:
             out[ind.code] = Proposal(Decimal(0), 0, at)
         else:
-            out[ind.code] = Proposal(row.value.normalize(), row.record_count, row.computed_at)
+            out[ind.code] = Proposal(row.value, row.record_count, row.computed_at)
     return out
