@@ -41,6 +41,11 @@ class IndicatorOut(Schema):
     division_reports: bool
     line: str
     formula: str
+    record_type: str | None
+    record_measure: str
+    record_class: str
+    record_start_month: int
+    record_start_day: int
     data_set: str | None
     is_active: bool
 
@@ -68,6 +73,11 @@ class IndicatorOut(Schema):
             division_reports=ind.division_reports,
             line=ind.line,
             formula=ind.formula,
+            record_type=ind.record_type.code if ind.record_type else None,
+            record_measure=ind.record_measure,
+            record_class=ind.record_class,
+            record_start_month=ind.record_start_month,
+            record_start_day=ind.record_start_day,
             data_set=member.data_set.code if member else None,
             is_active=ind.is_active,
         )
@@ -94,6 +104,11 @@ class IndicatorIn(Schema):
     division_reports: bool = False
     line: str = ""
     formula: str = ""
+    record_type: str | None = None
+    record_measure: str = "count"
+    record_class: str = ""
+    record_start_month: int = 1
+    record_start_day: int = 1
     sort_order: int = 0
 
 
@@ -114,6 +129,11 @@ class IndicatorPatch(Schema):
     division_reports: bool | None = None
     line: str | None = None
     formula: str | None = None
+    record_type: str | None = None
+    record_measure: str | None = None
+    record_class: str | None = None
+    record_start_month: int | None = None
+    record_start_day: int | None = None
     sort_order: int | None = None
     is_active: bool | None = None
 
@@ -206,7 +226,9 @@ def _unit(request: AuthenticatedHttpRequest, code: str, action: Action) -> OrgUn
 
 def indicator_for(request: AuthenticatedHttpRequest, code: str) -> Indicator:
     """404 for an unknown code, 403 for one issued outside the caller's reach."""
-    ind = get_object_or_404(Indicator.objects.select_related("issuer", "division"), code=code)
+    ind = get_object_or_404(
+        Indicator.objects.select_related("issuer", "division", "record_type"), code=code
+    )
     if not Indicator.objects.visible_to(request.user).filter(pk=ind.pk).exists():
         raise policy.PermissionDenied(
             _("indicator %(code)s is outside your units") % {"code": code}
@@ -232,9 +254,27 @@ def _division(code: str | None) -> OrgUnit | None:
     return unit
 
 
+def _record_type(code: str | None) -> object:
+    """The record type a record indicator counts, by its code (None: not a record indicator).
+    Read through the field: the records app sits above indicators."""
+    if not code:
+        return None
+    from duban.indicators.services import IndicatorError
+
+    model = Indicator._meta.get_field("record_type").related_model
+    found = model._default_manager.filter(code=code).first()  # type: ignore[union-attr]
+    if found is None:
+        raise IndicatorError(
+            _("unknown record type %(code)s") % {"code": repr(code)[:40]}, "record_type"
+        )
+    return found
+
+
 @router.get("/indicators", response=list[IndicatorOut])
 def list_indicators(request: AuthenticatedHttpRequest) -> list[IndicatorOut]:
-    qs = Indicator.objects.visible_to(request.user).select_related("issuer", "division")
+    qs = Indicator.objects.visible_to(request.user).select_related(
+        "issuer", "division", "record_type"
+    )
     return [IndicatorOut.of(i) for i in qs[:2000]]
 
 
@@ -248,9 +288,13 @@ def create_indicator(
     request: AuthenticatedHttpRequest, payload: IndicatorIn
 ) -> Status[IndicatorOut]:
     issuer = _unit(request, payload.issuer, Action.MANAGE_EVALUATION)
-    data = payload.dict(exclude={"issuer", "division"})
+    data = payload.dict(exclude={"issuer", "division", "record_type"})
     ind = services.create_indicator(
-        user=actor(request), issuer=issuer, division=_division(payload.division), **data
+        user=actor(request),
+        issuer=issuer,
+        division=_division(payload.division),
+        record_type=_record_type(payload.record_type),
+        **data,
     )
     return Status(201, IndicatorOut.of(ind))
 
@@ -263,6 +307,8 @@ def update_indicator(
     changes = patch_changes(payload, model=Indicator)
     if "division" in changes:
         changes["division"] = _division(changes["division"])
+    if "record_type" in changes:
+        changes["record_type"] = _record_type(changes["record_type"])
     ind = services.update_indicator(ind, user=actor(request), **changes)
     return IndicatorOut.of(ind)
 

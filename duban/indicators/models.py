@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import get_language, gettext
@@ -18,7 +18,7 @@ from duban.indicators.formula import CODE_PATTERN, Formula, parse_formula
 from duban.orgs import policy
 from duban.orgs.models import Kind, Level, Line, OrgUnit, code_validator
 from duban.orgs.policy import Action
-from duban.periods import PeriodType
+from duban.periods import PeriodType, StatisticalCalendar
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -57,6 +57,22 @@ class TimeAggregation(models.TextChoices):
     SUM = "sum", _("Sum")
     AVERAGE = "average", _("Average")
     LAST = "last", _("Last value")
+
+
+class RecordMeasure(models.TextChoices):
+    """How a record indicator turns its business records into a figure."""
+
+    COUNT = "count", _("Number of records")
+    SUM = "sum", _("Sum of the quantities")
+
+
+class RecordClass(models.TextChoices):
+    """The class a business record carries (`BusinessRecord.grade`), as the import writes it:
+    fugitives caught are class A, class B or local (the scheme's 抓获A级逃犯每名计10分)."""
+
+    A = "A", _("Class A")
+    B = "B", _("Class B")
+    LOCAL = "local", _("Local")
 
 
 class UnitAggregation(models.TextChoices):
@@ -186,6 +202,38 @@ class Indicator(AuditedModel):
     # territorial unit under the division's parent. Taken from the owning division when unset.
     line = models.CharField(_("line"), max_length=20, choices=Line.choices, blank=True)
     formula = models.TextField(_("formula"), blank=True)
+    # A record indicator (业务记录指标): its figure is proposed from the business records of
+    # the unit and every unit below it (records.proposals), and the reporter confirms or
+    # corrects it. Named by string: the records app sits above indicators and is not imported.
+    record_type = models.ForeignKey(
+        "records.RecordType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("counted record type"),
+    )
+    record_measure = models.CharField(
+        _("measure of the records"),
+        max_length=8,
+        choices=RecordMeasure.choices,
+        default=RecordMeasure.COUNT,
+    )
+    record_class = models.CharField(
+        _("class of the records"), max_length=16, choices=RecordClass.choices, blank=True
+    )
+    # The statistical year the records are counted over (12/21: 201702 is 01-21..02-20); the
+    # scheme scoring the indicator states the same in its calendar.
+    record_start_month = models.PositiveSmallIntegerField(
+        _("statistical year starts in month"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    record_start_day = models.PositiveSmallIntegerField(
+        _("statistical year starts on day"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+    )
     sort_order = models.IntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -220,6 +268,15 @@ class Indicator(AuditedModel):
     @property
     def is_computed(self) -> bool:
         return bool(self.formula.strip())
+
+    @property
+    def is_record(self) -> bool:
+        """Whether its figure is proposed from business records (it is still entered)."""
+        return self.record_type_id is not None
+
+    @property
+    def record_calendar(self) -> StatisticalCalendar:
+        return StatisticalCalendar(self.record_start_month, self.record_start_day)
 
     @cached_property
     def parsed_formula(self) -> Formula | None:
@@ -476,6 +533,8 @@ __all__ = [
     "Indicator",
     "Kind",
     "Level",
+    "RecordClass",
+    "RecordMeasure",
     "TimeAggregation",
     "UnitAggregation",
     "ValidationRule",

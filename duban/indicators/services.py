@@ -17,14 +17,18 @@ from duban.core.acting import attributed
 from duban.errors import DubanError, Problem, clean_problems
 from duban.indicators.formula import FormulaError, evaluation_order, parse_formula
 from duban.indicators.models import (
+    PERIOD_TYPE_LABELS,
     DataSet,
     DataSetMember,
     Indicator,
+    RecordMeasure,
     ValidationRule,
+    ValueType,
 )
 from duban.orgs import policy
 from duban.orgs.models import Kind, Level, Line, OrgUnit
 from duban.orgs.policy import Action
+from duban.periods import PeriodType
 
 if TYPE_CHECKING:
     from duban.orgs.policy import Actor
@@ -54,8 +58,18 @@ INDICATOR_FIELDS = (
     "division_reports",
     "line",
     "formula",
+    "record_type",
+    "record_measure",
+    "record_class",
+    "record_start_month",
+    "record_start_day",
     "sort_order",
     "is_active",
+)
+# Record indicators are proposed per statistical month, quarter, half-year or year: the
+# statistical calendar names these; days and ISO weeks do not follow a year starting 12/21.
+RECORD_PERIOD_TYPES = frozenset(
+    {PeriodType.MONTHLY, PeriodType.QUARTERLY, PeriodType.SIXMONTHLY, PeriodType.YEARLY}
 )
 DATASET_FIELDS = (
     "code",
@@ -123,6 +137,46 @@ def _check_indicator(ind: Indicator) -> list[Problem]:
             )
     if ind.formula.strip():
         problems.extend(_check_formula(ind))
+    problems.extend(_check_record_rule(ind))
+    return problems
+
+
+def _check_record_rule(ind: Indicator) -> list[Problem]:
+    """A record indicator counts or sums one record type; it is entered (confirmed or
+    corrected by the reporter), so it never has a formula, and its figure is a number."""
+    if not ind.is_record:
+        if ind.record_class:
+            return [Problem("record_class", _("a class filters records: choose the record type"))]
+        return []
+    problems: list[Problem] = []
+    if ind.formula.strip():
+        problems.append(
+            Problem(
+                "record_type",
+                _("an indicator counted from records has no formula: clear one of the two"),
+            )
+        )
+    if ind.period_type not in RECORD_PERIOD_TYPES:
+        problems.append(
+            Problem(
+                "period_type",
+                _("records are counted by month, quarter, half-year or year, not by %(type)s")
+                % {"type": PERIOD_TYPE_LABELS[PeriodType(ind.period_type)]},
+            )
+        )
+    if ind.value_type not in (ValueType.INTEGER, ValueType.DECIMAL):
+        problems.append(
+            Problem("value_type", _("a figure counted from records is a whole or decimal number"))
+        )
+    elif ind.record_measure == RecordMeasure.COUNT and ind.value_type != ValueType.INTEGER:
+        problems.append(Problem("value_type", _("a number of records is a whole number")))
+    if ind.record_type is not None and not ind.record_type.is_active:
+        problems.append(
+            Problem(
+                "record_type",
+                _("the record type %(name)s is no longer used") % {"name": ind.record_type},
+            )
+        )
     return problems
 
 

@@ -104,6 +104,11 @@ class RowOut(Schema):
     comment: str
     previous: str | None
     last_year: str | None
+    # A record indicator: the figure its business records propose, from how many records,
+    # and whether the stored figure differs from it (a correction, or records changed since).
+    proposed: str | None = None
+    proposed_records: int | None = None
+    differs: bool = False
 
 
 class EvidenceOut(Schema):
@@ -319,6 +324,9 @@ def form_out(target: FormTarget) -> FormOut:
                 comment=str(r["comment"]),
                 previous=_s(r["previous"]),
                 last_year=_s(r["last_year"]),
+                proposed=_s(r["proposal"].value) if r["proposal"] else None,
+                proposed_records=r["proposal"].record_count if r["proposal"] else None,
+                differs=bool(r["differs"]),
             )
             for r in rows
         ],

@@ -29,6 +29,7 @@ from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import Period, PeriodType, parse_period
+from duban.records.proposals import proposals_for
 from duban.reporting.models import (
     DONE_STATES,
     DataValue,
@@ -333,9 +334,12 @@ def u_reports(unit: OrgUnit, reporting: list[OrgUnit]) -> bool:
 
 
 def form_rows(data_set: DataSet, unit: OrgUnit, period: Period) -> list[dict[str, Any]]:
-    """One row per indicator of the form: the figure, last period's and last year's."""
+    """One row per indicator of the form: the figure, last period's and last year's, and for
+    a record indicator the figure its business records propose (`proposal`, or None) and
+    whether a stored figure differs from it (`differs`)."""
     members = data_set.members()
     current = own_values(data_set, unit, period.id)
+    proposed = proposals_for(unit, members, period.id)
     this = figure_table(members, unit, period).figures(unit.pk)
     prev_p = period.previous()
     last_p = same_period_last_year(period)
@@ -344,11 +348,17 @@ def form_rows(data_set: DataSet, unit: OrgUnit, period: Period) -> list[dict[str
     rows = []
     for ind in members:
         stored = current.get(ind.code)
+        proposal = proposed.get(ind.code)
         rows.append(
             {
                 "indicator": ind,
                 "reports": ind.reported_by(unit),
                 "value": this.get(ind.code),
+                "proposal": proposal,
+                "differs": proposal is not None
+                and stored is not None
+                and stored.value is not None
+                and stored.value != proposal.value,
                 "comment": stored.comment if stored else "",
                 "previous": prev.get(ind.code),
                 "last_year": last.get(ind.code),

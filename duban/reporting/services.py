@@ -24,15 +24,17 @@ from django.utils.translation import gettext as _
 
 from duban.core.acting import attributed
 from duban.errors import Problem
-from duban.indicators.models import PERIOD_TYPE_LABELS, DataSet, Indicator
+from duban.indicators.models import PERIOD_TYPE_LABELS, DataSet, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
 from duban.periods import PeriodType, parse_period
+from duban.records.proposals import proposals_for
 from duban.reporting.errors import ReportingConflict, ReportingError
 from duban.reporting.models import (
     DONE_STATES,
     EDITABLE_STATES,
+    DataValue,
     Evidence,
     LockException,
     ReportingPeriod,
@@ -295,6 +297,7 @@ def save_form(
                 for c in unknown
             ]
         )
+    check_corrections(data_set, unit, pid, values, comments)
     rows = [
         RawValue(code, code, pid, unit.code, values.get(code, UNCHANGED), comments.get(code))
         for code in sorted(set(values) | set(comments))
@@ -308,6 +311,64 @@ def save_form(
         action="reporting.values.saved",
         version=version,
     )
+
+
+def check_corrections(
+    data_set: DataSet,
+    unit: OrgUnit,
+    period: str,
+    values: Mapping[str, object],
+    comments: Mapping[str, str],
+) -> None:
+    """A record indicator's figure is the records' proposal, confirmed, or a correction with
+    its reason in the figure's comment: a figure other than the proposal with no comment
+    (given now or stored) is refused, naming the figure, and nothing is written.
+
+    A figure that is not a number is left to the writer, which names it; clearing a figure
+    (no value) needs no reason."""
+    members = {i.code: i for i in data_set.members() if i.is_record}
+    touched = [c for c in members if c in values or c in comments]
+    if not touched:
+        return
+    proposed = proposals_for(unit, [members[c] for c in touched], period)
+    if not proposed:
+        return
+    stored = {
+        v.indicator.code: v
+        for v in DataValue.objects.filter(
+            unit=unit, period=period, indicator__code__in=list(proposed)
+        ).select_related("indicator")
+    }
+    problems: list[Problem] = []
+    for code, proposal in sorted(proposed.items()):
+        ind, old = members[code], stored.get(code)
+        if code in values:
+            try:
+                value = ind.clean_value(values[code])
+            except ValueError:
+                continue
+        else:
+            value = old.value if old else None
+        comment = comments.get(code, old.comment if old else "")
+        if value is None or value == proposal.value or comment.strip():
+            continue
+        problems.append(
+            Problem(
+                code,
+                _(
+                    "%(name)s: the business records give %(proposal)s (%(count)d records); "
+                    "say why the figure is %(value)s in its comment"
+                )
+                % {
+                    "name": ind.name,
+                    "proposal": fmt(proposal.value),
+                    "count": proposal.record_count,
+                    "value": fmt(value),
+                },
+            )
+        )
+    if problems:
+        raise ReportingError(problems)
 
 
 def get_or_create_submission(data_set: DataSet, unit: OrgUnit, period: str) -> Submission:

@@ -244,6 +244,11 @@ def _form_context(
         row["problem"] = "; ".join(by_field.get(code, []))
         for key in ("value", "previous", "last_year"):
             row[f"{key}_text"] = shown(row[key], ind)
+        proposal = row["proposal"]
+        row["proposal_text"] = fmt(proposal.value) if proposal is not None else ""
+        # A record indicator without a figure yet: its box holds the records' proposal, which
+        # a save writes (the hidden initial stays empty), so confirming is saving.
+        row["prefilled"] = proposal is not None and row["value"] is None
         row["checks"] = entry_checks(ind)
         row["changed"] = code in changed
         row["seen"] = (seen or {}).get(code, "") if code in changed else None

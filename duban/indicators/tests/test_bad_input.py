@@ -17,9 +17,10 @@ from duban.testing import PASSWORD
 NULL_REFUSED = (
     "name_zh", "name_en", "description", "unit_of_measure", "decimals", "direction",
     "time_aggregation", "unit_aggregation", "levels", "kinds", "division_reports", "formula",
-    "sort_order", "is_active", "line",
+    "sort_order", "is_active", "line", "record_measure", "record_class", "record_start_month",
+    "record_start_day",
 )  # fmt: skip
-NULL_MEANS_NONE = ("min_value", "max_value", "division")
+NULL_MEANS_NONE = ("min_value", "max_value", "division", "record_type")
 
 
 def office() -> Client:
