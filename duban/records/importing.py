@@ -70,6 +70,10 @@ class Problem:
     value: str = ""
     other: int | None = None
 
+    @property
+    def field_label(self) -> str:
+        return str(LABELS.get(self.field, self.field))
+
     def as_json(self) -> list[Any]:
         return [self.line, self.field, self.kind, self.value, self.other]
 
