@@ -13,6 +13,7 @@ chosen when the list is shown, in the reader's language (`describe`).
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import tempfile
 from collections.abc import Iterator
@@ -235,27 +236,21 @@ def _load_held(con: duckdb.DuckDBPyConnection) -> None:
     if connection.vendor == "postgresql":
         _held_postgresql(con, ids, select)
         return
-    with connection.cursor() as cursor:
-        while batch := ids.fetchmany(LOOKUP):
-            marks = ", ".join(["%s"] * len(batch))
-            cursor.execute(f"SELECT {select} WHERE b.record_id IN ({marks})", [r[0] for r in batch])
-            rows = cursor.fetchall()
-            if rows:
-                columns = list(zip(*rows, strict=True))
-                con.execute(
-                    "INSERT INTO held SELECT unnest(?::VARCHAR[]), unnest(?::BIGINT[]), "
-                    "unnest(?::BIGINT[]), unnest(?::VARCHAR[])::DATE, unnest(?::VARCHAR[]), "
-                    "unnest(?::VARCHAR[])::DECIMAL(18,4), unnest(?::VARCHAR[])",
-                    [
-                        list(columns[0]),
-                        list(columns[1]),
-                        list(columns[2]),
-                        [str(v) for v in columns[3]],
-                        list(columns[4]),
-                        [str(v) for v in columns[5]],
-                        [v if isinstance(v, str) else _json(v) for v in columns[6]],
-                    ],
+    # The held rows go through a file: a DuckDB statement run while `ids` is being fetched
+    # would end that result.
+    with _temp_csv() as held:
+        with open(held, "w", encoding="utf-8", newline="") as out, connection.cursor() as cursor:
+            writer = csv.writer(out)
+            while batch := ids.fetchmany(LOOKUP):
+                marks = ", ".join(["%s"] * len(batch))
+                cursor.execute(
+                    f"SELECT {select} WHERE b.record_id IN ({marks})", [r[0] for r in batch]
                 )
+                writer.writerows(
+                    (*row[:6], row[6] if isinstance(row[6], str) else _json(row[6]))
+                    for row in cursor.fetchall()
+                )
+        _read_held(con, held)
 
 
 def _json(value: Any) -> str:
@@ -288,12 +283,18 @@ def _held_postgresql(con: duckdb.DuckDBPyConnection, ids: Any, select: str) -> N
                 for data in copy:
                     out.write(data)
             raw.execute("DROP TABLE duban_record_numbers")
-        con.execute(
-            f"INSERT INTO held SELECT * FROM read_csv('{held}', header = false, "
-            "columns = {'record_id': 'VARCHAR', 'type_id': 'BIGINT', 'unit_id': 'BIGINT', "
-            "'occurred_on': 'DATE', 'grade': 'VARCHAR', 'quantity': 'DECIMAL(18,4)', "
-            "'attributes': 'VARCHAR'}, delim = ',', quote = '\"', escape = '\"', comment = '')"
-        )
+        _read_held(con, held)
+
+
+def _read_held(con: duckdb.DuckDBPyConnection, held: Path) -> None:
+    if held.stat().st_size == 0:
+        return
+    con.execute(
+        f"INSERT INTO held SELECT * FROM read_csv('{held}', header = false, "
+        "columns = {'record_id': 'VARCHAR', 'type_id': 'BIGINT', 'unit_id': 'BIGINT', "
+        "'occurred_on': 'DATE', 'grade': 'VARCHAR', 'quantity': 'DECIMAL(18,4)', "
+        "'attributes': 'VARCHAR'}, delim = ',', quote = '\"', escape = '\"', comment = '')"
+    )
 
 
 def _copy_in(raw: Any, sql: str, path: Path) -> None:
@@ -410,9 +411,8 @@ def write(checked: Checked, import_id: int) -> int:
         "attributes",
         "source",
     ]
-    columns = ", ".join(
-        connection.ops.quote_name(BusinessRecord._meta.get_field(n).column) for n in names
-    )
+    fields = {f.name: f for f in BusinessRecord._meta.concrete_fields}
+    columns = ", ".join(connection.ops.quote_name(str(fields[n].column)) for n in names)
     select = (
         "SELECT record_id, type_id, unit_id, CAST(occurred_on AS VARCHAR), grade, "
         f"CAST(quantity AS VARCHAR), attributes, {int(import_id)} FROM good_new ORDER BY line"

@@ -131,6 +131,7 @@ def _write(imp: RecordImport, checked: Checked, *, user: Actor) -> None:
         with transaction.atomic():
             importing.write(checked, imp.pk)
     except IntegrityError as exc:
+        log.warning("records write refused by the database", extra={"error": str(exc)[:300]})
         # Another import wrote some of the same record numbers since this file was checked.
         raise RecordsError(
             _("records of this file were imported meanwhile by another import: import it again"),

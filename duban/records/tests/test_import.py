@@ -184,6 +184,16 @@ def test_the_same_file_again_changes_nothing(tmp_path, tree, office) -> None:
     assert rows() == before
 
 
+def test_the_records_held_are_looked_up_in_batches(tmp_path, tree, office, monkeypatch) -> None:
+    from duban.records import importing
+
+    monkeypatch.setattr(importing, "LOOKUP", 3)  # four numbers: two lookups on SQLite
+    path = write(tmp_path, GOOD)
+    run(path, office, tree)
+    again = run(path, office, tree)
+    assert (again.rows_new, again.rows_known, again.rows_bad) == (0, 4, 0)
+
+
 def test_a_known_number_with_other_content_is_a_bad_row(tmp_path, tree, office) -> None:
     run(write(tmp_path, GOOD), office, tree)
     changed = GOOD.replace(
