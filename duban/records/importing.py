@@ -229,13 +229,13 @@ def _load_held(con: duckdb.DuckDBPyConnection) -> None:
         "b.record_id, b.record_type_id, b.unit_id, b.occurred_on, b.grade, b.quantity, "
         f"b.attributes FROM {table} b"
     )
+    if connection.vendor == "postgresql":
+        _held_postgresql(con, select)
+        return
     ids = con.execute(
         "SELECT DISTINCT record_id FROM raw WHERE record_id IS NOT NULL AND length(record_id) <= ?",
         [MAX_RECORD_ID],
     )
-    if connection.vendor == "postgresql":
-        _held_postgresql(con, ids, select)
-        return
     # The held rows go through a file: a DuckDB statement run while `ids` is being fetched
     # would end that result.
     with _temp_csv() as held:
@@ -259,7 +259,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _held_postgresql(con: duckdb.DuckDBPyConnection, ids: Any, select: str) -> None:
+def _held_postgresql(con: duckdb.DuckDBPyConnection, select: str) -> None:
     """COPY the file's numbers into a temporary table, join, COPY the held rows out."""
     with _temp_csv() as numbers, _temp_csv() as held:
         con.execute(

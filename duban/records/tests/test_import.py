@@ -97,6 +97,23 @@ def test_parquet_is_read_by_its_magic_bytes(tmp_path, tree, office) -> None:
     assert rows() == EXPECTED
 
 
+def test_a_parquet_files_bad_rows_are_named_by_row_number(tmp_path, tree, office) -> None:
+    csv = write(tmp_path, BAD)
+    parquet = tmp_path / "bad.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{csv}', all_varchar = true)) TO '{parquet}' (FORMAT parquet)"
+    )
+    con.close()
+    imp = run(parquet, office, tree)
+    # The CSV's line 3 (its second row) is the Parquet file's row 2.
+    assert [(p.line, p.kind) for p in services.problems_of(imp)][:2] == [
+        (2, "unknown_unit"),
+        (3, "out_of_scope"),
+    ]
+    assert (imp.rows_read, imp.rows_new, imp.rows_bad) == (10, 2, 8)
+
+
 def test_chinese_headers_name_the_same_columns(tmp_path, tree, office) -> None:
     text = GOOD.replace(HEADER, "记录编号,单位代码,日期,类型,类别,数量,地点\n")
     imp = run(write(tmp_path, text, encoding="gb18030"), office, tree)
