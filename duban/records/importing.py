@@ -57,6 +57,7 @@ GRADES = {
 }
 MAX_RECORD_ID = BusinessRecord._meta.get_field("record_id").max_length or 64
 BATCH = 50_000  # rows per executemany on SQLite, per DuckDB fetch
+SQLITE_CACHE_KIB = -512 * 1024  # SQLite's page cache while writing (negative: KiB), 512 MB
 LOOKUP = 5_000  # record numbers or unit codes per lookup query on SQLite
 
 
@@ -364,11 +365,13 @@ def _check(con: duckdb.DuckDBPyConnection, scope: str) -> Checked:
     con.execute(
         """CREATE TEMP TABLE compared AS
         SELECT c.line, c.record_id, h.record_id IS NOT NULL AS held,
-            h.record_id IS NOT NULL AND h.type_id = c.type_id AND h.unit_id = c.unit_id
-            AND h.occurred_on = c.occurred_on AND coalesce(h.grade, '') = c.grade
-            AND h.quantity = c.quantity
-            AND list_sort(map_entries(CAST(json(coalesce(h.attributes, '{}')) AS MAP(VARCHAR, VARCHAR))))
-                = list_sort(map_entries(CAST(json(c.attributes) AS MAP(VARCHAR, VARCHAR)))) AS same
+            CASE WHEN h.record_id IS NULL THEN false ELSE
+                h.type_id = c.type_id AND h.unit_id = c.unit_id
+                AND h.occurred_on = c.occurred_on AND coalesce(h.grade, '') = c.grade
+                AND h.quantity = c.quantity
+                AND list_sort(map_entries(CAST(json(coalesce(h.attributes, '{}')) AS MAP(VARCHAR, VARCHAR))))
+                    = list_sort(map_entries(CAST(json(c.attributes) AS MAP(VARCHAR, VARCHAR))))
+            END AS same
         FROM checked c
         LEFT JOIN held h ON h.record_id = c.record_id
         WHERE NOT EXISTS (SELECT 1 FROM problems p WHERE p.line = c.line)"""
@@ -429,6 +432,16 @@ def write(checked: Checked, import_id: int) -> int:
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"
     result = checked.con.execute(select)
     with connection.cursor() as cursor:
-        while batch := result.fetchmany(BATCH):
-            cursor.executemany(sql, batch)
+        # The record-type index takes rows in no order: with SQLite's default 2 MB page cache
+        # a million rows thrash it (measured: 85 s for 1 M against 2.3 s for 100 k). A larger
+        # cache for the write, then back.
+        cursor.execute("PRAGMA cache_size")
+        row = cursor.fetchone()
+        cache = int(row[0]) if row else -2000
+        cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
+        try:
+            while batch := result.fetchmany(BATCH):
+                cursor.executemany(sql, batch)
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {cache}")
     return checked.rows_new
