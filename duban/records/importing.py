@@ -384,8 +384,7 @@ def _check(con: duckdb.DuckDBPyConnection, scope: str) -> Checked:
         """CREATE TEMP TABLE good_new AS
         SELECT c.line, c.record_id, c.type_id, c.unit_id, c.occurred_on, c.grade, c.quantity,
             c.attributes
-        FROM checked c JOIN compared k ON k.line = c.line WHERE NOT k.held
-        ORDER BY c.line"""
+        FROM checked c JOIN compared k ON k.line = c.line WHERE NOT k.held"""
     )
     read, new, known = con.execute(
         "SELECT (SELECT count(*) FROM raw), (SELECT count(*) FROM good_new), "
