@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from duban.errors import DubanError, Problem
+from duban.jobs.work import start
 from duban.orgs import policy
 from duban.orgs.policy import Action
-from duban.records import services
+from duban.records import jobs, services
 from duban.records.forms import UploadForm
 from duban.records.importing import describe
 from duban.records.models import ImportState, RecordImport
@@ -46,7 +47,21 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     problems: list[Problem] = []
     status = 200
     if request.method == "POST" and form.is_valid():
+        file: UploadedFile = form.cleaned_data["file"]
         try:
+            if jobs.goes_to_background(file.size or 0):
+                _check_size(file)
+                name = Path(file.name or "records.csv").name
+                job = start(
+                    jobs.KIND,
+                    user=user,
+                    unit=form.units[form.cleaned_data["unit"]],
+                    upload=(name, file.read()),
+                    return_to=reverse("records:index"),
+                    unit_code=form.cleaned_data["unit"],
+                    name=name,
+                )
+                return redirect(job)
             imp = _upload(form, user)
         except DubanError as exc:
             problems, status = exc.shown(), exc.status
@@ -71,14 +86,18 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _upload(form: UploadForm, user: object) -> RecordImport:
-    file: UploadedFile = form.cleaned_data["file"]
+def _check_size(file: UploadedFile) -> None:
     if file.size is not None and file.size > services.max_bytes():
         raise RecordsError(
             _("the file has %(size)d bytes; the limit is %(limit)d")
             % {"size": file.size, "limit": services.max_bytes()},
             "file",
         )
+
+
+def _upload(form: UploadForm, user: object) -> RecordImport:
+    file: UploadedFile = form.cleaned_data["file"]
+    _check_size(file)
     unit = form.units[form.cleaned_data["unit"]]
     name = Path(file.name or "records.csv").name
     local = getattr(file, "temporary_file_path", None)

@@ -89,3 +89,22 @@ def test_an_office_elsewhere_cannot_see_or_decide_anothers_import(tree, tmp_path
     # and it may not import for a unit outside its reach
     answer = upload(other, BAD, unit="CITY")
     assert answer.status_code == 200 and RecordImport.objects.count() == 1
+
+
+def test_a_large_file_goes_to_the_worker_and_its_import_page_follows(
+    tree, tmp_path, settings
+) -> None:
+    from duban.jobs.models import Job
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.DUBAN_RECORDS_BACKGROUND_BYTES = 10
+    settings.MEDIA_ROOT = tmp_path
+    load_record_types()
+    make_user("office", tree.city, "office")
+    answer = upload(logged_in("office"), BAD)
+    job = Job.objects.get()
+    assert answer.status_code == 302 and str(job.pk) in answer["Location"]
+    job.refresh_from_db()
+    imp = RecordImport.objects.get()  # the immediate backend ran the work
+    assert (job.state, job.outcome_url) == ("done", f"/records/{imp.pk}/")
+    assert (imp.state, imp.rows_bad, imp.imported_by.username) == ("waiting", 1, "office")
