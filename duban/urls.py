@@ -15,6 +15,7 @@ urlpatterns = [
     path("audit/", include("duban.audit.urls")),
     path("indicators/", include("duban.indicators.urls")),
     path("reporting/", include("duban.reporting.urls")),
+    path("records/", include("duban.records.urls")),
     path("evaluation/", include("duban.evaluation.urls")),
     path("tasks/", include("duban.tasks.urls")),
     path("meetings/", include("duban.meetings.urls")),

@@ -21,6 +21,7 @@ from duban.orgs import services as org_services
 from duban.orgs import treefile
 from duban.orgs.models import Membership, OrgUnit, Role
 from duban.orgs.policy import SYSTEM
+from duban.records.demo import load_record_types
 from duban.reporting.demo import load_reporting_demo, load_reporting_today
 from duban.tasks.demo import load_tasks_demo
 from duban.tasks.services import today_local
@@ -66,6 +67,7 @@ def load_demo(*, activity: bool = True, today: date | None = None) -> list[DemoA
             unit = OrgUnit.objects.get(code=acc.unit)
             if not Membership.objects.filter(user=user, unit=unit, role=acc.role).exists():
                 org_services.grant_role(user, unit, Role(acc.role), user=SYSTEM)
+        load_record_types()
         if activity:
             load_reporting_demo()
             load_reporting_today(today or today_local())

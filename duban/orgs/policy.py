@@ -40,6 +40,7 @@ class Action(StrEnum):
     MANAGE_EVALUATION = "manage_evaluation"  # schemes, periods, locks, bulletins
     LODGE_OBJECTION = "lodge_objection"  # object to the unit's own published results (公示)
     READ_BULLETINS = "read_bulletins"  # read the issued documents (通报) of a unit
+    IMPORT_RECORDS = "import_records"  # bring business records (立案, 抓获 …) of units below
 
 
 class Reach(StrEnum):
@@ -73,6 +74,11 @@ RULES: dict[Action, Rule] = {
     # An issued bulletin is addressed to every unit below its issuer: a county reads the
     # province's bulletin (the units above it), and the province reads a county's.
     Action.READ_BULLETINS: Rule(BUSINESS_ROLES, Reach.LINEAGE),
+    # Business records feed the record indicators of every unit below: the office that runs
+    # the unit's reporting brings them, as it manages the unit's evaluation; the system
+    # administrator does not (三员分立: he runs the system, not its business data), and a
+    # feed from the case system runs from the shell as the system.
+    Action.IMPORT_RECORDS: Rule(frozenset({Role.OFFICE})),
 }
 
 

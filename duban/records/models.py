@@ -9,6 +9,8 @@ written in bulk by the import (duban.records.importing), and the audit trail rec
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +47,10 @@ class RecordImport(AuditedModel):
     """One file of records as it was read: counts, the bad rows with their lines, and the
     decision taken on them. Nothing is written to the records until the file is applied."""
 
+    # The bad rows may run to thousands: the trail keeps the counts and the hash of the file
+    # (and `records.import.*` entries name the decision), not the list itself.
+    audit_exclude: ClassVar[frozenset[str]] = frozenset({"problems"})
+
     file_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     file_format = models.CharField(_("format"), max_length=16)
@@ -75,6 +81,16 @@ class RecordImport(AuditedModel):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # The unit whose subtree the file may hold (the importer's choice); its office sees the
+    # import. Null only for imports made before it was kept.
+    unit = models.ForeignKey(
+        OrgUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("unit"),
+    )
 
     class Meta:
         ordering = ["-imported_at", "-pk"]
@@ -83,6 +99,9 @@ class RecordImport(AuditedModel):
 
     def __str__(self) -> str:
         return self.file_name
+
+    def audit_unit_id(self) -> int | None:
+        return self.unit_id
 
 
 class BusinessRecord(models.Model):

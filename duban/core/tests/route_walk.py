@@ -110,6 +110,7 @@ KINDS: dict[tuple[str, str, str], str] = {
     ("indicators", "rules", "pk"): "rule",
     ("accounts", "memberships", "membership_id"): "membership",
     ("jobs", "jobs", "job_id"): "job",
+    ("records", "*", "pk"): "record_import",
     # The admin's rows, one key per registered model: a new registration fails loudly.
     ("admin", "orgunit", "object_id"): "unit_pk",
     ("admin", "unitmove", "object_id"): "unit_move",
@@ -172,6 +173,7 @@ def values(world: World, persona: str) -> tuple[dict[str, str], set[str]]:
         "job": f.job,
         "unit_move": str(f.unit_move),
         "data_value": str(f.data_value),
+        "record_import": str(f.record_import),
     }
     foreign_kinds = set(out)
     if persona in SIBLING_WALKERS:
@@ -190,6 +192,7 @@ def values(world: World, persona: str) -> tuple[dict[str, str], set[str]]:
             "membership": str(h.membership),
             "job": h.job,
             "data_value": str(h.data_value),
+            "record_import": str(h.record_import),
         }
         # The sibling's forms are of the data set its parent shares with both counties.
         out["data_set"] = h.data_set

@@ -30,6 +30,7 @@ from duban.meetings import services as meetings
 from duban.orgs.models import Membership, OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.orgs.services import move_unit
+from duban.records.models import RecordImport
 from duban.reporting import services as reporting
 from duban.reporting.models import DataValue, State
 from duban.reporting.models import Evidence as FormEvidence
@@ -76,6 +77,7 @@ class Org:
     unit_move: int
     data_value: int
     sibling: dict[str, Any] = field(default_factory=dict)  # objects of county C2
+    record_import: int = 0  # a file of business records for C2, waiting for a decision
 
 
 def _units(code: str, mark: str) -> dict[str, OrgUnit]:
@@ -243,6 +245,12 @@ def build_org(code: str, mark: str) -> Org:
         job=str(job.pk),
         unit_move=move.pk,
         data_value=DataValue.objects.filter(unit=u["c2"]).values_list("pk", flat=True)[0],
+        record_import=RecordImport.objects.create(
+            file_name=f"{mark}{SIBLING_MARK}记录.csv",
+            sha256="0" * 64,
+            file_format="csv",
+            unit=u["c2"],
+        ).pk,
     )
 
 

@@ -129,6 +129,7 @@ ORG_KINDS = (
     "data_set", "indicator", "scheme", "publication", "objection", "bulletin", "meeting",
     "matter", "form_evidence", "lock_exception", "task_evidence", "task", "milestone",
     "reminder", "report", "rule", "membership", "job", "unit_move", "data_value",
+    "record_import",
 )  # fmt: skip
 
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('indicators', '0005_record_rule'),
         ('orgs', '0002_lines'),
-        ('records', '0001_initial'),
+        ('records', '0002_import_unit'),
     ]
 
     operations = [
