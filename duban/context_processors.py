@@ -21,6 +21,7 @@ def product(request: HttpRequest) -> dict[str, Any]:
             "audit": policy.can_any(user, Action.VIEW_AUDIT),
             "tree_admin": policy.can_any(user, Action.EDIT_TREE),
             "business": policy.can_any(user, Action.VIEW_DATA),
+            "records": policy.can_any(user, Action.IMPORT_RECORDS),
         }
         # The API's documents serve those who connect systems: the offices and the three
         # administrators; a reporter, approver or leader never needs them.
