@@ -111,6 +111,7 @@ class Loaded:
     periods: list[str]
     year_to_date_rows: int
     tasks: int
+    records: int = 0
 
 
 def _spread(total: int, parents: int, rng: random.Random) -> list[int]:
@@ -228,7 +229,8 @@ def _stage(stations: list[OrgUnit], periods: list[str], ds: DataSet, seed: int) 
             "CREATE TEMPORARY TABLE nat_units (id bigint PRIMARY KEY, ord integer, size integer)"
         )
         cur.execute("CREATE TEMPORARY TABLE nat_periods (period varchar(16), n integer, last integer, "
-                    "submitted_at timestamp with time zone, approved_at timestamp with time zone)")  # fmt: skip
+                    "submitted_at timestamp with time zone, approved_at timestamp with time zone, "
+                    "first_day date)")  # fmt: skip
         cur.execute("CREATE TEMPORARY TABLE nat_inds (id bigint, ord integer)")
         rng = random.Random(seed)
         cur.executemany(
@@ -238,9 +240,10 @@ def _stage(stations: list[OrgUnit], periods: list[str], ds: DataSet, seed: int) 
         rows: list[Any] = []
         for n, pid in enumerate(periods):
             end = datetime.combine(parse_period(pid).end, datetime.min.time())
+            first = parse_period(pid).start
             rows.append((pid, n, int(n == len(periods) - 1), stamp(end + timedelta(days=3)),
-                         stamp(end + timedelta(days=6))))  # fmt: skip
-        cur.executemany("INSERT INTO nat_periods VALUES (%s, %s, %s, %s, %s)", rows)
+                         stamp(end + timedelta(days=6)), first if pg else first.isoformat()))  # fmt: skip
+        cur.executemany("INSERT INTO nat_periods VALUES (%s, %s, %s, %s, %s, %s)", rows)
         members = [
             m.indicator for m in ds.memberships.select_related("indicator").order_by("sort_order")
         ]
@@ -286,6 +289,53 @@ def _insert_figures(seed: int) -> int:
             f"FROM nat_units u CROSS JOIN nat_periods p CROSS JOIN nat_inds i WHERE {_GIVEN}"
         )
         return int(cur.rowcount)
+
+
+# Business records: for each station, month and record type, 0 to RECORDS_MAX - 1 records (a
+# hash of the three and the seed), on a day of the month from the same hash; fugitives caught
+# carry a class. About 9 a station and month over the six types: 8.6 M records for two years at
+# scale 1, the size of the issue's benchmark.
+RECORDS_MAX = 4
+_HOW_MANY = "((u.ord * 2654435761 + p.n * 40503 + t.ord * 9973 + {seed}) % {top})"
+_DAY = "((u.ord * 131 + p.n * 17 + t.ord * 7 + s.n * 29) % 28)"
+_GRADE = ("CASE WHEN t.code = 'fugitive_caught' THEN CASE (u.ord + s.n) % 5 "
+          "WHEN 0 THEN 'A' WHEN 1 THEN 'B' ELSE 'local' END ELSE '' END")  # fmt: skip
+
+
+def _insert_records(prefix: str, seed: int) -> int:
+    """The records of every station, one `INSERT … SELECT` over staged units, months, types
+    and a small counter table; numbered so that a second tree (`prefix`) never collides."""
+    from duban.records.demo import load_record_types
+    from duban.records.models import ImportState, RecordImport, RecordType
+
+    load_record_types()
+    source = RecordImport.objects.create(
+        file_name=f"{prefix}national-synthetic.csv", sha256="0" * 64, file_format="csv",
+        state=ImportState.APPLIED,
+    )  # fmt: skip
+    pg = connection.vendor == "postgresql"
+    day = f"p.first_day + {_DAY}" if pg else f"date(p.first_day, '+' || {_DAY} || ' days')"
+    number = f"'{prefix}N' || u.ord || '-' || p.n || '-' || t.ord || '-' || s.n"
+    with connection.cursor() as cur:
+        for name in ("nat_types", "nat_seq"):
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
+        cur.execute("CREATE TEMPORARY TABLE nat_types (id bigint, ord integer, code varchar(32))")
+        cur.execute("CREATE TEMPORARY TABLE nat_seq (n integer)")
+        types = list(RecordType.objects.order_by("sort_order", "code"))
+        cur.executemany("INSERT INTO nat_types VALUES (%s, %s, %s)",
+                        [(t.pk, i, t.code) for i, t in enumerate(types)])  # fmt: skip
+        cur.executemany("INSERT INTO nat_seq VALUES (%s)", [(n,) for n in range(RECORDS_MAX)])
+        cur.execute(
+            "INSERT INTO records_businessrecord (record_id, record_type_id, unit_id, occurred_on, "
+            "grade, quantity, attributes, source_id) "
+            f"SELECT {number}, t.id, u.id, {day}, {_GRADE}, 1, '{{}}', {int(source.pk)} "
+            "FROM nat_units u CROSS JOIN nat_periods p CROSS JOIN nat_types t "
+            f"JOIN nat_seq s ON s.n < {_HOW_MANY.format(seed=seed, top=RECORDS_MAX)}"
+        )
+        made = int(cur.rowcount)
+    source.rows_read = source.rows_new = made
+    source.save()
+    return made
 
 
 def _accounts(root: OrgUnit, prefix: str) -> None:
@@ -349,10 +399,17 @@ def _add_tasks(root: OrgUnit, today: date) -> int:
 
 @transaction.atomic
 def build_national(
-    shape: Shape, *, end: str, seed: int = SEED, today: date | None = None, prefix: str = ""
+    shape: Shape,
+    *,
+    end: str,
+    seed: int = SEED,
+    today: date | None = None,
+    prefix: str = "",
+    records: bool = False,
 ) -> Loaded:
     """Load the national organisation into a database that has none (refused otherwise).
-    `prefix` goes before every code and account name: two trees side by side (the tests)."""
+    `prefix` goes before every code and account name: two trees side by side (the tests);
+    `records`: the stations' business records too (about 9 a station and month)."""
     if OrgUnit.objects.filter(code=prefix + ROOT).exists():
         raise RuntimeError(f"{prefix}{ROOT} is already loaded: build it on a fresh database")
     rng = random.Random(seed)
@@ -384,11 +441,14 @@ def build_national(
                after={"forms": forms, "figures": figures, "periods": [periods[0], periods[-1]],
                       "seed": seed})  # fmt: skip
         ytd = year_to_date.rebuild()  # derived from the figures: its keys hold too
+        made = _insert_records(prefix, seed) if records else 0
+        if made:
+            record("demo.national.records_loaded", obj=root, after={"records": made, "seed": seed})
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SET LOCAL session_replication_role = DEFAULT")
         tasks = _add_tasks(root, today or timezone.localdate())
-    return Loaded(units, forms, figures, periods, ytd, tasks)
+    return Loaded(units, forms, figures, periods, ytd, tasks, made)
 
 
 def now_end() -> str:

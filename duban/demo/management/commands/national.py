@@ -23,16 +23,18 @@ class Command(BaseCommand):
                             choices=range(1, len(national.INDICATORS) + 1))  # fmt: skip
         parser.add_argument("--end", default="", help="the last month (YYYYMM); default last month")
         parser.add_argument("--seed", type=int, default=national.SEED)
+        parser.add_argument("--no-records", action="store_true",
+                            help="leave out the stations' business records (about 9 a station and month)")  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         shape = national.shape_for(options["scale"], years=options["years"],
                                    indicators=options["indicators"])  # fmt: skip
         start = time.perf_counter()
         loaded = national.build_national(shape, end=options["end"] or national.now_end(),
-                                         seed=options["seed"])  # fmt: skip
+                                         seed=options["seed"], records=not options["no_records"])  # fmt: skip
         self.stdout.write(
             f"{loaded.units:,} units, {loaded.forms:,} forms, {loaded.figures:,} figures "
             f"({loaded.periods[0]}–{loaded.periods[-1]}), {loaded.year_to_date_rows:,} year-to-date "
-            f"rows, {loaded.tasks:,} tasks in {time.perf_counter() - start:.1f} s; accounts {national.OFFICE_USER}, "
+            f"rows, {loaded.records:,} records, {loaded.tasks:,} tasks in {time.perf_counter() - start:.1f} s; accounts {national.OFFICE_USER}, "
             f"{national.LEADER_USER}, cn_office (password {national.PASSWORD}). All figures are invented."
         )
