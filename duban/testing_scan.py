@@ -18,7 +18,7 @@ ALLOWED = frozenset({
     "PDF", "DOCX", "XLSX", "XLS", "CSV", "JPEG", "JPG", "PNG", "ZIP", "Excel", "Word", "WPS", "OK",
     "API", "JSON", "YAML",
     "HTML", "URL", "ID", "No", "English", "DHIS2", "GB", "GBT", "GB/T", "MLPS", "TOTP", "SMS",
-    "Email", "IP", "Chrome", "Chromium", "A4", "KB", "MB", "km", "kg", "h", "min", "s", "ms",
+    "Email", "IP", "Chrome", "Chromium", "A4", "UTF-8", "GB18030", "Parquet", "KB", "MB", "km", "kg", "h", "min", "s", "ms",
 })  # fmt: skip
 #: Elements whose text is code by intent, or not text at all.
 SKIPPED = {

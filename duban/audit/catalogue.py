@@ -480,3 +480,49 @@ def _local_time(value: Any) -> str:
         return timezone.localtime(datetime.fromisoformat(str(value))).strftime("%Y-%m-%d %H:%M")
     except (TypeError, ValueError):
         return "—"
+
+
+# Business records and the synthetic nation ---------------------------------------------------
+
+
+@registry.sentence(
+    "records.proposals.recomputed", gettext_lazy("Proposed figures recomputed from the records")
+)
+def _proposals_recomputed(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    after = _after(entry)
+    return _(
+        "Proposed figures recomputed from the records, %(start)s to %(end)s: %(created)s added, "
+        "%(updated)s changed, %(deleted)s removed"
+    ) % {
+        "start": after.get("from") or "—",
+        "end": after.get("to") or "—",
+        "created": after.get("created", 0),
+        "updated": after.get("updated", 0),
+        "deleted": after.get("deleted", 0),
+    }
+
+
+_NATIONAL_COUNTS = {
+    "units": gettext_lazy("units"),
+    "forms": gettext_lazy("forms"),
+    "figures": gettext_lazy("figures"),
+    "records": gettext_lazy("records"),
+}
+
+
+def _national_loaded(kind: EntryType, entry: AuditEntry, names: Names) -> str:
+    after = _after(entry)
+    counts = "，".join(
+        f"{label} {after[key]:,}"
+        for key, label in _NATIONAL_COUNTS.items()
+        if isinstance(after.get(key), int)
+    )
+    return _("%(label)s (invented): %(counts)s") % {"label": kind.label, "counts": counts or "—"}
+
+
+for _code, _label in (
+    ("demo.national.units_loaded", gettext_lazy("Synthetic national units loaded")),
+    ("demo.national.figures_loaded", gettext_lazy("Synthetic national figures loaded")),
+    ("demo.national.records_loaded", gettext_lazy("Synthetic national records loaded")),
+):
+    registry.sentence(_code, _label)(_national_loaded)

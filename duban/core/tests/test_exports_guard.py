@@ -80,6 +80,7 @@ COVERED: dict[str, Callable[[dict[str, Any]], list[str]]] = {
 # Views whose source speaks of csv or xlsx without serving one.
 NOT_EXPORTS = {
     "evaluation/import/": "the scheme upload page (reads an xlsx)",
+    "records/": "the business records' upload page (reads a CSV or Parquet file)",
 }
 FILE_WORDS = re.compile(r"csv|xlsx|spreadsheetml", re.IGNORECASE)
 
