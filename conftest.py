@@ -108,6 +108,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _record_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The record store's Parquet files in a folder of this test process, whatever a test does
+    to MEDIA_ROOT: the files outlive a test's rolled-back transaction, and the import that
+    names each file is what makes it read (duban.records.store)."""
+    from django.conf import settings
+
+    settings.DUBAN_RECORD_STORE = str(tmp_path_factory.mktemp("record-store"))
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings) -> None:
     """PBKDF2's deliberate slowness is for attackers, not for a test suite of logins."""

@@ -1,36 +1,42 @@
-"""Import N business records (read, check, write) beside DuckDB doing the same reading and
-checks and a GROUP BY unit, month and type on the same file, in the same run.
+"""Ingest N business records and recompute every record indicator's proposed figures, beside
+bare DuckDB reading, checking and aggregating the same file, in the same run.
 
 Run:  .venv/bin/python -m benchmarks records [--scale 100000 ...] [--full] [--runs 3]
       DATABASE_URL=postgres://postgres@127.0.0.1:5432/duban_bench_records … also on PostgreSQL
 
 A seeded generator (DuckDB SQL, no Python loop) writes N records over a synthetic national
 tree's units — one province office, 34 city bureaus, 340 counties, 3,400 stations — two
-years of them, in the six standard record types, as a CSV file with one extra column. Then,
-on SQLite (a throwaway file) and, when DATABASE_URL names one, on PostgreSQL (its tables
-emptied first: use a scratch database), for each size it times, as medians of `--runs`:
+years of them, in the six standard record types, as a CSV file with one extra column; six
+record indicators count them (by calendar month, on a statistical year from 12/21, class-A
+fugitives only, the sum of vehicles' quantities). Then, on SQLite (a throwaway file) and,
+when DATABASE_URL names one, on PostgreSQL (its tables emptied first: use a scratch
+database), for each size it times, as medians of `--runs`:
 
-* `import`: `duban.records.services.import_file` on an empty records table — hashing and
-  sniffing the file, DuckDB reading and checking it (units, types, dates, classes,
-  quantities, duplicates, the records held), the bulk write (COPY / executemany) and the
-  import's audited row, committed;
+* `ingest+recompute`: `duban.records.services.import_file` as the system into an empty
+  store — hashing and sniffing the file, DuckDB reading and checking it (units, types, dates,
+  classes, quantities, duplicates, the records held), the record store's Parquet file, the
+  import's audited row, committed — and, at its commit, the recompute of all six indicators'
+  proposed figures (DuckDB over the store, rolled up the tree, written to the database);
+* `of which recompute`: that recompute alone, into empty proposal tables;
 * `again`: the same file imported a second time (every row already held, nothing written);
 * `duckdb`: bare DuckDB reading the same file with the same unit and type tables, the same
-  checks, and the aggregation the record indicators do (count and sum by unit, month, type).
+  checking joins and duplicate test, and the same aggregation statement
+  (duban.records.aggregation) on the rows it kept; it must find as many proposed figures.
 
-and prints records per second and the ratio of `import` to `duckdb`. 10 M records (`--full`
-ends with it) take some minutes; the step that dominates is printed (`--profile`).
+and prints records per second and the ratio of `ingest+recompute` to `duckdb`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -84,43 +90,76 @@ def generate(path: Path, n: int, codes: list[str]) -> None:
     con.close()
 
 
-def duckdb_reference(
-    path: Path, units: list[tuple[int, str, str]], types: list[tuple[int, str]]
-) -> int:
-    """Bare DuckDB: read, the same checks by joins, and the record indicators' GROUP BY."""
+def make_indicators(root: Any) -> list[Any]:
+    """Six record indicators over the six types: counts by calendar month, one on a
+    statistical year from 12/21, class-A fugitives only, and the sum of vehicles' quantities."""
+    from duban.indicators import services as ind_services
+    from duban.indicators.models import Indicator
+    from duban.orgs.policy import SYSTEM
+    from duban.records.models import RecordType
+
+    if Indicator.objects.filter(code__startswith="b.").exists():
+        return list(Indicator.objects.filter(code__startswith="b.").order_by("code"))
+    t = {r.code: r for r in RecordType.objects.all()}
+    common = {"levels": ["county", "station"], "kinds": ["territorial"], "value_type": "integer"}
+    rules: list[tuple[str, str, dict[str, Any]]] = [
+        ("b.filed", "case_filed", {}),
+        ("b.filed.stat", "case_filed", {"record_start_month": 12, "record_start_day": 21}),
+        ("b.solved", "case_solved", {}),
+        ("b.arrest", "arrest", {}),
+        ("b.caught.A", "fugitive_caught", {"record_class": "A"}),
+        ("b.vehicles", "vehicle_removed", {"record_measure": "sum"}),
+    ]
+    return [
+        ind_services.create_indicator(
+            user=SYSTEM, issuer=root, code=code, name_zh=code, record_type=t[kind],
+            **common, **extra,
+        )
+        for code, kind, extra in rules
+    ]  # fmt: skip
+
+
+def duckdb_reference(path: Path, rules: list[Any]) -> int:
+    """Bare DuckDB on the same file: read it, the same checking joins against the units and
+    types, and the same aggregation the record indicators run (the one statement of
+    duban.records.aggregation, by unit and period on each indicator's calendar, rolled up the
+    tree); returns the number of proposed figures it finds."""
     import duckdb
 
+    from duban.orgs.models import OrgUnit
+    from duban.records import aggregation
     from duban.records.importing import DATE_FORMATS
+    from duban.records.models import RecordType
 
     formats = "[" + ", ".join(f"'{f}'" for f in DATE_FORMATS) + "]"
     con = duckdb.connect()
     con.execute("SET threads TO 2")
+    units = list(OrgUnit.objects.values_list("pk", "code"))
+    types = list(RecordType.objects.values_list("pk", "code"))
     con.execute(
-        "CREATE TABLE units AS SELECT unnest(?::BIGINT[]) AS id, unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS path",
-        [[u[0] for u in units], [u[1] for u in units], [u[2] for u in units]],
+        "CREATE TABLE ucodes AS SELECT unnest(?::BIGINT[]) AS id, unnest(?::VARCHAR[]) AS code",
+        [[u[0] for u in units], [u[1] for u in units]],
     )
     con.execute(
         "CREATE TABLE types AS SELECT unnest(?::BIGINT[]) AS id, unnest(?::VARCHAR[]) AS code",
         [[t[0] for t in types], [t[1] for t in types]],
     )
-    groups = con.execute(
-        f"""WITH raw AS (
+    aggregation.load_units(con)
+    con.execute(
+        f"""CREATE TABLE good AS WITH raw AS (
             SELECT * FROM read_csv('{path}', header = true, all_varchar = true, delim = ',',
-                quote = '"', escape = '"', comment = '') WITH ORDINALITY),
-        checked AS (
-            SELECT u.id AS unit_id, t.id AS type_id, r.record_id,
-                CAST(try_strptime(r.date, {formats}) AS DATE) AS d,
-                coalesce(try_cast(nullif(r.quantity, '') AS DECIMAL(18,4)), 1) AS q,
-                count(*) OVER (PARTITION BY r.record_id) AS copies
-            FROM raw r LEFT JOIN units u ON u.code = r.unit LEFT JOIN types t ON t.code = r.type)
-        SELECT count(*) FROM (
-            SELECT unit_id, date_trunc('month', d) AS month, type_id, count(*), sum(q)
-            FROM checked
-            WHERE unit_id IS NOT NULL AND type_id IS NOT NULL AND d IS NOT NULL AND copies = 1
-            GROUP BY ALL)"""
-    ).fetchone()
+                quote = '"', escape = '"', comment = ''))
+        SELECT r.record_id, t.id AS type_id, u.id AS unit_id,
+            CAST(try_strptime(r.date, {formats}) AS DATE) AS occurred_on,
+            coalesce(r.class, '') AS grade,
+            coalesce(try_cast(nullif(r.quantity, '') AS DECIMAL(18,4)), 1) AS quantity
+        FROM raw r JOIN ucodes u ON u.code = r.unit JOIN types t ON t.code = r.type
+        QUALIFY count(*) OVER (PARTITION BY r.record_id) = 1"""
+    )
+    aggregation.aggregate(con, rules, "good")
+    found = con.execute("SELECT count(*) FROM fresh").fetchone()
     con.close()
-    return int(groups[0]) if groups else 0
+    return int(found[0]) if found else 0
 
 
 def median_time(fn: Any, runs: int, before: Any = None) -> tuple[float, Any]:
@@ -149,74 +188,93 @@ def child(backend: str, scales: list[int], runs: int, workdir: Path) -> None:
     call_command("migrate", verbosity=0)
     from duban.orgs.models import OrgUnit
     from duban.orgs.policy import SYSTEM
-    from duban.records import services
+    from duban.records import aggregation, proposals, services, store
     from duban.records.demo import load_record_types
-    from duban.records.models import BusinessRecord, RecordImport, RecordType
+    from duban.records.models import ProposalPeriod, ProposedFigure, RecordImport
 
     def empty() -> None:
         with connection.cursor() as c:
-            for model in (BusinessRecord, RecordImport):
+            for model in (ProposedFigure, ProposalPeriod, RecordImport):
                 table = connection.ops.quote_name(model._meta.db_table)
                 if connection.vendor == "postgresql":
                     c.execute(f"TRUNCATE {table} CASCADE")
                 else:
                     c.execute(f"DELETE FROM {table}")
+        shutil.rmtree(store.root(), ignore_errors=True)
+
+    def no_proposals() -> None:
+        ProposedFigure.objects.all().delete()
+        ProposalPeriod.objects.all().delete()
 
     empty()
     load_record_types()
-    tree = unit_codes()
-    if not OrgUnit.objects.filter(code="NAT").exists():
-        paths: dict[str, str] = {}
-        pks: dict[str, int] = {}
-        by_level: dict[str, list[tuple[str, str | None, str]]] = {}
-        for row in tree:
-            by_level.setdefault(row[2], []).append(row)
-        for level in ("province", "city", "county", "station"):
-            made = []
-            for code, parent, lvl in by_level[level]:
-                paths[code] = (paths[parent] if parent else "/") + code + "/"
-                made.append(
-                    OrgUnit(
-                        code=code,
-                        name_zh=f"单位{code}",
-                        level=lvl,
-                        kind="territorial",
-                        parent_id=pks[parent] if parent else None,
-                        path=paths[code],
-                        depth=paths[code].count("/") - 2,
-                    )
-                )
-            OrgUnit.objects.bulk_create(made)
-            pks.update(OrgUnit.objects.filter(level=level).values_list("code", "pk"))
+    build_tree(unit_codes())
     root = OrgUnit.objects.get(code="NAT")
-    units = list(OrgUnit.objects.values_list("pk", "code", "path"))
-    types = list(RecordType.objects.values_list("pk", "code"))
-    codes = [c for _pk, c, p in units if p.startswith("/NAT/")]
-    print(f"-- {backend} ({connection.vendor}), {len(codes)} units")
+    inds = make_indicators(root)
+    codes = [
+        c for c in OrgUnit.objects.filter(path__startswith="/NAT/").values_list("code", flat=True)
+    ]
+    print(f"-- {backend} ({connection.vendor}), {len(codes)} units, {len(inds)} record indicators")
     print(
-        f"{'records':>12} {'import s':>9} {'rec/s':>10} {'again s':>8} {'duckdb s':>9} {'ratio':>6}"
+        f"{'records':>12} {'ingest+recompute s':>19} {'of which recompute':>18} {'rec/s':>10} "
+        f"{'again s':>8} {'duckdb s':>9} {'ratio':>6}"
     )
+    lo, hi = date(2023, 1, 1), date(2024, 12, 31)
+    rules = [aggregation.rule_for(i, lo, hi) for i in inds]
     for n in scales:
         path = workdir / f"records-{n}.csv"
         if not path.exists():
             generate(path, n, codes)
 
         def run_import(path: Path = path) -> Any:
+            # As the system, the import recomputes the proposals at its commit, at once.
             return services.import_file(path, name=path.name, user=SYSTEM, unit=root)
 
-        imported, imp = median_time(run_import, runs, before=empty)
+        total, imp = median_time(run_import, runs, before=empty)
         assert imp.rows_new == n and imp.rows_bad == 0, (imp.rows_new, imp.rows_bad)
+        made = ProposedFigure.objects.count()
+        recompute, _r = median_time(
+            lambda: proposals.recompute_record_indicators(user=SYSTEM), runs, before=no_proposals
+        )
         again, imp2 = median_time(run_import, 1 if n >= 5_000_000 else runs)
         assert imp2.rows_known == n and imp2.rows_new == 0
-        reference, groups = median_time(
-            lambda path=path: duckdb_reference(path, units, types), runs
-        )
+        reference, found = median_time(lambda path=path: duckdb_reference(path, rules), runs)
+        assert found == made, (found, made)  # the same proposed figures
         print(
-            f"{n:>12,} {imported:>9.2f} {n / imported:>10,.0f} {again:>8.2f} "
-            f"{reference:>9.2f} {imported / reference:>6.1f}×  ({groups:,} unit-month-type groups)",
+            f"{n:>12,} {total:>19.2f} {recompute:>18.2f} {n / total:>10,.0f} {again:>8.2f} "
+            f"{reference:>9.2f} {total / reference:>5.2f}×  ({made:,} proposed figures)",
             flush=True,
         )
         empty()
+
+
+def build_tree(tree: list[tuple[str, str | None, str]]) -> None:
+    from duban.orgs.models import OrgUnit
+
+    if OrgUnit.objects.filter(code="NAT").exists():
+        return
+    paths: dict[str, str] = {}
+    pks: dict[str, int] = {}
+    by_level: dict[str, list[tuple[str, str | None, str]]] = {}
+    for row in tree:
+        by_level.setdefault(row[2], []).append(row)
+    for level in ("province", "city", "county", "station"):
+        made = []
+        for code, parent, lvl in by_level[level]:
+            paths[code] = (paths[parent] if parent else "/") + code + "/"
+            made.append(
+                OrgUnit(
+                    code=code,
+                    name_zh=f"单位{code}",
+                    level=lvl,
+                    kind="territorial",
+                    parent_id=pks[parent] if parent else None,
+                    path=paths[code],
+                    depth=paths[code].count("/") - 2,
+                )
+            )
+        OrgUnit.objects.bulk_create(made)
+        pks.update(OrgUnit.objects.filter(level=level).values_list("code", "pk"))
 
 
 def main() -> None:
@@ -235,7 +293,8 @@ def main() -> None:
         child(args.backend, scales, args.runs, Path(args.workdir))
         return
     print(
-        f"goal: import within 1.5× of bare DuckDB reading, checking and grouping the same file; "
+        f"goal: ingest and recompute within 1.5× of bare DuckDB reading, checking and "
+        f"aggregating the same file; "
         f"runs={args.runs} (median)"
     )
     backends = ["sqlite"] + (

@@ -248,6 +248,9 @@ STATICFILES_DIRS = [
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
+# Business records as Parquet files (duban.records.store): on the shared storage with the
+# media folder, so every application server and the backup see them.
+DUBAN_RECORD_STORE = Path(env_str("DUBAN_RECORD_STORE", str(MEDIA_ROOT / "record-store")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -209,3 +209,34 @@ def opened_parts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(zipfile.ZipFile, "open", watched)
     return opened
+
+
+def make_records(rows: Sequence[tuple[str, str, OrgUnit, str, str, str]]) -> Any:
+    """Business records straight into the record store, as one applied import of their own:
+    rows (record number, type code, unit, ISO date, class, quantity). For tests that count
+    records; the import's own checks have their tests."""
+    from duban.records import store
+    from duban.records.models import ImportState, RecordImport, RecordType
+
+    types = dict(RecordType.objects.values_list("code", "pk"))
+    imp = RecordImport.objects.create(
+        file_name="test.csv", sha256="0" * 64, file_format="csv", state=ImportState.APPLIED,
+        rows_read=len(rows), rows_new=len(rows),
+    )  # fmt: skip
+    stored = [(rid, types[code], unit.pk, day, grade, quantity, "{}")
+              for rid, code, unit, day, grade, quantity in rows]  # fmt: skip
+    imp.stored_as = store.write_rows(stored, imp.pk)
+    imp.save()
+    return imp
+
+
+def remove_records(where: str) -> None:
+    """Take the held records matching a DuckDB condition out of their imports' files, as
+    though the case system had withdrawn them: for the tests of a recompute that follows."""
+    from duban.records import store
+    from duban.records.models import ImportState, RecordImport
+
+    for imp in RecordImport.objects.filter(state=ImportState.APPLIED).exclude(stored_as=""):
+        kept = store.read_file(imp.stored_as, f"NOT ({where})")
+        imp.stored_as = store.write_rows(kept, imp.pk)
+        imp.save()

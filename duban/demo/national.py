@@ -303,8 +303,12 @@ _GRADE = ("CASE WHEN t.code = 'fugitive_caught' THEN CASE (u.ord + s.n) % 5 "
 
 
 def _insert_records(prefix: str, seed: int) -> int:
-    """The records of every station, one `INSERT … SELECT` over staged units, months, types
-    and a small counter table; numbered so that a second tree (`prefix`) never collides."""
+    """The records of every station, written by DuckDB straight into one file of the record
+    store (one `COPY … SELECT` over the staged units, months and types and a small counter),
+    as one applied import; numbered so that a second tree (`prefix`) never collides."""
+    import duckdb
+
+    from duban.records import store
     from duban.records.demo import load_record_types
     from duban.records.models import ImportState, RecordImport, RecordType
 
@@ -313,26 +317,44 @@ def _insert_records(prefix: str, seed: int) -> int:
         file_name=f"{prefix}national-synthetic.csv", sha256="0" * 64, file_format="csv",
         state=ImportState.APPLIED,
     )  # fmt: skip
-    pg = connection.vendor == "postgresql"
-    day = f"p.first_day + {_DAY}" if pg else f"date(p.first_day, '+' || {_DAY} || ' days')"
-    number = f"'{prefix}N' || u.ord || '-' || p.n || '-' || t.ord || '-' || s.n"
     with connection.cursor() as cur:
-        for name in ("nat_types", "nat_seq"):
-            cur.execute(f"DROP TABLE IF EXISTS {name}")
-        cur.execute("CREATE TEMPORARY TABLE nat_types (id bigint, ord integer, code varchar(32))")
-        cur.execute("CREATE TEMPORARY TABLE nat_seq (n integer)")
-        types = list(RecordType.objects.order_by("sort_order", "code"))
-        cur.executemany("INSERT INTO nat_types VALUES (%s, %s, %s)",
-                        [(t.pk, i, t.code) for i, t in enumerate(types)])  # fmt: skip
-        cur.executemany("INSERT INTO nat_seq VALUES (%s)", [(n,) for n in range(RECORDS_MAX)])
-        cur.execute(
-            "INSERT INTO records_businessrecord (record_id, record_type_id, unit_id, occurred_on, "
-            "grade, quantity, attributes, source_id) "
-            f"SELECT {number}, t.id, u.id, {day}, {_GRADE}, 1, '{{}}', {int(source.pk)} "
-            "FROM nat_units u CROSS JOIN nat_periods p CROSS JOIN nat_types t "
-            f"JOIN nat_seq s ON s.n < {_HOW_MANY.format(seed=seed, top=RECORDS_MAX)}"
+        cur.execute("SELECT id, ord FROM nat_units")
+        units = cur.fetchall()
+        cur.execute("SELECT n, first_day FROM nat_periods")
+        periods = [(n, str(day)[:10]) for n, day in cur.fetchall()]
+    types = list(RecordType.objects.order_by("sort_order", "code").values_list("pk", "code"))
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(
+            "CREATE TABLE nat_units AS SELECT unnest(?::BIGINT[]) AS id, unnest(?::INTEGER[]) AS ord",
+            [[u[0] for u in units], [u[1] for u in units]],
         )
-        made = int(cur.rowcount)
+        con.execute(
+            "CREATE TABLE nat_periods AS SELECT unnest(?::INTEGER[]) AS n, "
+            "CAST(unnest(?::VARCHAR[]) AS DATE) AS first_day",
+            [[p[0] for p in periods], [p[1] for p in periods]],
+        )
+        con.execute(
+            "CREATE TABLE nat_types AS SELECT unnest(?::BIGINT[]) AS id, "
+            "unnest(?::INTEGER[]) AS ord, unnest(?::VARCHAR[]) AS code",
+            [[t[0] for t in types], list(range(len(types))), [t[1] for t in types]],
+        )
+        con.execute(
+            f"CREATE TABLE nat_seq AS SELECT CAST(range AS INTEGER) AS n FROM range({RECORDS_MAX})"
+        )
+        number = f"concat('{prefix}N', u.ord, '-', p.n, '-', t.ord, '-', s.n)"
+        source.stored_as = store.write(
+            con,
+            f"SELECT {number}, t.id, u.id, p.first_day + CAST({_DAY} AS INTEGER), {_GRADE}, 1, '{{}}' "
+            "FROM nat_units u CROSS JOIN nat_periods p CROSS JOIN nat_types t "
+            f"JOIN nat_seq s ON s.n < {_HOW_MANY.format(seed=seed, top=RECORDS_MAX)}",
+            source.pk,
+        )
+        made = int(con.execute(
+            f"SELECT count(*) FROM {store.relation([str(store.path_of(source.stored_as))])}"
+        ).fetchone()[0])  # type: ignore[index]  # fmt: skip
+    finally:
+        con.close()
     source.rows_read = source.rows_new = made
     source.save()
     return made

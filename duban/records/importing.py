@@ -2,9 +2,9 @@
 
 The file is read into DuckDB (`readers.load_raw`), checked there by joins against the units
 and record types it names and against the records already held with the same numbers, and
-its new rows are written to the database in bulk: COPY on PostgreSQL, one `executemany`
-per 50,000 rows on SQLite. No row passes through the ORM, and no Python loop looks at a
-row, except the SQLite writer handing DuckDB's batches on and the problems being listed.
+its new rows are written as one Parquet file of the record store (duban.records.store). No
+row passes through the ORM or the database, and no Python loop looks at a row, except the
+problems being listed.
 
 Each bad row is listed with its line and the field at fault (`Problem`); the words are
 chosen when the list is shown, in the reader's language (`describe`).
@@ -12,21 +12,16 @@ chosen when the list is shown, in the reader's language (`describe`).
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import os
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from duban.orgs.models import OrgUnit
-from duban.records.models import BusinessRecord, RecordType
+from duban.records import store
+from duban.records.models import RecordType
 from duban.records.readers import LABELS, Source, load_raw
 
 # How a date may be written (the first that reads wins): 2024-01-05, 2024/1/5, 20240105,
@@ -55,10 +50,8 @@ GRADES = {
     "本地": "local",
     "本级": "local",
 }
-MAX_RECORD_ID = BusinessRecord._meta.get_field("record_id").max_length or 64
-BATCH = 50_000  # rows per executemany on SQLite, per DuckDB fetch
-SQLITE_CACHE_KIB = -512 * 1024  # SQLite's page cache while writing (negative: KiB), 512 MB
-LOOKUP = 5_000  # record numbers or unit codes per lookup query on SQLite
+MAX_RECORD_ID = 64  # characters of a record number (a case system's longest is 23)
+LOOKUP = 5_000  # unit codes per lookup query
 
 
 @dataclass(frozen=True)
@@ -214,108 +207,15 @@ def _load_types(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-HELD_COLUMNS = (
-    "record_id VARCHAR, type_id BIGINT, unit_id BIGINT, occurred_on DATE, grade VARCHAR, "
-    "quantity DECIMAL(18,4), attributes VARCHAR"
-)
-
-
 def _load_held(con: duckdb.DuckDBPyConnection) -> None:
-    """The records already held under the file's record numbers, into DuckDB's `held`."""
-    con.execute(f"CREATE TEMP TABLE held ({HELD_COLUMNS})")
-    if not BusinessRecord.objects.exists():
-        return
-    table = connection.ops.quote_name(BusinessRecord._meta.db_table)
-    select = (
-        "b.record_id, b.record_type_id, b.unit_id, b.occurred_on, b.grade, b.quantity, "
-        f"b.attributes FROM {table} b"
-    )
-    if connection.vendor == "postgresql":
-        _held_postgresql(con, select)
-        return
-    ids = con.execute(
-        "SELECT DISTINCT record_id FROM raw WHERE record_id IS NOT NULL AND length(record_id) <= ?",
-        [MAX_RECORD_ID],
-    )
-    # The held rows go through a file: a DuckDB statement run while `ids` is being fetched
-    # would end that result.
-    with _temp_csv() as held:
-        with open(held, "w", encoding="utf-8", newline="") as out, connection.cursor() as cursor:
-            writer = csv.writer(out)
-            while batch := ids.fetchmany(LOOKUP):
-                marks = ", ".join(["%s"] * len(batch))
-                cursor.execute(
-                    f"SELECT {select} WHERE b.record_id IN ({marks})", [r[0] for r in batch]
-                )
-                writer.writerows(
-                    (*row[:6], row[6] if isinstance(row[6], str) else _json(row[6]))
-                    for row in cursor.fetchall()
-                )
-        _read_held(con, held)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _held_postgresql(con: duckdb.DuckDBPyConnection, select: str) -> None:
-    """COPY the file's numbers into a temporary table, join, COPY the held rows out."""
-    with _temp_csv() as numbers, _temp_csv() as held:
-        con.execute(
-            f"COPY (SELECT DISTINCT record_id FROM raw WHERE record_id IS NOT NULL AND length(record_id) <= {MAX_RECORD_ID}) "
-            f"TO '{numbers}' (FORMAT csv, HEADER false)"
-        )
-        with connection.cursor() as cursor:
-            raw = cursor.cursor
-            raw.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS duban_record_numbers (record_id varchar(64))"
-            )
-            raw.execute("TRUNCATE duban_record_numbers")
-            _copy_in(raw, "COPY duban_record_numbers (record_id) FROM STDIN (FORMAT csv)", numbers)
-            # Counted, the planner joins by hash: unanalysed, it guessed few rows and looked each
-            # number up in the index (measured: 33 s for a million, against seconds).
-            raw.execute("ANALYZE duban_record_numbers")
-            with (
-                open(held, "wb") as out,
-                raw.copy(
-                    f"COPY (SELECT {select} JOIN duban_record_numbers n ON n.record_id = b.record_id) "
-                    "TO STDOUT (FORMAT csv)"
-                ) as copy,
-            ):
-                for data in copy:
-                    out.write(data)
-            raw.execute("DROP TABLE duban_record_numbers")
-        _read_held(con, held)
-
-
-def _read_held(con: duckdb.DuckDBPyConnection, held: Path) -> None:
-    if held.stat().st_size == 0:
-        return
+    """The records already held under the file's record numbers, into DuckDB's `held`: a
+    semi-join of the record store's files on the file's numbers (only the numbers' column of
+    the store is read in full)."""
     con.execute(
-        f"INSERT INTO held SELECT * FROM read_csv('{held}', header = false, "
-        "columns = {'record_id': 'VARCHAR', 'type_id': 'BIGINT', 'unit_id': 'BIGINT', "
-        "'occurred_on': 'DATE', 'grade': 'VARCHAR', 'quantity': 'DECIMAL(18,4)', "
-        "'attributes': 'VARCHAR'}, delim = ',', quote = '\"', escape = '\"', comment = '')"
+        f"""CREATE TEMP TABLE held AS
+        SELECT {store.NAMES} FROM {store.relation(store.held_files())}
+        WHERE record_id IN (SELECT record_id FROM raw WHERE record_id IS NOT NULL)"""
     )
-
-
-def _copy_in(raw: Any, sql: str, path: Path) -> None:
-    with open(path, "rb") as fh, raw.copy(sql) as copy:
-        while data := fh.read(1 << 20):
-            copy.write(data)
-
-
-@contextlib.contextmanager
-def _temp_csv() -> Iterator[Path]:
-    fd, name = tempfile.mkstemp(prefix="duban-records-", suffix=".csv")
-    os.close(fd)
-    path = Path(name)
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def _check(con: duckdb.DuckDBPyConnection, scope: str) -> Checked:
@@ -402,45 +302,12 @@ def _check(con: duckdb.DuckDBPyConnection, scope: str) -> Checked:
     return Checked(int(read), int(new), int(known), bad, problems, con)
 
 
-def write(checked: Checked, import_id: int) -> int:
-    """Write the checked file's new rows as records of import `import_id`, in bulk, inside
-    the caller's transaction. Returns how many were written."""
-    table = connection.ops.quote_name(BusinessRecord._meta.db_table)
-    names = [
-        "record_id",
-        "record_type",
-        "unit",
-        "occurred_on",
-        "grade",
-        "quantity",
-        "attributes",
-        "source",
-    ]
-    fields = {f.name: f for f in BusinessRecord._meta.concrete_fields}
-    columns = ", ".join(connection.ops.quote_name(str(fields[n].column)) for n in names)
-    select = (
-        "SELECT record_id, type_id, unit_id, CAST(occurred_on AS VARCHAR), grade, "
-        f"CAST(quantity AS VARCHAR), attributes, {int(import_id)} FROM good_new ORDER BY line"
+def write(checked: Checked, import_id: int) -> str:
+    """Write the checked file's new rows as the record-store file of import `import_id`;
+    returns the file's name, for the import to keep in the caller's transaction."""
+    return store.write(
+        checked.con,
+        "SELECT record_id, type_id, unit_id, occurred_on, grade, quantity, attributes "
+        "FROM good_new",
+        import_id,
     )
-    if connection.vendor == "postgresql":
-        with _temp_csv() as path:
-            checked.con.execute(f"COPY ({select}) TO '{path}' (FORMAT csv, HEADER false)")
-            with connection.cursor() as cursor:
-                _copy_in(cursor.cursor, f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)", path)
-        return checked.rows_new
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))})"
-    result = checked.con.execute(select)
-    with connection.cursor() as cursor:
-        # The record-type index takes rows in no order: with SQLite's default 2 MB page cache
-        # a million rows thrash it (measured: 85 s for 1 M against 2.3 s for 100 k). A larger
-        # cache for the write, then back.
-        cursor.execute("PRAGMA cache_size")
-        row = cursor.fetchone()
-        cache = int(row[0]) if row else -2000
-        cursor.execute(f"PRAGMA cache_size = {SQLITE_CACHE_KIB}")
-        try:
-            while batch := result.fetchmany(BATCH):
-                cursor.executemany(sql, batch)
-        finally:
-            cursor.execute(f"PRAGMA cache_size = {cache}")
-    return checked.rows_new

@@ -3,8 +3,9 @@ vehicle removed or complaint, as the case and business systems hold them.
 
 Record indicators count or sum these rows by unit and period, so that a figure the case system
 already holds is never typed again (基层减负, 一网考). Records arrive by the million: they are
-written in bulk by the import (duban.records.importing), and the audit trail records each import
-(its file, hash, counts and decision) rather than each row.
+not rows of this database but Parquet files of the record store (duban.records.store), one per
+applied import, written by DuckDB; the database keeps the imports that name them, and the audit
+trail records each import (its file, hash, counts and decision) rather than each row.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class RecordImport(AuditedModel):
         verbose_name=_("unit"),
     )
 
+    # The Parquet file of the record store (records.store) holding the records this import
+    # wrote; blank while it waits, when refused, or when it brought nothing new.
+    stored_as = models.CharField(_("stored as"), max_length=64, blank=True)
+
     class Meta:
         ordering = ["-imported_at", "-pk"]
         verbose_name = _("record import")
@@ -102,41 +107,6 @@ class RecordImport(AuditedModel):
 
     def audit_unit_id(self) -> int | None:
         return self.unit_id
-
-
-class BusinessRecord(models.Model):
-    """One business record. `record_id` is the source system's own number: a second import of
-    the same record changes nothing, and the same number with other content is a bad row."""
-
-    record_id = models.CharField(_("record number"), max_length=64, unique=True)
-    record_type = models.ForeignKey(
-        RecordType, on_delete=models.PROTECT, related_name="+", verbose_name=_("record type")
-    )
-    unit = models.ForeignKey(
-        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
-    )
-    occurred_on = models.DateField(_("date"))
-    grade = models.CharField(_("class"), max_length=16, blank=True)
-    quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=4, default=1)
-    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
-    source = models.ForeignKey(
-        RecordImport,
-        on_delete=models.PROTECT,
-        related_name="records",
-        verbose_name=_("import"),
-    )
-
-    class Meta:
-        verbose_name = _("business record")
-        verbose_name_plural = _("business records")
-        indexes = [
-            models.Index(
-                fields=["record_type", "occurred_on", "unit"], name="records_type_date_unit"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.record_id
 
 
 class ProposedFigure(models.Model):

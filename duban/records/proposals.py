@@ -3,8 +3,9 @@ unit's form, confirmed or corrected by the reporter.
 
 `recompute_record_indicators` is the one way proposals change: the command (`duban records
 recompute`), the background worker (records.jobs) and the tests call it. It runs the one
-aggregation of `records.aggregation` into a temporary table and brings `ProposedFigure` in
-line with it by three set statements (update what changed, insert what is new, delete what no
+aggregation of `records.aggregation` in DuckDB over the record store, hands its answer to the
+database in bulk as a temporary table, and brings `ProposedFigure` in line with it by three
+set statements (update what changed, insert what is new, delete what no
 record supports any more), so its queries do not grow with the units or the records, and a
 second run over the same records changes nothing. A unit with no records in a computed period
 has no row: its proposal is 0 (`ProposalPeriod` says the period was computed).
@@ -12,6 +13,8 @@ has no row: its proposal is 0 (`ProposalPeriod` says the period was computed).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +22,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,10 +32,14 @@ from duban.indicators.models import Indicator
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import Action
-from duban.records.aggregation import Rule, aggregation_sql, rule_for
-from duban.records.models import BusinessRecord, ProposalPeriod, ProposedFigure
+from duban.records import store
+from duban.records.aggregation import Rule, aggregate, load_units, rule_for
+from duban.records.importing import connect
+from duban.records.models import ProposalPeriod, ProposedFigure
 
 if TYPE_CHECKING:
+    import duckdb
+
     from duban.orgs.policy import Actor
 
 FRESH = "records_fresh_proposals"
@@ -86,14 +92,17 @@ def record_indicators(codes: Iterable[str] | None = None) -> list[Indicator]:
     return [found[c] for c in wanted]
 
 
-def _window(indicators: Sequence[Indicator]) -> tuple[date, date] | None:
+def _window(
+    con: duckdb.DuckDBPyConnection, indicators: Sequence[Indicator]
+) -> tuple[date, date] | None:
     """The first and last day any record of these indicators' types falls on."""
-    span = BusinessRecord.objects.filter(
-        record_type_id__in={i.record_type_id for i in indicators}
-    ).aggregate(lo=Min("occurred_on"), hi=Max("occurred_on"))
-    if span["lo"] is None:
+    types = ", ".join(str(int(i.record_type_id or 0)) for i in indicators)
+    row = con.execute(
+        f"SELECT min(occurred_on), max(occurred_on) FROM records WHERE type_id IN ({types})"
+    ).fetchone()
+    if row is None or row[0] is None:
         return None
-    return span["lo"], span["hi"]
+    return row[0], row[1]
 
 
 @attributed
@@ -125,44 +134,86 @@ def recompute_record_indicators(
     result = RecomputeResult(indicators=[i.code for i in inds])
     if not inds:
         return result
-    with transaction.atomic():
-        # One recompute of an indicator at a time: a second waits for the first to commit.
-        list(Indicator.objects.select_for_update().filter(pk__in=[i.pk for i in inds]))
-        if start is None or end is None:
-            found = _window(inds)
-            if found is None:
-                return result
-            start, end = start or found[0], end or found[1]
-        rules = [rule_for(ind, start, end) for ind in inds]
-        result.periods = sum(len(r.periods) for r in rules)
-        stamp = now or timezone.now()
-        _apply(rules, stamp, result)
-        if result.changed:
-            record(
-                "records.proposals.recomputed",
-                object_type="records.proposedfigure",
-                object_repr=(f"{', '.join(result.indicators)}: {result.changed} proposed figures")[
-                    :200
-                ],
-                after={**result.as_dict(), "from": start.isoformat(), "to": end.isoformat()},
-            )
+    con = connect()
+    try:
+        with transaction.atomic():
+            # One recompute of an indicator at a time: a second waits for the first to commit.
+            list(Indicator.objects.select_for_update().filter(pk__in=[i.pk for i in inds]))
+            store.create_view(con)
+            if start is None or end is None:
+                found = _window(con, inds)
+                if found is None:
+                    return result
+                start, end = start or found[0], end or found[1]
+            rules = [rule_for(ind, start, end) for ind in inds]
+            result.periods = sum(len(r.periods) for r in rules)
+            stamp = now or timezone.now()
+            load_units(con)
+            aggregate(con, rules, "records")
+            _load_fresh(con)
+            _apply(rules, stamp, result)
+            if result.changed:
+                record(
+                    "records.proposals.recomputed",
+                    object_type="records.proposedfigure",
+                    object_repr=(
+                        f"{', '.join(result.indicators)}: {result.changed} proposed figures"
+                    )[:200],
+                    after={**result.as_dict(), "from": start.isoformat(), "to": end.isoformat()},
+                )
+    finally:
+        con.close()
     return result
+
+
+def _load_fresh(con: duckdb.DuckDBPyConnection) -> None:
+    """DuckDB's `fresh` into the database's temporary table FRESH, in bulk: COPY on
+    PostgreSQL, batches of `executemany` on SQLite."""
+    qn = connection.ops.quote_name
+    columns = "indicator_id, unit_id, period, value, record_count"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {qn(FRESH)}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {qn(FRESH)} (indicator_id bigint, unit_id bigint, "
+            "period varchar(16), value decimal(22, 4), record_count bigint)"
+        )
+        select = f"SELECT {columns} FROM fresh"
+        if connection.vendor == "postgresql":
+            fd, name = tempfile.mkstemp(prefix="duban-proposals-", suffix=".csv")
+            os.close(fd)
+            try:
+                con.execute(f"COPY ({select}) TO '{name}' (FORMAT csv, HEADER false)")
+                with (
+                    open(name, "rb") as fh,
+                    cursor.cursor.copy(
+                        f"COPY {qn(FRESH)} ({columns}) FROM STDIN (FORMAT csv)"
+                    ) as copy,
+                ):
+                    while data := fh.read(1 << 20):
+                        copy.write(data)
+            finally:
+                os.unlink(name)
+            cursor.execute(f"ANALYZE {qn(FRESH)}")
+            return
+        rows = con.execute(
+            "SELECT indicator_id, unit_id, period, CAST(value AS VARCHAR), record_count FROM fresh"
+        )
+        insert = f"INSERT INTO {qn(FRESH)} ({columns}) VALUES (%s, %s, %s, %s, %s)"
+        while batch := rows.fetchmany(50_000):
+            cursor.executemany(insert, batch)
 
 
 def _apply(rules: Sequence[Rule], stamp: datetime, result: RecomputeResult) -> None:
     qn = connection.ops.quote_name
     table = qn(ProposedFigure._meta.db_table)
     covered_table = qn(ProposalPeriod._meta.db_table)
-    select, params = aggregation_sql(rules)
     covered_rows = ", ".join(["(%s, %s)"] * result.periods)
     covered_params: list[Any] = [
         p for rule in rules for period in rule.periods for p in (rule.indicator.pk, period.id)
     ]
     ind_ids = ", ".join(str(int(r.indicator.pk)) for r in rules)
     with connection.cursor() as cursor:
-        for name in (FRESH, COVERED):
-            cursor.execute(f"DROP TABLE IF EXISTS {qn(name)}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {qn(FRESH)} AS {select}", params)
+        cursor.execute(f"DROP TABLE IF EXISTS {qn(COVERED)}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {qn(COVERED)} (indicator_id bigint, period varchar(16))"
         )

@@ -4,7 +4,9 @@
 `RecordImport`: its hash, counts and every bad row with its line. A file without bad rows is
 applied at once; one with bad rows waits (`ImportState.WAITING`) until a person decides —
 `apply_import` writes the good rows and leaves out the bad ones listed, `refuse_import`
-writes nothing. Each step is one transaction: all of the file's new rows, or none.
+writes nothing. Each step is one transaction: all of the file's new rows, or none; the rows go
+to one file of the record store (duban.records.store) that the import names, and the writers
+of records take turns (`store.lock`), so a record number is never taken twice.
 
 The audit trail records the import, not its rows: the RecordImport is an AuditedModel, so
 its creation (file name, hash, counts) and its decision (state, who, when, new records) are
@@ -15,16 +17,18 @@ shared file storage (`records/<sha256>`), so any app server may apply it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +39,7 @@ from duban.logs import timed
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM, Action
-from duban.records import importing
+from duban.records import importing, store
 from duban.records.importing import Checked, Problem
 from duban.records.models import ImportState, RecordImport
 from duban.records.readers import RecordsError, Source, open_source
@@ -95,7 +99,9 @@ def import_file(
 def _import(
     source: Source, original: Path, *, user: Actor, unit: OrgUnit, apply_good: bool
 ) -> RecordImport:
-    with transaction.atomic():
+    imp: RecordImport | None = None
+    with written(lambda: imp), transaction.atomic():
+        store.lock()
         checked = importing.check(source, scope=unit.path)
         try:
             imp = RecordImport(
@@ -115,7 +121,21 @@ def _import(
                 _keep(original, imp.sha256)
         finally:
             checked.close()
+    assert imp is not None
     return imp
+
+
+@contextlib.contextmanager
+def written(current: Callable[[], RecordImport | None]) -> Iterator[None]:
+    """Remove the record-store file of the import `current()` names if its transaction
+    fails: such a file is never read, but need not lie there."""
+    try:
+        yield
+    except BaseException:
+        imp = current()
+        if imp is not None and imp.stored_as:
+            store.discard(imp.stored_as)
+        raise
 
 
 def _counts(imp: RecordImport, checked: Checked) -> None:
@@ -127,17 +147,12 @@ def _counts(imp: RecordImport, checked: Checked) -> None:
 
 
 def _write(imp: RecordImport, checked: Checked, *, user: Actor) -> None:
-    """Write the new rows and mark the import applied (inside the caller's transaction)."""
-    try:
-        with transaction.atomic():
-            importing.write(checked, imp.pk)
-    except IntegrityError as exc:
-        log.warning("records write refused by the database", extra={"error": str(exc)[:300]})
-        # Another import wrote some of the same record numbers since this file was checked.
-        raise RecordsError(
-            _("records of this file were imported meanwhile by another import: import it again"),
-            "file",
-        ) from exc
+    """Write the new rows to the record store and mark the import applied (inside the
+    caller's transaction, which holds the writers' lock since before the check)."""
+    if checked.rows_new:
+        # Should the transaction fail after this, the file is named by no applied import and
+        # so is never read (`written` removes it where the failure is seen).
+        imp.stored_as = importing.write(checked, imp.pk)
     imp.state = ImportState.APPLIED
     imp.decided_by = policy.person(user)
     imp.decided_at = timezone.now()
@@ -217,7 +232,8 @@ def apply_import(imp: RecordImport, *, user: Actor) -> RecordImport:
         raise RecordsError(_("this import names no unit"), "unit")
     policy.require(user, Action.IMPORT_RECORDS, imp.unit)
     changed = False
-    with transaction.atomic():
+    with written(lambda: imp), transaction.atomic():
+        store.lock()
         imp = _waiting(imp)
         assert imp.unit is not None
         source = open_source(_stored(imp), imp.file_name)

@@ -12,19 +12,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from duban import testing
 from duban.audit.models import AuditEntry
 from duban.indicators import services as ind_services
 from duban.orgs.policy import SYSTEM
 from duban.periods import PeriodType, StatisticalCalendar
 from duban.records.aggregation import bucket_of, bucket_of_day
-from duban.records.models import (
-    BusinessRecord,
-    ImportState,
-    ProposalPeriod,
-    ProposedFigure,
-    RecordImport,
-    RecordType,
-)
+from duban.records.models import ProposalPeriod, ProposedFigure, RecordType
 from duban.records.proposals import proposals_for, recompute_record_indicators, record_indicators
 from duban.testing import make_unit
 
@@ -33,24 +27,7 @@ _ids = itertools.count(1)
 
 def make_records(tree, rows) -> None:
     """rows: (type code, unit, ISO date, class, quantity)."""
-    source = RecordImport.objects.filter(
-        file_name="test.csv"
-    ).first() or RecordImport.objects.create(
-        file_name="test.csv", sha256="0" * 64, file_format="csv", state=ImportState.APPLIED
-    )
-    types = {t.code: t for t in RecordType.objects.all()}
-    BusinessRecord.objects.bulk_create(
-        BusinessRecord(
-            record_id=f"R{next(_ids)}",
-            record_type=types[code],
-            unit=unit,
-            occurred_on=date.fromisoformat(day),
-            grade=grade,
-            quantity=Decimal(quantity),
-            source=source,
-        )
-        for code, unit, day, grade, quantity in rows
-    )
+    testing.make_records([(f"R{next(_ids)}", *row) for row in rows])
 
 
 def make_indicator(tree, code, type_code, **fields):
@@ -237,7 +214,7 @@ def test_recompute_twice_changes_nothing_and_follows_the_records(records) -> Non
     assert list(ProposedFigure.objects.order_by("pk").values()) == before
     assert AuditEntry.objects.count() == entries  # nothing changed, nothing to record
     # One record of COUNTY-B in 201702 goes, one more of STATION-A1 in 201701 comes.
-    BusinessRecord.objects.filter(unit=records.county_b, occurred_on=date(2017, 2, 1)).delete()
+    testing.remove_records(f"unit_id = {records.county_b.pk} AND occurred_on = DATE '2017-02-01'")
     make_records(records, [("case_filed", records.station_a1, "2017-01-06", "", "1")])
     third = recompute_record_indicators(user=SYSTEM, indicators=[ind])
     got = figures(ind)

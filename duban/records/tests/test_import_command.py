@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from duban.audit.models import AuditEntry
-from duban.records.models import BusinessRecord, ImportState, RecordImport, RecordType
+from duban.records import store
+from duban.records.models import ImportState, RecordImport, RecordType
 
 FILE = (
     "record_id,unit,date,type\n"
@@ -36,9 +37,9 @@ def test_import_waits_then_apply_writes_the_good_rows(path, capsys) -> None:
     out = capsys.readouterr()
     assert "r.csv 第 3 行：没有代码为 NOWHERE 的单位" in out.err
     imp = RecordImport.objects.get()
-    assert imp.state == ImportState.WAITING and BusinessRecord.objects.count() == 0
+    assert imp.state == ImportState.WAITING and store.count() == 0
     call_command("records", "apply", str(imp.pk))
-    assert sorted(BusinessRecord.objects.values_list("record_id", flat=True)) == ["R1", "R3"]
+    assert [r[0] for r in store.read()] == ["R1", "R3"]
     entry = AuditEntry.objects.filter(action="records.recordimport.updated").last()
     assert entry is not None and entry.source == "duban records apply"
 
@@ -46,7 +47,7 @@ def test_import_waits_then_apply_writes_the_good_rows(path, capsys) -> None:
 def test_import_with_apply_writes_at_once(path) -> None:
     call_command("records", "import", str(path), "--unit", "PROV", "--apply")
     assert RecordImport.objects.get().state == ImportState.APPLIED
-    assert BusinessRecord.objects.count() == 2
+    assert store.count() == 2
 
 
 def test_refuse_and_the_errors_in_words(path) -> None:
@@ -54,7 +55,7 @@ def test_refuse_and_the_errors_in_words(path) -> None:
     imp = RecordImport.objects.get()
     call_command("records", "refuse", str(imp.pk))
     imp.refresh_from_db()
-    assert imp.state == ImportState.REFUSED and BusinessRecord.objects.count() == 0
+    assert imp.state == ImportState.REFUSED and store.count() == 0
     with pytest.raises(CommandError, match="已处理"):
         call_command("records", "apply", str(imp.pk))
     with pytest.raises(CommandError, match="多个根单位"):

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
+from duban.records import store
 from duban.records.demo import load_record_types
-from duban.records.models import BusinessRecord, ImportState, RecordImport
+from duban.records.models import ImportState, RecordImport
 from duban.testing import logged_in, make_user, refusals
 
 BAD = (
@@ -38,11 +39,11 @@ def test_the_office_uploads_sees_the_bad_row_by_line_and_applies(tree, tmp_path)
         detail = client.get(answer["Location"]).content.decode()
         assert "案件.csv" in detail and "没有代码为 NOWHERE 的单位" in detail
         assert "NOWHERE" in detail and ">3<" in detail  # line 3
-        assert BusinessRecord.objects.count() == 0
+        assert store.count() == 0
         client.post(f"/records/{imp.pk}/apply/")
     imp.refresh_from_db()
     assert imp.state == ImportState.APPLIED
-    assert list(BusinessRecord.objects.values_list("record_id", flat=True)) == ["R1"]
+    assert [r[0] for r in store.read()] == ["R1"]
 
 
 def test_refusing_from_the_page_writes_nothing(tree, tmp_path) -> None:
@@ -55,7 +56,7 @@ def test_refusing_from_the_page_writes_nothing(tree, tmp_path) -> None:
         client.post(f"/records/{imp.pk}/refuse/")
     imp.refresh_from_db()
     assert imp.state == ImportState.REFUSED
-    assert BusinessRecord.objects.count() == 0
+    assert store.count() == 0
 
 
 def test_a_file_level_problem_is_shown_beside_the_form(tree) -> None:

@@ -4,14 +4,15 @@ real POSTs through the test client."""
 
 from __future__ import annotations
 
-from datetime import date
+import itertools
 from decimal import Decimal
 
 import pytest
 
+from duban import testing
 from duban.indicators import services as ind_services
 from duban.orgs.policy import SYSTEM
-from duban.records.models import BusinessRecord, ImportState, RecordImport, RecordType
+from duban.records.models import RecordType
 from duban.records.proposals import recompute_record_indicators
 from duban.reporting import services
 from duban.reporting.models import DataValue
@@ -21,22 +22,11 @@ from duban.testing import logged_in
 URL = "/reporting/forms/REC-M/COUNTY-A/201712/"
 
 
+_numbers = itertools.count(1)
+
+
 def add_records(unit, *days: str) -> None:
-    source = RecordImport.objects.first() or RecordImport.objects.create(
-        file_name="cases.csv", sha256="1" * 64, file_format="csv", state=ImportState.APPLIED
-    )
-    kind = RecordType.objects.get(code="case_filed")
-    start = BusinessRecord.objects.count()
-    BusinessRecord.objects.bulk_create(
-        BusinessRecord(
-            record_id=f"C{start + n}",
-            record_type=kind,
-            unit=unit,
-            occurred_on=date.fromisoformat(day),
-            source=source,
-        )
-        for n, day in enumerate(days)
-    )
+    testing.make_records([(f"C{next(_numbers)}", "case_filed", unit, d, "", "1") for d in days])
 
 
 @pytest.fixture
