@@ -190,11 +190,11 @@ def child(backend: str, scales: list[int], runs: int, workdir: Path) -> None:
     from duban.orgs.policy import SYSTEM
     from duban.records import aggregation, proposals, services, store
     from duban.records.demo import load_record_types
-    from duban.records.models import ProposalPeriod, ProposedFigure, RecordImport
+    from duban.records.models import ProposalPeriod, RecordImport
 
     def empty() -> None:
         with connection.cursor() as c:
-            for model in (ProposedFigure, ProposalPeriod, RecordImport):
+            for model in (ProposalPeriod, RecordImport):
                 table = connection.ops.quote_name(model._meta.db_table)
                 if connection.vendor == "postgresql":
                     c.execute(f"TRUNCATE {table} CASCADE")
@@ -203,7 +203,6 @@ def child(backend: str, scales: list[int], runs: int, workdir: Path) -> None:
         shutil.rmtree(store.root(), ignore_errors=True)
 
     def no_proposals() -> None:
-        ProposedFigure.objects.all().delete()
         ProposalPeriod.objects.all().delete()
 
     empty()
@@ -232,7 +231,7 @@ def child(backend: str, scales: list[int], runs: int, workdir: Path) -> None:
 
         total, imp = median_time(run_import, runs, before=empty)
         assert imp.rows_new == n and imp.rows_bad == 0, (imp.rows_new, imp.rows_bad)
-        made = ProposedFigure.objects.count()
+        made = sum(len(proposals.held_proposals(i)) for i in inds)
         recompute, _r = median_time(
             lambda: proposals.recompute_record_indicators(user=SYSTEM), runs, before=no_proposals
         )

@@ -109,49 +109,11 @@ class RecordImport(AuditedModel):
         return self.unit_id
 
 
-class ProposedFigure(models.Model):
-    """A record indicator's figure for one unit and period as its business records give it:
-    the unit's own records and those of every unit below it (records.proposals).
-
-    Derived data, rewritten in bulk by each recompute (one audit entry per run that changes
-    anything); never a figure itself. The reporter confirms or corrects it in the form, and
-    only then is a figure written, by the figure writer. A unit and period inside a computed
-    period (`ProposalPeriod`) without a row has no records: its proposal is 0.
-    """
-
-    indicator = models.ForeignKey(
-        "indicators.Indicator",
-        on_delete=models.CASCADE,
-        related_name="+",
-        verbose_name=_("indicator"),
-    )
-    unit = models.ForeignKey(
-        OrgUnit, on_delete=models.CASCADE, related_name="+", verbose_name=_("unit")
-    )
-    period = models.CharField(_("period"), max_length=16)
-    value = models.DecimalField(_("proposed figure"), max_digits=22, decimal_places=4)
-    record_count = models.BigIntegerField(_("records counted"), default=0)
-    computed_at = models.DateTimeField(_("computed at"))
-
-    class Meta:
-        verbose_name = _("proposed figure")
-        verbose_name_plural = _("proposed figures")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["indicator", "unit", "period"], name="records_proposedfigure_unique"
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["unit", "period"], name="records_proposed_unit_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.indicator_id}:{self.unit_id}:{self.period}={self.value}"
-
-
 class ProposalPeriod(models.Model):
-    """A period whose proposals of one record indicator have been computed, so that a unit
-    without a proposed figure there is known to have no records (0), not to be unknown."""
+    """A period whose proposals of one record indicator have been computed, and the file of the
+    record store's `proposals/` folder holding them (duban.records.proposals): a unit without
+    a row there has no records (0), not an unknown figure. Blank `stored_as`: computed, and no
+    unit had a record."""
 
     indicator = models.ForeignKey(
         "indicators.Indicator",
@@ -161,6 +123,7 @@ class ProposalPeriod(models.Model):
     )
     period = models.CharField(_("period"), max_length=16)
     computed_at = models.DateTimeField(_("computed at"))
+    stored_as = models.CharField(_("stored as"), max_length=80, blank=True)
 
     class Meta:
         verbose_name = _("computed period of proposals")

@@ -3,25 +3,27 @@ unit's form, confirmed or corrected by the reporter.
 
 `recompute_record_indicators` is the one way proposals change: the command (`duban records
 recompute`), the background worker (records.jobs) and the tests call it. It runs the one
-aggregation of `records.aggregation` in DuckDB over the record store, hands its answer to the
-database in bulk as a temporary table, and brings `ProposedFigure` in line with it by three
-set statements (update what changed, insert what is new, delete what no
-record supports any more), so its queries do not grow with the units or the records, and a
-second run over the same records changes nothing. A unit with no records in a computed period
-has no row: its proposal is 0 (`ProposalPeriod` says the period was computed).
+aggregation of `records.aggregation` in DuckDB over the record store and compares its answer
+with the proposals held; where anything changed, the answer becomes a new Parquet file of the
+store's `proposals/` folder and the computed periods (`ProposalPeriod`, rows of the database:
+an indicator and a period each) name it. Derived figures by the hundred thousand are thus
+written in a second, not as rows of an indexed table (measured: 19 s for 435,000 on
+PostgreSQL); the database's queries do not grow with the units or the records, and a second
+run over the same records changes nothing. A unit with no records in a computed period has no
+row: its proposal is 0. The form reads one unit's row group (`proposals_for`).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,15 +37,14 @@ from duban.orgs.policy import Action
 from duban.records import store
 from duban.records.aggregation import Rule, aggregate, load_units, rule_for
 from duban.records.importing import connect
-from duban.records.models import ProposalPeriod, ProposedFigure
+from duban.records.models import ProposalPeriod
 
 if TYPE_CHECKING:
     import duckdb
 
     from duban.orgs.policy import Actor
 
-FRESH = "records_fresh_proposals"
-COVERED = "records_covered_periods"
+PROPOSALS = "proposals"  # their folder in the record store
 
 
 class RecomputeError(DubanError):
@@ -135,6 +136,7 @@ def recompute_record_indicators(
     if not inds:
         return result
     con = connect()
+    written = ""
     try:
         with transaction.atomic():
             # One recompute of an indicator at a time: a second waits for the first to commit.
@@ -150,8 +152,7 @@ def recompute_record_indicators(
             stamp = now or timezone.now()
             load_units(con)
             aggregate(con, rules, "records")
-            _load_fresh(con)
-            _apply(rules, stamp, result)
+            written = _apply(con, rules, stamp, result)
             if result.changed:
                 record(
                     "records.proposals.recomputed",
@@ -161,102 +162,108 @@ def recompute_record_indicators(
                     )[:200],
                     after={**result.as_dict(), "from": start.isoformat(), "to": end.isoformat()},
                 )
+    except BaseException:
+        # A file written by a transaction that did not commit is named by no period, so never
+        # read; it need not lie there either.
+        if written:
+            (store.root() / written).unlink(missing_ok=True)
+        raise
     finally:
         con.close()
     return result
 
 
-def _load_fresh(con: duckdb.DuckDBPyConnection) -> None:
-    """DuckDB's `fresh` into the database's temporary table FRESH, in bulk: COPY on
-    PostgreSQL, batches of `executemany` on SQLite."""
-    qn = connection.ops.quote_name
-    columns = "indicator_id, unit_id, period, value, record_count"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {qn(FRESH)}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {qn(FRESH)} (indicator_id bigint, unit_id bigint, "
-            "period varchar(16), value decimal(22, 4), record_count bigint)"
+def _apply(
+    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], stamp: datetime, result: RecomputeResult
+) -> str:
+    """Compare DuckDB's `fresh` with the proposals held for the same indicators and periods;
+    where anything changed, write `fresh` as a new proposals file and point the covered
+    periods at it (the files they pointed at go once no period names them)."""
+    pairs = [(r.indicator.pk, p.id) for r in rules for p in r.periods]
+    held = {
+        (ind, period): (pk, name)
+        for pk, ind, period, name in ProposalPeriod.objects.filter(
+            indicator_id__in={i for i, _p in pairs}
+        ).values_list("pk", "indicator_id", "period", "stored_as")
+    }
+    paths = {k: str(store.root() / held[k][1]) if k in held and held[k][1] else "" for k in pairs}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE covered AS SELECT unnest(?::BIGINT[]) AS indicator_id, "
+        "unnest(?::VARCHAR[]) AS period, unnest(?::VARCHAR[]) AS filename",
+        [[i for i, _p in pairs], [p for _i, p in pairs], [paths[k] for k in pairs]],
+    )
+    # What each covered period holds now: its rows in the file it names (a file may also
+    # hold older runs of other periods).
+    before = sorted({held[k][1] for k in pairs if paths[k]})
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE before AS SELECT b.indicator_id, b.unit_id, b.period, "
+        f"b.value, b.record_count FROM {_relation(before, with_file=True)} b "
+        "JOIN covered USING (indicator_id, period, filename)"
+    )
+    created, updated, deleted = con.execute(
+        """SELECT count(*) FILTER (WHERE b.unit_id IS NULL),
+            count(*) FILTER (WHERE f.unit_id IS NOT NULL AND b.unit_id IS NOT NULL
+                AND (f.value <> b.value OR f.record_count <> b.record_count)),
+            count(*) FILTER (WHERE f.unit_id IS NULL)
+        FROM fresh f FULL JOIN before b USING (indicator_id, unit_id, period)"""
+    ).fetchone() or (0, 0, 0)
+    result.created, result.updated, result.deleted = int(created), int(updated), int(deleted)
+    missing = [k for k in pairs if k not in held]
+    if not result.changed:
+        # Nothing moved: the periods already computed keep their file and their time; a
+        # period computed for the first time without any record proposes 0 from no file.
+        ProposalPeriod.objects.bulk_create(
+            ProposalPeriod(indicator_id=i, period=p, computed_at=stamp, stored_as="")
+            for i, p in missing
         )
-        select = f"SELECT {columns} FROM fresh"
-        if connection.vendor == "postgresql":
-            fd, name = tempfile.mkstemp(prefix="duban-proposals-", suffix=".csv")
-            os.close(fd)
-            try:
-                con.execute(f"COPY ({select}) TO '{name}' (FORMAT csv, HEADER false)")
-                with (
-                    open(name, "rb") as fh,
-                    cursor.cursor.copy(
-                        f"COPY {qn(FRESH)} ({columns}) FROM STDIN (FORMAT csv)"
-                    ) as copy,
-                ):
-                    while data := fh.read(1 << 20):
-                        copy.write(data)
-            finally:
-                os.unlink(name)
-            cursor.execute(f"ANALYZE {qn(FRESH)}")
-            return
-        rows = con.execute(
-            "SELECT indicator_id, unit_id, period, CAST(value AS VARCHAR), record_count FROM fresh"
-        )
-        insert = f"INSERT INTO {qn(FRESH)} ({columns}) VALUES (%s, %s, %s, %s, %s)"
-        while batch := rows.fetchmany(50_000):
-            cursor.executemany(insert, batch)
+        return ""
+    name = _write(con)
+    ProposalPeriod.objects.filter(pk__in=[held[k][0] for k in pairs if k in held]).update(
+        stored_as=name, computed_at=stamp
+    )
+    ProposalPeriod.objects.bulk_create(
+        ProposalPeriod(indicator_id=i, period=p, computed_at=stamp, stored_as=name)
+        for i, p in missing
+    )
+    transaction.on_commit(lambda: _forget(before))
+    return name
 
 
-def _apply(rules: Sequence[Rule], stamp: datetime, result: RecomputeResult) -> None:
-    qn = connection.ops.quote_name
-    table = qn(ProposedFigure._meta.db_table)
-    covered_table = qn(ProposalPeriod._meta.db_table)
-    covered_rows = ", ".join(["(%s, %s)"] * result.periods)
-    covered_params: list[Any] = [
-        p for rule in rules for period in rule.periods for p in (rule.indicator.pk, period.id)
-    ]
-    ind_ids = ", ".join(str(int(r.indicator.pk)) for r in rules)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {qn(COVERED)}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {qn(COVERED)} (indicator_id bigint, period varchar(16))"
+def _write(con: duckdb.DuckDBPyConnection) -> str:
+    """`fresh` as a new file of the proposals' folder, ordered by unit and period so that a
+    form's read of one unit touches one row group."""
+    directory = store.root() / PROPOSALS
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{PROPOSALS}/proposals-{uuid.uuid4().hex}.parquet"
+    partial = store.root() / f"{name}.part"
+    con.execute(
+        f"COPY (SELECT indicator_id, unit_id, period, value, record_count FROM fresh "
+        f"ORDER BY unit_id, period, indicator_id) TO {store.literal(str(partial))} "
+        "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 20000)"
+    )
+    os.replace(partial, store.root() / name)
+    return name
+
+
+def _forget(names: Sequence[str]) -> None:
+    """Remove the proposals files no period names any more (after the commit)."""
+    named = set(
+        ProposalPeriod.objects.filter(stored_as__in=list(names)).values_list("stored_as", flat=True)
+    )
+    for name in names:
+        if name not in named:
+            (store.root() / name).unlink(missing_ok=True)
+
+
+def _relation(names: Sequence[str], *, with_file: bool = False) -> str:
+    if not names:
+        return (
+            "(SELECT CAST(NULL AS BIGINT) AS indicator_id, CAST(NULL AS BIGINT) AS unit_id, "
+            "CAST(NULL AS VARCHAR) AS period, CAST(NULL AS DECIMAL(22,4)) AS value, "
+            f"CAST(NULL AS BIGINT) AS record_count{', CAST(NULL AS VARCHAR) AS filename' if with_file else ''} WHERE false)"
         )
-        cursor.execute(f"INSERT INTO {qn(COVERED)} VALUES {covered_rows}", covered_params)
-        # The three statements below look rows up in both tables by the same key.
-        cursor.execute(
-            f"CREATE INDEX {qn(FRESH + '_key')} ON {qn(FRESH)} (indicator_id, unit_id, period)"
-        )
-        cursor.execute(
-            f"CREATE INDEX {qn(COVERED + '_key')} ON {qn(COVERED)} (indicator_id, period)"
-        )
-        match = "p.indicator_id = f.indicator_id AND p.unit_id = f.unit_id AND p.period = f.period"
-        cursor.execute(
-            f"UPDATE {table} AS p SET value = f.value, record_count = f.record_count, "
-            f"computed_at = %s FROM {qn(FRESH)} AS f WHERE {match} "
-            "AND (p.value <> f.value OR p.record_count <> f.record_count)",
-            [stamp],
-        )
-        result.updated = max(cursor.rowcount, 0)
-        cursor.execute(
-            f"INSERT INTO {table} (indicator_id, unit_id, period, value, record_count, "
-            f"computed_at) SELECT f.indicator_id, f.unit_id, f.period, f.value, f.record_count, "
-            f"%s FROM {qn(FRESH)} AS f WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} AS p WHERE {match})",
-            [stamp],
-        )
-        result.created = max(cursor.rowcount, 0)
-        cursor.execute(
-            f"DELETE FROM {table} WHERE id IN (SELECT p.id FROM {table} AS p "
-            f"JOIN {qn(COVERED)} AS c ON c.indicator_id = p.indicator_id AND c.period = p.period "
-            f"LEFT JOIN {qn(FRESH)} AS f ON {match} "
-            f"WHERE p.indicator_id IN ({ind_ids}) AND f.indicator_id IS NULL)"
-        )
-        result.deleted = max(cursor.rowcount, 0)
-        cursor.execute(
-            f"INSERT INTO {covered_table} (indicator_id, period, computed_at) "
-            f"SELECT c.indicator_id, c.period, %s FROM {qn(COVERED)} AS c WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {covered_table} AS d WHERE d.indicator_id = c.indicator_id "
-            "AND d.period = c.period)",
-            [stamp],
-        )
-        for name in (FRESH, COVERED):
-            cursor.execute(f"DROP TABLE {qn(name)}")
+    listed = ", ".join(store.literal(str(store.root() / n)) for n in names)
+    return f"read_parquet([{listed}]{', filename = true' if with_file else ''})"
 
 
 # Reading, for the form ------------------------------------------------------------------------
@@ -276,29 +283,74 @@ def proposals_for(
 ) -> dict[str, Proposal]:
     """The proposals of the record indicators among `indicators` for the unit and period, by
     code: computed ones (0 from 0 records where the period was computed and the unit has no
-    records), none for a period never computed. Two queries, whatever the form's size."""
+    records), none for a period never computed. One query and one read of the proposals
+    file (the row group of the unit), whatever the form's size."""
     inds = {i.pk: i for i in indicators if i.is_record}
     if not inds:
         return {}
-    covered = dict(
-        ProposalPeriod.objects.filter(indicator_id__in=list(inds), period=period).values_list(
-            "indicator_id", "computed_at"
+    for _attempt in range(2):
+        covered = list(
+            ProposalPeriod.objects.filter(indicator_id__in=list(inds), period=period).values_list(
+                "indicator_id", "computed_at", "stored_as"
+            )
         )
-    )
-    if not covered:
-        return {}
-    rows = {
-        p.indicator_id: p
-        for p in ProposedFigure.objects.filter(
-            unit=unit, period=period, indicator_id__in=list(covered)
-        )
-    }
+        if not covered:
+            return {}
+        try:
+            rows = _read(
+                sorted({name for _i, _at, name in covered if name}),
+                "unit_id = ? AND period = ?",
+                [unit.pk, period],
+            )
+            break
+        except FileNotFoundError:
+            # A recompute replaced the file between the two reads: read its successor.
+            continue
+    else:
+        raise FileNotFoundError(period)
+    # A file may also hold older runs of other indicators: each counts only from its own.
+    names = {ind_id: name for ind_id, _at, name in covered}
+    found = {ind_id: (value, n) for ind_id, _u, _p, value, n, name in rows if names[ind_id] == name}
     out: dict[str, Proposal] = {}
-    for ind_id, at in covered.items():
-        row = rows.get(ind_id)
-        ind = inds[ind_id]
-        if row is None:
-            out[ind.code] = Proposal(Decimal(0), 0, at)
-        else:
-            out[ind.code] = Proposal(row.value, row.record_count, row.computed_at)
+    for ind_id, at, _name in covered:
+        value, n = found.get(ind_id, (Decimal(0), 0))
+        out[inds[ind_id].code] = Proposal(Decimal(value), int(n), at)
     return out
+
+
+def held_proposals(indicator: Indicator) -> list[tuple[int, str, Decimal, int]]:
+    """Every proposed figure held for the indicator: (unit id, period, value, records), by
+    unit and period. For the tests and the commands, never for a page."""
+    covered = dict(
+        ProposalPeriod.objects.filter(indicator=indicator).values_list("period", "stored_as")
+    )
+    rows = _read(sorted({n for n in covered.values() if n}), "indicator_id = ?", [indicator.pk])
+    return sorted(
+        (unit_id, period, Decimal(value), int(n))
+        for _ind, unit_id, period, value, n, name in rows
+        if covered.get(period) == name  # the period's own run, not an older one in the file
+    )
+
+
+def _read(names: Sequence[str], where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of the proposals files `names` matching a DuckDB condition, each with the name of
+    its file."""
+    if not names:
+        return []
+    import duckdb
+
+    paths = [store.root() / n for n in names]
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(str(path))
+    con = duckdb.connect(":memory:")
+    try:
+        by_path = {str(store.root() / n): n for n in names}
+        rows = con.execute(
+            "SELECT indicator_id, unit_id, period, value, record_count, filename "
+            f"FROM {_relation(names, with_file=True)} WHERE {where}",
+            list(params),
+        ).fetchall()
+        return [(*row[:5], by_path[row[5]]) for row in rows]
+    finally:
+        con.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -201,12 +202,16 @@ def load_raw(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
         return f"nullif(trim(CAST({_ident(column)} AS VARCHAR)), '')"
 
     if extras:
-        entries = ", ".join(
-            f"{{'k': {_literal(c.strip())}, 'v': {text(c)}}}" for c in extras if c.strip()
+        # A JSON object of the non-blank extra cells, spelt out as text: `concat_ws` leaves
+        # out the blank ones (NULL), and is a third of the time of building a map (measured).
+        pairs = ", ".join(
+            f"CASE WHEN {text(c)} IS NULL THEN NULL ELSE "
+            f"{_literal(json.dumps(c.strip(), ensure_ascii=False) + ':')} || "
+            f"CAST(to_json({text(c)}) AS VARCHAR) END"
+            for c in extras
+            if c.strip()
         )
-        attributes = (
-            f"to_json(map_from_entries(list_filter([{entries}], lambda x: x.v IS NOT NULL)))"
-        )
+        attributes = f"'{{' || concat_ws(',', {pairs}) || '}}'" if pairs else "'{}'"
     else:
         attributes = "'{}'"
     sql = f"""CREATE TEMP TABLE raw AS SELECT __line AS line,

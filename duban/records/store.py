@@ -101,7 +101,8 @@ def held_files(imports: Iterable[RecordImport] | None = None) -> list[str]:
     return files
 
 
-def _literal(text: str) -> str:
+def literal(text: str) -> str:
+    """A DuckDB string literal."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -111,7 +112,7 @@ def relation(files: Sequence[str]) -> str:
     if not files:
         empty = ", ".join(f"CAST(NULL AS {kind}) AS {name}" for name, kind in COLUMNS)
         return f"(SELECT {empty} WHERE false)"
-    listed = ", ".join(_literal(f) for f in files)
+    listed = ", ".join(literal(f) for f in files)
     return f"read_parquet([{listed}])"
 
 
@@ -133,7 +134,7 @@ def write(con: duckdb.DuckDBPyConnection, select: str, import_id: int) -> str:
     partial = directory / f".{name}.part"
     casts = ", ".join(f"CAST({n} AS {kind}) AS {n}" for n, kind in COLUMNS)
     con.execute(
-        f"COPY (SELECT {casts} FROM ({select}) AS given ({NAMES})) TO {_literal(str(partial))} "
+        f"COPY (SELECT {casts} FROM ({select}) AS given ({NAMES})) TO {literal(str(partial))} "
         "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)"
     )
     os.replace(partial, final)

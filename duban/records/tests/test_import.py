@@ -138,6 +138,18 @@ BAD = (
 )
 
 
+def test_dates_in_every_spelling_and_none_outside_1900_to_2999(tmp_path, tree, office) -> None:
+    days = ["2024-01-05", "2024/1/6", "20240107", "2024年1月8日", "2024-01-09 10:30:00",
+            "99999-01-01", "1899-12-31", "05/01/2024"]  # fmt: skip
+    text = HEADER + "".join(f"R{n},COUNTY-A,{d},case_filed,,,\n" for n, d in enumerate(days))
+    imp = run(write(tmp_path, text), office, tree)
+    assert [(p.line, p.value) for p in services.problems_of(imp)] == [
+        (7, "99999-01-01"), (8, "1899-12-31"), (9, "05/01/2024")
+    ]  # fmt: skip
+    imp = services.apply_import(imp, user=office)
+    assert [r[3] for r in store.read()] == [date(2024, 1, d) for d in range(5, 10)]
+
+
 def test_each_bad_row_is_named_by_its_line_and_field_and_the_import_waits(
     tmp_path, tree, office
 ) -> None:

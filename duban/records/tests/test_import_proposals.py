@@ -6,10 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from duban.jobs.models import Job
+from duban.orgs.models import OrgUnit
 from duban.orgs.policy import SYSTEM
 from duban.records import services
 from duban.records.demo import load_record_types
-from duban.records.models import ProposedFigure
+from duban.records.models import ProposalPeriod
+from duban.records.proposals import held_proposals
 from duban.records.tests.test_aggregation import make_indicator
 from duban.testing import make_user
 
@@ -24,10 +26,8 @@ FILE = (
 
 
 def proposals(ind) -> dict[tuple[str, str], Decimal]:
-    return {
-        (p.unit.code, p.period): p.value
-        for p in ProposedFigure.objects.filter(indicator=ind).select_related("unit")
-    }
+    codes = dict(OrgUnit.objects.values_list("pk", "code"))
+    return {(codes[u], period): value for u, period, value, _n in held_proposals(ind)}
 
 
 def test_an_office_import_recomputes_the_proposals(
@@ -64,13 +64,13 @@ def test_the_command_recomputes_at_once_and_a_second_import_changes_nothing(
         services.import_file(path, name=path.name, user=SYSTEM, unit=tree.city)
     first = proposals(ind)
     assert first[("CITY", "201701")] == 3
-    stamps = sorted(ProposedFigure.objects.values_list("computed_at", flat=True))
+    stamps = sorted(ProposalPeriod.objects.values_list("computed_at", "stored_as"))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         again = services.import_file(path, name=path.name, user=SYSTEM, unit=tree.city)
     assert callbacks == []  # nothing new: no recompute at all
     assert (again.rows_new, again.rows_known) == (0, 5)
     assert proposals(ind) == first
-    assert sorted(ProposedFigure.objects.values_list("computed_at", flat=True)) == stamps
+    assert sorted(ProposalPeriod.objects.values_list("computed_at", "stored_as")) == stamps
 
 
 def test_no_record_indicator_no_recompute(
@@ -83,4 +83,4 @@ def test_no_record_indicator_no_recompute(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.import_file(path, name=path.name, user=office, unit=tree.city)
     assert len(callbacks) >= 1  # the refresh was asked for, and found nothing to do
-    assert not ProposedFigure.objects.exists()
+    assert not ProposalPeriod.objects.exists()
