@@ -12,11 +12,13 @@ chosen when the list is shown, in the reader's language (`describe`).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from duban.orgs.models import OrgUnit
@@ -143,11 +145,26 @@ class Checked:
         self.con.close()
 
 
+def memory_limit() -> str:
+    """DuckDB's memory for an import or a recompute: DUBAN_DUCKDB_MEMORY, or a quarter of
+    the machine's memory, at least 1 GB."""
+    configured = getattr(settings, "DUBAN_DUCKDB_MEMORY", "")
+    if configured:
+        return str(configured)
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        total = 4 * 1024**3
+    return f"{max(1024, total // 4 // 1024**2)}MB"
+
+
 def connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
-    # A web worker shares its machine: DuckDB takes two threads and spills past 1 GB.
+    # An app server shares its machine: DuckDB takes two threads and spills to disk past
+    # its memory limit (DUBAN_DUCKDB_MEMORY, default a quarter of the machine's memory; at
+    # 1 GB, ten million records spilled and took 3× as long, measured).
     con.execute("SET threads TO 2")
-    con.execute("SET memory_limit = '1GB'")
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
     con.execute("SET preserve_insertion_order = true")
     con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/duban-duckdb'")
     return con
@@ -279,35 +296,41 @@ def _check(con: duckdb.DuckDBPyConnection, scope: str) -> Checked:
         [scope],
     )
     # A number already held: the same content is a record already held (nothing to do),
-    # other content a bad row. Only rows with nothing else wrong are compared.
+    # other content a bad row. Only rows with nothing else wrong are compared, and only the
+    # rows whose number is held are looked at (none, for a first import).
     con.execute(
         """CREATE TEMP TABLE compared AS
-        SELECT c.line, c.record_id, h.record_id IS NOT NULL AS held,
-            CASE WHEN h.record_id IS NULL THEN false ELSE
-                h.type_id = c.type_id AND h.unit_id = c.unit_id
-                AND h.occurred_on = c.occurred_on AND coalesce(h.grade, '') = c.grade
-                AND h.quantity = c.quantity
-                AND list_sort(map_entries(CAST(json(coalesce(h.attributes, '{}')) AS MAP(VARCHAR, VARCHAR))))
-                    = list_sort(map_entries(CAST(json(c.attributes) AS MAP(VARCHAR, VARCHAR))))
-            END AS same
+        SELECT c.line, c.record_id,
+            h.type_id = c.type_id AND h.unit_id = c.unit_id
+            AND h.occurred_on = c.occurred_on AND coalesce(h.grade, '') = c.grade
+            AND h.quantity = c.quantity
+            AND list_sort(map_entries(CAST(json(coalesce(h.attributes, '{}')) AS MAP(VARCHAR, VARCHAR))))
+                = list_sort(map_entries(CAST(json(c.attributes) AS MAP(VARCHAR, VARCHAR))))
+            AS same
         FROM checked c
-        LEFT JOIN held h ON h.record_id = c.record_id
-        WHERE NOT EXISTS (SELECT 1 FROM problems p WHERE p.line = c.line)"""
+        JOIN held h ON h.record_id = c.record_id
+        ANTI JOIN problems p ON p.line = c.line"""
     )
     con.execute(
         "INSERT INTO problems SELECT line, 'record_id', 'held_other', record_id, NULL "
-        "FROM compared WHERE held AND NOT same"
+        "FROM compared WHERE NOT same"
     )
+    # The rows to write, as a view: read once, by the write itself (a table of ten million
+    # rows more would be written to memory and read back for nothing).
     con.execute(
-        """CREATE TEMP TABLE good_new AS
+        """CREATE TEMP VIEW good_new AS
         SELECT c.line, c.record_id, c.type_id, c.unit_id, c.occurred_on, c.grade, c.quantity,
             c.attributes
-        FROM checked c JOIN compared k ON k.line = c.line WHERE NOT k.held"""
+        FROM checked c
+        ANTI JOIN problems p ON p.line = c.line
+        ANTI JOIN held h ON h.record_id = c.record_id"""
     )
-    read, new, known = con.execute(
-        "SELECT (SELECT count(*) FROM raw), (SELECT count(*) FROM good_new), "
-        "(SELECT count(*) FROM compared WHERE held AND same)"
+    read, known, bad = con.execute(
+        "SELECT (SELECT count(*) FROM raw), (SELECT count(*) FROM compared WHERE same), "
+        "(SELECT count(DISTINCT line) FROM problems)"
     ).fetchone() or (0, 0, 0)
+    # Every row is bad, already held, or new.
+    new = int(read) - int(known) - int(bad)
     order = ", ".join(f"'{f}'" for f in ("record_id", "unit", "date", "type", "class", "quantity"))
     problems = [
         Problem(line, field, kind, value or "", other)
@@ -316,8 +339,7 @@ def _check(con: duckdb.DuckDBPyConnection, scope: str) -> Checked:
             f"ORDER BY line, list_position([{order}], field)"
         ).fetchall()
     ]
-    bad = len({p.line for p in problems})
-    return Checked(int(read), int(new), int(known), bad, problems, con)
+    return Checked(int(read), new, int(known), int(bad), problems, con)
 
 
 def write(checked: Checked, import_id: int) -> str:
