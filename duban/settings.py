@@ -251,6 +251,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Business records as Parquet files (duban.records.store): on the shared storage with the
 # media folder, so every application server and the backup see them.
 DUBAN_RECORD_STORE = Path(env_str("DUBAN_RECORD_STORE", str(MEDIA_ROOT / "record-store")))
+# DuckDB's memory for a records import or recompute ("4GB"); blank: a quarter of the machine's.
+DUBAN_DUCKDB_MEMORY = env_str("DUBAN_DUCKDB_MEMORY", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
