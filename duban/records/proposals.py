@@ -337,13 +337,11 @@ def _read(names: Sequence[str], where: str, params: Sequence[Any]) -> list[tuple
     its file."""
     if not names:
         return []
-    import duckdb
-
     paths = [store.root() / n for n in names]
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(str(path))
-    con = duckdb.connect(":memory:")
+    con = store.reader()
     try:
         by_path = {str(store.root() / n): n for n in names}
         rows = con.execute(
