@@ -52,7 +52,14 @@ from duban.reporting.checks import (
     read_incoming,
 )
 from duban.reporting.errors import Problems
-from duban.reporting.locking import FormKey, LockedForm, check_version, chunks, lock_forms
+from duban.reporting.locking import (
+    FormKey,
+    LockedForm,
+    check_version,
+    chunks,
+    execute_many,
+    lock_forms,
+)
 from duban.reporting.models import (
     DONE_STATES,
     DataValue,
@@ -268,12 +275,6 @@ def _plan(
     )
 
 
-def _execute_many(sql: str, params: list[tuple[Any, ...]], batch: int = 5000) -> None:
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), batch):
-            cursor.executemany(sql, params[start : start + batch])
-
-
 def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult:
     """Write the checked plan. Figures go in through executemany with values prepared by the
     fields themselves: bulk_create's per-object SQL compiling costs more than all the checks."""
@@ -310,7 +311,7 @@ def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult
             f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
             f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
-        _execute_many(
+        execute_many(
             sql,
             [(u, i, p, v, c, s, n, prep_now, user_id) for u, i, p, v, c, s, n in plan.creates],
         )
@@ -320,15 +321,20 @@ def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult
             f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in cols)} "
             f"WHERE {qn('id')} = %s"
         )
-        _execute_many(sql, [(v, c, s, n, prep_now, user_id, pk) for pk, v, c, s, n in plan.updates])
+        execute_many(sql, [(v, c, s, n, prep_now, user_id, pk) for pk, v, c, s, n in plan.updates])
     versions: dict[tuple[str, str, str], int] = {}
     if plan.changed_forms:
         bumped = [plan.forms[k] for k in sorted(plan.changed_forms)]
-        _execute_many(
-            f"UPDATE {qn(Submission._meta.db_table)} SET {qn('version')} = %s "
-            f"WHERE {qn('id')} = %s",
-            [(f.version + 1, f.submission_id) for f in bumped],
-        )
+        # Each form's row is locked since its version was read, so +1 in SQL is the version
+        # read + 1; one statement per chunk of ids instead of one per form.
+        with connection.cursor() as cursor:
+            for ids in chunks(sorted(f.submission_id for f in bumped)):
+                cursor.execute(
+                    f"UPDATE {qn(Submission._meta.db_table)} "
+                    f"SET {qn('version')} = {qn('version')} + 1 "
+                    f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))})",
+                    list(ids),
+                )
         versions = {(f.data_set.code, f.unit.code, f.period): f.version + 1 for f in bumped}
     _audit_changes(plan, action, reason)
     if plan.counted:  # after the audit entries: see year_to_date.refresh on concurrency
@@ -369,6 +375,7 @@ def _audit_changes(plan: _Plan, action: str, reason: str) -> None:
             unit_id=plan.unit_ids.get(units[0]) if len(units) == 1 else None,
             after={"columns": list(CHANGE_COLUMNS), "changes": [list(c) for c in chunk]},
             reason=reason or None,
+            jsonable=True,  # codes, periods and figures as text
         )
 
 
