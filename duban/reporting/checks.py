@@ -156,12 +156,7 @@ def load_rows(rows: Sequence[RawValue], user: Actor) -> Loaded:
             periods[text] = str(exc)
     enterable: set[int] | None = None  # None: the system, which may enter for any unit
     if not policy.is_system(user):
-        reach = policy.visible_units(user, Action.ENTER_DATA)
-        enterable = {
-            pk
-            for ids in chunks([u.pk for u in units.values()])
-            for pk in reach.filter(pk__in=ids).values_list("pk", flat=True)
-        }
+        enterable = policy.allowed_units(user, Action.ENTER_DATA, units.values())
     ds_ids = list(data_sets)
     canonical = sorted({p.id for p in periods.values() if isinstance(p, Period)})
     windows = {

@@ -307,12 +307,9 @@ def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult
                 "updated_by",
             )
         ]
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})"
-        )
-        execute_many(
-            sql,
+        _insert(
+            meta.db_table,
+            columns,
             [(u, i, p, v, c, s, n, prep_now, user_id) for u, i, p, v, c, s, n in plan.creates],
         )
     if plan.updates:
@@ -346,6 +343,23 @@ def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult
         rows=plan.rows,
         changes=plan.changes,
         versions=versions,
+    )
+
+
+def _insert(table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """New figures as plain tuples: SQLite runs one prepared statement over them, PostgreSQL
+    takes a COPY (as the year-to-date totals do), several times faster than executemany."""
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        raw: Any = getattr(cursor, "cursor", None)
+        if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
+            with raw.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+    execute_many(
+        f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows
     )
 
 
