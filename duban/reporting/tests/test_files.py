@@ -16,7 +16,7 @@ from duban.orgs.policy import SYSTEM
 from duban.periods import parse_period
 from duban.reporting import exports, importing, readers, services
 from duban.reporting.errors import ReportingConflict, ReportingError
-from duban.reporting.models import State, Submission
+from duban.reporting.models import DataValue, State, Submission
 from duban.reporting.tests.conftest import TODAY, db_dump, values_of
 from duban.testing import make_user
 
@@ -459,3 +459,21 @@ def test_an_import_writes_forms_figures_versions_and_a_trail_that_verifies(
         ["COUNTY-A", "case.filed", "201712", "10", "12", "", "改"],
         ["COUNTY-B", "case.solved", "201712", "", "3"],
     ]
+
+
+@pytest.mark.parametrize("per_statement", [1, 2, 3, 500])
+def test_new_figures_come_in_whole_however_the_insert_cuts_them(
+    form, tree, reporter, monkeypatch, per_statement: int
+) -> None:
+    """SQLite's insert of many VALUES rows per statement: full statements, then the rest."""
+    from duban.reporting import values
+
+    monkeypatch.setattr(values, "INSERT_ROWS", per_statement)
+    result = imp(GOOD_CSV.encode(), "csv", reporter)
+    assert result.created == 3
+    assert values_of(tree.county_a, "201712") == {"case.filed": 10, "case.solved": 7}
+    assert values_of(tree.county_b, "201712") == {"case.filed": 4}
+    comments = dict(
+        DataValue.objects.filter(unit=tree.county_a).values_list("indicator__code", "comment")
+    )
+    assert comments == {"case.filed": "", "case.solved": "含移送"}
