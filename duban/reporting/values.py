@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
@@ -370,7 +371,7 @@ def _insert(table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]])
         execute_many(
             f"INSERT INTO {qn(table)} ({names}) VALUES {', '.join([one] * size)}",
             [
-                tuple(v for row in rows[start : start + size] for v in row)
+                tuple(chain.from_iterable(rows[start : start + size]))
                 for start in range(0, whole, size)
             ],
             batch=20,
@@ -379,7 +380,7 @@ def _insert(table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]])
         rest = rows[whole:]
         execute_many(
             f"INSERT INTO {qn(table)} ({names}) VALUES {', '.join([one] * len(rest))}",
-            [tuple(v for row in rest for v in row)],
+            [tuple(chain.from_iterable(rest))],
         )
 
 
