@@ -75,8 +75,13 @@ def record(
     before: Any = None,
     after: Any = None,
     reason: str | None = None,
+    jsonable: bool = False,
 ) -> AuditEntry:
-    """Append one entry to the chain, attributed to the current audit context."""
+    """Append one entry to the chain, attributed to the current audit context.
+
+    `jsonable`: `before` and `after` are JSON data already (dicts with str keys, lists, str,
+    int, bool, None), so they are not round-tripped through the encoder first (a bulk
+    import's 100,000 changes: a tenth of a second each way)."""
     ctx = current()
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -113,8 +118,8 @@ def record(
             object_id=object_id[:64],
             object_repr=object_repr[:200],
             unit_id=unit_id,
-            before=_to_jsonable(before),
-            after=_to_jsonable(after),
+            before=before if jsonable else _to_jsonable(before),
+            after=after if jsonable else _to_jsonable(after),
             reason=ctx.reason if reason is None else reason,
             prev_hash=head.last_hash,
         )

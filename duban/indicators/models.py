@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -318,6 +319,10 @@ class Indicator(AuditedModel):
         """
         if raw is None:
             return None
+        if type(raw) is int:  # most cells of a sheet: a whole number, judged on ints alone
+            low, high = self._int_limits
+            if low <= raw <= high:
+                return Decimal(raw)
         if isinstance(raw, bool):
             if self.value_type != ValueType.BOOLEAN:
                 raise ValueError(gettext("a yes/no value where a number is expected"))
@@ -354,6 +359,18 @@ class Indicator(AuditedModel):
         low, high = self.effective_range()
         whole = self.value_type in (ValueType.INTEGER, ValueType.BOOLEAN)
         return low, high, whole, self.value_type in (ValueType.DECIMAL, ValueType.PERCENTAGE)
+
+    @cached_property
+    def _int_limits(self) -> tuple[int, int]:
+        """The whole numbers `_check` accepts as they are, as ints (an empty range for yes/no,
+        whose 0 and 1 go the long way); any other int is judged by `_check`, which words why."""
+        if self.value_type == ValueType.BOOLEAN:
+            return 1, 0
+        low, high, _whole, _places = self._limits
+        bound = 10**MAX_WHOLE_DIGITS - 1  # below both limits of `_check`: too large, MAX_ABS
+        lo = -bound if low is None else max(-bound, math.ceil(low))
+        hi = bound if high is None else min(bound, math.floor(high))
+        return lo, hi
 
     def _check(self, value: Decimal) -> Decimal:
         if not value.is_finite():

@@ -249,6 +249,34 @@ def can(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str
     )
 
 
+def allowed_units(
+    user: Actor | AnonymousUser, action: Action, units: Iterable[OrgUnit]
+) -> set[int]:
+    """The ids of those `units` at which `can(user, action, unit)` holds (no line): what
+    `visible_units(...).filter(pk__in=...)` answers, without the query. The grants are read
+    once and each unit judged by its own path and its ancestors' (set look-ups), so a file
+    naming 500 units, by an account holding 500 grants, costs no 500 × 500 comparisons."""
+    if _is_system(user):
+        return {u.pk for u in units}
+    reach = RULES[action].reach
+    paths = set(_grant_paths(user, action))
+    allowed: set[int] = set()
+    for unit in units:
+        own = unit.path in paths
+        above = any(a in paths for a in ancestor_paths(unit.path))
+        if reach is Reach.SELF:
+            ok = own
+        elif reach is Reach.BELOW:
+            ok = above
+        elif reach is Reach.LINEAGE:
+            ok = own or above or any(p.startswith(unit.path) for p in paths)
+        else:
+            ok = own or above
+        if ok:
+            allowed.add(unit.pk)
+    return allowed
+
+
 def require(user: Actor | AnonymousUser, action: Action, unit: OrgUnit, *, line: str = "") -> None:
     """Raise PermissionDenied (403, recorded by the audit middleware) unless allowed."""
     if not can(user, action, unit, line=line):

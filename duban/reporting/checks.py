@@ -156,12 +156,7 @@ def load_rows(rows: Sequence[RawValue], user: Actor) -> Loaded:
             periods[text] = str(exc)
     enterable: set[int] | None = None  # None: the system, which may enter for any unit
     if not policy.is_system(user):
-        reach = policy.visible_units(user, Action.ENTER_DATA)
-        enterable = {
-            pk
-            for ids in chunks([u.pk for u in units.values()])
-            for pk in reach.filter(pk__in=ids).values_list("pk", flat=True)
-        }
+        enterable = policy.allowed_units(user, Action.ENTER_DATA, units.values())
     ds_ids = list(data_sets)
     canonical = sorted({p.id for p in periods.values() if isinstance(p, Period)})
     windows = {
@@ -191,8 +186,10 @@ def accept_rows(
     # What depends on (indicator, period) or (indicator, unit) alone is worked out once per pair;
     # each row then costs a few dict lookups.
     pairs: dict[tuple[str, str], tuple[Indicator, int, str, DataSet, int] | tuple[str, str]] = {}
+    units = loaded.units
+    unit_ids = {code: u.pk for code, u in units.items()}  # `.pk` is a property: once per unit
+    enterable = loaded.enterable
     for row in rows:
-        where = row.where
         pair = pairs.get((row.indicator, row.period))
         if pair is None:
             pair = pairs[(row.indicator, row.period)] = check_pair(
@@ -203,7 +200,7 @@ def accept_rows(
                 loaded.member_ds,
                 loaded.data_sets,
             )
-        unit = loaded.units.get(row.unit)
+        unit = units.get(row.unit)
         if len(pair) == 2 or unit is None:  # a (field, message) pair or no unit
             if len(pair) == 2:
                 problems.add(row.at(pair[0]), pair[1])  # type: ignore[arg-type]
@@ -220,7 +217,7 @@ def accept_rows(
             ds_id != scope.data_set.pk or period_id != scope.period or row.unit not in scope.units
         ):
             problems.add(
-                where,
+                row.where,
                 _(
                     "%(unit)s %(indicator)s %(period)s is not on this form (%(form)s %(form_period)s)"
                 )
@@ -233,21 +230,22 @@ def accept_rows(
                 },
             )
             continue
-        key_r = (ind_id, unit.pk)
+        unit_id = unit_ids[row.unit]
+        key_r = (ind_id, unit_id)
         reported = reports.get(key_r)
         if reported is None:
             reported = reports[key_r] = ind.reported_by(unit)
         if not reported:
             problems.add(
-                where,
+                row.where,
                 _("%(unit)s does not report %(indicator)s")
                 % {"unit": row.unit, "indicator": ind.code},
             )
             continue
-        if loaded.enterable is not None and unit.pk not in loaded.enterable:
-            problems.deny(where, row.unit)
+        if enterable is not None and unit_id not in enterable:
+            problems.deny(row.where, row.unit)
             continue
-        form_key = (ds_id, unit.pk, period_id)
+        form_key = (ds_id, unit_id, period_id)
         if form_key not in form_units:
             form_units[form_key] = (ds, unit)
         accepted.append((row, ind, ind_id, form_key))

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+
 from duban.indicators.models import DataSet
 from duban.orgs.models import OrgUnit
 from duban.reporting.errors import ChangedFigure, VersionConflict, user_name
@@ -25,6 +27,34 @@ FormKey = tuple[int, int, str]  # (data set, unit, period)
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def execute_many(sql: str, params: Sequence[tuple[Any, ...]], batch: int = 5000) -> None:
+    """One statement over many rows of plain tuples (the ORM's per-object compiling of
+    bulk_create cost more than all an import's checks)."""
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), batch):
+            cursor.executemany(sql, params[start : start + batch])
+
+
+def _create_drafts(keys: Sequence[FormKey]) -> None:
+    """Insert a draft Submission for each (data set, unit, period); one that a concurrent
+    writer created first is left as it is (it waits on the unique index, then skips)."""
+    qn = connection.ops.quote_name
+    columns = ("data_set_id", "unit_id", "period", "state", "return_reason", "version")
+    one = f"({', '.join(['%s'] * len(columns))})"
+    with connection.cursor() as cursor:
+        for part in chunks(keys):  # one statement of many VALUES rows per chunk
+            cursor.execute(
+                f"INSERT INTO {qn(Submission._meta.db_table)} "
+                f"({', '.join(qn(c) for c in columns)}) VALUES {', '.join([one] * len(part))} "
+                "ON CONFLICT DO NOTHING",
+                [
+                    v
+                    for ds_id, unit_id, period in part
+                    for v in (ds_id, unit_id, period, State.DRAFT.value, "", 0)
+                ],
+            )
 
 
 @dataclass
@@ -76,14 +106,7 @@ def lock_forms(
     found = read_forms(keys, lock=write)
     missing = [k for k in keys if k not in found]
     if missing and write:
-        Submission.objects.bulk_create(
-            [
-                Submission(data_set_id=ds_id, unit_id=unit_id, period=period, state=State.DRAFT)
-                for ds_id, unit_id, period in missing
-            ],
-            batch_size=1000,
-            ignore_conflicts=True,
-        )
+        _create_drafts(missing)
         found.update(read_forms(missing, lock=True))
     created = set(missing) if write else set()
     forms: dict[FormKey, LockedForm] = {}

@@ -453,7 +453,11 @@ def _read_long(wb: Book) -> list[RawValue]:
     i_state = cols.get("state")
     computed = computed_words()
     need = max(cols.values()) + 1
+    value_col = letters["value"]
     out: list[RawValue] = []
+    append = out.append
+    # The loop runs once per figure: the common cells (text codes, a number) are read inline,
+    # anything else through `_text` and `cell_value`, which these shortcuts agree with.
     for r, row in enumerate(rows, start=2):
         if r > XLSX_MAX_ROWS:
             found.add(
@@ -463,17 +467,18 @@ def _read_long(wb: Book) -> list[RawValue]:
         if len(row) < need:
             row = (*row, *(None,) * (need - len(row)))
         value = cell_value(row[i_val])
-        if value is None and _blank(row[i_ind]) and _blank(row[i_unit]) and _blank(row[i_per]):
+        ind, per, unit = row[i_ind], row[i_per], row[i_unit]
+        if value is None and _blank(ind) and _blank(unit) and _blank(per):
             continue
         if i_state is not None and _text(row[i_state]) in computed:
             continue
         comment = cell_value(row[i_com]) if i_com is not None else None
-        out.append(
+        append(
             RawValue(
-                f"{letters['value']}{r}",
-                _text(row[i_ind]),
-                _text(row[i_per]),
-                _text(row[i_unit]),
+                f"{value_col}{r}",
+                ind.strip() if type(ind) is str else _text(ind),
+                per.strip() if type(per) is str else _text(per),
+                unit.strip() if type(unit) is str else _text(unit),
                 value,
                 None if comment is None else unguard_text(str(comment)),
                 letters,

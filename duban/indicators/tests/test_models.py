@@ -81,6 +81,33 @@ def test_stated_range_replaces_the_natural_one(english) -> None:
         rate.clean_value("51")
 
 
+def _answer(indicator: Indicator, raw: object) -> object:
+    try:
+        return indicator.clean_value(raw)
+    except ValueError as exc:
+        return str(exc)
+
+
+WHOLE_EDGES = [0, 1, 2, -1, 50, 51, -100, -101, 10**12 - 1, 10**12, -(10**12) + 1, -(10**12)]
+
+
+@given(
+    st.one_of(st.sampled_from(WHOLE_EDGES), st.integers(-(10**13), 10**13)),
+    st.sampled_from(["integer", "decimal", "percentage", "boolean"]),
+    st.sampled_from([(None, None), (Decimal("-100.5"), Decimal("50.5")), (Decimal(1), None)]),
+)
+def test_a_whole_number_cell_gets_the_answer_its_text_gets(
+    raw: int, value_type: str, limits: tuple[Decimal | None, Decimal | None]
+) -> None:
+    """An int (most cells of a sheet) takes a shortcut past `_check`; it must accept and
+    refuse exactly what the same number typed as text does, with the same message."""
+    low, high = limits
+    indicator = ind(value_type, min_value=low, max_value=high)
+    assert _answer(indicator, raw) == _answer(
+        ind(value_type, min_value=low, max_value=high), str(raw)
+    )
+
+
 @given(
     st.decimals(
         allow_nan=False, allow_infinity=False, places=6, min_value=-(10**9), max_value=10**9

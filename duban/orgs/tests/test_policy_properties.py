@@ -1,7 +1,8 @@
 """The policy answers one question two ways, and they must agree (issue 11, item 1).
 
 `can(user, action, unit)` decides for one unit; `visible_units(user, action)` lists every
-unit for pages and API lists. Both come from the one rule table, grant by grant; over random
+unit for pages and API lists; `allowed_units(user, action, units)` picks from given units (an
+import's). Both come from the one rule table, grant by grant; over random
 trees and random grants, for every action and every unit, the list holds exactly the units
 `can` allows. The system actor is allowed everything, and refused inside a request.
 """
@@ -66,6 +67,7 @@ def test_can_and_visible_units_agree_for_every_action(world) -> None:
         user, units = _build(parents, grants)
         for action in Action:
             listed = set(policy.visible_units(user, action).values_list("pk", flat=True))
+            assert policy.allowed_units(user, action, units) == listed, action
             for unit in units:
                 assert policy.can(user, action, unit) == (unit.pk in listed), (
                     f"{action}: can says {policy.can(user, action, unit)} for {unit.path}, "

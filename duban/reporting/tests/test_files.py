@@ -16,7 +16,7 @@ from duban.orgs.policy import SYSTEM
 from duban.periods import parse_period
 from duban.reporting import exports, importing, readers, services
 from duban.reporting.errors import ReportingConflict, ReportingError
-from duban.reporting.models import State, Submission
+from duban.reporting.models import DataValue, State, Submission
 from duban.reporting.tests.conftest import TODAY, db_dump, values_of
 from duban.testing import make_user
 
@@ -423,3 +423,57 @@ def test_sniffing_reads_a_file_for_what_it_is() -> None:
     assert importing.sniff_format("x.txt", b'\xef\xbb\xbf {"dataValues": []}') == "json"
     assert importing.sniff_format("x.xlsx", b"indicator,period") == "xlsx"
     assert importing.sniff_format("x", b"indicator,period") == "csv"
+
+
+def test_an_import_writes_forms_figures_versions_and_a_trail_that_verifies(
+    form, tree, reporter
+) -> None:
+    """The bulk write's own SQL (forms by many-row INSERT, versions by version + 1, figures by
+    executemany or COPY, entries not round-tripped): every form ends one version up, new
+    forms as drafts, and each entry read back from the database still carries its MAC and
+    lists exactly the changes."""
+    from duban.audit.models import AuditEntry
+
+    imp(GOOD_CSV.encode(), "csv", reporter)
+    before = dict(Submission.objects.filter(period="201712").values_list("unit__code", "version"))
+    assert before == {"COUNTY-A": 1, "COUNTY-B": 1}
+    assert set(Submission.objects.values_list("state", flat=True)) == {State.DRAFT}
+    mark = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    again = (
+        "indicator,period,unit,value,comment\n"
+        "case.filed,201712,COUNTY-A,12,改\n"  # changed value and comment
+        "case.solved,201712,COUNTY-A,7,含移送\n"  # the same
+        "case.solved,201712,COUNTY-B,3,\n"  # new
+    )
+    result = imp(again.encode(), "csv", reporter)
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 1)
+    assert dict(
+        Submission.objects.filter(period="201712").values_list("unit__code", "version")
+    ) == {"COUNTY-A": 2, "COUNTY-B": 2}
+    entries = list(AuditEntry.objects.filter(seq__gt=mark).order_by("seq"))
+    assert all(e.intact for e in entries)
+    changes = [
+        c for e in entries if e.action == "reporting.values.imported" for c in e.after["changes"]
+    ]
+    assert sorted(changes) == [
+        ["COUNTY-A", "case.filed", "201712", "10", "12", "", "改"],
+        ["COUNTY-B", "case.solved", "201712", "", "3"],
+    ]
+
+
+@pytest.mark.parametrize("per_statement", [1, 2, 3, 500])
+def test_new_figures_come_in_whole_however_the_insert_cuts_them(
+    form, tree, reporter, monkeypatch, per_statement: int
+) -> None:
+    """SQLite's insert of many VALUES rows per statement: full statements, then the rest."""
+    from duban.reporting import values
+
+    monkeypatch.setattr(values, "INSERT_ROWS", per_statement)
+    result = imp(GOOD_CSV.encode(), "csv", reporter)
+    assert result.created == 3
+    assert values_of(tree.county_a, "201712") == {"case.filed": 10, "case.solved": 7}
+    assert values_of(tree.county_b, "201712") == {"case.filed": 4}
+    comments = dict(
+        DataValue.objects.filter(unit=tree.county_a).values_list("indicator__code", "comment")
+    )
+    assert comments == {"case.filed": "", "case.solved": "含移送"}
