@@ -7,7 +7,8 @@ fixtures need no import) and marks itself `pytest.mark.browser`. It gets:
   `executable_path` (Playwright downloads nothing). Without that binary the tests skip,
   except in CI (`CI=true`), where they fail: CI must run them.
 - `demo_site`: a live server with the whole demo (`duban.demo.loader.load_demo`) loaded once
-  per test module and flushed after it; cookies not secure, a fast password hasher.
+  per test module and flushed after it; cookies not secure, a fast password hasher. The
+  first module in a process loads it; the next ones get a copy (`duban.testing_demo`).
 - `open_page`: a factory of pages, each in its own browser context (its own cookies) whose
   relative URLs go to `demo_site`. Every console error, page error, failed request, answer
   of 400 or more and request that leaves the server is recorded; the test fails at teardown
@@ -50,7 +51,6 @@ SCREENS = Path(settings.BASE_DIR).parent / "test-results" / "screens"
 OFFICE_PC = (1366, 768)
 WALL = (1920, 1080)
 PHONE = (390, 844)
-FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Never leave the machine (an intranet has no internet): data: and blob: URLs are the page's own.
 LOCAL_SCHEMES = ("data:", "blob:")
 
@@ -188,15 +188,10 @@ def demo_site(django_db_setup: None, django_db_blocker: Any) -> Iterator[LiveSer
     from django.test.utils import override_settings
     from pytest_django.live_server_helper import LiveServer
 
-    from duban.demo.loader import load_demo
+    from duban.testing_demo import SITE_SETTINGS, load_demo_copy
 
-    with (
-        django_db_blocker.unblock(),
-        override_settings(
-            SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False, PASSWORD_HASHERS=FAST_HASHER
-        ),
-    ):
-        load_demo()
+    with django_db_blocker.unblock(), override_settings(**SITE_SETTINGS):
+        load_demo_copy()
         server = LiveServer("localhost")
         server._live_server_modified_settings.enable()
         try:

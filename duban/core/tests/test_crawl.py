@@ -8,9 +8,9 @@ import re
 from collections import deque
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
-from duban.demo.loader import load_demo
+from duban.testing_demo import SITE_SETTINGS, load_demo_copy
 from duban.testing_scan import ascii_identifiers
 
 PEOPLE = ["yz_office", "lst_reporter", "sx_office", "yz_auditor"]
@@ -20,8 +20,10 @@ SKIP = ("/static/", "/admin/", "/accounts/logout", "/accounts/language")
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        load_demo()
+    # Under the browser modules' settings (a fast hasher: the crawl signs in with
+    # force_login), so that it shares their load of the demo in this process.
+    with django_db_blocker.unblock(), override_settings(**SITE_SETTINGS):
+        load_demo_copy()
     yield
     with django_db_blocker.unblock():
         from django.core.management import call_command
