@@ -66,15 +66,17 @@ def load_demo_copy(*, activity: bool = True, today: date | None = None) -> list[
                 _restore(snapshot)
                 return list(snapshot.accounts)
     counts = _counts(tables)
-    before = {t: _select(t) for t in tables}
+    before = {t: _select(t) for t in tables if counts[t]}
     accounts = load_demo(activity=activity, today=today)
-    after = {t: _select(t) for t in tables}
-    written = [t for t in tables if after[t] != before[t]]
+    counts_after = _counts(tables)
+    written = [
+        t for t in tables if counts_after[t] != counts[t] or (counts[t] and _select(t) != before[t])
+    ]
     _SNAPSHOTS[key] = _Snapshot(
         counts_before=counts,
-        rows_before={t: before[t] for t in written},
+        rows_before={t: before.get(t, []) for t in written},
         columns={t: _columns(t) for t in written},
-        rows_after={t: _copy_out(t) if _postgres() else after[t] for t in written},
+        rows_after={t: _copy_out(t) if _postgres() else _select(t, ordered=False) for t in written},
         accounts=list(accounts),
     )
     return accounts
@@ -128,11 +130,13 @@ def _columns(table: str) -> list[str]:
         return [c.name for c in connection.introspection.get_table_description(cursor, table)]
 
 
-def _select(table: str) -> Rows:
-    """The table's rows in a stable order (by every column, NULLs and all)."""
+def _select(table: str, *, ordered: bool = True) -> Rows:
+    """The table's rows, in a stable order (by every column, NULLs and all) when `ordered`."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT * FROM {_quoted(table)}")
         rows = cursor.fetchall()
+    if not ordered:
+        return [tuple(r) for r in rows]
     return sorted((tuple(r) for r in rows), key=lambda r: tuple((v is None, repr(v)) for v in r))
 
 
@@ -153,7 +157,7 @@ def _matches(snapshot: _Snapshot, tables: Sequence[str]) -> bool:
         return False
     if _counts(tables) != snapshot.counts_before:
         return False
-    return all(_select(t) == rows for t, rows in snapshot.rows_before.items())
+    return all(_select(t) == rows for t, rows in snapshot.rows_before.items() if rows)
 
 
 def _restore(snapshot: _Snapshot) -> None:
