@@ -29,9 +29,16 @@ setup_python() {
       "$PYTHON" -m venv .venv
     }
   fi
-  echo "==> installing Python packages from $lock"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+  # What the last install was made from (the lock and the project's own metadata): the same
+  # again installs nothing, as with node_modules below. A new .venv has no stamp.
+  local stamp=.venv/.duban-lock
+  if ! cat "$lock" pyproject.toml | cmp -s - "$stamp" 2>/dev/null; then
+    echo "==> installing Python packages from $lock"
+    rm -f "$stamp"
+    .venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+    cat "$lock" pyproject.toml > "$stamp"
+  fi
   export PATH="$PWD/.venv/bin:$PATH"
 }
 
