@@ -23,7 +23,8 @@ database), for each size it times, as medians of `--runs`:
   checking joins and duplicate test, and the same aggregation statement
   (duban.records.aggregation) on the rows it kept; it must find as many proposed figures.
 
-and prints records per second and the ratio of `ingest+recompute` to `duckdb`.
+and prints records per second and the ratio of `ingest+recompute` to `duckdb` (the two take
+turns, run by run, so that a noisy machine weighs on both alike).
 """
 
 from __future__ import annotations
@@ -229,16 +230,26 @@ def child(backend: str, scales: list[int], runs: int, workdir: Path) -> None:
             # As the system, the import recomputes the proposals at its commit, at once.
             return services.import_file(path, name=path.name, user=SYSTEM, unit=root)
 
-        total, imp = median_time(run_import, runs, before=empty)
-        assert imp.rows_new == n and imp.rows_bad == 0, (imp.rows_new, imp.rows_bad)
+        # The import and the reference take turns, run by run (a noisy machine weighs on both
+        # alike); medians of each.
+        totals, references, imp, found = [], [], None, 0
+        for _run in range(runs):
+            empty()
+            start = time.perf_counter()
+            imp = run_import()
+            totals.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            found = duckdb_reference(path, rules)
+            references.append(time.perf_counter() - start)
+        total, reference = statistics.median(totals), statistics.median(references)
+        assert imp is not None and imp.rows_new == n and imp.rows_bad == 0
         made = sum(len(proposals.held_proposals(i)) for i in inds)
+        assert found == made, (found, made)  # the same proposed figures
         recompute, _r = median_time(
             lambda: proposals.recompute_record_indicators(user=SYSTEM), runs, before=no_proposals
         )
         again, imp2 = median_time(run_import, 1 if n >= 5_000_000 else runs)
         assert imp2.rows_known == n and imp2.rows_new == 0
-        reference, found = median_time(lambda path=path: duckdb_reference(path, rules), runs)
-        assert found == made, (found, made)  # the same proposed figures
         print(
             f"{n:>12,} {total:>19.2f} {recompute:>18.2f} {n / total:>10,.0f} {again:>8.2f} "
             f"{reference:>9.2f} {total / reference:>5.2f}×  ({made:,} proposed figures)",
