@@ -15,14 +15,17 @@ row: its proposal is 0. The form reads one unit's row group (`proposals_for`).
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,10 +43,9 @@ from duban.records.importing import connect
 from duban.records.models import ProposalPeriod
 
 if TYPE_CHECKING:
-    import duckdb
-
     from duban.orgs.policy import Actor
 
+log = logging.getLogger(__name__)
 PROPOSALS = "proposals"  # their folder in the record store
 
 
@@ -194,7 +196,8 @@ def _apply(
     )
     # What each covered period holds now: its rows in the file it names (a file may also
     # hold older runs of other periods).
-    before = sorted({held[k][1] for k in pairs if paths[k]})
+    # A file lost from the store holds nothing: its periods are written again.
+    before = sorted({held[k][1] for k in pairs if paths[k] and Path(paths[k]).exists()})
     con.execute(
         "CREATE OR REPLACE TEMP TABLE before AS SELECT b.indicator_id, b.unit_id, b.period, "
         f"b.value, b.record_count FROM {_relation(before, with_file=True)} b "
@@ -303,11 +306,17 @@ def proposals_for(
                 [unit.pk, period],
             )
             break
-        except FileNotFoundError:
+        except (FileNotFoundError, duckdb.IOException):
             # A recompute replaced the file between the two reads: read its successor.
             continue
     else:
-        raise FileNotFoundError(period)
+        # The file is gone for good (the store lost it): the form works without proposals,
+        # and the log says what to do (`duban records recompute` writes them again).
+        log.error(
+            "proposals file missing: run duban records recompute",
+            extra={"period": period, "unit": unit.pk},
+        )
+        return {}
     # A file may also hold older runs of other indicators: each counts only from its own.
     names = {ind_id: name for ind_id, _at, name in covered}
     found = {ind_id: (value, n) for ind_id, _u, _p, value, n, name in rows if names[ind_id] == name}

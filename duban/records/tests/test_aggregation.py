@@ -338,3 +338,20 @@ def test_the_command_names_an_unknown_indicator(records) -> None:
     with pytest.raises(CommandError) as refused:
         call_command("records", "recompute", "--indicator", "no.such")
     assert "no.such" in str(refused.value)
+
+
+def test_a_lost_proposals_file_leaves_the_form_without_proposals(records, caplog) -> None:
+    """A file removed under a form (a recompute replaced it) is read again from its successor;
+    one lost for good gives no proposals and an error in the log, never a broken form."""
+    from duban.records import store
+
+    ind = make_indicator(records, "case.filed", "case_filed")
+    recompute_record_indicators(user=SYSTEM, indicators=[ind])
+    assert proposals_for(records.county_b, [ind], "201702")["case.filed"].value == 1
+    name = ProposalPeriod.objects.filter(indicator=ind).values_list("stored_as", flat=True)[0]
+    (store.root() / name).unlink()
+    assert proposals_for(records.county_b, [ind], "201702") == {}
+    assert "duban records recompute" in caplog.text
+    again = recompute_record_indicators(user=SYSTEM, indicators=[ind])
+    assert again.created == 14  # the lost file's figures, written again
+    assert proposals_for(records.county_b, [ind], "201702")["case.filed"].value == 1
