@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from duban.audit.services import record
 from duban.core.acting import as_user
+from duban.core.bulk import copy_rows
 from duban.indicators.models import DataSet, Indicator, fmt
 from duban.orgs import policy
 from duban.orgs.models import OrgUnit
@@ -357,13 +358,8 @@ def _insert(table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]])
     0.55 s against 0.80 s), as each row's statement step and reset is most of the cost."""
     qn = connection.ops.quote_name
     names = ", ".join(qn(c) for c in columns)
-    with connection.cursor() as cursor:
-        raw: Any = getattr(cursor, "cursor", None)
-        if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
-            with raw.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
+    if copy_rows(qn(table), names, rows):
+        return
     one = f"({', '.join(['%s'] * len(columns))})"
     size = max(1, min(INSERT_ROWS, _max_params() // len(columns)))
     whole = len(rows) - len(rows) % size

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from django.db import connection
 from django.db.models import Model
 
+from duban.core.bulk import copy_rows
 from duban.indicators.models import DECIMAL_PLACES
 from duban.logs import timed
 from duban.reporting.models import DONE_STATES, DataValue, YearToDateTotal, is_month
@@ -95,13 +96,9 @@ def _insert(rows: Sequence[Row], model: type[Model] = YearToDateTotal) -> None:
     if not rows:
         return
     columns = ", ".join(_q(c) for c in ("unit_id", "indicator_id", "month", "total", "months"))
+    if copy_rows(_table(model), columns, rows):
+        return
     with connection.cursor() as cursor:
-        raw: Any = getattr(cursor, "cursor", None)
-        if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3
-            with raw.copy(f"COPY {_table(model)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
         sql = f"INSERT INTO {_table(model)} ({columns}) VALUES (%s, %s, %s, %s, %s)"
         for batch in _chunks(rows, BATCH):
             cursor.executemany(sql, batch)
